@@ -1,0 +1,10 @@
+import type { Config } from './config.ts';
+import type { Db } from './db/types.ts';
+import type { Logger } from './log.ts';
+
+/** What every route module receives: the database, the parsed config and the logger. */
+export interface AppContext {
+  db: Db;
+  config: Config;
+  log: Logger;
+}

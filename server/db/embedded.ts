@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { postgis } from '@electric-sql/pglite-postgis';
+import type { Db, Queryable, QueryResult, Row } from './types.ts';
+import { TYPE_OIDS } from './types.ts';
+
+export interface EmbeddedOptions {
+  /** Directory holding the database files; created when missing. `undefined` = in memory. */
+  dataDir?: string;
+  /** Called with short progress messages while the WASM PostGIS loads (it takes seconds cold). */
+  onProgress?: (message: string) => void;
+}
+
+// Same value shapes as the pg backend: numbers for int8/numeric, 'YYYY-MM-DD' for dates.
+const parsers = {
+  [TYPE_OIDS.int8]: (v: string) => Number(v),
+  [TYPE_OIDS.numeric]: (v: string) => Number(v),
+  [TYPE_OIDS.date]: (v: string) => v,
+};
+
+function wrapResult<R extends Row>(r: { rows: R[]; affectedRows?: number }): QueryResult<R> {
+  return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+}
+
+export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
+  const progress = options.onProgress ?? (() => {});
+  if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
+  const started = Date.now();
+  progress(`opening embedded PostgreSQL${options.dataDir ? ` in ${options.dataDir}` : ' in memory'} …`);
+  const ticker = setInterval(() => progress(`still loading PostGIS (WASM) … ${Math.round((Date.now() - started) / 1000)} s`), 3000);
+  ticker.unref();
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create({ dataDir: options.dataDir, extensions: { postgis }, parsers });
+    progress(`embedded PostgreSQL open after ${Date.now() - started} ms; loading PostGIS …`);
+    await pg.exec('CREATE EXTENSION IF NOT EXISTS postgis');
+  } finally {
+    clearInterval(ticker);
+  }
+  progress(`PostGIS ready after ${Date.now() - started} ms`);
+
+  const query = async <R extends Row>(sql: string, params?: unknown[]) =>
+    wrapResult(await pg.query<R>(sql, params as unknown[]));
+
+  return {
+    backend: 'embedded',
+    query,
+    async exec(sql) {
+      await pg.exec(sql);
+    },
+    async tx(fn) {
+      // PGlite has one connection; its transaction() holds it exclusively, so
+      // concurrent callers queue instead of interleaving statements.
+      return pg.transaction(async (t) => {
+        const q: Queryable = {
+          query: async <R extends Row>(sql: string, params?: unknown[]) =>
+            wrapResult(await t.query<R>(sql, params as unknown[])),
+          exec: async (sql: string) => {
+            await t.exec(sql);
+          },
+        };
+        return fn(q);
+      });
+    },
+    async listen(channel, onPayload) {
+      const unsub = await pg.listen(channel, onPayload);
+      return async () => unsub();
+    },
+    async close() {
+      await pg.close();
+    },
+  };
+}

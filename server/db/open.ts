@@ -1,0 +1,26 @@
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import { openEmbedded } from './embedded.ts';
+import { openPostgres } from './postgres.ts';
+import type { Db } from './types.ts';
+
+/** Opens the backend the configuration asks for: DATABASE_URL set = real PostgreSQL, else embedded. */
+export async function openDb(config: Pick<Config, 'DATABASE_URL' | 'dataDir' | 'PG_POOL_SIZE'>, log: (m: string) => void): Promise<Db> {
+  if (config.DATABASE_URL) {
+    log(`database: PostgreSQL at ${redact(config.DATABASE_URL)}`);
+    return openPostgres({ connectionString: config.DATABASE_URL, max: config.PG_POOL_SIZE });
+  }
+  log('database: embedded PostgreSQL + PostGIS (PGlite)');
+  return openEmbedded({ dataDir: path.join(config.dataDir, 'pgdata'), onProgress: log });
+}
+
+/** Hides a password in a connection URL before it reaches a log. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}

@@ -1,0 +1,87 @@
+import pg from 'pg';
+import type { Db, Queryable, QueryResult, Row } from './types.ts';
+import { TYPE_OIDS } from './types.ts';
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** Pool size; the tile engine and analyses run in parallel. */
+  max?: number;
+  /** Fail fast at start-up when the server is unreachable. */
+  connectionTimeoutMillis?: number;
+}
+
+// Per-pool type parsing (not the global registry) so the two backends agree.
+const typeOverrides: Record<number, (v: string) => unknown> = {
+  [TYPE_OIDS.int8]: (v) => Number(v),
+  [TYPE_OIDS.numeric]: (v) => Number(v),
+  [TYPE_OIDS.date]: (v) => v,
+};
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    return typeOverrides[oid] ?? pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+function wrap<R extends Row>(r: pg.QueryResult): QueryResult<R> {
+  return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
+    types: types as pg.CustomTypesConfig,
+  });
+  // An idle client dying (server restart) must not crash the process.
+  pool.on('error', () => {});
+  // Prove the server is reachable before the app says it is up.
+  const probe = await pool.connect();
+  probe.release();
+
+  const listeners: pg.PoolClient[] = [];
+  return {
+    backend: 'postgres',
+    query: async <R extends Row>(sql: string, params?: unknown[]) => wrap<R>(await pool.query(sql, params)),
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async tx(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const q: Queryable = {
+          query: async <R extends Row>(sql: string, params?: unknown[]) => wrap<R>(await client.query(sql, params)),
+          exec: async (sql: string) => {
+            await client.query(sql);
+          },
+        };
+        const result = await fn(q);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async listen(channel, onPayload) {
+      const client = await pool.connect();
+      listeners.push(client);
+      client.on('notification', (n) => {
+        if (n.channel === channel) onPayload(n.payload ?? '');
+      });
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return async () => {
+        await client.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
+        client.release();
+        listeners.splice(listeners.indexOf(client), 1);
+      };
+    },
+    async close() {
+      for (const c of listeners.splice(0)) c.release();
+      await pool.end();
+    },
+  };
+}

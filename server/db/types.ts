@@ -1,0 +1,33 @@
+/**
+ * One database interface, two backends: embedded PGlite+PostGIS (default) and
+ * a real PostgreSQL/PostGIS server through `pg`. Everything above this line of
+ * code talks to `Db` only, so tests can run the same suite against both.
+ */
+export type Row = Record<string, unknown>;
+
+export interface QueryResult<R extends Row = Row> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** Something that runs parameterised SQL: the database itself or an open transaction. */
+export interface Queryable {
+  /** One statement, `$1..$n` parameters. Never interpolate user input into `sql`. */
+  query<R extends Row = Row>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /** Runs a multi-statement script without parameters (migrations, trusted files only). */
+  exec(sql: string): Promise<void>;
+}
+
+export type BackendKind = 'embedded' | 'postgres';
+
+export interface Db extends Queryable {
+  readonly backend: BackendKind;
+  /** Runs `fn` in one transaction: commits when it resolves, rolls back when it throws. */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** Subscribes to NOTIFY on `channel`; returns an unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** Type OIDs we parse the same way on both backends so callers see one shape. */
+export const TYPE_OIDS = { int8: 20, numeric: 1700, date: 1082 } as const;

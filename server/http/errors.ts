@@ -1,0 +1,45 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import { HttpProblem, problemFromZod } from './problem.ts';
+import type { Logger } from '../log.ts';
+
+export const PROBLEM_TYPE = 'application/problem+json';
+
+/** Maps every error class to a status; the only place that catches errors for responses. */
+export function toProblem(err: unknown): HttpProblem {
+  if (err instanceof HttpProblem) return err;
+  if (err instanceof ZodError) return problemFromZod(err, 'query');
+  const e = err as { type?: string; status?: number; statusCode?: number; message?: string };
+  // body-parser errors carry their own status (malformed JSON 400, too large 413, bad charset 415)
+  if (e?.type === 'entity.parse.failed') return new HttpProblem(400, 'Malformed request body', 'the body is not valid JSON', [{ name: 'body', reason: 'valid JSON' }]);
+  if (e?.type === 'entity.too.large') return new HttpProblem(413, 'Request body too large', e.message);
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return new HttpProblem(status, e.message ?? 'Bad request');
+  return new HttpProblem(500, 'Internal server error', 'the server failed to answer; the error was logged');
+}
+
+export function sendProblem(res: Parameters<RequestHandler>[1], problem: HttpProblem, instance?: string): void {
+  const body: Record<string, unknown> = {
+    type: problem.status === 500 ? 'about:blank' : `https://onemap.invalid/problems/${problem.status}`,
+    title: problem.title,
+    status: problem.status,
+    ...(problem.detail ? { detail: problem.detail } : {}),
+    ...(instance ? { instance } : {}),
+    ...(problem.param ? { param: problem.param, 'invalid-params': problem.invalidParams } : {}),
+    ...problem.extra,
+  };
+  res.status(problem.status).type(PROBLEM_TYPE).send(JSON.stringify(body));
+}
+
+export function errorMiddleware(log: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const problem = toProblem(err);
+    if (problem.status >= 500) log.error(`${req.method} ${req.originalUrl} failed: ${(err as Error)?.stack ?? String(err)}`);
+    sendProblem(res, problem, req.originalUrl);
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new HttpProblem(404, 'Not found', `no route for ${req.method} ${req.path}`));
+};

@@ -1,0 +1,44 @@
+import type { ZodError } from 'zod';
+
+/**
+ * An error that carries its HTTP status. Routes throw these (or let zod throw);
+ * the one error middleware turns them into application/problem+json (RFC 9457).
+ */
+export interface InvalidParam {
+  /** The offending field: query parameter, path segment or body property. */
+  name: string;
+  /** What is wrong and what is allowed. */
+  reason: string;
+}
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail?: string,
+    readonly invalidParams: InvalidParam[] = [],
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+  }
+
+  /** The first offending field, repeated at the top level for clients that read one name. */
+  get param(): string | undefined {
+    return this.invalidParams[0]?.name;
+  }
+}
+
+export const badRequest = (param: string, reason: string) =>
+  new HttpProblem(400, 'Invalid request', `${param}: ${reason}`, [{ name: param, reason }]);
+
+export const notFound = (detail: string) => new HttpProblem(404, 'Not found', detail);
+
+/** Turns a zod failure on `where` (query/path/body) into a 400 naming every offending field. */
+export function problemFromZod(error: ZodError, where: 'query' | 'path' | 'body' | 'header'): HttpProblem {
+  const invalidParams = error.issues.map((issue) => ({
+    name: issue.path.length ? issue.path.map(String).join('.') : where,
+    reason: issue.message,
+  }));
+  const first = invalidParams[0];
+  return new HttpProblem(400, 'Invalid request', `${where} ${first.name}: ${first.reason}`, invalidParams, { in: where });
+}

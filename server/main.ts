@@ -1,0 +1,68 @@
+/**
+ * Starts the one-map server: parse config, open the database (embedded unless
+ * DATABASE_URL is set), migrate, load the demo data on first start, listen.
+ * Every start-up failure is one line on stderr and a non-zero exit — no stack traces.
+ */
+import { loadConfig, ConfigError } from './config.ts';
+import { openDb } from './db/open.ts';
+import { prepareDatabase } from './db/prepare.ts';
+import { buildApp } from './app.ts';
+import { createLogger } from './log.ts';
+import type { Db } from './db/types.ts';
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`onemap: ${message}\n`);
+  process.exit(code);
+}
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message, 2);
+    throw err;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+
+  let db: Db;
+  try {
+    db = await openDb(config, (m) => log.info(m));
+  } catch (err) {
+    fail(`cannot open the database: ${(err as Error).message || String(err)}`, 1);
+  }
+  try {
+    const { migrationLevel, loadedDemo } = await prepareDatabase(db, { demoData: config.DEMO_DATA, log: (m) => log.info(m) });
+    log.info(`schema at migration ${migrationLevel}${loadedDemo ? '; demo data loaded' : ''}`);
+  } catch (err) {
+    await db.close().catch(() => {});
+    fail(`cannot prepare the database: ${(err as Error).message}`, 1);
+  }
+
+  const app = buildApp({ db, config, log });
+  const server = app.listen(config.PORT, config.HOST);
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    fail(`cannot listen on ${config.HOST}:${config.PORT}: ${err.code ?? err.message}`, 1);
+  });
+  server.on('listening', () => {
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
+    log.info(`one map listening on http://${config.HOST}:${port} (${db.backend} database)`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    server.close(async () => {
+      await db.close().catch(() => {});
+      process.exit(0);
+    });
+    server.closeAllConnections?.();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => fail(`start-up failed: ${(err as Error).message || String(err)}`, 1));

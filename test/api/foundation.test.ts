@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import type { Express } from 'express';
+import { openTestDb, backend } from '../setup/db.ts';
+import { buildApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
+import { LAYERS } from '../../tiles/layers.ts';
+import type { Db } from '../../server/db/types.ts';
+
+let db: Db;
+let app: Express;
+beforeAll(async () => {
+  db = (await openTestDb()).db;
+  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+});
+afterAll(async () => db?.close());
+
+describe('GET /health', () => {
+  it('names the backend, PostGIS version, migration level and counts', async () => {
+    const r = await request(app).get('/health').expect(200).expect('content-type', /json/);
+    expect(r.body.status).toBe('ok');
+    expect(r.body.backend).toBe(backend);
+    expect(r.body.postgis).toMatch(/^3\.\d+/);
+    expect(r.body.migrationLevel).toBeGreaterThanOrEqual(4);
+    expect(r.body.counts.districts).toBe(5);
+    expect(r.body.counts.risk_points).toBeGreaterThan(0);
+  });
+});
+
+describe('GET /layers', () => {
+  it('lists every public layer of the registry with properties, style, legend and absolute links', async () => {
+    const r = await request(app).get('/layers').expect(200);
+    const ids = r.body.layers.map((l: { id: string }) => l.id);
+    expect(ids).toEqual(LAYERS.filter((l) => l.access === 'public').map((l) => l.id));
+    const risk = r.body.layers.find((l: { id: string }) => l.id === 'risk_points');
+    expect(risk.title).toEqual({ zh: '风险点与危险源', en: 'Risk points and hazard sources' });
+    expect(risk.legend.map((e: { value: string }) => e.value)).toEqual(['red', 'orange', 'yellow', 'blue']);
+    expect(risk.properties.find((p: { name: string }) => p.name === 'level').enumTitles.red.zh).toBe('重大风险');
+    expect(risk.synthetic).toBe(true);
+    for (const link of risk.links) expect(link.href).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+  });
+
+  it('hides restricted layers and restricted fields from anonymous callers', async () => {
+    const r = await request(app).get('/layers').expect(200);
+    expect(r.body.layers.map((l: { id: string }) => l.id)).not.toContain('hazard_sources');
+    const shelters = r.body.layers.find((l: { id: string }) => l.id === 'shelters');
+    expect(shelters.properties.map((p: { name: string }) => p.name)).not.toContain('contact_phone');
+  });
+});
+
+describe('the registry matches the schema', () => {
+  it.each(LAYERS.filter((l) => l.table).map((l) => [l.id, l] as const))('%s: every exposed property is a column', async (_id, layer) => {
+    const cols = await db.query<{ column_name: string }>(
+      'SELECT column_name FROM information_schema.columns WHERE table_name = $1',
+      [layer.table],
+    );
+    const names = new Set(cols.rows.map((c) => c.column_name));
+    expect(names.has('geom')).toBe(true);
+    expect(names.has('id')).toBe(true);
+    for (const prop of layer.properties) expect(names, `${layer.table}.${prop.name}`).toContain(prop.name);
+  });
+});
+
+describe('errors', () => {
+  it('unknown routes are 404 problem+json', async () => {
+    const r = await request(app).get('/no/such/thing').expect(404).expect('content-type', /application\/problem\+json/);
+    const body = JSON.parse(r.text);
+    expect(body).toMatchObject({ status: 404, title: 'Not found' });
+    expect(body.detail).toContain('/no/such/thing');
+  });
+
+  it('malformed JSON bodies are 400 problem+json naming the body', async () => {
+    const r = await request(app).post('/layers').set('content-type', 'application/json').send('{"broken"').expect(400);
+    expect(JSON.parse(r.text)).toMatchObject({ status: 400, param: 'body' });
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * Prepares one seeded database per test run and backend: migrations applied and
+ * demo data loaded once (the embedded PostGIS takes seconds to load), then every
+ * test file opens its own copy (test/setup/db.ts), so writes never leak between files.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { openEmbedded } from '../../server/db/embedded.ts';
+import { openPostgres } from '../../server/db/postgres.ts';
+import { prepareDatabase } from '../../server/db/prepare.ts';
+
+export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    templateDir: string;
+    templateDbUrl: string;
+    scratchDir: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const backend = project.name;
+  const runId = `${process.pid}_${Date.now().toString(36)}`;
+  const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), `onemap-test-${backend}-`));
+  project.provide('scratchDir', scratchDir);
+
+  if (backend === 'embedded') {
+    const templateDir = path.join(scratchDir, 'template');
+    const db = await openEmbedded({ dataDir: templateDir });
+    await prepareDatabase(db, { demoData: true });
+    await db.close();
+    project.provide('templateDir', templateDir);
+    project.provide('templateDbUrl', '');
+    return async () => fs.rmSync(scratchDir, { recursive: true, force: true });
+  }
+
+  const adminUrl = process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  // Drop what an interrupted earlier run left behind.
+  const stale = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'onemap\\_t%'`);
+  for (const r of stale.rows) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(r.datname)} WITH (FORCE)`).catch(() => {});
+  const templateName = `onemap_tpl_${runId}`;
+  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(templateName)}`);
+  const templateUrl = withDatabase(adminUrl, templateName);
+  const db = await openPostgres({ connectionString: templateUrl, max: 2 });
+  await prepareDatabase(db, { demoData: true });
+  await db.close();
+  await admin.end();
+  project.provide('templateDir', '');
+  project.provide('templateDbUrl', templateUrl);
+
+  return async () => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    const mine = await c.query(`SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`, [`onemap_t_${runId}%`, templateName]);
+    for (const r of mine.rows) await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(r.datname)} WITH (FORCE)`).catch(() => {});
+    await c.end();
+    fs.rmSync(scratchDir, { recursive: true, force: true });
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, ConfigError } from '../../server/config.ts';
+
+describe('config', () => {
+  it('has working defaults on a machine with nothing set', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(3000);
+    expect(c.HOST).toBe('127.0.0.1');
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.DEMO_DATA).toBe(true);
+    expect(c.dataDir).toMatch(/\.data$/);
+  });
+
+  it('parses values from the environment', () => {
+    const c = loadConfig({ PORT: '8080', DATABASE_URL: 'postgres://u@h/db', LOG_LEVEL: 'debug', DEMO_DATA: 'false' });
+    expect(c).toMatchObject({ PORT: 8080, DATABASE_URL: 'postgres://u@h/db', LOG_LEVEL: 'debug', DEMO_DATA: false });
+  });
+
+  it.each([
+    ['PORT', 'abc', /invalid PORT="abc": expected an integer port 0-65535/],
+    ['PORT', '70000', /invalid PORT="70000"/],
+    ['PORT', '1.5', /invalid PORT="1.5"/],
+    ['DATABASE_URL', 'mysql://x', /invalid DATABASE_URL="mysql:\/\/x": expected a postgres:\/\//],
+    ['LOG_LEVEL', 'loud', /invalid LOG_LEVEL="loud": expected one of silent, error, warn, info, debug/],
+    ['DEMO_DATA', 'maybe', /invalid DEMO_DATA="maybe": expected one of true, false/],
+    ['PUBLIC_URL', 'not a url', /invalid PUBLIC_URL/],
+  ])('rejects %s=%s with one line naming the variable, value and what is allowed', (name, value, message) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+});
