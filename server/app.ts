@@ -8,6 +8,9 @@ import { tileRoutes } from './routes/tiles.ts';
 import { ogcRoutes } from './ogc/routes.ts';
 import { analysisRoutes } from './analysis/routes.ts';
 import { mapRoutes } from './maps/routes.ts';
+import { authenticate } from './auth/middleware.ts';
+import { liveEvents } from './live/events.ts';
+import { relayChanges } from './live/notify.ts';
 
 export type AppOptions = Omit<AppContext, 'changes'> & { changes?: ChangeBus };
 
@@ -19,7 +22,15 @@ export function buildApp(options: AppOptions): express.Express {
   app.set('etag', 'strong');
   app.set('query parser', 'simple');
   app.use(express.json({ limit: '5mb' }));
+  app.use(authenticate(ctx.db));
 
+  // Committed changes arrive as database notifications and fan out to caches and live maps.
+  const live = liveEvents(ctx.changes);
+  const relay = relayChanges(ctx.db, ctx.changes, ctx.log);
+  relay.catch((err) => ctx.log.error(`live updates are off: cannot LISTEN (${(err as Error).message})`));
+  app.locals.ready = relay.then(() => undefined);
+  app.locals.live = live;
+  app.use(live.router);
   app.use(healthRoutes(ctx));
   app.use(layerRoutes(ctx));
   app.use(tileRoutes(ctx));

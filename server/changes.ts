@@ -14,8 +14,14 @@ export interface FeatureChange {
   before?: Geometry | null;
   /** Geometry after the change (insert/update), WGS84. */
   after?: Geometry | null;
-  /** Data version after the change (see the data_version table). */
+  /** Data version after the change (see the data_version table); also the live event id. */
   dataVersion?: number;
+  /** What happened, for live maps: an edit, a shelter check-in/out, or an import. */
+  kind?: 'feature' | 'occupancy' | 'import';
+  /** [minLon, minLat, maxLon, maxLat] covering before and after. */
+  bbox?: [number, number, number, number];
+  /** Extra facts live maps show without a round trip (risk level, occupancy, capacity …). */
+  summary?: Record<string, unknown>;
 }
 
 export type ChangeListener = (change: FeatureChange) => void;

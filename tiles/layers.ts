@@ -378,13 +378,19 @@ export function getLayer(id: string): LayerDef | undefined {
   return byId.get(id);
 }
 
-/** Who is asking. Until authentication exists every caller is anonymous. */
+/** Who is asking: anonymous, or the holder of an API key (server/auth). */
 export interface Principal {
   /** May see restricted layers and fields (hazardous-chemical enterprises, phones). */
   canSeeRestricted: boolean;
+  /** anonymous < viewer < editor < admin. */
+  role: 'anonymous' | 'viewer' | 'editor' | 'admin';
+  /** Name written to the audit log. */
+  actor: string;
+  /** Districts the caller may edit; null = every district. */
+  districts: readonly string[] | null;
 }
 
-export const ANONYMOUS: Principal = { canSeeRestricted: false };
+export const ANONYMOUS: Principal = { canSeeRestricted: false, role: 'anonymous', actor: 'anonymous', districts: null };
 
 /** The ONE rule for restricted data: every output path asks this. */
 export function canSeeLayer(layer: LayerDef, who: Principal): boolean {

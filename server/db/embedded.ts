@@ -18,7 +18,7 @@ const parsers = {
   [TYPE_OIDS.date]: (v: string) => v,
 };
 
-function wrapResult<R extends Row>(r: { rows: R[]; affectedRows?: number }): QueryResult<R> {
+function wrapResult<R extends object>(r: { rows: R[]; affectedRows?: number }): QueryResult<R> {
   return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
 }
 
@@ -39,7 +39,7 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
   }
   progress(`PostGIS ready after ${Date.now() - started} ms`);
 
-  const query = async <R extends Row>(sql: string, params?: unknown[]) =>
+  const query = async <R extends object>(sql: string, params?: unknown[]) =>
     wrapResult(await pg.query<R>(sql, params as unknown[]));
 
   return {
@@ -53,7 +53,7 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
       // concurrent callers queue instead of interleaving statements.
       return pg.transaction(async (t) => {
         const q: Queryable = {
-          query: async <R extends Row>(sql: string, params?: unknown[]) =>
+          query: async <R extends object>(sql: string, params?: unknown[]) =>
             wrapResult(await t.query<R>(sql, params as unknown[])),
           exec: async (sql: string) => {
             await t.exec(sql);

@@ -22,7 +22,7 @@ const types = {
   },
 };
 
-function wrap<R extends Row>(r: pg.QueryResult): QueryResult<R> {
+function wrap<R extends object>(r: pg.QueryResult): QueryResult<R> {
   return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
 }
 
@@ -42,7 +42,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const listeners: pg.PoolClient[] = [];
   return {
     backend: 'postgres',
-    query: async <R extends Row>(sql: string, params?: unknown[]) => wrap<R>(await pool.query(sql, params)),
+    query: async <R extends object>(sql: string, params?: unknown[]) => wrap<R>(await pool.query(sql, params)),
     async exec(sql) {
       await pool.query(sql);
     },
@@ -51,7 +51,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       try {
         await client.query('BEGIN');
         const q: Queryable = {
-          query: async <R extends Row>(sql: string, params?: unknown[]) => wrap<R>(await client.query(sql, params)),
+          query: async <R extends object>(sql: string, params?: unknown[]) => wrap<R>(await client.query(sql, params)),
           exec: async (sql: string) => {
             await client.query(sql);
           },

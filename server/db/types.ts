@@ -5,7 +5,7 @@
  */
 export type Row = Record<string, unknown>;
 
-export interface QueryResult<R extends Row = Row> {
+export interface QueryResult<R extends object = Row> {
   rows: R[];
   rowCount: number;
 }
@@ -13,7 +13,7 @@ export interface QueryResult<R extends Row = Row> {
 /** Something that runs parameterised SQL: the database itself or an open transaction. */
 export interface Queryable {
   /** One statement, `$1..$n` parameters. Never interpolate user input into `sql`. */
-  query<R extends Row = Row>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  query<R extends object = Row>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
   /** Runs a multi-statement script without parameters (migrations, trusted files only). */
   exec(sql: string): Promise<void>;
 }

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import type { Express } from 'express';
+import { openTestDb } from '../setup/db.ts';
+import { buildApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
+import { createKey, revokeKey, verifyKey } from '../../server/auth/keys.ts';
+import type { Db } from '../../server/db/types.ts';
+
+let db: Db;
+let app: Express;
+let viewerKey: string;
+let revokedKey: string;
+beforeAll(async () => {
+  db = (await openTestDb()).db;
+  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  viewerKey = (await createKey(db, { name: 'duty desk', role: 'viewer' })).key;
+  const revoked = await createKey(db, { name: 'old laptop', role: 'editor' });
+  revokedKey = revoked.key;
+  await revokeKey(db, revoked.record.id);
+});
+afterAll(async () => db?.close());
+
+describe('API keys', () => {
+  it('stores only a slow hash: the secret is not in the table', async () => {
+    const { key, record } = await createKey(db, { name: 'check', role: 'admin', districts: ['huadu'] });
+    const row = await db.query<Record<string, unknown>>('SELECT * FROM api_keys WHERE id = $1', [record.id]);
+    expect(JSON.stringify(row.rows[0])).not.toContain(key.split('_')[2]);
+    expect(record.districts).toEqual(['huadu']);
+    expect((await verifyKey(db, key))?.role).toBe('admin');
+    expect(await verifyKey(db, key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A'))).toBeNull();
+  });
+
+  it('a valid key sees restricted layers and fields; anonymous does not', async () => {
+    const anon = await request(app).get('/layers').expect(200);
+    expect(anon.body.layers.map((l: { id: string }) => l.id)).not.toContain('hazard_sources');
+    const authed = await request(app).get('/layers').set('authorization', `Bearer ${viewerKey}`).expect(200);
+    expect(authed.body.layers.map((l: { id: string }) => l.id)).toContain('hazard_sources');
+    const shelters = authed.body.layers.find((l: { id: string }) => l.id === 'shelters');
+    expect(shelters.properties.map((p: { name: string }) => p.name)).toContain('contact_phone');
+  });
+
+  it.each([
+    ['a revoked key', () => `Bearer ${revokedKey}`],
+    ['an unknown key', () => `Bearer om_aaaaaaaaaaaa_${'x'.repeat(43)}`],
+    ['a malformed key', () => 'Bearer hunter2'],
+    ['a non-bearer scheme', () => 'Basic dXNlcjpwYXNz'],
+  ])('%s is refused with 401 problem+json', async (_name, header) => {
+    const r = await request(app).get('/layers').set('authorization', header()).expect(401);
+    expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(JSON.parse(r.text)).toMatchObject({ status: 401, param: 'Authorization' });
+  });
+});
