@@ -1,7 +1,76 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import type { AppContext } from '../context.ts';
+import { baseUrl } from '../http/base-url.ts';
+import { analysisOptions, type AnalysisOptions } from './options.ts';
+import { coverageQuery, gapsQuery, parseQuery } from './params.ts';
+import { shelterAnalysisFor } from './service.ts';
+import { loadUnitGeometries } from './snapshot.ts';
+
+const GEOJSON = 'application/geo+json';
 
 /** Routes under /analysis (shelter coverage and capacity). */
-export function analysisRoutes(_ctx: AppContext): Router {
-  return Router();
+export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analysisOptions()): Router {
+  const router = Router();
+  const service = shelterAnalysisFor(ctx.db, options);
+  service.invalidateOn(ctx.changes);
+  const base = (req: Request) => baseUrl(req, ctx.config.PUBLIC_URL);
+  /** The request's own URL with `f` replaced (absolute, for links). */
+  const selfWith = (req: Request, path: string, f?: string) => {
+    const u = new URL(`${base(req)}${path}`);
+    for (const [k, v] of Object.entries(req.query)) if (k !== 'f' && typeof v === 'string') u.searchParams.set(k, v);
+    if (f) u.searchParams.set('f', f);
+    return u.toString();
+  };
+
+  router.get('/analysis/coverage', async (req, res) => {
+    const q = parseQuery(coverageQuery, req.query);
+    const body = await service.coverage(q);
+    const links = [
+      { rel: 'self', type: 'application/json', href: selfWith(req, '/analysis/coverage', 'json') },
+      { rel: 'alternate', type: GEOJSON, href: selfWith(req, '/analysis/coverage', 'geojson') },
+      { rel: 'related', title: 'coverage gaps', type: GEOJSON, href: `${base(req)}/analysis/coverage/gaps?district=${q.district}&f=geojson` },
+    ];
+    if (q.f === 'json') {
+      res.json({ ...body, links });
+      return;
+    }
+    const geometries = await loadUnitGeometries(ctx.db, q.district, q.unit);
+    res.type(GEOJSON).json({
+      type: 'FeatureCollection',
+      features: body.units.map(({ id, ...properties }) => ({ type: 'Feature', id, geometry: geometries.get(id) ?? null, properties })),
+      district: body.district,
+      unit: body.unit,
+      parameters: body.parameters,
+      total: body.total,
+      links,
+    });
+  });
+
+  router.get('/analysis/coverage/gaps', async (req, res) => {
+    const q = parseQuery(gapsQuery, req.query);
+    const body = await service.gaps(q);
+    const links = [
+      { rel: 'self', type: q.f === 'json' ? 'application/json' : GEOJSON, href: selfWith(req, '/analysis/coverage/gaps', q.f) },
+      { rel: 'alternate', type: q.f === 'json' ? GEOJSON : 'application/json', href: selfWith(req, '/analysis/coverage/gaps', q.f === 'json' ? 'geojson' : 'json') },
+    ];
+    if (q.f === 'json') {
+      res.json({ ...body, links });
+      return;
+    }
+    res.type(GEOJSON).json({
+      type: 'FeatureCollection',
+      features: body.gaps.map(({ geometry, ...properties }) => ({
+        type: 'Feature',
+        id: `${body.district.id}-${properties.rank}`,
+        geometry,
+        properties: { district_id: body.district.id, ...properties },
+      })),
+      district: body.district,
+      parameters: body.parameters,
+      uncovered_residents: body.uncovered_residents,
+      links,
+    });
+  });
+
+  return router;
 }

@@ -1,0 +1,60 @@
+import type { ChangeBus } from '../changes.ts';
+
+/**
+ * Results of analyses, keyed on what they depend on: the kind of analysis, the
+ * district, the parsed parameters and the data version. Every committed edit
+ * (ChangeBus) drops everything — analyses read several layers, and recomputing
+ * one district takes well under a second — and the data-version part of the key
+ * catches writes made by another process. Least recently used entries go first;
+ * concurrent requests for the same key share one computation.
+ */
+export class AnalysisCache {
+  private readonly entries = new Map<string, Promise<unknown>>();
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly maxEntries: number) {}
+
+  /** Drops every entry when an edit commits; returns the unsubscribe function. */
+  invalidateOn(changes: ChangeBus): () => void {
+    return changes.on(() => this.clear());
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async get<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const existing = this.entries.get(key);
+    if (existing) {
+      this.hits++;
+      this.entries.delete(key); // re-insert: most recently used last
+      this.entries.set(key, existing);
+      return existing as Promise<T>;
+    }
+    this.misses++;
+    const pending = compute();
+    this.entries.set(key, pending);
+    // a failed computation is not cached
+    pending.catch(() => {
+      if (this.entries.get(key) === pending) this.entries.delete(key);
+    });
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    return pending;
+  }
+}
+
+/** A stable key: the same parameters in any order give the same string. */
+export function cacheKey(kind: string, parts: Record<string, unknown>): string {
+  return `${kind}:${JSON.stringify(sortKeys(parts))}`;
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sortKeys(x)]));
+  return v;
+}

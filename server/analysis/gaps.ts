@@ -1,0 +1,51 @@
+import type { Polygon } from 'geojson';
+import type { Queryable } from '../db/types.ts';
+
+/**
+ * Coverage gaps as dissolved polygons: the populated cells no usable shelter
+ * reaches, unioned and split into connected parts, each with its residents.
+ * Built from the same per-cell coverage as the tables, so the residents of all
+ * gaps add up to the district's uncovered residents exactly (cells touching
+ * only at a corner are separate parts; a cell belongs to the part that covers
+ * its interior point). Largest first: residents, then area, then lowest cell id.
+ */
+export interface CoverageGap {
+  rank: number;
+  residents: number;
+  area_m2: number;
+  cells: number;
+  synthetic: boolean;
+  geometry: Polygon;
+}
+
+const GAPS_SQL = `
+  WITH u AS (
+    SELECT id, residents, synthetic, geom FROM population_cells WHERE id = ANY($1::bigint[])
+  ), parts AS (
+    SELECT (ST_Dump(ST_UnaryUnion(ST_Collect(geom)))).geom AS geom FROM u
+  ), numbered AS (
+    SELECT row_number() OVER () AS part, geom FROM parts
+  )
+  SELECT ST_AsGeoJSON(n.geom, 6) AS geometry, ST_Area(n.geom::geography) AS area_m2,
+    sum(u.residents)::int8 AS residents, count(*)::int AS cells, min(u.id)::int8 AS first_cell,
+    bool_or(u.synthetic) AS synthetic
+  FROM numbered n JOIN u ON ST_Covers(n.geom, ST_PointOnSurface(u.geom))
+  GROUP BY n.part, n.geom`;
+
+export async function dissolveGaps(db: Queryable, uncoveredCellIds: readonly number[]): Promise<CoverageGap[]> {
+  if (uncoveredCellIds.length === 0) return [];
+  const r = await db.query<{ geometry: string; area_m2: number; residents: number; cells: number; first_cell: number; synthetic: boolean }>(GAPS_SQL, [
+    uncoveredCellIds,
+  ]);
+  return r.rows
+    .map((row) => ({
+      residents: Number(row.residents),
+      area_m2: Math.round(Number(row.area_m2)),
+      cells: Number(row.cells),
+      firstCell: Number(row.first_cell),
+      synthetic: Boolean(row.synthetic),
+      geometry: JSON.parse(row.geometry) as Polygon,
+    }))
+    .sort((a, b) => b.residents - a.residents || b.area_m2 - a.area_m2 || a.firstCell - b.firstCell)
+    .map(({ firstCell: _f, ...gap }, i) => ({ rank: i + 1, ...gap }));
+}

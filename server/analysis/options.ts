@@ -1,0 +1,76 @@
+/**
+ * Defaults of the shelter coverage and capacity analysis. Every key is a
+ * default a request may override (see params.ts); the sources of the figures
+ * are in docs/analysis.md. A deployment passes its own object to
+ * `analysisRoutes(ctx, options)` to change them.
+ */
+export const SHELTER_CLASSES = ['emergency', 'fixed', 'central'] as const;
+export type ShelterClass = (typeof SHELTER_CLASSES)[number];
+
+export const SHELTER_STATUSES = ['open', 'standby', 'closed', 'full'] as const;
+export type ShelterStatus = (typeof SHELTER_STATUSES)[number];
+
+export interface AnalysisOptions {
+  /**
+   * Service radius per shelter class, metres, straight line.
+   * emergency 500 m: GB 50413-2007 (紧急避震疏散场所, "about 500 m, about 10 minutes' walk");
+   * fixed 2000 m: GB 50413 gives 2–3 km, we take the lower bound so coverage is not overstated;
+   * central 3000 m: a central shelter also serves as a fixed shelter for its neighbourhood (its
+   * city-wide role is command, medical and supplies, not walking distance), so it gets the fixed
+   * shelters' upper bound. Ask `radius_central=50000` for the city-wide reading.
+   */
+  radiusM: Record<ShelterClass, number>;
+  /** Walking speed for `minutes` parameters and walking-time estimates, metres per minute
+   *  (50 m/min: GB 50413's 500 m ≈ 10 min, which allows for children and the elderly). */
+  walkingSpeedMPerMin: number;
+  /** Shelter statuses that count in coverage, capacity and siting (closed shelters do not). */
+  shelterStatuses: readonly ShelterStatus[];
+  /** Capacity of a shelter for allocation: 'area' = effective area ÷ m² per person (default,
+   *  consistent with the m²/resident target), 'stated' = the shelter's recorded capacity. */
+  capacityBasis: 'area' | 'stated';
+  /** m² per person for the 'area' basis; null = the district's shelter target
+   *  (1.5 m² from GB 21734 or 1 m² in Huadu's plan). */
+  m2PerPerson: number | null;
+  /** Whether allocation subtracts people already housed (occupancy) from capacity. */
+  occupancy: 'ignore' | 'subtract';
+  /** 2SFCA distance decay: 'none' (classic 2SFCA), 'gaussian' (continuous Gaussian kernel
+   *  falling to 0 at the radius, Dai 2010), 'steps' (E2SFCA, Luo & Qi 2009: weights 1, 0.68, 0.22
+   *  for the inner, middle and outer third of the radius). */
+  decay: 'none' | 'gaussian' | 'steps';
+  /** Candidate grid spacing for siting when no candidate layer is named, metres. */
+  sitingGridSpacingM: number;
+  /** Candidates above this count make the grid spacing coarser (siting stays interactive). */
+  sitingMaxCandidates: number;
+  /** Effective area of a proposed shelter for capacity-aware siting, m²
+   *  (2000 m²: GB 21734's minimum site for an emergency shelter). */
+  sitingNewShelterAreaM2: number;
+  /** Largest instance (number of candidate subsets) the exact check of siting enumerates. */
+  sitingExactMaxSubsets: number;
+  /** Largest polygon /analysis/area-summary accepts, km² (a district is up to ~1000 km²). */
+  areaSummaryMaxKm2: number;
+  /** Result cache entries kept (results are also keyed on the data version). */
+  cacheEntries: number;
+}
+
+export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
+  radiusM: { emergency: 500, fixed: 2000, central: 3000 },
+  walkingSpeedMPerMin: 50,
+  shelterStatuses: ['open', 'standby', 'full'],
+  capacityBasis: 'area',
+  m2PerPerson: null,
+  occupancy: 'ignore',
+  decay: 'none',
+  sitingGridSpacingM: 250,
+  sitingMaxCandidates: 40_000,
+  sitingNewShelterAreaM2: 2000,
+  sitingExactMaxSubsets: 200_000,
+  areaSummaryMaxKm2: 2500,
+  cacheEntries: 200,
+};
+
+/** Radii and inputs above this are refused as absurd for shelter analysis (metres). */
+export const MAX_RADIUS_M = 50_000;
+
+export function analysisOptions(overrides: Partial<AnalysisOptions> = {}): AnalysisOptions {
+  return { ...DEFAULT_ANALYSIS_OPTIONS, ...overrides, radiusM: { ...DEFAULT_ANALYSIS_OPTIONS.radiusM, ...overrides.radiusM } };
+}

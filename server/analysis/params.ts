@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { badRequest } from '../http/problem.ts';
+import { parseInput } from '../http/validate.ts';
+import type { DistrictInfo } from './model.ts';
+import { MAX_RADIUS_M, SHELTER_CLASSES, SHELTER_STATUSES, type AnalysisOptions, type ShelterClass, type ShelterStatus } from './options.ts';
+
+/**
+ * Query parameters of /analysis/*: parsed and checked with zod into typed
+ * objects before anything runs; every failure is a 400 naming the parameter.
+ */
+const numberParam = (reason: string, ok: (n: number) => boolean) =>
+  z
+    .string()
+    .refine((s) => s.trim() !== '' && Number.isFinite(Number(s)) && ok(Number(s)), reason)
+    .transform(Number);
+
+const integerParam = (min: number, max: number) => numberParam(`an integer ${min}–${max}`, (n) => Number.isInteger(n) && n >= min && n <= max);
+
+const metres = numberParam(`metres, > 0 and at most ${MAX_RADIUS_M}`, (n) => n > 0 && n <= MAX_RADIUS_M);
+const minutes = numberParam('minutes, > 0 and at most 600', (n) => n > 0 && n <= 600);
+const boolParam = z.enum(['true', 'false', '1', '0'], { message: 'true or false' }).transform((v) => v === 'true' || v === '1');
+
+const csvOf = <T extends string>(values: readonly T[], what: string) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean))
+    .refine((list) => list.length > 0 && list.every((v) => (values as readonly string[]).includes(v)), `a comma list of ${what}: ${values.join(', ')}`)
+    .transform((list) => [...new Set(list)].sort((a, b) => values.indexOf(a as T) - values.indexOf(b as T)) as T[]);
+
+export const districtParam = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a district id such as huadu');
+
+/** Parameters that choose shelters, radii and capacities: shared by coverage, gaps and siting. */
+const shelterFields = {
+  district: districtParam,
+  radius: metres.optional(),
+  radius_emergency: metres.optional(),
+  radius_fixed: metres.optional(),
+  radius_central: metres.optional(),
+  minutes: minutes.optional(),
+  minutes_emergency: minutes.optional(),
+  minutes_fixed: minutes.optional(),
+  minutes_central: minutes.optional(),
+  speed: numberParam('metres per minute, > 0 and at most 2000', (n) => n > 0 && n <= 2000).optional(),
+  shelter_status: csvOf(SHELTER_STATUSES, 'shelter statuses').optional(),
+  capacity_basis: z.enum(['area', 'stated'], { message: 'area or stated' }).optional(),
+  m2_per_person: numberParam('m² per person, > 0 and at most 100', (n) => n > 0 && n <= 100).optional(),
+  occupancy: z.enum(['ignore', 'subtract'], { message: 'ignore or subtract' }).optional(),
+  target: numberParam('m² per resident, > 0 and at most 100', (n) => n > 0 && n <= 100).optional(),
+};
+
+const format = z.enum(['json', 'geojson'], { message: 'json or geojson' }).default('json');
+
+export const coverageQuery = z.object({
+  ...shelterFields,
+  unit: z.enum(['street', 'community'], { message: 'street or community' }).default('street'),
+  decay: z.enum(['none', 'gaussian', 'steps'], { message: 'none, gaussian or steps' }).optional(),
+  shelters: boolParam.default(false),
+  f: format,
+});
+export type CoverageQuery = z.infer<typeof coverageQuery>;
+
+export const gapsQuery = z.object({
+  ...shelterFields,
+  limit: integerParam(1, 10_000).optional(),
+  f: format,
+});
+export type GapsQuery = z.infer<typeof gapsQuery>;
+
+export const sitingQuery = z.object({
+  ...shelterFields,
+  k: integerParam(1, 100).default(5),
+  candidates: z.string().regex(/^[a-z][a-z0-9_]*$/, 'grid, cells or the id of a point layer').default('grid'),
+  spacing: numberParam('metres, 50–5000', (n) => n >= 50 && n <= 5000).optional(),
+  class: z.enum(SHELTER_CLASSES, { message: SHELTER_CLASSES.join(', ') }).default('emergency'),
+  capacity_aware: boolParam.default(false),
+  area_m2: numberParam('m², > 0 and at most 10000000', (n) => n > 0 && n <= 1e7).optional(),
+  f: format,
+});
+export type SitingQuery = z.infer<typeof sitingQuery>;
+
+export const nearestQuery = z.object({
+  lon: numberParam('longitude, -180–180', (n) => n >= -180 && n <= 180),
+  lat: numberParam('latitude, -90–90', (n) => n >= -90 && n <= 90),
+  n: integerParam(1, 50).default(3),
+  district: districtParam.optional(),
+  include_full: boolParam.default(false),
+  max_distance: metres.optional(),
+  speed: numberParam('metres per minute, > 0 and at most 2000', (n) => n > 0 && n <= 2000).optional(),
+  f: format,
+});
+export type NearestQuery = z.infer<typeof nearestQuery>;
+
+/** Parses a query string object: unknown and repeated parameters are refused by name. */
+export function parseQuery<S extends z.ZodObject>(schema: S, query: unknown): z.infer<S> {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const allowed = Object.keys(schema.shape);
+  for (const [key, value] of Object.entries(q)) {
+    if (!allowed.includes(key)) throw badRequest(key, `unknown parameter; allowed: ${allowed.join(', ')}`);
+    if (typeof value !== 'string') throw badRequest(key, 'give the parameter once');
+  }
+  return parseInput(schema, q, 'query');
+}
+
+type ShelterFieldValues = { [K in keyof typeof shelterFields]?: z.infer<(typeof shelterFields)[K]> };
+
+/** Everything that decides which shelters count, how far they reach and how many they hold. */
+export interface ShelterSettings {
+  /** Service radius per class, metres. */
+  radii: Record<ShelterClass, number>;
+  /** Where each radius came from: default, radius, radius_<class>, minutes, minutes_<class>. */
+  radiusSource: Record<ShelterClass, string>;
+  walkingSpeedMPerMin: number;
+  statuses: ShelterStatus[];
+  capacityBasis: 'area' | 'stated';
+  /** m² per person for capacity on the area basis. */
+  m2PerPerson: number;
+  occupancy: 'ignore' | 'subtract';
+  /** m² per resident the district aims for. */
+  targetM2: number;
+  targetSource: string;
+}
+
+/** Resolves radii (per-class beats all-class; a radius and minutes at the same level are refused) and defaults. */
+export function resolveShelterSettings(q: ShelterFieldValues, district: DistrictInfo, options: AnalysisOptions): ShelterSettings {
+  const speed = q.speed ?? options.walkingSpeedMPerMin;
+  if (q.radius !== undefined && q.minutes !== undefined) throw badRequest('minutes', 'give radius or minutes, not both');
+  const radii = {} as Record<ShelterClass, number>;
+  const radiusSource = {} as Record<ShelterClass, string>;
+  for (const cls of SHELTER_CLASSES) {
+    const r = q[`radius_${cls}`];
+    const m = q[`minutes_${cls}`];
+    if (r !== undefined && m !== undefined) throw badRequest(`minutes_${cls}`, `give radius_${cls} or minutes_${cls}, not both`);
+    let value: number;
+    let source: string;
+    let param: string;
+    if (r !== undefined) [value, source, param] = [r, `radius_${cls}`, `radius_${cls}`];
+    else if (m !== undefined) [value, source, param] = [m * speed, `minutes_${cls} × speed`, `minutes_${cls}`];
+    else if (q.radius !== undefined) [value, source, param] = [q.radius, 'radius', 'radius'];
+    else if (q.minutes !== undefined) [value, source, param] = [q.minutes * speed, 'minutes × speed', 'minutes'];
+    else [value, source, param] = [options.radiusM[cls], 'default', `radius_${cls}`];
+    if (!(value > 0 && value <= MAX_RADIUS_M)) throw badRequest(param, `gives ${value} m; the radius must be > 0 and at most ${MAX_RADIUS_M} m`);
+    radii[cls] = value;
+    radiusSource[cls] = source;
+  }
+  const targetM2 = q.target ?? district.targetM2;
+  return {
+    radii,
+    radiusSource,
+    walkingSpeedMPerMin: speed,
+    statuses: q.shelter_status ?? [...options.shelterStatuses],
+    capacityBasis: q.capacity_basis ?? options.capacityBasis,
+    m2PerPerson: q.m2_per_person ?? options.m2PerPerson ?? targetM2,
+    occupancy: q.occupancy ?? options.occupancy,
+    targetM2,
+    targetSource: q.target !== undefined ? 'target parameter' : district.targetSource,
+  };
+}
+
+/** The settings as echoed in responses (snake_case, units in the names). */
+export function describeSettings(s: ShelterSettings) {
+  return {
+    radii_m: s.radii,
+    radius_source: s.radiusSource,
+    walking_speed_m_per_min: s.walkingSpeedMPerMin,
+    shelter_status: s.statuses,
+    capacity_basis: s.capacityBasis,
+    m2_per_person: s.capacityBasis === 'area' ? s.m2PerPerson : null,
+    occupancy: s.occupancy,
+    target_m2_per_resident: s.targetM2,
+    target_source: s.targetSource,
+    distance: 'straight line, metres on the WGS84 ellipsoid',
+    population: 'population cells, residents placed at a point inside each cell (ST_PointOnSurface)',
+  };
+}
