@@ -1,7 +1,106 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import type { AppContext } from '../context.ts';
+import { currentDataVersion } from '../db/data-version.ts';
+import { badRequest, HttpProblem } from '../http/problem.ts';
+import { principalOf } from '../http/principal.ts';
+import { canSeeLayer, getLayer, type LayerDef, type Principal } from '../../tiles/layers.ts';
+import { etagOf, ImageCache, type CachedImage } from './cache.ts';
+import { mapFonts } from './fonts.ts';
+import { layerSection, legendSvg } from './legend.ts';
+import { mapOptions, type StaticMapOptions } from './options.ts';
+import { parseLegendQuery, parseStaticMapQuery } from './params.ts';
+import { CONTENT_TYPES, rasterise } from './render.ts';
+import { renderStaticMap } from './static-map.ts';
 
-/** Routes under /maps (static map images and legends). */
-export function mapRoutes(_ctx: AppContext): Router {
-  return Router();
+/**
+ * Routes under /maps: static map images and legends for reports, printed
+ * briefings and alert messages, drawn from the same layer registry as the
+ * tiles. Images are cached in memory with an ETag and dropped when a committed
+ * edit touches what they show.
+ */
+
+/** Registry entries for the requested ids; unknown ids and layers the caller may not see are the same 404. */
+function drawableLayers(ids: readonly string[], who: Principal): LayerDef[] {
+  return ids.map((id) => {
+    const layer = getLayer(id);
+    if (!layer || !canSeeLayer(layer, who)) {
+      throw new HttpProblem(404, 'Not found', `no layer "${id}"`, [{ name: 'layers', reason: `no layer "${id}"; GET /layers lists them` }]);
+    }
+    if (!layer.table) throw badRequest('layers', `"${id}" is computed, not stored; request it with overlay=`);
+    return layer;
+  });
+}
+
+function send(res: Response, image: CachedImage, restricted: boolean): void {
+  res.set('Content-Type', image.contentType);
+  res.set('ETag', image.etag);
+  // Revalidate every time (a 304 is cheap); restricted layers never go into shared caches.
+  res.set('Cache-Control', `${restricted ? 'private' : 'public'}, no-cache`);
+  res.send(image.body);
+}
+
+export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOptions> = {}): Router {
+  const options = mapOptions(partialOptions);
+  const cache = new ImageCache(options.cacheBytes, options.cacheEntries);
+  ctx.changes.on((change) => cache.invalidate(change));
+  // Identical requests arriving together are rendered once.
+  const inFlight = new Map<string, Promise<CachedImage>>();
+
+  async function cached(key: string, make: () => Promise<CachedImage>): Promise<CachedImage> {
+    const hit = cache.get(key);
+    if (hit) return hit;
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = make().then(
+        (image) => {
+          inFlight.delete(key);
+          cache.set(key, image);
+          return image;
+        },
+        (err: unknown) => {
+          inFlight.delete(key);
+          throw err;
+        },
+      );
+      inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  const router = Router();
+
+  router.get('/maps/static.png', async (req, res) => {
+    const who = principalOf(req);
+    const request = parseStaticMapQuery(req.query as Record<string, unknown>, options);
+    const layers = drawableLayers(request.layers, who);
+    if (request.overlay) {
+      throw badRequest('overlay', `overlay=${request.overlay} is not available yet: the shelter coverage analysis it draws is not on this server`);
+    }
+    const key = JSON.stringify(['map', await currentDataVersion(ctx.db), request]);
+    const image = await cached(key, async () => {
+      const fonts = await mapFonts(ctx.log);
+      const map = await renderStaticMap(ctx.db, request, layers, options, fonts.fontFamily);
+      ctx.log.debug(
+        `static map ${req.originalUrl}: ${map.stats.features} features, query ${map.timings.query.toFixed(0)} ms, svg ${map.timings.compose.toFixed(0)} ms, raster ${map.timings.rasterise.toFixed(0)} ms`,
+      );
+      return { body: map.body, contentType: map.contentType, etag: etagOf(map.body), layers: map.layerIds, extent: map.extent };
+    });
+    send(res, image, layers.some((l) => l.access === 'restricted'));
+  });
+
+  router.get('/maps/legend.png', async (req, res) => {
+    const who = principalOf(req);
+    const request = parseLegendQuery(req.query as Record<string, unknown>);
+    const layers = drawableLayers(request.layers, who);
+    const key = JSON.stringify(['legend', request]);
+    const image = await cached(key, async () => {
+      const fonts = await mapFonts(ctx.log);
+      const sections = layers.map((l) => layerSection(l, request.lang, l.cluster !== undefined));
+      const body = await rasterise(legendSvg(sections, request.lang, request.scale, fonts.fontFamily), request.format);
+      return { body, contentType: CONTENT_TYPES[request.format], etag: etagOf(body), layers: new Set<string>(), extent: null };
+    });
+    send(res, image, layers.some((l) => l.access === 'restricted'));
+  });
+
+  return router;
 }

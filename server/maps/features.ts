@@ -1,0 +1,161 @@
+import type { Geometry, MultiPolygon, Polygon } from 'geojson';
+import type { Db } from '../db/types.ts';
+import { badRequest } from '../http/problem.ts';
+import { getLayer, type Bilingual, type LayerDef } from '../../tiles/layers.ts';
+import type { MapArea, UnitLayer } from './area.ts';
+import type { BBox } from './params.ts';
+
+/**
+ * Reads what a static map draws: the features of each requested layer inside the
+ * area, and the administrative units drawn for orientation. Table and column
+ * names come from the layer registry, never from the request; the request only
+ * supplies parameters. Soft-deleted rows (`deleted_at` set) are never drawn.
+ */
+export interface MapFeature {
+  id: string | number;
+  /** Value of the registry's colour property (e.g. `level`), null when the layer has one colour. */
+  styleValue: string | null;
+  synthetic: boolean;
+  geometry: Geometry;
+}
+
+export interface LayerFeatures {
+  layer: LayerDef;
+  features: MapFeature[];
+}
+
+export interface UnitFeature {
+  id: string;
+  name: Bilingual;
+  synthetic: boolean;
+  geometry: Polygon | MultiPolygon;
+  /** A point inside the unit (ST_PointOnSurface) for its label. */
+  labelAt: [number, number];
+}
+
+export interface ContextUnits {
+  layer: UnitLayer;
+  units: UnitFeature[];
+  labelled: boolean;
+}
+
+// Which columns each table has, read once per database: only tables with
+// `deleted_at` get the soft-delete filter, only those with `synthetic` report it.
+const columnCache = new WeakMap<Db, Promise<Map<string, Set<string>>>>();
+
+function tableColumns(db: Db): Promise<Map<string, Set<string>>> {
+  let cached = columnCache.get(db);
+  if (!cached) {
+    cached = db
+      .query<{ table_name: string; column_name: string }>(
+        `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()`,
+      )
+      .then(({ rows }) => {
+        const byTable = new Map<string, Set<string>>();
+        for (const r of rows) {
+          if (!byTable.has(r.table_name)) byTable.set(r.table_name, new Set());
+          byTable.get(r.table_name)!.add(r.column_name);
+        }
+        return byTable;
+      });
+    cached.catch(() => columnCache.delete(db));
+    columnCache.set(db, cached);
+  }
+  return cached;
+}
+
+/** SQL fragment limiting `t.geom` to the area: its outline when it has one, else the envelope. */
+function areaFilter(area: MapArea, params: unknown[]): string {
+  if (!area.unitLayer || area.request.kind === 'bbox') return '';
+  params.push(area.request.id);
+  return ` AND ST_Intersects(t.geom, (SELECT a.geom FROM ${area.unitLayer} a WHERE a.id = $${params.length}))`;
+}
+
+/** The query parameter that chose the area: named in a 400 when the area holds too much. */
+function areaParam(area: MapArea): string {
+  return area.request.kind;
+}
+
+/**
+ * Features of `layers` inside the area (or the envelope `extent` for a bbox map),
+ * in id order so the same data always draws the same image. Refuses (400) when
+ * together they exceed `maxFeatures`, reading at most one row more than that.
+ */
+export async function loadLayerFeatures(db: Db, layers: readonly LayerDef[], area: MapArea, extent: BBox, maxFeatures: number): Promise<LayerFeatures[]> {
+  const columns = await tableColumns(db);
+  const result: LayerFeatures[] = [];
+  let budget = maxFeatures;
+  for (const layer of layers) {
+    if (!layer.table) continue;
+    const cols = columns.get(layer.table) ?? new Set<string>();
+    const styleColumn = layer.style.by && cols.has(layer.style.by.property) ? `t.${layer.style.by.property}::text` : 'NULL::text';
+    const syntheticColumn = cols.has('synthetic') ? 't.synthetic' : 'false';
+    const geometryColumns = layer.geometry === 'point' ? 'ST_X(t.geom) AS x, ST_Y(t.geom) AS y' : 'ST_AsGeoJSON(t.geom, 6) AS geojson';
+    const params: unknown[] = [...extent];
+    let sql = `SELECT t.id, ${styleColumn} AS style_value, ${syntheticColumn} AS synthetic, ${geometryColumns}
+                 FROM ${layer.table} t
+                WHERE t.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)`;
+    sql += areaFilter(area, params);
+    if (cols.has('deleted_at')) sql += ' AND t.deleted_at IS NULL';
+    params.push(budget + 1);
+    sql += ` ORDER BY t.id LIMIT $${params.length}`;
+    const { rows } = await db.query<{ id: string | number; style_value: string | null; synthetic: boolean; x?: number; y?: number; geojson?: string }>(sql, params);
+    if (rows.length > budget) {
+      throw badRequest(
+        areaParam(area),
+        `the area holds more than ${maxFeatures} features of the requested layers; choose a smaller area or fewer layers`,
+      );
+    }
+    budget -= rows.length;
+    result.push({
+      layer,
+      features: rows.map((r) => ({
+        id: r.id,
+        styleValue: r.style_value,
+        synthetic: r.synthetic === true,
+        geometry: r.geojson !== undefined ? (JSON.parse(r.geojson) as Geometry) : { type: 'Point', coordinates: [Number(r.x), Number(r.y)] },
+      })),
+    });
+  }
+  return result;
+}
+
+/**
+ * Administrative units drawn for orientation: the finer units of the area
+ * (streets of a district, communities of a street), or, on a bbox map, the
+ * districts and streets it touches.
+ */
+export async function loadContextUnits(db: Db, area: MapArea, extent: BBox): Promise<ContextUnits[]> {
+  const select = (table: UnitLayer) =>
+    `SELECT t.id, t.name_zh, t.name_en, t.synthetic, ST_AsGeoJSON(t.geom, 6) AS geojson,
+            ST_X(ST_PointOnSurface(t.geom)) AS lx, ST_Y(ST_PointOnSurface(t.geom)) AS ly
+       FROM ${table} t`;
+  type Row = { id: string; name_zh: string; name_en: string; synthetic: boolean; geojson: string; lx: number; ly: number };
+  const toUnits = (rows: Row[]): UnitFeature[] =>
+    rows.map((r) => ({
+      id: r.id,
+      name: { zh: r.name_zh, en: r.name_en },
+      synthetic: r.synthetic === true,
+      geometry: JSON.parse(r.geojson) as Polygon | MultiPolygon,
+      labelAt: [Number(r.lx), Number(r.ly)],
+    }));
+
+  if (area.request.kind !== 'bbox') {
+    if (!area.children) return [];
+    const { layer, column } = area.children;
+    const { rows } = await db.query<Row>(`${select(layer)} WHERE t.${column} = $1 ORDER BY t.id`, [area.request.id]);
+    return [{ layer, units: toUnits(rows), labelled: true }];
+  }
+  const envelope = 'WHERE t.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY t.id LIMIT 2000';
+  const districts = await db.query<Row>(`${select('districts')} ${envelope}`, [...extent]);
+  const streets = await db.query<Row>(`${select('streets')} ${envelope}`, [...extent]);
+  return [
+    { layer: 'streets', units: toUnits(streets.rows), labelled: true },
+    { layer: 'districts', units: toUnits(districts.rows), labelled: false },
+  ];
+}
+
+/** The registry entry of an administrative layer (always present). */
+export function unitLayerDef(layer: UnitLayer): LayerDef {
+  return getLayer(layer)!;
+}
