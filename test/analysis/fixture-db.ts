@@ -134,7 +134,7 @@ export async function loadMetresFixture(db: Db, placements: { id: number; metres
     for (const p of placements) {
       // a 2 m square centred on the projected point: ST_PointOnSurface of it is its centre
       await q.query(
-        `WITH p AS (SELECT ST_Project(ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, $4, radians($5))::geometry AS pt)
+        `WITH p AS (SELECT ST_Project(ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, $4::float8, radians($5::float8))::geometry AS pt)
          INSERT INTO population_cells (id, district_id, residents, synthetic, geom)
          SELECT $1, 'fixture_metres', $6, true, ST_Multi(ST_Expand(pt, 0.00001)) FROM p`,
         [p.id, lon, lat, p.metres, p.azimuthDeg, p.residents],
