@@ -1,0 +1,133 @@
+import type { Request, Response } from 'express';
+import type { AppContext } from '../context.ts';
+import { principalOf } from '../http/principal.ts';
+import { LAYERS, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
+import { valueTitle } from '../../tiles/vocabulary.ts';
+import { baseUrl } from '../http/base-url.ts';
+import { CRS84, LISTED_CRS_URIS } from './crs.ts';
+import { bilingual, collectionLayer, collectionLayers } from './layer-access.ts';
+import { MEDIA, ogcBase, type Link } from './links.ts';
+import { F_JSON, parseQuery, queryableProperties, temporalProperty } from './params.ts';
+import { selectExtent, tableFacts, type LayerExtent } from './sql.ts';
+
+/** `/ogc/collections`, `/ogc/collections/{id}` and `…/queryables`, all derived from the layer registry. */
+
+const GREGORIAN = 'http://www.opengis.net/def/uom/ISO-8601/0/Gregorian';
+export const QUERYABLES_REL = 'http://www.opengis.net/def/rel/ogc/1.0/queryables';
+
+export async function layerExtent(ctx: AppContext, layer: LayerDef): Promise<LayerExtent> {
+  const facts = (await tableFacts(ctx.db, LAYERS)).get(layer.table!)!;
+  return selectExtent(ctx.db, layer, facts, temporalProperty(layer));
+}
+
+export function collectionDocument(layer: LayerDef, extent: LayerExtent, req: Request, ctx: AppContext) {
+  const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
+  const root = baseUrl(req, ctx.config.PUBLIC_URL);
+  const self = `${ogc}/collections/${layer.id}`;
+  const links: Link[] = [
+    { href: self, rel: 'self', type: MEDIA.json, title: 'this collection' },
+    { href: `${self}/items`, rel: 'items', type: MEDIA.geojson, title: 'features (GeoJSON)' },
+    { href: `${self}/items?f=csv`, rel: 'items', type: MEDIA.csv, title: 'features (CSV)' },
+    { href: `${self}/queryables`, rel: QUERYABLES_REL, type: MEDIA.schema, title: 'filterable properties' },
+    { href: `${root}/tiles/${layer.id}/{z}/{x}/{y}.mvt`, rel: 'tiles', type: MEDIA.mvt, title: 'vector tiles (XYZ)', templated: true },
+    { href: `${root}/tiles/${layer.id}.json`, rel: 'tilejson', type: MEDIA.json, title: 'TileJSON 3.0' },
+    { href: ogc, rel: 'root', type: MEDIA.json, title: 'landing page' },
+  ];
+  const synthetic = layer.syntheticData ? ' (合成演示数据 / synthetic demo data)' : '';
+  return {
+    id: layer.id,
+    title: bilingual(layer.title),
+    description: bilingual(layer.description) + synthetic,
+    // The registry's bilingual texts, for clients that show one language.
+    titles: layer.title,
+    descriptions: layer.description,
+    itemType: 'feature',
+    geometryType: layer.geometry,
+    synthetic: layer.syntheticData,
+    ...(extent.bbox || extent.interval
+      ? {
+          extent: {
+            ...(extent.bbox ? { spatial: { bbox: [extent.bbox], crs: CRS84.uri } } : {}),
+            ...(extent.interval ? { temporal: { interval: [[`${extent.interval[0]}T00:00:00Z`, `${extent.interval[1]}T23:59:59Z`]], trs: GREGORIAN } } : {}),
+          },
+        }
+      : {}),
+    crs: LISTED_CRS_URIS,
+    storageCrs: CRS84.uri,
+    links,
+  };
+}
+
+/** JSON Schema type of a registry property (queryables, OpenAPI feature schemas). */
+export function propertySchema(prop: LayerProperty): Record<string, unknown> {
+  const base: Record<string, unknown> =
+    prop.type === 'date' ? { type: 'string', format: 'date' } : { type: prop.type === 'integer' ? 'integer' : prop.type };
+  return {
+    title: bilingual(prop.title),
+    ...base,
+    ...(prop.enum ? { enum: [...prop.enum], 'x-enum-titles': Object.fromEntries(prop.enum.map((v) => [v, bilingual(valueTitle(v))])) } : {}),
+  };
+}
+
+const GEOMETRY_SCHEMA: Record<LayerDef['geometry'], string> = {
+  point: 'https://geojson.org/schema/Point.json',
+  line: 'https://geojson.org/schema/MultiLineString.json',
+  polygon: 'https://geojson.org/schema/MultiPolygon.json',
+};
+
+export function queryablesDocument(layer: LayerDef, who: Principal, req: Request, ctx: AppContext) {
+  const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
+  const properties: Record<string, unknown> = {
+    geometry: { title: 'geometry (filter with bbox)', format: `geometry-${layer.geometry === 'line' ? 'multilinestring' : layer.geometry === 'polygon' ? 'multipolygon' : 'point'}`, $ref: GEOMETRY_SCHEMA[layer.geometry] },
+  };
+  const temporal = temporalProperty(layer);
+  if (temporal && visibleProperties(layer, who).includes(temporal)) {
+    properties[temporal.name] = { ...propertySchema(temporal), description: 'filter with datetime' };
+  }
+  for (const prop of queryableProperties(layer, who)) properties[prop.name] = propertySchema(prop);
+  return {
+    $schema: 'https://json-schema.org/draft/2019-09/schema',
+    $id: `${ogc}/collections/${layer.id}/queryables`,
+    type: 'object',
+    title: bilingual(layer.title),
+    properties,
+    additionalProperties: false,
+  };
+}
+
+export function collectionRoutes(ctx: AppContext) {
+  return {
+    async list(req: Request, res: Response) {
+      parseQuery([F_JSON], req.query as Record<string, unknown>);
+      const who = principalOf(req);
+      const layers = collectionLayers(who);
+      const extents = await Promise.all(layers.map((l) => layerExtent(ctx, l)));
+      const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
+      res.type(MEDIA.json).send(
+        JSON.stringify({
+          links: [
+            { href: `${ogc}/collections`, rel: 'self', type: MEDIA.json, title: 'collections' },
+            { href: ogc, rel: 'root', type: MEDIA.json, title: 'landing page' },
+          ],
+          crs: LISTED_CRS_URIS,
+          collections: layers.map((l, i) => collectionDocument(l, extents[i], req, ctx)),
+        }),
+      );
+    },
+
+    async one(req: Request<{ collectionId: string }>, res: Response) {
+      const who = principalOf(req);
+      const layer = collectionLayer(req.params.collectionId, who);
+      parseQuery([F_JSON], req.query as Record<string, unknown>);
+      const extent = await layerExtent(ctx, layer);
+      res.type(MEDIA.json).send(JSON.stringify(collectionDocument(layer, extent, req, ctx)));
+    },
+
+    async queryables(req: Request<{ collectionId: string }>, res: Response) {
+      const who = principalOf(req);
+      const layer = collectionLayer(req.params.collectionId, who);
+      parseQuery([F_JSON], req.query as Record<string, unknown>);
+      res.type(MEDIA.schema).send(JSON.stringify(queryablesDocument(layer, who, req, ctx)));
+    },
+  };
+}

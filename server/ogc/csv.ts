@@ -1,0 +1,76 @@
+import type { Geometry, Position } from 'geojson';
+import type { LayerProperty } from '../../tiles/layers.ts';
+import type { CsvRow } from './sql.ts';
+import { geometryToGcj02, wgs84ToGcj02 } from './crs.ts';
+
+/**
+ * CSV for "the one table": one row per feature, `id`, `lon`, `lat` (the
+ * point, or a point on the surface of a line or polygon), `wkt` for lines and
+ * polygons, then one column per property. Columns are named, so coordinates
+ * are always longitude then latitude whatever the CRS's axis order.
+ *
+ * Written for spreadsheets: UTF-8 with a byte-order mark (Excel on Chinese
+ * Windows otherwise guesses GBK and garbles names), CRLF line ends, and text
+ * cells that start with = + - @ prefixed with ' so they are not run as formulas.
+ */
+export const CSV_BOM = '\uFEFF';
+
+function cell(value: unknown, isText: boolean): string {
+  if (value === null || value === undefined) return '';
+  let s = typeof value === 'string' ? value : String(value);
+  if (isText && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const fmt = (n: number) => String(Math.round(n * 1e9) / 1e9);
+
+function positions(coords: Position[]): string {
+  return coords.map((p) => `${fmt(p[0])} ${fmt(p[1])}`).join(', ');
+}
+
+/** WKT of a GeoJSON geometry (lon/lat order). */
+export function toWkt(g: Geometry): string {
+  switch (g.type) {
+    case 'Point':
+      return `POINT (${positions([g.coordinates])})`;
+    case 'MultiPoint':
+      return `MULTIPOINT (${g.coordinates.map((p) => `(${positions([p])})`).join(', ')})`;
+    case 'LineString':
+      return `LINESTRING (${positions(g.coordinates)})`;
+    case 'MultiLineString':
+      return `MULTILINESTRING (${g.coordinates.map((l) => `(${positions(l)})`).join(', ')})`;
+    case 'Polygon':
+      return `POLYGON (${g.coordinates.map((r) => `(${positions(r)})`).join(', ')})`;
+    case 'MultiPolygon':
+      return `MULTIPOLYGON (${g.coordinates.map((poly) => `(${poly.map((r) => `(${positions(r)})`).join(', ')})`).join(', ')})`;
+    case 'GeometryCollection':
+      return `GEOMETRYCOLLECTION (${g.geometries.map(toWkt).join(', ')})`;
+  }
+}
+
+export interface CsvOptions {
+  properties: readonly LayerProperty[];
+  /** Whether the layer has line/polygon geometry (adds the `wkt` column). */
+  withWkt: boolean;
+  /** Shift coordinates to GCJ-02. */
+  gcj02: boolean;
+}
+
+export function toCsv(rows: readonly CsvRow[], options: CsvOptions): string {
+  const header = ['id', 'lon', 'lat', ...(options.withWkt ? ['wkt'] : []), ...options.properties.map((p) => p.name)];
+  const lines = [header.join(',')];
+  for (const row of rows) {
+    let lon = row.lon;
+    let lat = row.lat;
+    if (options.gcj02) [lon, lat] = wgs84ToGcj02(lon, lat);
+    const cells = [cell(row.id, false), fmt(lon), fmt(lat)];
+    if (options.withWkt) {
+      let g = JSON.parse(row.geometry as string) as Geometry;
+      if (options.gcj02) g = geometryToGcj02(g);
+      cells.push(cell(toWkt(g), false));
+    }
+    for (const p of options.properties) cells.push(cell(row[`p_${p.name}`], p.type === 'string'));
+    lines.push(cells.join(','));
+  }
+  return CSV_BOM + lines.join('\r\n') + '\r\n';
+}

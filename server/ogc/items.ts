@@ -1,0 +1,241 @@
+import type { Request, Response } from 'express';
+import type { Feature } from 'geojson';
+import type { AppContext } from '../context.ts';
+import { badRequest, notFound } from '../http/problem.ts';
+import { principalOf } from '../http/principal.ts';
+import { LAYERS, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
+import { CRS84, contentCrsHeader, gcj02ToWgs84, geometryToGcj02, type CrsDef } from './crs.ts';
+import { toCsv } from './csv.ts';
+import { collectionLayer } from './layer-access.ts';
+import { MEDIA, linkHeader, ogcBase, queryPairs, withQuery, type Link } from './links.ts';
+import {
+  FILTER_ALIASES,
+  itemParams,
+  itemsParams,
+  parseQuery,
+  queryableProperties,
+  searchableColumns,
+  temporalProperty,
+  type DateInterval,
+} from './params.ts';
+import {
+  countMatching,
+  selectCsvPage,
+  selectFeature,
+  selectFeaturePage,
+  tableFacts,
+  type ItemsFilter,
+  type PageQuery,
+  type PropertyFilter,
+  type SortKey,
+} from './sql.ts';
+
+/**
+ * `/ogc/collections/{id}/items` and `/items/{featureId}`: parameters parsed
+ * into a typed request (params.ts), SQL from the registry (sql.ts), GeoJSON
+ * assembled in the database, paging links that repeat every other parameter.
+ */
+
+export interface ItemsRequest {
+  format: 'geojson' | 'csv';
+  crs: CrsDef;
+  /** Output properties, in order. */
+  properties: LayerProperty[];
+  filter: ItemsFilter;
+  sort: SortKey[];
+  limit: number;
+  offset: number;
+}
+
+/** bbox numbers in `crs` axis order → a validated WGS84 lon/lat box. */
+export function resolveBbox(numbers: readonly number[], crs: CrsDef): [number, number, number, number] {
+  const two = numbers.length === 6 ? [numbers[0], numbers[1], numbers[3], numbers[4]] : [...numbers];
+  if (numbers.length === 6 && numbers[2] > numbers[5]) throw badRequest('bbox', `minimum height ${numbers[2]} is above maximum height ${numbers[5]}`);
+  let [minLon, minLat, maxLon, maxLat] = crs.axisOrder === 'latlon' ? [two[1], two[0], two[3], two[2]] : two;
+  const order = crs.axisOrder === 'latlon' ? 'minLat,minLon,maxLat,maxLon' : 'minLon,minLat,maxLon,maxLat';
+  for (const lat of [minLat, maxLat]) {
+    if (lat < -90 || lat > 90) throw badRequest('bbox', `latitude ${lat} is outside -90..90 (order: ${order})`);
+  }
+  for (const lon of [minLon, maxLon]) {
+    if (lon < -180 || lon > 180) throw badRequest('bbox', `longitude ${lon} is outside -180..180 (order: ${order})`);
+  }
+  if (minLat > maxLat) throw badRequest('bbox', `minimum latitude ${minLat} is above maximum latitude ${maxLat} (order: ${order})`);
+  if (minLon > maxLon) {
+    throw badRequest('bbox', `minimum longitude ${minLon} is east of maximum longitude ${maxLon}: boxes crossing the antimeridian are not supported; send two requests, one each side of 180°`);
+  }
+  if (crs.gcj02) {
+    // Corners to WGS84; the shift varies slowly, so the envelope of the four corners is close.
+    const corners = [
+      gcj02ToWgs84(minLon, minLat),
+      gcj02ToWgs84(minLon, maxLat),
+      gcj02ToWgs84(maxLon, minLat),
+      gcj02ToWgs84(maxLon, maxLat),
+    ];
+    [minLon, minLat, maxLon, maxLat] = [
+      Math.min(...corners.map((c) => c[0])),
+      Math.min(...corners.map((c) => c[1])),
+      Math.max(...corners.map((c) => c[0])),
+      Math.max(...corners.map((c) => c[1])),
+    ];
+  }
+  return [minLon, minLat, maxLon, maxLat];
+}
+
+function negotiateFormat(req: Request, f: string | undefined): 'geojson' | 'csv' {
+  if (f === 'csv') return 'csv';
+  if (f === 'json' || f === 'geojson') return 'geojson';
+  return req.accepts([MEDIA.geojson, MEDIA.json, MEDIA.csv]) === MEDIA.csv ? 'csv' : 'geojson';
+}
+
+function outputProperties(layer: LayerDef, who: Principal, names: string[] | undefined): LayerProperty[] {
+  const visible = visibleProperties(layer, who);
+  if (names === undefined) return visible;
+  const seen = new Set<string>();
+  const out: LayerProperty[] = [];
+  for (const name of names) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    out.push(visible.find((p) => p.name === name)!);
+  }
+  return out;
+}
+
+/** Parses and validates every parameter of an items request for `layer` as seen by `who`. */
+export function parseItemsRequest(req: Request, layer: LayerDef, who: Principal): ItemsRequest {
+  const q = parseQuery(itemsParams(layer, who), req.query as Record<string, unknown>);
+  const crs = (q.crs as CrsDef | undefined) ?? CRS84;
+  const bboxCrs = (q['bbox-crs'] as CrsDef | undefined) ?? CRS84;
+  const filter: { -readonly [K in keyof ItemsFilter]: ItemsFilter[K] } = { properties: [] };
+
+  if (q.bbox) filter.bbox = resolveBbox(q.bbox as number[], bboxCrs);
+  else if (q['bbox-crs']) throw badRequest('bbox-crs', 'given without bbox');
+
+  const temporal = temporalProperty(layer);
+  if (temporal && q.datetime) filter.datetime = { property: temporal, interval: q.datetime as DateInterval };
+
+  const propertyFilters: PropertyFilter[] = [];
+  for (const prop of queryableProperties(layer, who)) {
+    const names = [prop.name, ...Object.entries(FILTER_ALIASES).filter(([, t]) => t === prop.name).map(([a]) => a)];
+    const given = names.filter((n) => q[n] !== undefined);
+    if (given.length > 1) throw badRequest(given[1], `same filter as ${given[0]}; give only one of ${given.join(', ')}`);
+    if (given.length === 1) {
+      const value = q[given[0]];
+      propertyFilters.push({ property: prop, values: Array.isArray(value) ? value : [value] });
+    }
+  }
+  filter.properties = propertyFilters;
+
+  if (q.q) filter.search = { terms: q.q as string[], columns: searchableColumns(layer, who) };
+
+  const sort: SortKey[] = [];
+  const seen = new Set<string>();
+  for (const raw of (q.sortby as string[] | undefined) ?? []) {
+    const key = raw.trim();
+    const descending = key.startsWith('-');
+    const name = key.replace(/^[+-]/, '');
+    if (seen.has(name)) throw badRequest('sortby', `'${name}' is given twice`);
+    seen.add(name);
+    const prop = layer.properties.find((p) => p.name === name);
+    sort.push({ name, descending, ...(prop?.enum ? { enumOrder: prop.enum } : {}) });
+  }
+
+  return {
+    format: negotiateFormat(req, q.f as string | undefined),
+    crs,
+    properties: outputProperties(layer, who, q.properties as string[] | undefined),
+    filter,
+    sort,
+    limit: q.limit as number,
+    offset: q.offset as number,
+  };
+}
+
+/** Applies the GCJ-02 shift to a JSON array of features (the only CRS not produced by the database). */
+function featuresToGcj02(featuresJson: string): string {
+  const features = JSON.parse(featuresJson) as Feature[];
+  for (const f of features) if (f.geometry) f.geometry = geometryToGcj02(f.geometry);
+  return JSON.stringify(features);
+}
+
+export function itemRoutes(ctx: AppContext) {
+  const factsOf = async (layer: LayerDef) => (await tableFacts(ctx.db, LAYERS)).get(layer.table!)!;
+
+  return {
+    async items(req: Request<{ collectionId: string }>, res: Response) {
+      const who = principalOf(req);
+      const layer = collectionLayer(req.params.collectionId, who);
+      const r = parseItemsRequest(req, layer, who);
+      const facts = await factsOf(layer);
+      const page: PageQuery = { layer, facts, filter: r.filter, sort: r.sort, limit: r.limit, offset: r.offset };
+      const axisOrder = r.crs.axisOrder;
+
+      const [matched, body] = await Promise.all([
+        countMatching(ctx.db, layer, facts, r.filter),
+        r.format === 'csv' ? selectCsvPage(ctx.db, page, r.properties) : selectFeaturePage(ctx.db, page, r.properties, axisOrder),
+      ]);
+      const returned = Array.isArray(body) ? body.length : body.returned;
+
+      const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
+      const itemsUrl = `${ogc}/collections/${layer.id}/items`;
+      const pairs = queryPairs(req);
+      const selfType = r.format === 'csv' ? MEDIA.csv : MEDIA.geojson;
+      const links: Link[] = [{ href: withQuery(itemsUrl, pairs), rel: 'self', type: selfType, title: 'this page' }];
+      if (r.format === 'csv') links.push({ href: withQuery(itemsUrl, pairs, { f: 'json' }), rel: 'alternate', type: MEDIA.geojson, title: 'this page as GeoJSON' });
+      else links.push({ href: withQuery(itemsUrl, pairs, { f: 'csv' }), rel: 'alternate', type: MEDIA.csv, title: 'this page as CSV' });
+      if (r.offset + returned < matched && returned > 0) {
+        links.push({ href: withQuery(itemsUrl, pairs, { offset: String(r.offset + returned) }), rel: 'next', type: selfType, title: 'next page' });
+      }
+      if (r.offset > 0) {
+        const prev = Math.max(0, Math.min(r.offset, matched) - r.limit);
+        links.push({ href: withQuery(itemsUrl, pairs, { offset: prev === 0 ? null : String(prev) }), rel: 'prev', type: selfType, title: 'previous page' });
+      }
+      links.push({ href: `${ogc}/collections/${layer.id}`, rel: 'collection', type: MEDIA.json, title: 'the collection' });
+
+      res.set('Content-Crs', contentCrsHeader(r.crs));
+      res.set('Link', linkHeader(links.filter((l) => l.rel === 'next' || l.rel === 'prev' || l.rel === 'self')));
+      if (Array.isArray(body)) {
+        res.set('OGC-NumberMatched', String(matched));
+        res.set('Content-Disposition', `inline; filename="${layer.id}.csv"`);
+        res.type('text/csv; charset=utf-8').send(toCsv(body, { properties: r.properties, withWkt: layer.geometry !== 'point', gcj02: r.crs.gcj02 }));
+        return;
+      }
+      const features = r.crs.gcj02 ? featuresToGcj02(body.featuresJson) : body.featuresJson;
+      // The features array comes from the database as JSON text and is spliced in unparsed.
+      const head = JSON.stringify({
+        type: 'FeatureCollection',
+        numberMatched: matched,
+        numberReturned: returned,
+        timeStamp: new Date().toISOString(),
+        links,
+      });
+      res.type(MEDIA.geojson).send(`${head.slice(0, -1)},"features":${features}}`);
+    },
+
+    async item(req: Request<{ collectionId: string; featureId: string }>, res: Response) {
+      const who = principalOf(req);
+      const layer = collectionLayer(req.params.collectionId, who);
+      const q = parseQuery(itemParams(layer, who), req.query as Record<string, unknown>);
+      const crs = (q.crs as CrsDef | undefined) ?? CRS84;
+      const properties = outputProperties(layer, who, q.properties as string[] | undefined);
+      const fid = req.params.featureId;
+      const missing = () => notFound(`no feature '${fid}' in collection '${layer.id}'`);
+      if (layer.idType === 'integer' && !/^\d{1,18}$/.test(fid)) throw missing();
+      const facts = await factsOf(layer);
+      let feature = await selectFeature(ctx.db, layer, facts, fid, properties, crs.axisOrder);
+      if (feature === undefined) throw missing();
+      if (crs.gcj02) {
+        const f = JSON.parse(feature) as Feature;
+        if (f.geometry) f.geometry = geometryToGcj02(f.geometry);
+        feature = JSON.stringify(f);
+      }
+      const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
+      const collectionUrl = `${ogc}/collections/${layer.id}`;
+      const links: Link[] = [
+        { href: withQuery(`${collectionUrl}/items/${encodeURIComponent(fid)}`, queryPairs(req)), rel: 'self', type: MEDIA.geojson, title: 'this feature' },
+        { href: collectionUrl, rel: 'collection', type: MEDIA.json, title: 'the collection' },
+      ];
+      res.set('Content-Crs', contentCrsHeader(crs));
+      res.type(MEDIA.geojson).send(`${feature.slice(0, -1)},"links":${JSON.stringify(links)}}`);
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { Request, Response } from 'express';
+import type { AppContext } from '../context.ts';
+import { MEDIA, ogcBase } from './links.ts';
+import { F_JSON, parseQuery } from './params.ts';
+
+/** The landing page and conformance declaration of /ogc. */
+
+/** Only what is implemented: Part 1 core, GeoJSON, OpenAPI 3.0, and Part 2 (crs, bbox-crs). */
+export const CONFORMANCE_CLASSES = [
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson',
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30',
+  'http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs',
+];
+
+export function landingRoutes(ctx: AppContext) {
+  return {
+    landing(req: Request, res: Response) {
+      parseQuery([F_JSON], req.query as Record<string, unknown>);
+      const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
+      res.type(MEDIA.json).send(
+        JSON.stringify({
+          title: '一张图 OGC API – Features / One map OGC API – Features',
+          description:
+            '区级应急管理“一张图”的全部图层（风险点、内涝点、地质灾害隐患点、避难场所、应急资源、管网、行政区划、人口）。 ' +
+            'Every layer of the district emergency-management one map: risk points, flood-prone spots, geohazard sites, shelters, resources, networks, administrative units, population.',
+          links: [
+            { href: ogc, rel: 'self', type: MEDIA.json, title: 'this document' },
+            { href: `${ogc}/api`, rel: 'service-desc', type: MEDIA.openapi, title: 'the API definition (OpenAPI 3.0)' },
+            { href: `${ogc}/api?f=html`, rel: 'service-doc', type: MEDIA.html, title: 'the API documentation' },
+            { href: `${ogc}/conformance`, rel: 'conformance', type: MEDIA.json, title: 'conformance classes implemented' },
+            { href: `${ogc}/collections`, rel: 'data', type: MEDIA.json, title: 'the collections' },
+          ],
+        }),
+      );
+    },
+
+    conformance(req: Request, res: Response) {
+      parseQuery([F_JSON], req.query as Record<string, unknown>);
+      res.type(MEDIA.json).send(JSON.stringify({ conformsTo: CONFORMANCE_CLASSES }));
+    },
+  };
+}

@@ -1,0 +1,395 @@
+import { z } from 'zod';
+import { HttpProblem, type InvalidParam } from '../http/problem.ts';
+import { visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
+import { CRS84, CRS_SPELLINGS, crsBySpelling, type CrsDef } from './crs.ts';
+
+/**
+ * Every query parameter of the OGC API, declared once: how the raw string is
+ * decoded, the zod schema that validates the decoded value, and the text that
+ * documents it. Requests are validated with these definitions and the OpenAPI
+ * document (openapi.ts) is generated from the same ones, so the two cannot drift.
+ */
+
+/** How a raw query string becomes a value before zod validates it. Lists are comma-separated. */
+export type Codec = 'string' | 'integer' | 'number' | 'boolean' | 'string-list' | 'integer-list' | 'number-list';
+
+export interface QueryParam {
+  name: string;
+  codec: Codec;
+  /** Validates (and may transform) the decoded value; `undefined` when the parameter is absent. */
+  schema: z.ZodType;
+  description: string;
+  example?: string;
+}
+
+/** Page size: default and maximum (larger values are clamped, as OGC API – Features Part 1 asks). */
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 10_000;
+
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const INTEGER = /^[+-]?\d+$/;
+
+type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };
+
+function decodeNumber(raw: string): number | undefined {
+  if (!NUMBER.test(raw)) return undefined;
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function decodeInteger(raw: string): number | undefined {
+  if (!INTEGER.test(raw)) return undefined;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+const splitList = (raw: string) => (raw === '' ? [] : raw.split(','));
+
+export function decode(codec: Codec, raw: string): Decoded {
+  switch (codec) {
+    case 'string':
+      return { ok: true, value: raw };
+    case 'integer': {
+      const n = decodeInteger(raw.trim());
+      return n === undefined ? { ok: false, reason: `expected an integer, got '${raw}'` } : { ok: true, value: n };
+    }
+    case 'number': {
+      const n = decodeNumber(raw.trim());
+      return n === undefined ? { ok: false, reason: `expected a number, got '${raw}'` } : { ok: true, value: n };
+    }
+    case 'boolean':
+      return raw === 'true' || raw === 'false' ? { ok: true, value: raw === 'true' } : { ok: false, reason: `expected true or false, got '${raw}'` };
+    case 'string-list':
+      return { ok: true, value: splitList(raw) };
+    case 'integer-list':
+    case 'number-list': {
+      const parts = splitList(raw);
+      const values: number[] = [];
+      for (const part of parts) {
+        const n = codec === 'integer-list' ? decodeInteger(part.trim()) : decodeNumber(part.trim());
+        if (n === undefined) return { ok: false, reason: `'${part}' is not ${codec === 'integer-list' ? 'an integer' : 'a number'}` };
+        values.push(n);
+      }
+      return { ok: true, value: values };
+    }
+  }
+}
+
+const param = (name: string, codec: Codec, schema: z.ZodType, description: string, example?: string): QueryParam => ({
+  name,
+  codec,
+  schema,
+  description,
+  example,
+});
+
+// ---------------------------------------------------------------- shared parameters
+
+const formatParam = (formats: readonly [string, ...string[]], description: string) =>
+  param('f', 'string', z.enum(formats, { message: `one of ${formats.join(', ')}` }).optional(), description);
+
+/** `f` on the landing page, conformance, collections and queryables. */
+export const F_JSON = formatParam(['json'], 'Response format. Only `json`; omit it or send `Accept: application/json`.');
+/** `f` on /api: the OpenAPI document or its human-readable page. */
+export const F_API = formatParam(['json', 'html'], '`json` (default): the OpenAPI 3.0 document; `html`: the same as a readable page.');
+export const F_ITEMS = formatParam(
+  ['json', 'geojson', 'csv'],
+  '`json` or `geojson` (default): GeoJSON FeatureCollection; `csv`: UTF-8 CSV (with BOM) with `id`, `lon`, `lat` columns and one column per property. Without `f`, `Accept: text/csv` also selects CSV.',
+);
+
+export const LIMIT = param(
+  'limit',
+  'integer',
+  z
+    .number()
+    .int('an integer from 1')
+    .min(1, `an integer from 1 (values above ${MAX_LIMIT} are clamped to ${MAX_LIMIT})`)
+    .meta({ maximum: MAX_LIMIT })
+    .default(DEFAULT_LIMIT)
+    .transform((n) => Math.min(n, MAX_LIMIT)),
+  `Page size: features per response, ${DEFAULT_LIMIT} by default. Values above ${MAX_LIMIT} are not an error: the page is clamped to ${MAX_LIMIT} features (follow the \`next\` link for more).`,
+  '100',
+);
+
+export const OFFSET = param(
+  'offset',
+  'integer',
+  z.number().int('an integer from 0').min(0, 'an integer from 0').default(0),
+  'Number of matching features to skip (the `next` and `prev` links set it; features are in a stable order: `sortby` keys, then `id`).',
+  '0',
+);
+
+export const BBOX = param(
+  'bbox',
+  'number-list',
+  z
+    .array(z.number())
+    .refine((a) => a.length === 4 || a.length === 6, '4 numbers (minx,miny,maxx,maxy) or 6 (minx,miny,minz,maxx,maxy,maxz)')
+    .meta({ minItems: 4, maxItems: 6 })
+    .optional(),
+  'Only features whose geometry intersects this box: `minLon,minLat,maxLon,maxLat` in CRS84 (6 numbers with heights are accepted; heights are ignored). With `bbox-crs` EPSG:4326/4490 the order is `minLat,minLon,maxLat,maxLon`. Boxes crossing the antimeridian (minLon > maxLon) are rejected: send two requests.',
+  '113.25,23.11,113.30,23.15',
+);
+
+const crsSchema = (what: string) =>
+  z
+    .enum(CRS_SPELLINGS, { message: `a supported CRS: ${CRS_SPELLINGS.slice(0, 4).join(', ')} (or EPSG:4490, EPSG:4326, CRS84, gcj02)` })
+    .transform((v) => crsBySpelling(v) as CrsDef)
+    .optional()
+    .describe(what);
+
+export const CRS = param(
+  'crs',
+  'string',
+  crsSchema('output CRS'),
+  'CRS of the coordinates in the response (OGC API – Features Part 2). Default CRS84 (WGS84 lon/lat). EPSG:4490 (CGCS2000) and EPSG:4326 use latitude/longitude axis order as their definitions require; `gcj02` (non-standard) returns GCJ-02 lon/lat for Chinese web maps. The response names its CRS in the `Content-Crs` header.',
+);
+
+export const BBOX_CRS = param(
+  'bbox-crs',
+  'string',
+  crsSchema('CRS of bbox'),
+  'CRS of the `bbox` numbers. Default CRS84. `gcj02` converts the four corners to WGS84 (approximate at the edges).',
+);
+
+export const PROPERTIES = param(
+  'properties',
+  'string-list',
+  z.array(z.string()).optional(),
+  'Comma-separated property names to include (in this order); an empty value returns features without properties.',
+  'name_zh,level',
+);
+
+export interface DateInterval {
+  /** First day included (UTC date), or null when open. */
+  start: string | null;
+  /** Last day included (UTC date), or null when open. */
+  end: string | null;
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** RFC 3339 date or date-time → the UTC calendar day it falls on, or undefined when invalid. */
+function utcDay(value: string): string | undefined {
+  const d = DATE.exec(value);
+  if (d) {
+    const t = new Date(`${value}T00:00:00Z`);
+    return !Number.isNaN(t.getTime()) && t.toISOString().slice(0, 10) === value ? value : undefined;
+  }
+  if (!DATE_TIME.test(value)) return undefined;
+  const t = new Date(value);
+  // Reject impossible calendar dates such as 2024-02-30 that Date would roll over.
+  const day = value.slice(0, 10);
+  if (Number.isNaN(t.getTime()) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) return undefined;
+  return t.toISOString().slice(0, 10);
+}
+
+export const DATETIME_SCHEMA = z.string().transform((raw, ctx): DateInterval => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  const parts = raw.split('/');
+  if (parts.length > 2) return fail('a date, a date-time, or an interval start/end (use .. for an open end)');
+  const bound = (v: string): string | null | undefined => (v === '..' || v === '' ? null : utcDay(v));
+  if (parts.length === 1) {
+    const day = utcDay(raw);
+    return day ? { start: day, end: day } : fail(`'${raw}' is not an RFC 3339 date (2024-06-01) or date-time (2024-06-01T08:00:00Z)`);
+  }
+  const [a, b] = parts;
+  const start = bound(a);
+  const end = bound(b);
+  if (start === undefined) return fail(`interval start '${a}' is not an RFC 3339 date or date-time (or ..)`);
+  if (end === undefined) return fail(`interval end '${b}' is not an RFC 3339 date or date-time (or ..)`);
+  if (start && end && start > end) return fail(`interval start ${a} is after its end ${b}`);
+  return { start, end };
+});
+
+// ---------------------------------------------------------------- per-layer parameters
+
+/** The layer's temporal property (first `date` property), used by `datetime` and the temporal extent. */
+export function temporalProperty(layer: LayerDef): LayerProperty | undefined {
+  return layer.properties.find((p) => p.type === 'date');
+}
+
+/** Query parameter names that filter on a property (the property's own name, plus aliases). */
+export const FILTER_ALIASES: Record<string, string> = { district: 'district_id' };
+
+function filterSchema(prop: LayerProperty): { codec: Codec; schema: z.ZodType; example?: string } {
+  const list = <T extends z.ZodType>(item: T) => z.array(item).min(1, 'at least one value').optional();
+  switch (prop.type) {
+    case 'boolean':
+      return { codec: 'boolean', schema: z.boolean().optional(), example: 'true' };
+    case 'integer':
+      return { codec: 'integer-list', schema: list(z.number().int()) };
+    case 'number':
+      return { codec: 'number-list', schema: list(z.number()) };
+    case 'date':
+      return { codec: 'string-list', schema: list(z.string().regex(DATE, 'a date YYYY-MM-DD')) };
+    case 'string':
+      if (prop.enum) {
+        const values = prop.enum as unknown as [string, ...string[]];
+        return {
+          codec: 'string-list',
+          schema: list(z.enum(values, { message: `one of ${values.join(', ')}` })),
+          example: values.slice(0, 2).join(','),
+        };
+      }
+      return { codec: 'string-list', schema: list(z.string().min(1, 'a non-empty value')) };
+  }
+}
+
+/** Properties that `who` may filter on: visible and queryable in the registry. */
+export function queryableProperties(layer: LayerDef, who: Principal): LayerProperty[] {
+  return visibleProperties(layer, who).filter((p) => p.queryable);
+}
+
+/** Columns searched by `q=`: the registry's searchable columns that `who` may see. */
+export function searchableColumns(layer: LayerDef, who: Principal): string[] {
+  const visible = new Set(visibleProperties(layer, who).map((p) => p.name));
+  return layer.searchable.filter((c) => visible.has(c));
+}
+
+/** Names `sortby` accepts: `id` and every visible property. */
+export function sortableNames(layer: LayerDef, who: Principal): string[] {
+  return ['id', ...visibleProperties(layer, who).map((p) => p.name)];
+}
+
+function propertyFilterParams(layer: LayerDef, who: Principal): QueryParam[] {
+  const out: QueryParam[] = [];
+  for (const prop of queryableProperties(layer, who)) {
+    const { codec, schema, example } = filterSchema(prop);
+    const many = codec.endsWith('-list') ? ' Comma-separated values match any of them.' : '';
+    const enumText = prop.enum ? ` Values: ${prop.enum.join(', ')}.` : '';
+    out.push(param(prop.name, codec, schema, `Only features whose \`${prop.name}\` (${prop.title.en} / ${prop.title.zh}) equals the value.${many}${enumText}`, example));
+    for (const [alias, target] of Object.entries(FILTER_ALIASES)) {
+      if (target === prop.name) out.push(param(alias, codec, schema, `Alias of \`${prop.name}\`.`, example));
+    }
+  }
+  return out;
+}
+
+function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
+  const visibleNames = visibleProperties(layer, who).map((p) => p.name) as [string, ...string[]];
+  const sortable = sortableNames(layer, who);
+  const searchable = searchableColumns(layer, who);
+  const temporal = temporalProperty(layer);
+  const params: QueryParam[] = [F_ITEMS, LIMIT, OFFSET, BBOX, BBOX_CRS, CRS];
+  if (temporal) {
+    params.push(
+      param(
+        'datetime',
+        'string',
+        DATETIME_SCHEMA.optional(),
+        `Only features whose \`${temporal.name}\` (${temporal.title.en}) falls on the date or in the interval: \`2024-06-01\`, \`2024-06-01T08:00:00Z\`, \`2024-01-01/2024-06-30\`, \`../2024-06-30\`, \`2024-01-01/..\`. Features without a ${temporal.name} never match.`,
+        '2024-01-01/..',
+      ),
+    );
+  }
+  params.push(
+    param(
+      'sortby',
+      'string-list',
+      z
+        .array(z.string().regex(new RegExp(`^\\s*[+-]?(${sortable.join('|')})\\s*$`), `a property name with an optional + or - prefix: ${sortable.join(', ')}`))
+        .min(1, 'at least one property')
+        .optional(),
+      'Comma-separated sort keys, each a property name with an optional `+` (ascending, the default) or `-` (descending) prefix. Properties with a fixed list of values sort in the order of that list (e.g. level: red, orange, yellow, blue). Ties are broken by `id`.',
+      '-level,name_zh',
+    ),
+  );
+  if (searchable.length) {
+    params.push(
+      param(
+        'q',
+        'string-list',
+        z
+          .array(z.string().trim().min(1, 'non-empty search terms').max(100, 'search terms of at most 100 characters'))
+          .min(1, 'at least one search term')
+          .max(10, 'at most 10 comma-separated search terms')
+          .optional(),
+        `Free-text search: features whose ${searchable.join(', ')} contain the term (case-insensitive). Comma-separated terms match any of them.`,
+        '化工',
+      ),
+    );
+  }
+  params.push({ ...PROPERTIES, schema: z.array(z.enum(visibleNames, { message: `property names of this collection: ${visibleNames.join(', ')}` })).optional() });
+  params.push(...propertyFilterParams(layer, who));
+  return params;
+}
+
+function itemParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
+  const visibleNames = visibleProperties(layer, who).map((p) => p.name) as [string, ...string[]];
+  return [
+    formatParam(['json', 'geojson'], '`json` or `geojson` (default): a GeoJSON Feature.'),
+    CRS,
+    { ...PROPERTIES, schema: z.array(z.enum(visibleNames, { message: `property names of this collection: ${visibleNames.join(', ')}` })).optional() },
+  ];
+}
+
+// Built once per layer and kind of caller (the registry does not change while running).
+const cache = new Map<string, QueryParam[]>();
+function memo(kind: string, layer: LayerDef, who: Principal, build: () => QueryParam[]): QueryParam[] {
+  const key = `${kind}:${layer.id}:${who.canSeeRestricted}`;
+  let params = cache.get(key);
+  if (!params) cache.set(key, (params = build()));
+  return params;
+}
+
+export const itemsParams = (layer: LayerDef, who: Principal) => memo('items', layer, who, () => itemsParamsFor(layer, who));
+export const itemParams = (layer: LayerDef, who: Principal) => memo('item', layer, who, () => itemParamsFor(layer, who));
+
+// ---------------------------------------------------------------- parsing
+
+/**
+ * Validates `query` (Express's simple parser: string or string[] values)
+ * against `params`. Unknown parameters are refused (OGC API – Features Part 1
+ * requires it; it also catches typos). Every problem is reported, each naming
+ * its parameter. Returns decoded and validated values by parameter name.
+ */
+export function parseQuery(params: readonly QueryParam[], query: Record<string, unknown>): Record<string, unknown> {
+  const byName = new Map(params.map((p) => [p.name, p]));
+  const problems: InvalidParam[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(query)) {
+    if (!byName.has(name)) {
+      problems.push({ name, reason: `unknown parameter; this resource accepts ${params.map((p) => p.name).join(', ')}` });
+    } else if (typeof raw !== 'string') {
+      problems.push({ name, reason: 'given more than once; send it once (lists are comma-separated)' });
+    }
+  }
+  for (const p of params) {
+    const raw = query[p.name];
+    if (raw !== undefined && typeof raw !== 'string') continue;
+    let value: unknown = undefined;
+    if (raw !== undefined) {
+      if (raw === '' && !p.codec.endsWith('-list') && p.codec !== 'string') {
+        problems.push({ name: p.name, reason: 'empty value' });
+        continue;
+      }
+      const decoded = decode(p.codec, raw);
+      if (!decoded.ok) {
+        problems.push({ name: p.name, reason: decoded.reason });
+        continue;
+      }
+      value = decoded.value;
+    }
+    const parsed = p.schema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue.path.length && typeof issue.path[0] === 'number' && Array.isArray(value) ? ` ('${String(value[issue.path[0]])}')` : '';
+      problems.push({ name: p.name, reason: `${issue.message}${where}` });
+      continue;
+    }
+    out[p.name] = parsed.data;
+  }
+  if (problems.length) {
+    const first = problems[0];
+    throw new HttpProblem(400, 'Invalid request', `query ${first.name}: ${first.reason}`, problems, { in: 'query' });
+  }
+  return out;
+}
+
+/** The default CRS when `crs` / `bbox-crs` are absent. */
+export const DEFAULT_CRS = CRS84;
