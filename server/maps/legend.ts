@@ -60,7 +60,7 @@ export function boundarySection(units: readonly LayerDef[], lang: Lang): LegendS
     items: units.map((u) => ({
       kind: 'outline' as const,
       color: u.style.color,
-      label: lang === 'zh' ? `${u.title.zh}界` : `${u.title.en} boundary`,
+      label: lang === 'zh' ? `${u.title.zh}界` : u.title.en,
       lineWidth: u.style.lineWidth,
     })),
   };

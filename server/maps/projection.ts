@@ -54,6 +54,11 @@ export interface Viewport {
   project(lon: number, lat: number): [number, number];
 }
 
+/** Ground metres per CSS pixel of `viewport` at latitude `lat` (Mercator stretches away from the equator). */
+export function metresPerPixelAt(viewport: Pick<Viewport, 'pixelsPerWorld'>, lat: number): number {
+  return (EARTH_CIRCUMFERENCE * Math.cos((lat * Math.PI) / 180)) / viewport.pixelsPerWorld;
+}
+
 /**
  * The viewport that shows all of `bbox` inside `frame`, centred, with `padding`
  * CSS pixels kept free on every side ("contain" fit, aspect ratio preserved).

@@ -73,9 +73,6 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
     const who = principalOf(req);
     const request = parseStaticMapQuery(req.query as Record<string, unknown>, options);
     const layers = drawableLayers(request.layers, who);
-    if (request.overlay) {
-      throw badRequest('overlay', `overlay=${request.overlay} is not available yet: the shelter coverage analysis it draws is not on this server`);
-    }
     const key = JSON.stringify(['map', await currentDataVersion(ctx.db), request]);
     const image = await cached(key, async () => {
       const fonts = await mapFonts(ctx.log);

@@ -4,6 +4,7 @@ import { resolveArea } from './area.ts';
 import { loadContextUnits, loadLayerFeatures } from './features.ts';
 import type { StaticMapOptions } from './options.ts';
 import type { BBox, StaticMapRequest } from './params.ts';
+import { loadOverlay } from './overlay.ts';
 import { fitBBox } from './projection.ts';
 import { CONTENT_TYPES, rasterise } from './render.ts';
 import { composeMapSvg, layoutFor, type ComposedMap } from './svg.ts';
@@ -43,6 +44,7 @@ export async function renderStaticMap(
   const featureExtent = area.outline ? area.bbox : viewport.extent;
   const layerFeatures = await loadLayerFeatures(db, layers, area, featureExtent, options.maxFeatures);
   const context = await loadContextUnits(db, area, viewport.extent);
+  const overlay = request.overlay ? await loadOverlay(db, request.overlay, area, viewport.extent) : undefined;
   const t1 = performance.now();
 
   const composed = composeMapSvg({
@@ -53,6 +55,7 @@ export async function renderStaticMap(
     area,
     layers: layerFeatures,
     context,
+    overlay,
     fontFamily,
     timestamp: options.now(),
     timeZone: options.timeZone,
@@ -66,6 +69,8 @@ export async function renderStaticMap(
   const layerIds = new Set(layers.map((l) => l.id));
   if (area.unitLayer) layerIds.add(area.unitLayer);
   for (const c of context) layerIds.add(c.layer);
+  // The analysis behind an overlay reads shelters, population cells and unit outlines.
+  if (overlay) for (const id of ['shelters', 'population', 'districts', 'streets', 'communities']) layerIds.add(id);
   return {
     body,
     contentType: CONTENT_TYPES[request.format],

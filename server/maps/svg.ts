@@ -6,7 +6,8 @@ import { unitLayerDef } from './features.ts';
 import { boundarySection, layerSection, legendGroup, type LegendSection } from './legend.ts';
 import { escapeXml, fitText, geometryPath, pointPositions, px, textWidth } from './markup.ts';
 import type { Lang } from './params.ts';
-import type { Rect, Viewport } from './projection.ts';
+import { metresPerPixelAt, type Rect, type Viewport } from './projection.ts';
+import { OVERLAY_STYLE, overlaySection, type OverlayShapes } from './overlay.ts';
 
 /**
  * Composes a static map as one SVG document: the map frame (area, outlines,
@@ -55,6 +56,8 @@ export interface MapScene {
   area: MapArea;
   layers: readonly LayerFeatures[];
   context: readonly ContextUnits[];
+  /** Coverage analysis drawn over the polygons, under outlines and points. */
+  overlay?: OverlayShapes;
   fontFamily: string;
   /** When the map was made; printed in the footer. */
   timestamp: Date;
@@ -215,6 +218,28 @@ export function composeMapSvg(scene: MapScene): ComposedMap {
     out.push('</g>');
   }
 
+  const overlay = scene.overlay;
+  if (overlay?.kind === 'gaps') {
+    const { color, fillOpacity } = OVERLAY_STYLE.gaps;
+    out.push(`<g class="overlay-gaps"${clipArea} fill="${color}" fill-opacity="${fillOpacity}" stroke="${color}" stroke-width="1" stroke-linejoin="round">`);
+    for (const g of overlay.gaps) {
+      const d = geometryPath(g.geometry, project);
+      if (d) out.push(`<path d="${d}" fill-rule="evenodd"/>`);
+    }
+    out.push('</g>');
+    synthetic ||= overlay.synthetic;
+  } else if (overlay?.kind === 'coverage') {
+    // One group opacity: overlapping service areas read as their union, not darker.
+    const { color, fillOpacity } = OVERLAY_STYLE.coverage;
+    out.push(`<g class="overlay-coverage"${clipArea}><g opacity="${fillOpacity}" fill="${color}">`);
+    for (const c of overlay.circles) {
+      const [x, y] = project(c.lon, c.lat);
+      out.push(`<circle cx="${px(x)}" cy="${px(y)}" r="${px(c.radiusM / metresPerPixelAt(viewport, c.lat))}"/>`);
+    }
+    out.push('</g></g>');
+    synthetic ||= overlay.synthetic;
+  }
+
   const labels: { x: number; y: number; text: string }[] = [];
   for (const ctx of scene.context) {
     const def = unitLayerDef(ctx.layer);
@@ -248,25 +273,13 @@ export function composeMapSvg(scene: MapScene): ComposedMap {
     out.push(`<path class="area-outline" d="${outlinePath}" fill="none" stroke="${def.style.color}" stroke-width="${Math.max(2, def.style.lineWidth ?? 1)}" stroke-linejoin="round"/>`);
   }
 
-  // Unit labels, placed greedily (biggest units come first in id order is not
-  // meaningful, so keep input order) and skipped where they would collide.
-  const placed: Box[] = [];
-  const labelSize = 10.5;
-  for (const l of labels) {
-    const w = textWidth(l.text, labelSize);
-    const box = { x0: l.x - w / 2 - 2, y0: l.y - labelSize, x1: l.x + w / 2 + 2, y1: l.y + 3 };
-    if (box.x0 < frame.x || box.x1 > frame.x + frame.width || box.y0 < frame.y || box.y1 > frame.y + frame.height) continue;
-    if (placed.some((p) => overlaps(p, box))) continue;
-    placed.push(box);
-    const t = escapeXml(l.text);
-    out.push(
-      `<text x="${px(l.x)}" y="${px(l.y)}" font-size="${labelSize}" text-anchor="middle" fill="${COLORS.muted}" stroke="${COLORS.halo}" stroke-width="3" stroke-linejoin="round" paint-order="stroke">${t}</text>`,
-    );
-  }
-
   // Points: clustered where the registry says so and the map is zoomed out; the
   // least severe are drawn first so the most severe end up on top.
   const clusteredLayers = new Set<string>();
+  const markers: string[] = [];
+  // Clusters go above every layer's single markers, so their counts stay readable.
+  const clusterMarkers: string[] = [];
+  const markerBoxes: Box[] = [];
   for (const { layer, features } of byGeometry('point')) {
     const r = layer.style.radius ?? 5;
     const screen: (ScreenPoint & { i: number })[] = [];
@@ -284,25 +297,52 @@ export function composeMapSvg(scene: MapScene): ComposedMap {
       ? gridCluster(screen, scene.clusterCell, scene.clusterMinPoints)
       : { singles: screen, clusters: [] };
     (singles as (ScreenPoint & { i: number })[]).sort((a, b) => b.rank - a.rank || a.i - b.i);
-    out.push(`<g class="layer-${layer.id}" stroke="#ffffff" stroke-width="1.2">`);
-    for (const p of singles) out.push(`<circle cx="${px(p.x)}" cy="${px(p.y)}" r="${r}" fill="${p.color}"/>`);
-    out.push('</g>');
+    markers.push(`<g class="layer-${layer.id}" stroke="#ffffff" stroke-width="1.2">`);
+    for (const p of singles) {
+      markers.push(`<circle cx="${px(p.x)}" cy="${px(p.y)}" r="${r}" fill="${p.color}"/>`);
+      markerBoxes.push({ x0: p.x - r, y0: p.y - r, x1: p.x + r, y1: p.y + r });
+    }
+    markers.push('</g>');
     if (clusters.length > 0) {
       clusteredLayers.add(layer.id);
-      out.push(`<g class="clusters-${layer.id}">`);
+      clusterMarkers.push(`<g class="clusters-${layer.id}">`);
       for (const c of clusters) {
         const cr = Math.min(17, 8 + 2.2 * Math.log2(c.count));
         const label = c.count >= 1000 ? `${Math.floor(c.count / 1000)}k` : String(c.count);
-        out.push(
+        clusterMarkers.push(
           `<circle cx="${px(c.x)}" cy="${px(c.y)}" r="${px(cr)}" fill="#ffffff" fill-opacity="0.92" stroke="${c.color}" stroke-width="3"/>` +
             `<text x="${px(c.x)}" y="${px(c.y + 3.5)}" font-size="10" font-weight="bold" text-anchor="middle" fill="${COLORS.text}">${label}</text>`,
         );
+        markerBoxes.push({ x0: c.x - cr, y0: c.y - cr, x1: c.x + cr, y1: c.y + cr });
       }
-      out.push('</g>');
+      clusterMarkers.push('</g>');
     }
     pointsDrawn += singles.length;
     clustersDrawn += clusters.length;
   }
+
+  // Unit labels (not on thumbnails): in id order, skipped where they would hit a
+  // label already placed. A label goes on top of the markers only where it covers
+  // none (trying a little above and below its anchor); otherwise it goes beneath
+  // them, so a name never hides a risk point or shelter.
+  const above: string[] = [];
+  const beneath: string[] = [];
+  const placed: Box[] = [];
+  const labelSize = 10.5;
+  for (const l of layout.title ? labels : []) {
+    const w = textWidth(l.text, labelSize);
+    const boxAt = (dy: number) => ({ x0: l.x - w / 2 - 2, y0: l.y + dy - labelSize, x1: l.x + w / 2 + 2, y1: l.y + dy + 3 });
+    const inFrame = (b: Box) => b.x0 >= frame.x && b.x1 <= frame.x + frame.width && b.y0 >= frame.y && b.y1 <= frame.y + frame.height;
+    const candidates = [0, -12, 12, -24, 24].map(boxAt).filter((b) => inFrame(b) && !placed.some((p) => overlaps(p, b)));
+    if (candidates.length === 0) continue;
+    const free = candidates.find((b) => !markerBoxes.some((m) => overlaps(m, b)));
+    const box = free ?? candidates[0];
+    placed.push(box);
+    (free ? above : beneath).push(
+      `<text x="${px(l.x)}" y="${px(box.y1 - 3)}" font-size="${labelSize}" text-anchor="middle" fill="${COLORS.muted}" stroke="${COLORS.halo}" stroke-width="3" stroke-linejoin="round" paint-order="stroke">${escapeXml(l.text)}</text>`,
+    );
+  }
+  out.push(...beneath, ...markers, ...clusterMarkers, ...above);
 
   if (layout.title) {
     out.push(northArrow(frame, lang));
@@ -328,6 +368,7 @@ export function composeMapSvg(scene: MapScene): ComposedMap {
     ];
     const boundaries = boundarySection([...new Map(units.map((u) => [u.id, u])).values()], lang);
     for (const { layer } of scene.layers) sections.push(layerSection(layer, lang, clusteredLayers.has(layer.id)));
+    if (overlay) sections.push(overlaySection(overlay, lang));
     if (boundaries) sections.push(boundaries);
     out.push(legendGroup(sections, lang, l.x, l.y, l.width, l.height));
   }

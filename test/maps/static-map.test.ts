@@ -259,10 +259,29 @@ describe('bad input', () => {
     expect(colourDistance(rgbAt(raster, x, y), hexToRgb(RISK_COLORS.orange))).toBeLessThanOrEqual(16);
   });
 
-  it('overlay=coverage is accepted by the schema but not available yet', async () => {
-    const r = await request(app).get(`/maps/static.png?district=${TEST_DISTRICT}&overlay=coverage`).expect(400);
-    expect(problem(r).param).toBe('overlay');
-    expect(problem(r).detail).toContain('not available yet');
+  it('overlay=gaps draws the uncovered areas of the coverage analysis; overlay=coverage the service areas', async () => {
+    // One populated cell next to the (fixed, 2 km) shelter and one 6 km away from it.
+    const cell = ([x0, y0, x1, y1]: number[]) => `SRID=4326;MULTIPOLYGON(((${x0} ${y0},${x1} ${y0},${x1} ${y1},${x0} ${y1},${x0} ${y0})))`;
+    await db.query(
+      `INSERT INTO population_cells (district_id, street_id, residents, synthetic, geom) VALUES
+         ($1, 'testbay-east', 800, true, $2), ($1, 'testbay-west', 600, true, $3)`,
+      [TEST_DISTRICT, cell([110.07, 20.015, 110.08, 20.025]), cell([110.005, 20.055, 110.015, 20.065])],
+    );
+    await db.query('UPDATE data_version SET version = version + 1');
+
+    const gaps = await decode((await png(`district=${TEST_DISTRICT}&layers=shelters&overlay=gaps&width=600&height=400`).expect(200)).body);
+    const [gx, gy] = pixelOf(TEST_BBOX, 600, 400, 1, [110.01, 20.06]);
+    const [cx, cy] = pixelOf(TEST_BBOX, 600, 400, 1, [110.076, 20.017]);
+    const reddish = ([r, g, b]: number[]) => r - g > 50 && r - b > 50;
+    expect(reddish(rgbAt(gaps, gx, gy)), `gap pixel ${rgbAt(gaps, gx, gy)}`).toBe(true);
+    expect(reddish(rgbAt(gaps, cx, cy)), `covered pixel ${rgbAt(gaps, cx, cy)}`).toBe(false);
+
+    const coverage = await decode((await png(`district=${TEST_DISTRICT}&layers=shelters&overlay=coverage&width=600&height=400`).expect(200)).body);
+    const greenish = ([r, g, b]: number[]) => g - r > 15 && g - b > 8;
+    const [ix, iy] = pixelOf(TEST_BBOX, 600, 400, 1, [110.06, 20.02]); // 1.6 km from the shelter
+    const [ox, oy] = pixelOf(TEST_BBOX, 600, 400, 1, [110.095, 20.075]); // 6 km away
+    expect(greenish(rgbAt(coverage, ix, iy)), `inside ${rgbAt(coverage, ix, iy)}`).toBe(true);
+    expect(greenish(rgbAt(coverage, ox, oy)), `outside ${rgbAt(coverage, ox, oy)}`).toBe(false);
   });
 
   it('a configurable maximum size and feature cap refuse before rendering', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../server/log.ts';
+import { joinNames } from '../../server/maps/area.ts';
 import { ImageCache, etagOf, type CachedImage } from '../../server/maps/cache.ts';
 import { gridCluster } from '../../server/maps/cluster.ts';
 import { detectFonts, fontFamilyFor, pickCjkFamily } from '../../server/maps/fonts.ts';
@@ -141,6 +142,13 @@ describe('image cache', () => {
     cache.set('gz', image(10, ['districts'], [113, 23, 114, 24]));
     expect(cache.invalidate({ layer: 'districts', id: 'yuexiu', op: 'update' })).toBe(1);
     expect(cache.get('legend')).toBeDefined();
+  });
+});
+
+describe('area names', () => {
+  it('does not repeat a parent name the unit name already contains', () => {
+    expect(joinNames(['坪山区', '坪山街道', '坪山街道第一社区'])).toBe('坪山区坪山街道第一社区');
+    expect(joinNames(['越秀区', '洪桥街道'])).toBe('越秀区洪桥街道');
   });
 });
 
