@@ -3,11 +3,11 @@ import type { Queryable } from '../db/types.ts';
 
 /**
  * Coverage gaps as dissolved polygons: the populated cells no usable shelter
- * reaches, unioned and split into connected parts, each with its residents.
+ * reaches, unioned and split into connected polygons, each with its residents.
  * Built from the same per-cell coverage as the tables, so the residents of all
  * gaps add up to the district's uncovered residents exactly (cells touching
- * only at a corner are separate parts; a cell belongs to the part that covers
- * its interior point). Largest first: residents, then area, then lowest cell id.
+ * only at a corner are separate polygons; a cell belongs to the polygon that
+ * covers its interior point). Largest first: residents, then area, then lowest cell id.
  */
 export interface CoverageGap {
   rank: number;
@@ -18,18 +18,21 @@ export interface CoverageGap {
   geometry: Polygon;
 }
 
+// ST_ClusterDBSCAN (eps 0, one point) groups touching cells; each group is unioned once and split into
+// its polygons; only groups that split (cells touching at a corner) need the point-in-polygon test.
 const GAPS_SQL = `
   WITH u AS (
-    SELECT id, residents, synthetic, geom FROM population_cells WHERE id = ANY($1::bigint[])
-  ), parts AS (
-    SELECT (ST_Dump(ST_UnaryUnion(ST_Collect(geom)))).geom AS geom FROM u
+    SELECT id, residents, synthetic, geom, ST_ClusterDBSCAN(geom, 0, 1) OVER (ORDER BY id) AS grp
+    FROM population_cells WHERE id = ANY($1::bigint[])
+  ), pieces AS (
+    SELECT grp, (ST_Dump(ST_Union(geom))).geom AS geom FROM u GROUP BY grp
   ), numbered AS (
-    SELECT row_number() OVER () AS part, geom FROM parts
+    SELECT grp, row_number() OVER () AS part, count(*) OVER (PARTITION BY grp) AS parts, geom FROM pieces
   )
   SELECT ST_AsGeoJSON(n.geom, 6) AS geometry, ST_Area(n.geom::geography) AS area_m2,
     sum(u.residents)::int8 AS residents, count(*)::int AS cells, min(u.id)::int8 AS first_cell,
     bool_or(u.synthetic) AS synthetic
-  FROM numbered n JOIN u ON ST_Covers(n.geom, ST_PointOnSurface(u.geom))
+  FROM numbered n JOIN u ON u.grp = n.grp AND (n.parts = 1 OR ST_Covers(n.geom, ST_PointOnSurface(u.geom)))
   GROUP BY n.part, n.geom`;
 
 export async function dissolveGaps(db: Queryable, uncoveredCellIds: readonly number[]): Promise<CoverageGap[]> {
