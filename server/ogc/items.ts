@@ -108,7 +108,6 @@ export function parseItemsRequest(req: Request, layer: LayerDef, who: Principal)
   const filter: { -readonly [K in keyof ItemsFilter]: ItemsFilter[K] } = { properties: [] };
 
   if (q.bbox) filter.bbox = resolveBbox(q.bbox as number[], bboxCrs);
-  else if (q['bbox-crs']) throw badRequest('bbox-crs', 'given without bbox');
 
   const temporal = temporalProperty(layer);
   if (temporal && q.datetime) filter.datetime = { property: temporal, interval: q.datetime as DateInterval };

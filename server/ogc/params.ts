@@ -275,6 +275,8 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
   const sortable = sortableNames(layer, who);
   const searchable = searchableColumns(layer, who);
   const temporal = temporalProperty(layer);
+  const enumProp = visibleProperties(layer, who).find((p) => p.enum && p.queryable);
+  const sortExample = enumProp ? `-${enumProp.name},id` : `${visibleNames[0]},-id`;
   const params: QueryParam[] = [F_ITEMS, LIMIT, OFFSET, BBOX, BBOX_CRS, CRS];
   if (temporal) {
     params.push(
@@ -296,7 +298,7 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
         .min(1, 'at least one property')
         .optional(),
       'Comma-separated sort keys, each a property name with an optional `+` (ascending, the default) or `-` (descending) prefix. Properties with a fixed list of values sort in the order of that list (e.g. level: red, orange, yellow, blue). Ties are broken by `id`.',
-      '-level,name_zh',
+      sortExample,
     ),
   );
   if (searchable.length) {
@@ -314,7 +316,11 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
       ),
     );
   }
-  params.push({ ...PROPERTIES, schema: z.array(z.enum(visibleNames, { message: `property names of this collection: ${visibleNames.join(', ')}` })).optional() });
+  params.push({
+    ...PROPERTIES,
+    schema: z.array(z.enum(visibleNames, { message: `property names of this collection: ${visibleNames.join(', ')}` })).optional(),
+    example: visibleNames.slice(0, 2).join(','),
+  });
   params.push(...propertyFilterParams(layer, who));
   return params;
 }
