@@ -370,6 +370,31 @@ export const LAYERS: readonly LayerDef[] = [
     searchable: [],
     syntheticData: true,
   },
+  {
+    id: 'coverage_gaps',
+    table: null,
+    title: { zh: '避难场所覆盖盲区', en: 'Shelter coverage gaps' },
+    description: {
+      zh: '所有可用应急避难场所服务半径以外的有人口区域（由覆盖分析计算）',
+      en: 'Populated areas outside the service radius of every usable shelter (computed by the coverage analysis)',
+    },
+    geometry: 'polygon',
+    idType: 'string',
+    properties: [
+      district,
+      p('rank', 'integer', '排序(按人口)', 'Rank (by residents)'),
+      p('residents', 'integer', '未覆盖人口', 'Uncovered residents'),
+      p('area_m2', 'number', '面积(m²)', 'Area (m²)'),
+      p('cells', 'integer', '人口网格数', 'Population cells'),
+      synthetic,
+    ],
+    access: 'public',
+    minzoom: 8,
+    maxzoom: 16,
+    style: { color: '#d7191c', fillOpacity: 0.4, lineWidth: 1 },
+    searchable: [],
+    syntheticData: true,
+  },
 ];
 
 const byId = new Map(LAYERS.map((l) => [l.id, l]));
