@@ -1,0 +1,168 @@
+import type { Db } from '../server/db/types.ts';
+import { ANONYMOUS, LAYERS, RISK_LEVELS, type LayerDef } from './layers.ts';
+import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngine, type TileGeometryOptions, type TileQuery } from './engine.ts';
+import { filterColumn, FILTER_NAMES, type FilterName } from './filters.ts';
+import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel } from './cluster.ts';
+import { ident, liveRowsPredicate, propertyExpr, propertySqlType, readTableInfo, type TableInfo } from './layer-sql.ts';
+import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
+
+/**
+ * The PostGIS engine: ST_AsMVT / ST_AsMVTGeom on a real PostgreSQL server. The
+ * SQL of every layer (one statement per layer and visibility: public callers,
+ * callers who may see restricted fields) is built once, when the engine starts,
+ * from the registry; a request only binds z/x/y and the filter values.
+ *
+ * Clustered layers use one statement that decides per tile, in SQL, between
+ * individual points and grid clusters with the same rule as the in-process engine
+ * (see cluster.ts): mean position per cell, point_count, counts per level.
+ */
+export interface LayerStatement {
+  text: string;
+  /** Which request values fill $4.. after z, x, y (and, for clusters, the cell parameters). */
+  filters: FilterName[];
+  clustered: boolean;
+}
+
+export interface BoundStatement {
+  text: string;
+  values: unknown[];
+}
+
+export class PostgisEngine implements TileEngine {
+  readonly kind = 'postgis' as const;
+  private readonly opts: TileGeometryOptions;
+  private statements?: Promise<Map<string, LayerStatement>>;
+
+  constructor(
+    private readonly db: Db,
+    options: Partial<TileGeometryOptions> & { layers?: readonly LayerDef[] } = {},
+  ) {
+    const { layers, ...rest } = options;
+    this.opts = { ...TILE_DEFAULTS, ...rest };
+    this.layers = layers ?? LAYERS;
+  }
+
+  private readonly layers: readonly LayerDef[];
+
+  /** Reads the schema once and builds every layer's statements; later calls reuse them. */
+  start(): Promise<Map<string, LayerStatement>> {
+    this.statements ??= readTableInfo(this.db, this.layers).then((info) => {
+      const map = new Map<string, LayerStatement>();
+      for (const layer of this.layers) {
+        if (!layer.table) continue;
+        for (const restricted of [false, true]) map.set(statementKey(layer.id, restricted), buildStatement(layer, info.get(layer.table), restricted, this.opts));
+      }
+      return map;
+    });
+    // A failed start (database not reachable) is retried by the next request.
+    this.statements.catch(() => (this.statements = undefined));
+    return this.statements;
+  }
+
+  /** The statement and values that render `query`: what the bench runs directly to compare. */
+  async bind({ layer, tile, filters, who }: TileQuery): Promise<BoundStatement> {
+    const stmt = (await this.start()).get(statementKey(layer.id, who.canSeeRestricted));
+    if (!stmt) throw new Error(`layer ${layer.id} has no table to tile`);
+    const values: unknown[] = [tile.z, tile.x, tile.y];
+    if (stmt.clustered) {
+      const n = cellsPerTile(layer.cluster!);
+      values.push(n, tile.z < layer.cluster!.belowZoom, this.opts.denseTilePoints);
+    }
+    for (const name of stmt.filters) values.push(filters[name] ? [...filters[name]!] : null);
+    return { text: stmt.text, values };
+  }
+
+  async renderLayer(query: TileQuery): Promise<Uint8Array> {
+    const { text, values } = await this.bind(query);
+    const r = await this.db.query<{ mvt: Uint8Array | null }>(text, values);
+    const mvt = r.rows[0]?.mvt;
+    return mvt && mvt.length ? mvt : EMPTY_LAYER;
+  }
+
+  featureChanged(): void {
+    // Every tile is read from the database; nothing to refresh.
+  }
+}
+
+function statementKey(layerId: string, restricted: boolean): string {
+  return `${layerId}|${restricted ? 'all' : 'public'}`;
+}
+
+const W = MERCATOR_HALF_WORLD;
+
+export function buildStatement(layer: LayerDef, info: TableInfo | undefined, restricted: boolean, opts: TileGeometryOptions): LayerStatement {
+  const props = tileProperties(layer, { ...ANONYMOUS, canSeeRestricted: restricted });
+  const table = ident(layer.table!);
+  const name = layer.id.replace(/'/g, "''");
+  const textId = idIsProperty(layer);
+  const filters = FILTER_NAMES.filter((f) => filterColumn(layer, f) !== null);
+  const clustered = !!layer.cluster && layer.geometry === 'point';
+  const first = clustered ? 7 : 4; // $1-$3 z/x/y; clusters: $4 cells per tile, $5 forced, $6 dense limit
+  const filterSql = filters
+    .map((f, i) => ` AND ($${first + i}::text[] IS NULL OR t.${ident(filterColumn(layer, f)!)} = ANY($${first + i}::text[]))`)
+    .join('');
+  const where = `true${liveRowsPredicate(info)}${filterSql}`;
+  const propCols = props.map((p) => `${propertyExpr(p)} AS ${ident(p.name)}`);
+  const idCol = `t.id${textId ? '::text' : ''} AS id`;
+  const asMvt = `ST_AsMVT(mvt, '${name}', ${opts.extent}, 'geom'${textId ? '' : ", 'id'"})`;
+  const env = `ST_TileEnvelope($1::int, $2::int, $3::int)`;
+  const geom = (g: string) => `ST_AsMVTGeom(${g}, ${env}, ${opts.extent}, ${opts.buffer}, true)`;
+
+  if (!clustered) {
+    const margin = opts.buffer / opts.extent;
+    const text = `SELECT ${asMvt} AS mvt FROM (
+  SELECT ${[idCol, ...propCols].join(', ')}, ${geom('ST_Transform(t.geom, 3857)')} AS geom
+    FROM ${table} t
+   WHERE t.geom && ST_Transform(ST_TileEnvelope($1::int, $2::int, $3::int, margin => ${margin}), 4326) AND ${where}
+) mvt WHERE mvt.geom IS NOT NULL`;
+    return { text, filters, clustered };
+  }
+
+  // Cells are numbered over the whole world at this zoom: cx = floor(world x * 2^z * n).
+  // The search box is the tile plus one cell, so every cell that can reach the buffer is complete.
+  const hasLevel = layerHasLevel(layer);
+  const names = props.map((p) => ident(p.name));
+  const clusterNames = [CLUSTER_FIELDS.cluster, CLUSTER_FIELDS.pointCount, ...(hasLevel ? RISK_LEVELS : []), CLUSTER_FIELDS.highestLevel].map(ident);
+  const clusterTypes = ['boolean', 'int8', ...(hasLevel ? RISK_LEVELS.map(() => 'int8') : []), 'text'];
+  // Individual points: their properties, cluster columns NULL (NULLs are not encoded).
+  const pointCols = [...names.map((c) => `k.${c}`), ...clusterNames.map((c, i) => `NULL::${clusterTypes[i]} AS ${c}`)];
+  // Clusters: properties NULL, then cluster, point_count, the count per level, the highest level.
+  const clusterValues = [
+    ...props.map((p) => `NULL::${propertySqlType(p)}`),
+    'true',
+    'count(*)',
+    ...(hasLevel ? RISK_LEVELS.map((l) => `count(*) FILTER (WHERE k.level = '${l}')`) : []),
+    hasLevel ? `CASE ${RISK_LEVELS.map((l) => `WHEN bool_or(k.level = '${l}') THEN '${l}'`).join(' ')} END` : 'NULL::text',
+  ];
+  const text = `WITH pts AS (
+  SELECT ${[idCol, ...propCols].join(', ')}, ST_Transform(t.geom, 3857) AS g
+    FROM ${table} t
+   WHERE t.geom && ST_Transform(ST_TileEnvelope($1::int, $2::int, $3::int, margin => 1.0 / $4::int), 4326) AND ${where}
+), keyed AS (
+  SELECT p.*, floor((ST_X(p.g) + ${W}) / (${2 * W} / (2 ^ $1::int * $4::int))) AS cx,
+              floor((${W} - ST_Y(p.g)) / (${2 * W} / (2 ^ $1::int * $4::int))) AS cy
+    FROM pts p
+), k AS (
+  SELECT q.*, count(*) OVER (PARTITION BY q.cx, q.cy) AS n
+    FROM keyed q
+   WHERE q.cx BETWEEN $2::int * $4::int - 1 AND ($2::int + 1) * $4::int
+     AND q.cy BETWEEN $3::int * $4::int - 1 AND ($3::int + 1) * $4::int
+), mode AS (
+  SELECT $5::boolean OR count(*) FILTER (WHERE k.cx >= $2::int * $4::int AND k.cx < ($2::int + 1) * $4::int
+                                           AND k.cy >= $3::int * $4::int AND k.cy < ($3::int + 1) * $4::int) > $6::int AS clustered
+    FROM k
+), features AS (
+  SELECT k.id, ${pointCols.join(', ')}, k.g
+    FROM k, mode WHERE NOT mode.clustered OR k.n = 1
+  UNION ALL
+  SELECT NULL${textId ? '::text' : '::int8'}, ${clusterValues.join(', ')},
+         ST_SetSRID(ST_MakePoint(avg(ST_X(k.g)), avg(ST_Y(k.g))), 3857)
+    FROM k, mode WHERE mode.clustered AND k.n > 1
+   GROUP BY k.cx, k.cy
+)
+SELECT ${asMvt} AS mvt FROM (
+  SELECT f.id, ${[...names, ...clusterNames].map((c) => `f.${c}`).join(', ')}, ${geom('f.g')} AS geom
+    FROM features f
+) mvt WHERE mvt.geom IS NOT NULL`;
+  return { text, filters, clustered };
+}

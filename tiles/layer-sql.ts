@@ -1,0 +1,69 @@
+import type { Queryable } from '../server/db/types.ts';
+import type { LayerDef, LayerProperty } from './layers.ts';
+
+/**
+ * SQL fragments derived from the layer registry, shared by the feature source
+ * of the geojson-vt engine and the ST_AsMVT statements, so both read the same
+ * rows and give every property the same type. Identifiers come from the
+ * registry only (checked here), never from a request.
+ */
+
+export function ident(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain SQL identifier: ${name}`);
+  return `"${name}"`;
+}
+
+/**
+ * A property as it leaves the database: numerics as float8 (ST_AsMVT would write
+ * `numeric` as a string), integers as int8, dates as 'YYYY-MM-DD' whatever the
+ * server's DateStyle.
+ */
+export function propertyExpr(prop: LayerProperty, alias = 't'): string {
+  const col = `${alias}.${ident(prop.name)}`;
+  switch (prop.type) {
+    case 'number':
+      return `${col}::float8`;
+    case 'integer':
+      return `${col}::int8`;
+    case 'date':
+      return `to_char(${col}, 'YYYY-MM-DD')`;
+    default:
+      return col;
+  }
+}
+
+export function propertySqlType(prop: LayerProperty): string {
+  switch (prop.type) {
+    case 'number':
+      return 'float8';
+    case 'integer':
+      return 'int8';
+    case 'boolean':
+      return 'boolean';
+    default:
+      return 'text';
+  }
+}
+
+/** What the schema says about a layer's table beyond the registry. */
+export interface TableInfo {
+  /** The table has `deleted_at` (soft delete): such rows never reach a tile. */
+  softDelete: boolean;
+}
+
+/** Reads, once, which tiled tables have soft-delete columns. */
+export async function readTableInfo(db: Queryable, layers: readonly LayerDef[]): Promise<Map<string, TableInfo>> {
+  const tables = [...new Set(layers.map((l) => l.table).filter((t): t is string => !!t))];
+  const r = await db.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.columns
+      WHERE table_schema = current_schema() AND column_name = 'deleted_at' AND table_name = ANY($1::text[])`,
+    [tables],
+  );
+  const soft = new Set(r.rows.map((row) => row.table_name));
+  return new Map(tables.map((t) => [t, { softDelete: soft.has(t) }]));
+}
+
+/** `AND t.deleted_at IS NULL` for soft-deleting tables, else nothing. */
+export function liveRowsPredicate(info: TableInfo | undefined, alias = 't'): string {
+  return info?.softDelete ? ` AND ${alias}.deleted_at IS NULL` : '';
+}
