@@ -153,6 +153,12 @@ describe('caching', () => {
     changes.emit({ layer: 'risk_points', id: ids.redId, op: 'update' });
   });
 
+  it('identical requests arriving together are rendered once and answered alike', async () => {
+    const q2 = `district=${TEST_DISTRICT}&layers=shelters&width=410&height=300`;
+    const [a, b, c] = await Promise.all([png(q2), png(q2), png(q2)]);
+    expect(new Set([a.headers.etag, b.headers.etag, c.headers.etag]).size).toBe(1);
+  });
+
   it('a new data version is a new image even without an announcement', async () => {
     const before = await png(q).expect(200);
     await db.query('UPDATE risk_points SET level = $1 WHERE id = $2', ['blue', ids.redId]);
