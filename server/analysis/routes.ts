@@ -2,7 +2,8 @@ import { Router, type Request } from 'express';
 import type { AppContext } from '../context.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { analysisOptions, type AnalysisOptions } from './options.ts';
-import { coverageQuery, gapsQuery, parseQuery } from './params.ts';
+import { coverageQuery, gapsQuery, parseQuery, sitingQuery } from './params.ts';
+import { principalOf } from '../http/principal.ts';
 import { shelterAnalysisFor } from './service.ts';
 import { loadUnitGeometries } from './snapshot.ts';
 
@@ -68,6 +69,33 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
       district: body.district,
       parameters: body.parameters,
       uncovered_residents: body.uncovered_residents,
+      links,
+    });
+  });
+
+  router.get('/analysis/siting', async (req, res) => {
+    const q = parseQuery(sitingQuery, req.query);
+    const body = await service.siting(q, principalOf(req));
+    const links = [
+      { rel: 'self', type: q.f === 'json' ? 'application/json' : GEOJSON, href: selfWith(req, '/analysis/siting', q.f) },
+      { rel: 'alternate', type: q.f === 'json' ? GEOJSON : 'application/json', href: selfWith(req, '/analysis/siting', q.f === 'json' ? 'geojson' : 'json') },
+    ];
+    if (q.f === 'json') {
+      res.json({ ...body, links });
+      return;
+    }
+    res.type(GEOJSON).json({
+      type: 'FeatureCollection',
+      features: body.sites.map(({ lon, lat, ...properties }) => ({
+        type: 'Feature',
+        id: properties.rank,
+        geometry: { type: 'Point', coordinates: [lon, lat] },
+        properties: { ...properties, candidate_source: properties.candidate.source, candidate_id: properties.candidate.id, candidate: undefined },
+      })),
+      district: body.district,
+      parameters: body.parameters,
+      baseline: body.baseline,
+      exact: body.exact,
       links,
     });
   });

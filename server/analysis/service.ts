@@ -10,6 +10,13 @@ import type { PointGrid } from './point-grid.ts';
 import { cellGrid } from './reach.ts';
 import { loadDistrictInfo, loadDistrictSnapshot, readDataVersion } from './snapshot.ts';
 import type { Decay } from './catchment.ts';
+import type { MultiPolygon } from 'geojson';
+import { booleanPointInPolygon } from '@turf/turf';
+import { badRequest } from '../http/problem.ts';
+import { canSeeLayer, getLayer, LAYERS, type Principal } from '../../tiles/layers.ts';
+import { metresPerDegree } from './geodesy.ts';
+import { candidateReach, cellCandidates, exactSiting, greedySiting, gridCandidates, type Candidate } from './siting.ts';
+import type { SitingQuery } from './params.ts';
 
 /** A district's data and the spatial index over its cells, shared by every analysis of one data version. */
 export interface LoadedDistrict {
@@ -93,6 +100,105 @@ export class ShelterAnalysis {
     });
   }
 
+  /** The district outline and its bounding box (grid candidates are kept inside it). */
+  private districtShape(districtId: string, version: number) {
+    return this.cache.get(cacheKey('district-shape', { districtId, version }), async () => {
+      const r = await this.db.query<{ g: string; x0: number; y0: number; x1: number; y1: number }>(
+        'SELECT ST_AsGeoJSON(geom) AS g, ST_XMin(geom) AS x0, ST_YMin(geom) AS y0, ST_XMax(geom) AS x1, ST_YMax(geom) AS y1 FROM districts WHERE id = $1',
+        [districtId],
+      );
+      const row = r.rows[0];
+      return { geometry: JSON.parse(row.g) as MultiPolygon, bbox: [row.x0, row.y0, row.x1, row.y1].map(Number) as [number, number, number, number] };
+    });
+  }
+
+  /** Candidate sites: a grid over the district, the populated cells, or the features of a point layer. */
+  private async candidates(q: SitingQuery, loaded: LoadedDistrict, version: number, who: Principal): Promise<{ list: Candidate[]; spacing: number | null }> {
+    if (q.candidates === 'cells') return { list: cellCandidates(loaded.snapshot.cells), spacing: null };
+    if (q.candidates === 'grid') {
+      const shape = await this.districtShape(q.district, version);
+      const [x0, y0, x1, y1] = shape.bbox;
+      const { kx, ky } = metresPerDegree((y0 + y1) / 2);
+      let spacing = q.spacing ?? this.options.sitingGridSpacingM;
+      const inBox = ((x1 - x0) * kx * (y1 - y0) * ky) / (spacing * spacing);
+      if (inBox > this.options.sitingMaxCandidates) spacing = Math.ceil(spacing * Math.sqrt(inBox / this.options.sitingMaxCandidates));
+      const list = gridCandidates(shape.bbox, spacing, kx, ky).filter((c) => booleanPointInPolygon([c.lon, c.lat], shape.geometry));
+      return { list, spacing };
+    }
+    const layer = getLayer(q.candidates);
+    if (!layer || layer.table === null || layer.geometry !== 'point' || !canSeeLayer(layer, who)) {
+      const layers = LAYERS.filter((l) => l.table && l.geometry === 'point' && canSeeLayer(l, who)).map((l) => l.id);
+      throw badRequest('candidates', `grid, cells or a point layer: ${layers.join(', ')}`);
+    }
+    // the table name comes from the registry, never from the request
+    const r = await this.db.query<{ id: number; lon: number; lat: number }>(
+      `SELECT id::int8 AS id, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM ${layer.table} WHERE district_id = $1 AND deleted_at IS NULL ORDER BY id`,
+      [q.district],
+    );
+    return { list: r.rows.map((row) => ({ lon: Number(row.lon), lat: Number(row.lat), source: layer.id, id: Number(row.id) })), spacing: null };
+  }
+
+  /** GET /analysis/siting: greedy maximal covering of k new shelters. */
+  async siting(q: SitingQuery, who: Principal) {
+    const settings = await this.settings(q);
+    const version = await this.dataVersion();
+    const radius = settings.radii[q.class];
+    return this.cache.get(cacheKey('siting', { q, settings, version, restricted: who.canSeeRestricted }), async () => {
+      const { loaded, analysis } = await this.analysis(q.district, settings, this.options.decay, version);
+      const { cells } = loaded.snapshot;
+      const { list, spacing } = await this.candidates(q, loaded, version, who);
+      const reach = candidateReach(list, loaded.grid, radius);
+      const areaM2 = q.area_m2 ?? this.options.sitingNewShelterAreaM2;
+      const newCapacity = Math.floor(areaM2 / settings.m2PerPerson + 1e-9);
+      const residents = cells.reduce((s, c) => s + c.residents, 0);
+      const demand = Float64Array.from(cells, (c, i) =>
+        q.capacity_aware ? c.residents - analysis.allocation.sheltered[i] : analysis.covered[i] ? 0 : c.residents,
+      );
+      const baseServed = residents - demand.reduce((s, d) => s + d, 0);
+      const result = greedySiting(demand, reach, q.k, q.capacity_aware ? newCapacity : Infinity);
+      let running = baseServed;
+      const served = q.capacity_aware ? 'sheltered' : 'covered';
+      const sites = result.picks.map((pick, r) => {
+        running += pick.gain;
+        const c = list[pick.candidate];
+        return {
+          rank: r + 1,
+          lon: Math.round(c.lon * 1e6) / 1e6,
+          lat: Math.round(c.lat * 1e6) / 1e6,
+          candidate: { source: c.source, id: c.id },
+          [`newly_${served}_residents`]: pick.gain,
+          [`${served}_residents_total`]: running,
+          [`${served}_pct`]: residents > 0 ? round2((100 * running) / residents) : null,
+        };
+      });
+      const exact = q.capacity_aware ? null : exactSiting(demand, reach, q.k, this.options.sitingExactMaxSubsets);
+      const greedyValue = result.picks.reduce((s, p) => s + p.gain, 0);
+      const { snapshot } = loaded;
+      return {
+        district: { id: snapshot.district.id, name_zh: snapshot.district.name_zh, name_en: snapshot.district.name_en },
+        parameters: {
+          ...describeSettings(settings),
+          k: q.k,
+          class: q.class,
+          radius_m: radius,
+          candidates: { source: q.candidates, count: list.length, ...(spacing !== null ? { spacing_m: spacing } : {}) },
+          capacity_aware: q.capacity_aware,
+          ...(q.capacity_aware ? { new_shelter_area_m2: areaM2, new_shelter_capacity: newCapacity } : {}),
+          data_version: version,
+        },
+        method: q.capacity_aware
+          ? 'greedy, capacity-aware: each site takes the candidate giving a place to the most residents left unsheltered by the allocation, up to its capacity, nearest first'
+          : 'greedy maximal covering: each site takes the candidate covering the most residents outside every service radius (within 1 − 1/e of the optimum)',
+        baseline: { residents, [`${served}_residents`]: baseServed, [`${served}_pct`]: residents > 0 ? round2((100 * baseServed) / residents) : null },
+        sites,
+        stopped_early: result.stoppedEarly ? 'no candidate serves anyone still unserved' : null,
+        exact: exact
+          ? { optimum: exact.optimum, greedy: greedyValue, ratio: exact.optimum > 0 ? Math.round((greedyValue / exact.optimum) * 10000) / 10000 : 1, subsets: exact.subsets }
+          : null,
+      };
+    });
+  }
+
   /** GET /analysis/coverage/gaps: uncovered areas, largest first. */
   async gaps(q: GapsQuery) {
     const settings = await this.settings(q);
@@ -113,6 +219,8 @@ export class ShelterAnalysis {
     };
   }
 }
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 const METHOD = {
   coverage: 'a resident is covered when a usable shelter lies within its class radius of the resident’s cell point',
