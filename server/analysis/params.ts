@@ -90,6 +90,19 @@ export const nearestQuery = z.object({
 });
 export type NearestQuery = z.infer<typeof nearestQuery>;
 
+const lonLat = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)], { message: '[lon, lat] in degrees' });
+
+/** Body of POST /analysis/nearest-shelters: many points, the same options as the GET form. */
+export const nearestBatchBody = z.strictObject({
+  points: z.array(lonLat, { message: 'an array of [lon, lat]' }).min(1, 'at least one point').max(10_000, 'at most 10000 points per request'),
+  n: z.number().int('an integer 1–50').min(1, 'an integer 1–50').max(50, 'an integer 1–50').default(3),
+  district: districtParam.optional(),
+  include_full: z.boolean({ message: 'true or false' }).default(false),
+  max_distance: z.number().gt(0).max(MAX_RADIUS_M, `metres, > 0 and at most ${MAX_RADIUS_M}`).optional(),
+  speed: z.number().gt(0).max(2000, 'metres per minute, > 0 and at most 2000').optional(),
+});
+export type NearestBatchBody = z.infer<typeof nearestBatchBody>;
+
 /** Parses a query string object: unknown and repeated parameters are refused by name. */
 export function parseQuery<S extends z.ZodObject>(schema: S, query: unknown): z.infer<S> {
   const q = (query ?? {}) as Record<string, unknown>;

@@ -150,7 +150,8 @@ export class PointGrid {
       // Every point outside this ring lies beyond the ring's square; stop when that is farther than the n-th best.
       const gapLon = Math.min(lon - (this.minLon + cLo * this.cellDeg), this.minLon + (cHi + 1) * this.cellDeg - lon);
       const gapLat = Math.min(lat - (this.minLat + rLo * this.cellDeg), this.minLat + (rHi + 1) * this.cellDeg - lat);
-      const bound = Math.min(Math.max(gapLon, 0) * kxLow, Math.max(gapLat, 0) * MIN_METRES_PER_DEGREE_LAT);
+      // 0.999: margin for geodesics that bow poleward over long spans
+      const bound = 0.999 * Math.min(Math.max(gapLon, 0) * kxLow, Math.max(gapLat, 0) * MIN_METRES_PER_DEGREE_LAT);
       if (found === n && bound > outDistance[n - 1]) break;
       if (bound > maxDistanceM) break;
       if (cLo <= 0 && rLo <= 0 && cHi >= this.cols - 1 && rHi >= this.rows - 1) break; // searched everything

@@ -2,7 +2,8 @@ import { Router, type Request } from 'express';
 import type { AppContext } from '../context.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { analysisOptions, type AnalysisOptions } from './options.ts';
-import { coverageQuery, gapsQuery, parseQuery, sitingQuery } from './params.ts';
+import { coverageQuery, gapsQuery, nearestBatchBody, nearestQuery, parseQuery, sitingQuery } from './params.ts';
+import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
 import { shelterAnalysisFor } from './service.ts';
 import { loadUnitGeometries } from './snapshot.ts';
@@ -98,6 +99,26 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
       exact: body.exact,
       links,
     });
+  });
+
+  router.get('/analysis/nearest-shelters', async (req, res) => {
+    const q = parseQuery(nearestQuery, req.query);
+    const body = await service.nearest(q, principalOf(req));
+    if (q.f === 'json') {
+      res.json(body);
+      return;
+    }
+    res.type(GEOJSON).json({
+      type: 'FeatureCollection',
+      features: body.shelters.map(({ lon, lat, ...properties }) => ({ type: 'Feature', id: properties.id, geometry: { type: 'Point', coordinates: [lon, lat] }, properties })),
+      query: body.query,
+      parameters: body.parameters,
+    });
+  });
+
+  router.post('/analysis/nearest-shelters', async (req, res) => {
+    const body = parseInput(nearestBatchBody, req.body ?? {}, 'body');
+    res.json(await service.nearestBatch(body));
   });
 
   return router;

@@ -16,7 +16,8 @@ import { badRequest } from '../http/problem.ts';
 import { canSeeLayer, getLayer, LAYERS, type Principal } from '../../tiles/layers.ts';
 import { metresPerDegree } from './geodesy.ts';
 import { candidateReach, cellCandidates, exactSiting, greedySiting, gridCandidates, type Candidate } from './siting.ts';
-import type { SitingQuery } from './params.ts';
+import type { NearestBatchBody, NearestQuery, SitingQuery } from './params.ts';
+import { guidanceStatuses, loadNearestIndex, nearestLookup, type NearestIndex } from './nearest.ts';
 
 /** A district's data and the spatial index over its cells, shared by every analysis of one data version. */
 export interface LoadedDistrict {
@@ -197,6 +198,78 @@ export class ShelterAnalysis {
           : null,
       };
     });
+  }
+
+  /** The index of every shelter for nearest-shelter lookups, per data version. */
+  async nearestIndex(version?: number): Promise<NearestIndex> {
+    const v = version ?? (await this.dataVersion());
+    return this.cache.get(cacheKey('nearest-index', { v }), () => loadNearestIndex(this.db));
+  }
+
+  private async nearestSetup(q: { district?: string; include_full: boolean; max_distance?: number; speed?: number; n: number }) {
+    if (q.district) await loadDistrictInfo(this.db, q.district); // 404 for an unknown district
+    const version = await this.dataVersion();
+    const index = await this.nearestIndex(version);
+    const speed = q.speed ?? this.options.walkingSpeedMPerMin;
+    const lookup = nearestLookup(index, { n: q.n, district: q.district, includeFull: q.include_full, maxDistanceM: q.max_distance });
+    const parameters = {
+      n: q.n,
+      district: q.district ?? null,
+      shelter_status: guidanceStatuses(q.include_full),
+      include_full: q.include_full,
+      max_distance_m: q.max_distance ?? null,
+      walking_speed_m_per_min: speed,
+      distance: 'straight line, metres on the WGS84 ellipsoid; walking routes are longer',
+      data_version: version,
+    };
+    return { index, speed, lookup, parameters };
+  }
+
+  /** GET /analysis/nearest-shelters: the n nearest usable shelters with distance, walking time and free capacity. */
+  async nearest(q: NearestQuery, who: Principal) {
+    const { index, speed, lookup, parameters } = await this.nearestSetup(q);
+    const found = lookup(q.lon, q.lat);
+    const shelters = [];
+    for (let r = 0; r < found.count; r++) {
+      const s = index.shelters[found.index[r]];
+      const d = found.distance[r];
+      shelters.push({
+        rank: r + 1,
+        id: s.id,
+        name_zh: s.name_zh,
+        name_en: s.name_en,
+        district_id: s.district_id,
+        shelter_class: s.shelter_class,
+        setting: s.setting,
+        status: s.status,
+        lon: s.lon,
+        lat: s.lat,
+        address: s.address,
+        ...(who.canSeeRestricted ? { contact_phone: s.contact_phone } : {}),
+        distance_m: Math.round(d * 10) / 10,
+        walking_minutes: Math.round((d / speed) * 10) / 10,
+        capacity: s.capacity,
+        occupancy: s.occupancy,
+        free_capacity: Math.max(0, s.capacity - s.occupancy),
+      });
+    }
+    return { query: { lon: q.lon, lat: q.lat }, parameters, shelters };
+  }
+
+  /** POST /analysis/nearest-shelters: the same for many points at once (guidance cards for a whole community). */
+  async nearestBatch(body: NearestBatchBody) {
+    const { index, speed, lookup, parameters } = await this.nearestSetup(body);
+    const results = body.points.map(([lon, lat]) => {
+      const found = lookup(lon, lat);
+      const shelters = [];
+      for (let r = 0; r < found.count; r++) {
+        const s = index.shelters[found.index[r]];
+        const d = found.distance[r];
+        shelters.push({ id: s.id, distance_m: Math.round(d * 10) / 10, walking_minutes: Math.round((d / speed) * 10) / 10, free_capacity: Math.max(0, s.capacity - s.occupancy) });
+      }
+      return { point: [lon, lat], shelters };
+    });
+    return { parameters, results };
   }
 
   /** GET /analysis/coverage/gaps: uncovered areas, largest first. */

@@ -56,12 +56,12 @@ describe('a 500 m radius at latitude 23°', () => {
 });
 
 describe('geodesy matches PostGIS geography', () => {
-  it('distanceM agrees with ST_Distance on the spheroid: < 1 mm up to 5 km, < 0.02 % up to 50 km', async () => {
+  it('distanceM agrees with ST_Distance on the spheroid: < 1 mm up to 5 km, < 1 cm up to 300 km', async () => {
     const rand = mulberry32(7);
     const pairs: number[][] = [];
     for (let k = 0; k < 200; k++) {
       const lon = 112 + rand() * 3, lat = 21.5 + rand() * 4;
-      const far = k % 4 === 0 ? 0.45 : 0.045;
+      const far = k % 4 === 0 ? 0.45 : k % 4 === 1 ? 2.5 : 0.045;
       pairs.push([lon, lat, lon + (rand() - 0.5) * far, lat + (rand() - 0.5) * far]);
     }
     const r = await db.query<{ d: number }>(
@@ -73,7 +73,7 @@ describe('geodesy matches PostGIS geography', () => {
       const [a, b, c, d] = pairs[k];
       const ours = distanceM(a, b, c, d);
       if (row.d <= 5000) expect(Math.abs(ours - row.d), `pair ${k}: ${row.d} m`).toBeLessThan(0.001);
-      else expect(Math.abs(ours - row.d) / row.d, `pair ${k}: ${row.d} m`).toBeLessThan(2e-4);
+      else expect(Math.abs(ours - row.d), `pair ${k}: ${row.d} m`).toBeLessThan(0.01);
     });
   });
 });
