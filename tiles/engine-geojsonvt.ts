@@ -140,6 +140,12 @@ export class GeojsonVtEngine implements TileEngine {
     else s.dirty.add(layer.idType === 'integer' ? Number(change.id) : String(change.id));
   }
 
+  /** Re-reads the whole layer on its next tile (computed layers whose inputs changed). */
+  reloadLayer(layerId: string): void {
+    const s = this.states.get(layerId);
+    if (s) s.reloadAll = true;
+  }
+
   async close(): Promise<void> {
     this.states.clear();
   }

@@ -4,10 +4,11 @@ import type { LayerDef } from './layers.ts';
 import { idIsProperty } from './engine.ts';
 import { ident, liveRowsPredicate, propertyExpr, readTableInfo, type TableInfo } from './layer-sql.ts';
 import { LAYERS } from './layers.ts';
+import { computedLayer } from './computed.ts';
 
 /**
- * Where the in-process engine gets its features: the database (DbFeatureSource)
- * or plain arrays (MemoryFeatureSource, for synthetic layers in tests and benches).
+ * Where the in-process engine gets its features: the database (DbFeatureSource,
+ * tables and computed layers) or plain arrays (MemoryFeatureSource, for synthetic layers in tests and benches).
  * Properties are every registry property of the layer, restricted ones included;
  * the engine drops what a caller may not see when it encodes a tile.
  */
@@ -39,7 +40,7 @@ export class DbFeatureSource implements FeatureSource {
   ) {}
 
   private async select(layer: LayerDef, where: string, params: unknown[]): Promise<SourceFeature[]> {
-    if (!layer.table) return [];
+    if (!layer.table) return (await computedLayer(layer.id)?.load(this.db)) ?? [];
     this.tableInfo ??= readTableInfo(this.db, this.layers);
     const info = (await this.tableInfo).get(layer.table);
     const props = layer.properties.map((p) => `${propertyExpr(p)} AS ${ident(p.name)}`);
@@ -55,6 +56,7 @@ export class DbFeatureSource implements FeatureSource {
   }
 
   async loadFeature(layer: LayerDef, id: number | string): Promise<SourceFeature | null> {
+    if (!layer.table) return (await this.loadLayer(layer)).find((f) => f.id === id) ?? null;
     const cast = layer.idType === 'integer' ? '::int8' : '::text';
     const [feature] = await this.select(layer, ` AND t.id = $1${cast}`, [String(id)]);
     return feature ?? null;

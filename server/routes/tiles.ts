@@ -1,7 +1,57 @@
-import { Router } from 'express';
+import express from 'express';
 import type { AppContext } from '../context.ts';
+import { baseUrl } from '../http/base-url.ts';
+import { principalOf } from '../http/principal.ts';
+import { TileService, type TileServiceOptions } from '../../tiles/service.ts';
+import { parseFilters, parseLayers, parseTileRequest } from '../../tiles/tile-request.ts';
+import { tileJson } from '../../tiles/tilejson.ts';
+import { ANONYMOUS_KEY_PREFIX, installFastPath, sendCached, type FastPathStats } from '../../tiles/fast-path.ts';
+import { filtersKey } from '../../tiles/filters.ts';
 
-/** Routes under /tiles (vector tiles and TileJSON). */
-export function tileRoutes(_ctx: AppContext): Router {
-  return Router();
+export interface TileRouteOptions extends TileServiceOptions {
+  /** Use this service instead of making one (tests, benches). */
+  service?: TileService;
+  /** Answer cached public tiles before Express routing (see tiles/fast-path.ts). Default true. */
+  fastPath?: boolean;
+}
+
+/**
+ * Routes under /tiles: `GET /tiles/{layers}/{z}/{x}/{y}.mvt` (Mapbox Vector Tile
+ * 2.1, one MVT layer per requested id) and `GET /tiles/{layers}.json` (TileJSON 3.0.0).
+ *
+ * Returned as a sub-application so that, when mounted, it can put the cache of
+ * public tiles in front of the parent app (the `mount` event hands us the parent).
+ * The service is reachable as `app.locals.tiles` for its invalidation hook and stats.
+ */
+export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): express.Express {
+  const service = options.service ?? new TileService(ctx, options);
+  const fastPath: FastPathStats = { answered: 0 };
+  const app = express();
+  // A sub-app starts with Express defaults; keep the parent's choices for these.
+  app.disable('x-powered-by');
+  app.set('etag', 'strong');
+  app.locals.tiles = service;
+  app.locals.fastPath = fastPath;
+
+  app.get('/tiles/:layers.json', async (req, res) => {
+    const who = principalOf(req);
+    const layers = parseLayers(req.params.layers, who);
+    const filters = parseFilters(req.query, layers);
+    const json = tileJson({ layers, who, base: baseUrl(req, ctx.config.PUBLIC_URL), query: filtersKey(filters), bounds: await service.extent(layers) });
+    res.set('Cache-Control', `${who.canSeeRestricted ? 'private' : 'public'}, max-age=60`);
+    res.json(json);
+  });
+
+  app.get('/tiles/:layers/:z/:x/:y.mvt', async (req, res) => {
+    const who = principalOf(req);
+    const { layers, tile, filters } = parseTileRequest(req.params, req.query, who);
+    const key = `${who.canSeeRestricted ? 'r:' : ANONYMOUS_KEY_PREFIX}${req.originalUrl}`;
+    const { entry, hit } = await service.tile({ layers, tile, filters, who, key, baseHeaders: res.getHeaders() });
+    sendCached(entry, req, res, hit);
+  });
+
+  if (options.fastPath !== false) {
+    app.on('mount', (parent: express.Application) => installFastPath(parent as unknown as Parameters<typeof installFastPath>[0], service.cache, fastPath));
+  }
+  return app;
 }

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Express } from 'express';
+import type { Point } from 'geojson';
+import { openTestDb } from '../setup/db.ts';
+import { buildApp } from '../../server/app.ts';
+import { ChangeBus } from '../../server/changes.ts';
+import { loadConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
+import { tileContaining, type TileCoord } from '../../tiles/tile-coords.ts';
+import type { Db } from '../../server/db/types.ts';
+import { fetchTile, tileApp } from './helpers/http.ts';
+import { decodeTile } from './helpers/decode.ts';
+import { QUIET, insertRiskPoint } from './helpers/rows.ts';
+
+let db: Db;
+let app: Express;
+let changes: ChangeBus;
+beforeAll(async () => {
+  db = (await openTestDb()).db;
+  changes = new ChangeBus();
+  app = buildApp({ db, config: loadConfig({}), log: silentLogger, changes });
+});
+afterAll(async () => db?.close());
+
+const point = (lon: number, lat: number): Point => ({ type: 'Point', coordinates: [lon, lat] });
+const urlOf = (layer: string, t: TileCoord) => `/tiles/${layer}/${t.z}/${t.x}/${t.y}.mvt`;
+const ids = async (a: Express, url: string) => (decodeTile((await fetchTile(a, url)).body).risk_points ?? []).map((f) => f.id);
+
+async function moveRiskPoint(id: number, to: { lon: number; lat: number }): Promise<Point> {
+  const before = await db.query<{ g: string }>('SELECT ST_AsGeoJSON(geom) AS g FROM risk_points WHERE id = $1', [id]);
+  await db.query('UPDATE risk_points SET geom = ST_SetSRID(ST_MakePoint($2, $3), 4326), version = version + 1 WHERE id = $1', [id, to.lon, to.lat]);
+  return JSON.parse(before.rows[0].g);
+}
+
+describe('tile cache', () => {
+  it('the second request is a hit; If-None-Match on a cached tile is 304', async () => {
+    const url = urlOf('risk_points', tileContaining(113.27, 23.13, 10));
+    const first = await fetchTile(app, url);
+    expect(first.headers['x-tile-cache']).toBe('miss');
+    const second = await fetchTile(app, url);
+    expect(second.headers['x-tile-cache']).toBe('hit');
+    expect(second.body.equals(first.body)).toBe(true);
+    expect(second.headers.etag).toBe(first.headers.etag);
+    expect((await fetchTile(app, url, { 'if-none-match': first.headers.etag })).status).toBe(304);
+  });
+
+  it('an edit written through the database and announced on the ChangeBus refreshes exactly the affected tiles', async () => {
+    const from = { lon: QUIET.lon + 0.01, lat: QUIET.lat + 0.01 };
+    const to = { lon: QUIET.lon + 0.31, lat: QUIET.lat + 0.2 };
+    const far = { lon: QUIET.lon + 1.5, lat: QUIET.lat - 1.2 };
+    const id = await insertRiskPoint(db, from.lon, from.lat, 'red');
+    const other = await insertRiskPoint(db, far.lon, far.lat, 'blue');
+    changes.emit({ layer: 'risk_points', id, op: 'insert', after: point(from.lon, from.lat) });
+    changes.emit({ layer: 'risk_points', id: other, op: 'insert', after: point(far.lon, far.lat) });
+
+    const zooms = [0, 3, 6, 9, 11, 12, 14, 16, 18];
+    const tilesAt = (p: { lon: number; lat: number }) => zooms.map((z) => tileContaining(p.lon, p.lat, z));
+    for (const t of [...tilesAt(from), ...tilesAt(to), ...tilesAt(far)]) await fetchTile(app, urlOf('risk_points', t));
+    // Also a cached tile of another layer over the same spot.
+    const shelterUrl = urlOf('shelters', tileContaining(from.lon, from.lat, 14));
+    await fetchTile(app, shelterUrl);
+    expect(await ids(app, urlOf('risk_points', tileContaining(from.lon, from.lat, 14)))).toContain(id);
+
+    const before = await moveRiskPoint(id, to);
+    changes.emit({ layer: 'risk_points', id, op: 'update', before, after: point(to.lon, to.lat) });
+
+    for (const z of zooms) {
+      const [a, b, c] = [from, to, far].map((p) => tileContaining(p.lon, p.lat, z));
+      const fromTile = await fetchTile(app, urlOf('risk_points', a));
+      expect(fromTile.headers['x-tile-cache'], `old position, z${z}`).toBe('miss');
+      const toTile = await fetchTile(app, urlOf('risk_points', b));
+      expect(toTile.headers['x-tile-cache'] === 'miss' || (a.x === b.x && a.y === b.y), `new position, z${z}`).toBe(true);
+      const apart = Math.max(Math.abs(c.x - a.x), Math.abs(c.y - a.y), Math.abs(c.x - b.x), Math.abs(c.y - b.y)) > 1;
+      if (apart) expect((await fetchTile(app, urlOf('risk_points', c))).headers['x-tile-cache'], `far tile, z${z}`).toBe('hit');
+    }
+    expect((await fetchTile(app, shelterUrl)).headers['x-tile-cache']).toBe('hit');
+    // The engine shows the new data, not only the cache.
+    expect(await ids(app, urlOf('risk_points', tileContaining(from.lon, from.lat, 14)))).not.toContain(id);
+    expect(await ids(app, urlOf('risk_points', tileContaining(to.lon, to.lat, 14)))).toContain(id);
+  });
+
+  it('drops nothing but the tiles over the change (checked on the cache itself)', async () => {
+    const { app: tiles, service, changes: bus } = tileApp(db);
+    const spot = { lon: QUIET.lon - 0.4, lat: QUIET.lat + 0.4 };
+    const id = await insertRiskPoint(db, spot.lon, spot.lat, 'orange');
+    bus.emit({ layer: 'risk_points', id, op: 'insert', after: point(spot.lon, spot.lat) });
+    const urls: string[] = [];
+    for (let z = 0; z <= 18; z++) {
+      const t = tileContaining(spot.lon, spot.lat, z);
+      for (const dx of [-2, 0, 2]) {
+        const n = { z, x: t.x + dx, y: t.y };
+        if (n.x < 0 || n.x >= 2 ** z) continue;
+        urls.push(urlOf('risk_points', n));
+      }
+    }
+    for (const u of urls) await fetchTile(tiles, u);
+    const cachedBefore = service.cache.keys();
+    expect(cachedBefore).toHaveLength(urls.length);
+
+    await db.query('DELETE FROM risk_points WHERE id = $1', [id]);
+    bus.emit({ layer: 'risk_points', id, op: 'delete', before: point(spot.lon, spot.lat) });
+    const gone = cachedBefore.filter((k) => !service.cache.has(k));
+    // Exactly one tile per zoom: the one holding the point (the others are two tiles away).
+    expect(gone.sort()).toEqual(
+      Array.from({ length: 19 }, (_, z) => `a:${urlOf('risk_points', tileContaining(spot.lon, spot.lat, z))}`).sort(),
+    );
+    expect(await ids(tiles, urlOf('risk_points', tileContaining(spot.lon, spot.lat, 15)))).not.toContain(id);
+    await service.close();
+  });
+
+  it('a change without geometry drops every tile of its layer', async () => {
+    const { app: tiles, service } = tileApp(db);
+    await fetchTile(tiles, urlOf('risk_points', { z: 5, x: 26, y: 13 }));
+    await fetchTile(tiles, urlOf('shelters', { z: 5, x: 26, y: 13 }));
+    expect(service.invalidate({ layer: 'risk_points', id: 1, op: 'update' })).toBe(1);
+    expect(service.cache.keys()).toEqual([`a:${urlOf('shelters', { z: 5, x: 26, y: 13 })}`]);
+    await service.close();
+  });
+});

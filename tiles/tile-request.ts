@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { parseInput } from '../server/http/validate.ts';
+import { badRequest, notFound } from '../server/http/problem.ts';
+import { canSeeLayer, DISTRICT_IDS, getLayer, RISK_LEVELS, type LayerDef, type Principal } from './layers.ts';
+import { filterColumn, FILTER_NAMES, type TileFilters } from './filters.ts';
+import { MAX_ZOOM, type TileCoord } from './tile-coords.ts';
+import { computedLayer } from './computed.ts';
+
+/**
+ * Parses and checks a tile request — layer list, z/x/y, filters — into a typed
+ * value before anything runs; every failure is a problem naming the field.
+ */
+
+const integer = (what: string) => z.string().regex(/^\d{1,9}$/, what).transform(Number);
+
+const pathSchema = z.object({
+  layers: z.string(),
+  z: integer(`an integer zoom 0-${MAX_ZOOM}`).refine((v) => v <= MAX_ZOOM, `an integer zoom 0-${MAX_ZOOM}`),
+  x: integer('a non-negative integer column'),
+  y: integer('a non-negative integer row'),
+});
+
+const csv = (allowed: readonly string[]) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v.join(',') : v).split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((values) => values.length > 0 && values.every((v) => allowed.includes(v)), `one or more of ${allowed.join(', ')}, comma-separated`);
+
+const querySchema = z.object({
+  level: csv(RISK_LEVELS).optional(),
+  district: csv(DISTRICT_IDS).optional(),
+});
+
+/** The requested layers: known, tileable, visible to `who`, each once. Unknown and hidden layers are 404 alike. */
+export function parseLayers(list: string, who: Principal): LayerDef[] {
+  const ids = list.split(',');
+  const layers: LayerDef[] = [];
+  for (const id of ids) {
+    if (!id) throw badRequest('layers', 'a comma-separated list of layer ids without empty entries');
+    const layer = getLayer(id);
+    if (!layer || (!layer.table && !computedLayer(layer.id)) || !canSeeLayer(layer, who)) throw notFound(`no tile layer '${id}'; GET /layers lists them`);
+    if (layers.includes(layer)) throw badRequest('layers', `'${id}' is listed twice`);
+    layers.push(layer);
+  }
+  return layers;
+}
+
+export function parseFilters(query: unknown, layers: readonly LayerDef[]): TileFilters {
+  const q = parseInput(querySchema, query, 'query');
+  const filters: TileFilters = {};
+  for (const name of FILTER_NAMES) {
+    const values = q[name];
+    if (!values) continue;
+    if (!layers.some((l) => filterColumn(l, name))) {
+      throw badRequest(name, `none of the requested layers (${layers.map((l) => l.id).join(', ')}) can be filtered by ${name}`);
+    }
+    (filters as Record<string, string[]>)[name] = [...new Set(values)];
+  }
+  return filters;
+}
+
+export interface ParsedTileRequest {
+  layers: LayerDef[];
+  tile: TileCoord;
+  filters: TileFilters;
+}
+
+export function parseTileRequest(params: unknown, query: unknown, who: Principal): ParsedTileRequest {
+  const path = parseInput(pathSchema, params, 'path');
+  const layers = parseLayers(path.layers, who);
+  const minzoom = Math.min(...layers.map((l) => l.minzoom));
+  const maxzoom = Math.min(MAX_ZOOM, Math.max(...layers.map((l) => l.maxzoom)));
+  if (path.z < minzoom || path.z > maxzoom) {
+    throw badRequest('z', `${layers.length > 1 ? 'these layers have' : `layer ${layers[0].id} has`} tiles at zoom ${minzoom}-${maxzoom}`);
+  }
+  const n = 2 ** path.z;
+  if (path.x >= n) throw badRequest('x', `0-${n - 1} at zoom ${path.z}`);
+  if (path.y >= n) throw badRequest('y', `0-${n - 1} at zoom ${path.z}`);
+  return { layers, tile: { z: path.z, x: path.x, y: path.y }, filters: parseFilters(query, layers) };
+}
