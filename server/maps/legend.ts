@@ -25,7 +25,7 @@ export interface LegendSection {
 export const LEGEND_TEXT = {
   heading: { zh: '图例', en: 'Legend' },
   boundaries: { zh: '边界', en: 'Boundaries' },
-  cluster: { zh: '聚合点（数字为个数）', en: 'Cluster (number of points)' },
+  cluster: { zh: '聚合点（数字为个数）', en: 'Cluster (count)' },
   more: { zh: '…（图例未完）', en: '… (legend continues)' },
 } as const;
 

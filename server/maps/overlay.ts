@@ -6,6 +6,7 @@ import { SHELTER_CLASSES, type ShelterClass } from '../analysis/options.ts';
 import type { MapArea } from './area.ts';
 import type { BBox, Lang, Overlay } from './params.ts';
 import type { LegendSection } from './legend.ts';
+import { getLayer } from '../../tiles/layers.ts';
 
 /**
  * The optional analysis overlay of a static map, taken from the shelter
@@ -19,8 +20,16 @@ export type OverlayShapes =
   | { kind: 'gaps'; gaps: { geometry: Polygon; residents: number }[]; synthetic: boolean }
   | { kind: 'coverage'; circles: { lon: number; lat: number; radiusM: number }[]; radii: Record<ShelterClass, number>; synthetic: boolean };
 
+/** The registry's computed layer the gaps overlay draws (its style and title win when it exists). */
+export const GAPS_LAYER_ID = 'coverage_gaps';
+const gapsLayer = getLayer(GAPS_LAYER_ID);
+
 export const OVERLAY_STYLE = {
-  gaps: { color: '#d7191c', fillOpacity: 0.4 },
+  gaps: {
+    color: gapsLayer?.style.color ?? '#d7191c',
+    fillOpacity: gapsLayer?.style.fillOpacity ?? 0.4,
+    lineWidth: gapsLayer?.style.lineWidth ?? 1,
+  },
   coverage: { color: '#1a9850', fillOpacity: 0.22 },
 } as const;
 
@@ -71,13 +80,14 @@ const CLASS_TITLES: Record<ShelterClass, { zh: string; en: string }> = {
 export function overlaySection(shapes: OverlayShapes, lang: Lang): LegendSection {
   if (shapes.kind === 'gaps') {
     return {
-      title: lang === 'zh' ? '避难场所覆盖分析' : 'Shelter coverage',
+      title: gapsLayer?.title[lang] ?? (lang === 'zh' ? '避难场所覆盖盲区' : 'Shelter coverage gaps'),
       items: [
         {
           kind: 'polygon',
           color: OVERLAY_STYLE.gaps.color,
           fillOpacity: OVERLAY_STYLE.gaps.fillOpacity,
-          label: lang === 'zh' ? '覆盖盲区' : 'Coverage gap',
+          lineWidth: OVERLAY_STYLE.gaps.lineWidth,
+          label: lang === 'zh' ? '无可达避难场所' : 'No shelter in reach',
         },
       ],
     };

@@ -8,6 +8,7 @@ import { etagOf, ImageCache, type CachedImage } from './cache.ts';
 import { mapFonts } from './fonts.ts';
 import { layerSection, legendSvg } from './legend.ts';
 import { mapOptions, type StaticMapOptions } from './options.ts';
+import { GAPS_LAYER_ID } from './overlay.ts';
 import { parseLegendQuery, parseStaticMapQuery } from './params.ts';
 import { CONTENT_TYPES, rasterise } from './render.ts';
 import { renderStaticMap } from './static-map.ts';
@@ -26,7 +27,7 @@ function drawableLayers(ids: readonly string[], who: Principal): LayerDef[] {
     if (!layer || !canSeeLayer(layer, who)) {
       throw new HttpProblem(404, 'Not found', `no layer "${id}"`, [{ name: 'layers', reason: `no layer "${id}"; GET /layers lists them` }]);
     }
-    if (!layer.table) throw badRequest('layers', `"${id}" is computed, not stored; request it with overlay=`);
+    if (!layer.table && layer.id !== GAPS_LAYER_ID) throw badRequest('layers', `"${id}" is computed and cannot be drawn on a static map`);
     return layer;
   });
 }

@@ -4,7 +4,7 @@ import { resolveArea } from './area.ts';
 import { loadContextUnits, loadLayerFeatures } from './features.ts';
 import type { StaticMapOptions } from './options.ts';
 import type { BBox, StaticMapRequest } from './params.ts';
-import { loadOverlay } from './overlay.ts';
+import { GAPS_LAYER_ID, loadOverlay } from './overlay.ts';
 import { fitBBox } from './projection.ts';
 import { CONTENT_TYPES, rasterise } from './render.ts';
 import { composeMapSvg, layoutFor, type ComposedMap } from './svg.ts';
@@ -42,9 +42,12 @@ export async function renderStaticMap(
   const viewport = fitBBox(area.bbox, layout.frame, area.outline ? AREA_PADDING : 0);
   // Unit maps read features inside the unit's outline; bbox maps everything in the frame.
   const featureExtent = area.outline ? area.bbox : viewport.extent;
-  const layerFeatures = await loadLayerFeatures(db, layers, area, featureExtent, options.maxFeatures);
+  const layerFeatures = await loadLayerFeatures(db, layers.filter((l) => l.table !== null), area, featureExtent, options.maxFeatures);
   const context = await loadContextUnits(db, area, viewport.extent);
-  const overlay = request.overlay ? await loadOverlay(db, request.overlay, area, viewport.extent) : undefined;
+  // The computed registry layer coverage_gaps is the gaps overlay under its layer id.
+  const overlayKinds = [...new Set([...(layers.some((l) => l.id === GAPS_LAYER_ID) ? (['gaps'] as const) : []), ...(request.overlay ? [request.overlay] : [])])];
+  const overlays = [];
+  for (const kind of overlayKinds) overlays.push(await loadOverlay(db, kind, area, viewport.extent));
   const t1 = performance.now();
 
   const composed = composeMapSvg({
@@ -55,7 +58,7 @@ export async function renderStaticMap(
     area,
     layers: layerFeatures,
     context,
-    overlay,
+    overlays,
     fontFamily,
     timestamp: options.now(),
     timeZone: options.timeZone,
@@ -70,7 +73,7 @@ export async function renderStaticMap(
   if (area.unitLayer) layerIds.add(area.unitLayer);
   for (const c of context) layerIds.add(c.layer);
   // The analysis behind an overlay reads shelters, population cells and unit outlines.
-  if (overlay) for (const id of ['shelters', 'population', 'districts', 'streets', 'communities']) layerIds.add(id);
+  if (overlays.length > 0) for (const id of ['shelters', 'population', 'districts', 'streets', 'communities']) layerIds.add(id);
   return {
     body,
     contentType: CONTENT_TYPES[request.format],

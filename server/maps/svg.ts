@@ -57,7 +57,7 @@ export interface MapScene {
   layers: readonly LayerFeatures[];
   context: readonly ContextUnits[];
   /** Coverage analysis drawn over the polygons, under outlines and points. */
-  overlay?: OverlayShapes;
+  overlays?: readonly OverlayShapes[];
   fontFamily: string;
   /** When the map was made; printed in the footer. */
   timestamp: Date;
@@ -218,25 +218,25 @@ export function composeMapSvg(scene: MapScene): ComposedMap {
     out.push('</g>');
   }
 
-  const overlay = scene.overlay;
-  if (overlay?.kind === 'gaps') {
-    const { color, fillOpacity } = OVERLAY_STYLE.gaps;
-    out.push(`<g class="overlay-gaps"${clipArea} fill="${color}" fill-opacity="${fillOpacity}" stroke="${color}" stroke-width="1" stroke-linejoin="round">`);
-    for (const g of overlay.gaps) {
-      const d = geometryPath(g.geometry, project);
-      if (d) out.push(`<path d="${d}" fill-rule="evenodd"/>`);
+  for (const overlay of scene.overlays ?? []) {
+    if (overlay.kind === 'gaps') {
+      const { color, fillOpacity, lineWidth } = OVERLAY_STYLE.gaps;
+      out.push(`<g class="overlay-gaps"${clipArea} fill="${color}" fill-opacity="${fillOpacity}"${lineWidth > 0 ? ` stroke="${color}" stroke-width="${lineWidth}"` : ''} stroke-linejoin="round">`);
+      for (const g of overlay.gaps) {
+        const d = geometryPath(g.geometry, project);
+        if (d) out.push(`<path d="${d}" fill-rule="evenodd"/>`);
+      }
+      out.push('</g>');
+    } else {
+      // One group opacity: overlapping service areas read as their union, not darker.
+      const { color, fillOpacity } = OVERLAY_STYLE.coverage;
+      out.push(`<g class="overlay-coverage"${clipArea}><g opacity="${fillOpacity}" fill="${color}">`);
+      for (const c of overlay.circles) {
+        const [x, y] = project(c.lon, c.lat);
+        out.push(`<circle cx="${px(x)}" cy="${px(y)}" r="${px(c.radiusM / metresPerPixelAt(viewport, c.lat))}"/>`);
+      }
+      out.push('</g></g>');
     }
-    out.push('</g>');
-    synthetic ||= overlay.synthetic;
-  } else if (overlay?.kind === 'coverage') {
-    // One group opacity: overlapping service areas read as their union, not darker.
-    const { color, fillOpacity } = OVERLAY_STYLE.coverage;
-    out.push(`<g class="overlay-coverage"${clipArea}><g opacity="${fillOpacity}" fill="${color}">`);
-    for (const c of overlay.circles) {
-      const [x, y] = project(c.lon, c.lat);
-      out.push(`<circle cx="${px(x)}" cy="${px(y)}" r="${px(c.radiusM / metresPerPixelAt(viewport, c.lat))}"/>`);
-    }
-    out.push('</g></g>');
     synthetic ||= overlay.synthetic;
   }
 
@@ -368,7 +368,7 @@ export function composeMapSvg(scene: MapScene): ComposedMap {
     ];
     const boundaries = boundarySection([...new Map(units.map((u) => [u.id, u])).values()], lang);
     for (const { layer } of scene.layers) sections.push(layerSection(layer, lang, clusteredLayers.has(layer.id)));
-    if (overlay) sections.push(overlaySection(overlay, lang));
+    for (const overlay of scene.overlays ?? []) sections.push(overlaySection(overlay, lang));
     if (boundaries) sections.push(boundaries);
     out.push(legendGroup(sections, lang, l.x, l.y, l.width, l.height));
   }

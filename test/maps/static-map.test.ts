@@ -281,6 +281,11 @@ describe('bad input', () => {
     const reddish = ([r, g, b]: number[]) => r - g > 50 && r - b > 50;
     expect(reddish(rgbAt(gaps, gx, gy)), `gap pixel ${rgbAt(gaps, gx, gy)}`).toBe(true);
     expect(reddish(rgbAt(gaps, cx, cy)), `covered pixel ${rgbAt(gaps, cx, cy)}`).toBe(false);
+    // The computed registry layer coverage_gaps draws the same thing under its layer id.
+    const asLayer = await decode((await png(`district=${TEST_DISTRICT}&layers=shelters,coverage_gaps&width=600&height=400`).expect(200)).body);
+    expect(rgbAt(asLayer, gx, gy)).toEqual(rgbAt(gaps, gx, gy));
+    const legend = await decode((await request(app).get('/maps/legend.png?layers=coverage_gaps').expect(200)).body);
+    expect(containsColour(legend, getLayer('coverage_gaps')!.style.color, 40)).toBe(true);
 
     const coverage = await decode((await png(`district=${TEST_DISTRICT}&layers=shelters&overlay=coverage&width=600&height=400`).expect(200)).body);
     const greenish = ([r, g, b]: number[]) => g - r > 15 && g - b > 8;
