@@ -4,8 +4,10 @@ import { baseUrl } from '../http/base-url.ts';
 import { analysisOptions, type AnalysisOptions } from './options.ts';
 import { coverageQuery, gapsQuery, nearestBatchBody, nearestQuery, parseQuery, sitingQuery } from './params.ts';
 import { parseInput } from '../http/validate.ts';
+import { areaSummary, checkArea, parseAreaBody } from './area-summary.ts';
 import { principalOf } from '../http/principal.ts';
 import { shelterAnalysisFor } from './service.ts';
+import { cacheKey } from './cache.ts';
 import { loadUnitGeometries } from './snapshot.ts';
 
 const GEOJSON = 'application/geo+json';
@@ -119,6 +121,15 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
   router.post('/analysis/nearest-shelters', async (req, res) => {
     const body = parseInput(nearestBatchBody, req.body ?? {}, 'body');
     res.json(await service.nearestBatch(body));
+  });
+
+  router.post('/analysis/area-summary', async (req, res) => {
+    const body = parseAreaBody(req.body);
+    const geojson = await checkArea(ctx.db, body, options.areaSummaryMaxKm2);
+    const who = principalOf(req);
+    const version = await service.dataVersion();
+    const summary = await service.cache.get(cacheKey('area-summary', { geojson, version, restricted: who.canSeeRestricted }), () => areaSummary(ctx.db, geojson, who));
+    res.json({ ...summary, parameters: { max_area_km2: options.areaSummaryMaxKm2, data_version: version } });
   });
 
   return router;
