@@ -11,6 +11,7 @@ import { mapRoutes } from './maps/routes.ts';
 import { authenticate } from './auth/middleware.ts';
 import { liveEvents } from './live/events.ts';
 import { relayChanges } from './live/notify.ts';
+import { clientRoutes } from './routes/client.ts';
 
 export type AppOptions = Omit<AppContext, 'changes'> & { changes?: ChangeBus };
 
@@ -38,6 +39,7 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(analysisRoutes(ctx));
   app.use(mapRoutes(ctx));
 
+  app.use(clientRoutes(ctx));
   app.use(notFoundHandler);
   app.use(errorMiddleware(ctx.log));
   return app;

@@ -1,0 +1,92 @@
+import type { ChangeEvent } from './store.ts';
+
+export type LiveStatus = 'connecting' | 'open' | 'reconnecting';
+
+export interface LiveHandlers {
+  change(event: ChangeEvent): void;
+  status(status: LiveStatus): void;
+  /** The stream came back after a break: changes may have been missed. */
+  resync(): void;
+}
+
+export interface LiveOptions {
+  url: string;
+  /** First retry delay after the browser gives up on its own, ms. */
+  minRetryMs: number;
+  /** Longest retry delay, ms: a wall should be back within this after the server is. */
+  maxRetryMs: number;
+}
+
+const DEFAULTS: LiveOptions = { url: '/events', minRetryMs: 1000, maxRetryMs: 10_000 };
+
+/**
+ * `GET /events` over EventSource, kept alive without a page reload. The browser
+ * retries a dropped stream by itself (sending Last-Event-ID); when it gives up
+ * (the server answered with an error while restarting) a new EventSource is
+ * opened with `?lastEventId=`, backing off up to `maxRetryMs`. Every reopening
+ * after a break asks for a resync, since the server's replay buffer may not
+ * reach back far enough (it is empty after a restart).
+ */
+export class LiveConnection {
+  private source: EventSource | null = null;
+  private lastId: number | null = null;
+  private retryMs: number;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private broken = false;
+  private stopped = false;
+  private readonly options: LiveOptions;
+
+  constructor(
+    private readonly handlers: LiveHandlers,
+    options: Partial<LiveOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    this.retryMs = this.options.minRetryMs;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.source?.close();
+    this.source = null;
+  }
+
+  private connect(): void {
+    const url = this.lastId === null ? this.options.url : `${this.options.url}?lastEventId=${this.lastId}`;
+    const es = new EventSource(url);
+    this.source = es;
+    this.handlers.status(this.broken ? 'reconnecting' : 'connecting');
+    es.addEventListener('open', () => {
+      this.retryMs = this.options.minRetryMs;
+      this.handlers.status('open');
+      if (this.broken) {
+        this.broken = false;
+        this.handlers.resync();
+      }
+    });
+    es.addEventListener('change', (e) => {
+      const msg = e as MessageEvent<string>;
+      const id = Number(msg.lastEventId);
+      if (Number.isFinite(id)) this.lastId = id;
+      try {
+        this.handlers.change(JSON.parse(msg.data) as ChangeEvent);
+      } catch {
+        /* a malformed event is skipped, the stream goes on */
+      }
+    });
+    es.addEventListener('error', () => {
+      this.broken = true;
+      this.handlers.status('reconnecting');
+      if (es.readyState !== EventSource.CLOSED || this.stopped) return; // the browser is retrying by itself
+      es.close();
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(this.options.maxRetryMs, this.retryMs * 2);
+    });
+  }
+}

@@ -1,0 +1,55 @@
+import type { OneMapApp } from '../app.ts';
+import { byId, escapeHtml } from '../dom.ts';
+import { lang, onLang, pick, setLang, t } from '../i18n.ts';
+import { renderLayerPanel } from '../legend.ts';
+import type { Popup } from '../popup.ts';
+import { CoveragePanel } from './coverage-panel.ts';
+
+/** Planner mode (the default): district picker, language, layer switcher with legend, coverage panel. */
+export function startPlanner(app: OneMapApp, popup: Popup): void {
+  const tools = byId('topbar-tools');
+  const layersPanel = byId('layers-panel');
+  const side = byId('side');
+
+  const renderTools = () => {
+    const options = [`<option value="">${t('allDistricts')}</option>`]
+      .concat(app.admin.districts.map((d) => `<option value="${escapeHtml(d.id)}"${d.id === app.state.district ? ' selected' : ''}>${escapeHtml(pick(d.name))}</option>`))
+      .join('');
+    tools.innerHTML = `<label class="district-picker">${t('district')} <select id="district">${options}</select></label>
+      <button type="button" id="lang-toggle" title="${t('languageTitle')}" lang="${lang() === 'zh' ? 'en' : 'zh'}">${t('language')}</button>`;
+    byId<HTMLSelectElement>('district').addEventListener('change', (e) => app.setDistrict((e.target as HTMLSelectElement).value || null));
+    byId('lang-toggle').addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
+  };
+
+  const renderLayers = () => {
+    layersPanel.innerHTML = `<details open><summary id="layers-heading">${t('layers')} · ${t('legend')}</summary><div class="layer-list"></div></details>`;
+    renderLayerPanel(layersPanel.querySelector('.layer-list')!, app.catalogue, app.theme, {
+      switchable: true,
+      isOn: (id) => app.isOn(id),
+      onToggle: (id, on) => app.setOn(id, on),
+      inRange: (id) => app.inRange(id),
+    });
+  };
+
+  onLang(() => {
+    byId('app-title').textContent = t('appTitle');
+    renderTools();
+    renderLayers();
+  });
+  app.onLayersChange(() => {
+    for (const section of layersPanel.querySelectorAll<HTMLElement>('[data-legend-layer]')) {
+      section.classList.toggle('off', !app.isOn(section.dataset.legendLayer!));
+    }
+  });
+  app.map.on('moveend', () => {
+    for (const section of layersPanel.querySelectorAll<HTMLElement>('[data-legend-layer]')) {
+      section.classList.toggle('out-of-range', !app.inRange(section.dataset.legendLayer!));
+    }
+  });
+  app.onDistrictChange(() => {
+    const select = document.getElementById('district') as HTMLSelectElement | null;
+    if (select) select.value = app.state.district ?? '';
+  });
+
+  new CoveragePanel(app, side, popup);
+}

@@ -1,0 +1,58 @@
+import type { OneMapApp } from '../app.ts';
+import { escapeHtml } from '../dom.ts';
+import { formatNumber, formatTime, pick, t } from '../i18n.ts';
+import type { ChangeEvent } from '../live/store.ts';
+import { riskLevelColor } from '../risk.ts';
+
+interface TickerItem {
+  event: ChangeEvent;
+  alarming: boolean;
+  at: Date;
+}
+
+/**
+ * The latest changes, newest first, with their times. Holds `size` items and
+ * no more: older ones drop off, so a wall running for weeks keeps one short list.
+ */
+export class Ticker {
+  private items: TickerItem[] = [];
+
+  constructor(
+    private readonly el: HTMLElement,
+    private readonly app: OneMapApp,
+    private readonly size: number,
+    /** Names of features the events do not name (shelters whose occupancy changed). */
+    private readonly nameOf: (layer: string, id: string | number) => string | undefined = () => undefined,
+  ) {}
+
+  add(event: ChangeEvent, alarming: boolean): void {
+    const at = new Date(event.at);
+    this.items.unshift({ event, alarming, at: Number.isNaN(at.getTime()) ? new Date() : at });
+    if (this.items.length > this.size) this.items.length = this.size;
+    this.render();
+  }
+
+  render(): void {
+    if (!this.items.length) {
+      this.el.innerHTML = `<li class="empty">${t('noChanges')}</li>`;
+      return;
+    }
+    this.el.innerHTML = this.items.map((item) => this.itemHtml(item)).join('');
+  }
+
+  private itemHtml({ event: e, alarming, at }: TickerItem): string {
+    const info = this.app.live.layerOf(e.layer);
+    const layerTitle = info ? pick(info.title) : e.layer;
+    const op =
+      e.type === 'occupancy' ? t('opOccupancy') : e.type === 'import' ? t('opImport') : e.op === 'insert' ? t('opInsert') : e.op === 'delete' ? t('opDelete') : t('opUpdate');
+    const levelProp = info?.properties.find((p) => p.name === 'level');
+    const level = e.level && levelProp?.enumTitles?.[e.level] ? pick(levelProp.enumTitles[e.level]) : '';
+    const chip = e.level && info ? `<i class="chip" style="background:${riskLevelColor(info, e.level)}"></i>` : '';
+    const name = e.name_zh ?? this.nameOf(e.layer, e.id) ?? '';
+    const occupancy =
+      e.type === 'occupancy' && e.occupancy !== undefined ? ` ${formatNumber(e.occupancy)}${e.capacity ? ` / ${formatNumber(e.capacity)}` : ''}` : '';
+    return `<li class="${alarming ? 'alarming' : ''}" data-layer="${escapeHtml(e.layer)}" data-id="${escapeHtml(String(e.id))}">
+      <time>${formatTime(at)}</time>${chip}<span class="what">${escapeHtml(op)} · ${escapeHtml(layerTitle)}</span>
+      <span class="name">${escapeHtml(name || `#${e.id}`)}${level ? ` · ${escapeHtml(level)}` : ''}${escapeHtml(occupancy)}</span></li>`;
+  }
+}

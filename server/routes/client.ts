@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router } from 'express';
+import type { AppContext } from '../context.ts';
+import { HttpProblem } from '../http/problem.ts';
+
+/** Where `npm run build:client` (Vite) writes the one-map client. */
+export const CLIENT_DIST = fileURLToPath(new URL('../../client/dist/', import.meta.url));
+
+/**
+ * The page may talk to this server only: no CDN, no online base map, no web fonts.
+ * The browser enforces it, so a stray third-party URL fails loudly in development.
+ */
+export const CLIENT_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  // OpenLayers positions overlays and controls with inline style attributes.
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+].join('; ');
+
+export interface ClientRouteOptions {
+  /** Directory holding the built client (index.html and assets/). */
+  dir: string;
+}
+
+/**
+ * `GET /` serves the one map (planner mode; `?mode=wall` for command-centre walls).
+ * Built assets carry content hashes in their names and are cached for a year;
+ * index.html is revalidated on every load so a rebuilt client is picked up at once.
+ * Mounted last, just before the 404 handler: it never shadows an API route.
+ */
+export function clientRoutes(_ctx: AppContext, options: ClientRouteOptions = { dir: CLIENT_DIST }): Router {
+  const router = Router();
+  const index = path.join(options.dir, 'index.html');
+
+  router.get(['/', '/index.html'], (_req, res, next) => {
+    if (!fs.existsSync(index)) {
+      next(new HttpProblem(503, 'Client not built', 'the map client has not been built: run `npm run build:client` (npm start does it when needed)'));
+      return;
+    }
+    res.set({
+      'Cache-Control': 'no-cache',
+      'Content-Security-Policy': CLIENT_CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'same-origin',
+    });
+    res.sendFile(index, { cacheControl: false });
+  });
+
+  router.use(
+    '/assets',
+    express.static(path.join(options.dir, 'assets'), {
+      index: false,
+      immutable: true,
+      maxAge: '365d',
+      setHeaders: (res) => res.set('X-Content-Type-Options', 'nosniff'),
+    }),
+  );
+  // Other files at the top of dist/ (the icon): short cache, no directory listings.
+  router.use(express.static(options.dir, { index: false, maxAge: '1h', redirect: false }));
+  return router;
+}
