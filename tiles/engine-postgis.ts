@@ -4,7 +4,7 @@ import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngi
 import { filterColumn, FILTER_NAMES, type FilterName } from './filters.ts';
 import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel } from './cluster.ts';
 import { ident, liveRowsPredicate, propertyExpr, propertySqlType, readTableInfo, type TableInfo } from './layer-sql.ts';
-import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
+import { MERCATOR_HALF_WORLD, worldXToLon, worldYToLat, type TileCoord } from './tile-coords.ts';
 
 /**
  * The PostGIS engine: ST_AsMVT / ST_AsMVTGeom on a real PostgreSQL server. The
@@ -18,7 +18,7 @@ import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
  */
 export interface LayerStatement {
   text: string;
-  /** Which request values fill $4.. after z, x, y (and, for clusters, the cell parameters). */
+  /** Which filters fill the parameters after z/x/y, the search box and (clusters) the cell parameters. */
   filters: FilterName[];
   clustered: boolean;
 }
@@ -63,11 +63,11 @@ export class PostgisEngine implements TileEngine {
   async bind({ layer, tile, filters, who }: TileQuery): Promise<BoundStatement> {
     const stmt = (await this.start()).get(statementKey(layer.id, who.canSeeRestricted));
     if (!stmt) throw new Error(`layer ${layer.id} has no table to tile`);
-    const values: unknown[] = [tile.z, tile.x, tile.y];
-    if (stmt.clustered) {
-      const n = cellsPerTile(layer.cluster!);
-      values.push(n, tile.z < layer.cluster!.belowZoom, this.opts.denseTilePoints);
-    }
+    const n = stmt.clustered ? cellsPerTile(layer.cluster!) : 0;
+    // Points are searched one cell beyond the tile (whole neighbour cells), other features one buffer beyond.
+    const margin = stmt.clustered ? 1 / n : this.opts.buffer / this.opts.extent;
+    const values: unknown[] = [tile.z, tile.x, tile.y, ...searchBox(tile, margin)];
+    if (stmt.clustered) values.push(n, tile.z < layer.cluster!.belowZoom, this.opts.denseTilePoints);
     for (const name of stmt.filters) values.push(filters[name] ? [...filters[name]!] : null);
     return { text: stmt.text, values };
   }
@@ -84,6 +84,18 @@ export class PostgisEngine implements TileEngine {
   }
 }
 
+/** [west, south, east, north] of the tile grown by `margin` tiles, clamped to the Mercator world. */
+export function searchBox({ z, x, y }: TileCoord, margin: number): [number, number, number, number] {
+  const n = 2 ** z;
+  const clamp = (v: number) => Math.min(1, Math.max(0, v));
+  return [
+    worldXToLon(clamp((x - margin) / n)),
+    worldYToLat(clamp((y + 1 + margin) / n)),
+    worldXToLon(clamp((x + 1 + margin) / n)),
+    worldYToLat(clamp((y - margin) / n)),
+  ];
+}
+
 function statementKey(layerId: string, restricted: boolean): string {
   return `${layerId}|${restricted ? 'all' : 'public'}`;
 }
@@ -97,7 +109,11 @@ export function buildStatement(layer: LayerDef, info: TableInfo | undefined, res
   const textId = idIsProperty(layer);
   const filters = FILTER_NAMES.filter((f) => filterColumn(layer, f) !== null);
   const clustered = !!layer.cluster && layer.geometry === 'point';
-  const first = clustered ? 7 : 4; // $1-$3 z/x/y; clusters: $4 cells per tile, $5 forced, $6 dense limit
+  // $1-$3 z/x/y, $4-$7 the search box (west, south, east, north); clusters: $8 cells per tile, $9 forced, $10 dense limit.
+  const first = clustered ? 11 : 8;
+  // The tile plus its margin in lon/lat, computed by the caller: transforming a Mercator
+  // envelope that touches the antimeridian would wrap to -180 and miss everything.
+  const searchEnvelope = 'ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326)';
   const filterSql = filters
     .map((f, i) => ` AND ($${first + i}::text[] IS NULL OR t.${ident(filterColumn(layer, f)!)} = ANY($${first + i}::text[]))`)
     .join('');
@@ -109,11 +125,10 @@ export function buildStatement(layer: LayerDef, info: TableInfo | undefined, res
   const geom = (g: string) => `ST_AsMVTGeom(${g}, ${env}, ${opts.extent}, ${opts.buffer}, true)`;
 
   if (!clustered) {
-    const margin = opts.buffer / opts.extent;
     const text = `SELECT ${asMvt} AS mvt FROM (
   SELECT ${[idCol, ...propCols].join(', ')}, ${geom('ST_Transform(t.geom, 3857)')} AS geom
     FROM ${table} t
-   WHERE t.geom && ST_Transform(ST_TileEnvelope($1::int, $2::int, $3::int, margin => ${margin}), 4326) AND ${where}
+   WHERE t.geom && ${searchEnvelope} AND ${where}
 ) mvt WHERE mvt.geom IS NOT NULL`;
     return { text, filters, clustered };
   }
@@ -137,19 +152,19 @@ export function buildStatement(layer: LayerDef, info: TableInfo | undefined, res
   const text = `WITH pts AS (
   SELECT ${[idCol, ...propCols].join(', ')}, ST_Transform(t.geom, 3857) AS g
     FROM ${table} t
-   WHERE t.geom && ST_Transform(ST_TileEnvelope($1::int, $2::int, $3::int, margin => 1.0 / $4::int), 4326) AND ${where}
+   WHERE t.geom && ${searchEnvelope} AND ${where}
 ), keyed AS (
-  SELECT p.*, floor((ST_X(p.g) + ${W}) / (${2 * W} / (2 ^ $1::int * $4::int))) AS cx,
-              floor((${W} - ST_Y(p.g)) / (${2 * W} / (2 ^ $1::int * $4::int))) AS cy
+  SELECT p.*, floor((ST_X(p.g) + ${W}) / (${2 * W} / (2 ^ $1::int * $8::int))) AS cx,
+              floor((${W} - ST_Y(p.g)) / (${2 * W} / (2 ^ $1::int * $8::int))) AS cy
     FROM pts p
 ), k AS (
   SELECT q.*, count(*) OVER (PARTITION BY q.cx, q.cy) AS n
     FROM keyed q
-   WHERE q.cx BETWEEN $2::int * $4::int - 1 AND ($2::int + 1) * $4::int
-     AND q.cy BETWEEN $3::int * $4::int - 1 AND ($3::int + 1) * $4::int
+   WHERE q.cx BETWEEN $2::int * $8::int - 1 AND ($2::int + 1) * $8::int
+     AND q.cy BETWEEN $3::int * $8::int - 1 AND ($3::int + 1) * $8::int
 ), mode AS (
-  SELECT $5::boolean OR count(*) FILTER (WHERE k.cx >= $2::int * $4::int AND k.cx < ($2::int + 1) * $4::int
-                                           AND k.cy >= $3::int * $4::int AND k.cy < ($3::int + 1) * $4::int) > $6::int AS clustered
+  SELECT $9::boolean OR count(*) FILTER (WHERE k.cx >= $2::int * $8::int AND k.cx < ($2::int + 1) * $8::int
+                                           AND k.cy >= $3::int * $8::int AND k.cy < ($3::int + 1) * $8::int) > $10::int AS clustered
     FROM k
 ), features AS (
   SELECT k.id, ${pointCols.join(', ')}, k.g
