@@ -23,6 +23,9 @@ export interface AnalysisOptions {
   /** Walking speed for `minutes` parameters and walking-time estimates, metres per minute
    *  (50 m/min: GB 50413's 500 m ≈ 10 min, which allows for children and the elderly). */
   walkingSpeedMPerMin: number;
+  /** Travel speed for `minutes` in generic resource coverage (fire stations, rescue teams), metres
+   *  per minute (500 m/min = 30 km/h, a common planning figure for fire engines in urban traffic). */
+  vehicleSpeedMPerMin: number;
   /** Shelter statuses that count in coverage, capacity and siting (closed shelters do not). */
   shelterStatuses: readonly ShelterStatus[];
   /** Capacity of a shelter for allocation: 'area' = effective area ÷ m² per person (default,
@@ -55,6 +58,7 @@ export interface AnalysisOptions {
 export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   radiusM: { emergency: 500, fixed: 2000, central: 3000 },
   walkingSpeedMPerMin: 50,
+  vehicleSpeedMPerMin: 500,
   shelterStatuses: ['open', 'standby', 'full'],
   capacityBasis: 'area',
   m2PerPerson: null,

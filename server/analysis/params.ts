@@ -103,6 +103,18 @@ export const nearestBatchBody = z.strictObject({
 });
 export type NearestBatchBody = z.infer<typeof nearestBatchBody>;
 
+export const resourceCoverageQuery = z.object({
+  district: districtParam,
+  layer: z.string().regex(/^[a-z][a-z0-9_]*$/, 'the id of a point layer').default('resources'),
+  kind: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a kind of the layer, e.g. fire_station').optional(),
+  radius: metres.optional(),
+  minutes: minutes.optional(),
+  speed: numberParam('metres per minute, > 0 and at most 2000', (n) => n > 0 && n <= 2000).optional(),
+  unit: z.enum(['street', 'community'], { message: 'street or community' }).default('street'),
+  target_residents_per_resource: integerParam(1, 100_000_000).optional(),
+});
+export type ResourceCoverageQuery = z.infer<typeof resourceCoverageQuery>;
+
 /** Parses a query string object: unknown and repeated parameters are refused by name. */
 export function parseQuery<S extends z.ZodObject>(schema: S, query: unknown): z.infer<S> {
   const q = (query ?? {}) as Record<string, unknown>;

@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import type { AppContext } from '../context.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { analysisOptions, type AnalysisOptions } from './options.ts';
-import { coverageQuery, gapsQuery, nearestBatchBody, nearestQuery, parseQuery, sitingQuery } from './params.ts';
+import { coverageQuery, gapsQuery, nearestBatchBody, nearestQuery, parseQuery, resourceCoverageQuery, sitingQuery } from './params.ts';
 import { parseInput } from '../http/validate.ts';
 import { areaSummary, checkArea, parseAreaBody } from './area-summary.ts';
 import { principalOf } from '../http/principal.ts';
@@ -121,6 +121,11 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
   router.post('/analysis/nearest-shelters', async (req, res) => {
     const body = parseInput(nearestBatchBody, req.body ?? {}, 'body');
     res.json(await service.nearestBatch(body));
+  });
+
+  router.get('/analysis/resource-coverage', async (req, res) => {
+    const q = parseQuery(resourceCoverageQuery, req.query);
+    res.json(await service.resourceCoverage(q, principalOf(req)));
   });
 
   router.post('/analysis/area-summary', async (req, res) => {
