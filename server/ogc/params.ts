@@ -171,7 +171,9 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** RFC 3339 date or date-time → the UTC calendar day it falls on, or undefined when invalid. */
-function utcDay(value: string): string | undefined {
+function utcDay(input: string): string | undefined {
+  // GDAL 3.6 turns a date constant of `-where "d >= '2024-06-01'"` into `2024-06-01T`.
+  const value = /^\d{4}-\d{2}-\d{2}T$/.test(input) ? input.slice(0, -1) : input;
   const d = DATE.exec(value);
   if (d) {
     const t = new Date(`${value}T00:00:00Z`);

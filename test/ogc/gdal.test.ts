@@ -10,6 +10,7 @@ import express from 'express';
 import request from 'supertest';
 import type { Db } from '../../server/db/types.ts';
 import { LAYERS, ANONYMOUS, visibleProperties } from '../../tiles/layers.ts';
+import { createKey } from '../../server/auth/keys.ts';
 import { openOgcApp } from './helpers.ts';
 
 /**
@@ -33,8 +34,8 @@ describe.skipIf(!HAVE_GDAL)('GDAL OAPIF driver as a client', () => {
   const requests: string[] = [];
   // GDAL must talk to 127.0.0.1 directly, whatever proxy the environment names.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/proxy/i.test(k)));
-  const gdal = (cmd: string, args: string[]) =>
-    run(cmd, args, { env: { ...env, NO_PROXY: '*', CPL_DEBUG: 'OFF', GDAL_HTTP_TIMEOUT: '60' }, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 });
+  const gdal = (cmd: string, args: string[], extraEnv: Record<string, string> = {}) =>
+    run(cmd, args, { env: { ...env, NO_PROXY: '*', CPL_DEBUG: 'OFF', GDAL_HTTP_TIMEOUT: '60', ...extraEnv }, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 });
 
   beforeAll(async () => {
     const opened = await openOgcApp({ riskPoints: 120 });
@@ -116,11 +117,34 @@ describe.skipIf(!HAVE_GDAL)('GDAL OAPIF driver as a client', () => {
     expect(readGeoJson(out).features.length).toBe(red);
   });
 
+  it('-where on the date property is sent as datetime and matches SQL', async () => {
+    const out = path.join(dir, 'date.geojson');
+    const before = requests.length;
+    await gdal('ogr2ogr', ['-f', 'GeoJSON', out, `OAPIF:${root}`, 'risk_points', '-where', "last_inspection >= '2024-06-01'", '-oo', 'PAGE_SIZE=50']);
+    const sent = requests.slice(before).filter((u) => u.startsWith('/ogc/collections/risk_points/items?'));
+    expect(sent.some((u) => decodeURIComponent(u).includes('datetime=2024-06-01'))).toBe(true);
+    const n = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM risk_points WHERE deleted_at IS NULL AND last_inspection >= '2024-06-01'`)).rows[0].n;
+    expect(n).toBeGreaterThan(0);
+    expect(readGeoJson(out).features.length).toBe(n);
+  });
+
   it('ogrinfo -fid reads one feature through /items/{id}', async () => {
     const [id] = await liveIds('risk_points');
     const before = requests.length;
     const { stdout } = await gdal('ogrinfo', ['-ro', '-q', `OAPIF:${root}`, 'risk_points', '-fid', String(id)]);
     expect(requests.slice(before)).toContain(`/ogc/collections/risk_points/items/${id}`);
     expect(stdout).toContain(`OGRFeature(risk_points):${id}`);
+  });
+
+  it('with an API key in GDAL_HTTP_HEADERS, GDAL sees and copies the restricted layer', async () => {
+    const { key } = await createKey(db, { name: 'gdal test', role: 'viewer' });
+    const headers = { GDAL_HTTP_HEADERS: `Authorization: Bearer ${key}` };
+    const { stdout } = await gdal('ogrinfo', ['-ro', '-q', `OAPIF:${root}`], headers);
+    expect(stdout).toMatch(/^\d+: hazard_sources/m);
+    const out = path.join(dir, 'hazard_sources.geojson');
+    await gdal('ogr2ogr', ['-f', 'GeoJSON', out, `OAPIF:${root}`, 'hazard_sources', '-oo', 'PAGE_SIZE=3', '-preserve_fid'], headers);
+    const copied = readGeoJson(out);
+    expect(copied.features.map((f) => f.id).sort((a, b) => a! - b!)).toEqual(await liveIds('hazard_sources'));
+    expect(Object.keys(copied.features[0].properties)).toContain('contact_phone');
   });
 });
