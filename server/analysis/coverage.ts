@@ -12,7 +12,7 @@ import { computeReach, type Reach } from './reach.ts';
  * all from one spatial join (reach.ts), then summed per street or community.
  */
 export interface ShelterModel {
-  /** Shelters that count under the settings' statuses, ordered by id. */
+  /** Shelters that count under the settings' statuses and exclusions, ordered by id. */
   usable: Shelter[];
   reach: Reach;
   /** Per usable shelter: people it holds (capacity basis, minus occupancy if asked). */
@@ -27,7 +27,8 @@ export function shelterCapacity(s: Pick<Shelter, 'effectiveAreaM2' | 'capacity' 
 }
 
 export function prepareShelters(cells: readonly PopulationCell[], grid: PointGrid, shelters: readonly Shelter[], settings: ShelterSettings): ShelterModel {
-  const usable = shelters.filter((s) => settings.statuses.includes(s.status));
+  const excluded = new Set(settings.excludedShelters);
+  const usable = shelters.filter((s) => settings.statuses.includes(s.status) && !excluded.has(s.id));
   return {
     usable,
     reach: computeReach(cells, grid, usable, settings.radii),

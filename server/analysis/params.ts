@@ -42,6 +42,12 @@ const shelterFields = {
   minutes_central: minutes.optional(),
   speed: numberParam('metres per minute, > 0 and at most 2000', (n) => n > 0 && n <= 2000).optional(),
   shelter_status: csvOf(SHELTER_STATUSES, 'shelter statuses').optional(),
+  exclude_shelters: z
+    .string()
+    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .refine((ids) => ids.length > 0 && ids.length <= 1000 && ids.every((x) => /^[1-9][0-9]{0,17}$/.test(x)), 'a comma list of up to 1000 shelter ids')
+    .transform((ids) => [...new Set(ids.map(Number))].sort((a, b) => a - b))
+    .optional(),
   capacity_basis: z.enum(['area', 'stated'], { message: 'area or stated' }).optional(),
   m2_per_person: numberParam('m² per person, > 0 and at most 100', (n) => n > 0 && n <= 100).optional(),
   occupancy: z.enum(['ignore', 'subtract'], { message: 'ignore or subtract' }).optional(),
@@ -136,6 +142,8 @@ export interface ShelterSettings {
   radiusSource: Record<ShelterClass, string>;
   walkingSpeedMPerMin: number;
   statuses: ShelterStatus[];
+  /** Shelters left out by id (e.g. exposed to a hazard), ascending. */
+  excludedShelters: number[];
   capacityBasis: 'area' | 'stated';
   /** m² per person for capacity on the area basis. */
   m2PerPerson: number;
@@ -173,6 +181,7 @@ export function resolveShelterSettings(q: ShelterFieldValues, district: District
     radiusSource,
     walkingSpeedMPerMin: speed,
     statuses: q.shelter_status ?? [...options.shelterStatuses],
+    excludedShelters: q.exclude_shelters ?? [],
     capacityBasis: q.capacity_basis ?? options.capacityBasis,
     m2PerPerson: q.m2_per_person ?? options.m2PerPerson ?? targetM2,
     occupancy: q.occupancy ?? options.occupancy,
@@ -188,6 +197,7 @@ export function describeSettings(s: ShelterSettings) {
     radius_source: s.radiusSource,
     walking_speed_m_per_min: s.walkingSpeedMPerMin,
     shelter_status: s.statuses,
+    excluded_shelters: s.excludedShelters,
     capacity_basis: s.capacityBasis,
     m2_per_person: s.capacityBasis === 'area' ? s.m2PerPerson : null,
     occupancy: s.occupancy,

@@ -91,7 +91,7 @@ export class ShelterAnalysis {
           ...describeSettings(settings),
           decay,
           shelters_counted: analysis.model.usable.length,
-          shelters_excluded_by_status: snapshot.shelters.length - analysis.model.usable.length,
+          shelters_not_counted: snapshot.shelters.length - analysis.model.usable.length,
           data_version: version,
         },
         method: METHOD,

@@ -24,6 +24,8 @@ export interface CoverageGapOptions {
   radii?: Partial<Record<ShelterClass, number>>;
   /** Shelter statuses that count (default: open, standby, full). */
   statuses?: readonly ShelterStatus[];
+  /** Shelters to leave out by id (e.g. exposed to a hazard). */
+  excludeShelters?: readonly number[];
 }
 
 export async function coverageGapFeatures(db: Db, district?: string, options: CoverageGapOptions = {}): Promise<FeatureCollection<Polygon, CoverageGapProperties>> {
@@ -34,6 +36,7 @@ export async function coverageGapFeatures(db: Db, district?: string, options: Co
   const query: Record<string, string> = { district: '' };
   for (const [cls, r] of Object.entries(options.radii ?? {})) if (r !== undefined) query[`radius_${cls}`] = String(r);
   if (options.statuses) query.shelter_status = options.statuses.join(',');
+  if (options.excludeShelters?.length) query.exclude_shelters = options.excludeShelters.join(',');
   const features: Feature<Polygon, CoverageGapProperties>[] = [];
   for (const id of districts) {
     const q = gapsQuery.parse({ ...query, district: id });

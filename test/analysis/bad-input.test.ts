@@ -72,6 +72,7 @@ describe('bad input', () => {
       ['shelter_status=open,broken', 'shelter_status'],
       ['capacity_basis=guess', 'capacity_basis'],
       ['m2_per_person=0', 'm2_per_person'],
+      ['exclude_shelters=12,abc', 'exclude_shelters'],
       ['f=xml', 'f'],
       ['radius_emergncy=500', 'radius_emergncy'],
       ['radius=500&radius=600', 'radius'],

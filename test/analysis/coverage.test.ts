@@ -104,7 +104,8 @@ describe('coverage per street', () => {
       target_source: 'fixture',
       decay: 'none',
       shelters_counted: 2,
-      shelters_excluded_by_status: 1,
+      excluded_shelters: [],
+      shelters_not_counted: 1,
     });
     expect(typeof body.parameters.data_version).toBe('number');
     expect(Object.keys(body.method)).toEqual(['coverage', 'area_per_resident', 'catchment', 'allocation']);
@@ -155,6 +156,12 @@ describe('parameters change the answer as documented', () => {
     expect(body.parameters.shelter_status).toEqual(['open', 'closed']);
     const onlyStandby = await coverage('&shelter_status=standby');
     expect(onlyStandby.body.total).toMatchObject({ covered_residents: 0, covered_pct: 0, shelters: 0, sheltered_residents: 0, unsheltered_residents: 4200 });
+  });
+
+  it('exclude_shelters leaves shelters out by id (e.g. exposed to a hazard)', async () => {
+    const { body } = await coverage('&exclude_shelters=900002');
+    expect(body.total).toMatchObject({ covered_residents: 900, shelters: 1, capacity: 400 });
+    expect(body.parameters).toMatchObject({ excluded_shelters: [900002], shelters_not_counted: 2 });
   });
 
   it('stated capacity and occupancy change the allocation', async () => {
