@@ -97,9 +97,9 @@ export class OneMapApp {
       if (!el || !el.offsetParent) continue;
       const r = el.getBoundingClientRect();
       // A panel takes room from the side of the map it stands against: right, left, or (the wall's legend) bottom.
-      if (map.right - r.right < 80 && r.height > map.height / 2) pad[1] = Math.max(pad[1], 30 + Math.min(r.width, map.width / 3));
-      else if (map.bottom - r.bottom < 80 && r.top - map.top > map.height / 3) pad[2] = Math.max(pad[2], 30 + Math.min(r.height, map.height / 3));
-      else if (r.left - map.left < 80) pad[3] = Math.max(pad[3], 30 + Math.min(r.width, map.width / 3));
+      if (map.right - r.right < 80 && r.height > map.height / 2) pad[1] = Math.max(pad[1], 20 + Math.min(map.right - r.left, map.width / 3));
+      else if (map.bottom - r.bottom < 80 && r.top - map.top > map.height / 3) pad[2] = Math.max(pad[2], 20 + Math.min(map.bottom - r.top, map.height / 3));
+      else if (r.left - map.left < 80) pad[3] = Math.max(pad[3], 20 + Math.min(r.right - map.left, map.width / 3));
     }
     return pad;
   }

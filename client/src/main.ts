@@ -94,15 +94,6 @@ async function start(): Promise<void> {
     live.overlay.changed();
   });
 
-  // The view: from the URL, else the district, else all districts.
-  if (state.center && state.zoom !== null) {
-    map.getView().setCenter(fromLonLat(state.center));
-    map.getView().setZoom(state.zoom);
-  } else {
-    map.updateSize();
-    app.fit(app.districtExtent(state.district));
-  }
-
   const popupLayerOf = (olLayer: Layer, feature: FeatureLike) =>
     app.layerInfo(olLayer.get('role') === 'live' ? (feature.get('layer') as string) : (olLayer.get('layerId') as string));
   const popup = wall ? null : new Popup(map, popupLayerOf);
@@ -117,6 +108,15 @@ async function start(): Promise<void> {
 
   if (wall) startWall(app);
   else startPlanner(app, popup!);
+
+  // The view: from the URL, else the district, else all districts (fitted once the panels are drawn).
+  if (state.center && state.zoom !== null) {
+    map.getView().setCenter(fromLonLat(state.center));
+    map.getView().setZoom(state.zoom);
+  } else {
+    map.updateSize();
+    app.fit(app.districtExtent(state.district));
+  }
   live.start();
 
   map.once('rendercomplete', () => {

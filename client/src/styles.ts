@@ -31,12 +31,19 @@ function cached<T extends Style | Style[]>(key: string, make: () => T): T {
   return s;
 }
 
+/**
+ * Symbols are never decluttered. Saying so explicitly matters: OpenLayers 10's
+ * vector-tile hit detection skips images in 'declutter' mode (the default) on
+ * layers that do not declutter, so without it no point could be clicked.
+ */
+const NO_DECLUTTER = 'none' as const;
+
 function pointImage(spec: PointSpec, strokeWidth = 1.5) {
   const fill = new Fill({ color: spec.color });
   const stroke = new Stroke({ color: spec.stroke, width: strokeWidth });
-  if (spec.shape === 'circle') return new Circle({ radius: spec.radius, fill, stroke });
+  if (spec.shape === 'circle') return new Circle({ radius: spec.radius, fill, stroke, declutterMode: NO_DECLUTTER });
   const p = shapeParams(spec.shape);
-  return new RegularShape({ points: p.points, radius: spec.radius * p.radiusFactor, angle: p.angle, rotation: p.rotation, fill, stroke });
+  return new RegularShape({ points: p.points, radius: spec.radius * p.radiusFactor, angle: p.angle, rotation: p.rotation, fill, stroke, declutterMode: NO_DECLUTTER });
 }
 
 function specStyle(spec: SymbolSpec, zIndex?: number): Style {
@@ -57,7 +64,7 @@ function clusterStyle(layer: LayerInfo, feature: FeatureLike, theme: Theme): Sty
   const radius = Math.round((9 + 3.2 * Math.log10(Math.max(2, count))) * theme.scale);
   return cached(`cluster|${layer.id}|${theme.name}|${ring}|${count}`, () => {
     return new Style({
-      image: new Circle({ radius, fill: new Fill({ color: theme.clusterFill }), stroke: new Stroke({ color: ring, width: 3 * theme.scale }) }),
+      image: new Circle({ radius, fill: new Fill({ color: theme.clusterFill }), stroke: new Stroke({ color: ring, width: 3 * theme.scale }), declutterMode: NO_DECLUTTER }),
       text: new Text({
         text: count > 999 ? `${Math.round(count / 100) / 10}k` : String(count),
         font: `700 ${Math.round(11 * theme.scale)}px ${FONT_STACK}`,
@@ -88,7 +95,7 @@ function shelterStyle(layer: LayerInfo, feature: FeatureLike, theme: Theme, live
     // A square of the bar's width squashed to its height: crisp, and hit-testable like any symbol.
     const bar = (width: number, color: string, dx: number) =>
       new Style({
-        image: new RegularShape({ points: 4, radius: (width / 2) * Math.SQRT2, angle: Math.PI / 4, fill: new Fill({ color }), scale: [1, h / width], displacement: [dx, dy] }),
+        image: new RegularShape({ points: 4, radius: (width / 2) * Math.SQRT2, angle: Math.PI / 4, fill: new Fill({ color }), scale: [1, h / width], displacement: [dx, dy], declutterMode: NO_DECLUTTER }),
         zIndex: 2,
       });
     const filled = (w * step) / 20;

@@ -1,0 +1,265 @@
+/**
+ * Browser tests drive the built client in Debian's Chromium (playwright-core,
+ * never a downloaded browser) against the real server process on this test
+ * file's own copy of the seeded database, on the backend of the vitest project.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ensureClientBuilt } from '../../client/build.ts';
+import { createKey } from '../../server/auth/keys.ts';
+import { backend, openTestDb } from '../setup/db.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+/** Without the background-networking flags Chromium floods a closed network with refused connections. */
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // The memory test forces collections to measure what is really kept.
+  '--js-flags=--expose-gc',
+];
+
+/** What the tests use of `window.onemap` (the client's app object, see client/src/app.ts). */
+export interface OneMapHandle {
+  map: { once(type: string, fn: () => void): void; render(): void; getView(): { getZoom(): number | undefined } };
+  pixelOf(lon: number, lat: number): number[] | null;
+  isOn(id: string): boolean;
+  live: {
+    handle(event: Record<string, unknown>): void;
+    store: { size: { features: number; shelters: number } };
+    flasher: { active: number };
+    status: string;
+  };
+}
+
+declare global {
+  interface Window {
+    onemap?: OneMapHandle;
+    gc?: () => void;
+  }
+}
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/browser/', import.meta.url));
+export const REGEN = process.env.REGEN === '1';
+
+export interface OneMapServer {
+  url: string;
+  /** An API key with the editor role (to create features as a user would). */
+  editorKey: string;
+  stop(): Promise<void>;
+  /** Stops the server and starts it again on the same port and database. */
+  restart(): Promise<void>;
+  log(): string;
+}
+
+/** Builds the client if needed and starts the real server on a fresh copy of the seeded database. */
+export async function startOneMap(): Promise<OneMapServer> {
+  await ensureClientBuilt();
+  const { db, location } = await openTestDb();
+  const { key: editorKey } = await createKey(db, { name: 'browser test', role: 'editor' });
+  await db.close();
+  const env: Record<string, string> = backend === 'embedded' ? { DATA_DIR: `${location.replace(/\/$/, '')}-root` } : { DATABASE_URL: location };
+  if (backend === 'embedded') {
+    // DATA_DIR keeps the database in pgdata/: reuse the seeded copy instead of generating the data again.
+    fs.mkdirSync(env.DATA_DIR, { recursive: true });
+    fs.renameSync(location, path.join(env.DATA_DIR, 'pgdata'));
+  }
+  let server: RunningServer | null = await startServer({ ...env, LOG_LEVEL: 'info' });
+  const url = server.url;
+  let earlier = '';
+  return {
+    url,
+    editorKey,
+    async stop() {
+      await server?.stop();
+      server = null;
+    },
+    async restart() {
+      earlier += server?.log() ?? '';
+      await server?.stop();
+      server = await startServer({ ...env, LOG_LEVEL: 'info', PORT: new URL(url).port }, 180_000);
+    },
+    log: () => earlier + (server?.log() ?? ''),
+  };
+}
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Chromium with a fresh profile directory, removed again on close. */
+export async function launchBrowser(viewport = { width: 1280, height: 800 }): Promise<Browser> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport,
+    deviceScaleFactor: 1,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    acceptDownloads: true,
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PageWatch {
+  /** Requests to any origin but the server's. */
+  foreign: string[];
+  consoleErrors: string[];
+  pageErrors: string[];
+  requests: string[];
+}
+
+/** Records what a page asks for and complains about. */
+export function watchPage(page: Page, origin: string): PageWatch {
+  const watch: PageWatch = { foreign: [], consoleErrors: [], pageErrors: [], requests: [] };
+  page.on('request', (r) => {
+    const url = r.url();
+    watch.requests.push(url);
+    if (!url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) watch.foreign.push(url);
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error') watch.consoleErrors.push(`${m.text()} ${m.location().url ?? ''}`.trim());
+  });
+  page.on('pageerror', (e) => watch.pageErrors.push(e.message));
+  return watch;
+}
+
+/** Opens the client and waits until the map has drawn everything it loaded. */
+export async function openMap(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60_000 });
+  await settle(page);
+}
+
+/** Waits for the next complete render (every tile loaded and drawn), then a frame for the DOM. */
+export async function settle(page: Page): Promise<void> {
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const map = window.onemap!.map;
+        map.once('rendercomplete', () => requestAnimationFrame(() => resolve()));
+        map.render();
+      }),
+  );
+}
+
+export type Rgb = [number, number, number];
+
+export function hexToRgb(hex: string): Rgb {
+  const n = parseInt(hex.replace('#', ''), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/** Pixels of each colour (every channel within `tolerance`) in a PNG. */
+export async function countColours(png: Buffer, colours: Record<string, Rgb>, tolerance = 10): Promise<Record<string, number>> {
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const counts = Object.fromEntries(Object.keys(colours).map((k) => [k, 0]));
+  const entries = Object.entries(colours);
+  for (let i = 0; i < info.width * info.height * 3; i += 3) {
+    for (const [name, [r, g, b]] of entries) {
+      if (Math.abs(data[i] - r) <= tolerance && Math.abs(data[i + 1] - g) <= tolerance && Math.abs(data[i + 2] - b) <= tolerance) counts[name]++;
+    }
+  }
+  return counts;
+}
+
+/** The map area not covered by the panels, as a screenshot clip. */
+export async function mapClip(page: Page): Promise<{ x: number; y: number; width: number; height: number }> {
+  return page.evaluate(() => {
+    const map = document.getElementById('map')!.getBoundingClientRect();
+    const left = document.getElementById('layers-panel')!.getBoundingClientRect();
+    const side = document.getElementById('side')!.getBoundingClientRect();
+    const x = Math.ceil(left.right + 2);
+    const right = Math.floor(side.width > 0 ? side.left - 2 : map.right);
+    return { x, y: Math.ceil(map.top), width: right - x, height: Math.floor(map.height) };
+  });
+}
+
+export interface ScreenshotMatch {
+  /** Share of pixels that differ by more than the threshold on some channel. */
+  differing: number;
+  regenerated: boolean;
+}
+
+/**
+ * Compares a screenshot with test/fixtures/browser/<name>.png. A pixel differs
+ * when a channel is off by more than `threshold`; antialiasing and the two tile
+ * engines' rounding stay well under `maxDiffering`. REGEN=1 rewrites the file.
+ */
+export async function matchScreenshot(name: string, png: Buffer, opts: { threshold?: number; maxDiffering?: number } = {}): Promise<ScreenshotMatch> {
+  const file = path.join(FIXTURES, `${name}.png`);
+  if (REGEN || !fs.existsSync(file)) {
+    fs.mkdirSync(FIXTURES, { recursive: true });
+    fs.writeFileSync(file, png);
+    return { differing: 0, regenerated: true };
+  }
+  const threshold = opts.threshold ?? 48;
+  const [a, b] = await Promise.all([file, png].map((src) => sharp(src).removeAlpha().raw().toBuffer({ resolveWithObject: true })));
+  if (a.info.width !== b.info.width || a.info.height !== b.info.height) {
+    throw new Error(`${name}: expected ${a.info.width}×${a.info.height}, got ${b.info.width}×${b.info.height} (REGEN=1 to accept)`);
+  }
+  let differing = 0;
+  for (let i = 0; i < a.data.length; i += 3) {
+    if (Math.abs(a.data[i] - b.data[i]) > threshold || Math.abs(a.data[i + 1] - b.data[i + 1]) > threshold || Math.abs(a.data[i + 2] - b.data[i + 2]) > threshold) differing++;
+  }
+  const share = differing / (a.info.width * a.info.height);
+  if (share > (opts.maxDiffering ?? 0.02)) {
+    const actual = path.join(os.tmpdir(), `onemap-${name}-actual.png`);
+    fs.writeFileSync(actual, png);
+    throw new Error(`${name}: ${(share * 100).toFixed(2)} % of pixels differ from ${file} (actual: ${actual}; REGEN=1 to accept a deliberate change)`);
+  }
+  return { differing: share, regenerated: false };
+}
+
+/** Where a lon/lat is on the page (CSS pixels), for clicks and pixel checks. */
+export async function pagePointOf(page: Page, lon: number, lat: number): Promise<[number, number]> {
+  const point = await page.evaluate(
+    ([a, b]) => {
+      const p = window.onemap!.pixelOf(a, b);
+      const r = document.getElementById('map')!.getBoundingClientRect();
+      return p ? [Math.round(r.left + p[0]), Math.round(r.top + p[1])] : null;
+    },
+    [lon, lat],
+  );
+  if (!point) throw new Error(`${lon},${lat} is not on the map`);
+  return point as [number, number];
+}
+
+/** Waits until the URL (written a moment after each change) satisfies `test`. */
+export async function waitForUrl(page: Page, test: (q: URLSearchParams) => boolean): Promise<URLSearchParams> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const q = new URL(page.url()).searchParams;
+    if (test(q)) return q;
+    if (Date.now() > until) throw new Error(`the URL did not follow: ${page.url()}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+/** Demo features straight from the OGC API (what the map should be showing). */
+export async function fetchFeatures(base: string, layer: string, query: Record<string, string>) {
+  const u = new URL(`${base}/ogc/collections/${layer}/items`);
+  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+  const res = await fetch(u);
+  if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
+  return (await res.json()) as { features: { id: number | string; geometry: { coordinates: [number, number] }; properties: Record<string, unknown> }[] };
+}
