@@ -51,8 +51,10 @@ export interface AnalysisOptions {
   sitingExactMaxSubsets: number;
   /** Largest polygon /analysis/area-summary accepts, km² (a district is up to ~1000 km²). */
   areaSummaryMaxKm2: number;
-  /** Result cache entries kept (results are also keyed on the data version). */
+  /** Answers kept in the cache (keyed on analysis, district, parameters and data version). */
   cacheEntries: number;
+  /** Loaded districts and per-parameter analyses kept (megabytes each for a big district). */
+  modelCacheEntries: number;
 }
 
 export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
@@ -70,6 +72,7 @@ export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   sitingExactMaxSubsets: 200_000,
   areaSummaryMaxKm2: 2500,
   cacheEntries: 200,
+  modelCacheEntries: 24,
 };
 
 /** Radii and inputs above this are refused as absurd for shelter analysis (metres). */

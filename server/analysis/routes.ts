@@ -26,13 +26,22 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
     return u.toString();
   };
 
+  /** The gaps of the same coverage question: the shelter parameters carried over. */
+  const gapsLink = (req: Request) => {
+    const u = new URL(`${base(req)}/analysis/coverage/gaps`);
+    const gapParams = Object.keys(gapsQuery.shape).filter((k) => k !== 'f' && k !== 'limit');
+    for (const [k, v] of Object.entries(req.query)) if (gapParams.includes(k) && typeof v === 'string') u.searchParams.set(k, v);
+    u.searchParams.set('f', 'geojson');
+    return u.toString();
+  };
+
   router.get('/analysis/coverage', async (req, res) => {
     const q = parseQuery(coverageQuery, req.query);
     const body = await service.coverage(q);
     const links = [
       { rel: 'self', type: 'application/json', href: selfWith(req, '/analysis/coverage', 'json') },
       { rel: 'alternate', type: GEOJSON, href: selfWith(req, '/analysis/coverage', 'geojson') },
-      { rel: 'related', title: 'coverage gaps', type: GEOJSON, href: `${base(req)}/analysis/coverage/gaps?district=${q.district}&f=geojson` },
+      { rel: 'related', title: 'coverage gaps', type: GEOJSON, href: gapsLink(req) },
     ];
     if (q.f === 'json') {
       res.json({ ...body, links });

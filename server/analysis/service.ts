@@ -35,18 +35,27 @@ type ShelterQuery = Omit<GapsQuery, 'limit' | 'f'>;
  * (coverageGapFeatures) share one instance per database.
  */
 export class ShelterAnalysis {
+  /** Answers (small JSON), many entries. */
   readonly cache: AnalysisCache;
+  /** Loaded districts, analyses and indexes (megabytes each for a big district), few entries. */
+  readonly models: AnalysisCache;
 
   constructor(
     readonly db: Db,
     readonly options: AnalysisOptions = analysisOptions(),
   ) {
     this.cache = new AnalysisCache(options.cacheEntries);
+    this.models = new AnalysisCache(options.modelCacheEntries);
   }
 
   /** Drops cached results when an edit commits. */
   invalidateOn(changes: ChangeBus): () => void {
-    return this.cache.invalidateOn(changes);
+    const offAnswers = this.cache.invalidateOn(changes);
+    const offModels = this.models.invalidateOn(changes);
+    return () => {
+      offAnswers();
+      offModels();
+    };
   }
 
   dataVersion(): Promise<number> {
@@ -55,7 +64,7 @@ export class ShelterAnalysis {
 
   async district(districtId: string, version?: number): Promise<LoadedDistrict> {
     const v = version ?? (await this.dataVersion());
-    return this.cache.get(cacheKey('snapshot', { districtId, v }), async () => {
+    return this.models.get(cacheKey('snapshot', { districtId, v }), async () => {
       const snapshot = await loadDistrictSnapshot(this.db, districtId, v);
       return { snapshot, grid: cellGrid(snapshot.cells) };
     });
@@ -68,7 +77,7 @@ export class ShelterAnalysis {
   }
 
   async analysis(districtId: string, settings: ShelterSettings, decay: Decay, version: number): Promise<{ loaded: LoadedDistrict; analysis: CoverageAnalysis }> {
-    return this.cache.get(cacheKey('coverage-analysis', { districtId, settings, decay, version }), async () => {
+    return this.models.get(cacheKey('coverage-analysis', { districtId, settings, decay, version }), async () => {
       const loaded = await this.district(districtId, version);
       const { cells, shelters } = loaded.snapshot;
       return { loaded, analysis: analyseCoverage(cells, loaded.grid, shelters, settings, decay) };
@@ -105,7 +114,7 @@ export class ShelterAnalysis {
 
   /** The district outline and its bounding box (grid candidates are kept inside it). */
   private districtShape(districtId: string, version: number) {
-    return this.cache.get(cacheKey('district-shape', { districtId, version }), async () => {
+    return this.models.get(cacheKey('district-shape', { districtId, version }), async () => {
       const r = await this.db.query<{ g: string; x0: number; y0: number; x1: number; y1: number }>(
         'SELECT ST_AsGeoJSON(geom) AS g, ST_XMin(geom) AS x0, ST_YMin(geom) AS y0, ST_XMax(geom) AS x1, ST_YMax(geom) AS y1 FROM districts WHERE id = $1',
         [districtId],
@@ -205,7 +214,7 @@ export class ShelterAnalysis {
   /** The index of every shelter for nearest-shelter lookups, per data version. */
   async nearestIndex(version?: number): Promise<NearestIndex> {
     const v = version ?? (await this.dataVersion());
-    return this.cache.get(cacheKey('nearest-index', { v }), () => loadNearestIndex(this.db));
+    return this.models.get(cacheKey('nearest-index', { v }), () => loadNearestIndex(this.db));
   }
 
   private async nearestSetup(q: { district?: string; include_full: boolean; max_distance?: number; speed?: number; n: number }) {
@@ -358,11 +367,11 @@ export class ShelterAnalysis {
       const { loaded, analysis } = await this.analysis(q.district, settings, this.options.decay, version);
       const uncovered = loaded.snapshot.cells.filter((c, i) => !analysis.covered[i] && c.residents > 0).map((c) => c.id);
       const gaps: CoverageGap[] = await dissolveGaps(this.db, uncovered);
-      return { loaded, gaps, uncoveredResidents: gaps.reduce((s, g) => s + g.residents, 0) };
+      const { district } = loaded.snapshot;
+      return { district: { id: district.id, name_zh: district.name_zh, name_en: district.name_en }, gaps, uncoveredResidents: gaps.reduce((s, g) => s + g.residents, 0) };
     });
-    const { snapshot } = all.loaded;
     return {
-      district: { id: snapshot.district.id, name_zh: snapshot.district.name_zh, name_en: snapshot.district.name_en },
+      district: all.district,
       parameters: { ...describeSettings(settings), data_version: version },
       uncovered_residents: all.uncoveredResidents,
       gap_count: all.gaps.length,

@@ -135,6 +135,9 @@ describe('parameters change the answer as documented', () => {
     expect(a.body.total.covered_residents).toBe(500);
     expect(a.body.parameters.radii_m).toEqual({ emergency: 200, fixed: 200, central: 200 });
     expect(a.body.parameters.radius_source.emergency).toBe('radius');
+    // the link to the gaps asks the same question
+    const gapsHref = a.body.links.find((l: { rel: string }) => l.rel === 'related').href;
+    expect(gapsHref).toMatch(/\/analysis\/coverage\/gaps\?district=fixture_grid&radius=200&f=geojson$/);
     const b = await coverage('&minutes=4');
     expect(b.body.total.covered_residents).toBe(500);
     expect(b.body.parameters.radii_m.emergency).toBe(200);
