@@ -1,11 +1,11 @@
 import type { Request, Response } from 'express';
 import type { AppContext } from '../context.ts';
 import { principalOf } from '../http/principal.ts';
-import { LAYERS, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
+import { LAYERS, getLayer, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
 import { valueTitle } from '../../tiles/vocabulary.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { CRS84, LISTED_CRS_URIS } from './crs.ts';
-import { bilingual, collectionLayer, collectionLayers } from './layer-access.ts';
+import { bilingual, collectionLayer, collectionLayers, geometryTypeOf } from './layer-access.ts';
 import { MEDIA, ogcBase, type Link } from './links.ts';
 import { F_JSON, parseQuery, queryableProperties, temporalProperty } from './params.ts';
 import { selectExtent, tableFacts, type LayerExtent } from './sql.ts';
@@ -16,8 +16,15 @@ const GREGORIAN = 'http://www.opengis.net/def/uom/ISO-8601/0/Gregorian';
 export const QUERYABLES_REL = 'http://www.opengis.net/def/rel/ogc/1.0/queryables';
 
 export async function layerExtent(ctx: AppContext, layer: LayerDef): Promise<LayerExtent> {
-  const facts = (await tableFacts(ctx.db, LAYERS)).get(layer.table!)!;
-  return selectExtent(ctx.db, layer, facts, temporalProperty(layer));
+  const facts = await tableFacts(ctx.db, LAYERS);
+  if (!layer.table) {
+    // Computed layers (coverage gaps) lie within the districts; computing them only to
+    // describe their extent would make /collections wait for an analysis.
+    const districts = getLayer('districts')!;
+    const extent = await selectExtent(ctx.db, districts, facts.get(districts.table!)!);
+    return { bbox: extent.bbox, interval: null, count: 0 };
+  }
+  return selectExtent(ctx.db, layer, facts.get(layer.table)!, temporalProperty(layer));
 }
 
 export function collectionDocument(layer: LayerDef, extent: LayerExtent, req: Request, ctx: AppContext) {
@@ -69,16 +76,14 @@ export function propertySchema(prop: LayerProperty): Record<string, unknown> {
   };
 }
 
-const GEOMETRY_SCHEMA: Record<LayerDef['geometry'], string> = {
-  point: 'https://geojson.org/schema/Point.json',
-  line: 'https://geojson.org/schema/MultiLineString.json',
-  polygon: 'https://geojson.org/schema/MultiPolygon.json',
-};
-
 export function queryablesDocument(layer: LayerDef, who: Principal, req: Request, ctx: AppContext) {
   const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
   const properties: Record<string, unknown> = {
-    geometry: { title: 'geometry (filter with bbox)', format: `geometry-${layer.geometry === 'line' ? 'multilinestring' : layer.geometry === 'polygon' ? 'multipolygon' : 'point'}`, $ref: GEOMETRY_SCHEMA[layer.geometry] },
+    geometry: {
+      title: 'geometry (filter with bbox)',
+      format: `geometry-${geometryTypeOf(layer).toLowerCase()}`,
+      $ref: `https://geojson.org/schema/${geometryTypeOf(layer)}.json`,
+    },
   };
   const temporal = temporalProperty(layer);
   if (temporal && visibleProperties(layer, who).includes(temporal)) {

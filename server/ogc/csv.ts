@@ -1,7 +1,8 @@
-import type { Geometry, Position } from 'geojson';
+import type { Geometry } from 'geojson';
 import type { LayerProperty } from '../../tiles/layers.ts';
 import type { CsvRow } from './sql.ts';
 import { geometryToGcj02, wgs84ToGcj02 } from './crs.ts';
+import { formatCoordinate as fmt, toWkt } from './wkt.ts';
 
 /**
  * CSV for "the one table": one row per feature, `id`, `lon`, `lat` (the
@@ -20,32 +21,6 @@ function cell(value: unknown, isText: boolean): string {
   let s = typeof value === 'string' ? value : String(value);
   if (isText && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-const fmt = (n: number) => String(Math.round(n * 1e9) / 1e9);
-
-function positions(coords: Position[]): string {
-  return coords.map((p) => `${fmt(p[0])} ${fmt(p[1])}`).join(', ');
-}
-
-/** WKT of a GeoJSON geometry (lon/lat order). */
-export function toWkt(g: Geometry): string {
-  switch (g.type) {
-    case 'Point':
-      return `POINT (${positions([g.coordinates])})`;
-    case 'MultiPoint':
-      return `MULTIPOINT (${g.coordinates.map((p) => `(${positions([p])})`).join(', ')})`;
-    case 'LineString':
-      return `LINESTRING (${positions(g.coordinates)})`;
-    case 'MultiLineString':
-      return `MULTILINESTRING (${g.coordinates.map((l) => `(${positions(l)})`).join(', ')})`;
-    case 'Polygon':
-      return `POLYGON (${g.coordinates.map((r) => `(${positions(r)})`).join(', ')})`;
-    case 'MultiPolygon':
-      return `MULTIPOLYGON (${g.coordinates.map((poly) => `(${poly.map((r) => `(${positions(r)})`).join(', ')})`).join(', ')})`;
-    case 'GeometryCollection':
-      return `GEOMETRYCOLLECTION (${g.geometries.map(toWkt).join(', ')})`;
-  }
 }
 
 export interface CsvOptions {

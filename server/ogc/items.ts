@@ -6,6 +6,7 @@ import { principalOf } from '../http/principal.ts';
 import { LAYERS, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
 import { CRS84, contentCrsHeader, gcj02ToWgs84, geometryToGcj02, type CrsDef } from './crs.ts';
 import { toCsv } from './csv.ts';
+import { computedRows } from './computed.ts';
 import { collectionLayer } from './layer-access.ts';
 import { MEDIA, linkHeader, ogcBase, queryPairs, withQuery, type Link } from './links.ts';
 import {
@@ -157,19 +158,21 @@ function featuresToGcj02(featuresJson: string): string {
 }
 
 export function itemRoutes(ctx: AppContext) {
-  const factsOf = async (layer: LayerDef) => (await tableFacts(ctx.db, LAYERS)).get(layer.table!)!;
+  const factsOf = async (layer: LayerDef) =>
+    layer.table ? (await tableFacts(ctx.db, LAYERS)).get(layer.table)! : { softDelete: false, versioned: false };
+  const rowsOf = (layer: LayerDef) => (layer.table ? undefined : computedRows(ctx.db, layer));
 
   return {
     async items(req: Request<{ collectionId: string }>, res: Response) {
       const who = principalOf(req);
       const layer = collectionLayer(req.params.collectionId, who);
       const r = parseItemsRequest(req, layer, who);
-      const facts = await factsOf(layer);
-      const page: PageQuery = { layer, facts, filter: r.filter, sort: r.sort, limit: r.limit, offset: r.offset };
+      const [facts, computed] = await Promise.all([factsOf(layer), rowsOf(layer)]);
+      const page: PageQuery = { layer, facts, computed, filter: r.filter, sort: r.sort, limit: r.limit, offset: r.offset };
       const axisOrder = r.crs.axisOrder;
 
       const [matched, body] = await Promise.all([
-        countMatching(ctx.db, layer, facts, r.filter),
+        countMatching(ctx.db, layer, facts, r.filter, computed),
         r.format === 'csv' ? selectCsvPage(ctx.db, page, r.properties) : selectFeaturePage(ctx.db, page, r.properties, axisOrder),
       ]);
       const returned = Array.isArray(body) ? body.length : body.returned;
@@ -219,8 +222,8 @@ export function itemRoutes(ctx: AppContext) {
       const fid = req.params.featureId;
       const missing = () => notFound(`no feature '${fid}' in collection '${layer.id}'`);
       if (layer.idType === 'integer' && !/^\d{1,18}$/.test(fid)) throw missing();
-      const facts = await factsOf(layer);
-      let feature = await selectFeature(ctx.db, layer, facts, fid, properties, crs.axisOrder);
+      const [facts, computed] = await Promise.all([factsOf(layer), rowsOf(layer)]);
+      let feature = await selectFeature(ctx.db, layer, facts, fid, properties, crs.axisOrder, computed);
       if (feature === undefined) throw missing();
       if (crs.gcj02) {
         const f = JSON.parse(feature) as Feature;

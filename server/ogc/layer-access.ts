@@ -1,17 +1,18 @@
 import { notFound } from '../http/problem.ts';
 import { canSeeLayer, getLayer, visibleLayers, type LayerDef, type Principal } from '../../tiles/layers.ts';
+import { isServable } from './computed.ts';
 
 /**
  * Which registry layers are OGC collections for a caller. Restricted layers
  * answer exactly like unknown ones (404) so anonymous callers cannot tell they exist.
  */
 export function collectionLayers(who: Principal): LayerDef[] {
-  return visibleLayers(who).filter((l) => l.table !== null);
+  return visibleLayers(who).filter(isServable);
 }
 
 export function collectionLayer(id: string, who: Principal): LayerDef {
   const layer = getLayer(id);
-  if (!layer || layer.table === null || !canSeeLayer(layer, who)) {
+  if (!layer || !isServable(layer) || !canSeeLayer(layer, who)) {
     throw notFound(`no collection '${id}'; GET /ogc/collections lists them`);
   }
   return layer;
@@ -19,3 +20,13 @@ export function collectionLayer(id: string, who: Principal): LayerDef {
 
 /** "中文 / English" for the single-language `title` and `description` members of OGC documents. */
 export const bilingual = (t: { zh: string; en: string }) => `${t.zh} / ${t.en}`;
+
+/**
+ * GeoJSON geometry type of a layer's features: tables store points,
+ * MultiLineStrings and MultiPolygons; computed polygon layers give Polygons.
+ */
+export function geometryTypeOf(layer: LayerDef): 'Point' | 'MultiLineString' | 'MultiPolygon' | 'Polygon' {
+  if (layer.geometry === 'point') return 'Point';
+  if (layer.geometry === 'line') return 'MultiLineString';
+  return layer.table ? 'MultiPolygon' : 'Polygon';
+}

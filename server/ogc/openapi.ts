@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { visibleProperties, type LayerDef, type Principal } from '../../tiles/layers.ts';
-import { bilingual, collectionLayers } from './layer-access.ts';
+import { bilingual, collectionLayers, geometryTypeOf } from './layer-access.ts';
 import { MEDIA } from './links.ts';
 import { F_API, F_JSON, itemParams, itemsParams, type QueryParam } from './params.ts';
 import { propertySchema, QUERYABLES_REL } from './collections.ts';
@@ -49,7 +49,6 @@ const errors = {
 };
 const errorsWith404 = { ...errors, '404': { $ref: '#/components/responses/NotFound' } };
 
-const GEOMETRY_TYPE: Record<LayerDef['geometry'], string> = { point: 'Point', line: 'MultiLineString', polygon: 'MultiPolygon' };
 
 const sharedSchemas = {
   Link: {
@@ -154,6 +153,14 @@ const sharedSchemas = {
       coordinates: { type: 'array', items: { type: 'array', minItems: 2, items: { type: 'array', minItems: 2, items: { type: 'number' } } } },
     },
   },
+  Polygon: {
+    type: 'object',
+    required: ['type', 'coordinates'],
+    properties: {
+      type: { type: 'string', enum: ['Polygon'] },
+      coordinates: { type: 'array', items: { type: 'array', minItems: 4, items: { type: 'array', minItems: 2, items: { type: 'number' } } } },
+    },
+  },
   MultiPolygon: {
     type: 'object',
     required: ['type', 'coordinates'],
@@ -178,7 +185,7 @@ function layerSchemas(layer: LayerDef, who: Principal): Record<string, unknown> 
       properties: {
         type: { type: 'string', enum: ['Feature'] },
         id: { type: layer.idType === 'integer' ? 'integer' : 'string' },
-        geometry: { $ref: `#/components/schemas/${GEOMETRY_TYPE[layer.geometry]}` },
+        geometry: { $ref: `#/components/schemas/${geometryTypeOf(layer)}` },
         properties: { $ref: `#/components/schemas/${name}Properties` },
         links: { $ref: '#/components/schemas/Links' },
       },

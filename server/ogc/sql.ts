@@ -167,15 +167,36 @@ export function featureJson(properties: readonly LayerProperty[], axisOrder: Axi
 export interface PageQuery {
   layer: LayerDef;
   facts: TableFacts;
+  /** Rows of a computed layer (see computed.ts), as JSON text; undefined for tables. */
+  computed?: string;
   filter: ItemsFilter;
   sort: readonly SortKey[];
   limit: number;
   offset: number;
 }
 
-function tableOf(layer: LayerDef): string {
-  if (!layer.table) throw new Error(`layer ${layer.id} has no table`);
-  return ident(layer.table);
+const JSON_CAST: Record<LayerProperty['type'], string> = {
+  string: 'text',
+  integer: 'bigint',
+  number: 'float8',
+  boolean: 'boolean',
+  date: 'date',
+};
+
+/**
+ * The FROM item of a layer: its table, or for a computed layer (no table) the
+ * rows computed in Node, passed as one JSON parameter (`computedRowsJson`) and
+ * turned into the same columns, so filters, order and output SQL are shared.
+ */
+function sourceOf(layer: LayerDef, p: SqlParams, computedRowsJson?: string): string {
+  if (layer.table) return ident(layer.table);
+  if (computedRowsJson === undefined) throw new Error(`computed layer ${layer.id} needs its rows`);
+  const cols = [
+    `(r->>'id')::${layer.idType === 'integer' ? 'bigint' : 'text'} AS "id"`,
+    `ST_GeomFromText(r->>'wkt', 4326) AS "geom"`,
+    ...layer.properties.map((prop) => `(r->'properties'->>'${prop.name}')::${JSON_CAST[prop.type]} AS ${ident(prop.name)}`),
+  ];
+  return `(SELECT ${cols.join(', ')} FROM json_array_elements(${p.add(computedRowsJson)}::json) AS r)`;
 }
 
 /** One page of features as a JSON array text, in page order. */
@@ -191,15 +212,16 @@ export async function selectFeaturePage(
   const limit = p.add(page.limit);
   const offset = p.add(page.offset);
   const sql = `SELECT coalesce(json_agg(${featureJson(properties, axisOrder)} ORDER BY ${order}), '[]'::json)::text AS features, count(*)::int AS returned
-    FROM (SELECT * FROM ${tableOf(page.layer)} t WHERE ${where} ORDER BY ${order} LIMIT ${limit}::bigint OFFSET ${offset}::bigint) t`;
+    FROM (SELECT * FROM ${sourceOf(page.layer, p, page.computed)} t WHERE ${where} ORDER BY ${order} LIMIT ${limit}::bigint OFFSET ${offset}::bigint) t`;
   const r = await q.query<{ features: string; returned: number }>(sql, p.values);
   return { featuresJson: r.rows[0].features, returned: r.rows[0].returned };
 }
 
 /** Number of features matching the filter (numberMatched). */
-export async function countMatching(q: Queryable, layer: LayerDef, facts: TableFacts, filter: ItemsFilter): Promise<number> {
+export async function countMatching(q: Queryable, layer: LayerDef, facts: TableFacts, filter: ItemsFilter, computed?: string): Promise<number> {
   const p = new SqlParams();
-  const r = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tableOf(layer)} t WHERE ${whereClause(facts, filter, p)}`, p.values);
+  const from = sourceOf(layer, p, computed);
+  const r = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${from} t WHERE ${whereClause(facts, filter, p)}`, p.values);
   return r.rows[0].n;
 }
 
@@ -227,7 +249,7 @@ export async function selectCsvPage(q: Queryable, page: PageQuery, properties: r
     ...(page.layer.geometry === 'point' ? [] : ['ST_AsGeoJSON(t."geom") AS "geometry"']),
     ...properties.map((prop) => `t.${ident(prop.name)} AS ${ident(`p_${prop.name}`)}`),
   ];
-  const sql = `SELECT ${cols.join(', ')} FROM ${tableOf(page.layer)} t WHERE ${where} ORDER BY ${order} LIMIT ${limit}::bigint OFFSET ${offset}::bigint`;
+  const sql = `SELECT ${cols.join(', ')} FROM ${sourceOf(page.layer, p, page.computed)} t WHERE ${where} ORDER BY ${order} LIMIT ${limit}::bigint OFFSET ${offset}::bigint`;
   const r = await q.query<CsvRow>(sql, p.values);
   return r.rows;
 }
@@ -240,12 +262,14 @@ export async function selectFeature(
   id: string | number,
   properties: readonly LayerProperty[],
   axisOrder: AxisOrder,
+  computed?: string,
 ): Promise<string | undefined> {
   const p = new SqlParams();
+  const from = sourceOf(layer, p, computed);
   const idParam = p.add(id);
   const where = [`t."id" = ${idParam}${layer.idType === 'integer' ? '::bigint' : '::text'}`, ...(facts.softDelete ? ['t."deleted_at" IS NULL'] : [])];
   const r = await q.query<{ feature: string }>(
-    `SELECT ${featureJson(properties, axisOrder)}::text AS feature FROM ${tableOf(layer)} t WHERE ${where.join(' AND ')}`,
+    `SELECT ${featureJson(properties, axisOrder)}::text AS feature FROM ${from} t WHERE ${where.join(' AND ')}`,
     p.values,
   );
   return r.rows[0]?.feature;
@@ -266,7 +290,7 @@ export async function selectExtent(q: Queryable, layer: LayerDef, facts: TableFa
   const t = temporal ? `, min(t.${ident(temporal.name)})::text AS tmin, max(t.${ident(temporal.name)})::text AS tmax` : '';
   const r = await q.query<{ xmin: number | null; ymin: number; xmax: number; ymax: number; n: number; tmin?: string | null; tmax?: string | null }>(
     `SELECT ST_XMin(e) AS xmin, ST_YMin(e) AS ymin, ST_XMax(e) AS xmax, ST_YMax(e) AS ymax, n${temporal ? ', tmin, tmax' : ''}
-       FROM (SELECT ST_Extent(t."geom") AS e, count(*)::int AS n${t} FROM ${tableOf(layer)} t WHERE ${where}) s`,
+       FROM (SELECT ST_Extent(t."geom") AS e, count(*)::int AS n${t} FROM ${sourceOf(layer, p)} t WHERE ${where}) s`,
     p.values,
   );
   const row = r.rows[0];

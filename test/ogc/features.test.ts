@@ -5,6 +5,7 @@ import { createKey } from '../../server/auth/keys.ts';
 import type { Db } from '../../server/db/types.ts';
 import { LAYERS, visibleProperties, ANONYMOUS, getLayer } from '../../tiles/layers.ts';
 import { wgs84ToGcj02 } from '../../server/ogc/crs.ts';
+import { coverageGapFeatures } from '../../server/analysis/tile-layer.ts';
 import { body, expectProblem, openOgcApp, walkPages } from './helpers.ts';
 import { YUEXIU_BOX } from './seed.ts';
 
@@ -20,7 +21,8 @@ beforeAll(async () => {
 afterAll(async () => db?.close());
 
 const ABSOLUTE = /^http:\/\/127\.0\.0\.1:\d+\/ogc/;
-const publicCollections = LAYERS.filter((l) => l.table && l.access === 'public').map((l) => l.id);
+// Every public layer of the registry is a collection, computed ones (coverage_gaps) included.
+const publicCollections = LAYERS.filter((l) => l.access === 'public').map((l) => l.id);
 
 async function liveCount(table: string, where = 'true', params: unknown[] = []): Promise<number> {
   const softDelete = (await db.query(`SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = 'deleted_at'`, [table])).rows.length > 0;
@@ -170,6 +172,7 @@ describe('items', () => {
   it('every collection serves items with properties exactly as the registry says', async () => {
     for (const id of publicCollections) {
       const layer = getLayer(id)!;
+      if (!layer.table) continue; // computed: see the coverage_gaps test
       const r = await request(app).get(`/ogc/collections/${id}/items?limit=5`).expect(200);
       const b = body(r);
       expect(b.numberMatched, id).toBe(await liveCount(layer.table!));
@@ -178,6 +181,27 @@ describe('items', () => {
         expect(typeof f.id, id).toBe(layer.idType === 'integer' ? 'number' : 'string');
       }
     }
+  });
+
+  it('serves the computed coverage_gaps layer like a table: filters, sorting, paging, by id', async () => {
+    const gaps = await coverageGapFeatures(db);
+    expect(gaps.features.length).toBeGreaterThan(1);
+    const all = await walkPages(app, '/ogc/collections/coverage_gaps/items?limit=7');
+    const ids = all.flatMap((p) => p.body.features.map((f: { id: string }) => f.id));
+    expect(ids.sort()).toEqual(gaps.features.map((f) => String(f.id)).sort());
+    const first = all[0].body.features[0];
+    expect(Object.keys(first.properties)).toEqual(visibleProperties(getLayer('coverage_gaps')!, ANONYMOUS).map((p) => p.name));
+    expect(first.geometry.type).toBe('Polygon');
+    const district = gaps.features[0].properties!.district_id as string;
+    const inDistrict = body(await request(app).get(`/ogc/collections/coverage_gaps/items?district=${district}&sortby=-residents`).expect(200));
+    expect(inDistrict.numberMatched).toBe(gaps.features.filter((f) => f.properties!.district_id === district).length);
+    const residents = inDistrict.features.map((f: { properties: { residents: number } }) => f.properties.residents);
+    expect(residents).toEqual([...residents].sort((a, b) => b - a));
+    const one = body(await request(app).get(`/ogc/collections/coverage_gaps/items/${gaps.features[0].id}`).expect(200));
+    expect(one.properties.residents).toBe(gaps.features[0].properties!.residents);
+    await expectProblem(app, '/ogc/collections/coverage_gaps/items/nowhere-1', 404);
+    const collection = body(await request(app).get('/ogc/collections/coverage_gaps').expect(200));
+    expect(collection.extent.spatial.bbox[0]).toHaveLength(4);
   });
 
   it('leaves out soft-deleted rows, in lists and by id', async () => {

@@ -69,7 +69,7 @@ describe('OpenAPI document', () => {
     ] as const) {
       const doc = await fetchDoc(headers);
       expect(doc.servers[0].url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/ogc$/);
-      for (const layer of LAYERS.filter((l) => l.table && (l.access === 'public' || who.canSeeRestricted))) {
+      for (const layer of LAYERS.filter((l) => l.access === 'public' || who.canSeeRestricted)) {
         const items = doc.paths[`/collections/${layer.id}/items`];
         expect(items, layer.id).toBeDefined();
         const names = items.get.parameters!.map((p) => p.name).sort();
