@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as turf from '@turf/turf';
 import { openTestDb } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
-import { shelterAnalysisFor } from '../../server/analysis/service.ts';
-import { coverageQuery } from '../../server/analysis/params.ts';
+import { ShelterAnalysis, shelterAnalysisFor } from '../../server/analysis/service.ts';
+import { coverageQuery, gapsQuery, sitingQuery } from '../../server/analysis/params.ts';
+import { ANONYMOUS } from '../../tiles/layers.ts';
 import { distanceM } from '../../server/analysis/geodesy.ts';
 import { loadGridFixture } from './fixture-db.ts';
 
@@ -79,5 +80,24 @@ describe('service, PostGIS and Turf agree on radius coverage', () => {
       }
     }
     expect(compared).toBeGreaterThan(0);
+  });
+});
+
+describe('stable results', () => {
+  it('two independent computations of every district give identical coverage, gaps and siting', { timeout: 180_000 }, async () => {
+    for (const district of districts) {
+      const run = async () => {
+        const service = new ShelterAnalysis(db); // no shared cache
+        return {
+          coverage: await service.coverage(coverageQuery.parse({ district, unit: 'community', decay: 'gaussian', shelters: 'true' })),
+          gaps: await service.gaps(gapsQuery.parse({ district })),
+          siting: await service.siting(sitingQuery.parse({ district, k: '5', capacity_aware: 'true' }), ANONYMOUS),
+        };
+      };
+      const [a, b] = [await run(), await run()];
+      expect(JSON.stringify(b), district).toBe(JSON.stringify(a));
+      expect(JSON.stringify(a)).not.toMatch(/NaN|Infinity/);
+      expect(a.gaps.uncovered_residents).toBe(a.coverage.total.uncovered_residents);
+    }
   });
 });
