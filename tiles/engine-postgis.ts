@@ -133,47 +133,59 @@ export function buildStatement(layer: LayerDef, info: TableInfo | undefined, res
     return { text, filters, clustered };
   }
 
-  // Cells are numbered over the whole world at this zoom: cx = floor(world x * 2^z * n).
+  // Cells are numbered over the whole world at this zoom: cx = floor(world x * 2^z * n), from
+  // Mercator metres computed arithmetically (cheaper than ST_Transform for every point).
   // The search box is the tile plus one cell, so every cell that can reach the buffer is complete.
+  // Only id, level and position are aggregated; properties are read for the points shown.
   const hasLevel = layerHasLevel(layer);
   const names = props.map((p) => ident(p.name));
   const clusterNames = [CLUSTER_FIELDS.cluster, CLUSTER_FIELDS.pointCount, ...(hasLevel ? RISK_LEVELS : []), CLUSTER_FIELDS.highestLevel].map(ident);
   const clusterTypes = ['boolean', 'int8', ...(hasLevel ? RISK_LEVELS.map(() => 'int8') : []), 'text'];
+  const cell = `(${2 * W} / (2 ^ $1::int * $8::int))`;
+  const maxLat = 85.0511287798066;
   // Individual points: their properties, cluster columns NULL (NULLs are not encoded).
-  const pointCols = [...names.map((c) => `k.${c}`), ...clusterNames.map((c, i) => `NULL::${clusterTypes[i]} AS ${c}`)];
+  const pointCols = [...propCols, ...clusterNames.map((c, i) => `NULL::${clusterTypes[i]} AS ${c}`)];
   // Clusters: properties NULL, then cluster, point_count, the count per level, the highest level.
   const clusterValues = [
     ...props.map((p) => `NULL::${propertySqlType(p)}`),
     'true',
-    'count(*)',
-    ...(hasLevel ? RISK_LEVELS.map((l) => `count(*) FILTER (WHERE k.level = '${l}')`) : []),
-    hasLevel ? `CASE ${RISK_LEVELS.map((l) => `WHEN bool_or(k.level = '${l}') THEN '${l}'`).join(' ')} END` : 'NULL::text',
+    'c.n',
+    ...(hasLevel ? RISK_LEVELS.map((l) => `c.${ident(l)}`) : []),
+    hasLevel ? `CASE ${RISK_LEVELS.map((l) => `WHEN c.${ident(l)} > 0 THEN '${l}'`).join(' ')} END` : 'NULL::text',
   ];
   const text = `WITH pts AS (
-  SELECT ${[idCol, ...propCols].join(', ')}, ST_Transform(t.geom, 3857) AS g
+  SELECT t.id${hasLevel ? ', t.level' : ''},
+         ST_X(t.geom) * ${W / 180} AS mx,
+         ln(tan(pi() / 4 + radians(least(greatest(ST_Y(t.geom), -${maxLat}), ${maxLat})) / 2)) * ${W / Math.PI} AS my
     FROM ${table} t
    WHERE t.geom && ${searchEnvelope} AND ${where}
-), keyed AS (
-  SELECT p.*, floor((ST_X(p.g) + ${W}) / (${2 * W} / (2 ^ $1::int * $8::int))) AS cx,
-              floor((${W} - ST_Y(p.g)) / (${2 * W} / (2 ^ $1::int * $8::int))) AS cy
-    FROM pts p
 ), k AS (
-  SELECT q.*, count(*) OVER (PARTITION BY q.cx, q.cy) AS n
-    FROM keyed q
-   WHERE q.cx BETWEEN $2::int * $8::int - 1 AND ($2::int + 1) * $8::int
-     AND q.cy BETWEEN $3::int * $8::int - 1 AND ($3::int + 1) * $8::int
-), mode AS (
-  SELECT $9::boolean OR count(*) FILTER (WHERE k.cx >= $2::int * $8::int AND k.cx < ($2::int + 1) * $8::int
-                                           AND k.cy >= $3::int * $8::int AND k.cy < ($3::int + 1) * $8::int) > $10::int AS clustered
+  SELECT p.*, floor((p.mx + ${W}) / ${cell}) AS cx, floor((${W} - p.my) / ${cell}) AS cy
+    FROM pts p
+), cells AS (
+  SELECT k.cx, k.cy, count(*) AS n, avg(k.mx) AS mx, avg(k.my) AS my, min(k.id) AS one_id
+         ${hasLevel ? RISK_LEVELS.map((l) => `, count(*) FILTER (WHERE k.level = '${l}') AS ${ident(l)}`).join('') : ''}
     FROM k
-), features AS (
-  SELECT k.id, ${pointCols.join(', ')}, k.g
-    FROM k, mode WHERE NOT mode.clustered OR k.n = 1
-  UNION ALL
-  SELECT NULL${textId ? '::text' : '::int8'}, ${clusterValues.join(', ')},
-         ST_SetSRID(ST_MakePoint(avg(ST_X(k.g)), avg(ST_Y(k.g))), 3857)
-    FROM k, mode WHERE mode.clustered AND k.n > 1
+   WHERE k.cx BETWEEN $2::int * $8::int - 1 AND ($2::int + 1) * $8::int
+     AND k.cy BETWEEN $3::int * $8::int - 1 AND ($3::int + 1) * $8::int
    GROUP BY k.cx, k.cy
+), mode AS (
+  SELECT $9::boolean OR coalesce(sum(c.n) FILTER (WHERE c.cx >= $2::int * $8::int AND c.cx < ($2::int + 1) * $8::int
+                                                    AND c.cy >= $3::int * $8::int AND c.cy < ($3::int + 1) * $8::int), 0) > $10::int AS clustered
+    FROM cells c
+), shown AS (
+  SELECT k.id FROM k, mode
+   WHERE NOT mode.clustered
+     AND k.cx BETWEEN $2::int * $8::int - 1 AND ($2::int + 1) * $8::int
+     AND k.cy BETWEEN $3::int * $8::int - 1 AND ($3::int + 1) * $8::int
+  UNION ALL
+  SELECT c.one_id FROM cells c, mode WHERE mode.clustered AND c.n = 1
+), features AS (
+  SELECT t.id, ${pointCols.join(', ')}, ST_Transform(t.geom, 3857) AS g
+    FROM shown s JOIN ${table} t ON t.id = s.id
+  UNION ALL
+  SELECT NULL${textId ? '::text' : '::int8'}, ${clusterValues.join(', ')}, ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)
+    FROM cells c, mode WHERE mode.clustered AND c.n > 1
 )
 SELECT ${asMvt} AS mvt FROM (
   SELECT f.id, ${[...names, ...clusterNames].map((c) => `f.${c}`).join(', ')}, ${geom('f.g')} AS geom

@@ -21,17 +21,16 @@ export interface TileRouteOptions extends TileServiceOptions {
  *
  * Returned as a sub-application so that, when mounted, it can put the cache of
  * public tiles in front of the parent app (the `mount` event hands us the parent).
- * The service is reachable as `app.locals.tiles` for its invalidation hook and stats.
+ * Once mounted, the parent's `locals.tiles` is the TileService (invalidation hook,
+ * cache stats) and `locals.tileFastPath` counts the fast answers and can remove the hook.
  */
 export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): express.Express {
   const service = options.service ?? new TileService(ctx, options);
-  const fastPath: FastPathStats = { answered: 0 };
+  const fastPath: FastPathStats & { uninstall?: () => void } = { answered: 0 };
   const app = express();
   // A sub-app starts with Express defaults; keep the parent's choices for these.
   app.disable('x-powered-by');
   app.set('etag', 'strong');
-  app.locals.tiles = service;
-  app.locals.fastPath = fastPath;
 
   app.get('/tiles/:layers.json', async (req, res) => {
     const who = principalOf(req);
@@ -50,8 +49,10 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     sendCached(entry, req, res, hit);
   });
 
-  if (options.fastPath !== false) {
-    app.on('mount', (parent: express.Application) => installFastPath(parent as unknown as Parameters<typeof installFastPath>[0], service.cache, fastPath));
-  }
+  app.on('mount', (parent: express.Application) => {
+    parent.locals.tiles = service;
+    parent.locals.tileFastPath = fastPath;
+    if (options.fastPath !== false) fastPath.uninstall = installFastPath(parent as unknown as Parameters<typeof installFastPath>[0], service.cache, fastPath);
+  });
   return app;
 }

@@ -37,8 +37,12 @@ describe('tile cache', () => {
     const url = urlOf('risk_points', tileContaining(113.27, 23.13, 10));
     const first = await fetchTile(app, url);
     expect(first.headers['x-tile-cache']).toBe('miss');
+    const answeredBefore = app.locals.tileFastPath.answered;
     const second = await fetchTile(app, url);
     expect(second.headers['x-tile-cache']).toBe('hit');
+    // Answered by the hook in front of Express, not by the route.
+    expect(app.locals.tileFastPath.answered).toBe(answeredBefore + 1);
+    expect(app.locals.tiles.cache.stats().entries).toBeGreaterThan(0);
     expect(second.body.equals(first.body)).toBe(true);
     expect(second.headers.etag).toBe(first.headers.etag);
     expect((await fetchTile(app, url, { 'if-none-match': first.headers.etag })).status).toBe(304);
