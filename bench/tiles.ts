@@ -158,7 +158,7 @@ async function cachedThroughput(dbUrl: string): Promise<void> {
     await get(express.port, c.path);
     // The bare server answers the same bytes with the same headers.
     const headers: Record<string, string> = {};
-    for (const h of ['content-type', 'content-length', 'etag', 'cache-control', 'x-tile-cache']) headers[h] = String(hit.headers[h]);
+    for (const h of ['content-type', 'content-length', 'etag', 'cache-control', 'vary', 'x-tile-cache']) headers[h] = String(hit.headers[h]);
     const bodyFile = path.join(os.tmpdir(), `onemap-bench-tile-${process.pid}.json`);
     fs.writeFileSync(bodyFile, JSON.stringify({ body: hit.body.toString('base64'), headers }));
     const bare = await startServer({ MODE: 'bare', BODY_FILE: bodyFile });

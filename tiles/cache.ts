@@ -19,6 +19,11 @@ export interface CachedTile {
   headers: OutgoingHttpHeaders;
   /** Headers of a 304 answer to a matching If-None-Match. */
   notModifiedHeaders: OutgoingHttpHeaders;
+  /**
+   * May be answered before Express (tiles/fast-path.ts): false when earlier
+   * middleware added request-dependent headers (Vary, Set-Cookie) to the response.
+   */
+  replayable: boolean;
 }
 
 export interface TileCacheStats {

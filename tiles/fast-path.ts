@@ -31,14 +31,10 @@ export function answerFromCache(cache: TileCache, req: IncomingMessage, res: Ser
   if (req.headers.authorization !== undefined) return false;
   if ((res as ServerResponse & { locals?: { principal?: unknown } }).locals?.principal !== undefined) return false;
   const entry = cache.get(ANONYMOUS_KEY_PREFIX + url);
-  if (!entry || !replayable(entry)) return false;
+  if (!entry || !entry.replayable) return false;
   if (stats) stats.answered++;
   sendCached(entry, req, res, true);
   return true;
-}
-
-export function replayable(entry: CachedTile): boolean {
-  return entry.headers.vary === undefined && entry.headers['set-cookie'] === undefined;
 }
 
 /** Writes a cached (or just rendered) tile: 304 when If-None-Match matches, else the tile. */

@@ -122,7 +122,8 @@ export class TileService {
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 27)}"`;
     const cacheControl = `${req.who.canSeeRestricted ? 'private' : 'public'}, max-age=${this.maxAge}`;
     const base = req.baseHeaders ?? {};
-    const common = { ...base, ETag: etag, 'Cache-Control': cacheControl };
+    // Vary: a shared cache must not hand a public tile to a caller with an API key (more fields).
+    const common = { ...base, ETag: etag, 'Cache-Control': cacheControl, Vary: 'Authorization' };
     const status = body.length ? 200 : 204;
     // 204 carries no Content-Length or Content-Type (RFC 9110 §8.6).
     const headers: OutgoingHttpHeaders =
@@ -136,6 +137,7 @@ export class TileService {
       tile: req.tile,
       headers,
       notModifiedHeaders: common,
+      replayable: base.vary === undefined && base['set-cookie'] === undefined,
     };
   }
 

@@ -112,6 +112,18 @@ describe('tile cache', () => {
     await service.close();
   });
 
+  it('a shelter edit recomputes the coverage gaps layer', async () => {
+    const { app: tiles, service } = tileApp(db);
+    const url = urlOf('coverage_gaps', tileContaining(113.27, 23.13, 10));
+    const first = await fetchTile(tiles, url);
+    expect([200, 204]).toContain(first.status);
+    expect(service.cache.keys()).toContain(`a:${url}`);
+    service.invalidate({ layer: 'shelters', id: 1, op: 'update', after: point(113.27, 23.13) });
+    expect(service.cache.keys()).not.toContain(`a:${url}`);
+    expect((await fetchTile(tiles, url)).headers['x-tile-cache']).toBe('miss');
+    await service.close();
+  });
+
   it('a change without geometry drops every tile of its layer', async () => {
     const { app: tiles, service } = tileApp(db);
     await fetchTile(tiles, urlOf('risk_points', { z: 5, x: 26, y: 13 }));

@@ -6,7 +6,7 @@ import { TILE_DEFAULTS } from '../../tiles/engine.ts';
 import { tileContaining, tileWorldBBox, type TileCoord } from '../../tiles/tile-coords.ts';
 
 function entry(key: string, tile: TileCoord, bytes = 100, layers = ['risk_points']): CachedTile {
-  return { key, status: 200, body: Buffer.alloc(bytes), etag: '"e"', layers, tile, headers: {}, notModifiedHeaders: {} };
+  return { key, status: 200, body: Buffer.alloc(bytes), etag: '"e"', layers, tile, headers: {}, notModifiedHeaders: {}, replayable: true };
 }
 const key = (t: TileCoord, layers = 'risk_points') => `a:/tiles/${layers}/${t.z}/${t.x}/${t.y}.mvt`;
 
