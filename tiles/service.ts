@@ -96,10 +96,13 @@ export class TileService {
   async tile(req: TileRequest): Promise<{ entry: CachedTile; hit: boolean }> {
     const cached = this.cache.get(req.key);
     if (cached) return { entry: cached, hit: true };
-    let pending = this.inFlight.get(req.key);
+    // Identical requests share one render, but not across an invalidation: a request
+    // that arrives after an edit must not get a tile begun before it.
+    const flight = `${this.cache.epoch}|${req.key}`;
+    let pending = this.inFlight.get(flight);
     if (!pending) {
-      pending = this.render(req).finally(() => this.inFlight.delete(req.key));
-      this.inFlight.set(req.key, pending);
+      pending = this.render(req).finally(() => this.inFlight.delete(flight));
+      this.inFlight.set(flight, pending);
     }
     return { entry: await pending, hit: false };
   }
