@@ -9,6 +9,9 @@ import { ogcRoutes } from './ogc/routes.ts';
 import { analysisRoutes } from './analysis/routes.ts';
 import { mapRoutes } from './maps/routes.ts';
 import { authenticate } from './auth/middleware.ts';
+import { shelterRoutes } from './shelters/routes.ts';
+import { editRoutes } from './edits/routes.ts';
+import { importRoutes } from './imports/routes.ts';
 import { liveEvents } from './live/events.ts';
 import { relayChanges } from './live/notify.ts';
 import { clientRoutes } from './routes/client.ts';
@@ -22,7 +25,10 @@ export function buildApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', 'strong');
   app.set('query parser', 'simple');
-  app.use(express.json({ limit: '5mb' }));
+  // GeoJSON and merge-patch bodies are JSON too (QGIS sends application/geo+json).
+  // Imports read their own (much larger) bodies.
+  const json = express.json({ limit: '5mb', type: ['application/json', 'application/geo+json', 'application/merge-patch+json'] });
+  app.use((req, res, next) => (req.path.startsWith('/import/') ? next() : json(req, res, next)));
   app.use(authenticate(ctx.db));
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.
@@ -35,9 +41,12 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(healthRoutes(ctx));
   app.use(layerRoutes(ctx));
   app.use(tileRoutes(ctx));
+  app.use(editRoutes(ctx));
   app.use(ogcRoutes(ctx));
   app.use(analysisRoutes(ctx));
   app.use(mapRoutes(ctx));
+  app.use(shelterRoutes(ctx));
+  app.use(importRoutes(ctx));
 
   app.use(clientRoutes(ctx));
   app.use(notFoundHandler);

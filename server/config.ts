@@ -34,6 +34,8 @@ export const configSchema = z.object({
   DEMO_DATA: bool.default(true),
   /** Pool size for the PostgreSQL backend. */
   PG_POOL_SIZE: z.coerce.number({ message: 'an integer 1-100' }).int('an integer 1-100').min(1, 'an integer 1-100').max(100, 'an integer 1-100').default(10),
+  /** Largest import file accepted, in megabytes. */
+  IMPORT_MAX_MB: z.coerce.number({ message: 'a number of megabytes 1-2000' }).min(1, 'a number of megabytes 1-2000').max(2000, 'a number of megabytes 1-2000').default(200),
   /** Public base URL used in absolute links (OGC, TileJSON); defaults to the request's host. */
   PUBLIC_URL: z.url({ message: 'an absolute http(s) URL' }).optional(),
 });

@@ -21,6 +21,13 @@ export interface LayerProperty {
   queryable?: boolean;
   /** Only callers allowed to see restricted data get it (e.g. contact phones). */
   restricted?: boolean;
+  /** Must be given when a feature is created. */
+  required?: boolean;
+  /** Set by the server, never by an edit (e.g. `synthetic`, computed populations). */
+  readOnly?: boolean;
+  /** Bounds for numbers (inclusive). */
+  min?: number;
+  max?: number;
 }
 
 /** How a feature's colour is chosen: one colour, or by the value of a property. */
@@ -96,13 +103,13 @@ const p = (name: string, type: PropertyType, zh: string, en: string, extra: Part
   title: { zh, en },
   ...extra,
 });
-const nameZh = p('name_zh', 'string', '名称', 'Name (Chinese)');
+const nameZh = p('name_zh', 'string', '名称', 'Name (Chinese)', { required: true });
 const nameEn = p('name_en', 'string', '英文名称', 'Name (English)');
-const district = p('district_id', 'string', '所属区', 'District', { queryable: true, enum: DISTRICT_IDS });
+const district = p('district_id', 'string', '所属区', 'District', { queryable: true, enum: DISTRICT_IDS, required: true });
 const street = p('street_id', 'string', '所属街道/镇', 'Street or town', { queryable: true });
 const address = p('address', 'string', '地址', 'Address');
-const synthetic = p('synthetic', 'boolean', '合成数据', 'Synthetic data');
-const level = p('level', 'string', '风险等级', 'Risk level', { enum: RISK_LEVELS, queryable: true });
+const synthetic = p('synthetic', 'boolean', '合成数据', 'Synthetic data', { readOnly: true });
+const level = p('level', 'string', '风险等级', 'Risk level', { enum: RISK_LEVELS, queryable: true, required: true });
 const contactPhone = p('contact_phone', 'string', '联系电话', 'Contact phone', { restricted: true });
 const status = (values: readonly string[]) => p('status', 'string', '状态', 'Status', { enum: values, queryable: true });
 
@@ -121,7 +128,7 @@ const adminUnit = (
   description: { zh: `${zh}边界`, en: `${en} boundaries` },
   geometry: 'polygon',
   idType: 'string',
-  properties: [nameZh, nameEn, ...extra, p('population', 'integer', '常住人口', 'Residents'), synthetic],
+  properties: [nameZh, nameEn, ...extra, p('population', 'integer', '常住人口', 'Residents', { readOnly: true }), synthetic],
   access: 'public',
   minzoom: zoom[0],
   maxzoom: zoom[1],
@@ -169,10 +176,11 @@ export const LAYERS: readonly LayerDef[] = [
       level,
       p('category', 'string', '类别', 'Category', {
         queryable: true,
+        required: true,
         enum: ['production_safety', 'fire', 'hazardous_chemicals', 'construction', 'gas', 'crowded_place', 'traffic', 'flood', 'geohazard', 'other'],
       }),
-      p('level_source', 'string', '定级方式', 'Level source', { enum: ['assessed', 'manual'] }),
-      p('responsible_unit', 'string', '责任单位', 'Responsible unit'),
+      p('level_source', 'string', '定级方式', 'Level source', { enum: ['assessed', 'manual'], readOnly: true }),
+      p('responsible_unit', 'string', '责任单位', 'Responsible unit', { required: true }),
       p('last_inspection', 'date', '最近检查日期', 'Last inspection'),
       address,
       synthetic,
@@ -197,9 +205,9 @@ export const LAYERS: readonly LayerDef[] = [
       nameEn,
       district,
       street,
-      p('kind', 'string', '类型', 'Kind', { enum: ['black_spot', 'drainage_hazard', 'waterlogging'], queryable: true }),
-      p('max_depth_cm', 'number', '最大积水深度(cm)', 'Max depth (cm)'),
-      p('threshold_mm_h', 'number', '致涝雨强(mm/h)', 'Flooding rainfall threshold (mm/h)'),
+      p('kind', 'string', '类型', 'Kind', { enum: ['black_spot', 'drainage_hazard', 'waterlogging'], queryable: true, required: true }),
+      p('max_depth_cm', 'number', '最大积水深度(cm)', 'Max depth (cm)', { min: 0, max: 1000 }),
+      p('threshold_mm_h', 'number', '致涝雨强(mm/h)', 'Flooding rainfall threshold (mm/h)', { min: 0.1, max: 500 }),
       status(['active', 'treated']),
       address,
       synthetic,
@@ -223,10 +231,10 @@ export const LAYERS: readonly LayerDef[] = [
       nameEn,
       district,
       street,
-      p('kind', 'string', '类型', 'Kind', { enum: ['rockfall', 'landslide', 'collapse', 'subsidence', 'dangerous_slope'], queryable: true }),
-      p('scale', 'string', '规模', 'Scale', { enum: ['small', 'medium', 'large', 'huge'], queryable: true }),
-      p('people_threatened', 'integer', '威胁人数', 'People threatened'),
-      p('potential_loss_cny', 'number', '潜在经济损失(元)', 'Potential loss (CNY)'),
+      p('kind', 'string', '类型', 'Kind', { enum: ['rockfall', 'landslide', 'collapse', 'subsidence', 'dangerous_slope'], queryable: true, required: true }),
+      p('scale', 'string', '规模', 'Scale', { enum: ['small', 'medium', 'large', 'huge'], queryable: true, required: true }),
+      p('people_threatened', 'integer', '威胁人数', 'People threatened', { min: 0, max: 10_000_000 }),
+      p('potential_loss_cny', 'number', '潜在经济损失(元)', 'Potential loss (CNY)', { min: 0, max: 1e13 }),
       p('monitored', 'boolean', '专业监测', 'Monitored', { queryable: true }),
       status(['active', 'treated']),
       address,
@@ -255,12 +263,12 @@ export const LAYERS: readonly LayerDef[] = [
       nameEn,
       district,
       street,
-      p('setting', 'string', '室内/室外', 'Indoor/outdoor', { enum: ['indoor', 'outdoor'], queryable: true }),
-      p('shelter_class', 'string', '场所类别', 'Shelter class', { enum: ['emergency', 'fixed', 'central'], queryable: true }),
+      p('setting', 'string', '室内/室外', 'Indoor/outdoor', { enum: ['indoor', 'outdoor'], queryable: true, required: true }),
+      p('shelter_class', 'string', '场所类别', 'Shelter class', { enum: ['emergency', 'fixed', 'central'], queryable: true, required: true }),
       p('stay_class', 'string', '避难时长类别', 'Length-of-stay class', { enum: ['I', 'II', 'III'] }),
-      p('effective_area_m2', 'number', '有效避难面积(m²)', 'Effective area (m²)'),
-      p('capacity', 'integer', '可容纳人数', 'Capacity (people)'),
-      p('occupancy', 'integer', '已入住人数', 'People housed'),
+      p('effective_area_m2', 'number', '有效避难面积(m²)', 'Effective area (m²)', { required: true, min: 1, max: 1e8 }),
+      p('capacity', 'integer', '可容纳人数', 'Capacity (people)', { required: true, min: 0, max: 10_000_000 }),
+      p('occupancy', 'integer', '已入住人数', 'People housed', { readOnly: true }),
       status(['open', 'standby', 'closed', 'full']),
       address,
       contactPhone,
@@ -285,9 +293,9 @@ export const LAYERS: readonly LayerDef[] = [
       nameEn,
       district,
       street,
-      p('kind', 'string', '类型', 'Kind', { enum: ['production', 'storage', 'gas_station', 'trading'], queryable: true }),
+      p('kind', 'string', '类型', 'Kind', { enum: ['production', 'storage', 'gas_station', 'trading'], queryable: true, required: true }),
       p('major_hazard', 'boolean', '重大危险源', 'Major hazard source', { queryable: true }),
-      p('r_value', 'number', 'R值', 'R value (GB 18218)'),
+      p('r_value', 'number', 'R值', 'R value (GB 18218)', { min: 0, max: 1e6 }),
       level,
       address,
       contactPhone,
@@ -313,8 +321,8 @@ export const LAYERS: readonly LayerDef[] = [
       nameEn,
       district,
       street,
-      p('kind', 'string', '类型', 'Kind', { enum: ['rescue_team', 'fire_station', 'material_depot', 'petrol_station', 'reservoir'], queryable: true }),
-      p('personnel', 'integer', '人员数', 'Personnel'),
+      p('kind', 'string', '类型', 'Kind', { enum: ['rescue_team', 'fire_station', 'material_depot', 'petrol_station', 'reservoir'], queryable: true, required: true }),
+      p('personnel', 'integer', '人员数', 'Personnel', { min: 0, max: 1_000_000 }),
       address,
       contactPhone,
       synthetic,
@@ -344,8 +352,8 @@ export const LAYERS: readonly LayerDef[] = [
       nameZh,
       nameEn,
       district,
-      p('kind', 'string', '类型', 'Kind', { enum: ['gas_pipeline', 'oil_pipeline', 'drainage'], queryable: true }),
-      p('diameter_mm', 'integer', '管径(mm)', 'Diameter (mm)'),
+      p('kind', 'string', '类型', 'Kind', { enum: ['gas_pipeline', 'oil_pipeline', 'drainage'], queryable: true, required: true }),
+      p('diameter_mm', 'integer', '管径(mm)', 'Diameter (mm)', { min: 1, max: 10_000 }),
       synthetic,
     ],
     access: 'public',
@@ -362,7 +370,7 @@ export const LAYERS: readonly LayerDef[] = [
     description: { zh: '网格常住人口', en: 'Residents per grid cell' },
     geometry: 'polygon',
     idType: 'integer',
-    properties: [district, street, p('community_id', 'string', '所属社区', 'Community', { queryable: true }), p('residents', 'integer', '常住人口', 'Residents'), synthetic],
+    properties: [district, street, p('community_id', 'string', '所属社区', 'Community', { queryable: true }), p('residents', 'integer', '常住人口', 'Residents', { required: true, min: 0, max: 10_000_000 }), synthetic],
     access: 'public',
     minzoom: 8,
     maxzoom: 16,

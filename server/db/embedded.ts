@@ -19,7 +19,8 @@ const parsers = {
 };
 
 function wrapResult<R extends object>(r: { rows: R[]; affectedRows?: number }): QueryResult<R> {
-  return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+  // PGlite reports 0 affected rows for SELECT; pg reports the rows returned.
+  return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
 }
 
 export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {

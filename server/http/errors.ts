@@ -13,9 +13,29 @@ export function toProblem(err: unknown): HttpProblem {
   // body-parser errors carry their own status (malformed JSON 400, too large 413, bad charset 415)
   if (e?.type === 'entity.parse.failed') return new HttpProblem(400, 'Malformed request body', 'the body is not valid JSON', [{ name: 'body', reason: 'valid JSON' }]);
   if (e?.type === 'entity.too.large') return new HttpProblem(413, 'Request body too large', e.message);
+  const pgProblem = problemFromDatabase(err);
+  if (pgProblem) return pgProblem;
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) return new HttpProblem(status, e.message ?? 'Bad request');
   return new HttpProblem(500, 'Internal server error', 'the server failed to answer; the error was logged');
+}
+
+/**
+ * The database refuses rows the API let through (its constraints are the last
+ * line). Such refusals are the caller's fault: 422 naming the column or constraint.
+ */
+function problemFromDatabase(err: unknown): HttpProblem | null {
+  const e = err as { code?: string; column?: string; constraint?: string; message?: string };
+  if (typeof e?.code !== 'string' || !/^(23|22)/.test(e.code)) return null;
+  const field = e.column ?? e.constraint?.replace(/_check\d*$|_fkey$/, '') ?? 'body';
+  const kinds: Record<string, string> = {
+    '23502': 'is required',
+    '23503': 'refers to something that does not exist',
+    '23505': 'duplicates an existing value',
+    '23514': 'violates a rule of the data',
+  };
+  const reason = kinds[e.code] ?? 'is not a valid value';
+  return new HttpProblem(422, 'Unprocessable content', `${field} ${reason} (${e.message ?? e.code})`, [{ name: field, reason }]);
 }
 
 export function sendProblem(res: Parameters<RequestHandler>[1], problem: HttpProblem, instance?: string): void {

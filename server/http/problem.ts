@@ -35,10 +35,12 @@ export const notFound = (detail: string) => new HttpProblem(404, 'Not found', de
 
 /** Turns a zod failure on `where` (query/path/body) into a 400 naming every offending field. */
 export function problemFromZod(error: ZodError, where: 'query' | 'path' | 'body' | 'header'): HttpProblem {
-  const invalidParams = error.issues.map((issue) => ({
-    name: issue.path.length ? issue.path.map(String).join('.') : where,
-    reason: issue.message,
-  }));
+  const invalidParams = error.issues.map((issue) => {
+    const path = issue.path.map(String);
+    // Name the unknown field itself, so a typo is easy to spot.
+    if (issue.code === 'unrecognized_keys') return { name: [...path, issue.keys[0]].join('.'), reason: 'not a known field' };
+    return { name: path.length ? path.join('.') : where, reason: issue.message };
+  });
   const first = invalidParams[0];
   return new HttpProblem(400, 'Invalid request', `${where} ${first.name}: ${first.reason}`, invalidParams, { in: where });
 }

@@ -41,9 +41,13 @@ export default async function setup(project: TestProject) {
   const adminUrl = process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  // Drop what an interrupted earlier run left behind.
-  const stale = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'onemap\\_t%'`);
-  for (const r of stale.rows) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(r.datname)} WITH (FORCE)`).catch(() => {});
+  // Drop what an interrupted earlier run left behind — only databases of runs
+  // whose process is gone, so parallel test runs on one server leave each other alone.
+  const stale = await admin.query(`SELECT datname FROM pg_database WHERE datname ~ '^onemap_t(pl)?_[0-9]+_'`);
+  for (const r of stale.rows) {
+    const pid = Number(/^onemap_t(?:pl)?_(\d+)_/.exec(r.datname)![1]);
+    if (!processAlive(pid)) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(r.datname)} WITH (FORCE)`).catch(() => {});
+  }
   const templateName = `onemap_tpl_${runId}`;
   await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(templateName)}`);
   const templateUrl = withDatabase(adminUrl, templateName);
@@ -62,6 +66,15 @@ export default async function setup(project: TestProject) {
     await c.end();
     fs.rmSync(scratchDir, { recursive: true, force: true });
   };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function withDatabase(url: string, database: string): string {

@@ -1,0 +1,284 @@
+import type { Feature, Geometry } from 'geojson';
+import type { Db, Queryable } from '../db/types.ts';
+import { HttpProblem, notFound } from '../http/problem.ts';
+import { bumpDataVersion } from '../db/data-version.ts';
+import { notifyChange } from '../live/notify.ts';
+import type { LayerDef, Principal } from '../../tiles/layers.ts';
+import { visibleProperties } from '../../tiles/layers.ts';
+import type { FeatureChange } from '../changes.ts';
+
+/**
+ * Transactional edits of features: every create, update, delete and restore
+ * writes the feature, one audit row (who, when, before, after), bumps the data
+ * version and announces the change — all in ONE transaction, so either all of
+ * it happens or none. SQL identifiers come only from the registry; values only
+ * travel as parameters.
+ */
+
+/** Layers that can be edited: integer ids, row versions and soft delete. */
+export const EDITABLE_LAYERS = new Set(['risk_points', 'flood_points', 'geohazard_sites', 'shelters', 'hazard_sources', 'resources', 'networks']);
+
+/** Points on a boundary line, or digitised a few metres off, still belong to the district. */
+export const DISTRICT_TOLERANCE_M = 100;
+
+const MULTI_TABLE_GEOMETRY: Record<string, boolean> = { networks: true };
+
+export interface StoredFeature {
+  feature: Feature;
+  version: number;
+  districtId: string;
+}
+
+export const featureEtag = (version: number) => `"v${version}"`;
+
+/** Parses an If-Match header into the version it names; null when absent. */
+export function parseIfMatch(header: string | undefined): number | null | 'any' {
+  if (header === undefined) return null;
+  if (header.trim() === '*') return 'any';
+  const m = /^\s*(?:W\/)?"v(\d+)"\s*$/.exec(header);
+  if (!m) throw new HttpProblem(400, 'Invalid request', 'If-Match: expected an ETag of this API, like "v3"', [{ name: 'If-Match', reason: 'an ETag like "v3"' }]);
+  return Number(m[1]);
+}
+
+function selectList(layer: LayerDef): string {
+  const cols = layer.properties.map((p) => p.name);
+  return ['id', ...cols, 'version', 'district_id AS _district', 'deleted_at IS NOT NULL AS _deleted', 'ST_AsGeoJSON(geom, 9)::json AS _geometry']
+    .filter((c, i, all) => all.indexOf(c) === i)
+    .join(', ');
+}
+
+function toStored(layer: LayerDef, row: Record<string, unknown>, who: Principal): StoredFeature {
+  const properties: Record<string, unknown> = {};
+  for (const p of visibleProperties(layer, who)) properties[p.name] = row[p.name] ?? null;
+  return {
+    feature: { type: 'Feature', id: row.id as number, geometry: row._geometry as Geometry, properties },
+    version: row.version as number,
+    districtId: row._district as string,
+  };
+}
+
+function auditJson(layer: LayerDef, row: Record<string, unknown> | undefined): string | null {
+  if (!row) return null;
+  const out: Record<string, unknown> = { version: row.version };
+  for (const p of layer.properties) out[p.name] = row[p.name] ?? null;
+  out.geometry = row._geometry;
+  return JSON.stringify(out);
+}
+
+export function assertEditable(layer: LayerDef): string {
+  if (!layer.table || !EDITABLE_LAYERS.has(layer.id)) {
+    throw new HttpProblem(405, 'Read-only layer', `${layer.id} cannot be edited through this API`);
+  }
+  return layer.table;
+}
+
+function assertDistrictScope(who: Principal, districtId: string): void {
+  if (who.districts && !who.districts.includes(districtId)) {
+    throw new HttpProblem(403, 'Forbidden', `this key may edit only ${who.districts.join(', ')}, not ${districtId}`, [
+      { name: 'district_id', reason: `one of ${who.districts.join(', ')}` },
+    ]);
+  }
+}
+
+/** Geometry validity and "inside the district it claims", checked by PostGIS. */
+async function checkGeometry(q: Queryable, geometry: Geometry, districtId: string): Promise<void> {
+  const r = await q.query<{ valid: boolean; reason: string; known: boolean; inside: boolean | null; km: number | null }>(
+    `WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) AS geom)
+     SELECT ST_IsValid(g.geom) AS valid, ST_IsValidReason(g.geom) AS reason,
+            d.id IS NOT NULL AS known,
+            ST_DWithin(d.geom::geography, g.geom::geography, $3) AS inside,
+            round((ST_Distance(d.geom::geography, g.geom::geography) / 1000)::numeric, 1) AS km
+       FROM g LEFT JOIN districts d ON d.id = $2`,
+    [JSON.stringify(geometry), districtId, DISTRICT_TOLERANCE_M],
+  );
+  const check = r.rows[0];
+  if (!check.valid) {
+    throw new HttpProblem(422, 'Invalid geometry', `geometry: ${check.reason}`, [{ name: 'geometry', reason: `a valid geometry (${check.reason})` }]);
+  }
+  if (!check.known) throw new HttpProblem(422, 'Unknown district', `district_id: no district ${districtId}`, [{ name: 'district_id', reason: 'an existing district id' }]);
+  if (!check.inside) {
+    throw new HttpProblem(422, 'Geometry outside its district', `geometry lies ${check.km} km outside district ${districtId}`, [
+      { name: 'geometry', reason: `inside district ${districtId} (it is ${check.km} km away)` },
+    ]);
+  }
+}
+
+async function lockRow(q: Queryable, layer: LayerDef, table: string, id: number): Promise<Record<string, unknown> | undefined> {
+  const r = await q.query(`SELECT ${selectList(layer)} FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+  return r.rows[0] as Record<string, unknown> | undefined;
+}
+
+function checkVersion(current: number, ifMatch: number | 'any' | null): void {
+  if (ifMatch === null) {
+    throw new HttpProblem(428, 'Precondition required', 'send If-Match with the ETag you read, so concurrent edits are not lost', [
+      { name: 'If-Match', reason: 'the ETag of the version being changed' },
+    ]);
+  }
+  if (ifMatch !== 'any' && ifMatch !== current) {
+    throw new HttpProblem(412, 'Precondition failed', `the feature changed since you read it: it is at ${featureEtag(current)}, you sent "v${ifMatch}"`, [], {
+      currentEtag: featureEtag(current),
+    });
+  }
+}
+
+async function record(
+  q: Queryable,
+  layer: LayerDef,
+  who: Principal,
+  op: 'insert' | 'update' | 'delete' | 'restore',
+  id: number,
+  before: Record<string, unknown> | undefined,
+  after: Record<string, unknown> | undefined,
+): Promise<void> {
+  const dataVersion = await bumpDataVersion(q);
+  await q.query(
+    `INSERT INTO audit_log (actor, layer, feature_id, operation, before, after, data_version) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [who.actor, layer.id, String(id), op, auditJson(layer, before), auditJson(layer, after), dataVersion],
+  );
+  const change: FeatureChange = {
+    layer: layer.id,
+    id,
+    op: op === 'restore' ? 'insert' : op,
+    before: (before?._geometry as Geometry | undefined) ?? null,
+    after: op === 'delete' ? null : ((after?._geometry as Geometry | undefined) ?? null),
+    dataVersion,
+    summary: {
+      ...(after?.level !== undefined ? { level: after.level } : {}),
+      ...(before?.level !== undefined ? { previousLevel: before.level } : {}),
+      ...(after?.name_zh !== undefined ? { name_zh: after.name_zh } : {}),
+    },
+  };
+  await notifyChange(q, change);
+}
+
+function geometrySql(table: string, param: string): string {
+  const g = `ST_SetSRID(ST_GeomFromGeoJSON(${param}), 4326)`;
+  return MULTI_TABLE_GEOMETRY[table] ? `ST_Multi(${g})` : g;
+}
+
+export async function createFeature(db: Db, layer: LayerDef, input: { properties: Record<string, unknown>; geometry: Geometry }, who: Principal): Promise<StoredFeature> {
+  const table = assertEditable(layer);
+  const districtId = String(input.properties.district_id);
+  assertDistrictScope(who, districtId);
+  return db.tx(async (q) => {
+    await checkGeometry(q, input.geometry, districtId);
+    const entries = Object.entries(input.properties).filter(([, v]) => v !== undefined);
+    const cols = entries.map(([k]) => k);
+    const params = entries.map(([, v]) => v);
+    params.push(JSON.stringify(input.geometry));
+    const placeholders = entries.map((_, i) => `$${i + 1}`);
+    const inserted = await q.query(
+      `INSERT INTO ${table} (${[...cols, 'synthetic', 'geom'].join(', ')})
+       VALUES (${[...placeholders, 'false', geometrySql(table, `$${params.length}`)].join(', ')})
+       RETURNING id`,
+      params,
+    );
+    const id = (inserted.rows[0] as { id: number }).id;
+    const after = await lockRow(q, layer, table, id);
+    await record(q, layer, who, 'insert', id, undefined, after);
+    return toStored(layer, after!, who);
+  });
+}
+
+export async function updateFeature(
+  db: Db,
+  layer: LayerDef,
+  id: number,
+  input: { properties: Record<string, unknown>; geometry?: Geometry },
+  mode: 'replace' | 'merge',
+  ifMatch: number | 'any' | null,
+  who: Principal,
+): Promise<StoredFeature> {
+  const table = assertEditable(layer);
+  return db.tx(async (q) => {
+    const before = await lockRow(q, layer, table, id);
+    if (!before || before._deleted) throw notFound(`no ${layer.id} feature ${id}`);
+    checkVersion(before.version as number, ifMatch);
+    assertDistrictScope(who, before._district as string);
+    const districtId = String(input.properties.district_id ?? before._district);
+    assertDistrictScope(who, districtId);
+    const geometry = input.geometry ?? (before._geometry as Geometry);
+    if (input.geometry || districtId !== before._district) await checkGeometry(q, geometry, districtId);
+
+    // PUT replaces every writable property the caller may see (absent → null); PATCH only those given.
+    const values: Record<string, unknown> = {};
+    if (mode === 'replace') {
+      for (const p of visibleProperties(layer, who)) if (!p.readOnly) values[p.name] = input.properties[p.name] ?? null;
+    } else Object.assign(values, input.properties);
+    const entries = Object.entries(values).filter(([, v]) => v !== undefined);
+    const params: unknown[] = entries.map(([, v]) => v);
+    const sets = entries.map(([k], i) => `${k} = $${i + 1}`);
+    if (input.geometry) {
+      params.push(JSON.stringify(input.geometry));
+      sets.push(`geom = ${geometrySql(table, `$${params.length}`)}`);
+    }
+    params.push(id);
+    await q.query(
+      `UPDATE ${table} SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $${params.length}`,
+      params,
+    );
+    const after = await lockRow(q, layer, table, id);
+    await record(q, layer, who, 'update', id, before, after);
+    return toStored(layer, after!, who);
+  });
+}
+
+/** Soft delete: the row stays (history, restore) but leaves every map and list. */
+export async function deleteFeature(db: Db, layer: LayerDef, id: number, ifMatch: number | 'any' | null, who: Principal): Promise<void> {
+  const table = assertEditable(layer);
+  await db.tx(async (q) => {
+    const before = await lockRow(q, layer, table, id);
+    if (!before || before._deleted) throw notFound(`no ${layer.id} feature ${id}`);
+    checkVersion(before.version as number, ifMatch);
+    assertDistrictScope(who, before._district as string);
+    await q.query(`UPDATE ${table} SET deleted_at = now(), version = version + 1, updated_at = now() WHERE id = $1`, [id]);
+    await record(q, layer, who, 'delete', id, before, undefined);
+  });
+}
+
+export async function restoreFeature(db: Db, layer: LayerDef, id: number, who: Principal): Promise<StoredFeature> {
+  const table = assertEditable(layer);
+  return db.tx(async (q) => {
+    const before = await lockRow(q, layer, table, id);
+    if (!before) throw notFound(`no ${layer.id} feature ${id}`);
+    if (!before._deleted) throw new HttpProblem(409, 'Not deleted', `${layer.id} feature ${id} is not deleted`);
+    assertDistrictScope(who, before._district as string);
+    await q.query(`UPDATE ${table} SET deleted_at = NULL, version = version + 1, updated_at = now() WHERE id = $1`, [id]);
+    const after = await lockRow(q, layer, table, id);
+    await record(q, layer, who, 'restore', id, undefined, after);
+    return toStored(layer, after!, who);
+  });
+}
+
+/** The current version of a live feature (for ETags on reads). */
+export async function readFeature(db: Queryable, layer: LayerDef, id: number, who: Principal): Promise<StoredFeature | null> {
+  const table = assertEditable(layer);
+  const r = await db.query(`SELECT ${selectList(layer)} FROM ${table} WHERE id = $1 AND deleted_at IS NULL`, [id]);
+  return r.rows[0] ? toStored(layer, r.rows[0] as Record<string, unknown>, who) : null;
+}
+
+export interface HistoryEntry {
+  at: string;
+  actor: string;
+  operation: string;
+  dataVersion: number;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+/** Every recorded change of one feature, oldest first; restricted fields only for those who may see them. */
+export async function featureHistory(db: Queryable, layer: LayerDef, id: number, who: Principal): Promise<HistoryEntry[]> {
+  const r = await db.query<{ at: string; actor: string; operation: string; data_version: number; before: Record<string, unknown> | null; after: Record<string, unknown> | null }>(
+    `SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, actor, operation, data_version, before, after
+       FROM audit_log WHERE layer = $1 AND feature_id = $2 ORDER BY id`,
+    [layer.id, String(id)],
+  );
+  const hidden = layer.properties.filter((p) => p.restricted && !who.canSeeRestricted).map((p) => p.name);
+  const strip = (o: Record<string, unknown> | null) => {
+    if (!o) return null;
+    const copy = { ...o };
+    for (const h of hidden) delete copy[h];
+    return copy;
+  };
+  return r.rows.map((row) => ({ at: row.at, actor: row.actor, operation: row.operation, dataVersion: row.data_version, before: strip(row.before), after: strip(row.after) }));
+}

@@ -1,0 +1,86 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import { requireRole } from '../auth/middleware.ts';
+import { parseInput } from '../http/validate.ts';
+import { principalOf } from '../http/principal.ts';
+import { baseUrl } from '../http/base-url.ts';
+import { notFound } from '../http/problem.ts';
+import { canSeeLayer, getLayer, type LayerDef } from '../../tiles/layers.ts';
+import { featureSchema } from './feature-schema.ts';
+import { assertEditable, createFeature, deleteFeature, featureEtag, featureHistory, parseIfMatch, restoreFeature, updateFeature } from './feature-store.ts';
+
+/**
+ * OGC API – Features Part 4 (create, replace, update, delete) on the same
+ * collection URLs as the reads, so QGIS can edit the one map; plus history and
+ * restore of soft-deleted features.
+ */
+const params = z.object({
+  collectionId: z.string(),
+  featureId: z.coerce.number({ message: 'a feature id (positive integer)' }).int('a feature id (positive integer)').positive('a feature id (positive integer)').optional(),
+});
+
+function layerFor(req: Request): LayerDef {
+  const { collectionId } = parseInput(params, req.params, 'path');
+  const layer = getLayer(collectionId);
+  if (!layer || !canSeeLayer(layer, principalOf(req))) throw notFound(`no collection ${collectionId}`);
+  return layer;
+}
+
+function featureIdOf(req: Request): number {
+  return parseInput(params.required({ featureId: true }), req.params, 'path').featureId;
+}
+
+export function editRoutes({ db, config }: AppContext): Router {
+  const router = Router();
+  const items = '/ogc/collections/:collectionId/items';
+  const item = `${items}/:featureId`;
+
+  router.post(items, requireRole('editor'), async (req, res) => {
+    const layer = layerFor(req);
+    assertEditable(layer);
+    const who = principalOf(req);
+    const input = parseInput(featureSchema(layer, who, false), req.body, 'body');
+    const stored = await createFeature(db, layer, { properties: input.properties, geometry: input.geometry! }, who);
+    res
+      .status(201)
+      .location(`${baseUrl(req, config.PUBLIC_URL)}/ogc/collections/${layer.id}/items/${stored.feature.id}`)
+      .set('ETag', featureEtag(stored.version))
+      .type('application/geo+json')
+      .send(JSON.stringify(stored.feature));
+  });
+
+  for (const [method, mode] of [['put', 'replace'], ['patch', 'merge']] as const) {
+    router[method](item, requireRole('editor'), async (req, res) => {
+      const layer = layerFor(req);
+      assertEditable(layer);
+      const id = featureIdOf(req);
+      const who = principalOf(req);
+      const ifMatch = parseIfMatch(req.get('if-match'));
+      const input = parseInput(featureSchema(layer, who, mode === 'merge'), req.body, 'body');
+      const stored = await updateFeature(db, layer, id, { properties: input.properties, geometry: input.geometry }, mode, ifMatch, who);
+      res.set('ETag', featureEtag(stored.version)).type('application/geo+json').send(JSON.stringify(stored.feature));
+    });
+  }
+
+  router.delete(item, requireRole('editor'), async (req, res) => {
+    const layer = layerFor(req);
+    await deleteFeature(db, layer, featureIdOf(req), parseIfMatch(req.get('if-match')), principalOf(req));
+    res.status(204).end();
+  });
+
+  router.post(`${item}/restore`, requireRole('editor'), async (req, res) => {
+    const layer = layerFor(req);
+    const stored = await restoreFeature(db, layer, featureIdOf(req), principalOf(req));
+    res.set('ETag', featureEtag(stored.version)).type('application/geo+json').send(JSON.stringify(stored.feature));
+  });
+
+  router.get(`${item}/history`, requireRole('viewer'), async (req, res) => {
+    const layer = layerFor(req);
+    const id = featureIdOf(req);
+    const entries = await featureHistory(db, layer, id, principalOf(req));
+    if (!entries.length) throw notFound(`no history for ${layer.id} feature ${id}`);
+    res.json({ collection: layer.id, id, history: entries });
+  });
+  return router;
+}

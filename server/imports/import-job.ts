@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import type { Geometry } from 'geojson';
+import type { Db } from '../db/types.ts';
+import { bumpDataVersion } from '../db/data-version.ts';
+import { notifyChange } from '../live/notify.ts';
+import type { LayerDef, Principal, PropertyType } from '../../tiles/layers.ts';
+import { geometrySchema, propertiesSchema, writableProperties } from '../edits/feature-schema.ts';
+import { DISTRICT_TOLERANCE_M, EDITABLE_LAYERS } from '../edits/feature-store.ts';
+import { geometryToWgs84, type ImportCrs } from './crs.ts';
+import type { RawRow, RowError } from './parse.ts';
+
+/**
+ * An import lands whole or not at all. Every row is validated first (types,
+ * enums, required fields, geometry, district, the caller's district scope) and
+ * EVERY bad row is reported; only when none is bad are the rows written, in one
+ * transaction with one audit row per feature, one data-version bump and one
+ * change event. Progress is visible while it runs (GET /import/jobs/{id}).
+ */
+
+export interface ImportReport {
+  job: string;
+  layer: string;
+  format: string;
+  crs: ImportCrs;
+  dryRun: boolean;
+  status: 'running' | 'imported' | 'valid' | 'rejected' | 'failed';
+  phase: 'parsing' | 'validating' | 'checking districts' | 'writing' | 'done';
+  rows: number;
+  processed: number;
+  imported: number;
+  errors: RowError[];
+  /** Ids of the features created (first 1000; all are in the audit log). */
+  ids: number[];
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+// Rows per INSERT statement: big enough to amortise per-statement cost, small enough for memory.
+const CHUNK = 5000;
+const SQL_TYPES: Record<PropertyType, string> = { string: 'text', integer: 'integer', number: 'numeric', boolean: 'boolean', date: 'date' };
+
+const jobs = new Map<string, ImportReport>();
+const MAX_JOBS_KEPT = 100;
+
+export function getJob(id: string): ImportReport | undefined {
+  return jobs.get(id);
+}
+
+export function newJob(layer: LayerDef, format: string, crs: ImportCrs, dryRun: boolean): ImportReport {
+  const report: ImportReport = {
+    job: randomUUID(),
+    layer: layer.id,
+    format,
+    crs,
+    dryRun,
+    status: 'running',
+    phase: 'parsing',
+    rows: 0,
+    processed: 0,
+    imported: 0,
+    errors: [],
+    ids: [],
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+  };
+  jobs.set(report.job, report);
+  if (jobs.size > MAX_JOBS_KEPT) jobs.delete(jobs.keys().next().value!);
+  return report;
+}
+
+interface ValidRow {
+  row: number;
+  properties: Record<string, unknown>;
+  geometry: Geometry;
+}
+
+function validate(layer: LayerDef, rows: RawRow[], crs: ImportCrs, who: Principal, report: ImportReport): ValidRow[] {
+  const props = propertiesSchema(layer, who, false);
+  const geom = geometrySchema(layer);
+  const valid: ValidRow[] = [];
+  for (const raw of rows) {
+    const errors: RowError[] = [];
+    const p = props.safeParse(raw.properties);
+    if (!p.success) {
+      for (const issue of p.error.issues) {
+        const field = issue.code === 'unrecognized_keys' ? issue.keys[0] : issue.path.map(String).join('.') || 'properties';
+        errors.push({ row: raw.row, field, reason: issue.code === 'unrecognized_keys' ? 'not a known column' : issue.message });
+      }
+    }
+    let geometry: unknown = raw.geometry;
+    if (geometry === undefined && raw.position) geometry = { type: 'Point', coordinates: raw.position };
+    if (geometry === undefined) errors.push({ row: raw.row, field: 'geometry', reason: 'a geometry, or lon/lat (x/y) columns' });
+    else {
+      const g = geom.safeParse(geometry);
+      if (!g.success) for (const issue of g.error.issues) errors.push({ row: raw.row, field: ['geometry', ...issue.path.map(String)].join('.'), reason: issue.message });
+      else geometry = geometryToWgs84(g.data, crs);
+    }
+    if (p.success && who.districts && !who.districts.includes(String(p.data.district_id))) {
+      errors.push({ row: raw.row, field: 'district_id', reason: `this key may import only into ${who.districts.join(', ')}` });
+    }
+    if (errors.length) report.errors.push(...errors);
+    else valid.push({ row: raw.row, properties: p.data!, geometry: geometry as Geometry });
+    report.processed++;
+  }
+  return valid;
+}
+
+/** Rows whose geometry is invalid or outside the district they name, in one set-based query. */
+async function checkPlacement(db: Db, rows: ValidRow[], report: ImportReport): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const chunk = rows.slice(i, i + CHUNK).map((r) => ({ row: r.row, d: r.properties.district_id, g: r.geometry }));
+    const bad = await db.query<{ row: number; valid: boolean; reason: string; known: boolean; km: number | null }>(
+      `WITH e AS (
+         SELECT (v->>'row')::int AS row, v->>'d' AS d, ST_SetSRID(ST_GeomFromGeoJSON(v->>'g'), 4326) AS geom
+           FROM json_array_elements($1::json) v)
+       SELECT e.row, ST_IsValid(e.geom) AS valid, ST_IsValidReason(e.geom) AS reason, d.id IS NOT NULL AS known,
+              round((ST_Distance(d.geom::geography, e.geom::geography) / 1000)::numeric, 1) AS km
+         FROM e LEFT JOIN districts d ON d.id = e.d
+        WHERE d.id IS NULL OR NOT ST_IsValid(e.geom) OR NOT ST_DWithin(d.geom::geography, e.geom::geography, $2)
+        ORDER BY e.row`,
+      [JSON.stringify(chunk), DISTRICT_TOLERANCE_M],
+    );
+    for (const b of bad.rows) {
+      if (!b.valid) report.errors.push({ row: b.row, field: 'geometry', reason: `a valid geometry (${b.reason})` });
+      else if (!b.known) report.errors.push({ row: b.row, field: 'district_id', reason: 'an existing district id' });
+      else report.errors.push({ row: b.row, field: 'geometry', reason: `inside its district (it is ${b.km} km away)` });
+    }
+  }
+}
+
+function bboxOfRows(rows: ValidRow[]): Geometry | null {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  const visit = (c: unknown): void => {
+    if (typeof (c as number[])[0] === 'number') {
+      const [x, y] = c as number[];
+      x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+    } else for (const part of c as unknown[]) visit(part);
+  };
+  for (const r of rows) visit((r.geometry as { coordinates: unknown }).coordinates);
+  if (!Number.isFinite(x0)) return null;
+  return { type: 'Polygon', coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] };
+}
+
+export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Principal, report: ImportReport): Promise<ImportReport> {
+  try {
+    if (!layer.table || !EDITABLE_LAYERS.has(layer.id)) throw new Error(`${layer.id} cannot be imported into`);
+    report.rows = rows.length;
+    report.phase = 'validating';
+    const valid = validate(layer, rows, report.crs, who, report);
+    report.phase = 'checking districts';
+    await checkPlacement(db, valid, report);
+    report.errors.sort((a, b) => a.row - b.row);
+    if (report.errors.length || rows.length === 0) {
+      if (!rows.length) report.errors.push({ row: 0, field: 'body', reason: 'at least one row' });
+      report.status = 'rejected';
+      return report;
+    }
+    if (report.dryRun) {
+      report.status = 'valid';
+      return report;
+    }
+    report.phase = 'writing';
+    report.processed = 0;
+    const table = layer.table;
+    const geomSql = layer.geometry === 'line' ? `ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(v->>'_g'), 4326))` : `ST_SetSRID(ST_GeomFromGeoJSON(v->>'_g'), 4326)`;
+    // Rows are written in groups with the same fields present, so a field a row
+    // leaves out gets the column's default (e.g. status 'active') instead of NULL.
+    const groups = new Map<string, ValidRow[]>();
+    for (const r of valid) {
+      const key = Object.keys(r.properties).filter((k) => r.properties[k] !== undefined && r.properties[k] !== null).sort().join(',');
+      (groups.get(key) ?? groups.set(key, []).get(key)!).push(r);
+    }
+    const byName = new Map(writableProperties(layer, who).map((c) => [c.name, c]));
+    // Column names from the registry; every value from the JSON parameter.
+    const insertSql = (names: string[]) => `
+      WITH ins AS (
+        INSERT INTO ${table} (${[...names, 'synthetic', 'geom'].join(', ')})
+        SELECT ${[...names.map((n) => `(v->>'${n}')::${SQL_TYPES[byName.get(n)!.type]}`), 'false', geomSql].join(', ')}
+          FROM json_array_elements($1::json) v
+        RETURNING *)
+      INSERT INTO audit_log (actor, layer, feature_id, operation, after, data_version)
+      SELECT $2, $3, ins.id::text, 'import',
+             (to_jsonb(ins) - 'geom' - 'created_at' - 'updated_at' - 'deleted_at') || jsonb_build_object('geometry', ST_AsGeoJSON(ins.geom, 9)::jsonb), $4
+        FROM ins
+      RETURNING feature_id`;
+    await db.tx(async (q) => {
+      const dataVersion = await bumpDataVersion(q);
+      for (const [key, group] of groups) {
+        const names = key ? key.split(',').filter((n) => byName.has(n)) : [];
+        for (let i = 0; i < group.length; i += CHUNK) {
+          const chunk = group.slice(i, i + CHUNK).map((r) => ({ ...r.properties, _g: JSON.stringify(r.geometry) }));
+          const r = await q.query<{ feature_id: string }>(insertSql(names), [JSON.stringify(chunk), who.actor, layer.id, dataVersion]);
+          for (const row of r.rows) if (report.ids.length < 1000) report.ids.push(Number(row.feature_id));
+          report.imported += r.rows.length;
+          report.processed += chunk.length;
+        }
+      }
+      await notifyChange(q, {
+        layer: layer.id,
+        id: `import:${report.job}`,
+        op: 'insert',
+        kind: 'import',
+        after: bboxOfRows(valid),
+        dataVersion,
+        summary: { imported: valid.length, job: report.job },
+      });
+    });
+    report.ids.sort((a, b) => a - b);
+    report.status = 'imported';
+    return report;
+  } catch (err) {
+    report.status = 'failed';
+    report.imported = 0;
+    report.ids = [];
+    report.errors.push({ row: 0, field: 'body', reason: `the database refused the import: ${(err as Error).message}` });
+    return report;
+  } finally {
+    report.phase = 'done';
+    report.finishedAt = new Date().toISOString();
+  }
+}

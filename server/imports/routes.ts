@@ -1,0 +1,97 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import { requireRole } from '../auth/middleware.ts';
+import { parseInput } from '../http/validate.ts';
+import { principalOf } from '../http/principal.ts';
+import { baseUrl } from '../http/base-url.ts';
+import { HttpProblem, badRequest, notFound } from '../http/problem.ts';
+import { sendProblem } from '../http/errors.ts';
+import { canSeeLayer, getLayer } from '../../tiles/layers.ts';
+import { IMPORT_CRS } from './crs.ts';
+import { formatOf, parseCsvRows, parseGeoJsonRows, parseXlsxRows, type RawRow } from './parse.ts';
+import { getJob, newJob, runImport, type ImportReport } from './import-job.ts';
+
+const query = z
+  .object({
+    crs: z.enum(IMPORT_CRS, { message: `one of ${IMPORT_CRS.join(', ')}` }).default('wgs84'),
+    dryRun: z.enum(['true', 'false'], { message: 'true or false' }).default('false').transform((v) => v === 'true'),
+    async: z.enum(['true', 'false'], { message: 'true or false' }).default('false').transform((v) => v === 'true'),
+  })
+  .strict();
+
+function sendReport(res: express.Response, report: ImportReport): void {
+  if (report.status === 'rejected' || report.status === 'failed') {
+    const n = new Set(report.errors.map((e) => e.row)).size;
+    const problem = new HttpProblem(
+      422,
+      'Import rejected',
+      report.status === 'failed' ? `the import failed; nothing was written` : `${n} of ${report.rows} rows are invalid; nothing was imported`,
+      [],
+      { report },
+    );
+    sendProblem(res, problem);
+    return;
+  }
+  res.status(report.dryRun ? 200 : 201).json(report);
+}
+
+/**
+ * `POST /import/{layer}` (GeoJSON, CSV or XLSX; `crs=wgs84|cgcs2000|gcj02|bd09`;
+ * `dryRun=true`; `async=true` → 202 and a job to poll) and `GET /import/jobs/{id}`.
+ */
+export function importRoutes({ db, config }: AppContext): Router {
+  const router = Router();
+  const body = express.raw({ type: () => true, limit: config.IMPORT_MAX_MB * 1024 * 1024 });
+
+  router.post('/import/:layer', requireRole('editor'), body, async (req, res) => {
+    const layer = getLayer(req.params.layer as string);
+    if (!layer || !canSeeLayer(layer, principalOf(req))) throw notFound(`no layer ${req.params.layer}`);
+    const q = parseInput(query, req.query, 'query');
+    const format = formatOf(req.get('content-type'));
+    if (!format) throw badRequest('Content-Type', 'application/geo+json, text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    const data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const who = principalOf(req);
+    const report = newJob(layer, format, q.crs, q.dryRun);
+
+    const work = (async () => {
+      let rows: RawRow[];
+      try {
+        if (format === 'csv') rows = parseCsvRows(layer, data.toString('utf8'));
+        else if (format === 'xlsx') rows = await parseXlsxRows(layer, data);
+        else {
+          const parsed = parseGeoJsonRows(layer, data.toString('utf8'));
+          if (!Array.isArray(parsed)) {
+            report.errors.push(parsed);
+            report.status = 'rejected';
+            report.phase = 'done';
+            report.finishedAt = new Date().toISOString();
+            return report;
+          }
+          rows = parsed;
+        }
+      } catch (err) {
+        report.errors.push({ row: 0, field: 'body', reason: `a readable ${format} file (${(err as Error).message})` });
+        report.status = 'rejected';
+        report.phase = 'done';
+        report.finishedAt = new Date().toISOString();
+        return report;
+      }
+      return runImport(db, layer, rows, who, report);
+    })();
+
+    if (q.async) {
+      work.catch(() => {});
+      res.status(202).location(`${baseUrl(req, config.PUBLIC_URL)}/import/jobs/${report.job}`).json(report);
+      return;
+    }
+    sendReport(res, await work);
+  });
+
+  router.get('/import/jobs/:id', requireRole('editor'), (req, res) => {
+    const job = getJob(req.params.id as string);
+    if (!job) throw notFound(`no import job ${req.params.id}`);
+    res.json(job);
+  });
+  return router;
+}

@@ -1,0 +1,86 @@
+import { createHmac } from 'node:crypto';
+import type { Db, Queryable } from '../db/types.ts';
+import { HttpProblem, notFound } from '../http/problem.ts';
+import { bumpDataVersion } from '../db/data-version.ts';
+import { notifyChange } from '../live/notify.ts';
+import type { Principal } from '../../tiles/layers.ts';
+
+export interface OccupancyChange {
+  direction: 'in' | 'out';
+  people: number;
+  /** Evacuee reference (ID card, wristband); stored only as a keyed hash. */
+  evacuee?: string;
+}
+
+export interface ShelterOccupancy {
+  id: number;
+  district_id: string;
+  occupancy: number;
+  capacity: number;
+  status: string;
+  version: number;
+}
+
+// Keyed so a leaked table cannot be reversed by hashing every ID-card number.
+const EVACUEE_KEY = process.env.EVACUEE_HASH_KEY ?? 'onemap-evacuee-reference';
+const hashEvacuee = (ref: string) => createHmac('sha256', EVACUEE_KEY).update(ref.trim()).digest('base64url');
+
+/**
+ * Checks people in or out of a shelter with ONE conditional UPDATE, so parallel
+ * check-ins can never push occupancy past capacity: the row lock makes each
+ * UPDATE re-check `occupancy + n <= capacity` against the committed value.
+ * Status follows: standby → open on the first arrival, open → full at capacity,
+ * full → open when someone leaves; closed shelters accept nobody.
+ */
+export async function changeOccupancy(db: Db, shelterId: number, change: OccupancyChange, who: Principal): Promise<ShelterOccupancy> {
+  return db.tx(async (q) => {
+    const delta = change.direction === 'in' ? change.people : -change.people;
+    const updated = await q.query<ShelterOccupancy>(
+      `UPDATE shelters
+          SET occupancy = occupancy + $2,
+              status = CASE WHEN occupancy + $2 >= capacity THEN 'full' ELSE 'open' END,
+              version = version + 1,
+              updated_at = now()
+        WHERE id = $1 AND deleted_at IS NULL AND status <> 'closed'
+          AND occupancy + $2 BETWEEN 0 AND capacity
+          AND ($3::text[] IS NULL OR district_id = ANY($3::text[]))
+        RETURNING id, district_id, occupancy, capacity, status, version`,
+      [shelterId, delta, who.districts],
+    );
+    const row = updated.rows[0];
+    // Explained on the same connection: the transaction holds it (PGlite has only one).
+    if (!row) throw await explainRefusal(q, shelterId, change, who);
+    await q.query(
+      'INSERT INTO shelter_checkins (shelter_id, direction, people, evacuee_hash, actor) VALUES ($1, $2, $3, $4, $5)',
+      [shelterId, change.direction, change.people, change.evacuee ? hashEvacuee(change.evacuee) : null, who.actor],
+    );
+    const dataVersion = await bumpDataVersion(q);
+    const summary = { occupancy: row.occupancy, capacity: row.capacity, status: row.status };
+    await q.query(
+      `INSERT INTO audit_log (actor, layer, feature_id, operation, before, after, data_version)
+       VALUES ($1, 'shelters', $2, $3, $4, $5, $6)`,
+      [who.actor, String(shelterId), change.direction === 'in' ? 'checkin' : 'checkout', JSON.stringify({ occupancy: row.occupancy - delta }), JSON.stringify(summary), dataVersion],
+    );
+    await notifyChange(q, { layer: 'shelters', id: shelterId, op: 'update', kind: 'occupancy', dataVersion, summary });
+    return row;
+  });
+}
+
+/** Why a check-in/out was refused: 404 no such shelter, 403 other district, 409 closed/full/empty. */
+async function explainRefusal(db: Queryable, shelterId: number, change: OccupancyChange, who: Principal): Promise<HttpProblem> {
+  const r = await db.query<ShelterOccupancy>(
+    'SELECT id, district_id, occupancy, capacity, status FROM shelters WHERE id = $1 AND deleted_at IS NULL',
+    [shelterId],
+  );
+  const s = r.rows[0];
+  if (!s) return notFound(`no shelter ${shelterId}`);
+  if (who.districts && !who.districts.includes(s.district_id)) {
+    return new HttpProblem(403, 'Forbidden', `this key may act only on ${who.districts.join(', ')}, not ${s.district_id}`);
+  }
+  const state = { occupancy: s.occupancy, capacity: s.capacity, status: s.status };
+  if (s.status === 'closed') return new HttpProblem(409, 'Shelter closed', `shelter ${shelterId} is closed`, [], state);
+  if (change.direction === 'in') {
+    return new HttpProblem(409, 'Not enough places', `shelter ${shelterId} has ${s.capacity - s.occupancy} free places, ${change.people} asked`, [{ name: 'people', reason: `at most ${s.capacity - s.occupancy}` }], state);
+  }
+  return new HttpProblem(409, 'Fewer people housed', `shelter ${shelterId} houses ${s.occupancy}, cannot check out ${change.people}`, [{ name: 'people', reason: `at most ${s.occupancy}` }], state);
+}

@@ -1,0 +1,29 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import { requireRole } from '../auth/middleware.ts';
+import { parseInput } from '../http/validate.ts';
+import { principalOf } from '../http/principal.ts';
+import { changeOccupancy } from './occupancy.ts';
+
+const idParam = z.object({ id: z.coerce.number({ message: 'a shelter id (positive integer)' }).int('a shelter id (positive integer)').positive('a shelter id (positive integer)') });
+const body = z
+  .object({
+    people: z.number({ message: 'an integer 1-100000' }).int('an integer 1-100000').min(1, 'an integer 1-100000').max(100_000, 'an integer 1-100000').default(1),
+    evacuee: z.string().trim().min(1, 'a non-empty reference').max(200, 'at most 200 characters').optional(),
+  })
+  .strict();
+
+/** `POST /shelters/{id}/checkins` and `/checkouts`: live occupancy of shelters. */
+export function shelterRoutes({ db }: AppContext): Router {
+  const router = Router();
+  for (const [path, direction] of [['checkins', 'in'], ['checkouts', 'out']] as const) {
+    router.post(`/shelters/:id/${path}`, requireRole('editor'), async (req, res) => {
+      const { id } = parseInput(idParam, req.params, 'path');
+      const input = parseInput(body, req.body ?? {}, 'body');
+      const result = await changeOccupancy(db, id, { direction, ...input }, principalOf(req));
+      res.status(200).json({ id: result.id, occupancy: result.occupancy, capacity: result.capacity, free: result.capacity - result.occupancy, status: result.status });
+    });
+  }
+  return router;
+}

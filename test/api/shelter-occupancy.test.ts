@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import type { Express } from 'express';
+import { openTestDb } from '../setup/db.ts';
+import { buildApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
+import { createKey } from '../../server/auth/keys.ts';
+import type { Db } from '../../server/db/types.ts';
+
+let db: Db;
+let app: Express;
+let editor: string;
+let viewer: string;
+let pingshanEditor: string;
+let shelterId: number;
+beforeAll(async () => {
+  db = (await openTestDb()).db;
+  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  editor = `Bearer ${(await createKey(db, { name: 'huadu desk', role: 'editor', districts: ['huadu'] })).key}`;
+  viewer = `Bearer ${(await createKey(db, { name: 'viewer', role: 'viewer' })).key}`;
+  pingshanEditor = `Bearer ${(await createKey(db, { name: 'pingshan desk', role: 'editor', districts: ['pingshan'] })).key}`;
+  const r = await db.query<{ id: number }>(
+    `INSERT INTO shelters (district_id, name_zh, setting, shelter_class, effective_area_m2, capacity, status, geom)
+     VALUES ('huadu', '容量测试场所', 'indoor', 'emergency', 100, 50, 'standby', ST_SetSRID(ST_MakePoint(113.22, 23.40), 4326))
+     RETURNING id`,
+  );
+  shelterId = r.rows[0].id;
+});
+afterAll(async () => db?.close());
+
+const occupancy = async () =>
+  (await db.query<{ occupancy: number; status: string }>('SELECT occupancy, status FROM shelters WHERE id = $1', [shelterId])).rows[0];
+
+describe('shelter check-in and check-out', () => {
+  it('needs an editor key for the shelter district', async () => {
+    await request(app).post(`/shelters/${shelterId}/checkins`).send({ people: 1 }).expect(401);
+    await request(app).post(`/shelters/${shelterId}/checkins`).set('authorization', viewer).send({ people: 1 }).expect(403);
+    await request(app).post(`/shelters/${shelterId}/checkins`).set('authorization', pingshanEditor).send({ people: 1 }).expect(403);
+    expect(await occupancy()).toEqual({ occupancy: 0, status: 'standby' });
+  });
+
+  it.each([
+    [{ people: 0 }, 'people'],
+    [{ people: -3 }, 'people'],
+    [{ people: 1.5 }, 'people'],
+    [{ people: 'ten' }, 'people'],
+    [{ people: 1, name: 'x' }, 'name'],
+  ])('refuses %j with 400 naming %s and changes nothing', async (payload, field) => {
+    const r = await request(app).post(`/shelters/${shelterId}/checkins`).set('authorization', editor).send(payload).expect(400);
+    expect(JSON.parse(r.text).param).toBe(field);
+    expect(await occupancy()).toEqual({ occupancy: 0, status: 'standby' });
+  });
+
+  it('404 for an unknown shelter, 400 for a bad id', async () => {
+    await request(app).post('/shelters/99999999/checkins').set('authorization', editor).send({ people: 1 }).expect(404);
+    const r = await request(app).post('/shelters/abc/checkins').set('authorization', editor).send({ people: 1 }).expect(400);
+    expect(JSON.parse(r.text).param).toBe('id');
+  });
+
+  it('100 parallel check-ins into a 50-place shelter: exactly 50 accepted, 50 refused with 409', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        request(app).post(`/shelters/${shelterId}/checkins`).set('authorization', editor).send({ people: 1, evacuee: `4401${i}` }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(50);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(50);
+    expect(await occupancy()).toEqual({ occupancy: 50, status: 'full' });
+    const rows = await db.query<{ n: number; hashed: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE evacuee_hash NOT LIKE '4401%')::int AS hashed FROM shelter_checkins WHERE shelter_id = $1`,
+      [shelterId],
+    );
+    expect(rows.rows[0]).toEqual({ n: 50, hashed: 50 });
+    const audit = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE layer = 'shelters' AND feature_id = $1 AND operation = 'checkin'`, [String(shelterId)]);
+    expect(audit.rows[0].n).toBe(50);
+  });
+
+  it('check-out frees places and reopens a full shelter; cannot check out more than housed', async () => {
+    const r = await request(app).post(`/shelters/${shelterId}/checkouts`).set('authorization', editor).send({ people: 5 }).expect(200);
+    expect(r.body).toMatchObject({ occupancy: 45, free: 5, status: 'open' });
+    const refused = await request(app).post(`/shelters/${shelterId}/checkouts`).set('authorization', editor).send({ people: 46 }).expect(409);
+    expect(JSON.parse(refused.text)).toMatchObject({ occupancy: 45, capacity: 50 });
+    expect(await occupancy()).toEqual({ occupancy: 45, status: 'open' });
+  });
+});
