@@ -1,3 +1,4 @@
+import { featureEtag } from '../edits/feature-store.ts';
 import type { Request, Response } from 'express';
 import type { Feature } from 'geojson';
 import type { AppContext } from '../context.ts';
@@ -237,6 +238,11 @@ export function itemRoutes(ctx: AppContext) {
         { href: collectionUrl, rel: 'collection', type: MEDIA.json, title: 'the collection' },
       ];
       res.set('Content-Crs', contentCrsHeader(crs));
+      // The row version is the ETag that Part 4 edits expect back in If-Match.
+      if (facts.versioned && layer.table) {
+        const v = await ctx.db.query<{ version: number }>(`SELECT version FROM ${layer.table} WHERE id = $1`, [Number(fid)]);
+        if (v.rows[0]) res.set('ETag', featureEtag(v.rows[0].version));
+      }
       res.type(MEDIA.geojson).send(`${feature.slice(0, -1)},"links":${JSON.stringify(links)}}`);
     },
   };
