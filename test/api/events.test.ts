@@ -8,6 +8,7 @@ import { silentLogger } from '../../server/log.ts';
 import { notifyChange } from '../../server/live/notify.ts';
 import { bumpDataVersion } from '../../server/db/data-version.ts';
 import type { Db } from '../../server/db/types.ts';
+import { subscribeSse, waitFor } from '../helpers/sse.ts';
 
 let db: Db;
 let server: http.Server;
@@ -26,53 +27,11 @@ afterAll(async () => {
   await db?.close();
 });
 
-/** A minimal SSE reader: collects `data:` payloads of `change` events. */
-function subscribe(headers: Record<string, string> = {}) {
-  const events: { id: number; data: Record<string, unknown> }[] = [];
-  const controller = new AbortController();
-  const opened = fetch(`${base}/events`, { headers, signal: controller.signal }).then(async (res) => {
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    void (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          text += decoder.decode(value, { stream: true });
-          let cut;
-          while ((cut = text.indexOf('\n\n')) >= 0) {
-            const block = text.slice(0, cut);
-            text = text.slice(cut + 2);
-            const id = /^id: (\d+)$/m.exec(block);
-            const data = /^data: (.*)$/m.exec(block);
-            if (id && data) events.push({ id: Number(id[1]), data: JSON.parse(data[1]) });
-          }
-        }
-      } catch {
-        /* aborted */
-      }
-    })();
-    return res;
-  });
-  return { events, opened, close: () => controller.abort() };
-}
-
-async function waitFor<T>(fn: () => T | undefined, ms: number): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const point = { type: 'Point' as const, coordinates: [113.22, 23.4] };
 
 describe('GET /events', () => {
   it('streams a committed change within 1 s, and never a rolled-back one', async () => {
-    const sub = subscribe();
+    const sub = subscribeSse(`${base}/events`);
     const res = await sub.opened;
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
 
@@ -114,7 +73,7 @@ describe('GET /events', () => {
       return v;
     });
     await new Promise((r) => setTimeout(r, 200));
-    const sub = subscribe({ 'last-event-id': String(v1) });
+    const sub = subscribeSse(`${base}/events`, { 'last-event-id': String(v1) });
     await sub.opened;
     const got = await waitFor(() => (sub.events.some((e) => e.id === v3) ? sub.events : undefined), 1000);
     expect(got.map((e) => e.id)).toEqual([v3]);
