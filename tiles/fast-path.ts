@@ -2,15 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CachedTile, TileCache } from './cache.ts';
 
 /**
- * Cached tiles answered before Express routes the request.
+ * Public tiles answered before Express routes the request.
  *
  * Express spends tens of microseconds per request before the first handler runs
  * (swapping the prototypes of req/res, walking the middleware stack), several
  * times what a cached tile costs to send. Installed on the top-level app, this
  * hook answers a GET/HEAD for a cached public tile straight from the cache with
- * the headers prepared when the tile was cached; every other request — misses,
+ * the headers prepared when the tile was cached, and hands a well-formed public
+ * tile request that missed to the tile service directly. Every other request —
  * callers with an Authorization header, requests whose principal an outer app
- * already set — continues into Express untouched.
+ * already set, anything that does not parse — continues into Express untouched.
+ * App-wide middleware therefore does not see these requests.
  *
  * Only anonymous entries are eligible; an entry cached behind middleware that set
  * `Vary` or `Set-Cookie` (request-dependent answers) is never replayed here.
@@ -24,13 +26,8 @@ export interface FastPathStats {
 
 /** Answers from the cache when it can; false = let Express handle the request. */
 export function answerFromCache(cache: TileCache, req: IncomingMessage, res: ServerResponse, stats?: FastPathStats): boolean {
-  const method = req.method;
-  if (method !== 'GET' && method !== 'HEAD') return false;
-  const url = req.url;
-  if (!url || !url.startsWith('/tiles/')) return false;
-  if (req.headers.authorization !== undefined) return false;
-  if ((res as ServerResponse & { locals?: { principal?: unknown } }).locals?.principal !== undefined) return false;
-  const entry = cache.get(ANONYMOUS_KEY_PREFIX + url);
+  if (!eligible(req, res)) return false;
+  const entry = cache.get(ANONYMOUS_KEY_PREFIX + req.url);
   if (!entry || !entry.replayable) return false;
   if (stats) stats.answered++;
   sendCached(entry, req, res, true);
@@ -60,14 +57,24 @@ export function etagMatches(header: string, etag: string): boolean {
 type Handle = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
 
 /**
+ * Renders a public tile that missed the cache without going through Express.
+ * Returns false to leave the request to Express (anything it cannot parse: the
+ * route then answers it, errors included); once it returns true it owns the
+ * response and calls `fallback` if rendering fails, so the error still takes
+ * the app's one error path.
+ */
+export type MissHandler = (req: IncomingMessage, res: ServerResponse, fallback: () => void) => boolean;
+
+/**
  * Puts the cache in front of `app`'s request handling. Express's app function
  * calls `app.handle` for every request, so wrapping it is the earliest point
  * inside the app: no change to how the server is created or listened on.
  */
-export function installFastPath(app: { handle: Handle }, cache: TileCache, stats?: FastPathStats): () => void {
+export function installFastPath(app: { handle: Handle }, cache: TileCache, stats?: FastPathStats, miss?: MissHandler): () => void {
   const handle = app.handle;
   const fast: Handle = function tileFastPath(this: unknown, req, res, next) {
     if (answerFromCache(cache, req, res, stats)) return;
+    if (miss && eligible(req, res) && miss(req, res, () => handle.call(this, req, res, next))) return;
     handle.call(this, req, res, next);
   };
   app.handle = fast;
@@ -75,4 +82,14 @@ export function installFastPath(app: { handle: Handle }, cache: TileCache, stats
   return () => {
     if (app.handle === fast) app.handle = handle;
   };
+}
+
+/** Anonymous GET/HEAD of a tile: what the fast path may answer. */
+function eligible(req: IncomingMessage, res: ServerResponse): boolean {
+  return (
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    !!req.url?.startsWith('/tiles/') &&
+    req.headers.authorization === undefined &&
+    (res as ServerResponse & { locals?: { principal?: unknown } }).locals?.principal === undefined
+  );
 }

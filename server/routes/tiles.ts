@@ -1,17 +1,19 @@
+import querystring from 'node:querystring';
 import express from 'express';
 import type { AppContext } from '../context.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { principalOf } from '../http/principal.ts';
 import { TileService, type TileServiceOptions } from '../../tiles/service.ts';
-import { parseFilters, parseLayers, parseTileRequest } from '../../tiles/tile-request.ts';
+import { parseFilters, parseLayers, parseTileRequest, type ParsedTileRequest } from '../../tiles/tile-request.ts';
 import { tileJson } from '../../tiles/tilejson.ts';
-import { ANONYMOUS_KEY_PREFIX, installFastPath, sendCached, type FastPathStats } from '../../tiles/fast-path.ts';
+import { ANONYMOUS_KEY_PREFIX, installFastPath, sendCached, type FastPathStats, type MissHandler } from '../../tiles/fast-path.ts';
+import { ANONYMOUS } from '../../tiles/layers.ts';
 import { filtersKey } from '../../tiles/filters.ts';
 
 export interface TileRouteOptions extends TileServiceOptions {
   /** Use this service instead of making one (tests, benches). */
   service?: TileService;
-  /** Answer cached public tiles before Express routing (see tiles/fast-path.ts). Default true. */
+  /** Answer public tile requests before Express routing (see tiles/fast-path.ts). Default true. */
   fastPath?: boolean;
 }
 
@@ -22,11 +24,12 @@ export interface TileRouteOptions extends TileServiceOptions {
  * Returned as a sub-application so that, when mounted, it can put the cache of
  * public tiles in front of the parent app (the `mount` event hands us the parent).
  * Once mounted, the parent's `locals.tiles` is the TileService (invalidation hook,
- * cache stats) and `locals.tileFastPath` counts the fast answers and can remove the hook.
+ * cache stats) and `locals.tileFastPath` counts the answers given before Express
+ * (`answered` from the cache, `rendered` misses) and can remove the hook.
  */
 export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): express.Express {
   const service = options.service ?? new TileService(ctx, options);
-  const fastPath: FastPathStats & { uninstall?: () => void } = { answered: 0 };
+  const fastPath: FastPathStats & { rendered: number; uninstall?: () => void } = { answered: 0, rendered: 0 };
   const app = express();
   // A sub-app starts with Express defaults; keep the parent's choices for these.
   app.disable('x-powered-by');
@@ -49,10 +52,35 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     sendCached(entry, req, res, hit);
   });
 
+  // Public tile requests that missed the cache, parsed exactly as the route does.
+  const renderMiss: MissHandler = (req, res, fallback) => {
+    const m = TILE_PATH.exec(req.url!);
+    if (!m) return false;
+    let parsed: ParsedTileRequest;
+    try {
+      parsed = parseTileRequest({ layers: decodeURIComponent(m[1]), z: m[2], x: m[3], y: m[4] }, querystring.parse(m[5] ?? ''), ANONYMOUS);
+    } catch {
+      return false; // the route answers with the problem
+    }
+    fastPath.rendered++;
+    service
+      .tile({ ...parsed, who: ANONYMOUS, key: ANONYMOUS_KEY_PREFIX + req.url })
+      .then(
+        ({ entry, hit }) => sendCached(entry, req, res, hit),
+        () => fallback(),
+      )
+      .catch(() => res.destroy());
+    return true;
+  };
+
   app.on('mount', (parent: express.Application) => {
     parent.locals.tiles = service;
     parent.locals.tileFastPath = fastPath;
-    if (options.fastPath !== false) fastPath.uninstall = installFastPath(parent as unknown as Parameters<typeof installFastPath>[0], service.cache, fastPath);
+    if (options.fastPath !== false) {
+      fastPath.uninstall = installFastPath(parent as unknown as Parameters<typeof installFastPath>[0], service.cache, fastPath, renderMiss);
+    }
   });
   return app;
 }
+
+const TILE_PATH = /^\/tiles\/([^/?]+)\/([^/?]+)\/([^/?]+)\/([^/?]+)\.mvt(?:\?(.*))?$/;

@@ -8,7 +8,7 @@ import { createKey } from '../../server/auth/keys.ts';
 import { ANONYMOUS, getLayer, visibleProperties } from '../../tiles/layers.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
 import type { Db } from '../../server/db/types.ts';
-import { fetchTile } from './helpers/http.ts';
+import { fetchTile, tileApp } from './helpers/http.ts';
 import { decodeTile } from './helpers/decode.ts';
 import { lintTile } from './helpers/mvt-lint.ts';
 import { QUIET, insertRiskPoint, insertShelter } from './helpers/rows.ts';
@@ -141,6 +141,21 @@ describe('GET /tiles/{layers}/{z}/{x}/{y}.mvt', () => {
     const r = await fetchTile(app, `/tiles/streets,risk_points/5/${tileContaining(QUIET.lon, QUIET.lat, 5).x}/${tileContaining(QUIET.lon, QUIET.lat, 5).y}.mvt`);
     expect(r.status).toBe(200);
     expect(Object.keys(decodeTile(r.body))).toEqual(['risk_points']);
+  });
+});
+
+describe('failures', () => {
+  it('a failing engine gives a 500 problem through the error middleware, not a hung request', async () => {
+    const failing = { kind: 'postgis' as const, renderLayer: async () => Promise.reject(new Error('database went away')), featureChanged() {} };
+    const { app: broken, service } = tileApp(db, { engine: failing });
+    for (const headers of [{}, { authorization: `Bearer ${viewerKey}` }]) {
+      const r = await fetchTile(broken, url14('risk_points'), headers);
+      expect(r.status).toBe(500);
+      expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    expect(broken.locals.tileFastPath.rendered).toBeGreaterThan(0);
+    expect(service.cache.stats().entries).toBe(0);
+    await service.close();
   });
 });
 
