@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RISK_OPTIONS as O, riskOptions } from '../../server/risk/options.ts';
+import { alphaFor, bandLevel, checkBands, checkRiskOptions, geohazardGrade, hazardGrade, invalidLecFactor, LEC_VALUES, lecGrade, lecScore } from '../../server/risk/grading.ts';
+import { addMonths, blueSample, daysBetween, dueState, isIsoDate, todayIn } from '../../server/risk/schedule.ts';
+
+/** Pure grading and scheduling: every band edge, both sides, from the default cutoffs. */
+
+describe('LEC: D = L × E × C', () => {
+  it.each([
+    // D, level — the digest: > 320 red, 160–320 orange, 70–160 yellow, < 70 blue
+    [1000, 'red'],
+    [320.0001, 'red'],
+    [320, 'orange'],
+    [319.9999, 'orange'],
+    [160, 'orange'],
+    [159.9999, 'yellow'],
+    [70, 'yellow'],
+    [69.9999, 'blue'],
+    [0.05, 'blue'],
+  ] as const)('D = %s is %s', (d, level) => {
+    expect(bandLevel(d, O.lecBands)).toBe(level);
+  });
+
+  it.each([
+    [{ l: 10, e: 6, c: 40 }, 2400, 'red'],
+    [{ l: 6, e: 6, c: 15 }, 540, 'red'],
+    [{ l: 1, e: 10, c: 7 }, 70, 'yellow'], // exactly on the 70 edge
+    [{ l: 3, e: 6, c: 15 }, 270, 'orange'],
+    [{ l: 0.5, e: 6, c: 40 }, 120, 'yellow'],
+    [{ l: 1, e: 6, c: 7 }, 42, 'blue'],
+    [{ l: 0.1, e: 3, c: 1 }, 0.3, 'blue'], // 0.1 × 3 is 0.30000000000000004 in floats
+  ] as const)('%o gives D = %s, %s', (input, d, level) => {
+    expect(lecGrade(input, O)).toEqual({ d, level });
+    expect(lecScore(input)).toBe(d);
+  });
+
+  it('every combination of the tables grades, and the edges 70/160/320 land as documented', () => {
+    let n = 0;
+    for (const l of LEC_VALUES.l) for (const e of LEC_VALUES.e) for (const c of LEC_VALUES.c) {
+      const { d, level } = lecGrade({ l, e, c }, O);
+      const expected = d > 320 ? 'red' : d >= 160 ? 'orange' : d >= 70 ? 'yellow' : 'blue';
+      expect(level, `${l}×${e}×${c}`).toBe(expected);
+      n++;
+    }
+    expect(n).toBe(7 * 6 * 6);
+  });
+
+  it.each([
+    [{ l: 2, e: 6, c: 7 }, 'l'],
+    [{ l: 1, e: 4, c: 7 }, 'e'],
+    [{ l: 1, e: 6, c: 0 }, 'c'],
+    [{ l: -1, e: 6, c: 7 }, 'l'],
+  ] as const)('%o is refused naming %s', (input, factor) => {
+    expect(invalidLecFactor(input)).toBe(factor);
+    expect(() => lecGrade(input, O)).toThrow(RangeError);
+  });
+});
+
+describe('GB 18218: R = α · Σ β·q/Q', () => {
+  it.each([
+    [100, 'red'],
+    [99.9999, 'orange'],
+    [50, 'orange'],
+    [49.9999, 'yellow'],
+    [10, 'yellow'],
+    [9.9999, 'blue'],
+    [0, 'blue'],
+  ] as const)('R = %s is %s', (r, level) => {
+    expect(bandLevel(r, O.rBands)).toBe(level);
+  });
+
+  it('sums substances, applies α and β, and marks a major hazard source at Σ q/Q ≥ 1', () => {
+    // 50 t of a substance with Q = 50 (S = 1) and 10 t chlorine (Q = 5, β = 4): S = 3, R = 1.5 × (1 + 8) = 13.5
+    expect(hazardGrade(1.5, [{ q: 50, Q: 50, beta: 1 }, { q: 10, Q: 5, beta: 4 }], O)).toEqual({ sum_q_over_q: 3, r_value: 13.5, major_hazard: true, level: 'yellow' });
+    // exactly R = 100 and exactly S = 1
+    expect(hazardGrade(2, [{ q: 25, Q: 1, beta: 2 }], O)).toMatchObject({ r_value: 100, level: 'red', major_hazard: true });
+    expect(hazardGrade(1, [{ q: 0.7, Q: 1, beta: 1 }, { q: 0.3, Q: 1, beta: 1 }], O)).toMatchObject({ sum_q_over_q: 1, major_hazard: true });
+    expect(hazardGrade(1, [{ q: 0.99, Q: 1, beta: 1 }], O)).toMatchObject({ sum_q_over_q: 0.99, major_hazard: false, level: 'blue' });
+    expect(hazardGrade(1, [], O)).toMatchObject({ sum_q_over_q: 0, r_value: 0, major_hazard: false, level: 'blue' });
+  });
+
+  it.each([
+    [[{ q: -1, Q: 1, beta: 1 }], 1, /q must be ≥ 0/],
+    [[{ q: 1, Q: 0, beta: 1 }], 1, /Q must be > 0/],
+    [[{ q: 1, Q: 1, beta: 0 }], 1, /β must be > 0/],
+    [[{ q: 1, Q: 1, beta: 1 }], 0, /α must be > 0/],
+  ])('refuses %o with α %s', (substances, alpha, message) => {
+    expect(() => hazardGrade(alpha, substances, O)).toThrow(message);
+  });
+
+  it.each([
+    [0, 0.5],
+    [1, 1.0],
+    [29, 1.0],
+    [30, 1.2],
+    [49, 1.2],
+    [50, 1.5],
+    [99, 1.5],
+    [100, 2.0],
+    [5000, 2.0],
+  ])('%s people exposed → α = %s', (people, alpha) => {
+    expect(alphaFor(people, O)).toBe(alpha);
+  });
+});
+
+describe('geohazard danger grade: the higher of people threatened and potential loss', () => {
+  it.each([
+    [1000, 'red'],
+    [999, 'orange'],
+    [500, 'orange'],
+    [499, 'yellow'],
+    [100, 'yellow'],
+    [99, 'blue'],
+    [0, 'blue'],
+  ] as const)('%s people threatened → %s', (people, level) => {
+    expect(geohazardGrade(people, 0, O)).toEqual({ by_people: level, by_loss: 'blue', level });
+  });
+
+  it.each([
+    [100e6, 'red'],
+    [99_999_999, 'orange'],
+    [50e6, 'orange'],
+    [49_999_999, 'yellow'],
+    [5e6, 'yellow'],
+    [4_999_999, 'blue'],
+  ] as const)('¥%s potential loss → %s', (loss, level) => {
+    expect(geohazardGrade(0, loss, O)).toEqual({ by_people: 'blue', by_loss: level, level });
+  });
+
+  it('takes the higher grade', () => {
+    expect(geohazardGrade(120, 60e6, O)).toEqual({ by_people: 'yellow', by_loss: 'orange', level: 'orange' });
+    expect(geohazardGrade(1200, 1e6, O)).toEqual({ by_people: 'red', by_loss: 'blue', level: 'red' });
+  });
+});
+
+describe('cutoffs are configuration', () => {
+  it('a deployment may move a cutoff and its edge', () => {
+    const strict = riskOptions({ lecBands: [{ level: 'red', min: 240, inclusive: true }, ...O.lecBands.slice(1)] });
+    expect(bandLevel(240, strict.lecBands)).toBe('red');
+    expect(bandLevel(240, O.lecBands)).toBe('orange');
+    expect(() => checkRiskOptions(strict)).not.toThrow();
+  });
+
+  it('refuses band tables out of order', () => {
+    expect(() => checkBands('lecBands', [{ level: 'red', min: 100, inclusive: true }, { level: 'orange', min: 200, inclusive: true }])).toThrow(/below the red cutoff/);
+    expect(() => checkBands('lecBands', [{ level: 'orange', min: 100, inclusive: true }])).toThrow(/must be red/);
+    // the same cutoff twice is fine when only the lower band takes the edge itself
+    expect(() => checkBands('x', [{ level: 'red', min: 100, inclusive: false }, { level: 'orange', min: 100, inclusive: true }])).not.toThrow();
+    expect(() => checkRiskOptions(riskOptions({ blueSampleShare: 0 }))).toThrow(/blueSampleShare/);
+    expect(() => checkRiskOptions(O)).not.toThrow();
+  });
+});
+
+describe('inspection schedule', () => {
+  it('reads only real dates', () => {
+    for (const ok of ['2026-11-01', '2024-02-29', '2000-12-31']) expect(isIsoDate(ok), ok).toBe(true);
+    for (const bad of ['2026-02-29', '2026-13-01', '2026-1-1', '20261101', '2026-11-01T00:00', 'yesterday', '']) expect(isIsoDate(bad), bad).toBe(false);
+  });
+
+  it.each([
+    ['2026-01-31', 1, '2026-02-28'],
+    ['2024-01-31', 1, '2024-02-29'],
+    ['2026-08-31', 3, '2026-11-30'],
+    ['2026-11-15', 3, '2027-02-15'],
+    ['2026-07-01', 6, '2027-01-01'],
+  ])('%s + %s months = %s', (from, n, to) => {
+    expect(addMonths(from, n)).toBe(to);
+  });
+
+  const sched = { inspectionEvery: O.inspectionEvery, blueSampleShare: 0.3, dueSoonDays: 30 };
+  const point = (level: 'red' | 'orange' | 'yellow' | 'blue', lastInspection: string | null, extra: { sampled?: boolean; inspectedThisYear?: boolean } = {}) => ({
+    level,
+    lastInspection,
+    sampled: extra.sampled ?? false,
+    inspectedThisYear: extra.inspectedThisYear ?? false,
+  });
+
+  it.each([
+    // level, last inspection, as of, status, days overdue, days until due
+    ['orange', '2026-08-01', '2026-11-01', 'due_soon', null, 0], // due today: not yet overdue
+    ['orange', '2026-08-01', '2026-11-02', 'overdue', 1, null],
+    ['orange', '2026-08-02', '2026-11-01', 'due_soon', null, 1],
+    ['orange', '2026-09-01', '2026-11-01', 'due_soon', null, 30], // due 2026-12-01: the window's last day
+    ['orange', '2026-09-02', '2026-11-01', 'scheduled', null, 31],
+    ['yellow', '2026-05-01', '2026-11-01', 'due_soon', null, 0],
+    ['yellow', '2026-04-30', '2026-11-01', 'overdue', 2, null], // due 2026-10-30
+    ['yellow', '2026-04-30', '2026-10-31', 'overdue', 1, null],
+    ['red', '2026-10-01', '2026-11-01', 'due_soon', null, 0],
+    ['red', '2026-09-01', '2026-11-01', 'overdue', 31, null],
+  ] as const)('%s inspected %s, as of %s: %s', (level, last, asOf, status, overdue, until) => {
+    const s = dueState(point(level, last), asOf, sched);
+    expect(s).toMatchObject({ status, days_overdue: overdue, days_until_due: until, never_inspected: false });
+  });
+
+  it('never-inspected coloured points are overdue without a day count; blue points follow the sample', () => {
+    expect(dueState(point('yellow', null), '2026-11-01', sched)).toMatchObject({ status: 'overdue', next_due: null, days_overdue: null, never_inspected: true });
+    expect(dueState(point('blue', null), '2026-11-01', sched)).toMatchObject({ status: 'not_sampled', next_due: null });
+    expect(dueState(point('blue', null, { sampled: true }), '2026-11-01', sched)).toMatchObject({ status: 'scheduled', next_due: '2026-12-31', days_until_due: 60 });
+    expect(dueState(point('blue', '2025-03-01', { sampled: true }), '2026-12-15', sched)).toMatchObject({ status: 'due_soon', days_until_due: 16 });
+    expect(dueState(point('blue', '2026-03-01', { sampled: true, inspectedThisYear: true }), '2026-12-15', sched)).toMatchObject({ status: 'done', next_due: null });
+  });
+
+  it('the blue sample is reproducible, seeded by year, and at least the share', () => {
+    const ids = Array.from({ length: 124 }, (_, i) => 1000 + i);
+    const a = blueSample(2026, ids, 0.3);
+    expect(a.size).toBe(38); // ⌈0.3 × 124⌉
+    expect([...blueSample(2026, [...ids].reverse(), 0.3)].sort()).toEqual([...a].sort());
+    const b = blueSample(2027, ids, 0.3);
+    expect(b.size).toBe(38);
+    expect([...b].sort()).not.toEqual([...a].sort());
+    expect(blueSample(2026, ids.slice(0, 10), 0.3).size).toBe(3);
+    expect(blueSample(2026, [], 0.3).size).toBe(0);
+  });
+
+  it('counts days and knows today in China', () => {
+    expect(daysBetween('2026-10-31', '2026-11-01')).toBe(1);
+    expect(daysBetween('2026-03-28', '2026-03-30')).toBe(2);
+    // 2026-11-01T17:00Z is already 2 November in Beijing
+    expect(todayIn('Asia/Shanghai', new Date('2026-11-01T17:00:00Z'))).toBe('2026-11-02');
+  });
+});
