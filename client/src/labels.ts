@@ -20,7 +20,8 @@ export function createLabelLayer(labels: Feature<Point>[], theme: Theme, view: V
   const layer = new VectorLayer({
     source: new VectorSource({ features: labels }),
     declutter: 'labels',
-    zIndex: 200,
+    // Above the outlines, below every symbol: a name must never hide a red point.
+    zIndex: 35,
     updateWhileAnimating: false,
     style: (feature, resolution) => {
       const rank = feature.get('rank') as number;

@@ -36,6 +36,7 @@ export interface OneMapHandle {
   isOn(id: string): boolean;
   live: {
     handle(event: Record<string, unknown>): void;
+    onEvent(fn: (event: Record<string, unknown>, alarming: boolean) => void): void;
     store: { size: { features: number; shelters: number } };
     flasher: { active: number };
     status: string;

@@ -67,17 +67,26 @@ export class OccupancyBoard {
     if (e.layer !== 'shelters') return;
     const row = this.rows.get(String(e.id));
     if (!row) {
-      if (e.op === 'insert') void this.load();
+      // A new shelter: reload the list once things are quiet (a burst of inserts loads it once).
+      if (e.op === 'insert') {
+        clearTimeout(this.reload);
+        this.reload = setTimeout(() => void this.load(), 2000);
+      }
       return;
     }
     if (e.op === 'delete') this.rows.delete(row.id);
     if (e.occupancy !== undefined) row.occupancy = e.occupancy;
     if (e.capacity !== undefined) row.capacity = e.capacity;
     if (e.status !== undefined) row.status = e.status;
-    this.render();
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.render());
   }
 
+  private reload: ReturnType<typeof setTimeout> | undefined;
+  private frame = 0;
+
   render(): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
     const rows = [...this.rows.values()];
     const occupancy = rows.reduce((s, r) => s + r.occupancy, 0);
     const capacity = rows.reduce((s, r) => s + r.capacity, 0);

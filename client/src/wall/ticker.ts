@@ -29,10 +29,15 @@ export class Ticker {
     const at = new Date(event.at);
     this.items.unshift({ event, alarming, at: Number.isNaN(at.getTime()) ? new Date() : at });
     if (this.items.length > this.size) this.items.length = this.size;
-    this.render();
+    // A burst of events redraws the list once per frame, not once per event.
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.render());
   }
 
+  private frame = 0;
+
   render(): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
     if (!this.items.length) {
       this.el.innerHTML = `<li class="empty">${t('noChanges')}</li>`;
       return;

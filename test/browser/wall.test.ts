@@ -1,0 +1,218 @@
+import os from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import {
+  countColours,
+  fetchFeatures,
+  hexToRgb,
+  launchBrowser,
+  matchScreenshot,
+  openMap,
+  pagePointOf,
+  startOneMap,
+  watchPage,
+  type Browser,
+  type OneMapServer,
+  type PageWatch,
+} from './harness.ts';
+
+// Wall mode in Chromium: unattended, live from /events, surviving a server restart.
+let server: OneMapServer;
+let browser: Browser;
+let page: Page;
+let watch: PageWatch;
+let red: [number, number, number];
+/** A spot inside Pingshan (an existing point nudged a few metres) to create features at. */
+let spot: [number, number];
+
+beforeAll(async () => {
+  server = await startOneMap();
+  browser = await launchBrowser({ width: 1600, height: 900 });
+  page = await browser.context.newPage();
+  watch = watchPage(page, server.url);
+  const layers = (await (await fetch(`${server.url}/layers`)).json()).layers as { id: string; style: { by?: { colors: Record<string, string> } } }[];
+  red = hexToRgb(layers.find((l) => l.id === 'risk_points')!.style.by!.colors.red);
+  const [near] = (await fetchFeatures(server.url, 'risk_points', { district_id: 'pingshan', level: 'blue', limit: '1' })).features;
+  spot = [near.geometry.coordinates[0] + 0.0004, near.geometry.coordinates[1] + 0.0003];
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function createRedPoint(name: string, at: [number, number]): Promise<number> {
+  const res = await fetch(`${server.url}/ogc/collections/risk_points/items`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${server.editorKey}`, 'Content-Type': 'application/geo+json' },
+    body: JSON.stringify({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: at },
+      properties: { name_zh: name, district_id: 'pingshan', level: 'red', category: 'fire', responsible_unit: '坪山区应急管理局' },
+    }),
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json()).id as number;
+}
+
+async function liveStatus(): Promise<string | undefined> {
+  return page.evaluate(() => document.body.dataset.live);
+}
+
+/** Records, in the page, when the first frame after each live event was drawn (by feature name). */
+async function recordFrames(): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { drawnAt: Record<string, number> };
+    w.drawnAt = {};
+    window.onemap!.live.onEvent((e) => {
+      const name = String(e.name_zh ?? '');
+      window.onemap!.map.once('postrender', () => (w.drawnAt[name] ??= Date.now()));
+    });
+  });
+}
+
+/**
+ * Milliseconds from sending the request until the wall drew the frame holding
+ * the new red point (timed in the page, so screenshot latency does not count);
+ * then checks the point really is on screen in red and named in the ticker.
+ */
+async function timeToShow(name: string, at: [number, number]): Promise<number> {
+  // The key's first use pays for its deliberately slow hash: an editor's earlier requests already did.
+  await fetch(`${server.url}/ogc/collections/risk_points/items?limit=1`, { headers: { Authorization: `Bearer ${server.editorKey}` } });
+  const started = Date.now();
+  await createRedPoint(name, at);
+  const drawn = await page.waitForFunction((n) => (window as unknown as { drawnAt: Record<string, number> }).drawnAt[n], name, { timeout: 10_000 });
+  const ms = Number(await drawn.jsonValue()) - started;
+  await page.waitForFunction((n) => document.getElementById('ticker')!.textContent!.includes(n), name, { timeout: 5000 });
+  const [x, y] = await pagePointOf(page, at[0], at[1]);
+  const pixels = await countColours(await page.screenshot({ clip: { x: x - 4, y: y - 4, width: 9, height: 9 } }), { red });
+  if (pixels.red <= 20) {
+    await page.screenshot({ path: `${os.tmpdir()}/onemap-wall-missing-point.png` });
+    throw new Error(`the new red point is not on the map at ${x},${y} (screenshot in ${os.tmpdir()})`);
+  }
+  return ms;
+}
+
+describe('wall mode', () => {
+  it('shows the district full screen in the dark theme, live, with a clock and no controls', async () => {
+    await openMap(page, `${server.url}/?mode=wall&district=pingshan&z=13&c=${spot[0]},${spot[1]}`);
+    await page.waitForFunction(() => document.body.dataset.live === 'open', null, { timeout: 10_000 });
+    await recordFrames();
+    expect(await page.evaluate(() => document.body.classList.contains('theme-dark'))).toBe(true);
+    expect(await page.textContent('#app-title')).toContain('坪山区');
+    expect(await page.locator('.ol-zoom').isVisible()).toBe(false);
+    expect(await page.locator('input, select, button').count()).toBe(0);
+    expect(await page.textContent('#clock')).toMatch(/\d\d:\d\d:\d\d/);
+    // The clock and the stream's status are the only things that change by themselves.
+    await page.addStyleTag({ content: '#clock { visibility: hidden }' });
+    await matchScreenshot('wall-pingshan', await page.screenshot());
+  });
+
+  it('shows a red point created through the API within 2 s, flashing, and names it in the ticker', async () => {
+    const ms = await timeToShow('测试新增重大风险点甲', spot);
+    expect(ms).toBeLessThan(2000);
+    expect(await page.evaluate(() => window.onemap!.live.flasher.active)).toBeGreaterThan(0);
+    expect(await page.textContent('#ticker')).toContain('重大风险');
+  });
+
+  it('moves a shelter occupancy bar when people check in', async () => {
+    const [shelter] = (await fetchFeatures(server.url, 'shelters', { district_id: 'pingshan', sortby: '-capacity', limit: '1' })).features;
+    const capacity = Number(shelter.properties.capacity);
+    const people = Math.max(1, Math.round(capacity * 0.4));
+    const res = await fetch(`${server.url}/shelters/${shelter.id}/checkins`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.editorKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ people }),
+    });
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+    const width = await page.waitForFunction(
+      (id) => {
+        const bar = document.querySelector<HTMLElement>(`[data-shelter-id="${id}"] .bar i`);
+        return bar && parseFloat(bar.style.width) > 30 ? bar.style.width : null;
+      },
+      String(shelter.id),
+      { timeout: 2000 },
+    );
+    expect(parseFloat((await width.jsonValue())!)).toBeCloseTo((100 * people) / capacity, 0);
+    expect(await page.textContent('.wall-occupancy .totals')).toContain(people.toLocaleString('zh-CN'));
+  });
+
+  it('has asked nothing of other origins and logged no errors while the server was up', () => {
+    expect(watch.foreign).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+    expect(watch.consoleErrors).toEqual([]);
+  });
+
+  it('recovers by itself after the server restarts, without a reload, and shows the next change within 2 s', async () => {
+    // Same page throughout (a marker survives), and the status must go through 'reconnecting' back to 'open'.
+    await page.evaluate(() => {
+      const w = window as unknown as { marker: number; liveLog: string[] };
+      w.marker = 42;
+      w.liveLog = [];
+      new MutationObserver(() => w.liveLog.push(document.body.dataset.live ?? '')).observe(document.body, { attributes: true, attributeFilter: ['data-live'] });
+    });
+    await server.restart();
+    await page.waitForFunction(
+      () => {
+        const log = (window as unknown as { liveLog: string[] }).liveLog;
+        return log.includes('reconnecting') && log[log.length - 1] === 'open';
+      },
+      null,
+      { timeout: 30_000 },
+    );
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42); // same page, not reloaded
+    expect(await liveStatus()).toBe('open');
+    const ms = await timeToShow('测试重启后新增风险点乙', [spot[0] - 0.0008, spot[1] - 0.0006]);
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it('keeps memory bounded however many events arrive: lists and overlays hold a fixed number of items', async () => {
+    const sizes = await page.evaluate(async ([lon, lat]) => {
+      const live = window.onemap!.live;
+      let version = 1e9;
+      const burst = (n: number) => {
+        for (let i = 0; i < n; i++) {
+          version++;
+          live.handle({
+            type: i % 5 === 0 ? 'occupancy' : 'feature',
+            op: i % 7 === 0 ? 'update' : 'insert',
+            layer: i % 5 === 0 ? 'shelters' : 'risk_points',
+            id: 1e6 + (version % 50_000),
+            version,
+            bbox: null,
+            geometry: { type: 'Point', coordinates: [lon + 0.5 + ((i % 100) - 50) * 1e-4, lat + ((i % 37) - 18) * 1e-4] },
+            level: ['red', 'orange', 'yellow', 'blue'][i % 4],
+            name_zh: `压力测试${i}`,
+            occupancy: i % 1000,
+            capacity: 1000,
+            at: new Date().toISOString(),
+          });
+        }
+      };
+      const heap = () => {
+        window.gc?.();
+        return (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
+      };
+      burst(20_000);
+      await new Promise((r) => setTimeout(r, 300));
+      const before = heap();
+      burst(20_000);
+      await new Promise((r) => setTimeout(r, 300));
+      const after = heap();
+      return {
+        growthBytes: after - before,
+        store: live.store.size,
+        flashes: live.flasher.active,
+        ticker: document.querySelectorAll('#ticker li').length,
+        bars: document.querySelectorAll('.wall-occupancy li').length,
+      };
+    }, spot);
+    expect(sizes.store.features).toBeLessThanOrEqual(500);
+    expect(sizes.store.shelters).toBeLessThanOrEqual(5000);
+    expect(sizes.flashes).toBeLessThanOrEqual(32);
+    expect(sizes.ticker).toBeLessThanOrEqual(12);
+    expect(sizes.bars).toBeLessThanOrEqual(8);
+    // Another 20,000 events leave the heap where it was (a few MB of garbage-collector slack at most).
+    expect(sizes.growthBytes).toBeLessThan(4 * 1024 * 1024);
+  });
+});
