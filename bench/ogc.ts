@@ -12,10 +12,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
-import { openEmbedded } from '../server/db/embedded.ts';
-import { openPostgres } from '../server/db/postgres.ts';
-import { prepareDatabase } from '../server/db/prepare.ts';
+import { openBenchDb } from './bench-db.ts';
 import type { Db } from '../server/db/types.ts';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
@@ -30,31 +27,6 @@ const EXTRA = 10_000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
-
-async function openDb(): Promise<{ db: Db; cleanup: () => Promise<void> }> {
-  const url = process.env.DATABASE_URL;
-  if (!url) {
-    const db = await openEmbedded();
-    await prepareDatabase(db, { demoData: true });
-    return { db, cleanup: () => db.close() };
-  }
-  const name = `onemap_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const db = await openPostgres({ connectionString: u.toString(), max: 4 });
-  await prepareDatabase(db, { demoData: true });
-  return {
-    db,
-    cleanup: async () => {
-      await db.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
 
 function get(port: number, path: string): Promise<{ status: number; bytes: number }> {
   return new Promise((resolve, reject) => {
@@ -87,7 +59,7 @@ async function timeInterleaved(fns: (() => Promise<unknown>)[]): Promise<number[
 }
 
 async function main() {
-  const { db, cleanup } = await openDb();
+  const { db, cleanup } = await openBenchDb();
   try {
     await db.query(
       `INSERT INTO risk_points (district_id, name_zh, name_en, category, level, responsible_unit, last_inspection, address, synthetic, geom)
