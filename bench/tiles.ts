@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/tiles.ts            # everything, including the 1M-point layer (~5 min)
  *   npx tsx bench/tiles.ts --quick    # without the 1M-point layer
+ *   npx tsx bench/tiles.ts --only=cached,uncached,large   # some parts only
  *
  * Needs a PostgreSQL/PostGIS server (BENCH_DATABASE_URL, default
  * postgres://postgres@127.0.0.1:5432/postgres); makes its own database and drops it.
@@ -35,6 +36,8 @@ import { syntheticRiskPoints } from '../test/tiles/helpers/synthetic-points.ts';
 import { decodeTile } from '../test/tiles/helpers/decode.ts';
 
 const QUICK = process.argv.includes('--quick');
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const part = (name: 'cached' | 'uncached' | 'large') => !ONLY || ONLY.includes(name);
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEADLINE_MS = 12 * 60_000;
@@ -183,10 +186,13 @@ async function cachedThroughput(dbUrl: string): Promise<void> {
   await stopServer(express.child);
 }
 
-async function uncachedLatency(dbUrl: string, db: Db): Promise<void> {
-  console.log('\n## 2. Uncached tiles: HTTP p95 ÷ the same ST_AsMVT statement run directly (sequential, 200 each)\n');
-  const engine = new PostgisEngine(db);
-  const cases: { name: string; layer: LayerDef; tile: TileCoord }[] = [
+interface LatencyCase {
+  name: string;
+  layer: LayerDef;
+  tile: TileCoord;
+}
+
+const DEMO_CASES = (): LatencyCase[] => [
     { name: 'risk_points z10 (clusters)', layer: getLayer('risk_points')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 10) },
     { name: 'risk_points z14 (points)', layer: getLayer('risk_points')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 14) },
     { name: 'shelters z12', layer: getLayer('shelters')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 12) },
@@ -194,7 +200,11 @@ async function uncachedLatency(dbUrl: string, db: Db): Promise<void> {
     { name: 'population z14 (polygons)', layer: getLayer('population')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 14) },
     { name: 'population z11 (1,000+ polygons)', layer: getLayer('population')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 11) },
     { name: 'population z10 (4,000+ polygons)', layer: getLayer('population')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 10) },
-  ];
+];
+
+async function uncachedLatency(dbUrl: string, db: Db, title: string, cases: LatencyCase[], samples: number): Promise<void> {
+  console.log(`\n${title} (sequential, alternating, ${samples} each)\n`);
+  const engine = new PostgisEngine(db);
   const app = await startServer({ MODE: 'app', DATABASE_URL: dbUrl });
   // The raw side uses its own connection, as the server uses its pool.
   const raw = new pg.Client({ connectionString: dbUrl });
@@ -225,15 +235,16 @@ async function uncachedLatency(dbUrl: string, db: Db): Promise<void> {
       if (r.headers['x-tile-cache'] !== 'miss') throw new Error('expected a cache miss');
       httpTimes.push(r.ms);
     };
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < Math.min(20, samples / 5); i++) {
       await runRaw();
       await runHttp();
     }
     rawTimes.length = 0;
     httpTimes.length = 0;
-    for (let block = 0; block < 10; block++) {
-      for (let i = 0; i < 20; i++) await runRaw();
-      for (let i = 0; i < 20; i++) await runHttp();
+    // Strictly alternating, so both sides meet the same background load.
+    for (let i = 0; i < samples; i++) {
+      await runRaw();
+      await runHttp();
     }
     const ratio = pct(httpTimes, 0.95) / pct(rawTimes, 0.95);
     const ratio50 = median(httpTimes) / median(rawTimes);
@@ -345,12 +356,13 @@ async function fillRiskPoints(db: Db, count: number): Promise<number> {
   return performance.now() - t;
 }
 
-async function largeLayerPostgis(db: Db, count: number): Promise<void> {
+async function largeLayerPostgis(db: Db, count: number): Promise<TileCoord[]> {
   const layer = getLayer('risk_points')!;
   const fill = await fillRiskPoints(db, count);
   const engine = new PostgisEngine(db);
   const W = MERCATOR_HALF_WORLD;
   const rows: ZoomRow[] = [];
+  const tiles: TileCoord[] = [];
   for (let z = 0; z <= 16; z++) {
     const cell = (2 * W) / 2 ** z;
     const r = await db.query<{ x: number; y: number; n: number }>(
@@ -359,10 +371,12 @@ async function largeLayerPostgis(db: Db, count: number): Promise<void> {
       [cell],
     );
     const tile = { z, x: r.rows[0].x, y: r.rows[0].y };
+    tiles.push(tile);
     const m = await measure(() => engine.renderLayer({ layer, tile, filters: {}, who: ANONYMOUS }), z < 6 ? 2 : 4);
     rows.push({ z, points: r.rows[0].n, features: decodeTile(m.buf).risk_points?.length ?? 0, bytes: m.bytes, warm: m.warm });
   }
   printZoomTable(`### ${count.toLocaleString('en')} points, ST_AsMVT engine (rows written in ${ms(fill)})`, rows);
+  return tiles;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,14 +392,24 @@ async function main(): Promise<void> {
     await prepareDatabase(db, { demoData: true });
     const v = await db.query<{ v: string; p: string }>("SELECT split_part(version(), ' ', 2) AS v, postgis_lib_version() AS p");
     console.log(`PostgreSQL ${v.rows[0].v}, PostGIS ${v.rows[0].p}; demo data loaded into ${new URL(database.url).pathname.slice(1)}`);
-    await cachedThroughput(database.url);
-    await uncachedLatency(database.url, db);
-    console.log('\n## 3. Large point layers: the densest tile of every zoom\n');
-    await largeLayerInNode(100_000);
-    await largeLayerPostgis(db, 100_000);
-    if (!QUICK) {
-      await largeLayerInNode(1_000_000);
-      await largeLayerPostgis(db, 1_000_000);
+    if (part('cached')) await cachedThroughput(database.url);
+    if (part('uncached')) await uncachedLatency(database.url, db, '## 2. Uncached tiles: HTTP p95 ÷ the same ST_AsMVT statement run directly', DEMO_CASES(), 300);
+    if (part('large')) {
+      console.log('\n## 3. Large point layers: the densest tile of every zoom\n');
+      await largeLayerInNode(100_000);
+      const densest = await largeLayerPostgis(db, 100_000);
+      const risk = getLayer('risk_points')!;
+      await uncachedLatency(
+        database.url,
+        db,
+        '### Uncached tiles of the 100,000-point layer: HTTP ÷ ST_AsMVT',
+        [8, 11, 13, 15].map((z) => ({ name: `risk_points z${z} (densest tile)`, layer: risk, tile: densest[z] })),
+        60,
+      );
+      if (!QUICK) {
+        await largeLayerInNode(1_000_000);
+        await largeLayerPostgis(db, 1_000_000);
+      }
     }
   } finally {
     stopChildren();
