@@ -64,7 +64,7 @@ async function start(): Promise<void> {
   const map = createMap(byId('map'), wall);
   // Styles see the live store, so a changed feature's tile copy hides behind its live version.
   const store = new LiveStore();
-  const mapLayers = createMapLayers(catalogue, dataMode, theme, store);
+  const mapLayers = createMapLayers(map, catalogue, dataMode, theme, store);
   const layers = new Map(mapLayers.map((l) => [l.info.id, l]));
   const known = new Set(catalogue.map((l) => l.id));
   const initiallyOn = new Set(state.layers ? state.layers.filter((id) => known.has(id)) : catalogue.filter(onByDefault).map((l) => l.id));
@@ -83,7 +83,6 @@ async function start(): Promise<void> {
   live.onStatus((s) => (document.body.dataset.live = s));
   app.live = live;
 
-  for (const l of mapLayers) map.addLayer(l.layer);
   const labels = createLabelLayer(admin.labels, theme, map.getView(), (id) => app.isOn(id));
   map.addLayer(labels.layer);
   map.addLayer(live.overlay);

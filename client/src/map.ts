@@ -30,7 +30,7 @@ export type DataMode = 'tiles' | 'features';
 export interface MapLayer {
   info: LayerInfo;
   layer: VectorTileLayer<VectorTileSource<RenderFeature>, RenderFeature> | VectorLayer<VectorSource<Feature<Geometry>>, Feature<Geometry>>;
-  /** Reloads this layer's data (after edits it did not see live). */
+  /** Reloads this layer's data (after edits it did not see live); `layer` may be a new object afterwards. */
   refresh(): void;
 }
 
@@ -68,19 +68,23 @@ export function onByDefault(info: LayerInfo): boolean {
   return info.geometry !== 'line';
 }
 
-function tileLayer(info: LayerInfo, theme: Theme, live: LiveView, z: number): MapLayer {
+/** Browsers may reuse a tile this long (the server's Cache-Control max-age is at most this). */
+const HTTP_TILE_MAX_AGE_MS = 60_000;
+
+function tileSource(info: LayerInfo, revalidateUntil: number): VectorTileSource<RenderFeature> {
   const template = sameOriginPath(linkOf(info, 'tiles') ?? `/tiles/${info.id}/{z}/{x}/{y}.mvt`);
   const format = new MVT();
-  const source = new VectorTileSource<RenderFeature>({
+  return new VectorTileSource<RenderFeature>({
     format,
     url: template,
     tileGrid: createXYZ({ extent: EPSG3857.getExtent(), tileSize: TILE_SIZE, minZoom: info.minzoom, maxZoom: Math.min(info.maxzoom, MAX_TILE_ZOOM) }),
     transition: 0,
-    // 204 = no feature in this tile; any other failure leaves the tile empty and says so once.
+    // 204 = no feature in this tile; a failed tile stays empty (the next refresh tries again).
     tileLoadFunction: (tile, url) => {
       const vt = tile as VectorTile<RenderFeature>;
       vt.setLoader((extent, _resolution, projection) => {
-        fetch(url)
+        // After an edit, a tile the browser cached before it must be asked for again (ETag makes that cheap).
+        fetch(url, { cache: Date.now() < revalidateUntil ? 'no-cache' : 'default' })
           .then(async (res) => {
             if (res.status === 204) return [];
             if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -93,16 +97,50 @@ function tileLayer(info: LayerInfo, theme: Theme, live: LiveView, z: number): Ma
       });
     },
   });
-  const layer = new VectorTileLayer({
-    source,
-    style: layerStyle(info, theme, live),
-    renderMode: 'hybrid',
-    zIndex: z,
-    // Below its first tile zoom a layer is hidden rather than drawn from far too many tiles.
-    minZoom: info.minzoom > 0 ? info.minzoom + 0.5 : undefined,
-    properties: { layerId: info.id },
-  });
-  return { info, layer, refresh: () => source.refresh() };
+}
+
+function tileLayer(map: OlMap, info: LayerInfo, theme: Theme, live: LiveView, z: number): MapLayer {
+  const make = (revalidateUntil: number) =>
+    new VectorTileLayer({
+      source: tileSource(info, revalidateUntil),
+      style: layerStyle(info, theme, live),
+      renderMode: 'hybrid',
+      zIndex: z,
+      // Below its first tile zoom a layer is hidden rather than drawn from far too many tiles.
+      minZoom: info.minzoom > 0 ? info.minzoom + 0.5 : undefined,
+      properties: { layerId: info.id },
+    });
+  const handle: MapLayer = {
+    info,
+    layer: make(0),
+    /**
+     * Reloads the layer without a blink: a fresh copy loads underneath the
+     * current one and replaces it once drawn (source.refresh() would empty the
+     * layer for a few frames — visible on a wall at every edit).
+     */
+    refresh() {
+      const old = handle.layer as VectorTileLayer<VectorTileSource<RenderFeature>, RenderFeature>;
+      const next = make(Date.now() + HTTP_TILE_MAX_AGE_MS);
+      next.setVisible(old.getVisible());
+      next.setZIndex(z - 0.5);
+      handle.layer = next;
+      map.addLayer(next);
+      let done = false;
+      const swap = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        next.setZIndex(z);
+        map.removeLayer(old);
+        old.getSource()?.dispose();
+        old.dispose();
+      };
+      const timer = setTimeout(swap, 15_000);
+      if (!old.getVisible()) swap();
+      else map.once('rendercomplete', swap);
+    },
+  };
+  return handle;
 }
 
 function featureLayer(info: LayerInfo, theme: Theme, live: LiveView, z: number): MapLayer {
@@ -127,10 +165,13 @@ function featureLayer(info: LayerInfo, theme: Theme, live: LiveView, z: number):
   return { info, layer, refresh: () => source.refresh() };
 }
 
-export function createMapLayers(catalogue: LayerInfo[], mode: DataMode, theme: Theme, live: LiveView): MapLayer[] {
+/** One map layer per catalogue layer, added to the map. */
+export function createMapLayers(map: OlMap, catalogue: LayerInfo[], mode: DataMode, theme: Theme, live: LiveView): MapLayer[] {
   return catalogue.map((info, i) => {
     const z = zIndexOf(info, i, catalogue.length);
-    return mode === 'tiles' ? tileLayer(info, theme, live, z) : featureLayer(info, theme, live, z);
+    const handle = mode === 'tiles' ? tileLayer(map, info, theme, live, z) : featureLayer(info, theme, live, z);
+    map.addLayer(handle.layer);
+    return handle;
   });
 }
 

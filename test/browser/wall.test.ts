@@ -41,6 +41,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
+let createdId = 0;
+
 async function createRedPoint(name: string, at: [number, number]): Promise<number> {
   const res = await fetch(`${server.url}/ogc/collections/risk_points/items`, {
     method: 'POST',
@@ -52,7 +54,8 @@ async function createRedPoint(name: string, at: [number, number]): Promise<numbe
     }),
   });
   expect(res.status, await res.clone().text()).toBe(201);
-  return (await res.json()).id as number;
+  createdId = (await res.json()).id as number;
+  return createdId;
 }
 
 async function liveStatus(): Promise<string | undefined> {
@@ -113,6 +116,20 @@ describe('wall mode', () => {
     expect(ms).toBeLessThan(2000);
     expect(await page.evaluate(() => window.onemap!.live.flasher.active)).toBeGreaterThan(0);
     expect(await page.textContent('#ticker')).toContain('重大风险');
+  });
+
+  it('takes a deleted point off the map within 2 s', async () => {
+    const started = Date.now();
+    const res = await fetch(`${server.url}/ogc/collections/risk_points/items/${createdId}`, { method: 'DELETE', headers: { Authorization: `Bearer ${server.editorKey}`, 'If-Match': '*' } });
+    expect(res.status).toBe(204);
+    const [x, y] = await pagePointOf(page, spot[0], spot[1]);
+    for (;;) {
+      const pixels = await countColours(await page.screenshot({ clip: { x: x - 1, y: y - 1, width: 3, height: 3 } }), { red });
+      if (pixels.red === 0) break;
+      expect(Date.now() - started, 'the deleted point is still drawn').toBeLessThan(2000);
+      await page.waitForTimeout(50);
+    }
+    expect(await page.textContent('#ticker')).toContain('删除');
   });
 
   it('moves a shelter occupancy bar when people check in', async () => {
