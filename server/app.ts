@@ -15,6 +15,7 @@ import { importRoutes } from './imports/routes.ts';
 import { liveEvents } from './live/events.ts';
 import { relayChanges } from './live/notify.ts';
 import { clientRoutes } from './routes/client.ts';
+import { riskRoutes } from './risk/routes.ts';
 
 export type AppOptions = Omit<AppContext, 'changes'> & { changes?: ChangeBus };
 
@@ -47,6 +48,7 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(mapRoutes(ctx));
   app.use(shelterRoutes(ctx));
   app.use(importRoutes(ctx));
+  app.use(riskRoutes(ctx));
 
   app.use(clientRoutes(ctx));
   app.use(notFoundHandler);

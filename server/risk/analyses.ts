@@ -1,0 +1,214 @@
+import type { Db } from '../db/types.ts';
+import { badRequest } from '../http/problem.ts';
+import { coverageQuery, parseQuery } from '../analysis/params.ts';
+import type { ShelterAnalysis } from '../analysis/service.ts';
+import type { Principal } from '../../tiles/layers.ts';
+import { loadDistrictHazards } from './hazards.ts';
+import { flagShelters, redactSources, residentExposure, standingCandidates } from './exposure.ts';
+import type { RiskOptions } from './options.ts';
+import type { ScenarioBody } from './params.ts';
+import { scenarioEffects, type AreaGeometry } from './scenario.ts';
+
+/**
+ * Exposure and scenario reports: hazards from the database, shelters, cells
+ * and streets from the coverage analysis's own district snapshot (so residents
+ * and street membership are exactly those coverage counts), and coverage with
+ * shelters left out through the analysis's `exclude_shelters` parameter.
+ */
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The largest distance any rule looks (hazards this far outside the district still count). */
+const searchMargin = (o: RiskOptions) =>
+  Math.max(...Object.values(o.shelterDistances).map((d) => d.atRiskWithinM), ...Object.values(o.residentDistances));
+
+/** Coverage of the district as GET /analysis/coverage answers it, with `exclude` shelters left out. */
+async function coverageWithout(service: ShelterAnalysis, district: string, exclude: readonly number[]) {
+  const raw: Record<string, string> = { district, unit: 'street' };
+  if (exclude.length) raw.exclude_shelters = exclude.join(',');
+  const q = parseQuery(coverageQuery, raw);
+  const result = await service.coverage(q);
+  return { q, result, query: new URLSearchParams(raw).toString() };
+}
+
+const coverageLine = (t: { residents: number; covered_residents: number; uncovered_residents: number; covered_pct: number | null; sheltered_residents: number; unsheltered_residents: number; shelters: number; capacity: number }) => ({
+  residents: t.residents,
+  shelters_counted: t.shelters,
+  capacity: t.capacity,
+  covered_residents: t.covered_residents,
+  uncovered_residents: t.uncovered_residents,
+  covered_pct: t.covered_pct,
+  sheltered_residents: t.sheltered_residents,
+  unsheltered_residents: t.unsheltered_residents,
+});
+
+export async function exposureReport(db: Db, service: ShelterAnalysis, district: string, who: Principal, options: RiskOptions) {
+  const version = await service.dataVersion();
+  const { snapshot } = await service.district(district, version);
+  const hazards = await loadDistrictHazards(db, district, searchMargin(options));
+  const flagged = flagShelters(snapshot.shelters, standingCandidates(hazards, options));
+  const unusable = flagged.filter((s) => s.flag === 'unusable').map((s) => s.id);
+  const residents = residentExposure(snapshot.cells, snapshot.streets, hazards, options);
+  const before = await coverageWithout(service, district, []);
+  const after = await coverageWithout(service, district, unusable);
+  const shown = who.canSeeRestricted ? flagged : redactSources(flagged);
+  return {
+    district: { id: snapshot.district.id, name_zh: snapshot.district.name_zh, name_en: snapshot.district.name_en },
+    parameters: {
+      shelter_distances_m: options.shelterDistances,
+      resident_distances_m: options.residentDistances,
+      hazards_counted: 'flood-prone spots and geohazard sites not treated; every hazardous-chemical enterprise; red and orange risk points',
+      distance: 'straight line, metres on the WGS84 ellipsoid',
+      population: 'population cells, residents at a point inside each cell (as in the coverage analysis)',
+      ...(who.canSeeRestricted ? {} : { restricted: 'hazardous-chemical enterprises are named only for callers with an API key' }),
+      data_version: version,
+    },
+    shelters: {
+      total: snapshot.shelters.length,
+      unusable: unusable.length,
+      at_risk: flagged.length - unusable.length,
+      not_flagged: snapshot.shelters.length - flagged.length,
+      flagged: shown,
+    },
+    residents: {
+      total: residents.total,
+      by_street: residents.by_street,
+      hazards: who.canSeeRestricted ? residents.hazards : residents.hazards.filter((h) => h.hazard !== 'major_hazard_source'),
+    },
+    coverage: {
+      excluded_shelters: unusable,
+      before: coverageLine(before.result.total),
+      after_excluding_unusable: coverageLine(after.result.total),
+      residents_losing_cover: before.result.total.covered_residents - after.result.total.covered_residents,
+      coverage_query: `/analysis/coverage?${after.query}`,
+    },
+  };
+}
+
+/** Validity and size of each drawn polygon, checked by PostGIS; errors name the field. */
+async function checkAreas(db: Db, areas: { param: string; geometry: AreaGeometry }[], maxKm2: number): Promise<void> {
+  for (const a of areas) {
+    const r = await db.query<{ valid: boolean; reason: string; area: number }>(
+      `WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) AS g)
+       SELECT ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, CASE WHEN ST_IsValid(g) THEN ST_Area(g::geography) ELSE 0 END AS area FROM g`,
+      [JSON.stringify(a.geometry)],
+    );
+    const row = r.rows[0];
+    if (!row.valid) throw badRequest(a.param, `the polygon is not valid: ${row.reason}`);
+    if (!(Number(row.area) > 0)) throw badRequest(a.param, 'the polygon has no area');
+    if (Number(row.area) > maxKm2 * 1e6) throw badRequest(a.param, `the polygon covers ${(Number(row.area) / 1e6).toFixed(1)} km²; at most ${maxKm2} km²`);
+  }
+}
+
+export async function checkScenarioAreas(db: Db, body: ScenarioBody, options: RiskOptions): Promise<void> {
+  await checkAreas(
+    db,
+    [
+      ...(body.rainfall_areas ?? []).map((a, i) => ({ param: `rainfall_areas.${i}.geometry`, geometry: a.geometry as AreaGeometry })),
+      ...(body.warning_area ? [{ param: 'warning_area', geometry: body.warning_area as AreaGeometry }] : []),
+    ],
+    options.scenarioMaxAreaKm2,
+  );
+}
+
+export async function scenarioReport(db: Db, service: ShelterAnalysis, body: ScenarioBody, options: RiskOptions) {
+  const version = await service.dataVersion();
+  const loaded = await service.district(body.district, version);
+  const { snapshot } = loaded;
+  const hazards = await loadDistrictHazards(db, body.district, searchMargin(options));
+  const input = {
+    rainfall_mm_h: body.rainfall_mm_h,
+    rainfall_areas: body.rainfall_areas?.map((a) => ({ geometry: a.geometry as AreaGeometry, rainfall_mm_h: a.rainfall_mm_h })),
+    warning_area: body.warning_area as AreaGeometry | undefined,
+    close_outdoor_in_warning_area: body.close_outdoor_in_warning_area ?? options.closeOutdoorInWarningArea,
+  };
+  const effects = scenarioEffects(snapshot.shelters, hazards, input, options);
+  const closedIds = effects.closed.map((s) => s.id);
+
+  // Coverage twice through the analysis: as it stands, and with the closed shelters left out.
+  const before = await coverageWithout(service, body.district, []);
+  const after = await coverageWithout(service, body.district, closedIds);
+  // Cell by cell, who loses cover: an independent count of before − after.
+  const decay = service.options.decay;
+  const a0 = await service.analysis(body.district, await service.settings(before.q), decay, version);
+  const a1 = await service.analysis(body.district, await service.settings(after.q), decay, version);
+  let lostCover = 0;
+  let gainedCover = 0;
+  snapshot.cells.forEach((c, i) => {
+    if (a0.analysis.covered[i] && !a1.analysis.covered[i]) lostCover += c.residents;
+    if (!a0.analysis.covered[i] && a1.analysis.covered[i]) gainedCover += c.residents;
+  });
+
+  const activeFloods = effects.floods.filter((f) => f.active);
+  const activeGeos = effects.geos.filter((g) => g.active);
+  const perStreet = <T extends { street_id: string | null }>(list: T[]) => {
+    const m = new Map<string, number>();
+    for (const x of list) if (x.street_id) m.set(x.street_id, (m.get(x.street_id) ?? 0) + 1);
+    return m;
+  };
+  const floodsBy = perStreet(activeFloods);
+  const geosBy = perStreet(activeGeos);
+  const closedBy = perStreet(effects.closed);
+  const afterUnits = new Map(after.result.units.map((u) => [u.id, u]));
+
+  return {
+    district: { id: snapshot.district.id, name_zh: snapshot.district.name_zh, name_en: snapshot.district.name_en },
+    parameters: {
+      rainfall_mm_h: body.rainfall_mm_h ?? null,
+      rainfall_areas: body.rainfall_areas?.map((a) => ({ rainfall_mm_h: a.rainfall_mm_h })) ?? [],
+      warning_area: !!body.warning_area,
+      close_outdoor_in_warning_area: input.close_outdoor_in_warning_area,
+      hazard_zone_m: { flood_point: options.shelterDistances.flood_point.unusableWithinM, geohazard_site: options.shelterDistances.geohazard_site.unusableWithinM },
+      rules: {
+        flood_point: 'active when the rainfall at the spot exceeds its threshold_mm_h (treated spots and spots without a threshold never flood)',
+        geohazard_site: 'active when the site (not treated) lies inside the warning area',
+        shelter: 'closed when it lies within the hazard zone of an active flood spot or geohazard site (or, if asked, is outdoor inside the warning area)',
+        rainfall: 'inside rainfall areas their figure (the highest where they overlap), elsewhere rainfall_mm_h',
+      },
+      data_version: version,
+    },
+    flood_points: {
+      considered: effects.floods.length,
+      without_threshold: effects.floods.filter((f) => f.threshold_mm_h === null).length,
+      active: activeFloods.map((f) => ({ id: f.id, name_zh: f.name_zh, kind: f.kind, street_id: f.street_id, threshold_mm_h: f.threshold_mm_h, rainfall_mm_h: f.rainfall_mm_h })),
+    },
+    geohazard_sites: {
+      considered: effects.geos.length,
+      active: activeGeos.map((g) => ({ id: g.id, name_zh: g.name_zh, kind: g.kind, scale: g.scale, street_id: g.street_id, danger_grade: g.danger_grade, people_threatened: g.people_threatened })),
+    },
+    shelters: {
+      closed: effects.closed,
+      already_closed: effects.alreadyClosed,
+      capacity_closed: effects.closed.reduce((s, x) => s + x.capacity, 0),
+    },
+    coverage: {
+      before: coverageLine(before.result.total),
+      after: coverageLine(after.result.total),
+      residents_losing_cover: lostCover,
+      residents_gaining_cover: gainedCover,
+      residents_losing_a_place: before.result.total.sheltered_residents - after.result.total.sheltered_residents,
+      before_query: `/analysis/coverage?${before.query}`,
+      after_query: `/analysis/coverage?${after.query}`,
+      by_street: before.result.units.map((u) => {
+        const a = afterUnits.get(u.id)!;
+        return {
+          id: u.id,
+          name_zh: u.name_zh,
+          name_en: u.name_en,
+          residents: u.residents,
+          active_flood_points: floodsBy.get(u.id) ?? 0,
+          active_geohazard_sites: geosBy.get(u.id) ?? 0,
+          closed_shelters: closedBy.get(u.id) ?? 0,
+          covered_before: u.covered_residents,
+          covered_after: a.covered_residents,
+          residents_losing_cover: u.covered_residents - a.covered_residents,
+          covered_pct_after: a.covered_pct,
+          sheltered_before: u.sheltered_residents,
+          sheltered_after: a.sheltered_residents,
+        };
+      }),
+    },
+    alert_streets: [...new Set([...floodsBy.keys(), ...geosBy.keys(), ...closedBy.keys()])].sort(),
+    affected_pct: before.result.total.residents > 0 ? round2((100 * lostCover) / before.result.total.residents) : null,
+  };
+}

@@ -1,0 +1,116 @@
+import type { Queryable } from '../db/types.ts';
+import type { RiskLevel } from '../../tiles/layers.ts';
+
+/**
+ * The hazards around one district, as plain points: flood-prone spots,
+ * geohazard sites, hazardous-chemical enterprises and red/orange risk points.
+ * Hazards just across the district's edge count too (a hazard does not stop at
+ * a boundary), so the search box is the district's outline grown by `marginM`.
+ */
+export interface FloodPoint {
+  id: number;
+  name_zh: string;
+  kind: string;
+  status: 'active' | 'treated';
+  threshold_mm_h: number | null;
+  street_id: string | null;
+  lon: number;
+  lat: number;
+}
+
+export interface GeohazardSite {
+  id: number;
+  name_zh: string;
+  kind: string;
+  scale: string;
+  status: 'active' | 'treated';
+  people_threatened: number;
+  potential_loss_cny: number;
+  street_id: string | null;
+  lon: number;
+  lat: number;
+}
+
+export interface HazardSource {
+  id: number;
+  name_zh: string;
+  kind: string;
+  major_hazard: boolean;
+  level: RiskLevel;
+  r_value: number | null;
+  street_id: string | null;
+  lon: number;
+  lat: number;
+}
+
+export interface GradedRiskPoint {
+  id: number;
+  name_zh: string;
+  level: RiskLevel;
+  category: string;
+  street_id: string | null;
+  lon: number;
+  lat: number;
+}
+
+export interface DistrictHazards {
+  floodPoints: FloodPoint[];
+  geohazardSites: GeohazardSite[];
+  hazardSources: HazardSource[];
+  /** Red and orange risk points. */
+  riskPoints: GradedRiskPoint[];
+}
+
+/** Degrees that surely hold `m` metres in either direction south of 45° latitude (≥ 78 km per degree). */
+const degreesFor = (m: number) => m / 78_000;
+
+const near = (table: string) => `FROM ${table} f, districts d WHERE d.id = $1 AND f.deleted_at IS NULL AND f.geom && ST_Expand(d.geom, $2)`;
+const position = 'round(ST_X(f.geom)::numeric, 7)::float8 AS lon, round(ST_Y(f.geom)::numeric, 7)::float8 AS lat';
+
+export async function loadDistrictHazards(db: Queryable, districtId: string, marginM: number): Promise<DistrictHazards> {
+  const p = [districtId, degreesFor(marginM)];
+  const flood = await db.query<FloodPoint>(
+    `SELECT f.id::int8 AS id, f.name_zh, f.kind, f.status, f.threshold_mm_h::float8 AS threshold_mm_h, f.street_id, ${position} ${near('flood_points')} ORDER BY f.id`,
+    p,
+  );
+  const geo = await db.query<GeohazardSite>(
+    `SELECT f.id::int8 AS id, f.name_zh, f.kind, f.scale, f.status, f.people_threatened, f.potential_loss_cny::float8 AS potential_loss_cny, f.street_id, ${position}
+       ${near('geohazard_sites')} ORDER BY f.id`,
+    p,
+  );
+  const sources = await db.query<HazardSource>(
+    `SELECT f.id::int8 AS id, f.name_zh, f.kind, f.major_hazard, f.level, f.r_value::float8 AS r_value, f.street_id, ${position} ${near('hazard_sources')} ORDER BY f.id`,
+    p,
+  );
+  const risk = await db.query<GradedRiskPoint>(
+    `SELECT f.id::int8 AS id, f.name_zh, f.level, f.category, f.street_id, ${position} ${near('risk_points')} AND f.level IN ('red', 'orange') ORDER BY f.id`,
+    p,
+  );
+  const num = <T extends { id: number; lon: number; lat: number }>(rows: T[]) => rows.map((r) => ({ ...r, id: Number(r.id), lon: Number(r.lon), lat: Number(r.lat) }));
+  return {
+    floodPoints: num(flood.rows).map((f) => ({ ...f, threshold_mm_h: f.threshold_mm_h === null ? null : Number(f.threshold_mm_h) })),
+    geohazardSites: num(geo.rows).map((g) => ({ ...g, people_threatened: Number(g.people_threatened), potential_loss_cny: Number(g.potential_loss_cny) })),
+    hazardSources: num(sources.rows).map((s) => ({ ...s, r_value: s.r_value === null ? null : Number(s.r_value) })),
+    riskPoints: num(risk.rows),
+  };
+}
+
+/** Hazard sources of a district (or all) for the one table and the disagreement list. */
+export async function loadHazardSourceLines(db: Queryable, districtId: string | null) {
+  const r = await db.query<HazardSource & { district_id: string; street_name_zh: string | null; assessed: boolean; sum_q_over_q: number | null; address: string | null }>(
+    `SELECT f.id::int8 AS id, f.district_id, f.street_id, s.name_zh AS street_name_zh, f.name_zh, f.kind, f.major_hazard, f.level, f.r_value::float8 AS r_value,
+            a.hazard_source_id IS NOT NULL AS assessed, a.sum_q_over_q::float8 AS sum_q_over_q, f.address, ${position}
+       FROM hazard_sources f LEFT JOIN streets s ON s.id = f.street_id LEFT JOIN hazard_assessments a ON a.hazard_source_id = f.id
+      WHERE f.deleted_at IS NULL AND ($1::text IS NULL OR f.district_id = $1)
+      ORDER BY f.district_id, f.id`,
+    [districtId],
+  );
+  return r.rows.map((row) => ({
+    ...row,
+    id: Number(row.id),
+    lon: Number(row.lon),
+    lat: Number(row.lat),
+    r_value: row.r_value === null ? null : Number(row.r_value),
+    sum_q_over_q: row.sum_q_over_q === null ? null : Number(row.sum_q_over_q),
+  }));
+}
