@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RISK_OPTIONS as O, riskOptions } from '../../server/risk/options.ts';
 import { alphaFor, bandLevel, checkBands, checkRiskOptions, geohazardGrade, hazardGrade, invalidLecFactor, LEC_VALUES, lecGrade, lecScore } from '../../server/risk/grading.ts';
 import { addMonths, blueSample, daysBetween, dueState, isIsoDate, todayIn } from '../../server/risk/schedule.ts';
+import { flagShelters, residentExposure, standingCandidates } from '../../server/risk/exposure.ts';
+import { rainfallAt, scenarioEffects } from '../../server/risk/scenario.ts';
+import { metresPerDegree } from '../../server/analysis/geodesy.ts';
+import type { Shelter } from '../../server/analysis/model.ts';
+import type { DistrictHazards } from '../../server/risk/hazards.ts';
 
-/** Pure grading and scheduling: every band edge, both sides, from the default cutoffs. */
+/** Pure rules: grading at every band edge (both sides), inspection schedules, exposure distances and scenario triggers. */
 
 describe('LEC: D = L × E × C', () => {
   it.each([
@@ -217,5 +222,74 @@ describe('inspection schedule', () => {
     expect(daysBetween('2026-03-28', '2026-03-30')).toBe(2);
     // 2026-11-01T17:00Z is already 2 November in Beijing
     expect(todayIn('Asia/Shanghai', new Date('2026-11-01T17:00:00Z'))).toBe('2026-11-02');
+  });
+});
+
+describe('exposure and scenario rules', () => {
+  // A flat neighbourhood around (113.2, 23.4): metres → degrees with the same ellipsoid as the service.
+  const { kx, ky } = metresPerDegree(23.4);
+  const at = (east: number, north = 0) => ({ lon: 113.2 + east / kx, lat: 23.4 + north / ky });
+  const shelter = (id: number, east: number, extra: Partial<Shelter> = {}): Shelter => ({
+    id, name_zh: `避难场所${id}`, name_en: null, ...at(east), shelterClass: 'emergency', setting: 'outdoor', status: 'open',
+    effectiveAreaM2: 3000, capacity: 2000, occupancy: 0, streetId: 's1', communityId: null, ...extra,
+  });
+  const hazards = (extra: Partial<DistrictHazards> = {}): DistrictHazards => ({
+    floodPoints: [{ id: 1, name_zh: '内涝点', kind: 'black_spot', status: 'active', threshold_mm_h: 40, street_id: 's1', ...at(0) }],
+    geohazardSites: [],
+    hazardSources: [],
+    riskPoints: [],
+    ...extra,
+  });
+
+  it('flags shelters by distance: unusable within 100 m of a flood spot, at risk within 300 m, nothing beyond', () => {
+    const flagged = flagShelters([shelter(1, 99.9), shelter(2, 100.1), shelter(3, 299.9), shelter(4, 300.1)], standingCandidates(hazards(), O));
+    expect(flagged.map((s) => [s.id, s.flag])).toEqual([[1, 'unusable'], [2, 'at_risk'], [3, 'at_risk']]);
+    expect(flagged[0].reasons[0]).toMatchObject({ hazard: 'flood_point', id: 1, distance_m: 99.9, within_m: 100 });
+  });
+
+  it('treated spots flag nothing; a major hazard source reaches further than an ordinary enterprise', () => {
+    const treated = hazards({ floodPoints: [{ ...hazards().floodPoints[0], status: 'treated' }] });
+    expect(flagShelters([shelter(1, 10)], standingCandidates(treated, O))).toEqual([]);
+    const source = { id: 7, name_zh: '储存企业', kind: 'storage', level: 'yellow' as const, r_value: 20, street_id: null, ...at(0) };
+    const ordinary = hazards({ floodPoints: [], hazardSources: [{ ...source, major_hazard: false }] });
+    const major = hazards({ floodPoints: [], hazardSources: [{ ...source, major_hazard: true }] });
+    expect(flagShelters([shelter(1, 900)], standingCandidates(ordinary, O))).toEqual([]);
+    expect(flagShelters([shelter(1, 900)], standingCandidates(major, O))[0]).toMatchObject({ flag: 'unusable', reasons: [{ hazard: 'major_hazard_source', within_m: 1000 }] });
+  });
+
+  it('counts residents near red/orange points and major hazard sources once each', () => {
+    const cells = [
+      { id: 1, residents: 100, streetId: 's1', communityId: null, ...at(0, 200) },
+      { id: 2, residents: 50, streetId: 's1', communityId: null, ...at(0, 400) },
+      { id: 3, residents: 7, streetId: 's2', communityId: null, ...at(0, 2000) },
+    ];
+    const h = hazards({
+      floodPoints: [],
+      riskPoints: [
+        { id: 1, name_zh: '红', level: 'red', category: 'fire', street_id: 's1', ...at(0) },
+        { id: 2, name_zh: '橙', level: 'orange', category: 'gas', street_id: 's1', ...at(0, 100) },
+      ],
+    });
+    const streets = [{ id: 's1', name_zh: '一', name_en: 'One' }, { id: 's2', name_zh: '二', name_en: 'Two' }];
+    const r = residentExposure(cells, streets, h, O);
+    // cell 1: 200 m from red (≤ 500) and 100 m from orange (≤ 300); cell 2: 400 m from red only
+    expect(r.total).toMatchObject({ residents: 157, exposed_residents: 150, near_red_points: 150, near_orange_points: 100 });
+    expect(r.by_street.map((s) => s.exposed_residents)).toEqual([150, 0]);
+    expect(r.hazards.map((x) => x.residents_within)).toEqual([150, 100]);
+  });
+
+  it('rain: polygons override the district figure, the highest where they overlap; spots flood only above their threshold', () => {
+    const square = (half: number) => ({ type: 'Polygon' as const, coordinates: [[[113.2 - half, 23.4 - half], [113.2 + half, 23.4 - half], [113.2 + half, 23.4 + half], [113.2 - half, 23.4 + half], [113.2 - half, 23.4 - half]]] });
+    const input = { rainfall_mm_h: 80, rainfall_areas: [{ geometry: square(0.01), rainfall_mm_h: 20 }, { geometry: square(0.001), rainfall_mm_h: 35 }] };
+    expect(rainfallAt(113.2, 23.4, input)).toBe(35);
+    expect(rainfallAt(113.205, 23.4, input)).toBe(20);
+    expect(rainfallAt(113.3, 23.4, input)).toBe(80);
+    expect(rainfallAt(113.3, 23.4, {})).toBe(0);
+    const run = (mm: number) => scenarioEffects([shelter(1, 50), shelter(2, 150), shelter(3, 60, { status: 'closed' })], hazards(), { rainfall_mm_h: mm, close_outdoor_in_warning_area: false }, O);
+    expect(run(40).closed).toEqual([]);
+    const wet = run(40.5);
+    expect(wet.floods.map((f) => f.active)).toEqual([true]);
+    expect(wet.closed.map((s) => s.id)).toEqual([1]); // 150 m is outside the 100 m zone; 3 was closed already
+    expect(wet.alreadyClosed).toEqual([3]);
   });
 });
