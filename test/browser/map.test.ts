@@ -135,4 +135,19 @@ describe('the one map in Chromium', () => {
     expect(watch.pageErrors).toEqual([]);
     expect(watch.consoleErrors).toEqual([]);
   });
+
+  it('falls back to the OGC API when the server has no tile endpoint, and still draws every risk colour', async () => {
+    const fallback = await browser.context.newPage();
+    await fallback.route('**/tiles/**', (route) =>
+      route.fulfill({ status: 404, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Not found', status: 404, detail: 'no route for GET /tiles' }) }),
+    );
+    const items: string[] = [];
+    fallback.on('request', (r) => r.url().includes('/ogc/collections/risk_points/items?') && items.push(r.url()));
+    await openMap(fallback, `${server.url}/?district=pingshan`);
+    expect(await fallback.textContent('#notice')).toContain('矢量瓦片服务不可用');
+    expect(items.length).toBeGreaterThan(0);
+    const pixels = await countColours(await fallback.screenshot({ clip: await mapClip(fallback) }), riskColours);
+    for (const level of ['red', 'orange', 'yellow', 'blue']) expect(pixels[level], `${level} pixels`).toBeGreaterThan(15);
+    await fallback.close();
+  });
 });

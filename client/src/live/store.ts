@@ -105,13 +105,6 @@ export class LiveStore implements LiveView {
     if (f) f.setProperties({ ...properties, layer });
   }
 
-  /** Forget everything (after a resync the tiles are current again). */
-  clear(): void {
-    this.entries.clear();
-    this.shelters.clear();
-    this.source.clear(true);
-  }
-
   private touch(key: Key, entry: Entry): void {
     this.entries.delete(key); // re-insert: Map order is recency
     this.entries.set(key, entry);

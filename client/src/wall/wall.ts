@@ -1,6 +1,6 @@
 import type { OneMapApp } from '../app.ts';
 import { byId } from '../dom.ts';
-import { lang, onLang, pick, t } from '../i18n.ts';
+import { onLang, pick, t } from '../i18n.ts';
 import { renderLayerPanel } from '../legend.ts';
 import type { LiveStatus } from '../live/connection.ts';
 import { startClock } from './clock.ts';
@@ -64,5 +64,4 @@ export function startWall(app: OneMapApp): void {
       app.setDistrict(next, { duration: 1500 });
     }, app.state.rotate * 1000);
   }
-  document.documentElement.lang = lang() === 'zh' ? 'zh-CN' : 'en';
 }
