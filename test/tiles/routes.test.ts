@@ -148,7 +148,7 @@ describe('failures', () => {
   it('a failing engine gives a 500 problem through the error middleware, not a hung request', async () => {
     const failing = { kind: 'postgis' as const, renderLayer: async () => Promise.reject(new Error('database went away')), featureChanged() {} };
     const { app: broken, service } = tileApp(db, { engine: failing });
-    for (const headers of [{}, { authorization: `Bearer ${viewerKey}` }]) {
+    for (const headers of [{}, { authorization: `Bearer ${viewerKey}` }] as Record<string, string>[]) {
       const r = await fetchTile(broken, url14('risk_points'), headers);
       expect(r.status).toBe(500);
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
