@@ -73,6 +73,8 @@ const WORDS = {
   failed: { zh: '分析失败', en: 'Analysis failed' },
   working: { zh: '计算中…', en: 'Working…' },
   total: { zh: '合计', en: 'Total' },
+  dataChanged: { zh: '数据已更新，分析结果可能已过时。', en: 'The data changed; these results may be out of date.' },
+  recalculate: { zh: '重新计算', en: 'Recalculate' },
   syntheticAnalysis: { zh: '基于合成的人口与场所数据', en: 'Based on synthetic population and shelter data' },
   // Wall mode
   live: { zh: '实时', en: 'Live' },

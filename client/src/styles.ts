@@ -134,7 +134,7 @@ export function overlayStyle(layerOf: (id: string) => LayerInfo | undefined, vis
     const layer = layerOf(layerId);
     if (!layer || !visible(layerId)) return undefined;
     let fn = styles.get(layerId);
-    if (!fn) styles.set(layerId, (fn = layerStyle(layer, theme, { overridden: () => false, shelter: live.shelter })));
+    if (!fn) styles.set(layerId, (fn = layerStyle(layer, theme, { overridden: () => false, shelter: (id) => live.shelter(id) })));
     return fn(feature);
   };
 }

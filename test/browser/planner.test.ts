@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, openMap, settle, startOneMap, waitForUrl, watchPage, type Browser, type OneMapServer, type PageWatch } from './harness.ts';
+import { fetchFeatures, launchBrowser, openMap, settle, startOneMap, waitForUrl, watchPage, type Browser, type OneMapServer, type PageWatch } from './harness.ts';
 
 // The planner's side panel in Chromium, against the analysis endpoints of the real server.
 let server: OneMapServer;
@@ -142,6 +142,26 @@ describe('planner panel', () => {
     expect(await overlayFeatures('drawn')).toBe(1);
     // Drawing did not open popups on the way.
     expect(await page.locator('.popup').isVisible()).toBe(false);
+  });
+
+  it('says when an edit makes the numbers old, and recalculates on request', async () => {
+    const [near] = (await fetchFeatures(server.url, 'shelters', { district_id: 'pingshan', limit: '1' })).features;
+    const res = await fetch(`${server.url}/ogc/collections/shelters/items`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.editorKey}`, 'Content-Type': 'application/geo+json' },
+      body: JSON.stringify({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [near.geometry.coordinates[0] + 0.001, near.geometry.coordinates[1]] },
+        properties: { name_zh: '测试新建避难场所', district_id: 'pingshan', setting: 'outdoor', shelter_class: 'emergency', effective_area_m2: 20000, capacity: 13000 },
+      }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    await page.waitForSelector('.stale-note', { timeout: 5000 });
+    const reloaded = page.waitForResponse((r) => r.url().includes('/analysis/coverage?') && r.status() === 200);
+    await page.click('[data-action="reload"]');
+    await reloaded;
+    await page.waitForSelector('[data-metric="covered_pct"]');
+    expect(await page.locator('.stale-note').count()).toBe(0);
   });
 
   it('says so when an analysis is not available on the server, and the rest keeps working', async () => {

@@ -10,6 +10,9 @@ import { AreaTools } from './tools.ts';
 import { analysisError } from './errors.ts';
 import type { Popup } from '../popup.ts';
 
+/** Layers whose changes change the coverage numbers. */
+const ANALYSED_LAYERS = new Set(['shelters', 'population', 'districts', 'streets', 'communities']);
+
 type Load<T> = { state: 'idle' } | { state: 'loading' } | { state: 'done'; data: T } | { state: 'error'; message: string; unavailable: boolean };
 
 /**
@@ -37,8 +40,21 @@ export class CoveragePanel {
     onLang(() => this.render());
     root.addEventListener('click', (e) => this.onClick(e));
     root.addEventListener('change', (e) => this.onChange(e));
+    // Edits to what the analysis counts make the numbers old: say so, and let the planner recalculate
+    // (reloading by itself would throw away a drawn area or proposed sites mid-work).
+    const markStale = () => {
+      if (this.coverage.state !== 'done' || this.stale) return;
+      this.stale = true;
+      this.render();
+    };
+    app.live.onEvent((e) => {
+      if (e.type !== 'occupancy' && ANALYSED_LAYERS.has(e.layer)) markStale();
+    });
+    app.live.onResync(markStale);
     this.load();
   }
+
+  private stale = false;
 
   private get district(): string | null {
     return this.app.state.district;
@@ -46,6 +62,7 @@ export class CoveragePanel {
 
   load(): void {
     const gen = ++this.generation;
+    this.stale = false;
     this.overlays.clearDistrict();
     this.tools.reset();
     if (!this.district) {
@@ -115,6 +132,7 @@ export class CoveragePanel {
     }
     const action = target.closest<HTMLElement>('[data-action]')?.dataset.action;
     if (action === 'csv') this.exportCsv();
+    if (action === 'reload') this.load();
     if (action === 'unit-street' || action === 'unit-community') {
       const unit = action === 'unit-street' ? 'street' : 'community';
       if (unit !== this.app.state.unit) {
@@ -155,6 +173,7 @@ export class CoveragePanel {
 
   render(): void {
     const parts: string[] = [`<h2>${t('coverage')}${this.district ? ` · ${escapeHtml(this.districtName())}` : ''}</h2>`];
+    if (this.stale) parts.push(`<p class="stale-note" role="status">${t('dataChanged')} <button type="button" data-action="reload">${t('recalculate')}</button></p>`);
     const c = this.coverage;
     if (c.state === 'idle') parts.push(`<p class="muted" data-coverage-state="idle">${t('pickDistrict')}</p>`);
     if (c.state === 'loading') parts.push(`<p class="muted" data-coverage-state="loading">${t('loading')}</p>`);
