@@ -8,7 +8,12 @@ import type { Db } from './types.ts';
 export async function openDb(config: Pick<Config, 'DATABASE_URL' | 'dataDir' | 'PG_POOL_SIZE'>, log: (m: string) => void): Promise<Db> {
   if (config.DATABASE_URL) {
     log(`database: PostgreSQL at ${redact(config.DATABASE_URL)}`);
-    return openPostgres({ connectionString: config.DATABASE_URL, max: config.PG_POOL_SIZE });
+    return openPostgres({
+      connectionString: config.DATABASE_URL,
+      max: config.PG_POOL_SIZE,
+      onListenLost: (channel, err) => log(`live updates paused: the LISTEN connection for ${channel} dropped (${err.message}); reconnecting`),
+      onListenRestored: (channel) => log(`live updates resumed on ${channel}; caches of every layer dropped, as changes may have been missed`),
+    });
   }
   log('database: embedded PostgreSQL + PostGIS (PGlite)');
   return openEmbedded({ dataDir: path.join(config.dataDir, 'pgdata'), onProgress: log });

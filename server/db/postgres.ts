@@ -8,6 +8,9 @@ export interface PostgresOptions {
   max?: number;
   /** Fail fast at start-up when the server is unreachable. */
   connectionTimeoutMillis?: number;
+  /** Told when a LISTEN connection dropped (changes may be missed until it is back). */
+  onListenLost?: (channel: string, err: Error) => void;
+  onListenRestored?: (channel: string) => void;
 }
 
 // Per-pool type parsing (not the global registry) so the two backends agree.
@@ -66,17 +69,52 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         client.release();
       }
     },
-    async listen(channel, onPayload) {
-      const client = await pool.connect();
-      listeners.push(client);
-      client.on('notification', (n) => {
-        if (n.channel === channel) onPayload(n.payload ?? '');
-      });
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    async listen(channel, onPayload, onGap) {
+      // A dedicated connection per channel. If it drops (server restart, network),
+      // the error must not crash the process: reconnect with backoff and LISTEN again.
+      let client: pg.PoolClient | null = null;
+      let stopped = false;
+      let delay = 500;
+      const connect = async (): Promise<void> => {
+        const c = await pool.connect();
+        c.on('notification', (n) => {
+          if (n.channel === channel) onPayload(n.payload ?? '');
+        });
+        c.on('error', (err) => {
+          if (client !== c) return;
+          client = null;
+          listeners.splice(listeners.indexOf(c), 1);
+          c.release(err);
+          options.onListenLost?.(channel, err);
+          const retry = () => {
+            if (stopped) return;
+            connect().then(
+              () => {
+                delay = 500;
+                options.onListenRestored?.(channel);
+                onGap?.();
+              },
+              () => {
+                delay = Math.min(delay * 2, 30_000);
+                setTimeout(retry, delay).unref();
+              },
+            );
+          };
+          setTimeout(retry, delay).unref();
+        });
+        await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        client = c;
+        listeners.push(c);
+      };
+      await connect();
       return async () => {
-        await client.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
-        client.release();
-        listeners.splice(listeners.indexOf(client), 1);
+        stopped = true;
+        const c = client;
+        client = null;
+        if (!c) return;
+        await c.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
+        listeners.splice(listeners.indexOf(c), 1);
+        c.release();
       };
     },
     async close() {

@@ -24,8 +24,12 @@ export interface Db extends Queryable {
   readonly backend: BackendKind;
   /** Runs `fn` in one transaction: commits when it resolves, rolls back when it throws. */
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
-  /** Subscribes to NOTIFY on `channel`; returns an unsubscribe function. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to NOTIFY on `channel`; returns an unsubscribe function. `onGap`
+   * is called after a lost connection was re-established: notifications sent
+   * meanwhile are gone, so callers must treat everything as possibly changed.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -60,8 +60,11 @@ export function liveEvents(bus: ChangeBus, options: LiveOptions = DEFAULT_LIVE_O
   };
 
   bus.on((change) => {
-    const id = change.dataVersion && change.dataVersion > lastId ? change.dataVersion : lastId + 1;
-    lastId = id;
+    // Ids are data versions, so a client resumes exactly where it left off. A
+    // notice without a version (e.g. resync after a lost connection) repeats the
+    // last id rather than inventing one that a later real change would reuse.
+    const id = change.dataVersion ?? lastId;
+    lastId = Math.max(lastId, id);
     const event: LiveEvent = { id, layer: change.layer, data: JSON.stringify(toEventData(change, id)) };
     buffer.push(event);
     if (buffer.length > options.replayBuffer) buffer.splice(0, buffer.length - options.replayBuffer);

@@ -2,6 +2,7 @@ import type { Geometry } from 'geojson';
 import type { Db, Queryable } from '../db/types.ts';
 import type { ChangeBus, FeatureChange } from '../changes.ts';
 import type { Logger } from '../log.ts';
+import { LAYERS } from '../../tiles/layers.ts';
 
 /**
  * Changes travel through PostgreSQL NOTIFY on both backends. NOTIFY issued in a
@@ -62,11 +63,19 @@ export async function notifyChange(q: Queryable, change: FeatureChange): Promise
 
 /** Relays committed changes from the database to the in-process bus. */
 export async function relayChanges(db: Db, bus: ChangeBus, log: Logger): Promise<() => Promise<void>> {
-  return db.listen(CHANGE_CHANNEL, (payload) => {
-    try {
-      bus.emit(JSON.parse(payload) as FeatureChange);
-    } catch (err) {
-      log.warn(`ignored a malformed change notification: ${(err as Error).message}`);
-    }
-  });
+  return db.listen(
+    CHANGE_CHANNEL,
+    (payload) => {
+      try {
+        bus.emit(JSON.parse(payload) as FeatureChange);
+      } catch (err) {
+        log.warn(`ignored a malformed change notification: ${(err as Error).message}`);
+      }
+    },
+    // After a lost connection, changes may have been missed: a change without
+    // geometry per layer makes every cache drop that whole layer, and tells live maps.
+    () => {
+      for (const layer of LAYERS) bus.emit({ layer: layer.id, id: 'resync', op: 'update', summary: { resync: true } });
+    },
+  );
 }

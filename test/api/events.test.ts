@@ -1,29 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { openTestDb, backend } from '../setup/db.ts';
+import { listenApp } from '../helpers/listen.ts';
 import { notifyChange } from '../../server/live/notify.ts';
 import { bumpDataVersion } from '../../server/db/data-version.ts';
 import type { Db } from '../../server/db/types.ts';
 import { subscribeSse, waitFor } from '../helpers/sse.ts';
 
 let db: Db;
-let server: http.Server;
 let base: string;
+let closeApp: () => Promise<void>;
 beforeAll(async () => {
   db = (await openTestDb()).db;
-  const app = buildApp({ db, config: loadConfig({}), log: silentLogger });
-  await app.locals.ready;
-  server = app.listen(0);
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base, close: closeApp } = await listenApp(db));
 });
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
+  await closeApp?.();
   await db?.close();
 });
 
@@ -78,6 +69,23 @@ describe('GET /events', () => {
     const got = await waitFor(() => (sub.events.some((e) => e.id === v3) ? sub.events : undefined), 1000);
     expect(got.map((e) => e.id)).toEqual([v3]);
     expect(got.some((e) => e.id === v2)).toBe(false);
+    sub.close();
+  });
+
+  it.runIf(backend === 'postgres')('survives a dropped LISTEN connection: reconnects, drops caches, streams again', async () => {
+    const sub = subscribeSse(`${base}/events`);
+    await sub.opened;
+    // Kill the server-side session that LISTENs, as a database restart would.
+    await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()`);
+    const resync = await waitFor(() => sub.events.find((e) => e.data.resync === true), 5000, 'resync after reconnect');
+    expect(resync.data.layer).toBeTruthy();
+    const v = await db.tx(async (q) => {
+      const version = await bumpDataVersion(q);
+      await notifyChange(q, { layer: 'shelters', id: 424242, op: 'update', after: point, dataVersion: version });
+      return version;
+    });
+    const event = await waitFor(() => sub.events.find((e) => e.data.id === 424242), 2000, 'event after reconnect');
+    expect(event.id).toBe(v);
     sub.close();
   });
 });

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { listenApp } from '../helpers/listen.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import { decodeTile } from '../tiles/helpers/decode.ts';
 import { tileOf, waitFor } from '../helpers/sse.ts';
@@ -13,21 +9,16 @@ import type { Db } from '../../server/db/types.ts';
 // A QGIS-style round trip: create, update and delete through OGC API Part 4,
 // then read back through OGC items AND vector tiles (whose cache must notice).
 let db: Db;
-let server: http.Server;
 let base: string;
+let closeApp: () => Promise<void>;
 let auth: Record<string, string>;
 beforeAll(async () => {
   db = (await openTestDb()).db;
-  const app = buildApp({ db, config: loadConfig({}), log: silentLogger });
-  await app.locals.ready;
-  server = app.listen(0);
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base, close: closeApp } = await listenApp(db));
   auth = { authorization: `Bearer ${(await createKey(db, { name: 'qgis', role: 'editor' })).key}`, 'content-type': 'application/geo+json' };
 });
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
+  await closeApp?.();
   await db?.close();
 });
 

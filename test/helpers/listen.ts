@@ -1,0 +1,21 @@
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
+import type { Db } from '../../server/db/types.ts';
+
+/** The whole app on a free loopback port (for SSE and real HTTP clients), live relay ready. */
+export async function listenApp(db: Db): Promise<{ base: string; close: () => Promise<void> }> {
+  const app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  await app.locals.ready;
+  const server: http.Server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
