@@ -41,11 +41,11 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(live.router);
   app.use(healthRoutes(ctx));
   app.use(layerRoutes(ctx));
-  app.use(tileRoutes(ctx));
+  app.use(tileRoutes(ctx, { cacheBytes: ctx.config.TILE_CACHE_MB * 1024 * 1024 }));
   app.use(editRoutes(ctx));
   app.use(ogcRoutes(ctx));
   app.use(analysisRoutes(ctx));
-  app.use(mapRoutes(ctx));
+  app.use(mapRoutes(ctx, { maxSize: ctx.config.MAP_MAX_SIZE }));
   app.use(shelterRoutes(ctx));
   app.use(importRoutes(ctx));
   app.use(riskRoutes(ctx));
