@@ -1,3 +1,4 @@
+import { authHeaders } from './auth.ts';
 import type { Bilingual } from './i18n.ts';
 
 /** The catalogue the server derives from its layer registry (`GET /layers`). */
@@ -57,7 +58,7 @@ export class ApiError extends Error {
 }
 
 export async function fetchJson<T>(url: string, init: RequestInit = {}): Promise<T> {
-  const res = await fetch(url, { ...init, headers: { Accept: 'application/json', ...(init.headers ?? {}) } });
+  const res = await fetch(url, { ...init, headers: { Accept: 'application/json', ...authHeaders(), ...(init.headers ?? {}) } });
   if (!res.ok) {
     let problem = null;
     try {

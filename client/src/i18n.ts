@@ -33,6 +33,12 @@ const WORDS = {
   loading: { zh: '加载中…', en: 'Loading…' },
   serverUnreachable: { zh: '无法连接服务器，正在重试…', en: 'Cannot reach the server; retrying…' },
   tilesFallback: { zh: '矢量瓦片服务不可用，改用要素服务', en: 'Vector tiles unavailable; using the feature service' },
+  apiKey: { zh: '密钥', en: 'API key' },
+  apiKeyTitle: { zh: '输入API密钥以查看受限图层（危险化学品企业等）', en: 'Enter an API key to see restricted layers (hazardous-chemical enterprises …)' },
+  apiKeySave: { zh: '使用', en: 'Use' },
+  apiKeyForget: { zh: '退出', en: 'Sign out' },
+  apiKeyActive: { zh: '已使用密钥', en: 'Key in use' },
+  keyRejected: { zh: 'API密钥无效或已撤销，已改为匿名访问。', en: 'The API key is not valid (or was revoked); continuing without it.' },
   // Planner panel
   coverage: { zh: '避难场所覆盖分析', en: 'Shelter coverage' },
   pickDistrict: { zh: '请选择一个辖区以查看覆盖分析', en: 'Pick a district to see its shelter coverage' },

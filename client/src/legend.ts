@@ -1,7 +1,7 @@
 import type { LayerInfo } from './api.ts';
 import { pick, t } from './i18n.ts';
 import { escapeHtml } from './dom.ts';
-import { clusterSvg, symbolFor, symbolSvg } from './symbols.ts';
+import { clusterSvg, shapeOf, symbolFor, symbolSvg } from './symbols.ts';
 import { RISK_LEVELS, riskLevelColor } from './risk.ts';
 import type { Theme } from './theme.ts';
 
@@ -28,7 +28,7 @@ function entriesHtml(info: LayerInfo, theme: Theme): string {
   }
   if (info.cluster && info.properties.some((p) => p.name === 'level')) {
     const ring = riskLevelColor(info, RISK_LEVELS[0]);
-    items.push(`<li class="note">${clusterSvg(ring, theme)}<span>${t('clusterLegend')}</span></li>`);
+    items.push(`<li class="note">${clusterSvg(ring, theme, shapeOf(null, info.id))}<span>${t('clusterLegend')}</span></li>`);
   }
   if (info.id === 'shelters') items.push(`<li class="note"><span>${t('shelterSize')}</span></li>`);
   if (info.geometry === 'polygon' && info.synthetic && (info.style.fillOpacity ?? 0) === 0) {

@@ -3,7 +3,8 @@ import './style.css';
 import { fromLonLat } from 'ol/proj.js';
 import type { FeatureLike } from 'ol/Feature.js';
 import type { Layer } from 'ol/layer.js';
-import { fetchJson, type LayerInfo } from './api.ts';
+import { ApiError, fetchJson, type LayerInfo } from './api.ts';
+import { apiKey, setApiKey } from './auth.ts';
 import { loadAdminUnits, type AdminUnits } from './admin.ts';
 import { OneMapApp } from './app.ts';
 import { byId } from './dom.ts';
@@ -33,7 +34,15 @@ async function loadCatalogue(): Promise<LayerInfo[]> {
       const body = await fetchJson<{ layers: LayerInfo[] }>('/layers');
       notice.hidden = true;
       return body.layers;
-    } catch {
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401 && apiKey()) {
+        // A wrong or revoked key: carry on without it rather than show nothing.
+        setApiKey(null);
+        notice.textContent = t('keyRejected');
+        notice.hidden = false;
+        setTimeout(() => (notice.hidden = true), 10_000);
+        continue;
+      }
       notice.textContent = t('serverUnreachable');
       notice.hidden = false;
       await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** attempt)));

@@ -16,6 +16,7 @@ import { get as getProjection, transformExtent } from 'ol/proj.js';
 import { defaults as defaultControls, ScaleLine } from 'ol/control.js';
 import { defaults as defaultInteractions } from 'ol/interaction.js';
 import type { LayerInfo } from './api.ts';
+import { authHeaders } from './auth.ts';
 import { layerStyle, type LiveView } from './styles.ts';
 import type { Theme } from './theme.ts';
 
@@ -84,7 +85,7 @@ function tileSource(info: LayerInfo, revalidateUntil: number): VectorTileSource<
       const vt = tile as VectorTile<RenderFeature>;
       vt.setLoader((extent, _resolution, projection) => {
         // After an edit, a tile the browser cached before it must be asked for again (ETag makes that cheap).
-        fetch(url, { cache: Date.now() < revalidateUntil ? 'no-cache' : 'default' })
+        fetch(url, { cache: Date.now() < revalidateUntil ? 'no-cache' : 'default', headers: authHeaders() })
           .then(async (res) => {
             if (res.status === 204) return [];
             if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -181,7 +182,7 @@ export async function detectDataMode(catalogue: LayerInfo[]): Promise<DataMode> 
   const tilejson = first ? linkOf(first, 'tilejson') : undefined;
   if (!tilejson) return 'features';
   try {
-    const res = await fetch(sameOriginPath(tilejson), { headers: { Accept: 'application/json' } });
+    const res = await fetch(sameOriginPath(tilejson), { headers: { Accept: 'application/json', ...authHeaders() } });
     return res.ok ? 'tiles' : 'features';
   } catch {
     return 'features';

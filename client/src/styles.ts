@@ -2,7 +2,7 @@ import type { FeatureLike } from 'ol/Feature.js';
 import { Circle, Fill, RegularShape, Stroke, Style, Text } from 'ol/style.js';
 import type { LayerInfo } from './api.ts';
 import { levelRank, riskLevelColor } from './risk.ts';
-import { shapeParams, styleValue, symbolFor, type PointSpec, type SymbolSpec } from './symbols.ts';
+import { shapeOf, shapeParams, styleValue, symbolFor, type PointSpec, type SymbolSpec } from './symbols.ts';
 import { FONT_STACK, type Theme } from './theme.ts';
 
 /**
@@ -63,8 +63,15 @@ function clusterStyle(layer: LayerInfo, feature: FeatureLike, theme: Theme): Sty
   const ring = highest ? riskLevelColor(layer, highest) : layer.style.color;
   const radius = Math.round((9 + 3.2 * Math.log10(Math.max(2, count))) * theme.scale);
   return cached(`cluster|${layer.id}|${theme.name}|${ring}|${count}`, () => {
+    const fill = new Fill({ color: theme.clusterFill });
+    const stroke = new Stroke({ color: ring, width: 3 * theme.scale });
+    const shape = shapeOf(null, layer.id);
+    const p = shapeParams(shape);
     return new Style({
-      image: new Circle({ radius, fill: new Fill({ color: theme.clusterFill }), stroke: new Stroke({ color: ring, width: 3 * theme.scale }), declutterMode: NO_DECLUTTER }),
+      image:
+        shape === 'circle'
+          ? new Circle({ radius, fill, stroke, declutterMode: NO_DECLUTTER })
+          : new RegularShape({ points: p.points, radius: radius * p.radiusFactor, angle: p.angle, rotation: p.rotation, fill, stroke, declutterMode: NO_DECLUTTER }),
       text: new Text({
         text: count > 999 ? `${Math.round(count / 100) / 10}k` : String(count),
         font: `700 ${Math.round(11 * theme.scale)}px ${FONT_STACK}`,

@@ -50,8 +50,16 @@ export function styleValue(layer: LayerInfo, get: (name: string) => unknown): un
   return layer.style.by ? get(layer.style.by.property) : undefined;
 }
 
-export function shapeOf(value: unknown): Shape {
-  return (typeof value === 'string' && SHAPE_BY_VALUE[value]) || 'circle';
+/**
+ * Layers drawn with their own shape whatever the value: hazardous-chemical
+ * enterprises share the four risk colours with risk points, so they are squares.
+ */
+export const SHAPE_BY_LAYER: Record<string, Shape> = {
+  hazard_sources: 'square',
+};
+
+export function shapeOf(value: unknown, layerId?: string): Shape {
+  return (typeof value === 'string' && SHAPE_BY_VALUE[value]) || (layerId && SHAPE_BY_LAYER[layerId]) || 'circle';
 }
 
 /** Shelter symbols grow with capacity: ~5 px for a 200-person hall, ~14 px for a 20,000-person park. */
@@ -67,7 +75,7 @@ export function symbolFor(layer: LayerInfo, value: unknown, theme: Theme, opts: 
   if (layer.geometry === 'point') {
     const base = layer.style.radius ?? 5;
     const radius = (layer.id === 'shelters' ? shelterRadius(opts.capacity, base) : base) * theme.scale;
-    return { kind: 'point', shape: shapeOf(value), color: themeColor(color, 'point', theme), radius, stroke: theme.pointStroke };
+    return { kind: 'point', shape: shapeOf(value, layer.id), color: themeColor(color, 'point', theme), radius, stroke: theme.pointStroke };
   }
   if (layer.geometry === 'line') {
     return { kind: 'line', color: themeColor(color, 'line', theme), width: (layer.style.lineWidth ?? 2) * theme.scale, dashed: false };
@@ -131,8 +139,12 @@ export function symbolSvg(spec: SymbolSpec, size = 20): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" aria-hidden="true">${body}</svg>`;
 }
 
-/** A cluster symbol for the legend: neutral disc, ring in the highest level's colour. */
-export function clusterSvg(ring: string, theme: Theme, size = 22): string {
+/** A cluster symbol for the legend: neutral disc (or the layer's shape), ring in the highest level's colour. */
+export function clusterSvg(ring: string, theme: Theme, shape: Shape = 'circle', size = 22): string {
   const c = size / 2;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" aria-hidden="true"><circle cx="${c}" cy="${c}" r="${c - 2.5}" fill="${theme.clusterFill}" stroke="${ring}" stroke-width="3"/><text x="${c}" y="${c + 3.5}" text-anchor="middle" font-size="9" font-weight="700" fill="${theme.clusterText}">12</text></svg>`;
+  const outline =
+    shape === 'circle'
+      ? `<circle cx="${c}" cy="${c}" r="${c - 2.5}" fill="${theme.clusterFill}" stroke="${ring}" stroke-width="3"/>`
+      : `<path d="${shapePath(shape, c, c, (c - 2.5) / shapeParams(shape).radiusFactor)}" fill="${theme.clusterFill}" stroke="${ring}" stroke-width="3"/>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" aria-hidden="true">${outline}<text x="${c}" y="${c + 3.5}" text-anchor="middle" font-size="9" font-weight="700" fill="${theme.clusterText}">12</text></svg>`;
 }

@@ -75,7 +75,7 @@ export async function startOneMap(): Promise<OneMapServer> {
     fs.mkdirSync(env.DATA_DIR, { recursive: true });
     fs.renameSync(location, path.join(env.DATA_DIR, 'pgdata'));
   }
-  let server: RunningServer | null = await startServer({ ...env, LOG_LEVEL: 'info' });
+  let server: RunningServer | null = await startServer({ ...env, LOG_LEVEL: 'info' }, 170_000);
   const url = server.url;
   let earlier = '';
   return {

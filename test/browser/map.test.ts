@@ -150,4 +150,28 @@ describe('the one map in Chromium', () => {
     for (const level of ['red', 'orange', 'yellow', 'blue']) expect(pixels[level], `${level} pixels`).toBeGreaterThan(15);
     await fallback.close();
   });
+
+  it('shows the restricted hazardous-chemical layer only to someone who enters an API key, and forgets it on sign-out', async () => {
+    const keyed = await browser.context.newPage();
+    const tileAuth: (string | undefined)[] = [];
+    keyed.on('request', (r) => r.url().includes('/tiles/hazard_sources/') && tileAuth.push(r.headers().authorization));
+    await openMap(keyed, `${server.url}/?district=jianghai`);
+    expect(await keyed.locator('[data-legend-layer="hazard_sources"]').count()).toBe(0);
+
+    await keyed.click('.key-box summary');
+    await keyed.fill('#key-input', server.editorKey);
+    await Promise.all([keyed.waitForEvent('load'), keyed.click('#key-form button[type="submit"]')]);
+    await keyed.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60_000 });
+    await settle(keyed);
+    expect(await keyed.locator('[data-legend-layer="hazard_sources"]').count()).toBe(1);
+    expect(tileAuth.length).toBeGreaterThan(0);
+    expect(tileAuth.every((h) => h === `Bearer ${server.editorKey}`)).toBe(true);
+    expect(keyed.url()).not.toContain(server.editorKey);
+
+    await keyed.click('.key-box summary');
+    await Promise.all([keyed.waitForEvent('load'), keyed.click('#key-forget')]);
+    await keyed.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60_000 });
+    expect(await keyed.locator('[data-legend-layer="hazard_sources"]').count()).toBe(0);
+    await keyed.close();
+  });
 });

@@ -1,4 +1,5 @@
 import type { OneMapApp } from '../app.ts';
+import { apiKey, setApiKey } from '../auth.ts';
 import { byId, escapeHtml } from '../dom.ts';
 import { lang, onLang, pick, setLang, t } from '../i18n.ts';
 import { renderLayerPanel } from '../legend.ts';
@@ -15,8 +16,28 @@ export function startPlanner(app: OneMapApp, popup: Popup): void {
     const options = [`<option value="">${t('allDistricts')}</option>`]
       .concat(app.admin.districts.map((d) => `<option value="${escapeHtml(d.id)}"${d.id === app.state.district ? ' selected' : ''}>${escapeHtml(pick(d.name))}</option>`))
       .join('');
+    const keyed = apiKey() !== null;
     tools.innerHTML = `<label class="district-picker">${t('district')} <select id="district">${options}</select></label>
+      <details class="key-box"><summary title="${escapeHtml(t('apiKeyTitle'))}">${keyed ? t('apiKeyActive') : t('apiKey')}</summary>
+        <form id="key-form">${
+          keyed
+            ? `<button type="button" id="key-forget">${t('apiKeyForget')}</button>`
+            : `<input type="password" id="key-input" autocomplete="off" spellcheck="false" placeholder="om_…" aria-label="${escapeHtml(t('apiKey'))}"><button type="submit">${t('apiKeySave')}</button>`
+        }</form></details>
       <button type="button" id="lang-toggle" title="${t('languageTitle')}" lang="${lang() === 'zh' ? 'en' : 'zh'}">${t('language')}</button>`;
+    // A key changes what the server shows (layers, fields, tiles): start again with it.
+    byId('key-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const value = (document.getElementById('key-input') as HTMLInputElement | null)?.value.trim();
+      if (value) {
+        setApiKey(value);
+        location.reload();
+      }
+    });
+    document.getElementById('key-forget')?.addEventListener('click', () => {
+      setApiKey(null);
+      location.reload();
+    });
     byId<HTMLSelectElement>('district').addEventListener('change', (e) => app.setDistrict((e.target as HTMLSelectElement).value || null));
     byId('lang-toggle').addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
   };

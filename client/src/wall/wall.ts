@@ -56,6 +56,13 @@ export function startWall(app: OneMapApp): void {
   app.live.onResync(() => void board.load());
   void board.load();
 
+  // Browsers allow full screen only after a gesture: the first click or key on the wall asks for it.
+  const goFullscreen = () => {
+    if (!document.fullscreenElement) document.documentElement.requestFullscreen?.().catch(() => {});
+  };
+  window.addEventListener('pointerdown', goFullscreen, { once: true });
+  window.addEventListener('keydown', goFullscreen, { once: true });
+
   // Rotation through the districts for unattended walls.
   if (app.state.rotate > 0 && app.admin.districts.length > 1) {
     const ids = [null, ...app.admin.districts.map((d) => d.id)];
