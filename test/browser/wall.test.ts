@@ -10,6 +10,7 @@ import {
   openMap,
   pagePointOf,
   startOneMap,
+  waitForUrl,
   watchPage,
   type Browser,
   type OneMapServer,
@@ -152,6 +153,16 @@ describe('wall mode', () => {
     );
     expect(parseFloat((await width.jsonValue())!)).toBeCloseTo((100 * people) / capacity, 0);
     expect(await page.textContent('.wall-occupancy .totals')).toContain(people.toLocaleString('zh-CN'));
+  });
+
+  it('rotates through the districts by itself when asked to (rotate=seconds)', async () => {
+    const rotating = await browser.context.newPage();
+    await openMap(rotating, `${server.url}/?mode=wall&rotate=5`);
+    const first = await rotating.textContent('#app-title');
+    await rotating.waitForFunction((t) => document.getElementById('app-title')!.textContent !== t, first, { timeout: 8000 });
+    expect(await rotating.textContent('#app-title')).toMatch(/ · .+区$/);
+    expect((await waitForUrl(rotating, (q) => q.has('district'))).get('district')).toMatch(/^[a-z]+$/);
+    await rotating.close();
   });
 
   it('has asked nothing of other origins and logged no errors while the server was up', () => {
