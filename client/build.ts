@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const CLIENT_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const DIST_DIR = path.join(CLIENT_DIR, 'dist');
-const SOURCES = ['index.html', 'vite.config.ts', 'src'];
+/** What the build reads: the client's own files, and the lock file (a new OpenLayers means a new bundle). */
+const SOURCES = ['index.html', 'vite.config.ts', 'src', '../package-lock.json'];
 /** Concurrent builds (parallel test files) take turns through this directory. */
 const LOCK_DIR = path.join(CLIENT_DIR, '.build-lock');
 const STALE_LOCK_MS = 180_000;
