@@ -9,7 +9,17 @@ function startServerProcess(env: Record<string, string>): ChildProcess {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: tsx runs the server as a child, and a kill must reach both.
+    detached: true,
   });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    child.kill(signal);
+  }
 }
 
 /** Runs the real start command until it exits (for start-up failures). */
@@ -19,7 +29,7 @@ export function runServerToExit(env: Record<string, string>, timeoutMs = 60_000)
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killGroup(child, 'SIGKILL');
       reject(new Error(`server did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
     }, timeoutMs);
     child.on('exit', (code) => {
@@ -41,7 +51,7 @@ export function startServer(env: Record<string, string>, timeoutMs = 120_000): P
     const child = startServerProcess({ PORT: '0', LOG_LEVEL: 'info', ...env });
     let output = '';
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killGroup(child, 'SIGKILL');
       reject(new Error(`server did not start within ${timeoutMs} ms:\n${output}`));
     }, timeoutMs);
     const onData = (d: Buffer) => {
@@ -56,7 +66,7 @@ export function startServer(env: Record<string, string>, timeoutMs = 120_000): P
             new Promise((res) => {
               if (child.exitCode !== null) return res(child.exitCode);
               child.on('exit', (code) => res(code));
-              child.kill('SIGTERM');
+              killGroup(child, 'SIGTERM');
             }),
         });
       }
