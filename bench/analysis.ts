@@ -13,6 +13,7 @@
  * coverage in one ST_DWithin statement, cached against uncached, the grid index
  * against a brute-force scan.
  */
+import { mulberry32 } from '../data/random.ts';
 import { openEmbedded } from '../server/db/embedded.ts';
 import { openPostgres } from '../server/db/postgres.ts';
 import { prepareDatabase } from '../server/db/prepare.ts';
@@ -33,20 +34,10 @@ const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
 const verdict = (t: number, budget: number) => (t < budget ? `OK (< ${budget} ms)` : `OVER BUDGET (${budget} ms)`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A square synthetic district: `side` km, 100 m cells, residents around a few centres, shelters scattered. */
 function syntheticDistrict(seed: number, sideKm: number, residents: number, shelters: number) {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const lon0 = 113.2, lat0 = 23.1;
   const { kx, ky } = metresPerDegree(lat0);
   const n = Math.round((sideKm * 1000) / 100);
@@ -173,7 +164,7 @@ function nearestBench(shelters: Shelter[], lookups: number) {
     shelters.map((s) => s.lon),
     shelters.map((s) => s.lat),
   );
-  const rand = prng(99);
+  const rand = mulberry32(99);
   const lons = new Float64Array(lookups), lats = new Float64Array(lookups);
   const [x0, x1] = [Math.min(...shelters.map((s) => s.lon)), Math.max(...shelters.map((s) => s.lon))];
   const [y0, y1] = [Math.min(...shelters.map((s) => s.lat)), Math.max(...shelters.map((s) => s.lat))];
