@@ -9,7 +9,7 @@ function startServerProcess(env: Record<string, string>): ChildProcess {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Own process group: tsx runs the server as a child, and a kill must reach both.
+    // Own process group: tsx runs the server as a child, so a SIGKILL must reach both.
     detached: true,
   });
 }
@@ -66,7 +66,8 @@ export function startServer(env: Record<string, string>, timeoutMs = 120_000): P
             new Promise((res) => {
               if (child.exitCode !== null) return res(child.exitCode);
               child.on('exit', (code) => res(code));
-              killGroup(child, 'SIGTERM');
+              // tsx relays SIGTERM to the server and exits with its code (0 = clean shutdown).
+              child.kill('SIGTERM');
             }),
         });
       }
