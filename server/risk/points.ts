@@ -53,27 +53,8 @@ const POINTS_SQL = `
    WHERE rp.deleted_at IS NULL AND ($1::text IS NULL OR rp.district_id = $1)
    ORDER BY rp.district_id, rp.id`;
 
-interface PointRow {
-  id: number;
-  district_id: string;
-  street_id: string | null;
-  street_name_zh: string | null;
-  name_zh: string;
-  name_en: string | null;
-  category: string;
-  level: RiskLevel;
-  level_source: 'assessed' | 'manual';
-  level_reason: string | null;
-  lec_l: number | null;
-  lec_e: number | null;
-  lec_c: number | null;
-  responsible_unit: string;
-  address: string | null;
-  synthetic: boolean;
-  lon: number;
-  lat: number;
-  last_inspection: string | null;
-}
+/** A row as the query returns it: the line before grading and the due-state computation. */
+type PointRow = Omit<RiskPointLine, 'lec_d' | 'assessed_level' | 'level_disagrees' | 'inspection'> & { last_inspection: string | null };
 
 export async function assertDistrictExists(db: Queryable, districtId: string): Promise<void> {
   const r = await db.query('SELECT 1 FROM districts WHERE id = $1', [districtId]);
