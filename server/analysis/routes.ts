@@ -25,6 +25,15 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
     if (f) u.searchParams.set('f', f);
     return u.toString();
   };
+  /** `self` in the format answered and `alternate` in the other one. */
+  const formatLinks = (req: Request, path: string, f: 'json' | 'geojson') => {
+    const other = f === 'json' ? 'geojson' : 'json';
+    const type = (format: string) => (format === 'json' ? 'application/json' : GEOJSON);
+    return [
+      { rel: 'self', type: type(f), href: selfWith(req, path, f) },
+      { rel: 'alternate', type: type(other), href: selfWith(req, path, other) },
+    ];
+  };
 
   /** The gaps of the same coverage question: the shelter parameters carried over. */
   const gapsLink = (req: Request) => {
@@ -62,10 +71,7 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
   router.get('/analysis/coverage/gaps', async (req, res) => {
     const q = parseQuery(gapsQuery, req.query);
     const body = await service.gaps(q);
-    const links = [
-      { rel: 'self', type: q.f === 'json' ? 'application/json' : GEOJSON, href: selfWith(req, '/analysis/coverage/gaps', q.f) },
-      { rel: 'alternate', type: q.f === 'json' ? GEOJSON : 'application/json', href: selfWith(req, '/analysis/coverage/gaps', q.f === 'json' ? 'geojson' : 'json') },
-    ];
+    const links = formatLinks(req, '/analysis/coverage/gaps', q.f);
     if (q.f === 'json') {
       res.json({ ...body, links });
       return;
@@ -88,10 +94,7 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
   router.get('/analysis/siting', async (req, res) => {
     const q = parseQuery(sitingQuery, req.query);
     const body = await service.siting(q, principalOf(req));
-    const links = [
-      { rel: 'self', type: q.f === 'json' ? 'application/json' : GEOJSON, href: selfWith(req, '/analysis/siting', q.f) },
-      { rel: 'alternate', type: q.f === 'json' ? GEOJSON : 'application/json', href: selfWith(req, '/analysis/siting', q.f === 'json' ? 'geojson' : 'json') },
-    ];
+    const links = formatLinks(req, '/analysis/siting', q.f);
     if (q.f === 'json') {
       res.json({ ...body, links });
       return;
