@@ -48,8 +48,7 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
     const q = parseQuery(coverageQuery, req.query);
     const body = await service.coverage(q);
     const links = [
-      { rel: 'self', type: 'application/json', href: selfWith(req, '/analysis/coverage', 'json') },
-      { rel: 'alternate', type: GEOJSON, href: selfWith(req, '/analysis/coverage', 'geojson') },
+      ...formatLinks(req, '/analysis/coverage', q.f),
       { rel: 'related', title: 'coverage gaps', type: GEOJSON, href: gapsLink(req) },
     ];
     if (q.f === 'json') {

@@ -203,6 +203,10 @@ describe('formats and stability', () => {
     expect(west.geometry.type).toBe('MultiPolygon');
     expect(west.properties.covered_residents).toBe(900);
     expect(r.body.total.covered_residents).toBe(2300);
+    // `self` names the format answered, `alternate` the other
+    const rel = (name: string) => r.body.links.find((l: { rel: string }) => l.rel === name);
+    expect(rel('self')).toMatchObject({ type: 'application/geo+json', href: expect.stringMatching(/f=geojson$/) });
+    expect(rel('alternate')).toMatchObject({ type: 'application/json', href: expect.stringMatching(/f=json$/) });
   });
 
   it('same inputs give byte-identical outputs; the answer matches the golden file', async () => {
