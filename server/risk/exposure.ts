@@ -102,21 +102,26 @@ export function flagShelters(shelters: readonly Shelter[], candidates: readonly 
     }
     if (reasons.length === 0) continue;
     reasons.sort((a, b) => SEVERITY[a.flag] - SEVERITY[b.flag] || a.distance_m - b.distance_m || a.hazard.localeCompare(b.hazard) || a.id - b.id);
-    out.push({
-      id: s.id,
-      name_zh: s.name_zh,
-      name_en: s.name_en,
-      street_id: s.streetId,
-      shelter_class: s.shelterClass,
-      setting: s.setting,
-      status: s.status,
-      capacity: s.capacity,
-      effective_area_m2: s.effectiveAreaM2,
-      flag: reasons[0].flag,
-      reasons,
-    });
+    out.push(flaggedShelter(s, reasons[0].flag, reasons));
   }
   return out.sort((a, b) => SEVERITY[a.flag] - SEVERITY[b.flag] || a.id - b.id);
+}
+
+/** A shelter as the exposure and scenario answers list it, with its flag and reasons. */
+export function flaggedShelter(s: Shelter, flag: ShelterFlag, reasons: ExposureReason[]): FlaggedShelter {
+  return {
+    id: s.id,
+    name_zh: s.name_zh,
+    name_en: s.name_en,
+    street_id: s.streetId,
+    shelter_class: s.shelterClass,
+    setting: s.setting,
+    status: s.status,
+    capacity: s.capacity,
+    effective_area_m2: s.effectiveAreaM2,
+    flag,
+    reasons,
+  };
 }
 
 /** Hides which enterprise flagged a shelter from callers who may not see hazardous-chemical enterprises. */

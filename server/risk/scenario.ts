@@ -4,7 +4,7 @@ import type { Shelter } from '../analysis/model.ts';
 import { geohazardGrade } from './grading.ts';
 import type { DistrictHazards } from './hazards.ts';
 import type { RiskOptions } from './options.ts';
-import { floodCandidate, flagShelters, geohazardCandidate, type ExposureReason, type FlaggedShelter } from './exposure.ts';
+import { floodCandidate, flaggedShelter, flagShelters, geohazardCandidate, type ExposureReason, type FlaggedShelter } from './exposure.ts';
 
 /**
  * A rainstorm or typhoon scenario (Huadu's "dynamic flood-risk map"), as a
@@ -69,21 +69,7 @@ export function scenarioEffects(shelters: readonly Shelter[], hazards: DistrictH
       const reason: ExposureReason = { hazard: 'warning_area', id: 0, name_zh: '预警区域', flag: 'unusable', distance_m: 0, within_m: 0, detail: { setting: 'outdoor' } };
       const hit = closed.get(s.id);
       if (hit) hit.reasons.push(reason);
-      else {
-        closed.set(s.id, {
-          id: s.id,
-          name_zh: s.name_zh,
-          name_en: s.name_en,
-          street_id: s.streetId,
-          shelter_class: s.shelterClass,
-          setting: s.setting,
-          status: s.status,
-          capacity: s.capacity,
-          effective_area_m2: s.effectiveAreaM2,
-          flag: 'unusable',
-          reasons: [reason],
-        });
-      }
+      else closed.set(s.id, flaggedShelter(s, 'unusable', [reason]));
     }
   }
   return {
