@@ -23,7 +23,8 @@ const ring = z
   .refine((r) => r.length < 4 || (r[0][0] === r[r.length - 1][0] && r[0][1] === r[r.length - 1][1]), 'a ring must end where it starts');
 const polygonCoords = z.array(ring, { message: 'an array of rings' }).min(1, 'at least the outer ring');
 
-const polygonGeometry = z.discriminatedUnion(
+/** A GeoJSON Polygon or MultiPolygon in lon/lat, rings closed; shared with the risk scenario's areas. */
+export const polygonGeometry = z.discriminatedUnion(
   'type',
   [
     z.object({ type: z.literal('Polygon'), coordinates: polygonCoords }),

@@ -4,6 +4,7 @@ import { districtParam } from '../analysis/params.ts';
 import { RISK_LEVELS } from '../../tiles/layers.ts';
 import { LEC_VALUES } from './grading.ts';
 import { isIsoDate } from './schedule.ts';
+import { polygonGeometry } from '../analysis/area-summary.ts';
 
 /**
  * Inputs of /risk/* and of the exposure and scenario analyses, parsed with zod
@@ -136,24 +137,6 @@ export const substancesBody = z
 
 // ------------------------------------------------------------------ scenario
 
-const position = z
-  .tuple([z.number(), z.number()], { message: '[lon, lat]' })
-  .rest(z.number())
-  .refine(([lon, lat]) => lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90, 'lon −180–180, lat −90–90');
-const ring = z
-  .array(position, { message: 'a ring: an array of positions' })
-  .min(4, 'a ring needs at least 4 positions')
-  .refine((r) => r.length < 4 || (r[0][0] === r[r.length - 1][0] && r[0][1] === r[r.length - 1][1]), 'a ring must end where it starts');
-const polygonCoords = z.array(ring, { message: 'an array of rings' }).min(1, 'at least the outer ring');
-export const areaGeometry = z.discriminatedUnion(
-  'type',
-  [
-    z.object({ type: z.literal('Polygon'), coordinates: polygonCoords }),
-    z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(polygonCoords).min(1, 'at least one polygon') }),
-  ],
-  { message: 'a GeoJSON Polygon or MultiPolygon' },
-);
-
 const rainfall = z.number({ message: 'mm/h, 0–500' }).min(0, 'mm/h, ≥ 0').max(500, 'mm/h, at most 500');
 
 export const scenarioBody = z
@@ -161,10 +144,10 @@ export const scenarioBody = z
     district: districtParam,
     rainfall_mm_h: rainfall.optional(),
     rainfall_areas: z
-      .array(z.strictObject({ geometry: areaGeometry, rainfall_mm_h: rainfall }), { message: 'an array of { geometry, rainfall_mm_h }' })
+      .array(z.strictObject({ geometry: polygonGeometry, rainfall_mm_h: rainfall }), { message: 'an array of { geometry, rainfall_mm_h }' })
       .max(50, 'at most 50 areas')
       .optional(),
-    warning_area: areaGeometry.optional(),
+    warning_area: polygonGeometry.optional(),
     close_outdoor_in_warning_area: z.boolean({ message: 'true or false' }).optional(),
     /** Write the closures into the stored data (editor role); false = a what-if that changes nothing. */
     apply: z.boolean({ message: 'true or false' }).default(false),
