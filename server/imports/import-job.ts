@@ -7,6 +7,7 @@ import type { LayerDef, Principal, PropertyType } from '../../tiles/layers.ts';
 import { geometrySchema, propertiesSchema, writableProperties } from '../edits/feature-schema.ts';
 import { DISTRICT_TOLERANCE_M, EDITABLE_LAYERS } from '../edits/feature-store.ts';
 import { geometryToWgs84, type ImportCrs } from './crs.ts';
+import { bboxPolygon, geometryBBox, unionBBox } from '../geo/bbox.ts';
 import type { RawRow, RowError } from './parse.ts';
 
 /**
@@ -135,19 +136,6 @@ async function checkPlacement(db: Db, rows: ValidRow[], report: ImportReport): P
   }
 }
 
-function bboxOfRows(rows: ValidRow[]): Geometry | null {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  const visit = (c: unknown): void => {
-    if (typeof (c as number[])[0] === 'number') {
-      const [x, y] = c as number[];
-      x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
-    } else for (const part of c as unknown[]) visit(part);
-  };
-  for (const r of rows) visit((r.geometry as { coordinates: unknown }).coordinates);
-  if (!Number.isFinite(x0)) return null;
-  return { type: 'Polygon', coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] };
-}
-
 export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Principal, report: ImportReport): Promise<ImportReport> {
   try {
     if (!layer.table || !EDITABLE_LAYERS.has(layer.id)) throw new Error(`${layer.id} cannot be imported into`);
@@ -210,12 +198,14 @@ export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Pr
           report.processed += chunk.length;
         }
       }
+      // One event for the whole import, covering every row written.
+      const importedBox = unionBBox(valid.map((r) => geometryBBox(r.geometry)));
       await notifyChange(q, {
         layer: layer.id,
         id: `import:${report.job}`,
         op: 'insert',
         kind: 'import',
-        after: bboxOfRows(valid),
+        after: importedBox ? bboxPolygon(importedBox) : null,
         dataVersion,
         summary: { imported: valid.length, job: report.job },
       });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Geometry, Position } from 'geojson';
 import type { FeatureChange } from '../changes.ts';
 import type { BBox } from './params.ts';
+import { geometryBBox } from '../geo/bbox.ts';
 
 /**
  * Rendered images in memory, least recently used dropped first, bounded by count
@@ -22,30 +22,6 @@ export interface CachedImage {
 
 export function etagOf(body: Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url').slice(0, 27)}"`;
-}
-
-function geometryBBox(g: Geometry | null | undefined): BBox | null {
-  if (!g) return null;
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  const visit = (c: unknown): void => {
-    if (typeof (c as Position)[0] === 'number') {
-      const [x, y] = c as Position;
-      minX = Math.min(minX, x);
-      minY = Math.min(minY, y);
-      maxX = Math.max(maxX, x);
-      maxY = Math.max(maxY, y);
-    } else for (const inner of c as unknown[]) visit(inner);
-  };
-  if (g.type === 'GeometryCollection') {
-    for (const part of g.geometries) {
-      const b = geometryBBox(part);
-      if (b) visit([[b[0], b[1]], [b[2], b[3]]]);
-    }
-  } else visit(g.coordinates);
-  return Number.isFinite(minX) ? [minX, minY, maxX, maxY] : null;
 }
 
 const intersects = (a: BBox, b: BBox) => a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
