@@ -2,6 +2,7 @@ import express from 'express';
 import type { AppContext } from './context.ts';
 import { ChangeBus } from './changes.ts';
 import { errorMiddleware, notFoundHandler } from './http/errors.ts';
+import { installEdge, type EdgeHook } from './http/edge.ts';
 import { healthRoutes } from './routes/health.ts';
 import { layerRoutes } from './routes/layers.ts';
 import { tileRoutes } from './routes/tiles.ts';
@@ -53,5 +54,9 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(clientRoutes(ctx));
   app.use(notFoundHandler);
   app.use(errorMiddleware(ctx.log));
+
+  // Hooks in front of everything, the tile fast path included (server/http/edge.ts).
+  const edge: EdgeHook[] = [];
+  installEdge(app, edge);
   return app;
 }
