@@ -17,6 +17,8 @@ import { liveEvents } from './live/events.ts';
 import { relayChanges } from './live/notify.ts';
 import { clientRoutes } from './routes/client.ts';
 import { riskRoutes } from './risk/routes.ts';
+import { requestScope } from './http/request-scope.ts';
+import { configureWorkerPool, workerPoolOptions } from './work/shared.ts';
 
 export type AppOptions = Omit<AppContext, 'changes'> & { changes?: ChangeBus };
 
@@ -32,6 +34,9 @@ export function buildApp(options: AppOptions): express.Express {
   const json = express.json({ limit: '5mb', type: ['application/json', 'application/geo+json', 'application/merge-patch+json'] });
   app.use((req, res, next) => (req.path.startsWith('/import/') ? next() : json(req, res, next)));
   app.use(authenticate(ctx.db));
+  // From here on, statement timeouts and cancellation follow the request (server/http/request-scope.ts).
+  app.use(requestScope);
+  configureWorkerPool(workerPoolOptions(ctx.config));
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.
   const live = liveEvents(ctx.changes);

@@ -48,6 +48,7 @@ export function sendProblem(res: Parameters<RequestHandler>[1], problem: HttpPro
     ...(problem.param ? { param: problem.param, 'invalid-params': problem.invalidParams } : {}),
     ...problem.extra,
   };
+  if (problem.retryAfter !== undefined) res.set('Retry-After', String(problem.retryAfter));
   res.status(problem.status).type(PROBLEM_TYPE).send(JSON.stringify(body));
 }
 
