@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
+import type { WorkKind } from '../db/types.ts';
 
 /**
  * What kind of work a request is, and a signal that fires when its client has
@@ -9,8 +10,7 @@ import type { RequestHandler } from 'express';
  * statements, and the worker pool drops abandoned tasks, without every call
  * site passing them along.
  */
-export const WORK_KINDS = ['tiles', 'items', 'analyses', 'imports'] as const;
-export type WorkKind = (typeof WORK_KINDS)[number];
+export { WORK_KINDS, type WorkKind } from '../db/types.ts';
 
 export interface RequestScope {
   kind: WorkKind;
