@@ -137,6 +137,11 @@ export class WorkerPool {
     this.release(slot);
     this.slots.splice(i, 1);
     if (job) this.finish(job, err, true);
+    if (!slot.loaded) {
+      // It could not even load: respawning would loop. Fail what waits; the next run() tries again.
+      for (const waiting of this.queue.splice(0)) this.finish(waiting, err, true);
+      return;
+    }
     if (!this.closed) {
       this.slots.push(this.spawn());
       this.dispatch();
