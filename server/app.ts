@@ -17,6 +17,9 @@ import { liveEvents } from './live/events.ts';
 import { relayChanges } from './live/notify.ts';
 import { clientRoutes } from './routes/client.ts';
 import { riskRoutes } from './risk/routes.ts';
+import { requestIdHook } from './http/request-id.ts';
+import { AppMetrics, metricsEndpoint } from './http/metrics.ts';
+import { addressRateLimit, limitPerKey } from './http/rate-limit.ts';
 
 export type AppOptions = Omit<AppContext, 'changes'> & { changes?: ChangeBus };
 
@@ -27,11 +30,13 @@ export function buildApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', 'strong');
   app.set('query parser', 'simple');
+  app.set('trust proxy', ctx.config.TRUST_PROXY);
   // GeoJSON and merge-patch bodies are JSON too (QGIS sends application/geo+json).
   // Imports read their own (much larger) bodies.
   const json = express.json({ limit: '5mb', type: ['application/json', 'application/geo+json', 'application/merge-patch+json'] });
   app.use((req, res, next) => (req.path.startsWith('/import/') ? next() : json(req, res, next)));
-  app.use(authenticate(ctx.db));
+  app.use(authenticate(ctx.db, { trustProxy: ctx.config.TRUST_PROXY }));
+  app.use(limitPerKey(ctx.config.RATE_LIMIT_KEY_PER_MIN));
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.
   const live = liveEvents(ctx.changes);
@@ -56,7 +61,19 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(errorMiddleware(ctx.log));
 
   // Hooks in front of everything, the tile fast path included (server/http/edge.ts).
-  const edge: EdgeHook[] = [];
+  const metrics = new AppMetrics(
+    {
+      tileCache: () => app.locals.tiles?.cache.stats(),
+      fastPathAnswered: () => app.locals.tileFastPath?.answered,
+      dbPool: () => ctx.db.poolStats?.(),
+      liveClients: () => live.clientCount(),
+    },
+    ctx.log,
+  );
+  app.locals.metrics = metrics;
+  const edge: EdgeHook[] = [requestIdHook, metrics.hook, metricsEndpoint(metrics, ctx.config.METRICS_TOKEN, ctx.config.TRUST_PROXY)];
+  const perAddress = addressRateLimit(ctx.config.RATE_LIMIT_PER_MIN, ctx.config.TRUST_PROXY);
+  if (perAddress) edge.push(perAddress);
   installEdge(app, edge);
   return app;
 }

@@ -16,6 +16,12 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'one of true, false, 1, 0, yes, no' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const perMinute = z.coerce
+  .number({ message: 'an integer 0-10000000 (requests per minute, 0 = off)' })
+  .int('an integer 0-10000000 (requests per minute, 0 = off)')
+  .min(0, 'an integer 0-10000000 (requests per minute, 0 = off)')
+  .max(10_000_000, 'an integer 0-10000000 (requests per minute, 0 = off)');
+
 export const configSchema = z.object({
   /** TCP port the HTTP server listens on. */
   PORT: port.default(3000),
@@ -42,6 +48,14 @@ export const configSchema = z.object({
   MAP_MAX_SIZE: z.coerce.number({ message: 'an integer 256-16384' }).int('an integer 256-16384').min(256, 'an integer 256-16384').max(16384, 'an integer 256-16384').default(4096),
   /** Public base URL used in absolute links (OGC, TileJSON); defaults to the request's host. */
   PUBLIC_URL: z.url({ message: 'an absolute http(s) URL' }).optional(),
+  /** Requests per minute from one client address (anonymous callers); 0 = no limit. */
+  RATE_LIMIT_PER_MIN: perMinute.default(6000),
+  /** Requests per minute with one API key, from any address; 0 = no limit. */
+  RATE_LIMIT_KEY_PER_MIN: perMinute.default(20000),
+  /** Reverse proxies in front of the server whose X-Forwarded-For is trusted for the client address; 0 = none. */
+  TRUST_PROXY: z.coerce.number({ message: 'an integer 0-10 (proxy hops)' }).int('an integer 0-10 (proxy hops)').min(0, 'an integer 0-10 (proxy hops)').max(10, 'an integer 0-10 (proxy hops)').default(0),
+  /** Bearer token that may read GET /metrics from anywhere; unset = loopback clients only. */
+  METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,200}$/, 'at least 16 printable ASCII characters without spaces').optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };

@@ -45,6 +45,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const listeners: pg.PoolClient[] = [];
   return {
     backend: 'postgres',
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     query: async <R extends object>(sql: string, params?: unknown[]) => wrap<R>(await pool.query(sql, params)),
     async exec(sql) {
       await pool.query(sql);

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { HttpProblem, problemFromZod } from './problem.ts';
 import type { Logger } from '../log.ts';
+import { requestIdOf } from './request-id.ts';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -55,7 +56,7 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const problem = toProblem(err);
-    if (problem.status >= 500) log.error(`${req.method} ${req.originalUrl} failed: ${(err as Error)?.stack ?? String(err)}`);
+    if (problem.status >= 500) log.error(`${req.method} ${req.originalUrl} failed: ${(err as Error)?.stack ?? String(err)}`, { reqId: requestIdOf(req) });
     sendProblem(res, problem, req.originalUrl);
   };
 }
