@@ -65,7 +65,7 @@ export function buildApp(options: AppOptions): express.Express {
     {
       tileCache: () => app.locals.tiles?.cache.stats(),
       fastPathAnswered: () => app.locals.tileFastPath?.answered,
-      dbPool: () => ctx.db.poolStats?.(),
+      dbPool: ctx.db.poolStats && (() => ctx.db.poolStats!()),
       liveClients: () => live.clientCount(),
     },
     ctx.log,

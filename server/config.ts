@@ -16,11 +16,13 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'one of true, false, 1, 0, yes, no' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const perMinute = z.coerce
-  .number({ message: 'an integer 0-10000000 (requests per minute, 0 = off)' })
-  .int('an integer 0-10000000 (requests per minute, 0 = off)')
-  .min(0, 'an integer 0-10000000 (requests per minute, 0 = off)')
-  .max(10_000_000, 'an integer 0-10000000 (requests per minute, 0 = off)');
+// Canonical decimals only: Number() would also read 0x10, 1e3 or " 5".
+const perMinuteMessage = 'an integer 0-10000000 (requests per minute, 0 = off)';
+const perMinute = z
+  .string()
+  .regex(/^\d{1,8}$/, perMinuteMessage)
+  .transform(Number)
+  .pipe(z.number().max(10_000_000, perMinuteMessage));
 
 export const configSchema = z.object({
   /** TCP port the HTTP server listens on. */
@@ -53,7 +55,7 @@ export const configSchema = z.object({
   /** Requests per minute with one API key, from any address; 0 = no limit. */
   RATE_LIMIT_KEY_PER_MIN: perMinute.default(20000),
   /** Reverse proxies in front of the server whose X-Forwarded-For is trusted for the client address; 0 = none. */
-  TRUST_PROXY: z.coerce.number({ message: 'an integer 0-10 (proxy hops)' }).int('an integer 0-10 (proxy hops)').min(0, 'an integer 0-10 (proxy hops)').max(10, 'an integer 0-10 (proxy hops)').default(0),
+  TRUST_PROXY: z.string().regex(/^(10|\d)$/, 'an integer 0-10 (proxy hops)').transform(Number).default(0),
   /** Bearer token that may read GET /metrics from anywhere; unset = loopback clients only. */
   METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,200}$/, 'at least 16 printable ASCII characters without spaces').optional(),
 });

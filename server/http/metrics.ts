@@ -128,12 +128,14 @@ export class AppMetrics {
     gauge('onemap_tile_cache_bytes', 'Bytes held by the tile cache', () => sources.tileCache?.()?.bytes);
     gauge('onemap_tile_cache_max_bytes', 'Upper bound of the tile cache (TILE_CACHE_MB)', () => sources.tileCache?.()?.maxBytes);
     gauge('onemap_tile_cache_entries', 'Tiles held by the tile cache', () => sources.tileCache?.()?.entries);
-    gauge('onemap_db_pool_in_use', 'Database connections checked out of the pool (PostgreSQL backend)', () => {
+    if (sources.dbPool) {
+      gauge('onemap_db_pool_in_use', 'Database connections checked out of the pool (PostgreSQL backend)', () => {
       const s = sources.dbPool?.();
       return s && s.total - s.idle;
     });
     gauge('onemap_db_pool_idle', 'Idle database connections in the pool (PostgreSQL backend)', () => sources.dbPool?.()?.idle);
-    gauge('onemap_db_pool_waiting', 'Queries waiting for a pool connection (PostgreSQL backend)', () => sources.dbPool?.()?.waiting);
+      gauge('onemap_db_pool_waiting', 'Queries waiting for a pool connection (PostgreSQL backend)', () => sources.dbPool?.()?.waiting);
+    }
     gauge('onemap_live_clients', 'Open live-update streams (GET /events)', () => sources.liveClients?.());
   }
 
