@@ -196,9 +196,27 @@ async function droppingClient(w: World, stats: PhaseStats, until: number): Promi
 }
 
 async function serverRssMiB(): Promise<number> {
-  const r = await call('GET', '/metrics');
-  const m = /^process_resident_memory_bytes (\d+)/m.exec(r.text);
-  return m ? Math.round(Number(m[1]) / 1024 / 1024) : NaN;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const r = await call('GET', '/metrics');
+    const m = /^process_resident_memory_bytes (\d+)/m.exec(r.text);
+    if (m) return Math.round(Number(m[1]) / 1024 / 1024);
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+  return NaN;
+}
+
+/** Seconds until a write is acknowledged again after the outage (NaN: not within 120 s). */
+async function secondsToRecover(w: World, since: number): Promise<number> {
+  while (Date.now() - since < 120_000) {
+    const r = requestFor('write', w);
+    const res = await call(r.method, r.path, r.body, r.headers);
+    if (res.status === 201) {
+      w.acknowledged.push(Number(JSON.parse(res.text).id));
+      return Math.round((Date.now() - since) / 100) / 10;
+    }
+    await new Promise((ok) => setTimeout(ok, 250));
+  }
+  return NaN;
 }
 
 interface PhaseResult {
@@ -233,6 +251,8 @@ async function runPhase(name: string, w: World, cluster: ThrowawayCluster): Prom
         cluster.stop('immediate');
         await new Promise((ok) => setTimeout(ok, OUTAGE_S * 1000));
         cluster.start();
+        const up = Date.now();
+        extra.writableAgainAfterStartS = await secondsToRecover(w, up);
         extra.outage = `stopped (immediate) at +${Math.round((down - started) / 1000)} s for ${OUTAGE_S} s, started in ${((Date.now() - down) / 1000 - OUTAGE_S).toFixed(1)} s`;
       })(),
     );
@@ -306,6 +326,9 @@ async function main() {
     });
     let serverLog = '';
     server.stderr!.on('data', (d) => (serverLog = (serverLog + d).slice(-20_000)));
+    server.on('exit', (code, signal) => {
+      console.log(`SERVER EXITED (code ${code}, signal ${signal}); its last log lines:\n${serverLog.split('\n').slice(-15).join('\n')}`);
+    });
     for (let i = 0; ; i++) {
       if ((await call('GET', '/health')).status === 200) break;
       if (i > 600 || server.exitCode !== null) throw new Error(`server did not start:\n${serverLog}`);

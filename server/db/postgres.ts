@@ -52,6 +52,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     },
     async tx(fn) {
       const client = await pool.connect();
+      // A checked-out client whose connection dies (database restart) emits
+      // 'error'; unheard, that kills the process. The statement in flight
+      // rejects anyway, and release(err) below discards the connection.
+      let lost: Error | undefined;
+      const onLost = (err: Error) => (lost = err);
+      client.on('error', onLost);
       try {
         await client.query('BEGIN');
         const q: Queryable = {
@@ -64,10 +70,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
+        if (!lost) await client.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
-        client.release();
+        client.off('error', onLost);
+        client.release(lost);
       }
     },
     async listen(channel, onPayload, onGap) {
@@ -103,7 +110,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
           };
           setTimeout(retry, delay).unref();
         });
-        await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        try {
+          await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        } catch (err) {
+          c.release(err as Error); // not kept: a failed LISTEN must not hold a pool slot
+          throw err;
+        }
         client = c;
         listeners.push(c);
       };
