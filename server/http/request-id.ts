@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { EdgeHook } from './edge.ts';
 
 /**
@@ -25,4 +25,18 @@ export const requestIdHook: EdgeHook = (req: IncomingMessage, res: ServerRespons
 /** The id given by requestIdHook (undefined outside an app with the edge). */
 export function requestIdOf(req: IncomingMessage): string | undefined {
   return (req as WithId)[ID];
+}
+
+/**
+ * Headers the edge hooks set for one request only (its id, its rate-limit
+ * state). Whatever caches an answer with the headers already set (the tile
+ * cache replays them) must leave these out, or every later answer would carry
+ * the first request's id and quota.
+ */
+const PER_REQUEST = new Set(['x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after']);
+
+export function replayableHeaders(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (!PER_REQUEST.has(name.toLowerCase())) out[name] = value;
+  return out;
 }

@@ -62,6 +62,21 @@ describe('request ids and structured logs', () => {
     expect((await linesOf(cached.headers['x-request-id']))[0]).toMatchObject({ level: 'debug', route: '/tiles/:layers/:z/:x/:y.mvt' });
   });
 
+  it('a cached tile never replays the id of the request that filled the cache, with or without a key', async () => {
+    const { createKey } = await import('../../server/auth/keys.ts');
+    const key = (await createKey(db, { name: 'wall', role: 'viewer' })).key;
+    for (const auth of [undefined, `Bearer ${key}`]) {
+      const ids = new Set<string>();
+      for (let i = 0; i < 3; i++) {
+        const req = request(app).get('/tiles/shelters/8/208/111.mvt?v=replay');
+        const r = await (auth ? req.set('authorization', auth) : req);
+        expect(r.status).toBeLessThan(300);
+        ids.add(r.headers['x-request-id']);
+      }
+      expect(ids.size).toBe(3);
+    }
+  });
+
   it('a failure is logged at error with the request id, and the answer does not leak it', async () => {
     const broken = new Proxy(db, {
       get(target, prop, receiver) {
