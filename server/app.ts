@@ -3,6 +3,11 @@ import type { AppContext } from './context.ts';
 import { ChangeBus } from './changes.ts';
 import { errorMiddleware, notFoundHandler } from './http/errors.ts';
 import { installEdge, type EdgeHook } from './http/edge.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { corsHook } from './http/cors.ts';
+import { allowedHostsHook } from './http/allowed-hosts.ts';
+import { bodyLimitHook, JSON_BODY_LIMIT_BYTES } from './http/body-limit.ts';
+import { assertWellFormed, urlUnicodeHook, verifyUtf8 } from './http/unicode.ts';
 import { healthRoutes } from './routes/health.ts';
 import { layerRoutes } from './routes/layers.ts';
 import { tileRoutes } from './routes/tiles.ts';
@@ -33,8 +38,12 @@ export function buildApp(options: AppOptions): express.Express {
   app.set('trust proxy', ctx.config.TRUST_PROXY);
   // GeoJSON and merge-patch bodies are JSON too (QGIS sends application/geo+json).
   // Imports read their own (much larger) bodies.
-  const json = express.json({ limit: '5mb', type: ['application/json', 'application/geo+json', 'application/merge-patch+json'] });
+  const json = express.json({ limit: JSON_BODY_LIMIT_BYTES, verify: verifyUtf8, type: ['application/json', 'application/geo+json', 'application/merge-patch+json'] });
   app.use((req, res, next) => (req.path.startsWith('/import/') ? next() : json(req, res, next)));
+  app.use((req, _res, next) => {
+    assertWellFormed(req.body); // lone surrogates ("\ud800") are refused before any route sees them
+    next();
+  });
   app.use(authenticate(ctx.db, { trustProxy: ctx.config.TRUST_PROXY }));
   app.use(limitPerKey(ctx.config.RATE_LIMIT_KEY_PER_MIN));
 
@@ -61,6 +70,7 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(errorMiddleware(ctx.log));
 
   // Hooks in front of everything, the tile fast path included (server/http/edge.ts).
+  const { config } = ctx;
   const metrics = new AppMetrics(
     {
       tileCache: () => app.locals.tiles?.cache.stats(),
@@ -71,9 +81,15 @@ export function buildApp(options: AppOptions): express.Express {
     ctx.log,
   );
   app.locals.metrics = metrics;
-  const edge: EdgeHook[] = [requestIdHook, metrics.hook, metricsEndpoint(metrics, ctx.config.METRICS_TOKEN, ctx.config.TRUST_PROXY)];
-  const perAddress = addressRateLimit(ctx.config.RATE_LIMIT_PER_MIN, ctx.config.TRUST_PROXY);
+  // Request id and metrics first, so every answer (refusals by later hooks too) has an id and is counted.
+  const edge: EdgeHook[] = [requestIdHook, metrics.hook, securityHeaders({ crossOrigin: config.CORS_ORIGINS !== undefined })];
+  if (config.CORS_ORIGINS) edge.push(corsHook(config.CORS_ORIGINS));
+  const hosts = allowedHostsHook(config);
+  if (hosts) edge.push(hosts);
+  edge.push(metricsEndpoint(metrics, config.METRICS_TOKEN, config.TRUST_PROXY));
+  const perAddress = addressRateLimit(config.RATE_LIMIT_PER_MIN, config.TRUST_PROXY);
   if (perAddress) edge.push(perAddress);
+  edge.push(bodyLimitHook(config.IMPORT_MAX_MB), urlUnicodeHook);
   installEdge(app, edge);
   return app;
 }

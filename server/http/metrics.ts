@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EdgeHook } from './edge.ts';
+import { answerProblem, type EdgeHook } from './edge.ts';
+import { HttpProblem } from './problem.ts';
 import { isLoopback } from './client-address.ts';
 import { rejectReasonOf } from './reject.ts';
 import { requestIdOf } from './request-id.ts';
@@ -207,17 +208,9 @@ export function metricsEndpoint(metrics: AppMetrics, token: string | undefined, 
       allowed = !proxied && isLoopback(req.socket.remoteAddress ?? '');
     }
     if (!allowed) {
-      const body = JSON.stringify({
-        type: 'https://onemap.invalid/problems/403',
-        title: 'Forbidden',
-        status: 403,
-        detail: expected ? 'metrics need Authorization: Bearer <METRICS_TOKEN>' : 'metrics are answered to loopback callers only (set METRICS_TOKEN to read them remotely)',
-        param: 'Authorization',
-        'invalid-params': [{ name: 'Authorization', reason: expected ? 'Bearer <METRICS_TOKEN>' : 'a loopback caller' }],
-      });
-      res.writeHead(403, { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store' });
-      res.end(body);
-      return true;
+      const reason = expected ? 'Bearer <METRICS_TOKEN>' : 'a loopback caller';
+      const detail = expected ? 'metrics need Authorization: Bearer <METRICS_TOKEN>' : 'metrics are answered to loopback callers only (set METRICS_TOKEN to read them remotely)';
+      return answerProblem(req, res, new HttpProblem(403, 'Forbidden', detail, [{ name: 'Authorization', reason }]), { 'Cache-Control': 'no-store' });
     }
     metrics.text().then(
       (text) => {

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
-import type { EdgeHook } from './edge.ts';
+import { answerProblem, setRequestHeader, type EdgeHook } from './edge.ts';
 import { addressBucket, clientAddress } from './client-address.ts';
 import { HttpProblem } from './problem.ts';
-import { markRejected, writeProblem } from './reject.ts';
+import { markRejected } from './reject.ts';
 
 const WINDOW_MS = 60_000;
 /** Clients tracked per window at most; beyond, new ones share one budget (a flood of addresses). */
@@ -82,8 +82,9 @@ export class SlidingWindowLimiter {
  * "addr";r=5999;t=42` what is left and when the window has room again.
  */
 function setRateLimitHeaders(res: ServerResponse, name: string, limiter: SlidingWindowLimiter): void {
-  res.setHeader('RateLimit-Policy', `"${name}";q=${limiter.limit};w=${WINDOW_MS / 1000}`);
-  res.setHeader('RateLimit', `"${name}";r=${limiter.remaining};t=${limiter.resetSeconds}`);
+  // Per request: cached tiles must not replay another request's quota.
+  setRequestHeader(res, 'RateLimit-Policy', `"${name}";q=${limiter.limit};w=${WINDOW_MS / 1000}`);
+  setRequestHeader(res, 'RateLimit', `"${name}";r=${limiter.remaining};t=${limiter.resetSeconds}`);
 }
 
 function tooMany(name: string, limiter: SlidingWindowLimiter): { detail: string; param: string } {
@@ -107,10 +108,9 @@ export function addressRateLimit(limit: number, trustProxy: number): EdgeHook | 
     setRateLimitHeaders(res, 'addr', limiter);
     if (allowed) return false;
     const { detail, param } = tooMany('addr', limiter);
-    res.setHeader('Retry-After', String(limiter.resetSeconds));
+    setRequestHeader(res, 'Retry-After', String(limiter.resetSeconds));
     markRejected(res, 'rate_limit');
-    writeProblem(res, 429, 'Too many requests', detail, param, `${limit} requests per minute`, req.url);
-    return true;
+    return answerProblem(req, res, new HttpProblem(429, 'Too many requests', detail, [{ name: param, reason: `${limit} requests per minute` }]), { 'Cache-Control': 'no-store' });
   };
 }
 
@@ -125,7 +125,7 @@ export function limitPerKey(limit: number): RequestHandler {
     setRateLimitHeaders(res, 'key', limiter);
     if (allowed) return next();
     const { detail, param } = tooMany('key', limiter);
-    res.setHeader('Retry-After', String(limiter.resetSeconds));
+    setRequestHeader(res, 'Retry-After', String(limiter.resetSeconds));
     markRejected(res, 'rate_limit');
     next(new HttpProblem(429, 'Too many requests', detail, [{ name: param, reason: `${limit} requests per minute` }]));
   };

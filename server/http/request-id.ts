@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { EdgeHook } from './edge.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setRequestHeader, type EdgeHook } from './edge.ts';
 
 /**
  * A request id from a proxy is kept when it is sane (1-128 characters of
@@ -18,7 +18,8 @@ export const requestIdHook: EdgeHook = (req: IncomingMessage, res: ServerRespons
   const incoming = req.headers['x-request-id'];
   const id = typeof incoming === 'string' && SANE_ID.test(incoming) ? incoming : randomUUID();
   (req as WithId)[ID] = id;
-  res.setHeader('X-Request-Id', id);
+  // Per request: a cached tile must not replay the id of the request that filled the cache.
+  setRequestHeader(res, 'X-Request-Id', id);
   return false;
 };
 
@@ -27,16 +28,3 @@ export function requestIdOf(req: IncomingMessage): string | undefined {
   return (req as WithId)[ID];
 }
 
-/**
- * Headers the edge hooks set for one request only (its id, its rate-limit
- * state). Whatever caches an answer with the headers already set (the tile
- * cache replays them) must leave these out, or every later answer would carry
- * the first request's id and quota.
- */
-const PER_REQUEST = new Set(['x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after']);
-
-export function replayableHeaders(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (!PER_REQUEST.has(name.toLowerCase())) out[name] = value;
-  return out;
-}

@@ -3,13 +3,13 @@ import express from 'express';
 import type { AppContext } from '../context.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { principalOf } from '../http/principal.ts';
-import { replayableHeaders } from '../http/request-id.ts';
 import { TileService, type TileServiceOptions } from '../../tiles/service.ts';
 import { parseFilters, parseLayers, parseTileRequest, type ParsedTileRequest } from '../../tiles/tile-request.ts';
 import { tileJson } from '../../tiles/tilejson.ts';
 import { ANONYMOUS_KEY_PREFIX, installFastPath, sendCached, type FastPathStats, type MissHandler } from '../../tiles/fast-path.ts';
 import { ANONYMOUS } from '../../tiles/layers.ts';
 import { filtersKey } from '../../tiles/filters.ts';
+import { appHeaders } from '../http/edge.ts';
 
 export interface TileRouteOptions extends TileServiceOptions {
   /** Use this service instead of making one (tests, benches). */
@@ -49,7 +49,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     const who = principalOf(req);
     const { layers, tile, filters } = parseTileRequest(req.params, req.query, who);
     const key = `${who.canSeeRestricted ? 'r:' : ANONYMOUS_KEY_PREFIX}${req.originalUrl}`;
-    const { entry, hit } = await service.tile({ layers, tile, filters, who, key, baseHeaders: replayableHeaders(res.getHeaders()) });
+    const { entry, hit } = await service.tile({ layers, tile, filters, who, key, baseHeaders: appHeaders(res) });
     sendCached(entry, req, res, hit);
   });
 
