@@ -22,6 +22,13 @@ const intIn = (min: number, max: number) =>
     .int(`an integer ${min}-${max}`)
     .min(min, `an integer ${min}-${max}`)
     .max(max, `an integer ${min}-${max}`);
+// Canonical decimals only: Number() would also read 0x10, 1e3 or " 5".
+const perMinuteMessage = 'an integer 0-10000000 (requests per minute, 0 = off)';
+const perMinute = z
+  .string()
+  .regex(/^\d{1,8}$/, perMinuteMessage)
+  .transform(Number)
+  .pipe(z.number().max(10_000_000, perMinuteMessage));
 
 export const configSchema = z.object({
   /** TCP port the HTTP server listens on. */
@@ -78,6 +85,14 @@ export const configSchema = z.object({
     .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
     .refine((list) => list.length > 0 && (list.join() === '*' || list.every((h) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h))), '* or a comma list of host names or IP addresses (no ports)')
     .optional(),
+  /** Requests per minute from one client address (anonymous callers); 0 = no limit. */
+  RATE_LIMIT_PER_MIN: perMinute.default(6000),
+  /** Requests per minute with one API key, from any address; 0 = no limit. */
+  RATE_LIMIT_KEY_PER_MIN: perMinute.default(20000),
+  /** Reverse proxies in front of the server whose X-Forwarded-For is trusted for the client address; 0 = none. */
+  TRUST_PROXY: z.string().regex(/^(10|\d)$/, 'an integer 0-10 (proxy hops)').transform(Number).default(0),
+  /** Bearer token that may read GET /metrics from anywhere; unset = loopback clients only. */
+  METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,200}$/, 'at least 16 printable ASCII characters without spaces').optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };

@@ -50,6 +50,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const listeners: pg.PoolClient[] = [];
   return {
     backend: 'postgres',
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async query<R extends object>(sql: string, params?: unknown[], opts?: QueryOptions) {
       const { timeoutMs, signal } = limits(opts);
       return withClient(pool, signal, async (client) => {
@@ -115,7 +116,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
           };
           setTimeout(retry, delay).unref();
         });
-        await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        try {
+          await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        } catch (err) {
+          c.release(err as Error); // not kept: a failed LISTEN must not hold a pool slot
+          throw err;
+        }
         client = c;
         listeners.push(c);
       };
@@ -166,6 +172,11 @@ async function withClient<T>(pool: pg.Pool, signal: AbortSignal | undefined, fn:
   if (signal?.aborted) throw new ClientGoneError();
   const client = await pool.connect();
   let broken: Error | undefined;
+  // A checked-out client whose connection dies (database restart) emits
+  // 'error'; unheard, that kills the process. The statement in flight rejects
+  // anyway, and release(broken) below discards the connection.
+  const onLost = (err: Error) => (broken = err);
+  client.on('error', onLost);
   const pid = (client as unknown as { processID?: number }).processID;
   const cancel = () => {
     if (pid) void cancelBackend(pool, pid);
@@ -178,6 +189,7 @@ async function withClient<T>(pool: pg.Pool, signal: AbortSignal | undefined, fn:
     throw err;
   } finally {
     signal?.removeEventListener('abort', cancel);
+    client.off('error', onLost);
     client.release(broken);
   }
 }

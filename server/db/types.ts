@@ -42,6 +42,8 @@ export interface Db extends Queryable {
    */
   listen(channel: string, onPayload: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+  /** Connections of the pool (PostgreSQL backend only), for metrics. */
+  poolStats?(): { total: number; idle: number; waiting: number };
 }
 
 /** Type OIDs we parse the same way on both backends so callers see one shape. */

@@ -7,6 +7,7 @@ import { ClientGoneError } from './request-scope.ts';
 
 /** Seconds a client should wait before retrying when the database is unavailable or too slow. */
 export const DB_RETRY_AFTER_S = 5;
+import { requestIdOf } from './request-id.ts';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -83,8 +84,8 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(err);
     const problem = toProblem(err);
     if (err instanceof ClientGoneError) return void res.destroy(); // nobody to answer
-    if (problem.status === 503) log.warn(`${req.method} ${req.originalUrl}: ${problem.title}: ${(err as Error)?.message ?? String(err)}`);
-    else if (problem.status >= 500) log.error(`${req.method} ${req.originalUrl} failed: ${(err as Error)?.stack ?? String(err)}`);
+    if (problem.status === 503) log.warn(`${req.method} ${req.originalUrl}: ${problem.title}: ${(err as Error)?.message ?? String(err)}`, { reqId: requestIdOf(req) });
+    else if (problem.status >= 500) log.error(`${req.method} ${req.originalUrl} failed: ${(err as Error)?.stack ?? String(err)}`, { reqId: requestIdOf(req) });
     sendProblem(res, problem, req.originalUrl);
   };
 }
