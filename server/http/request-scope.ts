@@ -67,7 +67,7 @@ export class ClientGoneError extends Error {
 
 /** Throws when the current request's client has gone, so no further work starts for it. */
 export function throwIfGone(signal: AbortSignal | undefined = currentScope()?.signal): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new ClientGoneError();
+  if (signal?.aborted) throw signal.reason instanceof ClientGoneError ? signal.reason : new ClientGoneError();
 }
 
 const NEVER = new AbortController().signal;
