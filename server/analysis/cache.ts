@@ -1,4 +1,5 @@
 import type { ChangeBus } from '../changes.ts';
+import { detachedFromClient } from '../http/request-scope.ts';
 
 /**
  * Results of analyses, keyed on what they depend on: the kind of analysis, the
@@ -37,7 +38,8 @@ export class AnalysisCache {
       return existing as Promise<T>;
     }
     this.misses++;
-    const pending = compute();
+    // shared by every request asking the same: not cancelled when the first asker leaves
+    const pending = detachedFromClient(compute);
     this.entries.set(key, pending);
     // a failed computation is not cached
     pending.catch(() => {

@@ -67,5 +67,17 @@ export class ClientGoneError extends Error {
 
 /** Throws when the current request's client has gone, so no further work starts for it. */
 export function throwIfGone(signal: AbortSignal | undefined = currentScope()?.signal): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new ClientGoneError();
+  if (signal?.aborted) throw signal.reason instanceof ClientGoneError ? signal.reason : new ClientGoneError();
+}
+
+const NEVER = new AbortController().signal;
+
+/**
+ * Runs `fn` keeping the current kind (statement timeout) but not the client's
+ * disconnect signal: for computations shared by several requests through a
+ * cache, which one leaving client must not cancel for the others.
+ */
+export function detachedFromClient<T>(fn: () => T): T {
+  const scope = storage.getStore();
+  return scope ? storage.run({ kind: scope.kind, signal: NEVER }, fn) : fn();
 }

@@ -9,7 +9,12 @@ import { HttpProblem, badRequest, notFound } from '../http/problem.ts';
 import { sendProblem } from '../http/errors.ts';
 import { canSeeLayer, getLayer } from '../../tiles/layers.ts';
 import { IMPORT_CRS } from './crs.ts';
-import { formatOf, parseCsvRows, parseGeoJsonRows, parseXlsxRows, type RawRow } from './parse.ts';
+import { formatOf, type RawRow } from './parse.ts';
+import { workerPool } from '../work/shared.ts';
+import { ClientGoneError, currentScope } from '../http/request-scope.ts';
+
+/** Longest parsing of one import file may take on a worker (the file size is bounded by IMPORT_MAX_MB). */
+const IMPORT_PARSE_BUDGET_MS = 60_000;
 import { getJob, newJob, runImport, type ImportReport } from './import-job.ts';
 import { geometryLimits } from '../geo/geometry-input.ts';
 import { illFormedAt, WELL_FORMED } from '../http/unicode.ts';
@@ -61,20 +66,24 @@ export function importRoutes({ db, config }: AppContext): Router {
     const work = (async () => {
       let rows: RawRow[];
       try {
-        if (format === 'csv') rows = parseCsvRows(layer, data.toString('utf8'));
-        else if (format === 'xlsx') rows = await parseXlsxRows(layer, data);
-        else {
-          const parsed = parseGeoJsonRows(layer, data.toString('utf8'));
-          if (!Array.isArray(parsed)) {
-            report.errors.push(parsed);
-            report.status = 'rejected';
-            report.phase = 'done';
-            report.finishedAt = new Date().toISOString();
-            return report;
-          }
-          rows = parsed;
+        // Parsed on a worker thread (a big file takes seconds); a synchronous import is
+        // dropped when its client disconnects, an asynchronous job runs on.
+        const parsed = await workerPool().run('parseImport', { layerId: layer.id, format, data }, q.async ? undefined : currentScope()?.signal, IMPORT_PARSE_BUDGET_MS);
+        if ('error' in parsed) {
+          report.errors.push(parsed.error);
+          report.status = 'rejected';
+          report.phase = 'done';
+          report.finishedAt = new Date().toISOString();
+          return report;
         }
+        rows = parsed.rows;
       } catch (err) {
+        if (err instanceof HttpProblem || err instanceof ClientGoneError) {
+          report.status = 'failed';
+          report.phase = 'done';
+          report.finishedAt = new Date().toISOString();
+          throw err;
+        }
         report.errors.push({ row: 0, field: 'body', reason: `a readable ${format} file (${(err as Error).message})` });
         report.status = 'rejected';
         report.phase = 'done';

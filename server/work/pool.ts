@@ -28,6 +28,7 @@ interface Job {
   task: TaskName;
   input: unknown;
   signal?: AbortSignal;
+  budgetMs: number;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   onAbort?: () => void;
@@ -68,7 +69,13 @@ export class WorkerPool {
   }
 
   /** Runs `task(input)` on a worker; aborted by `signal` (default: the current request's disconnect signal). */
-  run<K extends TaskName>(task: K, input: Parameters<Tasks[K]>[0], signal: AbortSignal | undefined = currentScope()?.signal): Promise<Awaited<ReturnType<Tasks[K]>>> {
+  run<K extends TaskName>(
+    task: K,
+    input: Parameters<Tasks[K]>[0],
+    signal: AbortSignal | undefined = currentScope()?.signal,
+    /** A larger budget for work whose size is bounded otherwise (imports: IMPORT_MAX_MB). */
+    budgetMs = this.options.taskBudgetMs,
+  ): Promise<Awaited<ReturnType<Tasks[K]>>> {
     if (this.closed) return Promise.reject(new HttpProblem(503, 'Shutting down', 'the server is shutting down'));
     if (signal?.aborted) return Promise.reject(new ClientGoneError());
     while (this.slots.length < this.options.size) this.slots.push(this.spawn());
@@ -80,7 +87,7 @@ export class WorkerPool {
       return Promise.reject(p);
     }
     return new Promise((resolve, reject) => {
-      const job: Job = { task, input, signal, resolve: resolve as (v: unknown) => void, reject };
+      const job: Job = { task, input, signal, budgetMs, resolve: resolve as (v: unknown) => void, reject };
       if (signal) {
         job.onAbort = () => this.abandon(job);
         signal.addEventListener('abort', job.onAbort, { once: true });
@@ -165,10 +172,10 @@ export class WorkerPool {
         const p = new HttpProblem(
           422,
           'Request too costly',
-          `the computation needs more than the ${this.options.taskBudgetMs} ms allowed per request; narrow it (smaller radius, fewer candidates or a smaller k)`,
+          `the computation needs more than the ${job.budgetMs} ms allowed per request; narrow it (smaller radius, fewer candidates or a smaller k)`,
         );
         this.stop(slot, p);
-      }, this.options.taskBudgetMs);
+      }, job.budgetMs);
       slot.timer.unref();
       slot.worker.postMessage({ task: job.task, input: job.input });
     }

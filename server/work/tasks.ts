@@ -6,6 +6,8 @@ import { cellGrid } from '../analysis/reach.ts';
 import { candidateReach, exactSiting, greedySiting, type Candidate } from '../analysis/siting.ts';
 import { PointGrid } from '../analysis/point-grid.ts';
 import { nearestLookup, type NearestShelterRow } from '../analysis/nearest.ts';
+import { parseCsvRows, parseGeoJsonRows, parseXlsxRows, type ImportFormat, type RawRow, type RowError } from '../imports/parse.ts';
+import { getLayer } from '../../tiles/layers.ts';
 
 /**
  * The computations the worker pool runs (server/work/pool.ts): pure functions
@@ -39,7 +41,24 @@ export interface NearestBatchInput {
   points: [number, number][];
 }
 
+export interface ParseImportInput {
+  /** Registry id (the layer definition itself is not plain data). */
+  layerId: string;
+  format: ImportFormat;
+  data: Uint8Array;
+}
+
 export const TASKS = {
+  /** The rows of an import file, or the one error that makes the whole file unreadable. */
+  async parseImport(input: ParseImportInput): Promise<{ rows: RawRow[] } | { error: RowError }> {
+    const layer = getLayer(input.layerId)!;
+    const data = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
+    if (input.format === 'csv') return { rows: parseCsvRows(layer, data.toString('utf8')) };
+    if (input.format === 'xlsx') return { rows: await parseXlsxRows(layer, data) };
+    const parsed = parseGeoJsonRows(layer, data.toString('utf8'));
+    return Array.isArray(parsed) ? { rows: parsed } : { error: parsed };
+  },
+
   coverageAnalysis(input: CoverageAnalysisInput): CoverageAnalysis {
     return analyseCoverage(input.cells, cellGrid(input.cells), input.shelters, input.settings, input.decay);
   },

@@ -4,9 +4,9 @@ import { TASKS, type TaskName } from './tasks.ts';
 
 /** One worker thread of the pool: runs one task at a time and answers with its value or its error. */
 const port = parentPort!;
-port.on('message', (m: { task: TaskName; input: unknown }) => {
+port.on('message', async (m: { task: TaskName; input: unknown }) => {
   try {
-    const value = (TASKS[m.task] as (input: unknown) => unknown)(m.input);
+    const value = await (TASKS[m.task] as (input: unknown) => unknown)(m.input);
     port.postMessage({ ok: true, value });
   } catch (err) {
     const e = err as Error;

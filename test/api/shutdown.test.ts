@@ -32,10 +32,13 @@ describe('SIGTERM', () => {
     server = await startServer({ ...env, DEMO_DATA: 'false', SHUTDOWN_TIMEOUT_MS: '30000' });
     const stream = await fetch(`${server.url}/events`);
     expect(stream.status).toBe(200);
-    const streamText = stream.text();
+    const streamText = stream.text().catch((e: Error) => `stream failed: ${e.message}`);
     // a request that takes a moment (district load and a coverage analysis)
     const inFlight = fetch(`${server.url}/analysis/siting?district=huadu&k=3&radius=700`).then(async (r) => ({ status: r.status, body: await r.json() }));
+    // a request sent after it has been answered, so the server has read the first one: it is in flight
+    // (a connection whose request has not been read yet counts as idle and is closed at once)
     await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`${server.url}/layers`)).status).toBe(200);
     const exit = server.stop();
     const answer = await inFlight;
     expect(answer.status).toBe(200);
