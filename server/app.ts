@@ -22,6 +22,8 @@ import { liveEvents } from './live/events.ts';
 import { relayChanges } from './live/notify.ts';
 import { clientRoutes } from './routes/client.ts';
 import { riskRoutes } from './risk/routes.ts';
+import { requestScope } from './http/request-scope.ts';
+import { configureWorkerPool, workerPoolOptions } from './work/shared.ts';
 
 export type AppOptions = Omit<AppContext, 'changes'> & { changes?: ChangeBus };
 
@@ -41,6 +43,9 @@ export function buildApp(options: AppOptions): express.Express {
     next();
   });
   app.use(authenticate(ctx.db));
+  // From here on, statement timeouts and cancellation follow the request (server/http/request-scope.ts).
+  app.use(requestScope);
+  configureWorkerPool(workerPoolOptions(ctx.config));
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.
   const live = liveEvents(ctx.changes);

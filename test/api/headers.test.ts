@@ -109,7 +109,7 @@ describe('CORS (CORS_ORIGINS)', () => {
     const ok = await request(cors).options('/analysis/area-summary').set('origin', A).set('access-control-request-method', 'POST').set('access-control-request-headers', 'content-type').expect(204);
     expect(ok.headers['access-control-allow-origin']).toBe(A);
     expect(ok.headers['access-control-allow-methods']).toMatch(/POST/);
-    expectSecurityHeaders({ ...ok, headers: { ...ok.headers, 'cross-origin-resource-policy': 'same-origin' } } as request.Response);
+    expectSecurityHeaders({ ...ok, headers: { ...ok.headers, 'cross-origin-resource-policy': 'same-origin' } } as unknown as request.Response);
     const origin = await request(cors).options('/layers').set('origin', 'https://evil.example').set('access-control-request-method', 'GET').expect(403);
     expect(JSON.parse(origin.text).param).toBe('Origin');
     const write = await request(cors).options('/ogc/collections/risk_points/items').set('origin', A).set('access-control-request-method', 'POST').expect(403);
