@@ -58,7 +58,8 @@ const pipe = (coordinates: number[][]) => ({
 
 describe('geometry input: one rule before any SQL (no "Antipodal edge detected" 500)', () => {
   const world = { type: 'Polygon', coordinates: [[[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]] };
-  const longEdge = { type: 'Polygon', coordinates: [[[113, 23], [-67, 23], [-67, 23.1], [113, 23]]] };
+  // (113, 0) and (-67, 0) are antipodes: PostGIS's geography functions fail on the edge between them.
+  const longEdge = { type: 'Polygon', coordinates: [[[113, 0], [-67, 0], [-67, 1], [113, 0]]] };
 
   it.each([
     ['the whole world', world, 'body'],
