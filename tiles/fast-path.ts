@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CachedTile, TileCache } from './cache.ts';
+import { ANONYMOUS_KEY_PREFIX } from './tile-request.ts';
 
 /**
  * Public tiles answered before Express routes the request.
@@ -18,7 +19,7 @@ import type { CachedTile, TileCache } from './cache.ts';
  * `Vary` or `Set-Cookie` (request-dependent answers) is never replayed here.
  */
 
-export const ANONYMOUS_KEY_PREFIX = 'a:';
+export { ANONYMOUS_KEY_PREFIX };
 
 export interface FastPathStats {
   answered: number;

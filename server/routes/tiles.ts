@@ -4,9 +4,9 @@ import type { AppContext } from '../context.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { principalOf } from '../http/principal.ts';
 import { TileService, type TileServiceOptions } from '../../tiles/service.ts';
-import { parseFilters, parseLayers, parseTileRequest, type ParsedTileRequest } from '../../tiles/tile-request.ts';
+import { parseFilters, parseLayers, parseTileRequest, tileCacheKey, type ParsedTileRequest } from '../../tiles/tile-request.ts';
 import { tileJson } from '../../tiles/tilejson.ts';
-import { ANONYMOUS_KEY_PREFIX, installFastPath, sendCached, type FastPathStats, type MissHandler } from '../../tiles/fast-path.ts';
+import { installFastPath, sendCached, type FastPathStats, type MissHandler } from '../../tiles/fast-path.ts';
 import { ANONYMOUS } from '../../tiles/layers.ts';
 import { filtersKey } from '../../tiles/filters.ts';
 
@@ -46,9 +46,8 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
 
   app.get('/tiles/:layers/:z/:x/:y.mvt', async (req, res) => {
     const who = principalOf(req);
-    const { layers, tile, filters } = parseTileRequest(req.params, req.query, who);
-    const key = `${who.canSeeRestricted ? 'r:' : ANONYMOUS_KEY_PREFIX}${req.originalUrl}`;
-    const { entry, hit } = await service.tile({ layers, tile, filters, who, key, baseHeaders: res.getHeaders() });
+    const parsed = parseTileRequest(req.params, req.query, who);
+    const { entry, hit } = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: res.getHeaders() });
     sendCached(entry, req, res, hit);
   });
 
@@ -64,7 +63,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     }
     fastPath.rendered++;
     service
-      .tile({ ...parsed, who: ANONYMOUS, key: ANONYMOUS_KEY_PREFIX + req.url })
+      .tile({ ...parsed, who: ANONYMOUS, key: tileCacheKey(parsed, ANONYMOUS) })
       .then(
         ({ entry, hit }) => sendCached(entry, req, res, hit),
         () => fallback(),
