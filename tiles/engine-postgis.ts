@@ -180,9 +180,34 @@ export function buildStatement(layer: LayerDef, info: TableInfo | undefined, res
   SELECT ${clusterValues.join(', ')}, ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)
     FROM cells c WHERE ${gate}c.n > 1`;
 
-  // Below belowZoom: $1-$3 z/x/y, $4 buffer fraction (unused by clusters but typed), $5 cells per tile, filters from $6.
-  const clusteredText = `WITH ${cellsOf(6)}, features AS (
-  ${clusterFeatures('$4::float8 >= 0 AND ')}
+  // Below belowZoom every tile is clustered and read from the count pyramid
+  // (tile_cluster_cells, kept by triggers; migration 008): per cell, the rows of the
+  // filtered levels and districts are summed. A cell holding a single point shows that
+  // point, found through the index inside the cell.
+  // $1-$3 z/x/y, $4 buffer fraction (typed only), $5 cells per tile, filters from $6.
+  const pyramidFilter = filters
+    .map((f, i) => ` AND ($${6 + i}::text[] IS NULL OR c.${f === 'level' ? 'level' : 'district'} = ANY($${6 + i}::text[]))`)
+    .join('');
+  const cellBox = `ST_MakeEnvelope(c.cx * ${cell} - ${W}, ${W} - (c.cy + 1) * ${cell}, (c.cx + 1) * ${cell} - ${W}, ${W} - c.cy * ${cell}, 3857)`;
+  const clusteredText = `WITH cells AS (
+  SELECT c.cx, c.cy, sum(c.n)::int8 AS n, sum(c.sx) / sum(c.n) AS mx, sum(c.sy) / sum(c.n) AS my
+         ${hasLevel ? RISK_LEVELS.map((l) => `, coalesce(sum(c.n) FILTER (WHERE c.level = '${l}'), 0)::int8 AS ${ident(l)}`).join('') : ''}
+    FROM tile_cluster_cells c
+   WHERE c.layer = '${name}' AND c.z = $1::int AND $4::float8 >= 0
+     AND c.cx BETWEEN $2::int * $5::int - 1 AND ($2::int + 1) * $5::int
+     AND c.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int${pyramidFilter}
+   GROUP BY c.cx, c.cy
+  HAVING sum(c.n) > 0
+), features AS (
+  SELECT ${pointCols.join(', ')}, t.geom3857 AS g
+    FROM cells c CROSS JOIN LATERAL (
+      SELECT t.* FROM ${table} t
+       WHERE c.n = 1 AND t.geom3857 && ${cellBox} AND ${where(6)}
+         AND floor((ST_X(t.geom3857) + ${W}) / ${cell}) = c.cx AND floor((${W} - ST_Y(t.geom3857)) / ${cell}) = c.cy
+       LIMIT 1) t
+  UNION ALL
+  SELECT ${clusterValues.join(', ')}, ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)
+    FROM cells c WHERE c.n > 1
 )
 SELECT ${asMvt} AS mvt FROM (
   SELECT ${columns}, ${geom('f.g')} AS geom FROM features f
