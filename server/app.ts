@@ -3,6 +3,7 @@ import type { AppContext } from './context.ts';
 import { ChangeBus } from './changes.ts';
 import { errorMiddleware, notFoundHandler } from './http/errors.ts';
 import { installEdge, type EdgeHook } from './http/edge.ts';
+import { compressResponses } from './http/compress.ts';
 import { healthRoutes } from './routes/health.ts';
 import { layerRoutes } from './routes/layers.ts';
 import { tileRoutes } from './routes/tiles.ts';
@@ -31,6 +32,8 @@ export function buildApp(options: AppOptions): express.Express {
   // Imports read their own (much larger) bodies.
   const json = express.json({ limit: '5mb', type: ['application/json', 'application/geo+json', 'application/merge-patch+json'] });
   app.use((req, res, next) => (req.path.startsWith('/import/') ? next() : json(req, res, next)));
+  // gzip/brotli by Accept-Encoding for JSON, GeoJSON, CSV, HTML (tiles and built assets carry their own).
+  app.use(compressResponses());
   app.use(authenticate(ctx.db));
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.

@@ -48,7 +48,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     const who = principalOf(req);
     const parsed = parseTileRequest(req.params, req.query, who);
     const { entry, hit } = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: res.getHeaders() });
-    sendCached(entry, req, res, hit);
+    sendCached(entry, req, res, hit, service.cache);
   });
 
   // Public tile requests that missed the cache, parsed exactly as the route does.
@@ -65,7 +65,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     service
       .tile({ ...parsed, who: ANONYMOUS, key: tileCacheKey(parsed, ANONYMOUS) })
       .then(
-        ({ entry, hit }) => sendCached(entry, req, res, hit),
+        ({ entry, hit }) => sendCached(entry, req, res, hit, service.cache),
         () => fallback(),
       )
       .catch(() => res.destroy());
