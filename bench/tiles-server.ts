@@ -44,6 +44,11 @@ async function main() {
         res.writeHead(404).end();
         return;
       }
+      if (body.length === 0) {
+        const { 'content-type': _type, ...rest } = spec.headers;
+        res.writeHead(204, rest).end();
+        return;
+      }
       res.writeHead(200, { ...spec.headers, 'Content-Length': String(body.length) });
       res.end(body);
     });

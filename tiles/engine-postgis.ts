@@ -4,7 +4,7 @@ import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngi
 import { filterColumn, FILTER_NAMES, type FilterName } from './filters.ts';
 import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel } from './cluster.ts';
 import { ident, liveRowsPredicate, propertyExpr, propertySqlType, readTableInfo, type TableInfo } from './layer-sql.ts';
-import { MERCATOR_HALF_WORLD, worldXToLon, worldYToLat, type TileCoord } from './tile-coords.ts';
+import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
 
 /**
  * The PostGIS engine: ST_AsMVT / ST_AsMVTGeom on a real PostgreSQL server. The
@@ -93,18 +93,6 @@ export class PostgisEngine implements TileEngine {
   featureChanged(): void {
     // Every tile is read from the database; nothing to refresh.
   }
-}
-
-/** [west, south, east, north] of the tile grown by `margin` tiles, clamped to the Mercator world. */
-export function searchBox({ z, x, y }: TileCoord, margin: number): [number, number, number, number] {
-  const n = 2 ** z;
-  const clamp = (v: number) => Math.min(1, Math.max(0, v));
-  return [
-    worldXToLon(clamp((x - margin) / n)),
-    worldYToLat(clamp((y + 1 + margin) / n)),
-    worldXToLon(clamp((x + 1 + margin) / n)),
-    worldYToLat(clamp((y - margin) / n)),
-  ];
 }
 
 function statementKey(layerId: string, restricted: boolean): string {
