@@ -9,6 +9,8 @@ import { tileJson } from '../../tiles/tilejson.ts';
 import { installFastPath, sendCached, type FastPathStats, type MissHandler } from '../../tiles/fast-path.ts';
 import { ANONYMOUS } from '../../tiles/layers.ts';
 import { filtersKey } from '../../tiles/filters.ts';
+import { appHeaders } from '../http/edge.ts';
+import { runInScope } from '../http/request-scope.ts';
 
 export interface TileRouteOptions extends TileServiceOptions {
   /** Use this service instead of making one (tests, benches). */
@@ -47,7 +49,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
   app.get('/tiles/:layers/:z/:x/:y.mvt', async (req, res) => {
     const who = principalOf(req);
     const parsed = parseTileRequest(req.params, req.query, who);
-    const { entry, hit } = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: res.getHeaders() });
+    const { entry, hit } = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: appHeaders(res) });
     sendCached(entry, req, res, hit, service.cache);
   });
 
@@ -62,8 +64,8 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
       return false; // the route answers with the problem
     }
     fastPath.rendered++;
-    service
-      .tile({ ...parsed, who: ANONYMOUS, key: tileCacheKey(parsed, ANONYMOUS) })
+    // in the request's scope: tile statement timeout, cancelled when the client leaves
+    runInScope(req, res, 'tiles', () => service.tile({ ...parsed, who: ANONYMOUS, key: tileCacheKey(parsed, ANONYMOUS) }))
       .then(
         ({ entry, hit }) => sendCached(entry, req, res, hit, service.cache),
         () => fallback(),
