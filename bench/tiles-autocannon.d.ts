@@ -3,6 +3,8 @@ declare module 'autocannon' {
   interface Options {
     url: string;
     connections?: number;
+    /** Each connection cycles through these. */
+    requests?: { path?: string; method?: string; headers?: Record<string, string> }[];
     duration?: number;
     pipelining?: number;
     headers?: Record<string, string>;

@@ -3,12 +3,16 @@
  * not share an event loop. Listens on 127.0.0.1 on a free port and prints
  * `{"port": N}` on stdout when ready.
  *
- *   MODE=app      the one-map app (buildApp) on DATABASE_URL, cached tiles via the fast path
+ *   MODE=app      the one-map app (buildApp) on DATABASE_URL; TILE_CACHE_MB as in production (0 = no cache)
  *   MODE=express  the same app with the fast path removed: cached tiles through Express
- *   MODE=bare     bare node:http answering the bytes and headers in BODY_FILE (JSON)
+ *   MODE=bare     bare node:http answering, per URL, the bytes and headers in BODY_FILE (JSON)
+ *   MODE=handsql  bare node:http + node-pg (pool of 10, as the app) running a hand-written
+ *                 ST_AsMVT of risk_points for /tiles/risk_points/{z}/{x}/{y}.mvt: the baseline
+ *                 a competent user would write, with the same features and properties
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import pg from 'pg';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { silentLogger } from '../server/log.ts';
@@ -16,18 +20,59 @@ import { openPostgres } from '../server/db/postgres.ts';
 
 const mode = process.env.MODE;
 
+/**
+ * Written by hand for the bench, not produced by the engine: every public property of a risk
+ * point, the geometry transformed on the fly, the tile grown by the 64-unit buffer.
+ */
+export const HAND_WRITTEN_MVT = `
+SELECT ST_AsMVT(q, 'risk_points', 4096, 'geom', 'id') AS mvt FROM (
+  SELECT id, name_zh, name_en, district_id, street_id, level, category, level_source, responsible_unit,
+         to_char(last_inspection, 'YYYY-MM-DD') AS last_inspection, address, synthetic,
+         ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
+    FROM risk_points
+   WHERE geom && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AND deleted_at IS NULL
+) q`;
+
 async function main() {
   let server: http.Server;
   if (mode === 'bare') {
-    const spec = JSON.parse(fs.readFileSync(process.env.BODY_FILE!, 'utf8')) as { body: string; headers: Record<string, string> };
-    const body = Buffer.from(spec.body, 'base64');
-    server = http.createServer((_req, res) => {
-      res.writeHead(200, spec.headers);
+    const spec = JSON.parse(fs.readFileSync(process.env.BODY_FILE!, 'utf8')) as { tiles: Record<string, string>; headers: Record<string, string> };
+    const bodies = new Map(Object.entries(spec.tiles).map(([url, b64]) => [url, Buffer.from(b64, 'base64')]));
+    server = http.createServer((req, res) => {
+      const body = bodies.get(req.url!);
+      if (!body) {
+        res.writeHead(404).end();
+        return;
+      }
+      if (body.length === 0) {
+        const { 'content-type': _type, ...rest } = spec.headers;
+        res.writeHead(204, rest).end();
+        return;
+      }
+      res.writeHead(200, { ...spec.headers, 'Content-Length': String(body.length) });
       res.end(body);
+    });
+  } else if (mode === 'handsql') {
+    const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL!, max: 10 });
+    server = http.createServer((req, res) => {
+      const m = /^\/tiles\/risk_points\/(\d+)\/(\d+)\/(\d+)\.mvt$/.exec(req.url!);
+      if (!m) {
+        res.writeHead(404).end();
+        return;
+      }
+      pool.query<{ mvt: Buffer }>(HAND_WRITTEN_MVT, [Number(m[1]), Number(m[2]), Number(m[3])]).then(
+        (r) => {
+          const body = r.rows[0].mvt;
+          res.writeHead(body.length ? 200 : 204, { 'Content-Type': 'application/vnd.mapbox-vector-tile', 'Content-Length': String(body.length) });
+          res.end(body);
+        },
+        () => res.writeHead(500).end(),
+      );
     });
   } else if (mode === 'app' || mode === 'express') {
     const db = await openPostgres({ connectionString: process.env.DATABASE_URL!, max: 10 });
-    const app = buildApp({ db, config: loadConfig({ DATABASE_URL: process.env.DATABASE_URL }), log: silentLogger });
+    const config = loadConfig({ DATABASE_URL: process.env.DATABASE_URL, TILE_CACHE_MB: process.env.TILE_CACHE_MB ?? '64' });
+    const app = buildApp({ db, config, log: silentLogger });
     if (mode === 'express') app.locals.tileFastPath.uninstall();
     server = http.createServer(app);
   } else {

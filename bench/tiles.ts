@@ -1,19 +1,23 @@
 /**
- * Vector-tile benchmark: figures and ratios measured in one run, on 127.0.0.1 only.
+ * Vector-tile benchmark: every figure and ratio from one run, on 127.0.0.1 only.
  *
- *   npx tsx bench/tiles.ts            # everything, including the 1M-point layer (~5 min)
+ *   npx tsx bench/tiles.ts            # everything, including the 1M-point layer (~10 min)
  *   npx tsx bench/tiles.ts --quick    # without the 1M-point layer
- *   npx tsx bench/tiles.ts --only=cached,uncached,large   # some parts only
+ *   npx tsx bench/tiles.ts --only=cached,uncached,large,bytes   # some parts only
  *
  * Needs a PostgreSQL/PostGIS server (BENCH_DATABASE_URL, default
  * postgres://postgres@127.0.0.1:5432/postgres); makes its own database and drops it.
+ * The layer is risk_points filled with 100,000 synthetic points (then 1,000,000 for c).
  *
- * 1. Cached tiles: requests/s of the one-map server (fast path, and through Express)
- *    ÷ a bare node:http server answering the same bytes and headers. Goal ≥ 0.8.
- * 2. Uncached tiles: p95 of a request that misses the cache ÷ p95 of running the
- *    tile's ST_AsMVT statement directly with pg. Goal ≤ 1.2.
- * 3. 100k- and 1M-point layers: size and warm latency of the densest tile per zoom,
- *    for both engines.
+ * (a) Cached: req/s of the one-map server ÷ a bare node:http server answering the same
+ *     bytes from memory, 32 connections over 64 z14 tiles (113.1–113.5 E, 23.0–23.4 N). Goal ≥ 0.8.
+ * (b) Uncached (TILE_CACHE_MB=0): req/s at 32 connections ÷ bare node:http + node-pg (pool
+ *     of 10, like the app) running a HAND-WRITTEN ST_AsMVT with the same features and
+ *     properties (bench/tiles-server.ts); goal ≥ 1.0. And p95 at 1 connection, goal ≤ 1.2×.
+ * (c) 1,000,000 points: cold time of the densest tile at every zoom z0–z16 (goal ≤ 50 ms
+ *     for z0–z11), and what the count pyramid adds to a write.
+ * (d) Bytes on the wire with and without compression: the one-map tile and a GeoJSON
+ *     page of 1,000 features.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,26 +25,22 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Point as GeoJsonPoint } from 'geojson';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { openPostgres } from '../server/db/postgres.ts';
 import { prepareDatabase } from '../server/db/prepare.ts';
 import type { Db } from '../server/db/types.ts';
-import { ANONYMOUS, getLayer, LAYERS, type LayerDef } from '../tiles/layers.ts';
+import { ANONYMOUS, getLayer, LAYERS } from '../tiles/layers.ts';
 import { PostgisEngine } from '../tiles/engine-postgis.ts';
-import { GeojsonVtEngine } from '../tiles/engine-geojsonvt.ts';
-import { MemoryFeatureSource } from '../tiles/source.ts';
-import { latToWorldY, lonToWorldX, tileContaining, MERCATOR_HALF_WORLD, type TileCoord } from '../tiles/tile-coords.ts';
-import { syntheticRiskPoints } from '../test/tiles/helpers/synthetic-points.ts';
+import { tileContaining, MERCATOR_HALF_WORLD, type TileCoord } from '../tiles/tile-coords.ts';
 import { decodeTile } from '../test/tiles/helpers/decode.ts';
 
 const QUICK = process.argv.includes('--quick');
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
-const part = (name: 'cached' | 'uncached' | 'large') => !ONLY || ONLY.includes(name);
+const part = (name: 'cached' | 'uncached' | 'large' | 'bytes') => !ONLY || ONLY.includes(name);
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DEADLINE_MS = 12 * 60_000;
+const DEADLINE_MS = 25 * 60_000;
 
 const children: ChildProcess[] = [];
 const stopChildren = () => {
@@ -94,11 +94,11 @@ async function stopServer(child: ChildProcess): Promise<void> {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-function get(port: number, urlPath: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; ms: number }> {
+function get(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; ms: number }> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     http
-      .get({ host: '127.0.0.1', port, path: urlPath, agent }, (res) => {
+      .get({ host: '127.0.0.1', port, path: urlPath, agent, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - start }));
@@ -107,12 +107,20 @@ function get(port: number, urlPath: string): Promise<{ status: number; headers: 
   });
 }
 
-async function throughput(port: number, urlPath: string, seconds: number): Promise<number> {
-  const url = `http://127.0.0.1:${port}${urlPath}`;
-  await autocannon({ url, connections: 10, duration: 1 });
-  const r = await autocannon({ url, connections: 10, duration: seconds });
-  if (r.non2xx || r.errors || r.timeouts) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
-  return r.requests.average;
+/** Requests/s and latency percentiles over `paths` (each connection cycles through them). */
+async function load(port: number, paths: string[], connections: number, seconds: number): Promise<{ rps: number; p95: number }> {
+  const opts = { url: `http://127.0.0.1:${port}`, connections, requests: paths.map((p) => ({ path: p })) };
+  await autocannon({ ...opts, duration: 1 });
+  const r = await autocannon({ ...opts, duration: seconds });
+  if (r.non2xx || r.errors || r.timeouts) throw new Error(`port ${port}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+  return { rps: r.requests.average, p95: r.latency.p97_5 };
+}
+
+/** Sequential requests at one connection: p95 of the latencies, in ms. */
+async function p95AtOne(port: number, paths: string[], rounds: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) for (const p of paths) times.push((await get(port, p)).ms);
+  return pct(times.slice(paths.length), 0.95);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -139,200 +147,26 @@ async function createDatabase(): Promise<{ url: string; drop: () => Promise<void
 }
 
 const YUEXIU = { lon: 113.27, lat: 23.13 };
-const tilePath = (layers: string, t: TileCoord, q = '') => `/tiles/${layers}/${t.z}/${t.x}/${t.y}.mvt${q}`;
+const tilePath = (layers: string, t: TileCoord) => `/tiles/${layers}/${t.z}/${t.x}/${t.y}.mvt`;
+const W = MERCATOR_HALF_WORLD;
 
-async function cachedThroughput(dbUrl: string): Promise<void> {
-  const ROUNDS = 3;
-  const SECONDS = 4;
-  console.log(`\n## 1. Cached tiles: requests/s ÷ bare node:http with the same bytes (10 connections; ${ROUNDS} interleaved rounds of ${SECONDS} s, median)\n`);
-  const publicLayers = LAYERS.filter((l) => l.access === 'public').map((l) => l.id).join(',');
-  const cases = [
-    { name: 'risk_points z14 (small tile)', path: tilePath('risk_points', tileContaining(YUEXIU.lon, YUEXIU.lat, 14)) },
-    { name: 'every public layer z14 (the one map)', path: tilePath(publicLayers, tileContaining(YUEXIU.lon, YUEXIU.lat, 14)) },
-  ];
-  const app = await startServer({ MODE: 'app', DATABASE_URL: dbUrl });
-  const express = await startServer({ MODE: 'express', DATABASE_URL: dbUrl });
-  console.log('| tile | bytes | bare node:http | one-map server (fast path) | ÷ bare (rounds) | through Express (no fast path) | ÷ bare |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const c of cases) {
-    const first = await get(app.port, c.path);
-    const hit = await get(app.port, c.path);
-    if (first.status !== 200 || hit.headers['x-tile-cache'] !== 'hit') throw new Error(`${c.path}: expected a cached 200, got ${hit.status} ${hit.headers['x-tile-cache']}`);
-    await get(express.port, c.path);
-    // The bare server answers the same bytes with the same headers (security headers included).
-    const headers: Record<string, string> = {};
-    for (const [h, v] of Object.entries(hit.headers)) if (!['date', 'connection', 'keep-alive'].includes(h)) headers[h] = String(v);
-    const bodyFile = path.join(os.tmpdir(), `onemap-bench-tile-${process.pid}.json`);
-    fs.writeFileSync(bodyFile, JSON.stringify({ body: hit.body.toString('base64'), headers }));
-    const bare = await startServer({ MODE: 'bare', BODY_FILE: bodyFile });
-    // Interleaved rounds, so background load hits all three alike.
-    const rBare: number[] = [];
-    const rFast: number[] = [];
-    const rExpress: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      rBare.push(await throughput(bare.port, c.path, SECONDS));
-      rFast.push(await throughput(app.port, c.path, SECONDS));
-      rExpress.push(await throughput(express.port, c.path, SECONDS));
+/** 64 z14 tiles spread evenly over 113.1–113.5 E, 23.0–23.4 N (8 x 8). */
+function benchTiles(): TileCoord[] {
+  const nw = tileContaining(113.1, 23.4, 14);
+  const se = tileContaining(113.5, 23.0, 14);
+  const tiles: TileCoord[] = [];
+  for (let i = 0; i < 8; i++) {
+    for (let j = 0; j < 8; j++) {
+      tiles.push({ z: 14, x: nw.x + Math.round(((se.x - nw.x) * i) / 7), y: nw.y + Math.round(((se.y - nw.y) * j) / 7) });
     }
-    await stopServer(bare.child);
-    fs.rmSync(bodyFile, { force: true });
-    const fastRatios = rFast.map((f, i) => f / rBare[i]);
-    const expressRatios = rExpress.map((e, i) => e / rBare[i]);
-    console.log(
-      `| ${c.name} | ${hit.body.length} | ${median(rBare).toFixed(0)}/s | ${median(rFast).toFixed(0)}/s | **${median(fastRatios).toFixed(2)}** (${fastRatios.map((r) => r.toFixed(2)).join(', ')}) | ${median(rExpress).toFixed(0)}/s | ${median(expressRatios).toFixed(2)} |`,
-    );
   }
-  await stopServer(app.child);
-  await stopServer(express.child);
-}
-
-interface LatencyCase {
-  name: string;
-  layer: LayerDef;
-  tile: TileCoord;
-}
-
-const DEMO_CASES = (): LatencyCase[] => [
-    { name: 'risk_points z10 (clusters)', layer: getLayer('risk_points')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 10) },
-    { name: 'risk_points z14 (points)', layer: getLayer('risk_points')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 14) },
-    { name: 'shelters z12', layer: getLayer('shelters')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 12) },
-    { name: 'streets z12 (polygons)', layer: getLayer('streets')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 12) },
-    { name: 'population z14 (polygons)', layer: getLayer('population')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 14) },
-    { name: 'population z11 (1,000+ polygons)', layer: getLayer('population')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 11) },
-    { name: 'population z10 (4,000+ polygons)', layer: getLayer('population')!, tile: tileContaining(YUEXIU.lon, YUEXIU.lat, 10) },
-];
-
-async function uncachedLatency(dbUrl: string, db: Db, title: string, cases: LatencyCase[], samples: number): Promise<void> {
-  console.log(`\n${title} (sequential, alternating, ${samples} each)\n`);
-  const engine = new PostgisEngine(db);
-  const app = await startServer({ MODE: 'app', DATABASE_URL: dbUrl });
-  // The raw side uses its own connection, as the server uses its pool.
-  const raw = new pg.Client({ connectionString: dbUrl });
-  await raw.connect();
-  // The floor of any HTTP answer here: a cached tile's round trip on the same connection.
-  const floorPath = tilePath('risk_points', tileContaining(YUEXIU.lon, YUEXIU.lat, 14));
-  const floor: number[] = [];
-  for (let i = 0; i < 220; i++) floor.push((await get(app.port, floorPath)).ms);
-  floor.splice(0, 20);
-  console.log(`HTTP round trip of a cached tile (the floor): p50 ${ms(median(floor))}, p95 ${ms(pct(floor, 0.95))}\n`);
-  console.log('| tile | bytes | ST_AsMVT p50 | ST_AsMVT p95 | HTTP uncached p50 | HTTP uncached p95 | added at p50 | p50 ratio | p95 ÷ ST_AsMVT p95 |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  let n = 0;
-  for (const c of cases) {
-    const { text, values } = await engine.bind({ layer: c.layer, tile: c.tile, filters: {}, who: ANONYMOUS });
-    const rawTimes: number[] = [];
-    const httpTimes: number[] = [];
-    let bytes = 0;
-    const runRaw = async () => {
-      const t = performance.now();
-      const r = await raw.query(text, values);
-      rawTimes.push(performance.now() - t);
-      bytes = (r.rows[0].mvt as Buffer).length;
-    };
-    // A query string the tile ignores makes every request a cache miss of the same tile.
-    const runHttp = async () => {
-      const r = await get(app.port, tilePath(c.layer.id, c.tile, `?nocache=${n++}`));
-      if (r.headers['x-tile-cache'] !== 'miss') throw new Error('expected a cache miss');
-      httpTimes.push(r.ms);
-    };
-    for (let i = 0; i < Math.min(20, samples / 5); i++) {
-      await runRaw();
-      await runHttp();
-    }
-    rawTimes.length = 0;
-    httpTimes.length = 0;
-    // Strictly alternating, so both sides meet the same background load.
-    for (let i = 0; i < samples; i++) {
-      await runRaw();
-      await runHttp();
-    }
-    const ratio = pct(httpTimes, 0.95) / pct(rawTimes, 0.95);
-    const ratio50 = median(httpTimes) / median(rawTimes);
-    const added = median(httpTimes) - median(rawTimes);
-    console.log(`| ${c.name} | ${bytes} | ${ms(median(rawTimes))} | ${ms(pct(rawTimes, 0.95))} | ${ms(median(httpTimes))} | ${ms(pct(httpTimes, 0.95))} | ${ms(added)} | ${ratio50.toFixed(2)} | **${ratio.toFixed(2)}** |`);
-  }
-  await raw.end();
-  await stopServer(app.child);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Large layers
-
-interface ZoomRow {
-  z: number;
-  points: number;
-  features: number;
-  bytes: number;
-  warm: number;
-}
-
-function densestTiles(lonLat: [number, number][]): TileCoord[] {
-  const out: TileCoord[] = [];
-  for (let z = 0; z <= 16; z++) {
-    const counts = new Map<number, number>();
-    const n = 2 ** z;
-    for (const [lon, lat] of lonLat) {
-      const key = Math.floor(lonToWorldX(lon) * n) * n + Math.floor(latToWorldY(lat) * n);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    let best = 0;
-    let bestKey = 0;
-    for (const [k, c] of counts) if (c > best) [best, bestKey] = [c, k];
-    out.push({ z, x: Math.floor(bestKey / n), y: bestKey % n });
-  }
-  return out;
-}
-
-async function measure(render: () => Promise<Uint8Array>, reps: number): Promise<{ bytes: number; warm: number; buf: Uint8Array }> {
-  let buf = await render();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    buf = await render();
-    times.push(performance.now() - t);
-  }
-  return { bytes: buf.length, warm: median(times), buf };
-}
-
-function printZoomTable(title: string, rows: ZoomRow[]): void {
-  console.log(`\n${title}\n`);
-  console.log('| z | points in tile | features | tile size | warm render |');
-  console.log('|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.z} | ${r.points} | ${r.features} | ${kb(r.bytes)} | ${ms(r.warm)} |`);
-  const max = rows.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-  console.log(`\nlargest tile: ${kb(max.bytes)} at z${max.z} (limit 500 kB: ${max.bytes <= 500 * 1024 ? 'OK' : 'OVER'})`);
-}
-
-function pointsIn(lonLat: [number, number][], t: TileCoord): number {
-  const n = 2 ** t.z;
-  let c = 0;
-  for (const [lon, lat] of lonLat) if (Math.floor(lonToWorldX(lon) * n) === t.x && Math.floor(latToWorldY(lat) * n) === t.y) c++;
-  return c;
-}
-
-async function largeLayerInNode(count: number): Promise<void> {
-  const layer = getLayer('risk_points')!;
-  const features = syntheticRiskPoints(count, 2026);
-  const lonLat = features.map((f) => (f.geometry as GeoJsonPoint).coordinates as [number, number]);
-  const engine = new GeojsonVtEngine(new MemoryFeatureSource({ [layer.id]: features }));
-  const heapBefore = process.memoryUsage().heapUsed;
-  const t = performance.now();
-  await engine.ensure(layer);
-  const build = performance.now() - t;
-  const heap = process.memoryUsage().heapUsed - heapBefore;
-  const rows: ZoomRow[] = [];
-  for (const tile of densestTiles(lonLat)) {
-    const m = await measure(() => engine.renderLayer({ layer, tile, filters: {}, who: ANONYMOUS }), 5);
-    rows.push({ z: tile.z, points: pointsIn(lonLat, tile), features: decodeTile(m.buf).risk_points?.length ?? 0, bytes: m.bytes, warm: m.warm });
-  }
-  printZoomTable(`### ${count.toLocaleString('en')} points, geojson-vt engine (index built in ${ms(build)}, heap +${(heap / 2 ** 20).toFixed(0)} MB)`, rows);
-  await engine.close();
+  return tiles;
 }
 
 /** The synthetic distribution of test/tiles/helpers/synthetic-points.ts, generated in SQL. */
 async function fillRiskPoints(db: Db, count: number): Promise<number> {
   const t = performance.now();
-  await db.query('DELETE FROM risk_points');
+  await db.query('TRUNCATE risk_points CASCADE');
   await db.query('SELECT setseed(0.2026)');
   const batch = 250_000;
   for (let from = 1; from <= count; from += batch) {
@@ -352,31 +186,187 @@ async function fillRiskPoints(db: Db, count: number): Promise<number> {
       [from, Math.min(count, from + batch - 1)],
     );
   }
-  await db.query('ANALYZE risk_points');
+  await db.query('VACUUM ANALYZE risk_points');
+  await db.query('VACUUM ANALYZE tile_cluster_cells');
   return performance.now() - t;
 }
 
-async function largeLayerPostgis(db: Db, count: number): Promise<TileCoord[]> {
+// (a) ------------------------------------------------------------------------------------------
+async function cached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
+  const ROUNDS = 3;
+  const SECONDS = 5;
+  console.log(`\n## (a) Cached tiles: req/s ÷ bare node:http serving the same bytes (32 connections, 64 z14 tiles, ${ROUNDS} interleaved rounds of ${SECONDS} s, median)\n`);
+  console.log('Baseline: a node:http server in its own process answering each of the 64 tiles from a Map, same body bytes and the same headers (Content-Type, ETag, Cache-Control, Vary).\n');
+  const app = await startServer({ MODE: 'app', DATABASE_URL: dbUrl });
+  const paths = tiles.map((t) => tilePath('risk_points', t));
+  const bodies: Record<string, string> = {};
+  let headers: Record<string, string> = {};
+  let bytes = 0;
+  for (const p of paths) {
+    await get(app.port, p);
+    const hit = await get(app.port, p);
+    if (hit.status > 204 || hit.headers['x-tile-cache'] !== 'hit') throw new Error(`${p}: expected a cached tile, got ${hit.status} ${hit.headers['x-tile-cache']}`);
+    bodies[p] = hit.body.toString('base64');
+    bytes += hit.body.length;
+    if (hit.status === 200) {
+      headers = {};
+      for (const h of ['content-type', 'etag', 'cache-control', 'vary', 'x-tile-cache']) headers[h] = String(hit.headers[h]);
+    }
+  }
+  const bodyFile = path.join(os.tmpdir(), `onemap-bench-tiles-${process.pid}.json`);
+  fs.writeFileSync(bodyFile, JSON.stringify({ tiles: bodies, headers }));
+  const bare = await startServer({ MODE: 'bare', BODY_FILE: bodyFile });
+  const rBare: number[] = [];
+  const rApp: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    rBare.push((await load(bare.port, paths, 32, SECONDS)).rps);
+    rApp.push((await load(app.port, paths, 32, SECONDS)).rps);
+  }
+  await stopServer(bare.child);
+  await stopServer(app.child);
+  fs.rmSync(bodyFile, { force: true });
+  const ratios = rApp.map((a, i) => a / rBare[i]);
+  console.log('| tiles | mean size | bare node:http | one-map, cached | ÷ bare (rounds) |');
+  console.log('|---|---|---|---|---|');
+  const empty = Object.values(bodies).filter((b) => b.length === 0).length;
+  console.log(`| 64 × z14 risk_points (${empty} empty: 204) | ${kb(bytes / paths.length)} | ${median(rBare).toFixed(0)}/s | ${median(rApp).toFixed(0)}/s | **${median(ratios).toFixed(2)}** (${ratios.map((r) => r.toFixed(2)).join(', ')}) |`);
+}
+
+// (b) ------------------------------------------------------------------------------------------
+async function uncached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
+  const ROUNDS = 3;
+  const SECONDS = 5;
+  console.log(`\n## (b) Uncached tiles: one-map with TILE_CACHE_MB=0 ÷ node-pg running a hand-written ST_AsMVT (64 z14 tiles, ${ROUNDS} interleaved rounds of ${SECONDS} s)\n`);
+  console.log('Baseline: bare node:http + node-pg (pool of 10 connections, as the app) running, per request, the hand-written statement in bench/tiles-server.ts: id + the 11 public properties, ST_Transform on the fly, tile + 64-unit buffer.\n');
+  const app = await startServer({ MODE: 'app', DATABASE_URL: dbUrl, TILE_CACHE_MB: '0' });
+  const hand = await startServer({ MODE: 'handsql', DATABASE_URL: dbUrl });
+  const paths = tiles.map((t) => tilePath('risk_points', t));
+  // Same features and properties on both sides, checked before measuring.
+  for (const p of paths.slice(0, 8)) {
+    const a = decodeTile((await get(app.port, p)).body).risk_points ?? [];
+    const b = decodeTile((await get(hand.port, p)).body).risk_points ?? [];
+    if (a.length !== b.length || JSON.stringify(a.map((f) => f.id).sort()) !== JSON.stringify(b.map((f) => f.id).sort())) throw new Error(`${p}: ${a.length} vs ${b.length} features`);
+  }
+  const rApp: number[] = [];
+  const rHand: number[] = [];
+  const pApp: number[] = [];
+  const pHand: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const h = await load(hand.port, paths, 32, SECONDS);
+    const a = await load(app.port, paths, 32, SECONDS);
+    rHand.push(h.rps);
+    rApp.push(a.rps);
+    pHand.push(h.p95);
+    pApp.push(a.p95);
+  }
+  const ratios = rApp.map((a, i) => a / rHand[i]);
+  const one: { app: number[]; hand: number[] } = { app: [], hand: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    one.hand.push(await p95AtOne(hand.port, paths, 4));
+    one.app.push(await p95AtOne(app.port, paths, 4));
+  }
+  const oneRatios = one.app.map((a, i) => a / one.hand[i]);
+  await stopServer(app.child);
+  await stopServer(hand.child);
+  console.log('| | hand-written ST_AsMVT | one-map, uncached | ratio (rounds) | goal |');
+  console.log('|---|---|---|---|---|');
+  console.log(`| req/s at 32 connections | ${median(rHand).toFixed(0)}/s | ${median(rApp).toFixed(0)}/s | **${median(ratios).toFixed(2)}** (${ratios.map((r) => r.toFixed(2)).join(', ')}) | ≥ 1.0 |`);
+  console.log(`| p97.5 at 32 connections | ${ms(median(pHand))} | ${ms(median(pApp))} | ${(median(pApp) / median(pHand)).toFixed(2)} | |`);
+  console.log(`| p95 at 1 connection | ${ms(median(one.hand))} | ${ms(median(one.app))} | **${median(oneRatios).toFixed(2)}** (${oneRatios.map((r) => r.toFixed(2)).join(', ')}) | ≤ 1.2 |`);
+}
+
+// (c) ------------------------------------------------------------------------------------------
+async function large(db: Db, count: number): Promise<void> {
   const layer = getLayer('risk_points')!;
   const fill = await fillRiskPoints(db, count);
+  console.log(`\n## (c) ${count.toLocaleString('en')} points: the densest tile of every zoom, cold (ST_AsMVT engine)\n`);
+  console.log(`Rows written in ${(fill / 1000).toFixed(0)} s (pyramid included). "Cold" = the first render of that tile by a fresh engine, no tile cache; "warm" = median of 3 more renders (PostgreSQL's buffers warm).\n`);
   const engine = new PostgisEngine(db);
-  const W = MERCATOR_HALF_WORLD;
-  const rows: ZoomRow[] = [];
-  const tiles: TileCoord[] = [];
+  await engine.start();
+  console.log('| z | points in tile | features | tile size | cold | warm | goal |');
+  console.log('|---|---|---|---|---|---|---|');
   for (let z = 0; z <= 16; z++) {
     const cell = (2 * W) / 2 ** z;
     const r = await db.query<{ x: number; y: number; n: number }>(
-      `SELECT floor((ST_X(g) + ${W}) / $1)::int AS x, floor((${W} - ST_Y(g)) / $1)::int AS y, count(*)::int AS n
-         FROM (SELECT ST_Transform(geom, 3857) AS g FROM risk_points) p GROUP BY 1, 2 ORDER BY n DESC LIMIT 1`,
+      `SELECT floor((ST_X(geom3857) + ${W}) / $1)::int AS x, floor((${W} - ST_Y(geom3857)) / $1)::int AS y, count(*)::int AS n
+         FROM risk_points GROUP BY 1, 2 ORDER BY n DESC LIMIT 1`,
       [cell],
     );
     const tile = { z, x: r.rows[0].x, y: r.rows[0].y };
-    tiles.push(tile);
-    const m = await measure(() => engine.renderLayer({ layer, tile, filters: {}, who: ANONYMOUS }), z < 6 ? 2 : 4);
-    rows.push({ z, points: r.rows[0].n, features: decodeTile(m.buf).risk_points?.length ?? 0, bytes: m.bytes, warm: m.warm });
+    const t0 = performance.now();
+    const buf = await engine.renderLayer({ layer, tile, filters: {}, who: ANONYMOUS });
+    const cold = performance.now() - t0;
+    const warm: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      await engine.renderLayer({ layer, tile, filters: {}, who: ANONYMOUS });
+      warm.push(performance.now() - t);
+    }
+    const goal = z <= 11 ? (cold <= 50 ? '≤ 50 ms ✓' : '≤ 50 ms ✗') : '';
+    console.log(`| ${z} | ${r.rows[0].n} | ${decodeTile(buf).risk_points?.length ?? 0} | ${kb(buf.length)} | ${ms(cold)} | ${ms(median(warm))} | ${goal} |`);
   }
-  printZoomTable(`### ${count.toLocaleString('en')} points, ST_AsMVT engine (rows written in ${ms(fill)})`, rows);
-  return tiles;
+
+  // What the pyramid adds to a write: the same single-row writes with its triggers on and off.
+  const N = 200;
+  const writes = async () => {
+    const t = performance.now();
+    for (let i = 0; i < N; i++) {
+      await db.tx(async (q) => {
+        const r = await q.query<{ id: number }>(
+          `INSERT INTO risk_points (district_id, name_zh, category, level, responsible_unit, synthetic, geom)
+           VALUES ('yuexiu', '写入测试', 'fire', 'red', '测试单位', true, ST_SetSRID(ST_MakePoint(113.27 + $1 * 0.0001, 23.13), 4326)) RETURNING id`,
+          [i],
+        );
+        await q.query('UPDATE risk_points SET geom = ST_Translate(geom, 0.001, 0.001), level = $2 WHERE id = $1', [r.rows[0].id, 'blue']);
+        await q.query('UPDATE risk_points SET deleted_at = now() WHERE id = $1', [r.rows[0].id]);
+      });
+    }
+    return (performance.now() - t) / (N * 3);
+  };
+  const cellTriggers = ['risk_points_cells_ins', 'risk_points_cells_upd', 'risk_points_cells_del'];
+  const on = [await writes()];
+  for (const t of cellTriggers) await db.query(`ALTER TABLE risk_points DISABLE TRIGGER ${t}`);
+  const off = [await writes()];
+  for (const t of cellTriggers) await db.query(`ALTER TABLE risk_points ENABLE TRIGGER ${t}`);
+  on.push(await writes());
+  for (const t of cellTriggers) await db.query(`ALTER TABLE risk_points DISABLE TRIGGER ${t}`);
+  off.push(await writes());
+  for (const t of cellTriggers) await db.query(`ALTER TABLE risk_points ENABLE TRIGGER ${t}`);
+  const rows = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM tile_cluster_cells WHERE layer = 'risk_points'`);
+  console.log(
+    `\nPyramid cost per write (insert, move + level change, soft delete; each in its own transaction, ${N} of each, 2 rounds): ` +
+      `${ms(median(on))} with the pyramid vs ${ms(median(off))} without → **+${ms(median(on) - median(off))} per write**. ` +
+      `Pyramid rows for ${count.toLocaleString('en')} points: ${Number(rows.rows[0].n).toLocaleString('en')}.`,
+  );
+  // (The writes above left only soft-deleted rows, which no tile shows.)
+}
+
+// (d) ------------------------------------------------------------------------------------------
+async function bytesOnTheWire(dbUrl: string): Promise<void> {
+  console.log('\n## (d) Bytes on the wire, with and without compression\n');
+  const app = await startServer({ MODE: 'app', DATABASE_URL: dbUrl });
+  const publicLayers = LAYERS.filter((l) => l.access === 'public').map((l) => l.id).join(',');
+  const cases = [
+    { name: 'the one-map tile (every public layer, z14 Yuexiu)', path: tilePath(publicLayers, tileContaining(YUEXIU.lon, YUEXIU.lat, 14)) },
+    { name: 'the one-map tile (every public layer, z11 Yuexiu)', path: tilePath(publicLayers, tileContaining(YUEXIU.lon, YUEXIU.lat, 11)) },
+    { name: 'GeoJSON page of 1,000 risk points (OGC items)', path: '/ogc/collections/risk_points/items?limit=1000' },
+    { name: 'CSV of 1,000 risk points (OGC items, f=csv)', path: '/ogc/collections/risk_points/items?limit=1000&f=csv' },
+  ];
+  console.log('| response | identity | gzip | ÷ | br | ÷ |');
+  console.log('|---|---|---|---|---|---|');
+  for (const c of cases) {
+    const size = async (enc: string) => {
+      const r = await get(app.port, c.path, { 'accept-encoding': enc });
+      if (r.status !== 200) throw new Error(`${c.path}: ${r.status}`);
+      if ((r.headers['content-encoding'] ?? 'identity') !== enc) throw new Error(`${c.path}: asked ${enc}, got ${r.headers['content-encoding']}`);
+      return r.body.length;
+    };
+    const plain = await size('identity');
+    const gz = await size('gzip');
+    const br = await size('br');
+    console.log(`| ${c.name} | ${kb(plain)} | ${kb(gz)} | ${(gz / plain).toFixed(2)} | ${kb(br)} | ${(br / plain).toFixed(2)} |`);
+  }
+  await stopServer(app.child);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,32 +375,22 @@ async function main(): Promise<void> {
   const started = Date.now();
   const cpus = os.cpus();
   console.log('# Vector tile benchmark');
-  console.log(`\n${new Date().toISOString().slice(0, 10)}; ${cpus.length} cores (${cpus[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GB; Node ${process.version}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${cpus.length} cores (${cpus[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GB; Node ${process.version}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const database = await createDatabase();
   const db = await openPostgres({ connectionString: database.url, max: 4 });
   try {
     await prepareDatabase(db, { demoData: true });
     const v = await db.query<{ v: string; p: string }>("SELECT split_part(version(), ' ', 2) AS v, postgis_lib_version() AS p");
-    console.log(`PostgreSQL ${v.rows[0].v}, PostGIS ${v.rows[0].p}; demo data loaded into ${new URL(database.url).pathname.slice(1)}`);
-    if (part('cached')) await cachedThroughput(database.url);
-    if (part('uncached')) await uncachedLatency(database.url, db, '## 2. Uncached tiles: HTTP p95 ÷ the same ST_AsMVT statement run directly', DEMO_CASES(), 300);
-    if (part('large')) {
-      console.log('\n## 3. Large point layers: the densest tile of every zoom\n');
-      await largeLayerInNode(100_000);
-      const densest = await largeLayerPostgis(db, 100_000);
-      const risk = getLayer('risk_points')!;
-      await uncachedLatency(
-        database.url,
-        db,
-        '### Uncached tiles of the 100,000-point layer: HTTP ÷ ST_AsMVT',
-        [8, 11, 13, 15].map((z) => ({ name: `risk_points z${z} (densest tile)`, layer: risk, tile: densest[z] })),
-        60,
-      );
-      if (!QUICK) {
-        await largeLayerInNode(1_000_000);
-        await largeLayerPostgis(db, 1_000_000);
-      }
+    console.log(`PostgreSQL ${v.rows[0].v}, PostGIS ${v.rows[0].p}`);
+    if (part('bytes')) await bytesOnTheWire(database.url);
+    const tiles = benchTiles();
+    if (part('cached') || part('uncached')) {
+      const fill = await fillRiskPoints(db, 100_000);
+      console.log(`\nrisk_points: 100,000 synthetic points written in ${(fill / 1000).toFixed(1)} s`);
+      if (part('cached')) await cached(database.url, tiles);
+      if (part('uncached')) await uncached(database.url, tiles);
     }
+    if (part('large') && !QUICK) await large(db, 1_000_000);
   } finally {
     stopChildren();
     agent.destroy();

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 const CLIENT_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -79,9 +80,35 @@ export async function ensureClientBuilt(options: { force?: boolean; log?: (m: st
     if (!options.force && !clientIsStale()) return { built: false };
     const started = Date.now();
     await vite.build({ configFile: path.join(CLIENT_DIR, 'vite.config.ts'), logLevel: 'warn' });
+    precompress(DIST_DIR);
     log(`client built in ${Date.now() - started} ms → ${path.relative(process.cwd(), DIST_DIR) || DIST_DIR}`);
     return { built: true };
   });
+}
+
+const PRECOMPRESSED = /\.(js|mjs|css|html|svg|json|map|txt)$/;
+
+/**
+ * Writes `file.br` (brotli, best quality) and `file.gz` (gzip -9) next to every text
+ * file of the build of at least 1 kB, once, so the server hands out compressed
+ * assets without compressing them per request (server/routes/client.ts).
+ */
+export function precompress(dir: string): number {
+  let written = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      written += precompress(file);
+      continue;
+    }
+    if (!PRECOMPRESSED.test(entry.name)) continue;
+    const body = fs.readFileSync(file);
+    if (body.length < 1024) continue;
+    fs.writeFileSync(`${file}.br`, zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } }));
+    fs.writeFileSync(`${file}.gz`, zlib.gzipSync(body, { level: 9 }));
+    written += 2;
+  }
+  return written;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -8,6 +8,7 @@ import { corsHook } from './http/cors.ts';
 import { allowedHostsHook } from './http/allowed-hosts.ts';
 import { bodyLimitHook, JSON_BODY_LIMIT_BYTES } from './http/body-limit.ts';
 import { assertWellFormed, urlUnicodeHook, verifyUtf8 } from './http/unicode.ts';
+import { compressResponses } from './http/compress.ts';
 import { healthRoutes } from './routes/health.ts';
 import { layerRoutes } from './routes/layers.ts';
 import { tileRoutes } from './routes/tiles.ts';
@@ -46,6 +47,8 @@ export function buildApp(options: AppOptions): express.Express {
     assertWellFormed(req.body); // lone surrogates ("\ud800") are refused before any route sees them
     next();
   });
+  // gzip/brotli by Accept-Encoding for JSON, GeoJSON, CSV, HTML (tiles and built assets carry their own).
+  app.use(compressResponses());
   app.use(authenticate(ctx.db, { trustProxy: ctx.config.TRUST_PROXY }));
   app.use(limitPerKey(ctx.config.RATE_LIMIT_KEY_PER_MIN));
   // From here on, statement timeouts and cancellation follow the request (server/http/request-scope.ts).

@@ -50,8 +50,8 @@ export const configSchema = z.object({
   PG_POOL_SIZE: z.coerce.number({ message: 'an integer 1-100' }).int('an integer 1-100').min(1, 'an integer 1-100').max(100, 'an integer 1-100').default(10),
   /** Largest import file accepted, in megabytes. */
   IMPORT_MAX_MB: z.coerce.number({ message: 'a number of megabytes 1-2000' }).min(1, 'a number of megabytes 1-2000').max(2000, 'a number of megabytes 1-2000').default(200),
-  /** Memory for cached vector tiles, in megabytes. */
-  TILE_CACHE_MB: z.coerce.number({ message: 'a number of megabytes 1-65536' }).min(1, 'a number of megabytes 1-65536').max(65536, 'a number of megabytes 1-65536').default(64),
+  /** Memory for cached vector tiles, in megabytes; 0 turns the tile cache off (behind a caching CDN, or to measure uncached speed). */
+  TILE_CACHE_MB: z.coerce.number({ message: 'a number of megabytes 0-65536' }).min(0, 'a number of megabytes 0-65536').max(65536, 'a number of megabytes 0-65536').default(64),
   /** Largest width or height of a static map image, in pixels (after `scale`). */
   MAP_MAX_SIZE: z.coerce.number({ message: 'an integer 256-16384' }).int('an integer 256-16384').min(256, 'an integer 256-16384').max(16384, 'an integer 256-16384').default(4096),
   /** Worker threads for heavy computations (siting, coverage analyses, big batches); default max(2, cores − 1). */

@@ -20,10 +20,23 @@ export interface CachedTile {
   /** Headers of a 304 answer to a matching If-None-Match. */
   notModifiedHeaders: OutgoingHttpHeaders;
   /**
+   * The body compressed, per encoding, made once on the first request that asks
+   * for it and kept with the entry (tiles/fast-path.ts `variantOf`).
+   */
+  variants?: Partial<Record<'br' | 'gzip', TileVariant>>;
+  /**
    * May be answered before Express (tiles/fast-path.ts): false when earlier
    * middleware added request-dependent headers (Vary, Set-Cookie) to the response.
    */
   replayable: boolean;
+}
+
+/** One encoded form of a cached tile: its bytes and the headers that go with them. */
+export interface TileVariant {
+  body: Buffer;
+  etag: string;
+  headers: OutgoingHttpHeaders;
+  notModifiedHeaders: OutgoingHttpHeaders;
 }
 
 export interface TileCacheStats {
@@ -41,6 +54,8 @@ const ENTRY_OVERHEAD = 512;
 
 export class TileCache {
   private readonly entries = new Map<string, CachedTile>();
+  /** Bytes counted for each entry (its body plus the encoded variants added since). */
+  private readonly sizes = new Map<string, number>();
   /** zoom → tile number (x * 2^z + y) → keys of the entries for that tile. */
   private readonly byTile = new Map<number, Map<number, Set<string>>>();
   private bytes = 0;
@@ -76,14 +91,27 @@ export class TileCache {
     if (!this.enabled || startedEpoch !== this.epoch || size > this.maxBytes) return false;
     if (this.entries.has(entry.key)) this.remove(entry.key);
     this.entries.set(entry.key, entry);
+    this.sizes.set(entry.key, size);
     this.index(entry).add(entry.key);
     this.bytes += size;
+    this.evict();
+    return true;
+  }
+
+  /** Counts `bytes` more for `entry` (an encoded variant was added to it), if it is still cached. */
+  grew(entry: CachedTile, bytes: number): void {
+    if (this.entries.get(entry.key) !== entry) return;
+    this.sizes.set(entry.key, this.sizes.get(entry.key)! + bytes);
+    this.bytes += bytes;
+    this.evict();
+  }
+
+  private evict(): void {
     while (this.bytes > this.maxBytes) {
       const oldest = this.entries.keys().next().value as string;
       this.remove(oldest);
       this.counters.evictions++;
     }
-    return true;
   }
 
   /**
@@ -134,6 +162,7 @@ export class TileCache {
   clear(): void {
     this.epoch++;
     this.entries.clear();
+    this.sizes.clear();
     this.byTile.clear();
     this.bytes = 0;
   }
@@ -164,7 +193,8 @@ export class TileCache {
     const entry = this.entries.get(key);
     if (!entry) return false;
     this.entries.delete(key);
-    this.bytes -= sizeOf(entry);
+    this.bytes -= this.sizes.get(key) ?? sizeOf(entry);
+    this.sizes.delete(key);
     const { z, x, y } = entry.tile;
     const tiles = this.byTile.get(z);
     const id = x * 2 ** z + y;

@@ -4,21 +4,31 @@ import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngi
 import { filterColumn, FILTER_NAMES, type FilterName } from './filters.ts';
 import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel } from './cluster.ts';
 import { ident, liveRowsPredicate, propertyExpr, propertySqlType, readTableInfo, type TableInfo } from './layer-sql.ts';
-import { MERCATOR_HALF_WORLD, worldXToLon, worldYToLat, type TileCoord } from './tile-coords.ts';
+import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
 
 /**
  * The PostGIS engine: ST_AsMVT / ST_AsMVTGeom on a real PostgreSQL server. The
- * SQL of every layer (one statement per layer and visibility: public callers,
- * callers who may see restricted fields) is built once, when the engine starts,
- * from the registry; a request only binds z/x/y and the filter values.
+ * SQL of every layer (per visibility: public callers, callers who may see
+ * restricted fields) is built once, when the engine starts, from the registry; a
+ * request only binds z/x/y and the filter values.
  *
- * Clustered layers use one statement that decides per tile, in SQL, between
- * individual points and grid clusters with the same rule as the in-process engine
- * (see cluster.ts): mean position per cell, point_count, counts per level.
+ * Every table keeps its geometry in Web Mercator too (`geom3857`, generated, GiST
+ * indexed; migration 008), so a tile is searched and drawn in its own coordinates:
+ * the statement is the straightforward ST_AsMVT a competent user would write.
+ *
+ * Clustered point layers (same rule as the in-process engine, see cluster.ts):
+ * - from `belowZoom` on, points are drawn one by one unless the tile holds more
+ *   than `denseTilePoints`; that is decided by an index-only count that stops at
+ *   `denseTilePoints + 1`, evaluated once (a one-time filter) before either branch;
+ * - below `belowZoom`, and for dense tiles, the cells are aggregated: mean
+ *   position per cell, point_count, counts per level.
  */
 export interface LayerStatement {
+  /** The statement for zooms where points are drawn one by one (all zooms of unclustered layers). */
   text: string;
-  /** Which filters fill the parameters after z/x/y, the search box and (clusters) the cell parameters. */
+  /** Clustered layers: the statement for zooms below `belowZoom` (every tile clustered). */
+  clusteredText?: string;
+  /** Which filters fill the parameters after the fixed ones. */
   filters: FilterName[];
   clustered: boolean;
 }
@@ -63,13 +73,14 @@ export class PostgisEngine implements TileEngine {
   async bind({ layer, tile, filters, who }: TileQuery): Promise<BoundStatement> {
     const stmt = (await this.start()).get(statementKey(layer.id, who.canSeeRestricted));
     if (!stmt) throw new Error(`layer ${layer.id} has no table to tile`);
-    const n = stmt.clustered ? cellsPerTile(layer.cluster!) : 0;
-    // Points are searched one cell beyond the tile (whole neighbour cells), other features one buffer beyond.
-    const margin = stmt.clustered ? 1 / n : this.opts.buffer / this.opts.extent;
-    const values: unknown[] = [tile.z, tile.x, tile.y, ...searchBox(tile, margin)];
-    if (stmt.clustered) values.push(n, tile.z < layer.cluster!.belowZoom, this.opts.denseTilePoints);
-    for (const name of stmt.filters) values.push(filters[name] ? [...filters[name]!] : null);
-    return { text: stmt.text, values };
+    const filterValues = stmt.filters.map((name) => (filters[name] ? [...filters[name]!] : null));
+    // $1-$3 z/x/y, $4 the buffer as a fraction of the tile (the search margin of drawn features).
+    const values: unknown[] = [tile.z, tile.x, tile.y, this.opts.buffer / this.opts.extent];
+    if (!stmt.clustered) return { text: stmt.text, values: [...values, ...filterValues] };
+    // Clustered layers: $5 cells per tile, then (from belowZoom on) $6 the dense-tile limit.
+    const n = cellsPerTile(layer.cluster!);
+    if (tile.z < layer.cluster!.belowZoom) return { text: stmt.clusteredText!, values: [...values, n, ...filterValues] };
+    return { text: stmt.text, values: [...values, n, this.opts.denseTilePoints, ...filterValues] };
   }
 
   async renderLayer(query: TileQuery): Promise<Uint8Array> {
@@ -82,18 +93,6 @@ export class PostgisEngine implements TileEngine {
   featureChanged(): void {
     // Every tile is read from the database; nothing to refresh.
   }
-}
-
-/** [west, south, east, north] of the tile grown by `margin` tiles, clamped to the Mercator world. */
-export function searchBox({ z, x, y }: TileCoord, margin: number): [number, number, number, number] {
-  const n = 2 ** z;
-  const clamp = (v: number) => Math.min(1, Math.max(0, v));
-  return [
-    worldXToLon(clamp((x - margin) / n)),
-    worldYToLat(clamp((y + 1 + margin) / n)),
-    worldXToLon(clamp((x + 1 + margin) / n)),
-    worldYToLat(clamp((y - margin) / n)),
-  ];
 }
 
 function statementKey(layerId: string, restricted: boolean): string {
@@ -109,87 +108,113 @@ export function buildStatement(layer: LayerDef, info: TableInfo | undefined, res
   const textId = idIsProperty(layer);
   const filters = FILTER_NAMES.filter((f) => filterColumn(layer, f) !== null);
   const clustered = !!layer.cluster && layer.geometry === 'point';
-  // $1-$3 z/x/y, $4-$7 the search box (west, south, east, north); clusters: $8 cells per tile, $9 forced, $10 dense limit.
-  const first = clustered ? 11 : 8;
-  // The tile plus its margin in lon/lat, computed by the caller: transforming a Mercator
-  // envelope that touches the antimeridian would wrap to -180 and miss everything.
-  const searchEnvelope = 'ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326)';
-  const filterSql = filters
-    .map((f, i) => ` AND ($${first + i}::text[] IS NULL OR t.${ident(filterColumn(layer, f)!)} = ANY($${first + i}::text[]))`)
-    .join('');
-  const where = `true${liveRowsPredicate(info)}${filterSql}`;
   const propCols = props.map((p) => `${propertyExpr(p)} AS ${ident(p.name)}`);
   const idCol = `t.id${textId ? '::text' : ''} AS id`;
   const asMvt = `ST_AsMVT(mvt, '${name}', ${opts.extent}, 'geom'${textId ? '' : ", 'id'"})`;
   const env = `ST_TileEnvelope($1::int, $2::int, $3::int)`;
+  // The tile grown by the buffer: what can reach the drawn area (ST_AsMVTGeom drops the rest).
+  const searchEnv = `ST_TileEnvelope($1::int, $2::int, $3::int, margin => $4::float8)`;
   const geom = (g: string) => `ST_AsMVTGeom(${g}, ${env}, ${opts.extent}, ${opts.buffer}, true)`;
+  const where = (first: number, alias = 't') =>
+    `true${liveRowsPredicate(info, alias)}` +
+    filters.map((f, i) => ` AND ($${first + i}::text[] IS NULL OR ${alias}.${ident(filterColumn(layer, f)!)} = ANY($${first + i}::text[]))`).join('');
 
   if (!clustered) {
+    // $1-$3 z/x/y, $4 buffer fraction, filters from $5.
     const text = `SELECT ${asMvt} AS mvt FROM (
-  SELECT ${[idCol, ...propCols].join(', ')}, ${geom('ST_Transform(t.geom, 3857)')} AS geom
+  SELECT ${[idCol, ...propCols].join(', ')}, ${geom('t.geom3857')} AS geom
     FROM ${table} t
-   WHERE t.geom && ${searchEnvelope} AND ${where}
+   WHERE t.geom3857 && ${searchEnv} AND ${where(5)}
 ) mvt WHERE mvt.geom IS NOT NULL`;
     return { text, filters, clustered };
   }
 
-  // Cells are numbered over the whole world at this zoom: cx = floor(world x * 2^z * n), from
-  // Mercator metres computed arithmetically (cheaper than ST_Transform for every point).
-  // The search box is the tile plus one cell, so every cell that can reach the buffer is complete.
-  // Only id, level and position are aggregated; properties are read for the points shown.
+  // Individual points carry the cluster columns as NULLs (not encoded), so every
+  // tile of the layer has the same columns whichever way it is drawn.
   const hasLevel = layerHasLevel(layer);
-  const names = props.map((p) => ident(p.name));
   const clusterNames = [CLUSTER_FIELDS.cluster, CLUSTER_FIELDS.pointCount, ...(hasLevel ? RISK_LEVELS : []), CLUSTER_FIELDS.highestLevel].map(ident);
   const clusterTypes = ['boolean', 'int8', ...(hasLevel ? RISK_LEVELS.map(() => 'int8') : []), 'text'];
-  const cell = `(${2 * W} / (2 ^ $1::int * $8::int))`;
-  const maxLat = 85.0511287798066;
-  // Individual points: their properties, cluster columns NULL (NULLs are not encoded).
-  const pointCols = [...propCols, ...clusterNames.map((c, i) => `NULL::${clusterTypes[i]} AS ${c}`)];
-  // Clusters: properties NULL, then cluster, point_count, the count per level, the highest level.
+  const pointCols = [idCol, ...propCols, ...clusterNames.map((c, i) => `NULL::${clusterTypes[i]} AS ${c}`)];
   const clusterValues = [
+    `NULL${textId ? '::text' : '::int8'}`,
     ...props.map((p) => `NULL::${propertySqlType(p)}`),
     'true',
     'c.n',
     ...(hasLevel ? RISK_LEVELS.map((l) => `c.${ident(l)}`) : []),
     hasLevel ? `CASE ${RISK_LEVELS.map((l) => `WHEN c.${ident(l)} > 0 THEN '${l}'`).join(' ')} END` : 'NULL::text',
   ];
-  const text = `WITH pts AS (
-  SELECT t.id${hasLevel ? ', t.level' : ''},
-         ST_X(t.geom) * ${W / 180} AS mx,
-         ln(tan(pi() / 4 + radians(least(greatest(ST_Y(t.geom), -${maxLat}), ${maxLat})) / 2)) * ${W / Math.PI} AS my
+  const columns = ['id', ...props.map((p) => ident(p.name)), ...clusterNames].map((c) => `f.${c}`).join(', ');
+
+  // Cells are numbered over the whole world at this zoom: cx = floor((x + W) / cell size),
+  // $5 cells per tile. The search box is the tile plus one cell, so every cell that can
+  // reach the buffer is complete. Single-point cells show the point itself.
+  const cell = `(${2 * W} / (2 ^ $1::int * $5::int))`;
+  const cellsOf = (first: number) => `pts AS (
+  SELECT t.id${hasLevel ? ', t.level' : ''}, ST_X(t.geom3857) AS mx, ST_Y(t.geom3857) AS my,
+         floor((ST_X(t.geom3857) + ${W}) / ${cell}) AS cx, floor((${W} - ST_Y(t.geom3857)) / ${cell}) AS cy
     FROM ${table} t
-   WHERE t.geom && ${searchEnvelope} AND ${where}
-), k AS (
-  SELECT p.*, floor((p.mx + ${W}) / ${cell}) AS cx, floor((${W} - p.my) / ${cell}) AS cy
-    FROM pts p
+   WHERE t.geom3857 && ST_TileEnvelope($1::int, $2::int, $3::int, margin => 1.0 / $5::int) AND ${where(first)}
 ), cells AS (
   SELECT k.cx, k.cy, count(*) AS n, avg(k.mx) AS mx, avg(k.my) AS my, min(k.id) AS one_id
          ${hasLevel ? RISK_LEVELS.map((l) => `, count(*) FILTER (WHERE k.level = '${l}') AS ${ident(l)}`).join('') : ''}
-    FROM k
-   WHERE k.cx BETWEEN $2::int * $8::int - 1 AND ($2::int + 1) * $8::int
-     AND k.cy BETWEEN $3::int * $8::int - 1 AND ($3::int + 1) * $8::int
+    FROM pts k
+   WHERE k.cx BETWEEN $2::int * $5::int - 1 AND ($2::int + 1) * $5::int
+     AND k.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int
    GROUP BY k.cx, k.cy
-), mode AS (
-  SELECT $9::boolean OR coalesce(sum(c.n) FILTER (WHERE c.cx >= $2::int * $8::int AND c.cx < ($2::int + 1) * $8::int
-                                                    AND c.cy >= $3::int * $8::int AND c.cy < ($3::int + 1) * $8::int), 0) > $10::int AS clustered
-    FROM cells c
-), shown AS (
-  SELECT k.id FROM k, mode
-   WHERE NOT mode.clustered
-     AND k.cx BETWEEN $2::int * $8::int - 1 AND ($2::int + 1) * $8::int
-     AND k.cy BETWEEN $3::int * $8::int - 1 AND ($3::int + 1) * $8::int
+)`;
+  const clusterFeatures = (gate: string) => `SELECT ${pointCols.join(', ')}, t.geom3857 AS g
+    FROM cells c JOIN ${table} t ON t.id = c.one_id WHERE ${gate}c.n = 1
   UNION ALL
-  SELECT c.one_id FROM cells c, mode WHERE mode.clustered AND c.n = 1
+  SELECT ${clusterValues.join(', ')}, ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)
+    FROM cells c WHERE ${gate}c.n > 1`;
+
+  // Below belowZoom every tile is clustered and read from the count pyramid
+  // (tile_cluster_cells, kept by triggers; migration 008): per cell, the rows of the
+  // filtered levels and districts are summed. A cell holding a single point shows that
+  // point, found through the index inside the cell.
+  // $1-$3 z/x/y, $4 buffer fraction (typed only), $5 cells per tile, filters from $6.
+  const pyramidFilter = filters
+    .map((f, i) => ` AND ($${6 + i}::text[] IS NULL OR c.${f === 'level' ? 'level' : 'district'} = ANY($${6 + i}::text[]))`)
+    .join('');
+  const cellBox = `ST_MakeEnvelope(c.cx * ${cell} - ${W}, ${W} - (c.cy + 1) * ${cell}, (c.cx + 1) * ${cell} - ${W}, ${W} - c.cy * ${cell}, 3857)`;
+  const clusteredText = `WITH cells AS (
+  SELECT c.cx, c.cy, sum(c.n)::int8 AS n, sum(c.sx) / sum(c.n) AS mx, sum(c.sy) / sum(c.n) AS my
+         ${hasLevel ? RISK_LEVELS.map((l) => `, coalesce(sum(c.n) FILTER (WHERE c.level = '${l}'), 0)::int8 AS ${ident(l)}`).join('') : ''}
+    FROM tile_cluster_cells c
+   WHERE c.layer = '${name}' AND c.z = $1::int AND $4::float8 >= 0
+     AND c.cx BETWEEN $2::int * $5::int - 1 AND ($2::int + 1) * $5::int
+     AND c.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int${pyramidFilter}
+   GROUP BY c.cx, c.cy
+  HAVING sum(c.n) > 0
 ), features AS (
-  SELECT t.id, ${pointCols.join(', ')}, ST_Transform(t.geom, 3857) AS g
-    FROM shown s JOIN ${table} t ON t.id = s.id
+  SELECT ${pointCols.join(', ')}, t.geom3857 AS g
+    FROM cells c CROSS JOIN LATERAL (
+      SELECT t.* FROM ${table} t
+       WHERE c.n = 1 AND t.geom3857 && ${cellBox} AND ${where(6)}
+         AND floor((ST_X(t.geom3857) + ${W}) / ${cell}) = c.cx AND floor((${W} - ST_Y(t.geom3857)) / ${cell}) = c.cy
+       LIMIT 1) t
   UNION ALL
-  SELECT NULL${textId ? '::text' : '::int8'}, ${clusterValues.join(', ')}, ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)
-    FROM cells c, mode WHERE mode.clustered AND c.n > 1
+  SELECT ${clusterValues.join(', ')}, ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)
+    FROM cells c WHERE c.n > 1
 )
 SELECT ${asMvt} AS mvt FROM (
-  SELECT f.id, ${[...names, ...clusterNames].map((c) => `f.${c}`).join(', ')}, ${geom('f.g')} AS geom
-    FROM features f
+  SELECT ${columns}, ${geom('f.g')} AS geom FROM features f
 ) mvt WHERE mvt.geom IS NOT NULL`;
-  return { text, filters, clustered };
+
+  // From belowZoom on: $6 the dense-tile limit, filters from $7. The count stops at the
+  // limit + 1 and is an InitPlan: a one-time filter switches off the branch not taken.
+  const text = `WITH dense AS (
+  SELECT count(*) > $6::int AS yes FROM (
+    SELECT 1 FROM ${table} d WHERE d.geom3857 && ${env} AND ${where(7, 'd')} LIMIT $6::int + 1) s
+), ${cellsOf(7)}, features AS (
+  SELECT ${pointCols.join(', ')}, t.geom3857 AS g
+    FROM ${table} t
+   WHERE NOT (SELECT yes FROM dense) AND t.geom3857 && ${searchEnv} AND ${where(7)}
+  UNION ALL
+  ${clusterFeatures('(SELECT yes FROM dense) AND ')}
+)
+SELECT ${asMvt} AS mvt FROM (
+  SELECT ${columns}, ${geom('f.g')} AS geom FROM features f
+) mvt WHERE mvt.geom IS NOT NULL`;
+  return { text, clusteredText, filters, clustered };
 }

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CachedTile, TileCache } from './cache.ts';
+import type { CachedTile, TileCache, TileVariant } from './cache.ts';
+import { encodeBody, MIN_COMPRESS_BYTES, negotiateEncoding } from '../server/http/compress.ts';
+import { ANONYMOUS_KEY_PREFIX } from './tile-request.ts';
 
 /**
  * Public tiles answered before Express routes the request.
@@ -18,7 +20,7 @@ import type { CachedTile, TileCache } from './cache.ts';
  * `Vary` or `Set-Cookie` (request-dependent answers) is never replayed here.
  */
 
-export const ANONYMOUS_KEY_PREFIX = 'a:';
+export { ANONYMOUS_KEY_PREFIX };
 
 export interface FastPathStats {
   answered: number;
@@ -30,21 +32,47 @@ export function answerFromCache(cache: TileCache, req: IncomingMessage, res: Ser
   const entry = cache.get(ANONYMOUS_KEY_PREFIX + req.url);
   if (!entry || !entry.replayable) return false;
   if (stats) stats.answered++;
-  sendCached(entry, req, res, true);
+  sendCached(entry, req, res, true, cache);
   return true;
 }
 
-/** Writes a cached (or just rendered) tile: 304 when If-None-Match matches, else the tile. */
-export function sendCached(entry: CachedTile, req: IncomingMessage, res: ServerResponse, hit: boolean): void {
+/**
+ * Writes a cached (or just rendered) tile in the encoding the request accepts:
+ * 304 when If-None-Match matches that encoding's ETag, else the tile.
+ */
+export function sendCached(entry: CachedTile, req: IncomingMessage, res: ServerResponse, hit: boolean, cache?: TileCache): void {
+  const form = variantOf(entry, negotiateEncoding(req.headers['accept-encoding']), cache);
   const inm = req.headers['if-none-match'];
-  if (inm && etagMatches(inm, entry.etag)) {
-    res.writeHead(304, entry.notModifiedHeaders);
+  if (inm && etagMatches(inm, form.etag)) {
+    res.writeHead(304, form.notModifiedHeaders);
     res.end();
     return;
   }
-  res.writeHead(entry.status, hit ? entry.headers : { ...entry.headers, 'X-Tile-Cache': 'miss' });
+  res.writeHead(entry.status, hit ? form.headers : { ...form.headers, 'X-Tile-Cache': 'miss' });
   if (req.method === 'HEAD' || entry.status === 204) res.end();
-  else res.end(entry.body);
+  else res.end(form.body);
+}
+
+/**
+ * The tile in `encoding`: compressed on the first request for it, then kept in the
+ * entry (and counted by the cache), so hits never compress. Empty and tiny tiles go as they are.
+ */
+export function variantOf(entry: CachedTile, encoding: 'br' | 'gzip' | 'identity', cache?: TileCache): TileVariant | CachedTile {
+  if (encoding === 'identity' || entry.status !== 200 || entry.body.length < MIN_COMPRESS_BYTES) return entry;
+  const known = entry.variants?.[encoding];
+  if (known) return known;
+  const body = encodeBody(entry.body, encoding);
+  // A strong ETag per representation (RFC 9110 §8.8.3): the identity tag plus the coding.
+  const etag = `${entry.etag.slice(0, -1)}-${encoding}"`;
+  const variant: TileVariant = {
+    body,
+    etag,
+    headers: { ...entry.headers, ETag: etag, 'Content-Encoding': encoding, 'Content-Length': String(body.length) },
+    notModifiedHeaders: { ...entry.notModifiedHeaders, ETag: etag },
+  };
+  (entry.variants ??= {})[encoding] = variant;
+  cache?.grew(entry, body.length);
+  return variant;
 }
 
 /** RFC 9110 If-None-Match: `*` or a list of entity tags, compared weakly. */

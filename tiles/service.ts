@@ -126,8 +126,9 @@ export class TileService {
     const cacheControl = `${req.who.canSeeRestricted ? 'private' : 'public'}, max-age=${this.maxAge}`;
     const base = req.baseHeaders ?? {};
     // Vary: a shared cache must not hand a public tile to a caller with an API key (more
-    // fields), nor one answered with CORS headers for one origin to another (server/http/cors.ts).
-    const common = { ...base, ETag: etag, 'Cache-Control': cacheControl, Vary: 'Authorization, Origin' };
+    // fields), nor one answered with CORS headers for one origin to another (server/http/cors.ts),
+    // nor a compressed tile to a client that did not ask for one.
+    const common = { ...base, ETag: etag, 'Cache-Control': cacheControl, Vary: 'Authorization, Origin, Accept-Encoding' };
     const status = body.length ? 200 : 204;
     // 204 carries no Content-Length or Content-Type (RFC 9110 §8.6).
     const headers: OutgoingHttpHeaders =

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseInput } from '../server/http/validate.ts';
 import { badRequest, notFound } from '../server/http/problem.ts';
 import { canSeeLayer, DISTRICT_IDS, getLayer, RISK_LEVELS, type LayerDef, type Principal } from './layers.ts';
-import { filterColumn, FILTER_NAMES, type TileFilters } from './filters.ts';
+import { filterColumn, filtersKey, FILTER_NAMES, type TileFilters } from './filters.ts';
 import { MAX_ZOOM, type TileCoord } from './tile-coords.ts';
 import { computedLayer } from './computed.ts';
 
@@ -47,6 +47,11 @@ export function parseLayers(list: string, who: Principal): LayerDef[] {
 }
 
 export function parseFilters(query: unknown, layers: readonly LayerDef[]): TileFilters {
+  // An unknown parameter is refused rather than ignored, so `?x=1` cannot mint a
+  // new cache entry for the same bytes (and a typo in a filter is not silently dropped).
+  for (const name of Object.keys((query ?? {}) as object)) {
+    if (!(FILTER_NAMES as readonly string[]).includes(name)) throw badRequest(name, `unknown parameter; tiles accept ${FILTER_NAMES.join(', ')}`);
+  }
   const q = parseInput(querySchema, query, 'query');
   const filters: TileFilters = {};
   for (const name of FILTER_NAMES) {
@@ -78,4 +83,20 @@ export function parseTileRequest(params: unknown, query: unknown, who: Principal
   if (path.x >= n) throw badRequest('x', `0-${n - 1} at zoom ${path.z}`);
   if (path.y >= n) throw badRequest('y', `0-${n - 1} at zoom ${path.z}`);
   return { layers, tile: { z: path.z, x: path.x, y: path.y }, filters: parseFilters(query, layers) };
+}
+
+/** Key prefixes: what the caller may see (public fields only, or restricted ones too). */
+export const ANONYMOUS_KEY_PREFIX = 'a:';
+export const RESTRICTED_KEY_PREFIX = 'r:';
+
+/**
+ * The one cache key of a tile: only what changes its bytes — what the caller may
+ * see, the layers in order, z/x/y and the normalised filters (sorted, without
+ * duplicates or filters no requested layer has). It is written as the canonical
+ * URL, so the fast path finds a canonical request by its URL without parsing it.
+ */
+export function tileCacheKey({ layers, tile, filters }: ParsedTileRequest, who: Principal): string {
+  const query = filtersKey(filters);
+  const prefix = who.canSeeRestricted ? RESTRICTED_KEY_PREFIX : ANONYMOUS_KEY_PREFIX;
+  return `${prefix}/tiles/${layers.map((l) => l.id).join(',')}/${tile.z}/${tile.x}/${tile.y}.mvt${query ? `?${query}` : ''}`;
 }

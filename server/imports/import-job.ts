@@ -189,7 +189,7 @@ export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Pr
         RETURNING *)
       INSERT INTO audit_log (actor, layer, feature_id, operation, after, data_version)
       SELECT $2, $3, ins.id::text, 'import',
-             (to_jsonb(ins) - 'geom' - 'created_at' - 'updated_at' - 'deleted_at') || jsonb_build_object('geometry', ST_AsGeoJSON(ins.geom, 9)::jsonb), $4
+             (to_jsonb(ins) - 'geom' - 'geom3857' - 'created_at' - 'updated_at' - 'deleted_at') || jsonb_build_object('geometry', ST_AsGeoJSON(ins.geom, 9)::jsonb), $4
         FROM ins
       RETURNING feature_id`;
     await db.tx(async (q) => {

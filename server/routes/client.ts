@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import type { AppContext } from '../context.ts';
 import { HttpProblem } from '../http/problem.ts';
+import { negotiateEncoding } from '../http/compress.ts';
 
 /** Where `npm run build:client` (Vite) writes the one-map client. */
 export const CLIENT_DIST = fileURLToPath(new URL('../../client/dist/', import.meta.url));
@@ -55,6 +56,7 @@ export function clientRoutes(_ctx: AppContext, options: ClientRouteOptions = { d
     res.sendFile(index, { cacheControl: false });
   });
 
+  router.use('/assets', precompressed(path.join(options.dir, 'assets')));
   router.use(
     '/assets',
     express.static(path.join(options.dir, 'assets'), {
@@ -67,4 +69,33 @@ export function clientRoutes(_ctx: AppContext, options: ClientRouteOptions = { d
   // Other files at the top of dist/ (the icon): short cache, no directory listings.
   router.use(express.static(options.dir, { index: false, maxAge: '1h', redirect: false }));
   return router;
+}
+
+/**
+ * Serves `name.br` / `name.gz`, written next to each asset at build time
+ * (client/build.ts), to clients that accept that encoding; other requests fall
+ * through to the plain files. Each encoding has its own ETag (send derives it from
+ * the compressed file).
+ */
+function precompressed(dir: string): RequestHandler {
+  const exists = new Map<string, boolean>();
+  const has = (file: string) => {
+    let known = exists.get(file);
+    if (known === undefined) exists.set(file, (known = fs.existsSync(file)));
+    return known;
+  };
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const name = req.path.slice(1);
+    // Built assets are flat, hashed names; anything else is for express.static to refuse.
+    if (!/^[\w.-]+$/.test(name) || name.startsWith('.')) return next();
+    res.vary('Accept-Encoding');
+    const encoding = negotiateEncoding(req.headers['accept-encoding']);
+    if (encoding === 'identity') return next();
+    const file = path.join(dir, `${name}.${encoding === 'br' ? 'br' : 'gz'}`);
+    if (!has(file)) return next();
+    res.type(path.extname(name));
+    res.set({ 'Content-Encoding': encoding, 'X-Content-Type-Options': 'nosniff' });
+    res.sendFile(file, { maxAge: '365d', immutable: true }, (err) => err && next(err));
+  };
 }

@@ -4,9 +4,9 @@ import type { AppContext } from '../context.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { principalOf } from '../http/principal.ts';
 import { TileService, type TileServiceOptions } from '../../tiles/service.ts';
-import { parseFilters, parseLayers, parseTileRequest, type ParsedTileRequest } from '../../tiles/tile-request.ts';
+import { parseFilters, parseLayers, parseTileRequest, tileCacheKey, type ParsedTileRequest } from '../../tiles/tile-request.ts';
 import { tileJson } from '../../tiles/tilejson.ts';
-import { ANONYMOUS_KEY_PREFIX, installFastPath, sendCached, type FastPathStats, type MissHandler } from '../../tiles/fast-path.ts';
+import { installFastPath, sendCached, type FastPathStats, type MissHandler } from '../../tiles/fast-path.ts';
 import { ANONYMOUS } from '../../tiles/layers.ts';
 import { filtersKey } from '../../tiles/filters.ts';
 import { appHeaders } from '../http/edge.ts';
@@ -48,10 +48,9 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
 
   app.get('/tiles/:layers/:z/:x/:y.mvt', async (req, res) => {
     const who = principalOf(req);
-    const { layers, tile, filters } = parseTileRequest(req.params, req.query, who);
-    const key = `${who.canSeeRestricted ? 'r:' : ANONYMOUS_KEY_PREFIX}${req.originalUrl}`;
-    const { entry, hit } = await service.tile({ layers, tile, filters, who, key, baseHeaders: appHeaders(res) });
-    sendCached(entry, req, res, hit);
+    const parsed = parseTileRequest(req.params, req.query, who);
+    const { entry, hit } = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: appHeaders(res) });
+    sendCached(entry, req, res, hit, service.cache);
   });
 
   // Public tile requests that missed the cache, parsed exactly as the route does.
@@ -66,9 +65,9 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     }
     fastPath.rendered++;
     // in the request's scope: tile statement timeout, cancelled when the client leaves
-    runInScope(req, res, 'tiles', () => service.tile({ ...parsed, who: ANONYMOUS, key: ANONYMOUS_KEY_PREFIX + req.url }))
+    runInScope(req, res, 'tiles', () => service.tile({ ...parsed, who: ANONYMOUS, key: tileCacheKey(parsed, ANONYMOUS) }))
       .then(
-        ({ entry, hit }) => sendCached(entry, req, res, hit),
+        ({ entry, hit }) => sendCached(entry, req, res, hit, service.cache),
         () => fallback(),
       )
       .catch(() => res.destroy());

@@ -4,7 +4,9 @@ import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import zlib from 'node:zlib';
 import { clientRoutes, CLIENT_CSP } from '../../server/routes/client.ts';
+import { precompress } from '../../client/build.ts';
 import { errorMiddleware, notFoundHandler } from '../../server/http/errors.ts';
 import { silentLogger } from '../../server/log.ts';
 import type { AppContext } from '../../server/context.ts';
@@ -24,6 +26,8 @@ beforeAll(() => {
   fs.mkdirSync(path.join(dir, 'assets'));
   fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>one map</title><script type="module" src="/assets/index-abc123.js"></script>');
   fs.writeFileSync(path.join(dir, 'assets', 'index-abc123.js'), 'console.log(1)');
+  fs.writeFileSync(path.join(dir, 'assets', 'map-def456.js'), 'export const layers = ["risk_points", "shelters"];\n'.repeat(200));
+  precompress(dir);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -49,5 +53,39 @@ describe('GET / (the built client)', () => {
     const res = await request(app(path.join(dir, 'absent'))).get('/').expect(503);
     expect(res.type).toBe('application/problem+json');
     expect(res.body.detail).toContain('npm run build:client');
+  });
+
+  it('hands out the brotli or gzip file written at build time to clients that accept it, the plain file otherwise', async () => {
+    // Small files are not worth compressing; text files of 1 kB or more get both forms.
+    expect(fs.existsSync(path.join(dir, 'assets', 'index-abc123.js.br'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'assets', 'map-def456.js.gz'))).toBe(true);
+    const original = fs.readFileSync(path.join(dir, 'assets', 'map-def456.js'));
+    const raw = (req: request.Test) =>
+      req.buffer(true).parse((res, cb) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
+    const br = await raw(request(app(dir)).get('/assets/map-def456.js').set('Accept-Encoding', 'gzip, br'));
+    expect(br.status).toBe(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toMatch(/javascript/);
+    expect(br.headers.vary).toMatch(/Accept-Encoding/);
+    expect(br.headers['cache-control']).toMatch(/max-age=31536000.*immutable/);
+    expect(Number(br.headers['content-length'])).toBeLessThan(original.length / 5);
+    // (superagent decodes br and gzip itself, so the body is what the browser would see.)
+    expect((br.body as Buffer).equals(original)).toBe(true);
+    expect(zlib.brotliDecompressSync(fs.readFileSync(path.join(dir, 'assets', 'map-def456.js.br'))).equals(original)).toBe(true);
+    const gz = await request(app(dir)).get('/assets/map-def456.js').set('Accept-Encoding', 'gzip');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.headers.etag).not.toBe(br.headers.etag);
+    expect(gz.text).toBe(original.toString('utf8'));
+    const plain = await request(app(dir)).get('/assets/map-def456.js').set('Accept-Encoding', 'identity');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.text).toBe(original.toString('utf8'));
+    // An asset too small to have been compressed goes as it is.
+    const small = await request(app(dir)).get('/assets/index-abc123.js').set('Accept-Encoding', 'br').expect(200);
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.text).toBe('console.log(1)');
   });
 });

@@ -124,6 +124,40 @@ describe('tile cache', () => {
     await service.close();
   });
 
+  it('one cache entry per distinct tile: filter order and duplicates do not matter, unknown parameters are refused', async () => {
+    const { app: tiles, service } = tileApp(db);
+    const base = urlOf('risk_points', { z: 10, x: 834, y: 445 });
+    const variants = [`${base}?level=red,orange`, `${base}?level=orange,red`, `${base}?level=orange&level=red,red`, `${base}?level=red,orange&district=`];
+    const first = await fetchTile(tiles, variants[0]);
+    expect(first.status).toBeLessThan(300);
+    for (const v of variants.slice(1, 3)) {
+      const r = await fetchTile(tiles, v);
+      expect(r.headers['x-tile-cache'], v).toBe('hit');
+      expect(r.body.equals(first.body)).toBe(true);
+    }
+    expect(service.cache.keys()).toEqual([`a:${base}?level=orange,red`]);
+    // Anything that does not change the bytes cannot mint a new entry.
+    for (const bad of [`${base}?x=1`, `${base}?level=red&cachebust=2`, variants[3]]) {
+      const r = await fetchTile(tiles, bad);
+      expect(r.status, bad).toBe(400);
+      expect(r.headers['content-type']).toMatch(/problem\+json/);
+    }
+    expect(JSON.parse((await fetchTile(tiles, `${base}?x=1`)).text)).toMatchObject({ param: 'x', detail: expect.stringContaining('level, district') });
+    expect(service.cache.keys()).toHaveLength(1);
+    await service.close();
+  });
+
+  it('a cache of 0 bytes caches nothing and still answers every tile', async () => {
+    const { app: tiles, service } = tileApp(db, { cacheBytes: 0 });
+    const url = urlOf('risk_points', { z: 10, x: 834, y: 445 });
+    const a = await fetchTile(tiles, url);
+    const b = await fetchTile(tiles, url);
+    expect(b.headers['x-tile-cache']).toBe('miss');
+    expect(b.body.equals(a.body)).toBe(true);
+    expect(service.cache.stats().entries).toBe(0);
+    await service.close();
+  });
+
   it('a change without geometry drops every tile of its layer', async () => {
     const { app: tiles, service } = tileApp(db);
     await fetchTile(tiles, urlOf('risk_points', { z: 5, x: 26, y: 13 }));

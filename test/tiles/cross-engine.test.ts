@@ -96,4 +96,19 @@ describe.skipIf(backend !== 'postgres')('ST_AsMVT and geojson-vt give the same t
     // The dense spot is clustered above belowZoom in both engines.
     expect(clustered.length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('tiles at the antimeridian find their features (searched in Web Mercator, no wrap to -180)', async () => {
+    const layer = LAYERS.find((l) => l.id === 'shelters')!;
+    const r = await db.query<{ id: number }>(
+      `INSERT INTO shelters (district_id, name_zh, setting, shelter_class, effective_area_m2, capacity, synthetic, geom)
+       VALUES ('huadu', '日界线', 'outdoor', 'fixed', 100, 10, true, ST_SetSRID(ST_MakePoint(179.999, 10), 4326)) RETURNING id`,
+    );
+    const id = Number(r.rows[0].id);
+    for (const z of [2, 6, 12]) {
+      const tile = tileContaining(179.999, 10, z);
+      const ids = (decodeTile(await postgis.renderLayer({ layer, tile, filters: {}, who: ANONYMOUS })).shelters ?? []).map((f) => f.id);
+      expect(ids, `z${z}`).toContain(id);
+    }
+    await db.query('DELETE FROM shelters WHERE id = $1', [id]);
+  });
 });

@@ -35,13 +35,14 @@ afterAll(async () => db?.close());
 
 describe('GET /tiles/{layers}/{z}/{x}/{y}.mvt', () => {
   it('answers a Mapbox Vector Tile with Content-Length, ETag and Cache-Control', async () => {
-    const r = await fetchTile(app, url14('risk_points'));
+    // Uncompressed here (test/tiles/compression.test.ts covers the encodings).
+    const r = await fetchTile(app, url14('risk_points'), { 'accept-encoding': 'identity' });
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('application/vnd.mapbox-vector-tile');
     expect(Number(r.headers['content-length'])).toBe(r.body.length);
     expect(r.headers.etag).toMatch(/^"[\w-]+"$/);
     expect(r.headers['cache-control']).toBe('public, max-age=30');
-    expect(r.headers.vary).toBe('Authorization, Origin');
+    expect(r.headers.vary).toBe('Authorization, Origin, Accept-Encoding');
     expect(lintTile(r.body)).toEqual([]);
     const features = decodeTile(r.body).risk_points;
     expect(features.map((f) => f.id).sort()).toEqual([...pointIds].sort());

@@ -14,6 +14,8 @@ describe('config', () => {
   it('parses values from the environment', () => {
     const c = loadConfig({ PORT: '8080', DATABASE_URL: 'postgres://u@h/db', LOG_LEVEL: 'debug', DEMO_DATA: 'false' });
     expect(c).toMatchObject({ PORT: 8080, DATABASE_URL: 'postgres://u@h/db', LOG_LEVEL: 'debug', DEMO_DATA: false });
+    // 0 turns the tile cache off.
+    expect(loadConfig({ TILE_CACHE_MB: '0' }).TILE_CACHE_MB).toBe(0);
   });
 
   it.each([
@@ -24,6 +26,7 @@ describe('config', () => {
     ['LOG_LEVEL', 'loud', /invalid LOG_LEVEL="loud": expected one of silent, error, warn, info, debug/],
     ['DEMO_DATA', 'maybe', /invalid DEMO_DATA="maybe": expected one of true, false/],
     ['PUBLIC_URL', 'not a url', /invalid PUBLIC_URL/],
+    ['TILE_CACHE_MB', '-1', /invalid TILE_CACHE_MB="-1": expected a number of megabytes 0-65536/],
   ])('rejects %s=%s with one line naming the variable, value and what is allowed', (name, value, message) => {
     let error: unknown;
     try {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TileCache, type CachedTile } from '../../tiles/cache.ts';
+import { variantOf } from '../../tiles/fast-path.ts';
 import { affectedAreas, changeBoxes } from '../../tiles/service.ts';
 import { getLayer } from '../../tiles/layers.ts';
 import { TILE_DEFAULTS } from '../../tiles/engine.ts';
@@ -102,5 +103,29 @@ describe('tile cache', () => {
     const start = performance.now();
     expect(cache.invalidate('risk_points', () => [[0, 0, 1, 1]])).toBe(1);
     expect(performance.now() - start).toBeLessThan(50);
+  });
+
+  it('compresses a cached tile once per encoding, counts the variants, and forgets them with the entry', () => {
+    const cache = new TileCache(1e6);
+    const t = { z: 12, x: 3336, y: 1780 };
+    const e = { ...entry(key(t), t), body: Buffer.from('tile '.repeat(400)) };
+    cache.set(e, cache.epoch);
+    const before = cache.stats().bytes;
+    const gz = variantOf(e, 'gzip', cache);
+    expect(gz).not.toBe(e);
+    expect(gz.headers['Content-Encoding']).toBe('gzip');
+    const grown = cache.stats().bytes;
+    expect(grown).toBe(before + gz.body.length);
+    expect(variantOf(e, 'gzip', cache)).toBe(gz);
+    expect(cache.stats().bytes).toBe(grown);
+    const br = variantOf(e, 'br', cache);
+    expect(br.etag).not.toBe(gz.etag);
+    expect(cache.stats().bytes).toBe(grown + br.body.length);
+    expect(variantOf(e, 'identity', cache)).toBe(e);
+    // Tiny tiles go as they are.
+    const small = { ...entry('a:/tiles/x/0/0/0.mvt', { z: 0, x: 0, y: 0 }, 20) };
+    expect(variantOf(small, 'gzip', cache)).toBe(small);
+    cache.invalidateLayer('risk_points');
+    expect(cache.stats().bytes).toBe(0);
   });
 });

@@ -66,15 +66,3 @@ describe('tile coordinates', () => {
     }
   });
 });
-
-describe('the ST_AsMVT search box', () => {
-  it('is computed in lon/lat and clamped, so tiles at the antimeridian still find their features', async () => {
-    const { searchBox } = await import('../../tiles/engine-postgis.ts');
-    const [w, s, e, n] = searchBox({ z: 2, x: 3, y: 1 }, 64 / 4096);
-    expect(e).toBe(180);
-    expect(w).toBeLessThan(90);
-    expect(s).toBeLessThan(0);
-    expect(n).toBeGreaterThan(66.5);
-    expect(searchBox({ z: 0, x: 0, y: 0 }, 0.1)).toEqual([-180, worldYToLat(1), 180, worldYToLat(0)]);
-  });
-});

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDb } from '../setup/db.ts';
+import type { Db } from '../../server/db/types.ts';
+import { LAYERS } from '../../tiles/layers.ts';
+import { cellsPerTile } from '../../tiles/cluster.ts';
+import { QUIET } from './helpers/rows.ts';
+
+/**
+ * The count pyramid (tile_cluster_cells, kept by statement triggers) must equal a
+ * brute-force count of the live points, per zoom, cell, level and district, after
+ * any mix of writes: single and multi-row inserts (imports), moves, level and
+ * district changes, soft deletes and restores, hard deletes, truncation.
+ */
+let db: Db;
+beforeAll(async () => {
+  db = (await openTestDb()).db;
+});
+afterAll(async () => db?.close());
+
+const W = 20037508.342789244;
+
+/** Rows where the pyramid and a fresh aggregate of `table` disagree (none when right). */
+async function mismatches(layer: string, table: string, maxZ: number, perTile: number): Promise<unknown[]> {
+  const r = await db.query(
+    `WITH truth AS (
+       SELECT g.z, floor((ST_X(t.geom3857) + ${W}) / (${2 * W} / (2 ^ g.z * $2::int)))::int AS cx,
+              floor((${W} - ST_Y(t.geom3857)) / (${2 * W} / (2 ^ g.z * $2::int)))::int AS cy,
+              t.level, t.district_id AS district, count(*) AS n, sum(ST_X(t.geom3857)) AS sx, sum(ST_Y(t.geom3857)) AS sy
+         FROM ${table} t CROSS JOIN generate_series(0, $3::int) AS g(z)
+        WHERE t.deleted_at IS NULL
+        GROUP BY 1, 2, 3, 4, 5
+     ), kept AS (SELECT * FROM tile_cluster_cells WHERE layer = $1)
+     SELECT coalesce(a.z, b.z) AS z, coalesce(a.cx, b.cx) AS cx, coalesce(a.cy, b.cy) AS cy, a.n AS truth, b.n AS kept
+       FROM truth a FULL JOIN kept b USING (z, cx, cy, level, district)
+      WHERE a.n IS DISTINCT FROM b.n
+         OR abs(a.sx - b.sx) > 1e-6 * (abs(a.sx) + 1) OR abs(a.sy - b.sy) > 1e-6 * (abs(a.sy) + 1)
+      LIMIT 5`,
+    [layer, perTile, maxZ],
+  );
+  return r.rows;
+}
+
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+}
+
+describe('count pyramid of clustered layers', () => {
+  it('its trigger arguments match the registry (cells per tile, last clustered zoom)', async () => {
+    const r = await db.query<{ table: string; args: string }>(
+      `SELECT c.relname AS table, encode(t.tgargs, 'escape') AS args
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE '%\\_cells\\_%' ESCAPE '\\'`,
+    );
+    const clustered = LAYERS.filter((l) => l.cluster && l.geometry === 'point');
+    expect(clustered.length).toBeGreaterThan(0);
+    for (const layer of clustered) {
+      const rows = r.rows.filter((row) => row.table === layer.table);
+      expect(rows, layer.id).toHaveLength(4);
+      for (const row of rows) {
+        expect(row.args.split('\\000').filter(Boolean)).toEqual([layer.id, String(cellsPerTile(layer.cluster!)), String(layer.cluster!.belowZoom - 1)]);
+      }
+    }
+  });
+
+  it('equals a brute-force count after random inserts, imports, moves, level changes, soft and hard deletes', async () => {
+    const random = rng(17);
+    const near = () => [QUIET.lon + (random() - 0.5) * 0.4, QUIET.lat + (random() - 0.5) * 0.4];
+    const levels = ['red', 'orange', 'yellow', 'blue'];
+    const districts = ['huadu', 'yuexiu', 'pingshan'];
+    const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
+    const ids: number[] = [];
+    expect(await mismatches('risk_points', 'risk_points', 11, 8)).toEqual([]);
+
+    for (let round = 0; round < 6; round++) {
+      // One-row inserts (edits) and one multi-row insert (how imports write).
+      for (let i = 0; i < 15; i++) {
+        const [lon, lat] = near();
+        const r = await db.query<{ id: number }>(
+          `INSERT INTO risk_points (district_id, name_zh, category, level, responsible_unit, synthetic, geom)
+           VALUES ($1, '金字塔', 'fire', $2, '测试单位', true, ST_SetSRID(ST_MakePoint($3, $4), 4326)) RETURNING id`,
+          [pick(districts), pick(levels), lon, lat],
+        );
+        ids.push(Number(r.rows[0].id));
+      }
+      const batch = await db.query<{ id: number }>(
+        `INSERT INTO risk_points (district_id, name_zh, category, level, responsible_unit, synthetic, geom)
+         SELECT (ARRAY['huadu','yuexiu'])[1 + i % 2], '导入', 'gas', (ARRAY['red','orange','yellow','blue'])[1 + i % 4], '测试单位', true,
+                ST_SetSRID(ST_MakePoint($1 + (i % 20) * 0.003, $2 + (i / 20) * 0.003), 4326)
+           FROM generate_series(1, 200) AS i RETURNING id`,
+        [QUIET.lon + random() * 0.1, QUIET.lat + random() * 0.1],
+      );
+      ids.push(...batch.rows.map((r) => Number(r.id)));
+      // Moves, level and district changes, a name change (no pyramid change), in one transaction.
+      await db.tx(async (q) => {
+        for (let i = 0; i < 20; i++) {
+          const [lon, lat] = near();
+          await q.query('UPDATE risk_points SET geom = ST_SetSRID(ST_MakePoint($2, $3), 4326) WHERE id = $1', [pick(ids), lon, lat]);
+          await q.query('UPDATE risk_points SET level = $2 WHERE id = $1', [pick(ids), pick(levels)]);
+          await q.query('UPDATE risk_points SET district_id = $2, name_zh = $3 WHERE id = $1', [pick(ids), pick(districts), `改名${i}`]);
+        }
+      });
+      // Soft deletes, restores of some of them, hard deletes, a bulk move.
+      const soft = Array.from({ length: 10 }, () => pick(ids));
+      await db.query('UPDATE risk_points SET deleted_at = now() WHERE id = ANY($1::bigint[])', [soft]);
+      await db.query('UPDATE risk_points SET deleted_at = NULL WHERE id = ANY($1::bigint[])', [soft.slice(0, 4)]);
+      const hard = Array.from({ length: 8 }, () => pick(ids));
+      await db.query('DELETE FROM risk_points WHERE id = ANY($1::bigint[])', [hard]);
+      await db.query('UPDATE risk_points SET geom = ST_Translate(geom, 0.01, -0.02) WHERE id = ANY($1::bigint[])', [ids.slice(0, 50)]);
+      expect(await mismatches('risk_points', 'risk_points', 11, 8), `round ${round}`).toEqual([]);
+    }
+
+    // A rolled-back write leaves the pyramid as it was.
+    const before = await db.query<{ n: string }>(`SELECT sum(n)::text AS n FROM tile_cluster_cells WHERE layer = 'risk_points' AND z = 0`);
+    await expect(
+      db.tx(async (q) => {
+        await q.query('DELETE FROM risk_points WHERE id = ANY($1::bigint[])', [ids]);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect((await db.query<{ n: string }>(`SELECT sum(n)::text AS n FROM tile_cluster_cells WHERE layer = 'risk_points' AND z = 0`)).rows).toEqual(before.rows);
+    const live = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM risk_points WHERE deleted_at IS NULL');
+    expect(before.rows[0].n).toBe(live.rows[0].n);
+
+    // Emptied cells disappear instead of staying as zero rows.
+    await db.query('DELETE FROM risk_points WHERE id = ANY($1::bigint[])', [ids]);
+    expect(await mismatches('risk_points', 'risk_points', 11, 8)).toEqual([]);
+    expect((await db.query(`SELECT 1 FROM tile_cluster_cells WHERE n = 0`)).rows).toEqual([]);
+  }, 120_000);
+
+  it('hazard sources are counted too, and TRUNCATE empties the layer', async () => {
+    expect(await mismatches('hazard_sources', 'hazard_sources', 11, 8)).toEqual([]);
+    const n = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM tile_cluster_cells WHERE layer = 'hazard_sources'`);
+    expect(Number(n.rows[0].n)).toBeGreaterThan(0);
+    await db.tx(async (q) => {
+      await q.exec('TRUNCATE hazard_sources CASCADE');
+      const after = await q.query<{ n: string }>(`SELECT count(*)::text AS n FROM tile_cluster_cells WHERE layer = 'hazard_sources'`);
+      expect(after.rows[0].n).toBe('0');
+    });
+  });
+});
