@@ -3,6 +3,11 @@ import type { AppContext } from './context.ts';
 import { ChangeBus } from './changes.ts';
 import { errorMiddleware, notFoundHandler } from './http/errors.ts';
 import { installEdge, type EdgeHook } from './http/edge.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { corsHook } from './http/cors.ts';
+import { allowedHostsHook } from './http/allowed-hosts.ts';
+import { bodyLimitHook, JSON_BODY_LIMIT_BYTES } from './http/body-limit.ts';
+import { assertWellFormed, urlUnicodeHook, verifyUtf8 } from './http/unicode.ts';
 import { healthRoutes } from './routes/health.ts';
 import { layerRoutes } from './routes/layers.ts';
 import { tileRoutes } from './routes/tiles.ts';
@@ -29,8 +34,12 @@ export function buildApp(options: AppOptions): express.Express {
   app.set('query parser', 'simple');
   // GeoJSON and merge-patch bodies are JSON too (QGIS sends application/geo+json).
   // Imports read their own (much larger) bodies.
-  const json = express.json({ limit: '5mb', type: ['application/json', 'application/geo+json', 'application/merge-patch+json'] });
+  const json = express.json({ limit: JSON_BODY_LIMIT_BYTES, verify: verifyUtf8, type: ['application/json', 'application/geo+json', 'application/merge-patch+json'] });
   app.use((req, res, next) => (req.path.startsWith('/import/') ? next() : json(req, res, next)));
+  app.use((req, _res, next) => {
+    assertWellFormed(req.body); // lone surrogates ("\ud800") are refused before any route sees them
+    next();
+  });
   app.use(authenticate(ctx.db));
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.
@@ -56,7 +65,12 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(errorMiddleware(ctx.log));
 
   // Hooks in front of everything, the tile fast path included (server/http/edge.ts).
-  const edge: EdgeHook[] = [];
+  const { config } = ctx;
+  const edge: EdgeHook[] = [securityHeaders({ crossOrigin: config.CORS_ORIGINS !== undefined })];
+  if (config.CORS_ORIGINS) edge.push(corsHook(config.CORS_ORIGINS));
+  const hosts = allowedHostsHook(config);
+  if (hosts) edge.push(hosts);
+  edge.push(bodyLimitHook(config.IMPORT_MAX_MB), urlUnicodeHook);
   installEdge(app, edge);
   return app;
 }

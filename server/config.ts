@@ -42,6 +42,22 @@ export const configSchema = z.object({
   MAP_MAX_SIZE: z.coerce.number({ message: 'an integer 256-16384' }).int('an integer 256-16384').min(256, 'an integer 256-16384').max(16384, 'an integer 256-16384').default(4096),
   /** Public base URL used in absolute links (OGC, TileJSON); defaults to the request's host. */
   PUBLIC_URL: z.url({ message: 'an absolute http(s) URL' }).optional(),
+  /** Most vertices in one geometry a caller sends (drawn areas, edits, imported rows). */
+  GEOMETRY_MAX_VERTICES: z.coerce.number({ message: 'an integer 4-1000000' }).int('an integer 4-1000000').min(4, 'an integer 4-1000000').max(1_000_000, 'an integer 4-1000000').default(10_000),
+  /** Widest span of one such geometry, in degrees of longitude and of latitude (below 180: no antipodal edges). */
+  GEOMETRY_MAX_EXTENT_DEG: z.coerce.number({ message: 'degrees, > 0 and at most 90' }).gt(0, 'degrees, > 0 and at most 90').max(90, 'degrees, > 0 and at most 90').default(10),
+  /** Origins allowed to read tiles, OGC, catalogue and analyses from a browser: a comma list, or `*`; unset = no CORS. */
+  CORS_ORIGINS: z
+    .string()
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((list) => list.length > 0 && (list.join() === '*' || list.every((o) => /^https?:\/\/[^/\s*]+$/.test(o))), '* or a comma list of origins like https://map.example.org')
+    .optional(),
+  /** Host names the server answers to when PUBLIC_URL is unset (links are built from Host); `*` = any. Default: localhost names and HOST. */
+  ALLOWED_HOSTS: z
+    .string()
+    .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .refine((list) => list.length > 0 && (list.join() === '*' || list.every((h) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h))), '* or a comma list of host names or IP addresses (no ports)')
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };

@@ -39,6 +39,11 @@ function problemFromDatabase(err: unknown): HttpProblem | null {
 }
 
 export function sendProblem(res: Parameters<RequestHandler>[1], problem: HttpProblem, instance?: string): void {
+  res.status(problem.status).type(PROBLEM_TYPE).send(problemJson(problem, instance));
+}
+
+/** The problem+json text of `problem`; also written by the edge hooks, before Express. */
+export function problemJson(problem: HttpProblem, instance?: string): string {
   const body: Record<string, unknown> = {
     type: problem.status === 500 ? 'about:blank' : `https://onemap.invalid/problems/${problem.status}`,
     title: problem.title,
@@ -48,7 +53,7 @@ export function sendProblem(res: Parameters<RequestHandler>[1], problem: HttpPro
     ...(problem.param ? { param: problem.param, 'invalid-params': problem.invalidParams } : {}),
     ...problem.extra,
   };
-  res.status(problem.status).type(PROBLEM_TYPE).send(JSON.stringify(body));
+  return JSON.stringify(body);
 }
 
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
