@@ -3,7 +3,9 @@
  * DATABASE_URL is set), migrate, load the demo data on first start, listen.
  * Every start-up failure is one line on stderr and a non-zero exit — no stack traces.
  */
+import cluster from 'node:cluster';
 import { loadConfig, ConfigError } from './config.ts';
+import { runPrimary } from './cluster/primary.ts';
 import { openDb } from './db/open.ts';
 import { prepareDatabase } from './db/prepare.ts';
 import { buildApp } from './app.ts';
@@ -37,6 +39,13 @@ async function main() {
   } catch (err) {
     await db.close().catch(() => {});
     fail(`cannot prepare the database: ${(err as Error).message}`, 1);
+  }
+
+  if (cluster.isPrimary && config.workers > 1) {
+    // Migrations and demo data ran once above; the workers find them done.
+    await db.close();
+    runPrimary({ workers: config.workers, log });
+    return;
   }
 
   const app = buildApp({ db, config, log });
