@@ -6,6 +6,7 @@ import { notifyChange } from '../live/notify.ts';
 import type { LayerDef, Principal } from '../../tiles/layers.ts';
 import { visibleProperties } from '../../tiles/layers.ts';
 import type { FeatureChange } from '../changes.ts';
+import { actorFor } from './actor-privacy.ts';
 
 /**
  * Transactional edits of features: every create, update, delete and restore
@@ -296,5 +297,5 @@ export async function featureHistory(db: Queryable, layer: LayerDef, id: number,
     for (const h of hidden) delete copy[h];
     return copy;
   };
-  return r.rows.map((row) => ({ at: row.at, actor: row.actor, operation: row.operation, dataVersion: row.data_version, before: strip(row.before), after: strip(row.after) }));
+  return r.rows.map((row) => ({ at: row.at, actor: actorFor(row.actor, who), operation: row.operation, dataVersion: row.data_version, before: strip(row.before), after: strip(row.after) }));
 }
