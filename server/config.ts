@@ -89,6 +89,11 @@ export const configSchema = z.object({
   /** Server processes (node:cluster) sharing the port; default 1 on the embedded database, one per CPU on PostgreSQL. */
   /** Fault injection for resilience tests: hold every change notification this long before caches see it. */
   FAULT_NOTIFY_DELAY_MS: z.coerce.number({ message: 'an integer 0-60000' }).int('an integer 0-60000').min(0, 'an integer 0-60000').max(60_000, 'an integer 0-60000').default(0),
+  /** A PMTiles or MBTiles file made by `npm run export`: its tiles answer while the database cannot be reached. */
+  TILES_ARCHIVE: z
+    .string()
+    .regex(/\.(pmtiles|mbtiles)$/i, 'the path of a .pmtiles or .mbtiles file (npm run export)')
+    .optional(),
   WORKERS: z.coerce.number({ message: 'an integer 1-64' }).int('an integer 1-64').min(1, 'an integer 1-64').max(64, 'an integer 1-64').optional(),
   /** Requests per minute from one client address (anonymous callers); 0 = no limit. */
   RATE_LIMIT_PER_MIN: perMinute.default(6000),

@@ -6,6 +6,7 @@
 import cluster from 'node:cluster';
 import { loadConfig, ConfigError } from './config.ts';
 import { runPrimary } from './cluster/primary.ts';
+import { openArchive } from '../tiles/archive/archive-reader.ts';
 import { openDb } from './db/open.ts';
 import { prepareDatabase } from './db/prepare.ts';
 import { buildApp } from './app.ts';
@@ -52,7 +53,17 @@ async function main() {
     return;
   }
 
-  const app = buildApp({ db, config, log });
+  let tileArchive;
+  if (config.TILES_ARCHIVE) {
+    try {
+      tileArchive = await openArchive(config.TILES_ARCHIVE);
+    } catch (err) {
+      await db.close().catch(() => {});
+      fail(`invalid TILES_ARCHIVE=${JSON.stringify(config.TILES_ARCHIVE)}: ${(err as Error).message}`, 2);
+    }
+    log.info(`tiles archive ${config.TILES_ARCHIVE} of ${tileArchive.json.exported_at ?? 'unknown date'} answers while the database is away`);
+  }
+  const app = buildApp({ db, config, log, tileArchive });
   // Load the workers' modules now rather than on the first analysis.
   workerPool().warm().catch((err) => log.warn(`analysis workers failed to start: ${(err as Error).message}`));
   const server = app.listen(config.PORT, config.HOST);

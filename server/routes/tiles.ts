@@ -11,6 +11,8 @@ import { ANONYMOUS } from '../../tiles/layers.ts';
 import { filtersKey } from '../../tiles/filters.ts';
 import { appHeaders } from '../http/edge.ts';
 import { runInScope } from '../http/request-scope.ts';
+import { isConnectionError } from '../db/errors.ts';
+import { TileArchiveFallback } from './tile-fallback.ts';
 
 export interface TileRouteOptions extends TileServiceOptions {
   /** Use this service instead of making one (tests, benches). */
@@ -32,6 +34,7 @@ export interface TileRouteOptions extends TileServiceOptions {
 export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): express.Express {
   const service = options.service ?? new TileService(ctx, options);
   const fastPath: FastPathStats & { rendered: number; uninstall?: () => void } = { answered: 0, rendered: 0 };
+  const fallback = ctx.tileArchive ? new TileArchiveFallback(ctx.tileArchive) : null;
   const app = express();
   // A sub-app starts with Express defaults; keep the parent's choices for these.
   app.disable('x-powered-by');
@@ -50,8 +53,15 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     const who = principalOf(req);
     const { layers, tile, filters } = parseTileRequest(req.params, req.query, who);
     const key = `${who.canSeeRestricted ? 'r:' : ANONYMOUS_KEY_PREFIX}${req.originalUrl}`;
-    const { entry, hit } = await service.tile({ layers, tile, filters, who, key, baseHeaders: appHeaders(res) });
-    sendCached(entry, req, res, hit);
+    let answer;
+    try {
+      answer = await service.tile({ layers, tile, filters, who, key, baseHeaders: appHeaders(res) });
+    } catch (err) {
+      // The database is away: the archive's copy of an unfiltered tile, if it holds one.
+      if (fallback && isConnectionError(err) && filtersKey(filters) === '' && fallback.holds(layers, tile)) return fallback.send(res, layers, tile);
+      throw err;
+    }
+    sendCached(answer.entry, req, res, answer.hit);
   });
 
   // Public tile requests that missed the cache, parsed exactly as the route does.
