@@ -21,6 +21,8 @@ import { editRoutes } from './edits/routes.ts';
 import { importRoutes } from './imports/routes.ts';
 import { liveEvents } from './live/events.ts';
 import { relayChanges } from './live/notify.ts';
+import { AppliedVersion, joinClusterBarrier, writeBarrier } from './cluster/write-barrier.ts';
+import { currentDataVersion } from './db/data-version.ts';
 import { clientRoutes } from './routes/client.ts';
 import { riskRoutes } from './risk/routes.ts';
 import { requestScope } from './http/request-scope.ts';
@@ -57,11 +59,14 @@ export function buildApp(options: AppOptions): express.Express {
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.
   const live = liveEvents(ctx.changes);
-  const relay = relayChanges(ctx.db, ctx.changes, ctx.log);
+  const relay = relayChanges(ctx.db, ctx.changes, ctx.log, ctx.config.FAULT_NOTIFY_DELAY_MS);
   relay.catch((err) => ctx.log.error(`live updates are off: cannot LISTEN (${(err as Error).message})`));
   app.locals.ready = relay.then(() => undefined);
   app.locals.live = live;
   app.use(live.router);
+  // A write answers once every process of this server shows it (server/cluster/write-barrier.ts).
+  const applied = new AppliedVersion();
+  app.use(writeBarrier(ctx.db, applied, (v) => ctx.log.warn(`a write was answered before every server process applied data version ${v}`)));
   app.use(healthRoutes(ctx));
   app.use(layerRoutes(ctx));
   app.use(tileRoutes(ctx, { cacheBytes: ctx.config.TILE_CACHE_MB * 1024 * 1024 }));
@@ -74,6 +79,10 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(riskRoutes(ctx));
 
   app.use(clientRoutes(ctx));
+  applied.follow(ctx.changes);
+  joinClusterBarrier(applied);
+  relay.then(async () => applied.advance(await currentDataVersion(ctx.db))).catch(() => applied.off());
+
   app.use(notFoundHandler);
   app.use(errorMiddleware(ctx.log));
 

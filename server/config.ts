@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS } from './log.ts';
@@ -85,6 +86,15 @@ export const configSchema = z.object({
     .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
     .refine((list) => list.length > 0 && (list.join() === '*' || list.every((h) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h))), '* or a comma list of host names or IP addresses (no ports)')
     .optional(),
+  /** Server processes (node:cluster) sharing the port; default 1 on the embedded database, one per CPU on PostgreSQL. */
+  /** Fault injection for resilience tests: hold every change notification this long before caches see it. */
+  FAULT_NOTIFY_DELAY_MS: z.coerce.number({ message: 'an integer 0-60000' }).int('an integer 0-60000').min(0, 'an integer 0-60000').max(60_000, 'an integer 0-60000').default(0),
+  /** A PMTiles or MBTiles file made by `npm run export`: its tiles answer while the database cannot be reached. */
+  TILES_ARCHIVE: z
+    .string()
+    .regex(/\.(pmtiles|mbtiles)$/i, 'the path of a .pmtiles or .mbtiles file (npm run export)')
+    .optional(),
+  WORKERS: z.coerce.number({ message: 'an integer 1-64' }).int('an integer 1-64').min(1, 'an integer 1-64').max(64, 'an integer 1-64').optional(),
   /** Requests per minute from one client address (anonymous callers); 0 = no limit. */
   RATE_LIMIT_PER_MIN: perMinute.default(6000),
   /** Requests per minute with one API key, from any address; 0 = no limit. */
@@ -95,7 +105,7 @@ export const configSchema = z.object({
   METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,200}$/, 'at least 16 printable ASCII characters without spaces').optional(),
 });
 
-export type Config = z.infer<typeof configSchema> & { dataDir: string };
+export type Config = z.infer<typeof configSchema> & { dataDir: string; workers: number };
 
 export class ConfigError extends Error {}
 
@@ -113,5 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const name = String(issue.path[0]);
     throw new ConfigError(`invalid ${name}=${JSON.stringify(input[name])}: expected ${issue.message}`);
   }
-  return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
+  const data = parsed.data;
+  // The embedded database is a single-writer file store that belongs to one process.
+  if (data.WORKERS !== undefined && data.WORKERS > 1 && !data.DATABASE_URL) {
+    throw new ConfigError(`invalid WORKERS=${JSON.stringify(input.WORKERS)}: the embedded database serves one process; set DATABASE_URL to run several`);
+  }
+  const workers = data.WORKERS ?? (data.DATABASE_URL ? os.availableParallelism() : 1);
+  return { ...data, dataDir: path.resolve(data.DATA_DIR), workers };
 }

@@ -3,7 +3,10 @@
  * DATABASE_URL is set), migrate, load the demo data on first start, listen.
  * Every start-up failure is one line on stderr and a non-zero exit — no stack traces.
  */
+import cluster from 'node:cluster';
 import { loadConfig, ConfigError } from './config.ts';
+import { runPrimary } from './cluster/primary.ts';
+import { openArchive } from '../tiles/archive/archive-reader.ts';
 import { openDb } from './db/open.ts';
 import { prepareDatabase } from './db/prepare.ts';
 import { buildApp } from './app.ts';
@@ -43,7 +46,24 @@ async function main() {
     fail(`cannot prepare the database: ${(err as Error).message}`, 1);
   }
 
-  const app = buildApp({ db, config, log });
+  if (cluster.isPrimary && config.workers > 1) {
+    // Migrations and demo data ran once above; the workers find them done.
+    await db.close();
+    runPrimary({ workers: config.workers, log });
+    return;
+  }
+
+  let tileArchive;
+  if (config.TILES_ARCHIVE) {
+    try {
+      tileArchive = await openArchive(config.TILES_ARCHIVE);
+    } catch (err) {
+      await db.close().catch(() => {});
+      fail(`invalid TILES_ARCHIVE=${JSON.stringify(config.TILES_ARCHIVE)}: ${(err as Error).message}`, 2);
+    }
+    log.info(`tiles archive ${config.TILES_ARCHIVE} of ${tileArchive.json.exported_at ?? 'unknown date'} answers while the database is away`);
+  }
+  const app = buildApp({ db, config, log, tileArchive });
   // Load the workers' modules now rather than on the first analysis.
   workerPool().warm().catch((err) => log.warn(`analysis workers failed to start: ${(err as Error).message}`));
   const server = app.listen(config.PORT, config.HOST);

@@ -35,12 +35,15 @@ export async function notifyChange(q: Queryable, change: FeatureChange): Promise
 }
 
 /** Relays committed changes from the database to the in-process bus. */
-export async function relayChanges(db: Db, bus: ChangeBus, log: Logger): Promise<() => Promise<void>> {
+export async function relayChanges(db: Db, bus: ChangeBus, log: Logger, delayMs = 0): Promise<() => Promise<void>> {
   return db.listen(
     CHANGE_CHANNEL,
     (payload) => {
       try {
-        bus.emit(JSON.parse(payload) as FeatureChange);
+        const change = JSON.parse(payload) as FeatureChange;
+        // A slow notification path, on purpose (FAULT_NOTIFY_DELAY_MS): resilience tests only.
+        if (delayMs > 0) setTimeout(() => bus.emit(change), delayMs);
+        else bus.emit(change);
       } catch (err) {
         log.warn(`ignored a malformed change notification: ${(err as Error).message}`);
       }

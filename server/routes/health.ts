@@ -1,11 +1,13 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.ts';
+import { TileArchiveFallback } from './tile-fallback.ts';
 import { migrationLevel } from '../db/migrate.ts';
 import { LAYERS } from '../../tiles/layers.ts';
 import { DB_RETRY_AFTER_S } from '../http/errors.ts';
 
 /** `/health`: liveness plus what an operator checks first — backend, PostGIS, schema level, counts. */
-export function healthRoutes({ db }: AppContext): Router {
+export function healthRoutes({ db, tileArchive }: AppContext): Router {
+  const archive = tileArchive ? new TileArchiveFallback(tileArchive) : null;
   const router = Router();
   const tables = [...new Set(LAYERS.map((l) => l.table).filter((t): t is string => t !== null))];
   // Table names come from the registry, never from the request.
@@ -42,7 +44,10 @@ export function healthRoutes({ db }: AppContext): Router {
     try {
       await db.query('SELECT 1');
     } catch (err) {
-      res.status(503).set('Retry-After', String(DB_RETRY_AFTER_S)).json({ status: 'not ready', reason: `database unavailable: ${(err as Error).message}` });
+      res
+        .status(503)
+        .set('Retry-After', String(DB_RETRY_AFTER_S))
+        .json({ status: 'not ready', reason: `database unavailable: ${(err as Error).message}`, ...(archive ? { tiles_from_archive: archive.describe() } : {}) });
       return;
     }
     res.json({ status: 'ready' });

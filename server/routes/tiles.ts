@@ -11,6 +11,8 @@ import { ANONYMOUS } from '../../tiles/layers.ts';
 import { filtersKey } from '../../tiles/filters.ts';
 import { appHeaders } from '../http/edge.ts';
 import { runInScope } from '../http/request-scope.ts';
+import { isConnectionError } from '../db/errors.ts';
+import { TileArchiveFallback } from './tile-fallback.ts';
 
 export interface TileRouteOptions extends TileServiceOptions {
   /** Use this service instead of making one (tests, benches). */
@@ -32,6 +34,7 @@ export interface TileRouteOptions extends TileServiceOptions {
 export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): express.Express {
   const service = options.service ?? new TileService(ctx, options);
   const fastPath: FastPathStats & { rendered: number; uninstall?: () => void } = { answered: 0, rendered: 0 };
+  const fallback = ctx.tileArchive ? new TileArchiveFallback(ctx.tileArchive) : null;
   const app = express();
   // A sub-app starts with Express defaults; keep the parent's choices for these.
   app.disable('x-powered-by');
@@ -49,8 +52,16 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
   app.get('/tiles/:layers/:z/:x/:y.mvt', async (req, res) => {
     const who = principalOf(req);
     const parsed = parseTileRequest(req.params, req.query, who);
-    const { entry, hit } = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: appHeaders(res) });
-    sendCached(entry, req, res, hit, service.cache);
+    let answer;
+    try {
+      answer = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: appHeaders(res) });
+    } catch (err) {
+      // The database is away: the archive's copy of an unfiltered tile, if it holds one.
+      const { layers, tile, filters } = parsed;
+      if (fallback && isConnectionError(err) && filtersKey(filters) === '' && fallback.holds(layers, tile)) return fallback.send(res, layers, tile);
+      throw err;
+    }
+    sendCached(answer.entry, req, res, answer.hit, service.cache);
   });
 
   // Public tile requests that missed the cache, parsed exactly as the route does.

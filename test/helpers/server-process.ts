@@ -48,7 +48,8 @@ export interface RunningServer {
 /** Starts the real server on a free port and resolves once it listens. */
 export function startServer(env: Record<string, string>, timeoutMs = 120_000): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = startServerProcess({ PORT: '0', LOG_LEVEL: 'info', ...env });
+    // One process unless a test asks for more (WORKERS defaults to one per CPU on PostgreSQL).
+    const child = startServerProcess({ PORT: '0', LOG_LEVEL: 'info', WORKERS: '1', ...env });
     let output = '';
     const timer = setTimeout(() => {
       killGroup(child, 'SIGKILL');

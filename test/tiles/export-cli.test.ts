@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend, openTestDb } from '../setup/db.ts';
+import { openArchive } from '../../tiles/archive/archive-reader.ts';
+
+// `npm run export` end to end: a clear exit 2 naming the option for bad
+// arguments, and an archive with a progress line for good ones.
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+let env: Record<string, string>;
+let dir: string;
+
+beforeAll(async () => {
+  const { db, location } = await openTestDb();
+  await db.close();
+  if (backend === 'postgres') env = { DATABASE_URL: location };
+  else {
+    // The embedded database lives in DATA_DIR/pgdata.
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-export-'));
+    fs.renameSync(location, path.join(dataDir, 'pgdata'));
+    env = { DATA_DIR: dataDir };
+  }
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-export-out-'));
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (env?.DATA_DIR) fs.rmSync(env.DATA_DIR, { recursive: true, force: true });
+});
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(TSX, ['server/tile-export/cli.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'error', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run export', () => {
+  it.each([
+    [['--out', 'x.pmtiles'], /--district: give exactly one of --district or --bbox/],
+    [['--district', 'huadu', '--out', 'x.zip'], /--out: name the file \.pmtiles or \.mbtiles/],
+    [['--district', 'huadu', '--minzoom', '9', '--maxzoom', '3', '--out', 'x.pmtiles'], /--minzoom: must not exceed --maxzoom/],
+    [['--district', 'huadu', '--layers', 'hazard_sources', '--out', 'x.pmtiles'], /--layers: unknown or restricted layer hazard_sources/],
+  ])('refuses %j with exit 2 and says why', async (args, message) => {
+    const r = await run(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  // Opening the embedded database costs seconds; the check is the same on both backends.
+  it.runIf(backend === 'postgres')('refuses an unknown district by name', async () => {
+    const r = await run(['--district', 'atlantis', '--out', path.join(dir, 'a.pmtiles')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--district: unknown district atlantis/);
+    expect(fs.existsSync(path.join(dir, 'a.pmtiles'))).toBe(false);
+  });
+
+  it('writes a district archive with progress and ETA', async () => {
+    const out = path.join(dir, 'jianghai.pmtiles');
+    const r = await run(['--district', 'jianghai', '--layers', 'districts,risk_points', '--maxzoom', '11', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\d+\/\d+ tiles 100% · \d+ tiles\/s · ETA 0s/);
+    expect(r.stdout).toContain(out);
+    const archive = await openArchive(out);
+    try {
+      expect(archive.json.layers).toEqual(['districts', 'risk_points']);
+      expect(archive.maxzoom).toBe(11);
+    } finally {
+      await archive.close();
+    }
+  }, 120_000);
+});
