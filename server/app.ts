@@ -25,6 +25,8 @@ import { riskRoutes } from './risk/routes.ts';
 import { requestIdHook } from './http/request-id.ts';
 import { AppMetrics, metricsEndpoint } from './http/metrics.ts';
 import { addressRateLimit, limitPerKey } from './http/rate-limit.ts';
+import { requestScope } from './http/request-scope.ts';
+import { configureWorkerPool, workerPool, workerPoolOptions } from './work/shared.ts';
 
 export type AppOptions = Omit<AppContext, 'changes'> & { changes?: ChangeBus };
 
@@ -46,6 +48,9 @@ export function buildApp(options: AppOptions): express.Express {
   });
   app.use(authenticate(ctx.db, { trustProxy: ctx.config.TRUST_PROXY }));
   app.use(limitPerKey(ctx.config.RATE_LIMIT_KEY_PER_MIN));
+  // From here on, statement timeouts and cancellation follow the request (server/http/request-scope.ts).
+  app.use(requestScope);
+  configureWorkerPool(workerPoolOptions(ctx.config));
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.
   const live = liveEvents(ctx.changes);
@@ -77,6 +82,7 @@ export function buildApp(options: AppOptions): express.Express {
       fastPathAnswered: () => app.locals.tileFastPath?.answered,
       dbPool: ctx.db.poolStats && (() => ctx.db.poolStats!()),
       liveClients: () => live.clientCount(),
+      workerPool: () => workerPool().stats(),
     },
     ctx.log,
   );

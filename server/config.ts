@@ -24,6 +24,13 @@ const perMinute = z
   .transform(Number)
   .pipe(z.number().max(10_000_000, perMinuteMessage));
 
+const intIn = (min: number, max: number) =>
+  z.coerce
+    .number({ message: `an integer ${min}-${max}` })
+    .int(`an integer ${min}-${max}`)
+    .min(min, `an integer ${min}-${max}`)
+    .max(max, `an integer ${min}-${max}`);
+
 export const configSchema = z.object({
   /** TCP port the HTTP server listens on. */
   PORT: port.default(3000),
@@ -48,6 +55,19 @@ export const configSchema = z.object({
   TILE_CACHE_MB: z.coerce.number({ message: 'a number of megabytes 1-65536' }).min(1, 'a number of megabytes 1-65536').max(65536, 'a number of megabytes 1-65536').default(64),
   /** Largest width or height of a static map image, in pixels (after `scale`). */
   MAP_MAX_SIZE: z.coerce.number({ message: 'an integer 256-16384' }).int('an integer 256-16384').min(256, 'an integer 256-16384').max(16384, 'an integer 256-16384').default(4096),
+  /** Worker threads for heavy computations (siting, coverage analyses, big batches); default max(2, cores − 1). */
+  WORKER_POOL_SIZE: intIn(1, 64).optional(),
+  /** Tasks that may wait for a worker; beyond that requests get 503 with Retry-After. */
+  WORKER_QUEUE_MAX: intIn(0, 10_000).default(16),
+  /** Longest a computation may run on a worker, ms; beyond that it is stopped and answered 422. */
+  WORKER_TASK_BUDGET_MS: intIn(100, 600_000).default(2000),
+  /** PostgreSQL statement timeouts per kind of request, ms (0 = none); a timeout answers 503 with Retry-After. */
+  STATEMENT_TIMEOUT_TILES_MS: intIn(0, 3_600_000).default(5000),
+  STATEMENT_TIMEOUT_ITEMS_MS: intIn(0, 3_600_000).default(10_000),
+  STATEMENT_TIMEOUT_ANALYSES_MS: intIn(0, 3_600_000).default(15_000),
+  STATEMENT_TIMEOUT_IMPORTS_MS: intIn(0, 3_600_000).default(60_000),
+  /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are closed, ms. */
+  SHUTDOWN_TIMEOUT_MS: intIn(0, 600_000).default(10_000),
   /** Public base URL used in absolute links (OGC, TileJSON); defaults to the request's host. */
   PUBLIC_URL: z.url({ message: 'an absolute http(s) URL' }).optional(),
   /** Most vertices in one geometry a caller sends (drawn areas, edits, imported rows). */

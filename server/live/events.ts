@@ -102,9 +102,10 @@ export function liveEvents(bus: ChangeBus, options: LiveOptions = DEFAULT_LIVE_O
   return {
     router,
     clientCount: () => clients.size,
-    close() {
+    /** Ends every stream; with `retryMs`, tells clients how long to wait before reconnecting (shutdown). */
+    close(retryMs?: number) {
       clearInterval(heartbeat);
-      for (const c of clients) c.res.end();
+      for (const c of clients) c.res.end(retryMs ? `retry: ${retryMs}\n: server shutting down\n\n` : undefined);
       clients.clear();
     },
   };

@@ -10,6 +10,7 @@ import { ANONYMOUS_KEY_PREFIX, installFastPath, sendCached, type FastPathStats, 
 import { ANONYMOUS } from '../../tiles/layers.ts';
 import { filtersKey } from '../../tiles/filters.ts';
 import { appHeaders } from '../http/edge.ts';
+import { runInScope } from '../http/request-scope.ts';
 
 export interface TileRouteOptions extends TileServiceOptions {
   /** Use this service instead of making one (tests, benches). */
@@ -64,8 +65,8 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
       return false; // the route answers with the problem
     }
     fastPath.rendered++;
-    service
-      .tile({ ...parsed, who: ANONYMOUS, key: ANONYMOUS_KEY_PREFIX + req.url })
+    // in the request's scope: tile statement timeout, cancelled when the client leaves
+    runInScope(req, res, 'tiles', () => service.tile({ ...parsed, who: ANONYMOUS, key: ANONYMOUS_KEY_PREFIX + req.url }))
       .then(
         ({ entry, hit }) => sendCached(entry, req, res, hit),
         () => fallback(),
