@@ -22,11 +22,11 @@ import { liveEvents } from './live/events.ts';
 import { relayChanges } from './live/notify.ts';
 import { clientRoutes } from './routes/client.ts';
 import { riskRoutes } from './risk/routes.ts';
+import { requestScope } from './http/request-scope.ts';
+import { configureWorkerPool, workerPool, workerPoolOptions } from './work/shared.ts';
 import { requestIdHook } from './http/request-id.ts';
 import { AppMetrics, metricsEndpoint } from './http/metrics.ts';
 import { addressRateLimit, limitPerKey } from './http/rate-limit.ts';
-import { requestScope } from './http/request-scope.ts';
-import { configureWorkerPool, workerPool, workerPoolOptions } from './work/shared.ts';
 
 export type AppOptions = Omit<AppContext, 'changes'> & { changes?: ChangeBus };
 

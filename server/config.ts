@@ -16,6 +16,12 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'one of true, false, 1, 0, yes, no' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const intIn = (min: number, max: number) =>
+  z.coerce
+    .number({ message: `an integer ${min}-${max}` })
+    .int(`an integer ${min}-${max}`)
+    .min(min, `an integer ${min}-${max}`)
+    .max(max, `an integer ${min}-${max}`);
 // Canonical decimals only: Number() would also read 0x10, 1e3 or " 5".
 const perMinuteMessage = 'an integer 0-10000000 (requests per minute, 0 = off)';
 const perMinute = z
@@ -23,13 +29,6 @@ const perMinute = z
   .regex(/^\d{1,8}$/, perMinuteMessage)
   .transform(Number)
   .pipe(z.number().max(10_000_000, perMinuteMessage));
-
-const intIn = (min: number, max: number) =>
-  z.coerce
-    .number({ message: `an integer ${min}-${max}` })
-    .int(`an integer ${min}-${max}`)
-    .min(min, `an integer ${min}-${max}`)
-    .max(max, `an integer ${min}-${max}`);
 
 export const configSchema = z.object({
   /** TCP port the HTTP server listens on. */

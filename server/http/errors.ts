@@ -2,12 +2,12 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { HttpProblem, problemFromZod } from './problem.ts';
 import type { Logger } from '../log.ts';
-import { requestIdOf } from './request-id.ts';
 import { isConnectionError, isStatementTimeout } from '../db/errors.ts';
 import { ClientGoneError } from './request-scope.ts';
 
 /** Seconds a client should wait before retrying when the database is unavailable or too slow. */
 export const DB_RETRY_AFTER_S = 5;
+import { requestIdOf } from './request-id.ts';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
