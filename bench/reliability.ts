@@ -10,8 +10,8 @@
  *   outage   the same, with the PostgreSQL cluster stopped (crash) and started again
  *            mid-run; then every write answered 201 must be a row in the database
  *
- * It reports, per phase: requests/s, errors (5xx, network errors, timeouts after
- * 60 s), p95 per class (failures included, with the time the client waited),
+ * It reports, per phase: requests/s, errors (5xx other than 503, network errors,
+ * timeouts after 60 s), 503 refusals (Retry-After) apart, statuses per class, p95 per class (failures included, with the time the client waited),
  * server RSS at start and end (from the server's own /metrics).
  *
  *   npx tsx bench/reliability.ts [--duration=60] [--connections=64]
@@ -225,6 +225,7 @@ interface PhaseResult {
   rps: number;
   requests: number;
   errors: number;
+  refused: number;
   statuses: Record<string, number>;
   p95: Record<string, number>;
   rssStart: number;
@@ -267,6 +268,7 @@ async function runPhase(name: string, w: World, cluster: ThrowawayCluster): Prom
   const statuses: Record<string, number> = {};
   let requests = 0;
   let errors = 0;
+  let refused = 0;
   const result: Record<string, number> = {};
   for (const [kind, list] of stats.samples) {
     if (kind === 'drop') {
@@ -274,8 +276,11 @@ async function runPhase(name: string, w: World, cluster: ThrowawayCluster): Prom
       continue;
     }
     for (const s of list) {
-      statuses[s.status || 'neterr'] = (statuses[s.status || 'neterr'] ?? 0) + 1;
-      if (s.status === 0 || s.status >= 500) errors++;
+      const label = `${kind}:${s.status || 'neterr'}`;
+      statuses[label] = (statuses[label] ?? 0) + 1;
+      // 503 with Retry-After is a designed refusal (busy workers, database down), counted apart.
+      if (s.status === 503) refused++;
+      else if (s.status === 0 || s.status >= 500) errors++;
     }
     if (kind !== 'hostile') requests += list.length;
     // Failures count with the time the client waited (a timeout waited REQUEST_TIMEOUT_MS).
@@ -283,7 +288,7 @@ async function runPhase(name: string, w: World, cluster: ThrowawayCluster): Prom
   }
   const others = [...stats.samples].filter(([k]) => k !== 'hostile' && k !== 'drop').flatMap(([, l]) => l.map((s) => s.ms));
   result.all = Math.round(p95(others));
-  return { phase: name, rps: Math.round(requests / elapsed), requests, errors, statuses, p95: result, rssStart, rssEnd, extra };
+  return { phase: name, rps: Math.round(requests / elapsed), requests, errors, refused, statuses, p95: result, rssStart, rssEnd, extra };
 }
 
 async function main() {
@@ -349,7 +354,7 @@ async function main() {
       const base = results.find((x) => x.phase === 'base');
       const ratio = base && r.phase !== 'base' ? ` others' p95 ${(r.p95.all / base.p95.all).toFixed(2)}× base` : '';
       console.log(
-        `${r.phase.padEnd(8)} ${String(r.rps).padStart(5)} req/s  errors ${r.errors}  p95 ms: tile ${r.p95.tile} items ${r.p95.items} analysis ${r.p95.analysis} write ${r.p95.write} all ${r.p95.all}` +
+        `${r.phase.padEnd(8)} ${String(r.rps).padStart(5)} req/s  errors ${r.errors}  503 ${r.refused}  p95 ms: tile ${r.p95.tile} items ${r.p95.items} analysis ${r.p95.analysis} write ${r.p95.write} all ${r.p95.all}` +
           (r.p95.hostile !== undefined ? ` hostile ${r.p95.hostile}` : '') +
           `  RSS ${r.rssStart} → ${r.rssEnd} MiB${ratio}`,
       );

@@ -26,7 +26,7 @@ import { currentDataVersion } from './db/data-version.ts';
 import { clientRoutes } from './routes/client.ts';
 import { riskRoutes } from './risk/routes.ts';
 import { requestScope } from './http/request-scope.ts';
-import { configureWorkerPool, workerPoolOptions } from './work/shared.ts';
+import { configureWorkerPool, workerPool, workerPoolOptions } from './work/shared.ts';
 import { requestIdHook } from './http/request-id.ts';
 import { AppMetrics, metricsEndpoint } from './http/metrics.ts';
 import { addressRateLimit, limitPerKey } from './http/rate-limit.ts';
@@ -94,6 +94,7 @@ export function buildApp(options: AppOptions): express.Express {
       fastPathAnswered: () => app.locals.tileFastPath?.answered,
       dbPool: ctx.db.poolStats && (() => ctx.db.poolStats!()),
       liveClients: () => live.clientCount(),
+      workerPool: () => workerPool().stats(),
     },
     ctx.log,
   );

@@ -22,6 +22,7 @@ export interface MetricSources {
   fastPathAnswered?: () => number | undefined;
   dbPool?: () => { total: number; idle: number; waiting: number } | undefined;
   liveClients?: () => number | undefined;
+  workerPool?: () => { size: number; busy: number; queued: number; completed: number; overBudget: number; abandoned: number; rejectedFull: number } | undefined;
 }
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -137,6 +138,13 @@ export class AppMetrics {
     gauge('onemap_db_pool_idle', 'Idle database connections in the pool (PostgreSQL backend)', () => sources.dbPool?.()?.idle);
       gauge('onemap_db_pool_waiting', 'Queries waiting for a pool connection (PostgreSQL backend)', () => sources.dbPool?.()?.waiting);
     }
+    gauge('onemap_worker_pool_size', 'Worker threads for heavy computations (WORKER_POOL_SIZE)', () => sources.workerPool?.()?.size);
+    gauge('onemap_worker_pool_busy', 'Workers computing now', () => sources.workerPool?.()?.busy);
+    gauge('onemap_worker_queue_length', 'Computations waiting for a worker (WORKER_QUEUE_MAX; beyond it 503)', () => sources.workerPool?.()?.queued);
+    counter('onemap_worker_tasks_completed_total', 'Computations finished on a worker', () => sources.workerPool?.()?.completed);
+    counter('onemap_worker_tasks_over_budget_total', 'Computations stopped at WORKER_TASK_BUDGET_MS', () => sources.workerPool?.()?.overBudget);
+    counter('onemap_worker_tasks_abandoned_total', 'Computations stopped because the client left', () => sources.workerPool?.()?.abandoned);
+    counter('onemap_worker_queue_rejected_total', 'Computations refused with 503 because the queue was full', () => sources.workerPool?.()?.rejectedFull);
     gauge('onemap_live_clients', 'Open live-update streams (GET /events)', () => sources.liveClients?.());
   }
 

@@ -83,6 +83,8 @@ describe('GET /metrics', () => {
       expect(text).not.toContain('onemap_db_pool_in_use ');
     }
     expect(value(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(value(text, 'onemap_worker_pool_size')).toBeGreaterThanOrEqual(1);
+    expect(value(text, 'onemap_worker_queue_length')).toBe(0);
   });
 
   it('counts rejected requests by reason', async () => {
