@@ -112,7 +112,9 @@ function line(t: Tally, target: number): CoverageLine {
     shelter_area_m2: round(t.area),
     area_per_resident_m2: perResident === null ? null : round(perResident, 3),
     target_m2_per_resident: target,
-    meets_target: perResident === null ? null : perResident >= target,
+    // the same tolerance as the catchment test: a sum of areas that should equal target × residents
+    // may land a few ulps below it, and the shortfall (rounded to 0) would then contradict the verdict
+    meets_target: perResident === null ? null : t.area >= target * t.residents - 1e-9 * Math.max(1, target * t.residents),
     area_shortfall_m2: round(Math.max(0, target * t.residents - t.area)),
     capacity: t.capacity,
     catchment_m2_per_resident: catchment === null ? null : round(catchment, 3),
