@@ -90,6 +90,7 @@ export const nearestQuery = z.object({
   n: integerParam(1, 50).default(3),
   district: districtParam.optional(),
   include_full: boolParam.default(false),
+  include_exposed: boolParam.default(false),
   max_distance: metres.optional(),
   speed: numberParam('metres per minute, > 0 and at most 2000', (n) => n > 0 && n <= 2000).optional(),
   f: format,
@@ -104,10 +105,15 @@ export const nearestBatchBody = z.strictObject({
   n: z.number().int('an integer 1–50').min(1, 'an integer 1–50').max(50, 'an integer 1–50').default(3),
   district: districtParam.optional(),
   include_full: z.boolean({ message: 'true or false' }).default(false),
+  include_exposed: z.boolean({ message: 'true or false' }).default(false),
   max_distance: z.number().gt(0).max(MAX_RADIUS_M, `metres, > 0 and at most ${MAX_RADIUS_M}`).optional(),
   speed: z.number().gt(0).max(2000, 'metres per minute, > 0 and at most 2000').optional(),
 });
 export type NearestBatchBody = z.infer<typeof nearestBatchBody>;
+
+/** Query of POST /analysis/area-summary (the polygon is the body). */
+export const areaSummaryQuery = z.object({ shelter_status: shelterFields.shelter_status });
+export type AreaSummaryQuery = z.infer<typeof areaSummaryQuery>;
 
 export const resourceCoverageQuery = z.object({
   district: districtParam,

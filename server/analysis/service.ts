@@ -217,17 +217,19 @@ export class ShelterAnalysis {
     return this.models.get(cacheKey('nearest-index', { v }), () => loadNearestIndex(this.db));
   }
 
-  private async nearestSetup(q: { district?: string; include_full: boolean; max_distance?: number; speed?: number; n: number }) {
+  private async nearestSetup(q: { district?: string; include_full: boolean; include_exposed: boolean; max_distance?: number; speed?: number; n: number }) {
     if (q.district) await loadDistrictInfo(this.db, q.district); // 404 for an unknown district
     const version = await this.dataVersion();
     const index = await this.nearestIndex(version);
     const speed = q.speed ?? this.options.walkingSpeedMPerMin;
-    const lookup = nearestLookup(index, { n: q.n, district: q.district, includeFull: q.include_full, maxDistanceM: q.max_distance });
+    const lookup = nearestLookup(index, { n: q.n, district: q.district, includeFull: q.include_full, includeExposed: q.include_exposed, maxDistanceM: q.max_distance });
     const parameters = {
       n: q.n,
       district: q.district ?? null,
       shelter_status: guidanceStatuses(q.include_full),
       include_full: q.include_full,
+      include_exposed: q.include_exposed,
+      hazard_zones: 'shelters within the unusable distance of an active flood-prone spot or geohazard site are left out unless include_exposed=true',
       max_distance_m: q.max_distance ?? null,
       walking_speed_m_per_min: speed,
       distance: 'straight line, metres on the WGS84 ellipsoid; walking routes are longer',
@@ -262,6 +264,7 @@ export class ShelterAnalysis {
         capacity: s.capacity,
         occupancy: s.occupancy,
         free_capacity: Math.max(0, s.capacity - s.occupancy),
+        ...(q.include_exposed ? { hazard_zone: index.exposed.get(s.id) ?? null } : {}),
       });
     }
     return { query: { lon: q.lon, lat: q.lat }, parameters, shelters };
@@ -276,7 +279,13 @@ export class ShelterAnalysis {
       for (let r = 0; r < found.count; r++) {
         const s = index.shelters[found.index[r]];
         const d = found.distance[r];
-        shelters.push({ id: s.id, distance_m: Math.round(d * 10) / 10, walking_minutes: Math.round((d / speed) * 10) / 10, free_capacity: Math.max(0, s.capacity - s.occupancy) });
+        shelters.push({
+          id: s.id,
+          distance_m: Math.round(d * 10) / 10,
+          walking_minutes: Math.round((d / speed) * 10) / 10,
+          free_capacity: Math.max(0, s.capacity - s.occupancy),
+          ...(body.include_exposed ? { hazard_zone: index.exposed.get(s.id) ?? null } : {}),
+        });
       }
       return { point: [lon, lat], shelters };
     });

@@ -60,7 +60,7 @@ describe('GET /analysis/nearest-shelters', () => {
     expect(r.body.features[0]).toMatchObject({ type: 'Feature', id: 900002, geometry: { type: 'Point' }, properties: { rank: 1, free_capacity: 900 } });
   });
 
-  it('agrees with PostGIS ordering by geography distance for random points across the data', async () => {
+  it('agrees with PostGIS ordering by geography distance for random points across the data (hazard zones left out)', async () => {
     const box = await db.query<{ x0: number; y0: number; x1: number; y1: number }>(
       `SELECT ST_XMin(e) AS x0, ST_YMin(e) AS y0, ST_XMax(e) AS x1, ST_YMax(e) AS y1 FROM (SELECT ST_Extent(geom)::geometry AS e FROM shelters WHERE district_id <> 'fixture_grid') t`,
     );
@@ -72,7 +72,11 @@ describe('GET /analysis/nearest-shelters', () => {
       const ours = await request(app).get(`/analysis/nearest-shelters?lon=${x}&lat=${y}&n=4`).expect(200);
       const pg = await db.query<{ id: number; d: number }>(
         `SELECT id::int8 AS id, ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography) AS d FROM shelters
-         WHERE deleted_at IS NULL AND status IN ('open', 'standby') AND capacity > occupancy ORDER BY d, id LIMIT 4`,
+         WHERE deleted_at IS NULL AND status IN ('open', 'standby') AND capacity > occupancy
+           -- not inside the zone of an active flood-prone spot (100 m) or geohazard site (200 m)
+           AND NOT EXISTS (SELECT 1 FROM flood_points f WHERE f.deleted_at IS NULL AND f.status = 'active' AND ST_DWithin(f.geom::geography, shelters.geom::geography, 100))
+           AND NOT EXISTS (SELECT 1 FROM geohazard_sites g WHERE g.deleted_at IS NULL AND g.status = 'active' AND ST_DWithin(g.geom::geography, shelters.geom::geography, 200))
+         ORDER BY d, id LIMIT 4`,
         [x, y],
       );
       expect(ours.body.shelters.map((s: { id: number }) => s.id)).toEqual(pg.rows.map((r) => Number(r.id)));
