@@ -104,6 +104,7 @@ export class ShelterAnalysis {
           data_version: version,
         },
         method: METHOD,
+        allocation_note: ALLOCATION_NOTE,
         total: table.total,
         units: table.units,
         unassigned_residents: table.unassigned_residents,
@@ -395,8 +396,11 @@ const METHOD = {
   coverage: 'a resident is covered when a usable shelter lies within its class radius of the resident’s cell point',
   area_per_resident: 'effective area of the usable shelters inside the unit ÷ residents of the unit (administrative view)',
   catchment: '2SFCA: each shelter’s area ÷ residents within its radius, summed over the shelters within reach of each cell; population-weighted mean per unit',
-  allocation: 'maximum flow: residents assigned to shelters within reach without exceeding capacity; unsheltered = residents with no place',
+  allocation: 'minimum-cost maximum flow: residents assigned to shelters within reach without exceeding capacity, as many as possible, then the least total distance; unsheltered = residents with no place',
 } as const;
+
+const ALLOCATION_NOTE =
+  'The number sheltered is the maximum possible. Many assignments reach it; this one has the least total distance (ties broken by a fixed order, so the same data gives the same answer), and per-unit sheltered/unsheltered figures follow from it.';
 
 const shared = new WeakMap<Db, ShelterAnalysis>();
 
