@@ -29,13 +29,23 @@ export interface AllocationResult {
   unshelteredTotal: number;
   /** Sum over assigned residents of the distance to their shelter, metres (from millimetre costs). */
   totalDistanceM: number;
+  /** 'min_cost': the least total distance among maximum flows; 'max_flow': the same number sheltered,
+   *  nearest-first then rerouted (the district was too large for the least-distance search's budget). */
+  method: AllocationMethod;
 }
+
+export type AllocationMethod = 'min_cost' | 'max_flow';
+
+/** Edge relaxations the least-distance search may spend before the faster max-flow assignment is used
+ *  instead (keeps one analysis well under the per-request CPU bound on the largest districts). */
+export const DEFAULT_ALLOCATION_WORK = 5_000_000;
 
 export function allocateCapacity(
   cells: readonly Pick<PopulationCell, 'residents'>[],
   reach: Reach,
   /** Capacity of each shelter of the reach (people, ≥ 0). */
   capacity: ArrayLike<number>,
+  workBudget = DEFAULT_ALLOCATION_WORK,
 ): AllocationResult {
   const nC = reach.cellCount;
   const nS = reach.shelterCount;
@@ -49,7 +59,9 @@ export function allocateCapacity(
   const cost = new Float64Array(pairs);
   for (let k = 0; k < pairs; k++) cost[k] = Math.round(reach.distOf[k] * 1000);
 
-  const pairFlow = minCostMaxFlow(nC, nS, reach.cellOf, pairShelter, cost, residents, cap);
+  let pairFlow = minCostMaxFlow(nC, nS, reach.cellOf, pairShelter, cost, residents, cap, workBudget);
+  const method: AllocationMethod = pairFlow ? 'min_cost' : 'max_flow';
+  if (!pairFlow) pairFlow = nearestFirstMaxFlow(nC, nS, reach, pairShelter, residents, cap);
 
   const sheltered = new Float64Array(nC);
   const load = new Float64Array(nS);
@@ -64,8 +76,41 @@ export function allocateCapacity(
     shelteredTotal += sheltered[i];
     residentsTotal += residents[i];
   }
-  return { sheltered, load, pairFlow, shelteredTotal, unshelteredTotal: residentsTotal - shelteredTotal, totalDistanceM: totalMm / 1000 };
+  return { sheltered, load, pairFlow, shelteredTotal, unshelteredTotal: residentsTotal - shelteredTotal, totalDistanceM: totalMm / 1000, method };
 }
+
+/**
+ * The previous assignment, kept for districts too large for the least-distance search within the
+ * work budget: nearest-first (pairs by distance, ties by cell then shelter), then augmenting paths
+ * (Dinic) reroute only as much as needed to reach the maximum. Deterministic, the same maximum;
+ * not the least total distance.
+ */
+function nearestFirstMaxFlow(nC: number, nS: number, reach: Reach, pairShelter: Int32Array, residents: Float64Array, cap: Float64Array): Float64Array {
+  const pairs = reach.cellOf.length;
+  // 1. nearest-first: pairs by distance, then cell, then shelter
+  const byDistance = new Int32Array(pairs);
+  for (let k = 0; k < pairs; k++) byDistance[k] = k;
+  byDistance.sort((a, b) => reach.distOf[a] - reach.distOf[b] || reach.cellOf[a] - reach.cellOf[b] || pairShelter[a] - pairShelter[b]);
+  const pairFlow = new Float64Array(pairs);
+  const left = residents.slice();
+  const free = cap.slice();
+  for (let q = 0; q < pairs; q++) {
+    const k = byDistance[q];
+    const i = reach.cellOf[k], j = pairShelter[k];
+    const amount = Math.min(left[i], free[j]);
+    if (amount > 0) {
+      pairFlow[k] = amount;
+      left[i] -= amount;
+      free[j] -= amount;
+    }
+  }
+
+  // 2. maximum flow from there (Dinic on the residual graph)
+  augmentToMaximum(nC, nS, reach, pairShelter, residents, cap, pairFlow, left, free);
+
+  return pairFlow;
+}
+
 
 /**
  * Minimum-cost maximum flow on the bipartite graph cell i (supply[i]) → shelter j
@@ -86,7 +131,10 @@ export function minCostMaxFlow(
   cost: ArrayLike<number>,
   supply: ArrayLike<number>,
   cap: ArrayLike<number>,
-): Float64Array {
+  /** Edge relaxations allowed; beyond them the search gives up and returns null. */
+  workBudget = Infinity,
+): Float64Array | null {
+  let work = 0;
   const pairs = cost.length;
   const sink = nC + nS, nodes = nC + nS + 1;
   const reachable = new Uint8Array(nC);
@@ -145,6 +193,7 @@ export function minCostMaxFlow(
         if (done[u] || d > dist[u]) continue;
         done[u] = 1;
         if (u === sink) break;
+        work += start[u + 1] - start[u];
         for (let a = start[u]; a < start[u + 1]; a++) {
           const x = adj[a];
           if (res[x] <= 0) continue;
@@ -177,6 +226,7 @@ export function minCostMaxFlow(
         dist[touched[t]] = Infinity;
         done[touched[t]] = 0;
       }
+      if (work > workBudget) return null;
     }
   }
   const flow = new Float64Array(pairs);
@@ -240,4 +290,107 @@ class MinHeap {
     }
     return top;
   }
+}
+
+/**
+ * Nodes: 0 source, 1..nC cells, nC+1..nC+nS shelters, nC+nS+1 sink. Edge e and
+ * e^1 are a pair (forward, reverse); `res` holds residual capacities.
+ */
+function augmentToMaximum(
+  nC: number,
+  nS: number,
+  reach: Reach,
+  pairShelter: Int32Array,
+  residents: Float64Array,
+  cap: Float64Array,
+  pairFlow: Float64Array,
+  left: Float64Array,
+  free: Float64Array,
+): void {
+  const pairs = pairFlow.length;
+  const source = 0, sink = nC + nS + 1, nodes = nC + nS + 2;
+  const edgeCount = 2 * (nC + pairs + nS);
+  const to = new Int32Array(edgeCount);
+  const res = new Float64Array(edgeCount);
+  const from = new Int32Array(edgeCount);
+  let e = 0;
+  const add = (u: number, v: number, forwardResidual: number, backwardResidual: number) => {
+    from[e] = u; to[e] = v; res[e] = forwardResidual; e++;
+    from[e] = v; to[e] = u; res[e] = backwardResidual; e++;
+  };
+  for (let i = 0; i < nC; i++) add(source, 1 + i, left[i], residents[i] - left[i]);
+  const pairEdge = new Int32Array(pairs);
+  for (let k = 0; k < pairs; k++) {
+    pairEdge[k] = e;
+    const i = reach.cellOf[k];
+    add(1 + i, 1 + nC + pairShelter[k], residents[i] - pairFlow[k], pairFlow[k]);
+  }
+  for (let j = 0; j < nS; j++) add(1 + nC + j, sink, free[j], cap[j] - free[j]);
+
+  // adjacency (CSR), edges in creation order per node: deterministic
+  const start = new Int32Array(nodes + 1);
+  for (let x = 0; x < edgeCount; x++) start[from[x] + 1]++;
+  for (let v = 0; v < nodes; v++) start[v + 1] += start[v];
+  const adj = new Int32Array(edgeCount);
+  const cursor = start.slice(0, nodes);
+  for (let x = 0; x < edgeCount; x++) adj[cursor[from[x]]++] = x;
+
+  const level = new Int32Array(nodes);
+  const queue = new Int32Array(nodes);
+  const it = new Int32Array(nodes);
+  const stackEdge = new Int32Array(nodes);
+  for (;;) {
+    level.fill(-1);
+    level[source] = 0;
+    let qh = 0, qt = 0;
+    queue[qt++] = source;
+    while (qh < qt) {
+      const u = queue[qh++];
+      for (let a = start[u]; a < start[u + 1]; a++) {
+        const x = adj[a];
+        if (res[x] > 0 && level[to[x]] < 0) {
+          level[to[x]] = level[u] + 1;
+          queue[qt++] = to[x];
+        }
+      }
+    }
+    if (level[sink] < 0) break;
+    for (let v = 0; v < nodes; v++) it[v] = start[v];
+    // iterative blocking-flow DFS: stackEdge[0..depth) are the edges of the current path
+    let depth = 0;
+    let u = source;
+    for (;;) {
+      if (u === sink) {
+        let push = Infinity;
+        for (let s = 0; s < depth; s++) push = Math.min(push, res[stackEdge[s]]);
+        let cut = depth;
+        for (let s = 0; s < depth; s++) {
+          const x = stackEdge[s];
+          res[x] -= push;
+          res[x ^ 1] += push;
+          if (res[x] === 0 && cut === depth) cut = s;
+        }
+        depth = cut;
+        u = depth === 0 ? source : to[stackEdge[depth - 1]];
+        continue;
+      }
+      let advanced = false;
+      for (; it[u] < start[u + 1]; it[u]++) {
+        const x = adj[it[u]];
+        if (res[x] > 0 && level[to[x]] === level[u] + 1) {
+          stackEdge[depth++] = x;
+          u = to[x];
+          advanced = true;
+          break;
+        }
+      }
+      if (advanced) continue;
+      level[u] = -1; // dead end in this phase
+      if (depth === 0) break;
+      depth--;
+      u = from[stackEdge[depth]];
+      it[u]++;
+    }
+  }
+  for (let k = 0; k < pairs; k++) pairFlow[k] = res[pairEdge[k] + 1];
 }

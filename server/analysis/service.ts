@@ -104,7 +104,7 @@ export class ShelterAnalysis {
           data_version: version,
         },
         method: METHOD,
-        allocation_note: ALLOCATION_NOTE,
+        allocation_note: ALLOCATION_NOTE[analysis.allocation.method],
         total: table.total,
         units: table.units,
         unassigned_residents: table.unassigned_residents,
@@ -399,8 +399,12 @@ const METHOD = {
   allocation: 'minimum-cost maximum flow: residents assigned to shelters within reach without exceeding capacity, as many as possible, then the least total distance; unsheltered = residents with no place',
 } as const;
 
-const ALLOCATION_NOTE =
-  'The number sheltered is the maximum possible. Many assignments reach it; this one has the least total distance (ties broken by a fixed order, so the same data gives the same answer), and per-unit sheltered/unsheltered figures follow from it.';
+const ALLOCATION_NOTE = {
+  min_cost:
+    'The number sheltered is the maximum possible. Many assignments reach it; this one has the least total distance (ties broken by a fixed order, so the same data gives the same answer), and per-unit sheltered/unsheltered figures follow from it.',
+  max_flow:
+    'The number sheltered is the maximum possible. Many assignments reach it; the district is too large for the least-distance search within its work bound, so this one is nearest-first then rerouted (deterministic, not the least total distance): per-unit sheltered/unsheltered figures are one of many possible.',
+} as const;
 
 const shared = new WeakMap<Db, ShelterAnalysis>();
 

@@ -38,7 +38,7 @@ function randomInstance(rand: () => number, nC: number, nS: number, maxUnits: nu
 }
 
 const solve = (x: Instance) =>
-  minCostMaxFlow(x.supply.length, x.cap.length, x.pairs.map((p) => p.cell), x.pairs.map((p) => p.shelter), x.pairs.map((p) => p.cost), x.supply, x.cap);
+  minCostMaxFlow(x.supply.length, x.cap.length, x.pairs.map((p) => p.cell), x.pairs.map((p) => p.shelter), x.pairs.map((p) => p.cost), x.supply, x.cap)!;
 
 /** Every integral assignment: the largest amount, then the least cost at that amount. */
 function bruteForce(x: Instance): { flow: number; cost: number } {
@@ -182,5 +182,23 @@ describe('allocation: minimum total distance among maximum flows', () => {
     const tie = { ...reach, distOf: Float64Array.of(100, 100, 100) } as Reach;
     const runs = Array.from({ length: 5 }, () => Array.from(allocateCapacity(cells, tie, [100, 100]).pairFlow).join());
     expect(new Set(runs).size).toBe(1);
+    expect(a.method).toBe('min_cost');
+  });
+
+  it('beyond the work budget: the same maximum by the faster max-flow assignment, and says so', () => {
+    const rand = mulberry32(7);
+    for (let t = 0; t < 20; t++) {
+      const x = randomInstance(rand, 30, 6, 50, 0.4);
+      const shelterStart = Int32Array.from({ length: x.cap.length + 1 }, (_, j) => x.pairs.filter((p) => p.shelter < j).length);
+      const sorted = [...x.pairs].sort((p, q) => p.shelter - q.shelter);
+      const reach = { shelterCount: x.cap.length, cellCount: x.supply.length, shelterStart, cellOf: Int32Array.from(sorted, (p) => p.cell), distOf: Float64Array.from(sorted, (p) => p.cost) } as unknown as Reach;
+      const cells = x.supply.map((residents) => ({ residents }));
+      const exact = allocateCapacity(cells, reach, x.cap);
+      const bounded = allocateCapacity(cells, reach, x.cap, 0);
+      expect(exact.method).toBe('min_cost');
+      expect(bounded.method).toBe('max_flow');
+      expect(bounded.shelteredTotal).toBe(exact.shelteredTotal);
+      expect(bounded.totalDistanceM).toBeGreaterThanOrEqual(exact.totalDistanceM);
+    }
   });
 });
