@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { migrationLevel } from '../db/migrate.ts';
-import { LAYERS } from '../../tiles/layers.ts';
+import { LAYERS, canSeeLayer } from '../../tiles/layers.ts';
+import { principalOf } from '../http/principal.ts';
 
 /** `/health`: liveness plus what an operator checks first — backend, PostGIS, schema level, counts. */
 export function healthRoutes({ db }: AppContext): Router {
@@ -10,7 +11,8 @@ export function healthRoutes({ db }: AppContext): Router {
   // Table names come from the registry, never from the request.
   const countSql = `SELECT ${tables.map((t) => `(SELECT count(*)::int FROM ${t}) AS ${t}`).join(', ')}`;
 
-  router.get('/health', async (_req, res) => {
+  router.get('/health', async (req, res) => {
+    const who = principalOf(req);
     const [postgis, level, counts, version] = await Promise.all([
       db.query<{ v: string }>('SELECT postgis_lib_version() AS v'),
       migrationLevel(db),
@@ -23,9 +25,21 @@ export function healthRoutes({ db }: AppContext): Router {
       postgis: postgis.rows[0].v,
       migrationLevel: level,
       dataVersion: version.rows[0]?.version ?? null,
-      counts: counts.rows[0],
+      ...visibleCounts(counts.rows[0], who),
     });
   });
+
+  /**
+   * Counts of the tables a caller may see; a table behind a restricted layer is listed in
+   * `restricted` instead (its count alone would say when and where enterprises are added).
+   */
+  function visibleCounts(all: Record<string, number>, who: ReturnType<typeof principalOf>) {
+    const hidden = new Set(LAYERS.filter((l) => l.table !== null && !canSeeLayer(l, who)).map((l) => l.table!));
+    // a table also behind a public layer stays countable
+    for (const l of LAYERS) if (l.table !== null && canSeeLayer(l, who)) hidden.delete(l.table);
+    const counts = Object.fromEntries(Object.entries(all).filter(([t]) => !hidden.has(t)));
+    return { counts, restricted: [...hidden].sort() };
+  }
 
   router.get('/ready', async (_req, res) => {
     await db.query('SELECT 1');
