@@ -189,7 +189,9 @@ export function resolveShelterSettings(q: ShelterFieldValues, district: District
     statuses: q.shelter_status ?? [...options.shelterStatuses],
     excludedShelters: q.exclude_shelters ?? [],
     capacityBasis: q.capacity_basis ?? options.capacityBasis,
-    m2PerPerson: q.m2_per_person ?? options.m2PerPerson ?? targetM2,
+    // the district's stored target, not a `target` given with the request: asking "what if the
+    // target were 2 m²?" must not silently change how many people the shelters hold
+    m2PerPerson: q.m2_per_person ?? options.m2PerPerson ?? district.targetM2,
     occupancy: q.occupancy ?? options.occupancy,
     targetM2,
     targetSource: q.target !== undefined ? 'target parameter' : district.targetSource,

@@ -180,10 +180,12 @@ describe('parameters change the answer as documented', () => {
     expect(c.body.total).toMatchObject({ capacity: 900, sheltered_residents: 900 });
   });
 
-  it('target overrides the district target', async () => {
+  it('target overrides the district target, and does not change capacity', async () => {
     const { body } = await coverage('&target=0.5&unit=community');
-    expect(body.parameters).toMatchObject({ target_m2_per_resident: 0.5, target_source: 'target parameter', m2_per_person: 0.5 });
+    expect(body.parameters).toMatchObject({ target_m2_per_resident: 0.5, target_source: 'target parameter', m2_per_person: 1.5 });
     expect(byId(body.units)['fixture_grid-wa'].meets_target).toBe(true);
+    // capacity stays area ÷ the district's 1.5 m²: S1 400 + S2 1400
+    expect(body.total).toMatchObject({ capacity: 1800, sheltered_residents: 1800 });
   });
 
   it('shelters=true lists each counted shelter with its reach, 2SFCA ratio and load', async () => {
