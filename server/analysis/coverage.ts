@@ -21,8 +21,19 @@ export interface ShelterModel {
   supply: Float64Array;
 }
 
-export function shelterCapacity(s: Pick<Shelter, 'effectiveAreaM2' | 'capacity' | 'occupancy'>, settings: ShelterSettings): number {
-  const base = settings.capacityBasis === 'area' ? Math.floor(s.effectiveAreaM2 / settings.m2PerPerson + 1e-9) : s.capacity;
+/** m² per person of a shelter under the class basis: its stay class's standard, else its planning class's. */
+export function classStandardM2(s: Pick<Shelter, 'shelterClass' | 'stayClass'>, settings: Pick<ShelterSettings, 'm2ByClass' | 'm2ByStay'>): number {
+  return s.stayClass ? settings.m2ByStay[s.stayClass] : settings.m2ByClass[s.shelterClass];
+}
+
+export function shelterCapacity(s: Pick<Shelter, 'effectiveAreaM2' | 'capacity' | 'occupancy' | 'shelterClass' | 'stayClass'>, settings: ShelterSettings): number {
+  const byArea = (m2: number) => Math.floor(s.effectiveAreaM2 / m2 + 1e-9);
+  const base =
+    settings.capacityBasis === 'area'
+      ? byArea(settings.m2PerPerson)
+      : settings.capacityBasis === 'stated' || s.capacity > 0
+        ? s.capacity
+        : byArea(classStandardM2(s, settings));
   return Math.max(0, settings.occupancy === 'subtract' ? base - s.occupancy : base);
 }
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { badRequest } from '../http/problem.ts';
 import { parseInput } from '../http/validate.ts';
 import type { DistrictInfo } from './model.ts';
-import { MAX_RADIUS_M, SHELTER_CLASSES, SHELTER_STATUSES, type AnalysisOptions, type ShelterClass, type ShelterStatus } from './options.ts';
+import { MAX_RADIUS_M, SHELTER_CLASSES, SHELTER_STATUSES, type AnalysisOptions, type ShelterClass, type ShelterStatus, type StayClass } from './options.ts';
 
 /**
  * Query parameters of /analysis/*: parsed and checked with zod into typed
@@ -48,7 +48,7 @@ const shelterFields = {
     .refine((ids) => ids.length > 0 && ids.length <= 1000 && ids.every((x) => /^[1-9][0-9]{0,17}$/.test(x)), 'a comma list of up to 1000 shelter ids')
     .transform((ids) => [...new Set(ids.map(Number))].sort((a, b) => a - b))
     .optional(),
-  capacity_basis: z.enum(['area', 'stated'], { message: 'area or stated' }).optional(),
+  capacity_basis: z.enum(['class', 'area', 'stated'], { message: 'class, area or stated' }).optional(),
   m2_per_person: numberParam('m² per person, > 0 and at most 100', (n) => n > 0 && n <= 100).optional(),
   occupancy: z.enum(['ignore', 'subtract'], { message: 'ignore or subtract' }).optional(),
   target: numberParam('m² per resident, > 0 and at most 100', (n) => n > 0 && n <= 100).optional(),
@@ -150,9 +150,12 @@ export interface ShelterSettings {
   statuses: ShelterStatus[];
   /** Shelters left out by id (e.g. exposed to a hazard), ascending. */
   excludedShelters: number[];
-  capacityBasis: 'area' | 'stated';
+  capacityBasis: 'class' | 'area' | 'stated';
   /** m² per person for capacity on the area basis. */
   m2PerPerson: number;
+  /** m² per person by planning class and by stay class, for the class basis. */
+  m2ByClass: Record<ShelterClass, number>;
+  m2ByStay: Record<StayClass, number>;
   occupancy: 'ignore' | 'subtract';
   /** m² per resident the district aims for. */
   targetM2: number;
@@ -188,7 +191,10 @@ export function resolveShelterSettings(q: ShelterFieldValues, district: District
     walkingSpeedMPerMin: speed,
     statuses: q.shelter_status ?? [...options.shelterStatuses],
     excludedShelters: q.exclude_shelters ?? [],
-    capacityBasis: q.capacity_basis ?? options.capacityBasis,
+    // m2_per_person alone asks for the area basis
+    capacityBasis: q.capacity_basis ?? (q.m2_per_person !== undefined ? 'area' : options.capacityBasis),
+    m2ByClass: { ...options.m2PerPersonByClass },
+    m2ByStay: { ...options.m2PerPersonByStay },
     // the district's stored target, not a `target` given with the request: asking "what if the
     // target were 2 m²?" must not silently change how many people the shelters hold
     m2PerPerson: q.m2_per_person ?? options.m2PerPerson ?? district.targetM2,
@@ -208,6 +214,13 @@ export function describeSettings(s: ShelterSettings) {
     excluded_shelters: s.excludedShelters,
     capacity_basis: s.capacityBasis,
     m2_per_person: s.capacityBasis === 'area' ? s.m2PerPerson : null,
+    ...(s.capacityBasis === 'class'
+      ? {
+          m2_per_person_by_class: s.m2ByClass,
+          m2_per_person_by_stay_class: s.m2ByStay,
+          capacity_rule: 'stated capacity where recorded (> 0); otherwise effective area ÷ m² per person of the stay class, else of the planning class',
+        }
+      : {}),
     occupancy: s.occupancy,
     target_m2_per_resident: s.targetM2,
     target_source: s.targetSource,

@@ -162,7 +162,7 @@ export class ShelterAnalysis {
       const { list, spacing } = await this.candidates(q, loaded, version, who);
       const reach = candidateReach(list, loaded.grid, radius);
       const areaM2 = q.area_m2 ?? this.options.sitingNewShelterAreaM2;
-      const newCapacity = Math.floor(areaM2 / settings.m2PerPerson + 1e-9);
+      const newCapacity = Math.floor(areaM2 / (settings.capacityBasis === 'area' ? settings.m2PerPerson : settings.m2ByClass[q.class]) + 1e-9);
       const residents = cells.reduce((s, c) => s + c.residents, 0);
       const demand = Float64Array.from(cells, (c, i) =>
         q.capacity_aware ? c.residents - analysis.allocation.sheltered[i] : analysis.covered[i] ? 0 : c.residents,
