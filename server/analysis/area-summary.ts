@@ -66,7 +66,11 @@ export async function checkArea(db: Queryable, body: AreaSummaryBody, maxKm2: nu
 
 const AREA = `ST_SetSRID(ST_GeomFromGeoJSON($1), 4326)`;
 
-export async function areaSummary(db: Queryable, geojson: string, who: Principal) {
+/**
+ * `statuses`: the shelter statuses that count in area, capacity and free capacity — the coverage
+ * analysis's (closed shelters do not count); every shelter still appears in by_class and by_status.
+ */
+export async function areaSummary(db: Queryable, geojson: string, who: Principal, statuses: readonly string[]) {
   const q = <R extends Record<string, unknown>>(sql: string) => db.query<R>(sql, [geojson]).then((r) => r.rows);
   const [area] = await q<{ area_m2: number }>(`SELECT ST_Area(${AREA}::geography) AS area_m2`);
   // cells inside count whole; cells on the edge by the share of their area inside
@@ -121,10 +125,11 @@ export async function areaSummary(db: Queryable, geojson: string, who: Principal
     return out;
   };
   const levels = (counts: Record<string, number>) => ({ red: counts.red ?? 0, orange: counts.orange ?? 0, yellow: counts.yellow ?? 0, blue: counts.blue ?? 0 });
-  const capacity = shelters.reduce((s, r) => s + Number(r.capacity), 0);
-  const occupancy = shelters.reduce((s, r) => s + Number(r.occupancy), 0);
+  const counted = shelters.filter((r) => statuses.includes(r.status));
+  const capacity = counted.reduce((s, r) => s + Number(r.capacity), 0);
+  const occupancy = counted.reduce((s, r) => s + Number(r.occupancy), 0);
   const residents = Math.round(Number(people.residents));
-  const shelterArea = shelters.reduce((s, r) => s + Number(r.area), 0);
+  const shelterArea = counted.reduce((s, r) => s + Number(r.area), 0);
   return {
     area_m2: Math.round(Number(area.area_m2)),
     residents,
@@ -133,6 +138,8 @@ export async function areaSummary(db: Queryable, geojson: string, who: Principal
       total: sum(shelters),
       by_class: byKey(shelters, 'shelter_class', sum),
       by_status: byKey(shelters, 'status', sum),
+      statuses_counted: [...statuses],
+      counted: sum(counted),
       effective_area_m2: Math.round(shelterArea * 100) / 100,
       area_per_resident_m2: residents > 0 ? Math.round((shelterArea / residents) * 1000) / 1000 : null,
       capacity,
@@ -155,6 +162,7 @@ export async function areaSummary(db: Queryable, geojson: string, who: Principal
     method: {
       residents: 'population cells inside count whole; cells on the edge by the share of their area inside',
       features: 'points inside or on the boundary; deleted features excluded',
+      shelters: 'area, capacity, occupancy and area per resident count only shelters of statuses_counted (as coverage does); total, by_class and by_status list all',
     },
   };
 }

@@ -21,8 +21,19 @@ export interface ShelterModel {
   supply: Float64Array;
 }
 
-export function shelterCapacity(s: Pick<Shelter, 'effectiveAreaM2' | 'capacity' | 'occupancy'>, settings: ShelterSettings): number {
-  const base = settings.capacityBasis === 'area' ? Math.floor(s.effectiveAreaM2 / settings.m2PerPerson + 1e-9) : s.capacity;
+/** m² per person of a shelter under the class basis: its stay class's standard, else its planning class's. */
+export function classStandardM2(s: Pick<Shelter, 'shelterClass' | 'stayClass'>, settings: Pick<ShelterSettings, 'm2ByClass' | 'm2ByStay'>): number {
+  return s.stayClass ? settings.m2ByStay[s.stayClass] : settings.m2ByClass[s.shelterClass];
+}
+
+export function shelterCapacity(s: Pick<Shelter, 'effectiveAreaM2' | 'capacity' | 'occupancy' | 'shelterClass' | 'stayClass'>, settings: ShelterSettings): number {
+  const byArea = (m2: number) => Math.floor(s.effectiveAreaM2 / m2 + 1e-9);
+  const base =
+    settings.capacityBasis === 'area'
+      ? byArea(settings.m2PerPerson)
+      : settings.capacityBasis === 'stated' || s.capacity > 0
+        ? s.capacity
+        : byArea(classStandardM2(s, settings));
   return Math.max(0, settings.occupancy === 'subtract' ? base - s.occupancy : base);
 }
 
@@ -112,7 +123,9 @@ function line(t: Tally, target: number): CoverageLine {
     shelter_area_m2: round(t.area),
     area_per_resident_m2: perResident === null ? null : round(perResident, 3),
     target_m2_per_resident: target,
-    meets_target: perResident === null ? null : perResident >= target,
+    // the same tolerance as the catchment test: a sum of areas that should equal target × residents
+    // may land a few ulps below it, and the shortfall (rounded to 0) would then contradict the verdict
+    meets_target: perResident === null ? null : t.area >= target * t.residents - 1e-9 * Math.max(1, target * t.residents),
     area_shortfall_m2: round(Math.max(0, target * t.residents - t.area)),
     capacity: t.capacity,
     catchment_m2_per_resident: catchment === null ? null : round(catchment, 3),

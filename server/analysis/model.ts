@@ -1,4 +1,4 @@
-import type { ShelterClass, ShelterStatus } from './options.ts';
+import type { ShelterClass, ShelterStatus, StayClass } from './options.ts';
 
 /** Residents of one population cell, placed at a point inside the cell (ST_PointOnSurface). */
 export interface PopulationCell {
@@ -17,6 +17,8 @@ export interface Shelter {
   lon: number;
   lat: number;
   shelterClass: ShelterClass;
+  /** Length-of-stay class (GB 21734), when recorded. */
+  stayClass?: StayClass | null;
   setting: 'indoor' | 'outdoor';
   status: ShelterStatus;
   effectiveAreaM2: number;

@@ -1,5 +1,8 @@
 import type { Queryable } from '../db/types.ts';
 import { PointGrid } from './point-grid.ts';
+import { loadActivePublicHazards } from '../risk/hazards.ts';
+import { standingCandidates, unusableZones, type UnusableZone } from '../risk/exposure.ts';
+import { DEFAULT_RISK_OPTIONS } from '../risk/options.ts';
 
 /**
  * The n nearest usable shelters of a point, for residents' guidance cards
@@ -7,7 +10,10 @@ import { PointGrid } from './point-grid.ts';
  * every district, built once per data version; a lookup touches a few grid
  * cells, so a whole district's residents can be answered in a batch.
  * Usable: open or standby, and — unless full ones are asked for — with free
- * capacity (capacity − people housed > 0, status not 'full').
+ * capacity (capacity − people housed > 0, status not 'full'); and — unless
+ * exposed ones are asked for — not inside the unusable zone of an active
+ * flood-prone spot or geohazard site (the exposure analysis's distances), so a
+ * guidance card never sends residents into a flood or landslide zone.
  */
 export interface NearestShelterRow {
   id: number;
@@ -32,6 +38,10 @@ export interface NearestIndex {
   withRoom: Uint8Array;
   anyRoom: Uint8Array;
   districtOf: string[];
+  /** Per shelter id: the hazard zone it lies in, if any. */
+  exposed: Map<number, UnusableZone>;
+  /** Per shelter: 1 when inside a hazard zone. */
+  exposedFlag: Uint8Array;
 }
 
 const GUIDANCE_STATUSES = ['open', 'standby'];
@@ -59,8 +69,12 @@ export async function loadNearestIndex(db: Queryable): Promise<NearestIndex> {
       contact_phone: (row.contact_phone as string | null) ?? null,
     }),
   );
+  // public hazards only: the index is shared by every caller, and what it answers must not move with restricted data
+  const exposed = unusableZones(shelters, standingCandidates(await loadActivePublicHazards(db), DEFAULT_RISK_OPTIONS));
   return {
     shelters,
+    exposed,
+    exposedFlag: Uint8Array.from(shelters, (s) => (exposed.has(s.id) ? 1 : 0)),
     grid: new PointGrid(
       shelters.map((s) => s.lon),
       shelters.map((s) => s.lat),
@@ -75,6 +89,7 @@ export interface NearestOptions {
   n: number;
   district?: string;
   includeFull: boolean;
+  includeExposed: boolean;
   maxDistanceM?: number;
 }
 
@@ -82,7 +97,8 @@ export interface NearestOptions {
 export function nearestLookup(index: NearestIndex, opts: NearestOptions) {
   const ids = new Int32Array(opts.n);
   const dist = new Float64Array(opts.n);
-  const usable = opts.includeFull ? index.anyRoom : index.withRoom;
+  const byStatus = opts.includeFull ? index.anyRoom : index.withRoom;
+  const usable = opts.includeExposed ? byStatus : byStatus.map((u, i) => (index.exposedFlag[i] ? 0 : u));
   const accept = opts.district ? (i: number) => usable[i] === 1 && index.districtOf[i] === opts.district : (i: number) => usable[i] === 1;
   return (lon: number, lat: number): { count: number; index: Int32Array; distance: Float64Array } => {
     const count = index.grid.nearest(lon, lat, opts.n, ids, dist, accept, opts.maxDistanceM ?? Infinity);

@@ -7,6 +7,10 @@
 export const SHELTER_CLASSES = ['emergency', 'fixed', 'central'] as const;
 export type ShelterClass = (typeof SHELTER_CLASSES)[number];
 
+/** Length-of-stay classes (GB 21734: I ≥ 30 days, II 10–30 days, III < 10 days). */
+export const STAY_CLASSES = ['I', 'II', 'III'] as const;
+export type StayClass = (typeof STAY_CLASSES)[number];
+
 export const SHELTER_STATUSES = ['open', 'standby', 'closed', 'full'] as const;
 export type ShelterStatus = (typeof SHELTER_STATUSES)[number];
 
@@ -28,9 +32,17 @@ export interface AnalysisOptions {
   vehicleSpeedMPerMin: number;
   /** Shelter statuses that count in coverage, capacity and siting (closed shelters do not). */
   shelterStatuses: readonly ShelterStatus[];
-  /** Capacity of a shelter for allocation: 'area' = effective area ÷ m² per person (default,
-   *  consistent with the m²/resident target), 'stated' = the shelter's recorded capacity. */
-  capacityBasis: 'area' | 'stated';
+  /** Capacity of a shelter for allocation: 'class' (default) = the stated capacity where one is
+   *  recorded, otherwise effective area ÷ the per-person standard of the shelter's class;
+   *  'area' = effective area ÷ m² per person for every shelter; 'stated' = the recorded capacity. */
+  capacityBasis: 'class' | 'area' | 'stated';
+  /** m² per person by planning class, for the 'class' basis: GB 50413-2007 — emergency ≥ 1 m²,
+   *  fixed ≥ 2 m²; a central shelter is also a fixed shelter (2 m²). */
+  m2PerPersonByClass: Record<ShelterClass, number>;
+  /** m² per person by length of stay where a shelter records one (overrides the planning class):
+   *  GB 51143-2015's per-person areas for short-, medium- and long-term fixed shelters, mapped to
+   *  GB 21734's stay classes III (< 10 days) 2 m², II (10–30 days) 3 m², I (≥ 30 days) 4.5 m². */
+  m2PerPersonByStay: Record<StayClass, number>;
   /** m² per person for the 'area' basis; null = the district's shelter target
    *  (1.5 m² from GB 21734 or 1 m² in Huadu's plan). */
   m2PerPerson: number | null;
@@ -62,7 +74,9 @@ export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   walkingSpeedMPerMin: 50,
   vehicleSpeedMPerMin: 500,
   shelterStatuses: ['open', 'standby', 'full'],
-  capacityBasis: 'area',
+  capacityBasis: 'class',
+  m2PerPersonByClass: { emergency: 1, fixed: 2, central: 2 },
+  m2PerPersonByStay: { I: 4.5, II: 3, III: 2 },
   m2PerPerson: null,
   occupancy: 'ignore',
   decay: 'none',
@@ -79,5 +93,12 @@ export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
 export const MAX_RADIUS_M = 50_000;
 
 export function analysisOptions(overrides: Partial<AnalysisOptions> = {}): AnalysisOptions {
-  return { ...DEFAULT_ANALYSIS_OPTIONS, ...overrides, radiusM: { ...DEFAULT_ANALYSIS_OPTIONS.radiusM, ...overrides.radiusM } };
+  const d = DEFAULT_ANALYSIS_OPTIONS;
+  return {
+    ...d,
+    ...overrides,
+    radiusM: { ...d.radiusM, ...overrides.radiusM },
+    m2PerPersonByClass: { ...d.m2PerPersonByClass, ...overrides.m2PerPersonByClass },
+    m2PerPersonByStay: { ...d.m2PerPersonByStay, ...overrides.m2PerPersonByStay },
+  };
 }

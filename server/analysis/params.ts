@@ -3,7 +3,7 @@ import { badRequest } from '../http/problem.ts';
 import { parseInput } from '../http/validate.ts';
 import { CANONICAL_ID, parseCanonicalInteger, parseCanonicalNumber } from '../http/numbers.ts';
 import type { DistrictInfo } from './model.ts';
-import { MAX_RADIUS_M, SHELTER_CLASSES, SHELTER_STATUSES, type AnalysisOptions, type ShelterClass, type ShelterStatus } from './options.ts';
+import { MAX_RADIUS_M, SHELTER_CLASSES, SHELTER_STATUSES, type AnalysisOptions, type ShelterClass, type ShelterStatus, type StayClass } from './options.ts';
 
 /**
  * Query parameters of /analysis/*: parsed and checked with zod into typed
@@ -52,7 +52,7 @@ const shelterFields = {
     .refine((ids) => ids.length <= 1000 && ids.every((x) => CANONICAL_ID.test(x)), 'a comma list of up to 1000 shelter ids (plain decimals)')
     .transform((ids) => [...new Set(ids.map(Number))].sort((a, b) => a - b))
     .optional(),
-  capacity_basis: z.enum(['area', 'stated'], { message: 'area or stated' }).optional(),
+  capacity_basis: z.enum(['class', 'area', 'stated'], { message: 'class, area or stated' }).optional(),
   m2_per_person: numberParam('m² per person, > 0 and at most 100', (n) => n > 0 && n <= 100).optional(),
   occupancy: z.enum(['ignore', 'subtract'], { message: 'ignore or subtract' }).optional(),
   target: numberParam('m² per resident, > 0 and at most 100', (n) => n > 0 && n <= 100).optional(),
@@ -94,6 +94,7 @@ export const nearestQuery = z.object({
   n: integerParam(1, 50).default(3),
   district: districtParam.optional(),
   include_full: boolParam.default(false),
+  include_exposed: boolParam.default(false),
   max_distance: metres.optional(),
   speed: numberParam('metres per minute, > 0 and at most 2000', (n) => n > 0 && n <= 2000).optional(),
   f: format,
@@ -108,10 +109,15 @@ export const nearestBatchBody = z.strictObject({
   n: z.number().int('an integer 1–50').min(1, 'an integer 1–50').max(50, 'an integer 1–50').default(3),
   district: districtParam.optional(),
   include_full: z.boolean({ message: 'true or false' }).default(false),
+  include_exposed: z.boolean({ message: 'true or false' }).default(false),
   max_distance: z.number().gt(0).max(MAX_RADIUS_M, `metres, > 0 and at most ${MAX_RADIUS_M}`).optional(),
   speed: z.number().gt(0).max(2000, 'metres per minute, > 0 and at most 2000').optional(),
 });
 export type NearestBatchBody = z.infer<typeof nearestBatchBody>;
+
+/** Query of POST /analysis/area-summary (the polygon is the body). */
+export const areaSummaryQuery = z.object({ shelter_status: shelterFields.shelter_status });
+export type AreaSummaryQuery = z.infer<typeof areaSummaryQuery>;
 
 export const resourceCoverageQuery = z.object({
   district: districtParam,
@@ -148,9 +154,12 @@ export interface ShelterSettings {
   statuses: ShelterStatus[];
   /** Shelters left out by id (e.g. exposed to a hazard), ascending. */
   excludedShelters: number[];
-  capacityBasis: 'area' | 'stated';
+  capacityBasis: 'class' | 'area' | 'stated';
   /** m² per person for capacity on the area basis. */
   m2PerPerson: number;
+  /** m² per person by planning class and by stay class, for the class basis. */
+  m2ByClass: Record<ShelterClass, number>;
+  m2ByStay: Record<StayClass, number>;
   occupancy: 'ignore' | 'subtract';
   /** m² per resident the district aims for. */
   targetM2: number;
@@ -186,8 +195,13 @@ export function resolveShelterSettings(q: ShelterFieldValues, district: District
     walkingSpeedMPerMin: speed,
     statuses: q.shelter_status ?? [...options.shelterStatuses],
     excludedShelters: q.exclude_shelters ?? [],
-    capacityBasis: q.capacity_basis ?? options.capacityBasis,
-    m2PerPerson: q.m2_per_person ?? options.m2PerPerson ?? targetM2,
+    // m2_per_person alone asks for the area basis
+    capacityBasis: q.capacity_basis ?? (q.m2_per_person !== undefined ? 'area' : options.capacityBasis),
+    m2ByClass: { ...options.m2PerPersonByClass },
+    m2ByStay: { ...options.m2PerPersonByStay },
+    // the district's stored target, not a `target` given with the request: asking "what if the
+    // target were 2 m²?" must not silently change how many people the shelters hold
+    m2PerPerson: q.m2_per_person ?? options.m2PerPerson ?? district.targetM2,
     occupancy: q.occupancy ?? options.occupancy,
     targetM2,
     targetSource: q.target !== undefined ? 'target parameter' : district.targetSource,
@@ -204,6 +218,13 @@ export function describeSettings(s: ShelterSettings) {
     excluded_shelters: s.excludedShelters,
     capacity_basis: s.capacityBasis,
     m2_per_person: s.capacityBasis === 'area' ? s.m2PerPerson : null,
+    ...(s.capacityBasis === 'class'
+      ? {
+          m2_per_person_by_class: s.m2ByClass,
+          m2_per_person_by_stay_class: s.m2ByStay,
+          capacity_rule: 'stated capacity where recorded (> 0); otherwise effective area ÷ m² per person of the stay class, else of the planning class',
+        }
+      : {}),
     occupancy: s.occupancy,
     target_m2_per_resident: s.targetM2,
     target_source: s.targetSource,

@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import type { AppContext } from '../context.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { analysisOptions, type AnalysisOptions } from './options.ts';
-import { coverageQuery, gapsQuery, nearestBatchBody, nearestQuery, parseQuery, resourceCoverageQuery, sitingQuery } from './params.ts';
+import { areaSummaryQuery, coverageQuery, gapsQuery, nearestBatchBody, nearestQuery, parseQuery, resourceCoverageQuery, sitingQuery } from './params.ts';
 import { parseInput } from '../http/validate.ts';
 import { areaSummary, checkArea, parseAreaBody } from './area-summary.ts';
 import { geometryLimits } from '../geo/geometry-input.ts';
@@ -141,11 +141,13 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
   });
 
   router.post('/analysis/area-summary', async (req, res) => {
+    const q = parseQuery(areaSummaryQuery, req.query);
     const body = parseAreaBody(req.body);
     const geojson = await checkArea(ctx.db, body, options.areaSummaryMaxKm2, geometryLimits(ctx.config));
     const who = principalOf(req);
     const version = await service.dataVersion();
-    const summary = await service.cache.get(cacheKey('area-summary', { geojson, version, restricted: who.canSeeRestricted }), () => areaSummary(ctx.db, geojson, who));
+    const statuses = q.shelter_status ?? options.shelterStatuses;
+    const summary = await service.cache.get(cacheKey('area-summary', { geojson, version, statuses, restricted: who.canSeeRestricted }), () => areaSummary(ctx.db, geojson, who, statuses));
     res.json({ ...summary, parameters: { max_area_km2: options.areaSummaryMaxKm2, data_version: version } });
   });
 

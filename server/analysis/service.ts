@@ -106,6 +106,7 @@ export class ShelterAnalysis {
           data_version: version,
         },
         method: METHOD,
+        allocation_note: ALLOCATION_NOTE[analysis.allocation.method],
         total: table.total,
         units: table.units,
         unassigned_residents: table.unassigned_residents,
@@ -162,7 +163,7 @@ export class ShelterAnalysis {
       const { cells } = loaded.snapshot;
       const { list, spacing } = await this.candidates(q, loaded, version, who);
       const areaM2 = q.area_m2 ?? this.options.sitingNewShelterAreaM2;
-      const newCapacity = Math.floor(areaM2 / settings.m2PerPerson + 1e-9);
+      const newCapacity = Math.floor(areaM2 / (settings.capacityBasis === 'area' ? settings.m2PerPerson : settings.m2ByClass[q.class]) + 1e-9);
       const residents = cells.reduce((s, c) => s + c.residents, 0);
       const demand = Float64Array.from(cells, (c, i) =>
         q.capacity_aware ? c.residents - analysis.allocation.sheltered[i] : analysis.covered[i] ? 0 : c.residents,
@@ -223,17 +224,19 @@ export class ShelterAnalysis {
     return this.models.get(cacheKey('nearest-index', { v }), () => loadNearestIndex(this.db));
   }
 
-  private async nearestSetup(q: { district?: string; include_full: boolean; max_distance?: number; speed?: number; n: number }) {
+  private async nearestSetup(q: { district?: string; include_full: boolean; include_exposed: boolean; max_distance?: number; speed?: number; n: number }) {
     if (q.district) await loadDistrictInfo(this.db, q.district); // 404 for an unknown district
     const version = await this.dataVersion();
     const index = await this.nearestIndex(version);
     const speed = q.speed ?? this.options.walkingSpeedMPerMin;
-    const lookup = nearestLookup(index, { n: q.n, district: q.district, includeFull: q.include_full, maxDistanceM: q.max_distance });
+    const lookup = nearestLookup(index, { n: q.n, district: q.district, includeFull: q.include_full, includeExposed: q.include_exposed, maxDistanceM: q.max_distance });
     const parameters = {
       n: q.n,
       district: q.district ?? null,
       shelter_status: guidanceStatuses(q.include_full),
       include_full: q.include_full,
+      include_exposed: q.include_exposed,
+      hazard_zones: 'shelters within the unusable distance of an active flood-prone spot or geohazard site are left out unless include_exposed=true',
       max_distance_m: q.max_distance ?? null,
       walking_speed_m_per_min: speed,
       distance: 'straight line, metres on the WGS84 ellipsoid; walking routes are longer',
@@ -268,6 +271,7 @@ export class ShelterAnalysis {
         capacity: s.capacity,
         occupancy: s.occupancy,
         free_capacity: Math.max(0, s.capacity - s.occupancy),
+        ...(q.include_exposed ? { hazard_zone: index.exposed.get(s.id) ?? null } : {}),
       });
     }
     return { query: { lon: q.lon, lat: q.lat }, parameters, shelters };
@@ -282,7 +286,8 @@ export class ShelterAnalysis {
           shelters: index.shelters.map(({ lon, lat, district_id }) => ({ lon, lat, district_id })),
           withRoom: index.withRoom,
           anyRoom: index.anyRoom,
-          options: { n: body.n, district: body.district, includeFull: body.include_full, maxDistanceM: body.max_distance },
+          exposedFlag: index.exposedFlag,
+          options: { n: body.n, district: body.district, includeFull: body.include_full, includeExposed: body.include_exposed, maxDistanceM: body.max_distance },
           points: body.points,
         })
       : body.points.map(([lon, lat]) => {
@@ -296,7 +301,13 @@ export class ShelterAnalysis {
       for (let r = 0; r < found1.count; r++) {
         const s = index.shelters[found1.index[r]];
         const d = found1.distance[r];
-        shelters.push({ id: s.id, distance_m: Math.round(d * 10) / 10, walking_minutes: Math.round((d / speed) * 10) / 10, free_capacity: Math.max(0, s.capacity - s.occupancy) });
+        shelters.push({
+          id: s.id,
+          distance_m: Math.round(d * 10) / 10,
+          walking_minutes: Math.round((d / speed) * 10) / 10,
+          free_capacity: Math.max(0, s.capacity - s.occupancy),
+          ...(body.include_exposed ? { hazard_zone: index.exposed.get(s.id) ?? null } : {}),
+        });
       }
       return { point: [lon, lat], shelters };
     });
@@ -409,7 +420,14 @@ const METHOD = {
   coverage: 'a resident is covered when a usable shelter lies within its class radius of the resident’s cell point',
   area_per_resident: 'effective area of the usable shelters inside the unit ÷ residents of the unit (administrative view)',
   catchment: '2SFCA: each shelter’s area ÷ residents within its radius, summed over the shelters within reach of each cell; population-weighted mean per unit',
-  allocation: 'maximum flow: residents assigned to shelters within reach without exceeding capacity; unsheltered = residents with no place',
+  allocation: 'minimum-cost maximum flow: residents assigned to shelters within reach without exceeding capacity, as many as possible, then the least total distance; unsheltered = residents with no place',
+} as const;
+
+const ALLOCATION_NOTE = {
+  min_cost:
+    'The number sheltered is the maximum possible. Many assignments reach it; this one has the least total distance (ties broken by a fixed order, so the same data gives the same answer), and per-unit sheltered/unsheltered figures follow from it.',
+  max_flow:
+    'The number sheltered is the maximum possible. Many assignments reach it; the district is too large for the least-distance search within its work bound, so this one is nearest-first then rerouted (deterministic, not the least total distance): per-unit sheltered/unsheltered figures are one of many possible.',
 } as const;
 
 const shared = new WeakMap<Db, ShelterAnalysis>();

@@ -3,9 +3,9 @@ import { assertGeometryInput, type GeometryLimits } from '../geo/geometry-input.
 import { badRequest } from '../http/problem.ts';
 import { coverageQuery, parseQuery } from '../analysis/params.ts';
 import type { ShelterAnalysis } from '../analysis/service.ts';
-import type { Principal } from '../../tiles/layers.ts';
-import { loadDistrictHazards } from './hazards.ts';
-import { flagShelters, redactSources, residentExposure, standingCandidates } from './exposure.ts';
+import { canSeeLayer, getLayer, type Principal } from '../../tiles/layers.ts';
+import { loadDistrictHazards, type DistrictHazards } from './hazards.ts';
+import { flagShelters, residentExposure, standingCandidates } from './exposure.ts';
 import type { RiskOptions } from './options.ts';
 import type { ScenarioBody } from './params.ts';
 import { scenarioEffects, type AreaGeometry } from './scenario.ts';
@@ -43,38 +43,58 @@ const coverageLine = (t: { residents: number; covered_residents: number; uncover
   unsheltered_residents: t.unsheltered_residents,
 });
 
+/**
+ * The hazards a caller may see: every figure an answer gives is computed from these only, so adding
+ * a restricted hazardous-chemical enterprise changes nothing a caller without access receives
+ * (otherwise a flag "within 1000 m of a major hazard source" would reveal where it is).
+ */
+function visibleHazards(hazards: DistrictHazards, who: Principal): { hazards: DistrictHazards; restricted: string[] } {
+  const layer = getLayer('hazard_sources');
+  if (layer && canSeeLayer(layer, who)) return { hazards, restricted: [] };
+  return { hazards: { ...hazards, hazardSources: [] }, restricted: ['hazard_sources'] };
+}
+
 export async function exposureReport(db: Db, service: ShelterAnalysis, district: string, who: Principal, options: RiskOptions) {
   const version = await service.dataVersion();
   const { snapshot } = await service.district(district, version);
-  const hazards = await loadDistrictHazards(db, district, searchMargin(options));
-  const flagged = flagShelters(snapshot.shelters, standingCandidates(hazards, options));
+  const { hazards, restricted } = visibleHazards(await loadDistrictHazards(db, district, searchMargin(options)), who);
+  // a closed shelter is already out of service: it is counted apart, never as "unusable"
+  const inService = snapshot.shelters.filter((s) => s.status !== 'closed');
+  const closed = snapshot.shelters.filter((s) => s.status === 'closed').map((s) => s.id);
+  const flagged = flagShelters(inService, standingCandidates(hazards, options), district);
   const unusable = flagged.filter((s) => s.flag === 'unusable').map((s) => s.id);
-  const residents = residentExposure(snapshot.cells, snapshot.streets, hazards, options);
+  const residents = residentExposure(snapshot.cells, snapshot.streets, hazards, options, district);
   const before = await coverageWithout(service, district, []);
   const after = await coverageWithout(service, district, unusable);
-  const shown = who.canSeeRestricted ? flagged : redactSources(flagged);
+  // withheld, not zero: a caller without access cannot know whether anyone lives near one
+  const withheld = <T extends { near_major_hazard_sources: number }>(line: T) => (restricted.length ? { ...line, near_major_hazard_sources: null } : line);
   return {
     district: { id: snapshot.district.id, name_zh: snapshot.district.name_zh, name_en: snapshot.district.name_en },
     parameters: {
       shelter_distances_m: options.shelterDistances,
       resident_distances_m: options.residentDistances,
       hazards_counted: 'flood-prone spots and geohazard sites not treated; every hazardous-chemical enterprise; red and orange risk points',
+      neighbouring_hazards: 'hazards of a neighbouring district within the largest distance of the district count (a hazard does not stop at a boundary); each names its district in neighbouring_district',
       distance: 'straight line, metres on the WGS84 ellipsoid',
       population: 'population cells, residents at a point inside each cell (as in the coverage analysis)',
-      ...(who.canSeeRestricted ? {} : { restricted: 'hazardous-chemical enterprises are named only for callers with an API key' }),
+      closed_shelters: 'closed shelters are out of service already: counted in shelters.closed, never flagged',
+      ...(restricted.length ? { restricted: 'hazardous-chemical enterprises are left out of every figure for callers without an API key' } : {}),
       data_version: version,
     },
+    restricted,
     shelters: {
       total: snapshot.shelters.length,
+      closed: closed.length,
       unusable: unusable.length,
       at_risk: flagged.length - unusable.length,
-      not_flagged: snapshot.shelters.length - flagged.length,
-      flagged: shown,
+      not_flagged: inService.length - flagged.length,
+      closed_ids: closed,
+      flagged,
     },
     residents: {
-      total: residents.total,
-      by_street: residents.by_street,
-      hazards: who.canSeeRestricted ? residents.hazards : residents.hazards.filter((h) => h.hazard !== 'major_hazard_source'),
+      total: withheld(residents.total),
+      by_street: residents.by_street.map(withheld),
+      hazards: residents.hazards,
     },
     coverage: {
       excluded_shelters: unusable,
@@ -126,7 +146,7 @@ export async function scenarioReport(db: Db, service: ShelterAnalysis, body: Sce
     warning_area: body.warning_area as AreaGeometry | undefined,
     close_outdoor_in_warning_area: body.close_outdoor_in_warning_area ?? options.closeOutdoorInWarningArea,
   };
-  const effects = scenarioEffects(snapshot.shelters, hazards, input, options);
+  const effects = scenarioEffects(snapshot.shelters, hazards, input, options, body.district);
   const closedIds = effects.closed.map((s) => s.id);
 
   // Coverage twice through the analysis: as it stands, and with the closed shelters left out.
@@ -143,8 +163,14 @@ export async function scenarioReport(db: Db, service: ShelterAnalysis, body: Sce
     if (!a0.analysis.covered[i] && a1.analysis.covered[i]) gainedCover += c.residents;
   });
 
-  const activeFloods = effects.floods.filter((f) => f.active);
-  const activeGeos = effects.geos.filter((g) => g.active);
+  // The district's own hazards are its report; a neighbour's (just across the edge) can still close
+  // a shelter here, so they are counted apart and named, never mixed into the district's figures.
+  const own = <T extends { district_id: string }>(list: T[]) => list.filter((x) => x.district_id === body.district);
+  const neighbours = <T extends { district_id: string }>(list: T[]) => list.filter((x) => x.district_id !== body.district);
+  const ownFloods = own(effects.floods);
+  const ownGeos = own(effects.geos);
+  const activeFloods = ownFloods.filter((f) => f.active);
+  const activeGeos = ownGeos.filter((g) => g.active);
   const perStreet = <T extends { street_id: string | null }>(list: T[]) => {
     const m = new Map<string, number>();
     for (const x of list) if (x.street_id) m.set(x.street_id, (m.get(x.street_id) ?? 0) + 1);
@@ -172,13 +198,29 @@ export async function scenarioReport(db: Db, service: ShelterAnalysis, body: Sce
       data_version: version,
     },
     flood_points: {
-      considered: effects.floods.length,
-      without_threshold: effects.floods.filter((f) => f.threshold_mm_h === null).length,
+      considered: ownFloods.length,
+      without_threshold: ownFloods.filter((f) => f.threshold_mm_h === null).length,
       active: activeFloods.map((f) => ({ id: f.id, name_zh: f.name_zh, kind: f.kind, street_id: f.street_id, threshold_mm_h: f.threshold_mm_h, rainfall_mm_h: f.rainfall_mm_h })),
     },
     geohazard_sites: {
-      considered: effects.geos.length,
+      considered: ownGeos.length,
       active: activeGeos.map((g) => ({ id: g.id, name_zh: g.name_zh, kind: g.kind, scale: g.scale, street_id: g.street_id, danger_grade: g.danger_grade, people_threatened: g.people_threatened })),
+    },
+    neighbouring_hazards: {
+      note: 'hazards of neighbouring districts near the edge: not counted above, but their zones close shelters of this district too',
+      flood_points: {
+        considered: neighbours(effects.floods).length,
+        active: neighbours(effects.floods)
+          .filter((f) => f.active)
+          .map((f) => ({ id: f.id, district_id: f.district_id, name_zh: f.name_zh, kind: f.kind, threshold_mm_h: f.threshold_mm_h, rainfall_mm_h: f.rainfall_mm_h })),
+      },
+      geohazard_sites: {
+        considered: neighbours(effects.geos).length,
+        active: neighbours(effects.geos)
+          .filter((g) => g.active)
+          .map((g) => ({ id: g.id, district_id: g.district_id, name_zh: g.name_zh, kind: g.kind, scale: g.scale, danger_grade: g.danger_grade })),
+      },
+      shelters_closed: effects.closed.filter((s) => s.reasons.some((r) => r.neighbouring_district !== undefined)).map((s) => s.id),
     },
     shelters: {
       closed: effects.closed,

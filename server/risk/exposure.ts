@@ -21,6 +21,8 @@ export interface ExposureReason {
   hazard: HazardKind;
   id: number;
   name_zh: string;
+  /** Present when the hazard belongs to another district (it lies just across the edge). */
+  neighbouring_district?: string;
   flag: ShelterFlag;
   distance_m: number;
   /** The distance that set the flag. */
@@ -49,6 +51,7 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 interface Candidate {
   hazard: HazardKind;
   id: number;
+  district_id: string;
   name_zh: string;
   lon: number;
   lat: number;
@@ -57,12 +60,12 @@ interface Candidate {
 }
 
 export function floodCandidate(f: FloodPoint, limits: ExposureDistance): Candidate {
-  return { hazard: 'flood_point', id: f.id, name_zh: f.name_zh, lon: f.lon, lat: f.lat, limits, detail: { kind: f.kind, threshold_mm_h: f.threshold_mm_h } };
+  return { hazard: 'flood_point', id: f.id, district_id: f.district_id, name_zh: f.name_zh, lon: f.lon, lat: f.lat, limits, detail: { kind: f.kind, threshold_mm_h: f.threshold_mm_h } };
 }
 
 export function geohazardCandidate(g: GeohazardSite, limits: ExposureDistance, options: RiskOptions): Candidate {
   const grade = geohazardGrade(g.people_threatened, g.potential_loss_cny, options);
-  return { hazard: 'geohazard_site', id: g.id, name_zh: g.name_zh, lon: g.lon, lat: g.lat, limits, detail: { kind: g.kind, scale: g.scale, danger_grade: grade.level } };
+  return { hazard: 'geohazard_site', id: g.id, district_id: g.district_id, name_zh: g.name_zh, lon: g.lon, lat: g.lat, limits, detail: { kind: g.kind, scale: g.scale, danger_grade: grade.level } };
 }
 
 function sourceCandidate(s: HazardSource, options: RiskOptions): Candidate {
@@ -70,6 +73,7 @@ function sourceCandidate(s: HazardSource, options: RiskOptions): Candidate {
   return {
     hazard: major ? 'major_hazard_source' : 'hazard_source',
     id: s.id,
+    district_id: s.district_id,
     name_zh: s.name_zh,
     lon: s.lon,
     lat: s.lat,
@@ -89,8 +93,11 @@ export function standingCandidates(h: DistrictHazards, options: RiskOptions): Ca
 
 const SEVERITY: Record<ShelterFlag, number> = { unusable: 0, at_risk: 1 };
 
-/** Every shelter within a candidate's at-risk distance, with its reasons (most severe and nearest first). */
-export function flagShelters(shelters: readonly Shelter[], candidates: readonly Candidate[]): FlaggedShelter[] {
+/**
+ * Every shelter within a candidate's at-risk distance, with its reasons (most severe and nearest first).
+ * A reason from a hazard of another district than `districtId` names that district.
+ */
+export function flagShelters(shelters: readonly Shelter[], candidates: readonly Candidate[], districtId?: string): FlaggedShelter[] {
   const out: FlaggedShelter[] = [];
   for (const s of shelters) {
     const reasons: ExposureReason[] = [];
@@ -98,13 +105,35 @@ export function flagShelters(shelters: readonly Shelter[], candidates: readonly 
       const d = distanceM(s.lon, s.lat, c.lon, c.lat);
       if (d > c.limits.atRiskWithinM) continue;
       const flag: ShelterFlag = d <= c.limits.unusableWithinM ? 'unusable' : 'at_risk';
-      reasons.push({ hazard: c.hazard, id: c.id, name_zh: c.name_zh, flag, distance_m: round1(d), within_m: flag === 'unusable' ? c.limits.unusableWithinM : c.limits.atRiskWithinM, detail: c.detail });
+      const neighbour = districtId !== undefined && c.district_id !== districtId ? { neighbouring_district: c.district_id } : {};
+      reasons.push({ hazard: c.hazard, id: c.id, name_zh: c.name_zh, ...neighbour, flag, distance_m: round1(d), within_m: flag === 'unusable' ? c.limits.unusableWithinM : c.limits.atRiskWithinM, detail: c.detail });
     }
     if (reasons.length === 0) continue;
     reasons.sort((a, b) => SEVERITY[a.flag] - SEVERITY[b.flag] || a.distance_m - b.distance_m || a.hazard.localeCompare(b.hazard) || a.id - b.id);
     out.push(flaggedShelter(s, reasons[0].flag, reasons));
   }
   return out.sort((a, b) => SEVERITY[a.flag] - SEVERITY[b.flag] || a.id - b.id);
+}
+
+/** The hazard whose unusable zone holds a point (nearest first), for guidance that must never send anyone there. */
+export interface UnusableZone {
+  hazard: HazardKind;
+  id: number;
+  distance_m: number;
+  within_m: number;
+}
+
+export function unusableZones(points: readonly { id: number; lon: number; lat: number }[], candidates: readonly Candidate[]): Map<number, UnusableZone> {
+  const out = new Map<number, UnusableZone>();
+  for (const p of points) {
+    let best: UnusableZone | undefined;
+    for (const c of candidates) {
+      const d = distanceM(p.lon, p.lat, c.lon, c.lat);
+      if (d <= c.limits.unusableWithinM && (!best || d < best.distance_m)) best = { hazard: c.hazard, id: c.id, distance_m: round1(d), within_m: c.limits.unusableWithinM };
+    }
+    if (best) out.set(p.id, best);
+  }
+  return out;
 }
 
 /** A shelter as the exposure and scenario answers list it, with its flag and reasons. */
@@ -124,18 +153,6 @@ export function flaggedShelter(s: Shelter, flag: ShelterFlag, reasons: ExposureR
   };
 }
 
-/** Hides which enterprise flagged a shelter from callers who may not see hazardous-chemical enterprises. */
-export function redactSources(flagged: FlaggedShelter[]): FlaggedShelter[] {
-  return flagged.map((s) => ({
-    ...s,
-    reasons: s.reasons.map((r) =>
-      r.hazard === 'hazard_source' || r.hazard === 'major_hazard_source'
-        ? ({ hazard: r.hazard, flag: r.flag, within_m: r.within_m, restricted: true } as unknown as ExposureReason)
-        : r,
-    ),
-  }));
-}
-
 // ------------------------------------------------------------------ residents
 
 export type ResidentHazard = 'red_point' | 'orange_point' | 'major_hazard_source';
@@ -143,6 +160,7 @@ export type ResidentHazard = 'red_point' | 'orange_point' | 'major_hazard_source
 interface Source {
   hazard: ResidentHazard;
   id: number;
+  district_id: string;
   name_zh: string;
   lon: number;
   lat: number;
@@ -160,25 +178,32 @@ export interface StreetExposure {
   near_red_points: number;
   near_orange_points: number;
   near_major_hazard_sources: number;
+  /** Residents near a hazard of a neighbouring district and near none of their own district's. */
+  exposed_only_by_neighbouring_hazards: number;
 }
 
-export function residentExposure(cells: readonly PopulationCell[], streets: readonly AdminUnit[], h: DistrictHazards, options: RiskOptions) {
+/** Residents of `districtId` near red/orange risk points and major hazard sources, per street; a neighbour's hazards count and are labelled. */
+export function residentExposure(cells: readonly PopulationCell[], streets: readonly AdminUnit[], h: DistrictHazards, options: RiskOptions, districtId: string) {
   const d = options.residentDistances;
   const sources: Source[] = [
-    ...h.riskPoints.map((p) => ({ hazard: (p.level === 'red' ? 'red_point' : 'orange_point') as ResidentHazard, id: p.id, name_zh: p.name_zh, lon: p.lon, lat: p.lat, radius: p.level === 'red' ? d.red_point : d.orange_point })),
-    ...h.hazardSources.filter((s) => s.major_hazard).map((s) => ({ hazard: 'major_hazard_source' as const, id: s.id, name_zh: s.name_zh, lon: s.lon, lat: s.lat, radius: d.major_hazard_source })),
+    ...h.riskPoints.map((p) => ({ hazard: (p.level === 'red' ? 'red_point' : 'orange_point') as ResidentHazard, id: p.id, district_id: p.district_id, name_zh: p.name_zh, lon: p.lon, lat: p.lat, radius: p.level === 'red' ? d.red_point : d.orange_point })),
+    ...h.hazardSources.filter((s) => s.major_hazard).map((s) => ({ hazard: 'major_hazard_source' as const, id: s.id, district_id: s.district_id, name_zh: s.name_zh, lon: s.lon, lat: s.lat, radius: d.major_hazard_source })),
   ];
-  type Tally = { residents: number; exposed: number; red_point: number; orange_point: number; major_hazard_source: number };
-  const blank = (): Tally => ({ residents: 0, exposed: 0, red_point: 0, orange_point: 0, major_hazard_source: 0 });
+  type Tally = { residents: number; exposed: number; red_point: number; orange_point: number; major_hazard_source: number; neighbours_only: number };
+  const blank = (): Tally => ({ residents: 0, exposed: 0, red_point: 0, orange_point: 0, major_hazard_source: 0, neighbours_only: 0 });
   const tallies = new Map<string, Tally>(streets.map((s) => [s.id, blank()]));
   const total = blank();
   const perSource = sources.map(() => 0);
   for (const c of cells) {
     const near = { red_point: false, orange_point: false, major_hazard_source: false };
+    let own = false;
+    let neighbours = false;
     sources.forEach((s, k) => {
       if (distanceM(c.lon, c.lat, s.lon, s.lat) <= s.radius) {
         near[s.hazard] = true;
         perSource[k] += c.residents;
+        if (s.district_id === districtId) own = true;
+        else neighbours = true;
       }
     });
     const t = c.streetId ? tallies.get(c.streetId) : undefined;
@@ -186,6 +211,7 @@ export function residentExposure(cells: readonly PopulationCell[], streets: read
       x.residents += c.residents;
       if (near.red_point || near.orange_point || near.major_hazard_source) x.exposed += c.residents;
       for (const k of ['red_point', 'orange_point', 'major_hazard_source'] as const) if (near[k]) x[k] += c.residents;
+      if (neighbours && !own) x.neighbours_only += c.residents;
     }
   }
   const line = (t: Tally) => ({
@@ -195,10 +221,11 @@ export function residentExposure(cells: readonly PopulationCell[], streets: read
     near_red_points: t.red_point,
     near_orange_points: t.orange_point,
     near_major_hazard_sources: t.major_hazard_source,
+    exposed_only_by_neighbouring_hazards: t.neighbours_only,
   });
   return {
     total: line(total),
     by_street: streets.map((s): StreetExposure => ({ id: s.id, name_zh: s.name_zh, name_en: s.name_en, ...line(tallies.get(s.id)!) })),
-    hazards: sources.map((s, k) => ({ hazard: s.hazard, id: s.id, name_zh: s.name_zh, within_m: s.radius, residents_within: perSource[k] })),
+    hazards: sources.map((s, k) => ({ hazard: s.hazard, id: s.id, name_zh: s.name_zh, ...(s.district_id !== districtId ? { neighbouring_district: s.district_id } : {}), within_m: s.radius, residents_within: perSource[k] })),
   };
 }

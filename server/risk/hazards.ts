@@ -5,10 +5,15 @@ import type { RiskLevel } from '../../tiles/layers.ts';
  * The hazards around one district, as plain points: flood-prone spots,
  * geohazard sites, hazardous-chemical enterprises and red/orange risk points.
  * Hazards just across the district's edge count too (a hazard does not stop at
- * a boundary), so the search box is the district's outline grown by `marginM`.
+ * a boundary): those of a neighbouring district within `marginM` of the
+ * outline are loaded with their own `district_id`, so reports can count the
+ * district's own hazards and label the neighbours' apart (neighbouring
+ * districts' boxes overlap; a box alone would mix them in).
  */
 export interface FloodPoint {
   id: number;
+  /** The district the hazard belongs to (a neighbour's, when it lies just across the edge). */
+  district_id: string;
   name_zh: string;
   kind: string;
   status: 'active' | 'treated';
@@ -20,6 +25,8 @@ export interface FloodPoint {
 
 export interface GeohazardSite {
   id: number;
+  /** The district the hazard belongs to (a neighbour's, when it lies just across the edge). */
+  district_id: string;
   name_zh: string;
   kind: string;
   scale: string;
@@ -33,6 +40,8 @@ export interface GeohazardSite {
 
 export interface HazardSource {
   id: number;
+  /** The district the hazard belongs to (a neighbour's, when it lies just across the edge). */
+  district_id: string;
   name_zh: string;
   kind: string;
   major_hazard: boolean;
@@ -45,6 +54,8 @@ export interface HazardSource {
 
 export interface GradedRiskPoint {
   id: number;
+  /** The district the hazard belongs to (a neighbour's, when it lies just across the edge). */
+  district_id: string;
   name_zh: string;
   level: RiskLevel;
   category: string;
@@ -64,26 +75,29 @@ export interface DistrictHazards {
 /** Degrees that surely hold `m` metres in either direction south of 45° latitude (≥ 78 km per degree). */
 const degreesFor = (m: number) => m / 78_000;
 
-const near = (table: string) => `FROM ${table} f, districts d WHERE d.id = $1 AND f.deleted_at IS NULL AND f.geom && ST_Expand(d.geom, $2)`;
+// the box prefilters with the index; a neighbour's hazard must also lie within the margin of the outline itself
+const near = (table: string) =>
+  `FROM ${table} f, districts d WHERE d.id = $1 AND f.deleted_at IS NULL AND f.geom && ST_Expand(d.geom, $2)
+     AND (f.district_id = $1 OR ST_DWithin(f.geom::geography, d.geom::geography, $3))`;
 const position = 'round(ST_X(f.geom)::numeric, 7)::float8 AS lon, round(ST_Y(f.geom)::numeric, 7)::float8 AS lat';
 
 export async function loadDistrictHazards(db: Queryable, districtId: string, marginM: number): Promise<DistrictHazards> {
-  const p = [districtId, degreesFor(marginM)];
+  const p = [districtId, degreesFor(marginM), marginM];
   const flood = await db.query<FloodPoint>(
-    `SELECT f.id::int8 AS id, f.name_zh, f.kind, f.status, f.threshold_mm_h::float8 AS threshold_mm_h, f.street_id, ${position} ${near('flood_points')} ORDER BY f.id`,
+    `SELECT f.id::int8 AS id, f.district_id, f.name_zh, f.kind, f.status, f.threshold_mm_h::float8 AS threshold_mm_h, f.street_id, ${position} ${near('flood_points')} ORDER BY f.id`,
     p,
   );
   const geo = await db.query<GeohazardSite>(
-    `SELECT f.id::int8 AS id, f.name_zh, f.kind, f.scale, f.status, f.people_threatened, f.potential_loss_cny::float8 AS potential_loss_cny, f.street_id, ${position}
+    `SELECT f.id::int8 AS id, f.district_id, f.name_zh, f.kind, f.scale, f.status, f.people_threatened, f.potential_loss_cny::float8 AS potential_loss_cny, f.street_id, ${position}
        ${near('geohazard_sites')} ORDER BY f.id`,
     p,
   );
   const sources = await db.query<HazardSource>(
-    `SELECT f.id::int8 AS id, f.name_zh, f.kind, f.major_hazard, f.level, f.r_value::float8 AS r_value, f.street_id, ${position} ${near('hazard_sources')} ORDER BY f.id`,
+    `SELECT f.id::int8 AS id, f.district_id, f.name_zh, f.kind, f.major_hazard, f.level, f.r_value::float8 AS r_value, f.street_id, ${position} ${near('hazard_sources')} ORDER BY f.id`,
     p,
   );
   const risk = await db.query<GradedRiskPoint>(
-    `SELECT f.id::int8 AS id, f.name_zh, f.level, f.category, f.street_id, ${position} ${near('risk_points')} AND f.level IN ('red', 'orange') ORDER BY f.id`,
+    `SELECT f.id::int8 AS id, f.district_id, f.name_zh, f.level, f.category, f.street_id, ${position} ${near('risk_points')} AND f.level IN ('red', 'orange') ORDER BY f.id`,
     p,
   );
   const num = <T extends { id: number; lon: number; lat: number }>(rows: T[]) => rows.map((r) => ({ ...r, id: Number(r.id), lon: Number(r.lon), lat: Number(r.lat) }));
@@ -92,6 +106,29 @@ export async function loadDistrictHazards(db: Queryable, districtId: string, mar
     geohazardSites: num(geo.rows).map((g) => ({ ...g, people_threatened: Number(g.people_threatened), potential_loss_cny: Number(g.potential_loss_cny) })),
     hazardSources: num(sources.rows).map((s) => ({ ...s, r_value: s.r_value === null ? null : Number(s.r_value) })),
     riskPoints: num(risk.rows),
+  };
+}
+
+/**
+ * Every active flood-prone spot and geohazard site of every district: the public hazards whose
+ * zones guidance (nearest shelters) keeps people out of. Hazardous-chemical enterprises are not
+ * here: they are restricted, and an answer to anyone must not move with them.
+ */
+export async function loadActivePublicHazards(db: Queryable): Promise<DistrictHazards> {
+  const flood = await db.query<FloodPoint>(
+    `SELECT f.id::int8 AS id, f.district_id, f.name_zh, f.kind, f.status, f.threshold_mm_h::float8 AS threshold_mm_h, f.street_id, ${position}
+       FROM flood_points f WHERE f.deleted_at IS NULL AND f.status = 'active' ORDER BY f.id`,
+  );
+  const geo = await db.query<GeohazardSite>(
+    `SELECT f.id::int8 AS id, f.district_id, f.name_zh, f.kind, f.scale, f.status, f.people_threatened, f.potential_loss_cny::float8 AS potential_loss_cny, f.street_id, ${position}
+       FROM geohazard_sites f WHERE f.deleted_at IS NULL AND f.status = 'active' ORDER BY f.id`,
+  );
+  const num = <T extends { id: number; lon: number; lat: number }>(rows: T[]) => rows.map((r) => ({ ...r, id: Number(r.id), lon: Number(r.lon), lat: Number(r.lat) }));
+  return {
+    floodPoints: num(flood.rows).map((f) => ({ ...f, threshold_mm_h: f.threshold_mm_h === null ? null : Number(f.threshold_mm_h) })),
+    geohazardSites: num(geo.rows).map((g) => ({ ...g, people_threatened: Number(g.people_threatened), potential_loss_cny: Number(g.potential_loss_cny) })),
+    hazardSources: [],
+    riskPoints: [],
   };
 }
 

@@ -42,7 +42,7 @@ export function rainfallAt(lon: number, lat: number, input: Pick<ScenarioInput, 
   return inArea ?? input.rainfall_mm_h ?? 0;
 }
 
-export function scenarioEffects(shelters: readonly Shelter[], hazards: DistrictHazards, input: ScenarioInput, options: RiskOptions) {
+export function scenarioEffects(shelters: readonly Shelter[], hazards: DistrictHazards, input: ScenarioInput, options: RiskOptions, districtId?: string) {
   // Flood-prone spots flood when the rainfall exceeds their threshold (treated spots do not).
   const floods = hazards.floodPoints
     .filter((f) => f.status === 'active')
@@ -62,7 +62,7 @@ export function scenarioEffects(shelters: readonly Shelter[], hazards: DistrictH
     ...geos.filter((g) => g.active).map((g) => geohazardCandidate(g, zone(options.shelterDistances.geohazard_site), options)),
   ];
   const open = shelters.filter((s) => s.status !== 'closed');
-  const closed = new Map<number, FlaggedShelter>(flagShelters(open, candidates).map((s) => [s.id, s]));
+  const closed = new Map<number, FlaggedShelter>(flagShelters(open, candidates, districtId).map((s) => [s.id, s]));
   if (warning && input.close_outdoor_in_warning_area) {
     for (const s of open) {
       if (s.setting !== 'outdoor' || !booleanPointInPolygon([s.lon, s.lat], warning)) continue;

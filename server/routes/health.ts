@@ -2,8 +2,9 @@ import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { TileArchiveFallback } from './tile-fallback.ts';
 import { migrationLevel } from '../db/migrate.ts';
-import { LAYERS } from '../../tiles/layers.ts';
+import { LAYERS, canSeeLayer } from '../../tiles/layers.ts';
 import { DB_RETRY_AFTER_S } from '../http/errors.ts';
+import { principalOf } from '../http/principal.ts';
 
 /** `/health`: liveness plus what an operator checks first — backend, PostGIS, schema level, counts. */
 export function healthRoutes({ db, tileArchive }: AppContext): Router {
@@ -13,7 +14,8 @@ export function healthRoutes({ db, tileArchive }: AppContext): Router {
   // Table names come from the registry, never from the request.
   const countSql = `SELECT ${tables.map((t) => `(SELECT count(*)::int FROM ${t}) AS ${t}`).join(', ')}`;
 
-  router.get('/health', async (_req, res) => {
+  router.get('/health', async (req, res) => {
+    const who = principalOf(req);
     // Liveness: the process answers even while the database is away (readiness is /ready).
     const dbDown = await db.query('SELECT 1').then(
       () => null,
@@ -35,9 +37,21 @@ export function healthRoutes({ db, tileArchive }: AppContext): Router {
       postgis: postgis.rows[0].v,
       migrationLevel: level,
       dataVersion: version.rows[0]?.version ?? null,
-      counts: counts.rows[0],
+      ...visibleCounts(counts.rows[0], who),
     });
   });
+
+  /**
+   * Counts of the tables a caller may see; a table behind a restricted layer is listed in
+   * `restricted` instead (its count alone would say when and where enterprises are added).
+   */
+  function visibleCounts(all: Record<string, number>, who: ReturnType<typeof principalOf>) {
+    const hidden = new Set(LAYERS.filter((l) => l.table !== null && !canSeeLayer(l, who)).map((l) => l.table!));
+    // a table also behind a public layer stays countable
+    for (const l of LAYERS) if (l.table !== null && canSeeLayer(l, who)) hidden.delete(l.table);
+    const counts = Object.fromEntries(Object.entries(all).filter(([t]) => !hidden.has(t)));
+    return { counts, restricted: [...hidden].sort() };
+  }
 
   // Readiness for a load balancer: 503 JSON naming why while the database cannot be used.
   router.get('/ready', async (_req, res) => {

@@ -37,7 +37,9 @@ export interface NearestBatchInput {
   shelters: Pick<NearestShelterRow, 'lon' | 'lat' | 'district_id'>[];
   withRoom: Uint8Array;
   anyRoom: Uint8Array;
-  options: { n: number; district?: string; includeFull: boolean; maxDistanceM?: number };
+  /** Per shelter: 1 when inside a hazard zone (left out unless includeExposed). */
+  exposedFlag: Uint8Array;
+  options: { n: number; district?: string; includeFull: boolean; includeExposed: boolean; maxDistanceM?: number };
   points: [number, number][];
 }
 
@@ -76,7 +78,16 @@ export const TASKS = {
       input.shelters.map((s) => s.lon),
       input.shelters.map((s) => s.lat),
     );
-    const index = { shelters: input.shelters as NearestShelterRow[], grid, withRoom: input.withRoom, anyRoom: input.anyRoom, districtOf: input.shelters.map((s) => s.district_id) };
+    const index = {
+      shelters: input.shelters as NearestShelterRow[],
+      grid,
+      withRoom: input.withRoom,
+      anyRoom: input.anyRoom,
+      districtOf: input.shelters.map((s) => s.district_id),
+      // the zones themselves stay with the caller, which names them in the answer
+      exposed: new Map(),
+      exposedFlag: input.exposedFlag,
+    };
     const lookup = nearestLookup(index, input.options);
     return input.points.map(([lon, lat]) => {
       const found = lookup(lon, lat);

@@ -72,7 +72,7 @@ describe('POST /analysis/area-summary', () => {
     const { body } = await summary(rect(0, 0, 600, 900)).expect(200);
     expect(body.risk_points).toEqual({ total: 2, by_level: { red: 1, orange: 0, yellow: 0, blue: 1 } });
     expect(body.hazard_sources).toBeNull();
-    const privileged = await areaSummary(db, JSON.stringify(rect(0, 0, 600, 900)), { ...ANONYMOUS, canSeeRestricted: true, role: 'viewer' });
+    const privileged = await areaSummary(db, JSON.stringify(rect(0, 0, 600, 900)), { ...ANONYMOUS, canSeeRestricted: true, role: 'viewer' }, ['open', 'standby', 'full']);
     expect(privileged.hazard_sources).toEqual({ total: 1, by_level: { red: 0, orange: 1, yellow: 0, blue: 0 }, major_hazard: 1 });
     expect(privileged.restricted).toEqual([]);
   });

@@ -31,7 +31,10 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.close());
 
-const coverage = (query: string) => request(app).get(`/analysis/coverage?district=fixture_grid${query}`).expect(200);
+/** The default answer (capacity on the class basis). */
+const coverageDefault = (query: string) => request(app).get(`/analysis/coverage?district=fixture_grid${query}`).expect(200);
+/** The answers below are worked by hand on the area basis (capacity = area ÷ the district's 1.5 m²); the class basis has its own test. */
+const coverage = (query: string) => coverageDefault(/capacity_basis|m2_per_person/.test(query) ? query : `&capacity_basis=area${query}`);
 const byId = (units: { id: string; [k: string]: unknown }[]) => Object.fromEntries(units.map((u) => [u.id, u]));
 
 describe('coverage per street', () => {
@@ -91,14 +94,16 @@ describe('coverage per street', () => {
   });
 
   it('echoes the parameters used: radii and their source, statuses, target, capacity basis, method', async () => {
-    const { body } = await coverage('');
+    const { body } = await coverageDefault('');
     expect(body.parameters).toMatchObject({
       radii_m: { emergency: 500, fixed: 2000, central: 3000 },
       radius_source: { emergency: 'default', fixed: 'default', central: 'default' },
       walking_speed_m_per_min: 50,
       shelter_status: ['open', 'standby', 'full'],
-      capacity_basis: 'area',
-      m2_per_person: 1.5,
+      capacity_basis: 'class',
+      m2_per_person: null,
+      m2_per_person_by_class: { emergency: 1, fixed: 2, central: 2 },
+      m2_per_person_by_stay_class: { I: 4.5, II: 3, III: 2 },
       occupancy: 'ignore',
       target_m2_per_resident: 1.5,
       target_source: 'fixture',
@@ -131,7 +136,7 @@ describe('coverage per community', () => {
 describe('parameters change the answer as documented', () => {
   it('radius applies to every class; minutes × speed is the same thing', async () => {
     // 200 m: each shelter reaches only its own cell (S1 100, S2 400 residents)
-    const a = await coverage('&radius=200');
+    const a = await coverageDefault('&radius=200');
     expect(a.body.total.covered_residents).toBe(500);
     expect(a.body.parameters.radii_m).toEqual({ emergency: 200, fixed: 200, central: 200 });
     expect(a.body.parameters.radius_source.emergency).toBe('radius');
@@ -167,6 +172,28 @@ describe('parameters change the answer as documented', () => {
     expect(body.parameters).toMatchObject({ excluded_shelters: [900002], shelters_not_counted: 2 });
   });
 
+  it('class basis (default): the stated capacity where recorded, else area ÷ the class standard; target never changes it', async () => {
+    // stated: S1 500, S2 1200
+    const a = await coverageDefault('&shelters=true');
+    expect(a.body.total).toMatchObject({ capacity: 1700, sheltered_residents: 1700 });
+    expect(a.body.parameters).toMatchObject({ capacity_basis: 'class' });
+    expect((await coverageDefault('&target=3')).body.total.capacity).toBe(1700);
+    // S1 with no recorded capacity: 600 m² ÷ 1 m² (emergency, GB 50413) = 600; with stay class II (10–30 days): ÷ 3 m² = 200
+    await db.query('UPDATE shelters SET capacity = 0 WHERE id = 900001');
+    await db.query('UPDATE data_version SET version = version + 1');
+    try {
+      expect((await coverageDefault('')).body.total.capacity).toBe(600 + 1200);
+      await db.query("UPDATE shelters SET stay_class = 'II' WHERE id = 900001");
+      await db.query('UPDATE data_version SET version = version + 1');
+      expect((await coverageDefault('')).body.total.capacity).toBe(200 + 1200);
+      // the stated basis takes the recorded 0 as it is
+      expect((await coverageDefault('&capacity_basis=stated')).body.total.capacity).toBe(1200);
+    } finally {
+      await db.query('UPDATE shelters SET capacity = 500, stay_class = NULL WHERE id = 900001');
+      await db.query('UPDATE data_version SET version = version + 1');
+    }
+  });
+
   it('stated capacity and occupancy change the allocation', async () => {
     // stated: S1 500, S2 1200 → 1700 sheltered
     const a = await coverage('&capacity_basis=stated');
@@ -180,10 +207,12 @@ describe('parameters change the answer as documented', () => {
     expect(c.body.total).toMatchObject({ capacity: 900, sheltered_residents: 900 });
   });
 
-  it('target overrides the district target', async () => {
+  it('target overrides the district target, and does not change capacity', async () => {
     const { body } = await coverage('&target=0.5&unit=community');
-    expect(body.parameters).toMatchObject({ target_m2_per_resident: 0.5, target_source: 'target parameter', m2_per_person: 0.5 });
+    expect(body.parameters).toMatchObject({ target_m2_per_resident: 0.5, target_source: 'target parameter', m2_per_person: 1.5 });
     expect(byId(body.units)['fixture_grid-wa'].meets_target).toBe(true);
+    // on the area basis capacity stays area ÷ the district's 1.5 m²: S1 400 + S2 1400
+    expect(body.total).toMatchObject({ capacity: 1800, sheltered_residents: 1800 });
   });
 
   it('shelters=true lists each counted shelter with its reach, 2SFCA ratio and load', async () => {

@@ -51,12 +51,16 @@ describe('GET /analysis/siting on the grid', () => {
 
   it('capacity-aware: a 2000 m² site takes at most 1333 people (1.5 m² each), where people have no place', async () => {
     // unsheltered after allocation: cols 0–1 500, col 2 900, cols 6–7 1000; from (1,1) all of cols 0–2 are within 424 m
-    const { body } = await siting('&k=1&candidates=cells&capacity_aware=true').expect(200);
+    // worked on the area basis: capacity = area ÷ the district's 1.5 m² (the class basis would take 1 m² for an emergency site)
+    const { body } = await siting('&k=1&candidates=cells&capacity_aware=true&capacity_basis=area').expect(200);
     expect(body.baseline).toMatchObject({ residents: 4200, sheltered_residents: 1800 });
     expect(body.sites[0]).toMatchObject({ candidate: { id: cellId(1, 1) }, newly_sheltered_residents: 1333, sheltered_residents_total: 3133 });
     expect(body.parameters).toMatchObject({ capacity_aware: true, new_shelter_area_m2: 2000, new_shelter_capacity: 1333 });
     expect(body.exact).toBeNull();
-    const bigger = await siting('&k=1&candidates=cells&capacity_aware=true&area_m2=3000').expect(200);
+    const bigger = await siting('&k=1&candidates=cells&capacity_aware=true&capacity_basis=area&area_m2=3000').expect(200);
+    // class basis (default): an emergency site holds area ÷ 1 m² (GB 50413)
+    const byClass = await siting('&k=1&candidates=cells&capacity_aware=true').expect(200);
+    expect(byClass.body.parameters).toMatchObject({ new_shelter_area_m2: 2000, new_shelter_capacity: 2000 });
     expect(bigger.body.sites[0].newly_sheltered_residents).toBe(1400);
   });
 

@@ -82,7 +82,9 @@ describe('golden outputs on the demo data', () => {
     const r = await request(app).get('/analysis/exposure?district=huadu').set('authorization', viewer).expect(200);
     golden('exposure-huadu', r.body);
     const { shelters, residents, coverage } = r.body;
-    expect(shelters.unusable + shelters.at_risk + shelters.not_flagged).toBe(shelters.total);
+    expect(shelters.closed + shelters.unusable + shelters.at_risk + shelters.not_flagged).toBe(shelters.total);
+    // a closed shelter is out of service already, never flagged
+    for (const s of shelters.flagged) expect(s.status).not.toBe('closed');
     for (const s of shelters.flagged) {
       expect(s.reasons.length).toBeGreaterThan(0);
       expect(s.flag).toBe(s.reasons[0].flag);
@@ -100,15 +102,23 @@ describe('golden outputs on the demo data', () => {
     expect(coverage.before.covered_residents - coverage.after_excluding_unusable.covered_residents).toBe(coverage.residents_losing_cover);
   });
 
-  it('exposure without an API key still flags shelters but does not name hazardous-chemical enterprises', async () => {
+  it('exposure without an API key is computed without hazardous-chemical enterprises: none flags a shelter, the resident count near them is withheld', async () => {
     const anon = await request(app).get('/analysis/exposure?district=huadu').expect(200);
     const full = await request(app).get('/analysis/exposure?district=huadu').set('authorization', viewer).expect(200);
-    expect(anon.body.shelters.flagged.map((s: { id: number; flag: string }) => [s.id, s.flag])).toEqual(full.body.shelters.flagged.map((s: { id: number; flag: string }) => [s.id, s.flag]));
-    const sourceReasons = anon.body.shelters.flagged.flatMap((s: { reasons: { hazard: string }[] }) => s.reasons).filter((x: { hazard: string }) => x.hazard.endsWith('hazard_source'));
-    expect(sourceReasons.length).toBeGreaterThan(0);
-    for (const x of sourceReasons) expect(x).toEqual({ hazard: x.hazard, flag: x.flag, within_m: x.within_m, restricted: true });
+    expect(anon.body.restricted).toEqual(['hazard_sources']);
+    expect(full.body.restricted).toEqual([]);
+    const reasons = (body: { shelters: { flagged: { reasons: { hazard: string }[] }[] } }) => body.shelters.flagged.flatMap((s) => s.reasons);
+    expect(reasons(full.body).some((x) => x.hazard.endsWith('hazard_source'))).toBe(true);
+    expect(reasons(anon.body).some((x) => x.hazard.endsWith('hazard_source'))).toBe(false);
+    // what the public hazards flag is the same for both
+    const publicFlags = (body: { shelters: { flagged: { id: number; reasons: { hazard: string; id: number; flag: string }[] }[] } }) =>
+      body.shelters.flagged.flatMap((s) => s.reasons.filter((x) => !x.hazard.endsWith('hazard_source')).map((x) => [s.id, x.hazard, x.id, x.flag]));
+    expect(publicFlags(anon.body)).toEqual(publicFlags(full.body));
     expect(anon.body.residents.hazards.some((h: { hazard: string }) => h.hazard === 'major_hazard_source')).toBe(false);
-    expect(anon.body.residents.total).toEqual(full.body.residents.total);
+    expect(anon.body.residents.total.near_major_hazard_sources).toBeNull();
+    expect(anon.body.residents.by_street.every((s: { near_major_hazard_sources: unknown }) => s.near_major_hazard_sources === null)).toBe(true);
+    expect(anon.body.residents.total.near_red_points).toBe(full.body.residents.total.near_red_points);
+    expect(anon.body.residents.total.residents).toBe(full.body.residents.total.residents);
   });
 
   it('scenario in Huadu: 65 mm/h and a typhoon warning in the north; before − after = residents who lost cover; nothing stored', async () => {

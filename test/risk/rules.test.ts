@@ -234,7 +234,7 @@ describe('exposure and scenario rules', () => {
     effectiveAreaM2: 3000, capacity: 2000, occupancy: 0, streetId: 's1', communityId: null, ...extra,
   });
   const hazards = (extra: Partial<DistrictHazards> = {}): DistrictHazards => ({
-    floodPoints: [{ id: 1, name_zh: '内涝点', kind: 'black_spot', status: 'active', threshold_mm_h: 40, street_id: 's1', ...at(0) }],
+    floodPoints: [{ id: 1, district_id: 'd1', name_zh: '内涝点', kind: 'black_spot', status: 'active', threshold_mm_h: 40, street_id: 's1', ...at(0) }],
     geohazardSites: [],
     hazardSources: [],
     riskPoints: [],
@@ -250,7 +250,7 @@ describe('exposure and scenario rules', () => {
   it('treated spots flag nothing; a major hazard source reaches further than an ordinary enterprise', () => {
     const treated = hazards({ floodPoints: [{ ...hazards().floodPoints[0], status: 'treated' }] });
     expect(flagShelters([shelter(1, 10)], standingCandidates(treated, O))).toEqual([]);
-    const source = { id: 7, name_zh: '储存企业', kind: 'storage', level: 'yellow' as const, r_value: 20, street_id: null, ...at(0) };
+    const source = { id: 7, district_id: 'd1', name_zh: '储存企业', kind: 'storage', level: 'yellow' as const, r_value: 20, street_id: null, ...at(0) };
     const ordinary = hazards({ floodPoints: [], hazardSources: [{ ...source, major_hazard: false }] });
     const major = hazards({ floodPoints: [], hazardSources: [{ ...source, major_hazard: true }] });
     expect(flagShelters([shelter(1, 900)], standingCandidates(ordinary, O))).toEqual([]);
@@ -266,16 +266,41 @@ describe('exposure and scenario rules', () => {
     const h = hazards({
       floodPoints: [],
       riskPoints: [
-        { id: 1, name_zh: '红', level: 'red', category: 'fire', street_id: 's1', ...at(0) },
-        { id: 2, name_zh: '橙', level: 'orange', category: 'gas', street_id: 's1', ...at(0, 100) },
+        { id: 1, district_id: 'd1', name_zh: '红', level: 'red', category: 'fire', street_id: 's1', ...at(0) },
+        { id: 2, district_id: 'd1', name_zh: '橙', level: 'orange', category: 'gas', street_id: 's1', ...at(0, 100) },
       ],
     });
     const streets = [{ id: 's1', name_zh: '一', name_en: 'One' }, { id: 's2', name_zh: '二', name_en: 'Two' }];
-    const r = residentExposure(cells, streets, h, O);
+    const r = residentExposure(cells, streets, h, O, 'd1');
     // cell 1: 200 m from red (≤ 500) and 100 m from orange (≤ 300); cell 2: 400 m from red only
-    expect(r.total).toMatchObject({ residents: 157, exposed_residents: 150, near_red_points: 150, near_orange_points: 100 });
+    expect(r.total).toMatchObject({ residents: 157, exposed_residents: 150, near_red_points: 150, near_orange_points: 100, exposed_only_by_neighbouring_hazards: 0 });
     expect(r.by_street.map((s) => s.exposed_residents)).toEqual([150, 0]);
     expect(r.hazards.map((x) => x.residents_within)).toEqual([150, 100]);
+    expect(r.hazards.some((x) => 'neighbouring_district' in x)).toBe(false);
+  });
+
+  it('a neighbouring district’s hazard across the edge counts, labelled, and apart', () => {
+    const cells = [
+      { id: 1, residents: 100, streetId: 's1', communityId: null, ...at(0, 200) },
+      { id: 3, residents: 7, streetId: 's2', communityId: null, ...at(0, 2000) },
+    ];
+    const streets = [{ id: 's1', name_zh: '一', name_en: 'One' }, { id: 's2', name_zh: '二', name_en: 'Two' }];
+    const h = hazards({
+      floodPoints: [],
+      riskPoints: [
+        { id: 1, district_id: 'd1', name_zh: '红', level: 'red', category: 'fire', street_id: 's1', ...at(0) },
+        { id: 9, district_id: 'd2', name_zh: '邻区红', level: 'red', category: 'fire', street_id: 'n1', ...at(0, 2300) },
+      ],
+    });
+    const r = residentExposure(cells, streets, h, O, 'd1');
+    // cell 3 is 300 m from the neighbour's red point only; cell 1 near its own district's point
+    expect(r.total).toMatchObject({ exposed_residents: 107, near_red_points: 107, exposed_only_by_neighbouring_hazards: 7 });
+    expect(r.by_street.map((s) => s.exposed_only_by_neighbouring_hazards)).toEqual([0, 7]);
+    expect(r.hazards[1]).toMatchObject({ id: 9, neighbouring_district: 'd2', residents_within: 7 });
+    // a shelter flagged by the neighbour's flood spot names that district
+    const wet = hazards({ floodPoints: [{ ...hazards().floodPoints[0], district_id: 'd2' }] });
+    expect(flagShelters([shelter(1, 50)], standingCandidates(wet, O), 'd1')[0].reasons[0]).toMatchObject({ id: 1, neighbouring_district: 'd2', flag: 'unusable' });
+    expect(flagShelters([shelter(1, 50)], standingCandidates(hazards(), O), 'd1')[0].reasons[0]).not.toHaveProperty('neighbouring_district');
   });
 
   it('rain: polygons override the district figure, the highest where they overlap; spots flood only above their threshold', () => {
