@@ -5,18 +5,19 @@ import { openPostgres } from './postgres.ts';
 import type { Db } from './types.ts';
 
 /** Opens the backend the configuration asks for: DATABASE_URL set = real PostgreSQL, else embedded. */
-export async function openDb(config: Pick<Config, 'DATABASE_URL' | 'dataDir' | 'PG_POOL_SIZE'>, log: (m: string) => void): Promise<Db> {
+export async function openDb(config: Pick<Config, 'DATABASE_URL' | 'dataDir' | 'PG_POOL_SIZE'> & Partial<Pick<Config, 'PG_PLANNER_SETTINGS'>>, log: (m: string) => void): Promise<Db> {
   if (config.DATABASE_URL) {
     log(`database: PostgreSQL at ${redact(config.DATABASE_URL)}`);
     return openPostgres({
       connectionString: config.DATABASE_URL,
       max: config.PG_POOL_SIZE,
+      plannerSettings: config.PG_PLANNER_SETTINGS,
       onListenLost: (channel, err) => log(`live updates paused: the LISTEN connection for ${channel} dropped (${err.message}); reconnecting`),
       onListenRestored: (channel) => log(`live updates resumed on ${channel}; caches of every layer dropped, as changes may have been missed`),
     });
   }
   log('database: embedded PostgreSQL + PostGIS (PGlite)');
-  return openEmbedded({ dataDir: path.join(config.dataDir, 'pgdata'), onProgress: log });
+  return openEmbedded({ dataDir: path.join(config.dataDir, 'pgdata'), onProgress: log, plannerSettings: config.PG_PLANNER_SETTINGS });
 }
 
 /** Hides a password in a connection URL before it reaches a log. */

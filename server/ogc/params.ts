@@ -119,6 +119,21 @@ export const OFFSET = param(
   '0',
 );
 
+export const CURSOR = param(
+  'cursor',
+  'string',
+  z.string().min(1, 'a cursor from a next link').max(4000, 'a cursor from a next link').optional(),
+  'Opaque position set by the `next` links (a keyset cursor: the page starts after the last feature of the previous page). Do not build it; follow the links. Not together with `offset`.',
+);
+
+export const NUMBER_MATCHED = param(
+  'numberMatched',
+  'string',
+  z.enum(['auto', 'exact', 'estimate', 'none'], { message: 'one of auto, exact, estimate, none' }).optional(),
+  '`auto` (default): the exact number of matching features (cached until the data changes), or the planner\'s estimate when that estimate is above the server\'s limit (then `numberMatchedEstimated: true`); `exact`: always counted; `estimate`: the planner\'s estimate (fast, marked `numberMatchedEstimated: true`); `none`: no numberMatched.',
+  'exact',
+);
+
 export const BBOX = param(
   'bbox',
   'number-list',
@@ -127,13 +142,13 @@ export const BBOX = param(
     .refine((a) => a.length === 4 || a.length === 6, '4 numbers (minx,miny,maxx,maxy) or 6 (minx,miny,minz,maxx,maxy,maxz)')
     .meta({ minItems: 4, maxItems: 6 })
     .optional(),
-  'Only features whose geometry intersects this box: `minLon,minLat,maxLon,maxLat` in CRS84 (6 numbers with heights are accepted; heights are ignored). With `bbox-crs` EPSG:4326/4490 the order is `minLat,minLon,maxLat,maxLon`. Boxes crossing the antimeridian (minLon > maxLon) are rejected: send two requests.',
+  'Only features whose geometry intersects this box: `minLon,minLat,maxLon,maxLat` in CRS84 (6 numbers with heights are accepted; heights are ignored). With `bbox-crs` EPSG:4326/4490 the order is `minLat,minLon,maxLat,maxLon`; with EPSG:3857 `minX,minY,maxX,maxY` in metres. Boxes crossing the antimeridian (minLon > maxLon) are rejected: send two requests.',
   '113.25,23.11,113.30,23.15',
 );
 
 const crsSchema = (what: string) =>
   z
-    .enum(CRS_SPELLINGS, { message: `a supported CRS: ${CRS_SPELLINGS.slice(0, 4).join(', ')} (or EPSG:4490, EPSG:4326, CRS84, gcj02)` })
+    .enum(CRS_SPELLINGS, { message: `a supported CRS: ${CRS_SPELLINGS.slice(0, 4).join(', ')} (or EPSG:4490, EPSG:4326, EPSG:3857, CRS84, gcj02)` })
     .transform((v) => crsBySpelling(v) as CrsDef)
     .optional()
     .describe(what);
@@ -142,7 +157,7 @@ export const CRS = param(
   'crs',
   'string',
   crsSchema('output CRS'),
-  'CRS of the coordinates in the response (OGC API – Features Part 2). Default CRS84 (WGS84 lon/lat). EPSG:4490 (CGCS2000) and EPSG:4326 use latitude/longitude axis order as their definitions require; `gcj02` (non-standard) returns GCJ-02 lon/lat for Chinese web maps. The response names its CRS in the `Content-Crs` header.',
+  'CRS of the coordinates in the response (OGC API – Features Part 2). Default CRS84 (WGS84 lon/lat). EPSG:4490 (CGCS2000) and EPSG:4326 use latitude/longitude axis order as their definitions require; EPSG:3857 gives Web Mercator x/y in metres; `gcj02` (non-standard) returns GCJ-02 lon/lat for Chinese web maps. The response names its CRS in the `Content-Crs` header.',
 );
 
 export const BBOX_CRS = param(
@@ -279,7 +294,7 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
   const temporal = temporalProperty(layer);
   const enumProp = visibleProperties(layer, who).find((p) => p.enum && p.queryable);
   const sortExample = enumProp ? `-${enumProp.name},id` : `${visibleNames[0]},-id`;
-  const params: QueryParam[] = [F_ITEMS, LIMIT, OFFSET, BBOX, BBOX_CRS, CRS];
+  const params: QueryParam[] = [F_ITEMS, LIMIT, OFFSET, CURSOR, NUMBER_MATCHED, BBOX, BBOX_CRS, CRS];
   if (temporal) {
     params.push(
       param(
