@@ -25,7 +25,7 @@ export function queryHash(filter: ItemsFilter, sort: readonly SortKey[]): string
     datetime: filter.datetime ? [filter.datetime.property.name, filter.datetime.interval] : null,
     properties: filter.properties.map((f) => [f.property.name, f.values]),
     search: filter.search ? [filter.search.terms, filter.search.columns] : null,
-    cql: filter.cql ?? null,
+    cql: filter.cql?.node ?? null,
     sort: sort.map((k) => [k.name, k.descending]),
   });
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 12);

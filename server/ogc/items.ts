@@ -12,8 +12,10 @@ import { toCsv } from './csv.ts';
 import { computedRows } from './computed.ts';
 import { collectionLayer } from './layer-access.ts';
 import { MEDIA, linkHeader, ogcBase, queryPairs, withQuery, type Link } from './links.ts';
+import { CqlError, checkCql, parseCql2Text } from './cql.ts';
 import {
   FILTER_ALIASES,
+  cqlQueryables,
   itemParams,
   itemsParams,
   parseQuery,
@@ -142,6 +144,18 @@ export function parseItemsRequest(req: Request, layer: LayerDef, who: Principal)
   filter.properties = propertyFilters;
 
   if (q.q) filter.search = { terms: q.q as string[], columns: searchableColumns(layer, who) };
+
+  if (q.filter !== undefined) {
+    const queryables = cqlQueryables(layer, who);
+    try {
+      const node = parseCql2Text(q.filter as string);
+      checkCql(node, queryables);
+      filter.cql = { node, queryables };
+    } catch (err) {
+      if (err instanceof CqlError) throw badRequest('filter', `CQL2-text: ${err.message}`);
+      throw err;
+    }
+  }
 
   const sort: SortKey[] = [];
   const seen = new Set<string>();

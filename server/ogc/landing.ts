@@ -5,12 +5,25 @@ import { F_JSON, parseQuery } from './params.ts';
 
 /** The landing page and conformance declaration of /ogc. */
 
-/** Only what is implemented: Part 1 core, GeoJSON, OpenAPI 3.0, and Part 2 (crs, bbox-crs). */
+/**
+ * Only what is implemented: Part 1 core, GeoJSON, OpenAPI 3.0; Part 2 (crs,
+ * bbox-crs); Part 3 queryables and CQL2-text filters (cql.ts: basic CQL2, LIKE /
+ * BETWEEN / IN, S_INTERSECTS with any WKT geometry or BBOX).
+ */
 export const CONFORMANCE_CLASSES = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30',
   'http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs',
+  'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables',
+  'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters',
+  'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter',
+  'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter',
+  'http://www.opengis.net/spec/cql2/1.0/conf/cql2-text',
+  'http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2',
+  'http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators',
+  'http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions',
+  'http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus',
 ];
 
 export function landingRoutes(ctx: AppContext) {

@@ -134,6 +134,30 @@ export const NUMBER_MATCHED = param(
   'exact',
 );
 
+export const FILTER = param(
+  'filter',
+  'string',
+  z.string().min(1, 'a CQL2-text expression').max(10_000, 'at most 10,000 characters').optional(),
+  "CQL2-text filter (OGC API – Features Part 3): comparisons (`=`, `<>`, `<`, `<=`, `>`, `>=`), `AND`, `OR`, `NOT`, `LIKE`, `BETWEEN`, `IN (…)`, `IS [NOT] NULL`, `DATE('…')`/`TIMESTAMP('…')` literals and `S_INTERSECTS(geometry, <WKT or BBOX(…)>)` in CRS84. Properties: the collection's queryables. Example: `level IN ('red','orange') AND last_inspection < DATE('2024-06-01')`.",
+  "level = 'red'",
+);
+
+export const FILTER_LANG = param(
+  'filter-lang',
+  'string',
+  z.enum(['cql2-text'], { message: 'cql2-text (the only filter language supported)' }).optional(),
+  'Language of `filter`: `cql2-text` (the default and the only one).',
+);
+
+export const FILTER_CRS = param(
+  'filter-crs',
+  'string',
+  z
+    .enum([CRS84.uri, ...CRS84.aliases] as [string, ...string[]], { message: `CRS84 (${CRS84.uri}), the only CRS of filter geometries` })
+    .optional(),
+  'CRS of geometry literals in `filter`: CRS84 longitude/latitude (the default and the only one).',
+);
+
 export const BBOX = param(
   'bbox',
   'number-list',
@@ -257,6 +281,12 @@ function filterSchema(prop: LayerProperty): { codec: Codec; schema: z.ZodType; e
   }
 }
 
+/** Properties a CQL2 filter may name: the queryables (queryable properties and the temporal property) `who` may see. */
+export function cqlQueryables(layer: LayerDef, who: Principal): LayerProperty[] {
+  const temporal = temporalProperty(layer);
+  return visibleProperties(layer, who).filter((p) => p.queryable || p === temporal);
+}
+
 /** Properties that `who` may filter on: visible and queryable in the registry. */
 export function queryableProperties(layer: LayerDef, who: Principal): LayerProperty[] {
   return visibleProperties(layer, who).filter((p) => p.queryable);
@@ -294,7 +324,7 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
   const temporal = temporalProperty(layer);
   const enumProp = visibleProperties(layer, who).find((p) => p.enum && p.queryable);
   const sortExample = enumProp ? `-${enumProp.name},id` : `${visibleNames[0]},-id`;
-  const params: QueryParam[] = [F_ITEMS, LIMIT, OFFSET, CURSOR, NUMBER_MATCHED, BBOX, BBOX_CRS, CRS];
+  const params: QueryParam[] = [F_ITEMS, LIMIT, OFFSET, CURSOR, NUMBER_MATCHED, BBOX, BBOX_CRS, CRS, FILTER, FILTER_LANG, FILTER_CRS];
   if (temporal) {
     params.push(
       param(

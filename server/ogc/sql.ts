@@ -1,6 +1,7 @@
 import type { Db, Queryable } from '../db/types.ts';
 import type { LayerDef, LayerProperty } from '../../tiles/layers.ts';
 import type { DateInterval } from './params.ts';
+import { cqlToSql, type CqlNode } from './cql.ts';
 
 /**
  * SQL for the OGC API, built from the layer registry. Table and column names
@@ -80,8 +81,8 @@ export interface ItemsFilter {
   properties: readonly PropertyFilter[];
   /** Free-text terms (any matches) and the columns they search. */
   search?: { terms: readonly string[]; columns: readonly string[] };
-  /** CQL2 `filter` expression, checked against the queryables (cql.ts). */
-  cql?: unknown;
+  /** CQL2 `filter` expression, checked against these queryables (cql.ts). */
+  cql?: { node: CqlNode; queryables: readonly LayerProperty[] };
 }
 
 export interface SortKey {
@@ -134,6 +135,7 @@ export function whereClause(facts: TableFacts, filter: ItemsFilter, p: SqlParams
     }
     parts.push(`(${ors.join(' OR ')})`);
   }
+  if (filter.cql) parts.push(cqlToSql(filter.cql.node, filter.cql.queryables, col, (v) => p.add(v), col('geom')));
   return parts.length ? parts.join(' AND ') : 'true';
 }
 

@@ -49,7 +49,16 @@ describe('landing page, conformance, API', () => {
       'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson',
       'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30',
       'http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs',
-    ]);
+      'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables',
+      'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters',
+      'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter',
+      'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter',
+      'http://www.opengis.net/spec/cql2/1.0/conf/cql2-text',
+      'http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2',
+      'http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators',
+      'http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions',
+      'http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus',
+    ].sort());
   });
 
   it('honours PUBLIC_URL in every link', async () => {
