@@ -324,7 +324,8 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
   const temporal = temporalProperty(layer);
   const enumProp = visibleProperties(layer, who).find((p) => p.enum && p.queryable);
   const sortExample = enumProp ? `-${enumProp.name},id` : `${visibleNames[0]},-id`;
-  const params: QueryParam[] = [F_ITEMS, LIMIT, OFFSET, CURSOR, NUMBER_MATCHED, BBOX, BBOX_CRS, CRS, FILTER, FILTER_LANG, FILTER_CRS];
+  const filterExample = enumProp ? `${enumProp.name} = '${enumProp.enum![0]}'` : 'S_INTERSECTS(geometry, BBOX(113.2, 23.1, 113.3, 23.2))';
+  const params: QueryParam[] = [F_ITEMS, LIMIT, OFFSET, CURSOR, NUMBER_MATCHED, BBOX, BBOX_CRS, CRS, { ...FILTER, example: filterExample }, FILTER_LANG, FILTER_CRS];
   if (temporal) {
     params.push(
       param(
