@@ -13,6 +13,8 @@ import { computedRows } from './computed.ts';
 import { collectionLayer } from './layer-access.ts';
 import { MEDIA, linkHeader, ogcBase, queryPairs, withQuery, type Link } from './links.ts';
 import { CqlError, checkCql, parseCql2Text } from './cql.ts';
+import { pageLang, sendPage, type PageLang } from './html.ts';
+import { itemsPage } from './html-pages.ts';
 import {
   FILTER_ALIASES,
   cqlQueryables,
@@ -43,7 +45,9 @@ import {
  */
 
 export interface ItemsRequest {
-  format: 'geojson' | 'csv';
+  format: 'geojson' | 'csv' | 'html';
+  /** Language of the HTML page. */
+  lang: PageLang;
   crs: CrsDef;
   /** Output properties, in order. */
   properties: LayerProperty[];
@@ -100,10 +104,12 @@ export function resolveBbox(numbers: readonly number[], crs: CrsDef): [number, n
   return [minLon, minLat, maxLon, maxLat];
 }
 
-function negotiateFormat(req: Request, f: string | undefined): 'geojson' | 'csv' {
+function negotiateFormat(req: Request, f: string | undefined): 'geojson' | 'csv' | 'html' {
   if (f === 'csv') return 'csv';
+  if (f === 'html') return 'html';
   if (f === 'json' || f === 'geojson') return 'geojson';
-  return req.accepts([MEDIA.geojson, MEDIA.json, MEDIA.csv]) === MEDIA.csv ? 'csv' : 'geojson';
+  const best = req.accepts([MEDIA.geojson, MEDIA.json, MEDIA.csv, MEDIA.html]);
+  return best === MEDIA.csv ? 'csv' : best === MEDIA.html ? 'html' : 'geojson';
 }
 
 function outputProperties(layer: LayerDef, who: Principal, names: string[] | undefined): LayerProperty[] {
@@ -178,6 +184,7 @@ export function parseItemsRequest(req: Request, layer: LayerDef, who: Principal)
 
   return {
     format: negotiateFormat(req, q.f as string | undefined),
+    lang: pageLang(req, q.lang as string | undefined),
     crs,
     properties: outputProperties(layer, who, q.properties as string[] | undefined),
     filter,
@@ -224,7 +231,7 @@ export function itemRoutes(ctx: AppContext) {
       const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
       const itemsUrl = `${ogc}/collections/${layer.id}/items`;
       const pairs = queryPairs(req);
-      const selfType = r.format === 'csv' ? MEDIA.csv : MEDIA.geojson;
+      const selfType = r.format === 'csv' ? MEDIA.csv : r.format === 'html' ? MEDIA.html : MEDIA.geojson;
       const links: Link[] = [{ href: withQuery(itemsUrl, pairs), rel: 'self', type: selfType, title: 'this page' }];
       if (r.format === 'csv') links.push({ href: withQuery(itemsUrl, pairs, { f: 'json' }), rel: 'alternate', type: MEDIA.geojson, title: 'this page as GeoJSON' });
       else links.push({ href: withQuery(itemsUrl, pairs, { f: 'csv' }), rel: 'alternate', type: MEDIA.csv, title: 'this page as CSV' });
@@ -252,6 +259,23 @@ export function itemRoutes(ctx: AppContext) {
         return;
       }
       const features = r.crs.gcj02 ? featuresToGcj02(body.featuresJson, out.decimals) : body.featuresJson;
+      if (r.format === 'html') {
+        sendPage(
+          res,
+          itemsPage({
+            ogc,
+            lang: r.lang,
+            layer,
+            properties: r.properties,
+            features: JSON.parse(features) as { id: string | number; properties: Record<string, unknown> }[],
+            numberMatched: matched?.value,
+            links,
+            geojsonUrl: withQuery(itemsUrl, pairs, { f: 'json', lang: null }),
+            otherLang: withQuery(itemsUrl, pairs, { f: 'html', lang: r.lang === 'zh' ? 'en' : 'zh' }),
+          }),
+        );
+        return;
+      }
       // The features array comes from the database as JSON text and is spliced in unparsed.
       const head = JSON.stringify({
         type: 'FeatureCollection',

@@ -1,7 +1,9 @@
 import type { Request, Response } from 'express';
 import type { AppContext } from '../context.ts';
 import { MEDIA, ogcBase } from './links.ts';
-import { F_JSON, parseQuery } from './params.ts';
+import { F_JSON, F_PAGE, LANG, parseQuery } from './params.ts';
+import { pageLang, sendPage, wantsHtml } from './html.ts';
+import { landingPage } from './html-pages.ts';
 
 /** The landing page and conformance declaration of /ogc. */
 
@@ -29,8 +31,12 @@ export const CONFORMANCE_CLASSES = [
 export function landingRoutes(ctx: AppContext) {
   return {
     landing(req: Request, res: Response) {
-      parseQuery([F_JSON], req.query as Record<string, unknown>);
+      const q = parseQuery([F_PAGE, LANG], req.query as Record<string, unknown>);
       const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
+      if (wantsHtml(req, q.f as string | undefined)) {
+        sendPage(res, landingPage(ogc, pageLang(req, q.lang as string | undefined)));
+        return;
+      }
       res.type(MEDIA.json).send(
         JSON.stringify({
           title: '一张图 OGC API – Features / One map OGC API – Features',
@@ -43,6 +49,7 @@ export function landingRoutes(ctx: AppContext) {
             { href: `${ogc}/api?f=html`, rel: 'service-doc', type: MEDIA.html, title: 'the API documentation' },
             { href: `${ogc}/conformance`, rel: 'conformance', type: MEDIA.json, title: 'conformance classes implemented' },
             { href: `${ogc}/collections`, rel: 'data', type: MEDIA.json, title: 'the collections' },
+            { href: `${ogc}?f=html`, rel: 'alternate', type: MEDIA.html, title: 'this page as HTML' },
           ],
         }),
       );

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { visibleProperties, type LayerDef, type Principal } from '../../tiles/layers.ts';
 import { bilingual, collectionLayers, geometryTypeOf } from './layer-access.ts';
 import { MEDIA } from './links.ts';
-import { F_API, F_JSON, itemParams, itemsParams, type QueryParam } from './params.ts';
+import { F_API, F_JSON, F_PAGE, LANG, itemParams, itemsParams, type QueryParam } from './params.ts';
 import { propertySchema, QUERYABLES_REL } from './collections.ts';
 import { CONFORMANCE_CLASSES } from './landing.ts';
 
@@ -222,7 +222,7 @@ function layerPaths(layer: LayerDef, who: Principal): Record<string, unknown> {
         tags: [tag],
         summary: `${bilingual(layer.title)}: description, extent and links`,
         operationId: `describe_${layer.id}`,
-        parameters: [parameterObject(F_JSON)],
+        parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
         responses: { '200': { description: 'the collection', ...json('#/components/schemas/Collection') }, ...errorsWith404 },
       },
     },
@@ -287,7 +287,7 @@ export function openApiDocument(who: Principal, options: OpenApiOptions): Record
         tags: ['Capabilities'],
         summary: 'Landing page',
         operationId: 'getLandingPage',
-        parameters: [parameterObject(F_JSON)],
+        parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
         responses: { '200': { description: 'links to the API description, conformance and collections', ...json('#/components/schemas/LandingPage') }, ...errors },
       },
     },
@@ -321,7 +321,7 @@ export function openApiDocument(who: Principal, options: OpenApiOptions): Record
         tags: ['Capabilities'],
         summary: 'The collections (one per map layer)',
         operationId: 'getCollections',
-        parameters: [parameterObject(F_JSON)],
+        parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
         responses: { '200': { description: 'every collection the caller may see', ...json('#/components/schemas/Collections') }, ...errors },
       },
     },

@@ -90,11 +90,20 @@ const formatParam = (formats: readonly [string, ...string[]], description: strin
 
 /** `f` on the landing page, conformance, collections and queryables. */
 export const F_JSON = formatParam(['json'], 'Response format. Only `json`; omit it or send `Accept: application/json`.');
+/** `f` on the landing page, collections and one collection: JSON or an HTML page. */
+export const F_PAGE = formatParam(['json', 'html'], '`json` (default for programs): JSON; `html`: a page for people (also chosen by a browser\'s `Accept: text/html`).');
+/** Language of HTML pages. */
+export const LANG = param(
+  'lang',
+  'string',
+  z.enum(['zh', 'en'], { message: 'zh or en' }).optional(),
+  'Language of HTML pages: `zh` (Chinese) or `en` (English); default from the browser\'s Accept-Language, else Chinese. JSON is bilingual regardless.',
+);
 /** `f` on /api: the OpenAPI document or its human-readable page. */
 export const F_API = formatParam(['json', 'html'], '`json` (default): the OpenAPI 3.0 document; `html`: the same as a readable page.');
 export const F_ITEMS = formatParam(
-  ['json', 'geojson', 'csv'],
-  '`json` or `geojson` (default): GeoJSON FeatureCollection; `csv`: UTF-8 CSV (with BOM) with `id`, `lon`, `lat` columns and one column per property. Without `f`, `Accept: text/csv` also selects CSV.',
+  ['json', 'geojson', 'csv', 'html'],
+  '`json` or `geojson` (default): GeoJSON FeatureCollection; `csv`: UTF-8 CSV (with BOM) with `id`, `lon`, `lat` columns and one column per property; `html`: a page with a map, a table and paging links. Without `f`, `Accept: text/csv` selects CSV and a browser\'s `Accept: text/html` the page.',
 );
 
 export const LIMIT = param(
@@ -325,7 +334,7 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
   const enumProp = visibleProperties(layer, who).find((p) => p.enum && p.queryable);
   const sortExample = enumProp ? `-${enumProp.name},id` : `${visibleNames[0]},-id`;
   const filterExample = enumProp ? `${enumProp.name} = '${enumProp.enum![0]}'` : 'S_INTERSECTS(geometry, BBOX(113.2, 23.1, 113.3, 23.2))';
-  const params: QueryParam[] = [F_ITEMS, LIMIT, OFFSET, CURSOR, NUMBER_MATCHED, BBOX, BBOX_CRS, CRS, { ...FILTER, example: filterExample }, FILTER_LANG, FILTER_CRS];
+  const params: QueryParam[] = [F_ITEMS, LANG, LIMIT, OFFSET, CURSOR, NUMBER_MATCHED, BBOX, BBOX_CRS, CRS, { ...FILTER, example: filterExample }, FILTER_LANG, FILTER_CRS];
   if (temporal) {
     params.push(
       param(

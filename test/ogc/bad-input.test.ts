@@ -72,8 +72,8 @@ const cases: [string, string, RegExp?][] = [
   // properties
   ['properties', 'properties=name_zh,nope', /property names/],
   // f
-  ['f', 'f=html', /one of json, geojson, csv/],
-  ['f', 'f=xml', /one of json, geojson, csv/],
+  ['f', 'f=xml', /one of json, geojson, csv, html/],
+  ['lang', 'f=html&lang=fr', /zh or en/],
   // property filters
   ['level', 'level=purple', /one of red, orange, yellow, blue/],
   ['level', 'level=red,purple', /purple/],
@@ -136,7 +136,9 @@ describe('other resources refuse unknown parameters and bad f', () => {
   });
 
   it.each([
-    ['/ogc', 'f=html'],
+    ['/ogc', 'f=xml'],
+    ['/ogc', 'lang=fr'],
+    ['/ogc/conformance', 'f=html'],
     ['/ogc/collections', 'f=csv'],
     ['/ogc/api', 'f=yaml'],
     ['/ogc/collections/risk_points/items/1', 'f=csv'],

@@ -94,7 +94,7 @@ describe('OpenAPI document', () => {
     expect(params.datetime.description).toMatch(/last_inspection/);
     expect(params.level.schema).toMatchObject({ type: 'array', items: { enum: ['red', 'orange', 'yellow', 'blue'] } });
     expect(params.district.schema).toEqual(params.district_id.schema);
-    expect(params.f.schema.enum).toEqual(['json', 'geojson', 'csv']);
+    expect(params.f.schema.enum).toEqual(['json', 'geojson', 'csv', 'html']);
     for (const name of ['sortby', 'q', 'properties', 'category', 'street_id']) expect(params[name], name).toBeDefined();
   });
 
