@@ -19,7 +19,7 @@ export function landingPage(ogc: string, lang: PageLang): string {
   const links: [string, string][] = [
     [t('collections', lang), htmlHref(`${ogc}/collections`, lang)],
     [t('apiDoc', lang), `${ogc}/api?f=html`],
-    [t('conformance', lang), `${ogc}/conformance`],
+    [t('conformance', lang), htmlHref(`${ogc}/conformance`, lang)],
   ];
   return renderPage({
     lang,
@@ -28,6 +28,17 @@ export function landingPage(ogc: string, lang: PageLang): string {
     body: `<ul class="links">${links.map(([l, h]) => `<li><a href="${esc(h)}">${esc(l)}</a></li>`).join('')}</ul>`,
     otherLang: htmlHref(ogc, lang === 'zh' ? 'en' : 'zh'),
     alternates: [jsonAlt(`${ogc}?f=json`)],
+  });
+}
+
+export function conformancePage(ogc: string, lang: PageLang, classes: readonly string[]): string {
+  return renderPage({
+    lang,
+    title: t('conformance', lang),
+    trail: [[t('api', lang), htmlHref(ogc, lang)]],
+    body: `<ul class="links">${classes.map((c) => `<li><a href="${esc(c)}">${esc(c)}</a></li>`).join('')}</ul>`,
+    otherLang: htmlHref(`${ogc}/conformance`, lang === 'zh' ? 'en' : 'zh'),
+    alternates: [jsonAlt(`${ogc}/conformance?f=json`)],
   });
 }
 

@@ -13,7 +13,7 @@ import { computedRows } from './computed.ts';
 import { collectionLayer } from './layer-access.ts';
 import { MEDIA, linkHeader, ogcBase, queryPairs, withQuery, type Link } from './links.ts';
 import { CqlError, checkCql, parseCql2Text } from './cql.ts';
-import { pageLang, sendPage, type PageLang } from './html.ts';
+import { pageLang, sendPage, wantsHtml, type PageLang } from './html.ts';
 import { itemsPage } from './html-pages.ts';
 import {
   FILTER_ALIASES,
@@ -318,6 +318,25 @@ export function itemRoutes(ctx: AppContext) {
       if (facts.versioned && layer.table) {
         const v = await ctx.db.query<{ version: number }>(`SELECT version FROM ${layer.table} WHERE id = $1`, [Number(fid)]);
         if (v.rows[0]) res.set('ETag', featureEtag(v.rows[0].version));
+      }
+      if (wantsHtml(req, q.f as string | undefined)) {
+        const pairs = queryPairs(req);
+        const lang = pageLang(req, q.lang as string | undefined);
+        const featureUrl = `${collectionUrl}/items/${encodeURIComponent(fid)}`;
+        sendPage(
+          res,
+          itemsPage({
+            ogc,
+            lang,
+            layer,
+            properties,
+            features: [JSON.parse(feature) as { id: string | number; properties: Record<string, unknown> }],
+            links: [],
+            geojsonUrl: withQuery(featureUrl, pairs, { f: 'json', lang: null }),
+            otherLang: withQuery(featureUrl, pairs, { f: 'html', lang: lang === 'zh' ? 'en' : 'zh' }),
+          }),
+        );
+        return;
       }
       res.type(MEDIA.geojson).send(`${feature.slice(0, -1)},"links":${JSON.stringify(links)}}`);
     },

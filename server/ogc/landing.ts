@@ -1,20 +1,21 @@
 import type { Request, Response } from 'express';
 import type { AppContext } from '../context.ts';
 import { MEDIA, ogcBase } from './links.ts';
-import { F_JSON, F_PAGE, LANG, parseQuery } from './params.ts';
+import { F_PAGE, LANG, parseQuery } from './params.ts';
 import { pageLang, sendPage, wantsHtml } from './html.ts';
-import { landingPage } from './html-pages.ts';
+import { conformancePage, landingPage } from './html-pages.ts';
 
 /** The landing page and conformance declaration of /ogc. */
 
 /**
- * Only what is implemented: Part 1 core, GeoJSON, OpenAPI 3.0; Part 2 (crs,
+ * Only what is implemented: Part 1 core, GeoJSON, HTML, OpenAPI 3.0; Part 2 (crs,
  * bbox-crs); Part 3 queryables and CQL2-text filters (cql.ts: basic CQL2, LIKE /
  * BETWEEN / IN, S_INTERSECTS with any WKT geometry or BBOX).
  */
 export const CONFORMANCE_CLASSES = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson',
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30',
   'http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs',
   'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables',
@@ -56,7 +57,11 @@ export function landingRoutes(ctx: AppContext) {
     },
 
     conformance(req: Request, res: Response) {
-      parseQuery([F_JSON], req.query as Record<string, unknown>);
+      const q = parseQuery([F_PAGE, LANG], req.query as Record<string, unknown>);
+      if (wantsHtml(req, q.f as string | undefined)) {
+        sendPage(res, conformancePage(ogcBase(req, ctx.config.PUBLIC_URL), pageLang(req, q.lang as string | undefined), CONFORMANCE_CLASSES));
+        return;
+      }
       res.type(MEDIA.json).send(JSON.stringify({ conformsTo: CONFORMANCE_CLASSES }));
     },
   };

@@ -297,7 +297,7 @@ export function openApiDocument(who: Principal, options: OpenApiOptions): Record
         summary: 'Conformance classes implemented',
         description: CONFORMANCE_CLASSES.join(', '),
         operationId: 'getConformanceDeclaration',
-        parameters: [parameterObject(F_JSON)],
+        parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
         responses: { '200': { description: 'the conformance classes', ...json('#/components/schemas/ConfClasses') }, ...errors },
       },
     },

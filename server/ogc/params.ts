@@ -385,7 +385,8 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
 function itemParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
   const visibleNames = visibleProperties(layer, who).map((p) => p.name) as [string, ...string[]];
   return [
-    formatParam(['json', 'geojson'], '`json` or `geojson` (default): a GeoJSON Feature.'),
+    formatParam(['json', 'geojson', 'html'], '`json` or `geojson` (default): a GeoJSON Feature; `html`: a page with a map and the properties (also chosen by a browser\'s `Accept: text/html`).'),
+    LANG,
     CRS,
     { ...PROPERTIES, schema: z.array(z.enum(visibleNames, { message: `property names of this collection: ${visibleNames.join(', ')}` })).optional() },
   ];

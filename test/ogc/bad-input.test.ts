@@ -138,7 +138,7 @@ describe('other resources refuse unknown parameters and bad f', () => {
   it.each([
     ['/ogc', 'f=xml'],
     ['/ogc', 'lang=fr'],
-    ['/ogc/conformance', 'f=html'],
+    ['/ogc/conformance', 'f=csv'],
     ['/ogc/collections', 'f=csv'],
     ['/ogc/api', 'f=yaml'],
     ['/ogc/collections/risk_points/items/1', 'f=csv'],

@@ -26,7 +26,8 @@ async function page(url: string, headers: Record<string, string> = {}) {
 
 describe('HTML pages', () => {
   it('f=html or a browser Accept gives pages; programs still get JSON', async () => {
-    for (const path of ['/ogc', '/ogc/collections', '/ogc/collections/risk_points', '/ogc/collections/risk_points/items']) {
+    const id = body(await request(app).get('/ogc/collections/risk_points/items?limit=1').expect(200)).features[0].id;
+    for (const path of ['/ogc', '/ogc/conformance', '/ogc/collections', '/ogc/collections/risk_points', '/ogc/collections/risk_points/items', `/ogc/collections/risk_points/items/${id}`]) {
       expect(await page(`${path}?f=html`)).toContain('<!doctype html>');
       expect(await page(path, { accept: BROWSER_ACCEPT })).toContain('<!doctype html>');
       const json = await request(app).get(path).expect(200);
