@@ -126,8 +126,16 @@ async function measure(server: Server, label: string, pages: typeof BENCH_PAGES)
     results[page.name][1] = { app: 1000 / one.app, sql: 1000 / one.sql };
     console.log(`| ${page.name} | 1 (median of ${RUNS}, interleaved) | ${one.app.toFixed(1)} ms | ${one.sql.toFixed(1)} ms | ${(one.sql / one.app).toFixed(2)}× | | |`);
     for (const c of CONNECTIONS) {
-      const app = await reqPerSec(server.appPort, appPath, c);
-      const sql = await reqPerSec(server.sqlPort, `/${page.name}`, c);
+      let app = NaN;
+      let sql = NaN;
+      try {
+        app = await reqPerSec(server.appPort, appPath, c);
+        sql = await reqPerSec(server.sqlPort, `/${page.name}`, c);
+      } catch (err) {
+        // A side that fails under load is reported, and the bench goes on with the next measurement.
+        console.log(`| ${page.name} | ${c} | failed: ${(err as Error).message} | | | | |`);
+        continue;
+      }
       results[page.name][c] = { app, sql };
       const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
       console.log(`| ${page.name} | ${c} | ${app.toFixed(1)} | ${sql.toFixed(1)} | ${(app / sql).toFixed(2)}× | ${kib(Buffer.byteLength(a.text))} | ${kib(compact)} (${((Buffer.byteLength(a.text) / compact) * 100).toFixed(0)} %) |`);
