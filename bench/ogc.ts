@@ -142,7 +142,7 @@ async function measure(server: Server, label: string, pages: typeof BENCH_PAGES)
     }
   }
   if (results.deep && results.first) {
-    for (const c of [1, ...CONNECTIONS]) console.log(`deep (cursor at ${DEEP_POSITION}) ÷ first page, app, at ${c} conn: ${(results.deep[c].app / results.first[c].app).toFixed(2)}×`);
+    for (const c of [1, ...CONNECTIONS].filter((n) => results.deep[n] && results.first[n])) console.log(`deep (cursor at ${DEEP_POSITION}) ÷ first page, app, at ${c} conn: ${(results.deep[c].app / results.first[c].app).toFixed(2)}×`);
   }
   return results;
 }
