@@ -240,6 +240,7 @@ function layerPaths(layer: LayerDef, who: Principal): Record<string, unknown> {
             content: {
               [MEDIA.geojson]: { schema: { $ref: `#/components/schemas/${name}FeatureCollection` } },
               'text/csv': { schema: { type: 'string' } },
+              'text/html': { schema: { type: 'string' } },
             },
           },
           ...errorsWith404,
@@ -256,7 +257,11 @@ function layerPaths(layer: LayerDef, who: Principal): Record<string, unknown> {
           ...itemParams(layer, who).map(parameterObject),
         ],
         responses: {
-          '200': { description: 'the feature', headers: crsHeader, ...json(`#/components/schemas/${name}Feature`, MEDIA.geojson) },
+          '200': {
+            description: 'the feature',
+            headers: crsHeader,
+            content: { [MEDIA.geojson]: { schema: { $ref: `#/components/schemas/${name}Feature` } }, 'text/html': { schema: { type: 'string' } } },
+          },
           ...errorsWith404,
         },
       },
