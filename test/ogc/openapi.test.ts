@@ -110,7 +110,8 @@ describe('OpenAPI document', () => {
         expect(r.status, `${url}: ${r.text.slice(0, 200)}`).toBe(200);
       }
     }
-  });
+    // One request per parameter of every collection: minutes on the embedded backend of a loaded machine.
+  }, 300_000);
 
   it('service-doc renders the same document as HTML', async () => {
     const r = await request(app).get('/ogc/api?f=html').expect(200).expect('content-type', /^text\/html/);

@@ -16,6 +16,9 @@ async function reopen(settings: readonly (readonly [string, string])[]): Promise
 
 const show = async (db: Db, name: string) => (await db.query<Record<string, string>>(`SHOW ${name}`)).rows[0][name];
 
+// Opening an embedded copy loads PostGIS (WASM): seconds when quiet, over a minute on a loaded machine.
+const OPEN = 240_000;
+
 describe('planner settings', () => {
   it('the default turns parallel workers and JIT off on every connection', async () => {
     const settings = loadConfig({}).PG_PLANNER_SETTINGS;
@@ -32,7 +35,7 @@ describe('planner settings', () => {
     } finally {
       await db.close();
     }
-  });
+  }, OPEN);
 
   it('none keeps the server defaults', async () => {
     expect(loadConfig({ PG_PLANNER_SETTINGS: 'none' }).PG_PLANNER_SETTINGS).toEqual([]);
@@ -43,7 +46,7 @@ describe('planner settings', () => {
     } finally {
       await db.close();
     }
-  });
+  }, OPEN);
 
   it('a malformed value stops start-up naming the variable', () => {
     expect(() => loadConfig({ PG_PLANNER_SETTINGS: 'jit=off; DROP TABLE x' })).toThrow(ConfigError);
