@@ -16,6 +16,20 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'one of true, false, 1, 0, yes, no' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const intIn = (min: number, max: number) =>
+  z.coerce
+    .number({ message: `an integer ${min}-${max}` })
+    .int(`an integer ${min}-${max}`)
+    .min(min, `an integer ${min}-${max}`)
+    .max(max, `an integer ${min}-${max}`);
+// Canonical decimals only: Number() would also read 0x10, 1e3 or " 5".
+const perMinuteMessage = 'an integer 0-10000000 (requests per minute, 0 = off)';
+const perMinute = z
+  .string()
+  .regex(/^\d{1,8}$/, perMinuteMessage)
+  .transform(Number)
+  .pipe(z.number().max(10_000_000, perMinuteMessage));
+
 export const configSchema = z.object({
   /** TCP port the HTTP server listens on. */
   PORT: port.default(3000),
@@ -51,8 +65,45 @@ export const configSchema = z.object({
     .transform((v) => (v === 'none' ? [] : v.split(',').map((pair) => pair.split('=') as [string, string]))),
   /** OGC items: above this many matches (planner estimate) numberMatched is the estimate instead of an exact count. */
   OGC_COUNT_EXACT_MAX: z.coerce.number({ message: 'an integer from 0' }).int('an integer from 0').min(0, 'an integer from 0').default(1_000_000),
+  /** Worker threads for heavy computations (siting, coverage analyses, big batches); default max(2, cores − 1). */
+  WORKER_POOL_SIZE: intIn(1, 64).optional(),
+  /** Tasks that may wait for a worker; beyond that requests get 503 with Retry-After. */
+  WORKER_QUEUE_MAX: intIn(0, 10_000).default(16),
+  /** Longest a computation may run on a worker, ms; beyond that it is stopped and answered 422. */
+  WORKER_TASK_BUDGET_MS: intIn(100, 600_000).default(2000),
+  /** PostgreSQL statement timeouts per kind of request, ms (0 = none); a timeout answers 503 with Retry-After. */
+  STATEMENT_TIMEOUT_TILES_MS: intIn(0, 3_600_000).default(5000),
+  STATEMENT_TIMEOUT_ITEMS_MS: intIn(0, 3_600_000).default(10_000),
+  STATEMENT_TIMEOUT_ANALYSES_MS: intIn(0, 3_600_000).default(15_000),
+  STATEMENT_TIMEOUT_IMPORTS_MS: intIn(0, 3_600_000).default(60_000),
+  /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are closed, ms. */
+  SHUTDOWN_TIMEOUT_MS: intIn(0, 600_000).default(10_000),
   /** Public base URL used in absolute links (OGC, TileJSON); defaults to the request's host. */
   PUBLIC_URL: z.url({ message: 'an absolute http(s) URL' }).optional(),
+  /** Most vertices in one geometry a caller sends (drawn areas, edits, imported rows). */
+  GEOMETRY_MAX_VERTICES: z.coerce.number({ message: 'an integer 4-1000000' }).int('an integer 4-1000000').min(4, 'an integer 4-1000000').max(1_000_000, 'an integer 4-1000000').default(10_000),
+  /** Widest span of one such geometry, in degrees of longitude and of latitude (below 180: no antipodal edges). */
+  GEOMETRY_MAX_EXTENT_DEG: z.coerce.number({ message: 'degrees, > 0 and at most 90' }).gt(0, 'degrees, > 0 and at most 90').max(90, 'degrees, > 0 and at most 90').default(10),
+  /** Origins allowed to read tiles, OGC, catalogue and analyses from a browser: a comma list, or `*`; unset = no CORS. */
+  CORS_ORIGINS: z
+    .string()
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((list) => list.length > 0 && (list.join() === '*' || list.every((o) => /^https?:\/\/[^/\s*]+$/.test(o))), '* or a comma list of origins like https://map.example.org')
+    .optional(),
+  /** Host names the server answers to when PUBLIC_URL is unset (links are built from Host); `*` = any. Default: localhost names and HOST. */
+  ALLOWED_HOSTS: z
+    .string()
+    .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .refine((list) => list.length > 0 && (list.join() === '*' || list.every((h) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h))), '* or a comma list of host names or IP addresses (no ports)')
+    .optional(),
+  /** Requests per minute from one client address (anonymous callers); 0 = no limit. */
+  RATE_LIMIT_PER_MIN: perMinute.default(6000),
+  /** Requests per minute with one API key, from any address; 0 = no limit. */
+  RATE_LIMIT_KEY_PER_MIN: perMinute.default(20000),
+  /** Reverse proxies in front of the server whose X-Forwarded-For is trusted for the client address; 0 = none. */
+  TRUST_PROXY: z.string().regex(/^(10|\d)$/, 'an integer 0-10 (proxy hops)').transform(Number).default(0),
+  /** Bearer token that may read GET /metrics from anywhere; unset = loopback clients only. */
+  METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,200}$/, 'at least 16 printable ASCII characters without spaces').optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };

@@ -9,6 +9,10 @@ import { prepareDatabase } from './db/prepare.ts';
 import { buildApp } from './app.ts';
 import { createLogger } from './log.ts';
 import type { Db } from './db/types.ts';
+import { closeWorkerPool, workerPool } from './work/shared.ts';
+
+/** What a live map is told to wait before reconnecting when this server stops. */
+const SSE_RETRY_AFTER_SHUTDOWN_MS = 3000;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`onemap: ${message}\n`);
@@ -40,6 +44,8 @@ async function main() {
   }
 
   const app = buildApp({ db, config, log });
+  // Load the workers' modules now rather than on the first analysis.
+  workerPool().warm().catch((err) => log.warn(`analysis workers failed to start: ${(err as Error).message}`));
   const server = app.listen(config.PORT, config.HOST);
   server.on('error', (err: NodeJS.ErrnoException) => {
     fail(`cannot listen on ${config.HOST}:${config.PORT}: ${err.code ?? err.message}`, 1);
@@ -50,16 +56,29 @@ async function main() {
     log.info(`one map listening on http://${config.HOST}:${port} (${db.backend} database)`);
   });
 
+  // Graceful shutdown: stop accepting, let in-flight requests finish (up to
+  // SHUTDOWN_TIMEOUT_MS), end live streams with a retry hint so maps reconnect
+  // to the next instance, stop the workers, close the pool / flush the embedded
+  // database, exit 0.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info(`${signal}: shutting down`);
+    log.info(`${signal}: shutting down; finishing requests in flight (at most ${config.SHUTDOWN_TIMEOUT_MS} ms)`);
+    (app.locals.live as { close(retryMs?: number): void } | undefined)?.close(SSE_RETRY_AFTER_SHUTDOWN_MS);
+    const force = setTimeout(() => {
+      log.warn('shutdown: requests still running after the timeout; closing their connections');
+      server.closeAllConnections();
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    force.unref();
     server.close(async () => {
-      await db.close().catch(() => {});
+      clearTimeout(force);
+      await closeWorkerPool().catch(() => {});
+      await db.close().catch((err) => log.error(`closing the database failed: ${(err as Error).message}`));
+      log.info('shutdown complete');
       process.exit(0);
     });
-    server.closeAllConnections?.();
+    server.closeIdleConnections();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -125,8 +125,9 @@ export class TileService {
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 27)}"`;
     const cacheControl = `${req.who.canSeeRestricted ? 'private' : 'public'}, max-age=${this.maxAge}`;
     const base = req.baseHeaders ?? {};
-    // Vary: a shared cache must not hand a public tile to a caller with an API key (more fields).
-    const common = { ...base, ETag: etag, 'Cache-Control': cacheControl, Vary: 'Authorization' };
+    // Vary: a shared cache must not hand a public tile to a caller with an API key (more
+    // fields), nor one answered with CORS headers for one origin to another (server/http/cors.ts).
+    const common = { ...base, ETag: etag, 'Cache-Control': cacheControl, Vary: 'Authorization, Origin' };
     const status = body.length ? 200 : 204;
     // 204 carries no Content-Length or Content-Type (RFC 9110 §8.6).
     const headers: OutgoingHttpHeaders =

@@ -11,7 +11,8 @@ import { computedLayer } from './computed.ts';
  * value before anything runs; every failure is a problem naming the field.
  */
 
-const integer = (what: string) => z.string().regex(/^\d{1,9}$/, what).transform(Number);
+// One spelling per tile (and per cache entry): no leading zeros.
+const integer = (what: string) => z.string().regex(/^(0|[1-9][0-9]{0,8})$/, what).transform(Number);
 
 const pathSchema = z.object({
   layers: z.string(),

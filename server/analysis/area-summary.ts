@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Queryable } from '../db/types.ts';
 import { badRequest } from '../http/problem.ts';
 import { parseInput } from '../http/validate.ts';
+import { assertGeometryInput, type GeometryLimits } from '../geo/geometry-input.ts';
 import { canSeeLayer, getLayer, type Principal } from '../../tiles/layers.ts';
 
 /**
@@ -45,10 +46,11 @@ export function parseAreaBody(body: unknown): AreaSummaryBody {
   throw badRequest('type', 'a GeoJSON Polygon or MultiPolygon, or a Feature with one');
 }
 
-/** Checks the polygon in PostGIS (validity, size) and returns it as GeoJSON text. */
-export async function checkArea(db: Queryable, body: AreaSummaryBody, maxKm2: number): Promise<string> {
+/** Checks the polygon by the geometry input rule, then in PostGIS (validity, size) and returns it as GeoJSON text. */
+export async function checkArea(db: Queryable, body: AreaSummaryBody, maxKm2: number, limits: GeometryLimits): Promise<string> {
   const geometry = body.type === 'Feature' ? body.geometry : body;
   const where = body.type === 'Feature' ? 'geometry' : 'body';
+  assertGeometryInput(geometry, where, limits);
   const text = JSON.stringify(geometry);
   const r = await db.query<{ valid: boolean; reason: string; area: number }>(
     `WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) AS g)

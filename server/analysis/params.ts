@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badRequest } from '../http/problem.ts';
 import { parseInput } from '../http/validate.ts';
+import { CANONICAL_ID, parseCanonicalInteger, parseCanonicalNumber } from '../http/numbers.ts';
 import type { DistrictInfo } from './model.ts';
 import { MAX_RADIUS_M, SHELTER_CLASSES, SHELTER_STATUSES, type AnalysisOptions, type ShelterClass, type ShelterStatus } from './options.ts';
 
@@ -8,13 +9,16 @@ import { MAX_RADIUS_M, SHELTER_CLASSES, SHELTER_STATUSES, type AnalysisOptions, 
  * Query parameters of /analysis/*: parsed and checked with zod into typed
  * objects before anything runs; every failure is a 400 naming the parameter.
  */
-const numberParam = (reason: string, ok: (n: number) => boolean) =>
+const numberParam = (reason: string, ok: (n: number) => boolean, parse = parseCanonicalNumber) =>
   z
     .string()
-    .refine((s) => s.trim() !== '' && Number.isFinite(Number(s)) && ok(Number(s)), reason)
-    .transform(Number);
+    .refine((s) => {
+      const n = parse(s);
+      return n !== undefined && ok(n);
+    }, `${reason} (a plain decimal)`)
+    .transform((s) => parse(s)!);
 
-const integerParam = (min: number, max: number) => numberParam(`an integer ${min}–${max}`, (n) => Number.isInteger(n) && n >= min && n <= max);
+const integerParam = (min: number, max: number) => numberParam(`an integer ${min}–${max}`, (n) => n >= min && n <= max, parseCanonicalInteger);
 
 const metres = numberParam(`metres, > 0 and at most ${MAX_RADIUS_M}`, (n) => n > 0 && n <= MAX_RADIUS_M);
 const minutes = numberParam('minutes, > 0 and at most 600', (n) => n > 0 && n <= 600);
@@ -44,8 +48,8 @@ const shelterFields = {
   shelter_status: csvOf(SHELTER_STATUSES, 'shelter statuses').optional(),
   exclude_shelters: z
     .string()
-    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
-    .refine((ids) => ids.length > 0 && ids.length <= 1000 && ids.every((x) => /^[1-9][0-9]{0,17}$/.test(x)), 'a comma list of up to 1000 shelter ids')
+    .transform((v) => v.split(','))
+    .refine((ids) => ids.length <= 1000 && ids.every((x) => CANONICAL_ID.test(x)), 'a comma list of up to 1000 shelter ids (plain decimals)')
     .transform((ids) => [...new Set(ids.map(Number))].sort((a, b) => a - b))
     .optional(),
   capacity_basis: z.enum(['area', 'stated'], { message: 'area or stated' }).optional(),

@@ -5,6 +5,7 @@ import { analysisOptions, type AnalysisOptions } from './options.ts';
 import { coverageQuery, gapsQuery, nearestBatchBody, nearestQuery, parseQuery, resourceCoverageQuery, sitingQuery } from './params.ts';
 import { parseInput } from '../http/validate.ts';
 import { areaSummary, checkArea, parseAreaBody } from './area-summary.ts';
+import { geometryLimits } from '../geo/geometry-input.ts';
 import { principalOf } from '../http/principal.ts';
 import { shelterAnalysisFor } from './service.ts';
 import { cacheKey } from './cache.ts';
@@ -141,7 +142,7 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
 
   router.post('/analysis/area-summary', async (req, res) => {
     const body = parseAreaBody(req.body);
-    const geojson = await checkArea(ctx.db, body, options.areaSummaryMaxKm2);
+    const geojson = await checkArea(ctx.db, body, options.areaSummaryMaxKm2, geometryLimits(ctx.config));
     const who = principalOf(req);
     const version = await service.dataVersion();
     const summary = await service.cache.get(cacheKey('area-summary', { geojson, version, restricted: who.canSeeRestricted }), () => areaSummary(ctx.db, geojson, who));

@@ -1,7 +1,7 @@
 import type { Db } from '../db/types.ts';
 import type { ChangeBus } from '../changes.ts';
 import { AnalysisCache, cacheKey } from './cache.ts';
-import { analyseCoverage, coverageTable, shelterLines, type CoverageAnalysis, type UnitLevel } from './coverage.ts';
+import { coverageTable, shelterLines, type CoverageAnalysis, type UnitLevel } from './coverage.ts';
 import { dissolveGaps, type CoverageGap } from './gaps.ts';
 import type { DistrictSnapshot } from './model.ts';
 import { analysisOptions, type AnalysisOptions } from './options.ts';
@@ -15,11 +15,12 @@ import { booleanPointInPolygon } from '@turf/turf';
 import { badRequest } from '../http/problem.ts';
 import { canSeeLayer, getLayer, LAYERS, type Principal } from '../../tiles/layers.ts';
 import { metresPerDegree } from './geodesy.ts';
-import { candidateReach, cellCandidates, exactSiting, greedySiting, gridCandidates, type Candidate } from './siting.ts';
+import { cellCandidates, gridCandidates, type Candidate } from './siting.ts';
 import type { NearestBatchBody, NearestQuery, ResourceCoverageQuery, SitingQuery } from './params.ts';
 import { resourceCoverage } from './resource-coverage.ts';
 import { MAX_RADIUS_M } from './options.ts';
 import { guidanceStatuses, loadNearestIndex, nearestLookup, type NearestIndex } from './nearest.ts';
+import { workerPool } from '../work/shared.ts';
 
 /** A district's data and the spatial index over its cells, shared by every analysis of one data version. */
 export interface LoadedDistrict {
@@ -80,7 +81,8 @@ export class ShelterAnalysis {
     return this.models.get(cacheKey('coverage-analysis', { districtId, settings, decay, version }), async () => {
       const loaded = await this.district(districtId, version);
       const { cells, shelters } = loaded.snapshot;
-      return { loaded, analysis: analyseCoverage(cells, loaded.grid, shelters, settings, decay) };
+      // CPU-heavy for big radii: on a worker, so the event loop keeps serving (server/work/pool.ts)
+      return { loaded, analysis: await workerPool().run('coverageAnalysis', { cells, shelters, settings, decay }, undefined) };
     });
   }
 
@@ -159,7 +161,6 @@ export class ShelterAnalysis {
       const { loaded, analysis } = await this.analysis(q.district, settings, this.options.decay, version);
       const { cells } = loaded.snapshot;
       const { list, spacing } = await this.candidates(q, loaded, version, who);
-      const reach = candidateReach(list, loaded.grid, radius);
       const areaM2 = q.area_m2 ?? this.options.sitingNewShelterAreaM2;
       const newCapacity = Math.floor(areaM2 / settings.m2PerPerson + 1e-9);
       const residents = cells.reduce((s, c) => s + c.residents, 0);
@@ -167,7 +168,12 @@ export class ShelterAnalysis {
         q.capacity_aware ? c.residents - analysis.allocation.sheltered[i] : analysis.covered[i] ? 0 : c.residents,
       );
       const baseServed = residents - demand.reduce((s, d) => s + d, 0);
-      const result = greedySiting(demand, reach, q.k, q.capacity_aware ? newCapacity : Infinity);
+      // shared by identical concurrent requests through the cache, so not cancelled when one client leaves
+      const result = await workerPool().run(
+        'siting',
+        { cells, candidates: list, radiusM: radius, demand, k: q.k, capacity: q.capacity_aware ? newCapacity : null, exactMaxSubsets: this.options.sitingExactMaxSubsets },
+        undefined,
+      );
       let running = baseServed;
       const served = q.capacity_aware ? 'sheltered' : 'covered';
       const sites = result.picks.map((pick, r) => {
@@ -183,7 +189,7 @@ export class ShelterAnalysis {
           [`${served}_pct`]: residents > 0 ? round2((100 * running) / residents) : null,
         };
       });
-      const exact = q.capacity_aware ? null : exactSiting(demand, reach, q.k, this.options.sitingExactMaxSubsets);
+      const exact = result.exact;
       const greedyValue = result.picks.reduce((s, p) => s + p.gain, 0);
       const { snapshot } = loaded;
       return {
@@ -270,12 +276,26 @@ export class ShelterAnalysis {
   /** POST /analysis/nearest-shelters: the same for many points at once (guidance cards for a whole community). */
   async nearestBatch(body: NearestBatchBody) {
     const { index, speed, lookup, parameters } = await this.nearestSetup(body);
-    const results = body.points.map(([lon, lat]) => {
-      const found = lookup(lon, lat);
+    // Big batches are looked up on a worker (dropped when the client leaves); small ones here.
+    const found = body.points.length > NEAREST_BATCH_ON_WORKER
+      ? await workerPool().run('nearestBatch', {
+          shelters: index.shelters.map(({ lon, lat, district_id }) => ({ lon, lat, district_id })),
+          withRoom: index.withRoom,
+          anyRoom: index.anyRoom,
+          options: { n: body.n, district: body.district, includeFull: body.include_full, maxDistanceM: body.max_distance },
+          points: body.points,
+        })
+      : body.points.map(([lon, lat]) => {
+          const f = lookup(lon, lat);
+          return { index: f.index.slice(0, f.count), distance: f.distance.slice(0, f.count) };
+        });
+    const results = body.points.map(([lon, lat], p) => {
+      const f = found[p];
+      const found1 = { count: f.index.length, index: f.index, distance: f.distance };
       const shelters = [];
-      for (let r = 0; r < found.count; r++) {
-        const s = index.shelters[found.index[r]];
-        const d = found.distance[r];
+      for (let r = 0; r < found1.count; r++) {
+        const s = index.shelters[found1.index[r]];
+        const d = found1.distance[r];
         shelters.push({ id: s.id, distance_m: Math.round(d * 10) / 10, walking_minutes: Math.round((d / speed) * 10) / 10, free_capacity: Math.max(0, s.capacity - s.occupancy) });
       }
       return { point: [lon, lat], shelters };
@@ -381,6 +401,9 @@ export class ShelterAnalysis {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Nearest-shelter batches above this many points go to a worker thread. */
+const NEAREST_BATCH_ON_WORKER = 500;
 
 const METHOD = {
   coverage: 'a resident is covered when a usable shelter lies within its class radius of the resident’s cell point',

@@ -67,6 +67,11 @@ export async function verifyKey(db: Queryable, key: string): Promise<ApiKeyRecor
   return record;
 }
 
+/** The id part of a well-formed key (not proof of anything: the secret is not checked). */
+export function keyIdOf(key: string): string | undefined {
+  return KEY_PATTERN.exec(key)?.[1];
+}
+
 /** Cache key for verified keys: a fast digest, so the slow hash runs once per key per minute. */
 export function keyDigest(key: string): string {
   return createHash('sha256').update(key).digest('base64url');

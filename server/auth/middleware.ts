@@ -3,10 +3,22 @@ import type { Db } from '../db/types.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
 import type { Principal } from '../../tiles/layers.ts';
-import { keyDigest, verifyKey, type Role } from './keys.ts';
+import { clientAddress, addressBucket } from '../http/client-address.ts';
+import { markRejected } from '../http/reject.ts';
+import { keyDigest, keyIdOf, verifyKey, type Role } from './keys.ts';
+import { AuthThrottle } from './throttle.ts';
 
 const RANK: Record<Principal['role'], number> = { anonymous: 0, viewer: 1, editor: 2, admin: 3 };
 const CACHE_MS = 60_000;
+/** Digests of keys that verified at least once, remembered to exempt their holders from key-id lock-outs. */
+const MAX_PROVEN = 10_000;
+
+export interface AuthOptions {
+  /** Trusted proxy hops for the client address (TRUST_PROXY). */
+  trustProxy?: number;
+  /** Failed-authentication throttle (server/auth/throttle.ts); a fresh one by default. */
+  throttle?: AuthThrottle;
+}
 
 /**
  * Reads `Authorization: Bearer <key>` and sets `res.locals.principal`. No header
@@ -15,29 +27,55 @@ const CACHE_MS = 60_000;
  * client notices. Verified keys are remembered for a minute (the hash is slow on
  * purpose); `forget()` drops them when keys are revoked.
  */
-export function authenticate(db: Db): RequestHandler & { forget(): void } {
-  const verified = new Map<string, { principal: Principal; until: number }>();
+export function authenticate(db: Db, options: AuthOptions = {}): RequestHandler & { forget(): void } {
+  const verified = new Map<string, { principal: Principal; keyId: string; until: number }>();
+  const proven = new Set<string>();
+  const throttle = options.throttle ?? new AuthThrottle();
   const handler: RequestHandler = async (req, res, next) => {
     const header = req.get('authorization');
     if (!header) return next();
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) return next(unauthorized('the Authorization header must be "Bearer <api key>"'));
-    const digest = keyDigest(m[1]);
+    const digest = m ? keyDigest(m[1]) : '';
     const hit = verified.get(digest);
     if (hit && hit.until > Date.now()) {
       res.locals.principal = hit.principal;
+      res.locals.keyId = hit.keyId;
       return next();
     }
+    // Failed attempts are throttled before any hashing or database work.
+    const address = addressBucket(clientAddress(req, options.trustProxy ?? 0));
+    const keyId = m ? keyIdOf(m[1]) : undefined;
+    const wait = throttle.retryAfter(address, keyId, proven.has(digest));
+    if (wait > 0) {
+      res.set('Retry-After', String(wait));
+      markRejected(res, 'auth_throttle');
+      return next(
+        new HttpProblem(429, 'Too many failed authentications', `too many failed attempts with this key or from this address; retry in ${wait} s`, [
+          { name: 'Authorization', reason: `retry after ${wait} s` },
+        ]),
+      );
+    }
+    if (!m) {
+      throttle.failed(address, undefined);
+      return next(unauthorized('the Authorization header must be "Bearer <api key>"'));
+    }
     const record = await verifyKey(db, m[1]);
-    if (!record) return next(unauthorized('the API key is unknown, malformed or revoked'));
+    if (!record) {
+      throttle.failed(address, keyId);
+      return next(unauthorized('the API key is unknown, malformed or revoked'));
+    }
+    throttle.succeeded(record.id);
+    if (proven.size >= MAX_PROVEN) proven.clear();
+    proven.add(digest);
     const principal: Principal = {
       canSeeRestricted: true,
       role: record.role,
       actor: `key:${record.id} (${record.name})`,
       districts: record.districts,
     };
-    verified.set(digest, { principal, until: Date.now() + CACHE_MS });
+    verified.set(digest, { principal, keyId: record.id, until: Date.now() + CACHE_MS });
     res.locals.principal = principal;
+    res.locals.keyId = record.id;
     next();
   };
   return Object.assign(handler, { forget: () => verified.clear() });

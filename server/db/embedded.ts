@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
-import type { Db, Queryable, QueryResult, Row } from './types.ts';
+import type { Db, Queryable, QueryOptions, QueryResult, Row } from './types.ts';
+import { throwIfGone, currentScope } from '../http/request-scope.ts';
 import { TYPE_OIDS } from './types.ts';
 
 export interface EmbeddedOptions {
@@ -46,8 +47,14 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
   }
   progress(`PostGIS ready after ${Date.now() - started} ms`);
 
-  const query = async <R extends object>(sql: string, params?: unknown[]) =>
-    wrapResult(await pg.query<R>(sql, params as unknown[]));
+  // PGlite has one connection and cannot cancel a running statement (nor enforce
+  // statement_timeout). What it can do: start no statement for a client that has
+  // gone, so an abandoned request stops at its next query instead of queueing
+  // every remaining one in front of everybody else.
+  const query = async <R extends object>(sql: string, params?: unknown[], opts?: QueryOptions) => {
+    throwIfGone(opts?.signal ?? currentScope()?.signal);
+    return wrapResult(await pg.query<R>(sql, params as unknown[]));
+  };
 
   return {
     backend: 'embedded',
@@ -55,7 +62,8 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
     async exec(sql) {
       await pg.exec(sql);
     },
-    async tx(fn) {
+    async tx(fn, opts) {
+      throwIfGone(opts?.signal ?? currentScope()?.signal);
       // PGlite has one connection; its transaction() holds it exclusively, so
       // concurrent callers queue instead of interleaving statements.
       return pg.transaction(async (t) => {

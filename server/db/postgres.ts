@@ -1,6 +1,8 @@
 import pg from 'pg';
-import type { Db, Queryable, QueryResult, Row } from './types.ts';
+import type { Db, Queryable, QueryOptions, QueryResult, Row, WorkKind } from './types.ts';
 import { TYPE_OIDS } from './types.ts';
+import { isConnectionError } from './errors.ts';
+import { ClientGoneError, currentScope } from '../http/request-scope.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -13,6 +15,8 @@ export interface PostgresOptions {
   onListenRestored?: (channel: string) => void;
   /** Planner settings (name, value) for every connection of the pool, e.g. max_parallel_workers_per_gather=0. */
   plannerSettings?: readonly (readonly [string, string])[];
+  /** statement_timeout per kind of work, ms (0 or missing = none). */
+  statementTimeouts?: Partial<Record<WorkKind, number>>;
 }
 
 /**
@@ -54,32 +58,42 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const probe = await pool.connect();
   probe.release();
 
+  const limits = requestLimits(options);
   const listeners: pg.PoolClient[] = [];
   return {
     backend: 'postgres',
-    query: async <R extends object>(sql: string, params?: unknown[]) => wrap<R>(await pool.query(sql, params)),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    async query<R extends object>(sql: string, params?: unknown[], opts?: QueryOptions) {
+      const { timeoutMs, signal } = limits(opts);
+      return withClient(pool, signal, async (client) => {
+        await setTimeoutOf(client, timeoutMs);
+        return wrap<R>(await client.query(sql, params));
+      });
+    },
     async exec(sql) {
       await pool.query(sql);
     },
-    async tx(fn) {
-      const client = await pool.connect();
-      try {
+    async tx(fn, opts) {
+      const { timeoutMs, signal } = limits(opts);
+      return withClient(pool, signal, async (client) => {
         await client.query('BEGIN');
-        const q: Queryable = {
-          query: async <R extends object>(sql: string, params?: unknown[]) => wrap<R>(await client.query(sql, params)),
-          exec: async (sql: string) => {
-            await client.query(sql);
-          },
-        };
-        const result = await fn(q);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
+        try {
+          // LOCAL: back to the connection's own setting after COMMIT/ROLLBACK
+          if (timeoutMs > 0) await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
+          const q: Queryable = {
+            query: async <R extends object>(sql: string, params?: unknown[]) => wrap<R>(await client.query(sql, params)),
+            exec: async (sql: string) => {
+              await client.query(sql);
+            },
+          };
+          const result = await fn(q);
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw err;
+        }
+      });
     },
     async listen(channel, onPayload, onGap) {
       // A dedicated connection per channel. If it drops (server restart, network),
@@ -114,7 +128,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
           };
           setTimeout(retry, delay).unref();
         });
-        await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        try {
+          await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        } catch (err) {
+          c.release(err as Error); // not kept: a failed LISTEN must not hold a pool slot
+          throw err;
+        }
         client = c;
         listeners.push(c);
       };
@@ -134,4 +153,69 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       await pool.end();
     },
   };
+}
+
+/** The statement timeout and abort signal of a query: given, or those of the current request. */
+function requestLimits(options: PostgresOptions) {
+  const timeouts = options.statementTimeouts ?? {};
+  return (opts?: QueryOptions) => {
+    const scope = currentScope();
+    const kind = opts?.kind ?? scope?.kind;
+    return { timeoutMs: kind ? Math.max(0, Math.floor(timeouts[kind] ?? 0)) : 0, signal: opts?.signal ?? scope?.signal };
+  };
+}
+
+// The statement_timeout each pooled connection currently has, so it is only SET when it changes.
+const timeoutOf = new WeakMap<pg.PoolClient, number>();
+
+async function setTimeoutOf(client: pg.PoolClient, ms: number): Promise<void> {
+  if ((timeoutOf.get(client) ?? 0) === ms) return;
+  await client.query(`SET statement_timeout = ${ms}`); // an integer we computed, not user input
+  timeoutOf.set(client, ms);
+}
+
+/**
+ * Runs `fn` on a pooled connection. When `signal` fires (the client went away)
+ * the running statement is cancelled on the server (pg_cancel_backend) instead
+ * of running on for nobody. A connection that failed with a connection error
+ * is destroyed, not handed to the next request.
+ */
+async function withClient<T>(pool: pg.Pool, signal: AbortSignal | undefined, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  if (signal?.aborted) throw new ClientGoneError();
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  // A checked-out client whose connection dies (database restart) emits
+  // 'error'; unheard, that kills the process. The statement in flight rejects
+  // anyway, and release(broken) below discards the connection.
+  const onLost = (err: Error) => (broken = err);
+  client.on('error', onLost);
+  const pid = (client as unknown as { processID?: number }).processID;
+  const cancel = () => {
+    if (pid) void cancelBackend(pool, pid);
+  };
+  signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    return await fn(client);
+  } catch (err) {
+    if (isConnectionError(err)) broken = err as Error;
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+    client.off('error', onLost);
+    client.release(broken);
+  }
+}
+
+/** Cancels the statement running on backend `pid`, over a connection of its own (the pool may be exhausted). */
+async function cancelBackend(pool: pg.Pool, pid: number): Promise<void> {
+  const c = new pg.Client({ ...(pool.options as pg.ClientConfig), types: undefined });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    await c.query('SELECT pg_cancel_backend($1)', [pid]);
+  } catch {
+    // the statement may have finished meanwhile, or the server is gone: nothing to cancel
+  } finally {
+    await c.end().catch(() => {});
+  }
 }

@@ -6,6 +6,7 @@ import { notifyChange } from '../live/notify.ts';
 import type { LayerDef, Principal } from '../../tiles/layers.ts';
 import { visibleProperties } from '../../tiles/layers.ts';
 import type { FeatureChange } from '../changes.ts';
+import { actorFor } from './actor-privacy.ts';
 
 /**
  * Transactional edits of features: every create, update, delete and restore
@@ -80,14 +81,30 @@ function assertDistrictScope(who: Principal, districtId: string): void {
   }
 }
 
+/**
+ * Whether a feature `g` lies in district `d`, as SQL over their geometry
+ * columns, with `tol` the parameter holding DISTRICT_TOLERANCE_M. A point may
+ * lie up to the tolerance outside the outline; a line or polygon must lie
+ * wholly inside the outline grown by the tolerance — merely touching the
+ * district is not enough (a pipeline from the district to the far side of the
+ * earth comes within 100 m of it too). Shared by edits and imports.
+ */
+export const insideDistrictSql = (g: string, d: string, tol: string) =>
+  `CASE WHEN GeometryType(${g}) IN ('POINT', 'MULTIPOINT') THEN ST_DWithin(${d}::geography, ${g}::geography, ${tol})
+        ELSE ST_Covers(${d}, ${g}) OR ST_Covers(ST_Buffer(${d}::geography, ${tol})::geometry, ${g}) END`;
+
+/** How far, in km, the farthest vertex of `g` lies from district `d` (0 inside), for messages. */
+export const kmOutsideSql = (g: string, d: string) =>
+  `(SELECT round((max(ST_Distance(${d}::geography, p.geom::geography)) / 1000)::numeric, 1) FROM ST_DumpPoints(${g}) p)`;
+
 /** Geometry validity and "inside the district it claims", checked by PostGIS. */
 async function checkGeometry(q: Queryable, geometry: Geometry, districtId: string): Promise<void> {
   const r = await q.query<{ valid: boolean; reason: string; known: boolean; inside: boolean | null; km: number | null }>(
     `WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) AS geom)
      SELECT ST_IsValid(g.geom) AS valid, ST_IsValidReason(g.geom) AS reason,
             d.id IS NOT NULL AS known,
-            ST_DWithin(d.geom::geography, g.geom::geography, $3) AS inside,
-            round((ST_Distance(d.geom::geography, g.geom::geography) / 1000)::numeric, 1) AS km
+            ${insideDistrictSql('g.geom', 'd.geom', '$3')} AS inside,
+            ${kmOutsideSql('g.geom', 'd.geom')} AS km
        FROM g LEFT JOIN districts d ON d.id = $2`,
     [JSON.stringify(geometry), districtId, DISTRICT_TOLERANCE_M],
   );
@@ -97,8 +114,8 @@ async function checkGeometry(q: Queryable, geometry: Geometry, districtId: strin
   }
   if (!check.known) throw new HttpProblem(422, 'Unknown district', `district_id: no district ${districtId}`, [{ name: 'district_id', reason: 'an existing district id' }]);
   if (!check.inside) {
-    throw new HttpProblem(422, 'Geometry outside its district', `geometry lies ${check.km} km outside district ${districtId}`, [
-      { name: 'geometry', reason: `inside district ${districtId} (it is ${check.km} km away)` },
+    throw new HttpProblem(422, 'Geometry outside its district', `geometry reaches ${check.km} km outside district ${districtId}`, [
+      { name: 'geometry', reason: `inside district ${districtId}, at most ${DISTRICT_TOLERANCE_M} m beyond its outline (it reaches ${check.km} km outside)` },
     ]);
   }
 }
@@ -280,5 +297,5 @@ export async function featureHistory(db: Queryable, layer: LayerDef, id: number,
     for (const h of hidden) delete copy[h];
     return copy;
   };
-  return r.rows.map((row) => ({ at: row.at, actor: row.actor, operation: row.operation, dataVersion: row.data_version, before: strip(row.before), after: strip(row.after) }));
+  return r.rows.map((row) => ({ at: row.at, actor: actorFor(row.actor, who), operation: row.operation, dataVersion: row.data_version, before: strip(row.before), after: strip(row.after) }));
 }

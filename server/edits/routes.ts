@@ -6,8 +6,10 @@ import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { notFound } from '../http/problem.ts';
+import { CANONICAL_ID } from '../http/numbers.ts';
 import { canSeeLayer, getLayer, type LayerDef } from '../../tiles/layers.ts';
 import { featureSchema } from './feature-schema.ts';
+import { assertGeometryInput, geometryLimits } from '../geo/geometry-input.ts';
 import { assertEditable, createFeature, deleteFeature, featureEtag, featureHistory, parseIfMatch, restoreFeature, updateFeature } from './feature-store.ts';
 
 /**
@@ -17,7 +19,7 @@ import { assertEditable, createFeature, deleteFeature, featureEtag, featureHisto
  */
 const params = z.object({
   collectionId: z.string(),
-  featureId: z.coerce.number({ message: 'a feature id (positive integer)' }).int('a feature id (positive integer)').positive('a feature id (positive integer)').optional(),
+  featureId: z.string().regex(CANONICAL_ID, 'a feature id (positive integer, plain decimal)').transform(Number).optional(),
 });
 
 function layerFor(req: Request): LayerDef {
@@ -33,6 +35,7 @@ function featureIdOf(req: Request): number {
 
 export function editRoutes({ db, config }: AppContext): Router {
   const router = Router();
+  const limits = geometryLimits(config);
   const items = '/ogc/collections/:collectionId/items';
   const item = `${items}/:featureId`;
 
@@ -41,6 +44,7 @@ export function editRoutes({ db, config }: AppContext): Router {
     assertEditable(layer);
     const who = principalOf(req);
     const input = parseInput(featureSchema(layer, who, false), req.body, 'body');
+    assertGeometryInput(input.geometry, 'geometry', limits);
     const stored = await createFeature(db, layer, { properties: input.properties, geometry: input.geometry! }, who);
     res
       .status(201)
@@ -58,6 +62,7 @@ export function editRoutes({ db, config }: AppContext): Router {
       const who = principalOf(req);
       const ifMatch = parseIfMatch(req.get('if-match'));
       const input = parseInput(featureSchema(layer, who, mode === 'merge'), req.body, 'body');
+      if (input.geometry) assertGeometryInput(input.geometry, 'geometry', limits);
       const stored = await updateFeature(db, layer, id, { properties: input.properties, geometry: input.geometry }, mode, ifMatch, who);
       res.set('ETag', featureEtag(stored.version)).type('application/geo+json').send(JSON.stringify(stored.feature));
     });

@@ -2,6 +2,12 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { HttpProblem, problemFromZod } from './problem.ts';
 import type { Logger } from '../log.ts';
+import { isConnectionError, isStatementTimeout } from '../db/errors.ts';
+import { ClientGoneError } from './request-scope.ts';
+
+/** Seconds a client should wait before retrying when the database is unavailable or too slow. */
+export const DB_RETRY_AFTER_S = 5;
+import { requestIdOf } from './request-id.ts';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -13,11 +19,27 @@ export function toProblem(err: unknown): HttpProblem {
   // body-parser errors carry their own status (malformed JSON 400, too large 413, bad charset 415)
   if (e?.type === 'entity.parse.failed') return new HttpProblem(400, 'Malformed request body', 'the body is not valid JSON', [{ name: 'body', reason: 'valid JSON' }]);
   if (e?.type === 'entity.too.large') return new HttpProblem(413, 'Request body too large', e.message);
+  const unavailable = problemFromOutage(err);
+  if (unavailable) return unavailable;
   const pgProblem = problemFromDatabase(err);
   if (pgProblem) return pgProblem;
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) return new HttpProblem(status, e.message ?? 'Bad request');
   return new HttpProblem(500, 'Internal server error', 'the server failed to answer; the error was logged');
+}
+
+/**
+ * The database is down, restarting, or did not answer within the statement
+ * timeout of this kind of request: 503 with Retry-After, since asking again
+ * later can succeed (a gateway timeout, 504, would blame an upstream server).
+ */
+function problemFromOutage(err: unknown): HttpProblem | null {
+  let p: HttpProblem | null = null;
+  if (err instanceof ClientGoneError) p = new HttpProblem(503, 'Client gone', err.message);
+  else if (isConnectionError(err)) p = new HttpProblem(503, 'Database unavailable', 'the database cannot be reached just now; try again shortly');
+  else if (isStatementTimeout(err)) p = new HttpProblem(503, 'Took too long', 'the database did not finish this request within its time limit; try again later or narrow the request');
+  if (p) p.retryAfter = DB_RETRY_AFTER_S;
+  return p;
 }
 
 /**
@@ -39,6 +61,12 @@ function problemFromDatabase(err: unknown): HttpProblem | null {
 }
 
 export function sendProblem(res: Parameters<RequestHandler>[1], problem: HttpProblem, instance?: string): void {
+  if (problem.retryAfter !== undefined) res.set('Retry-After', String(problem.retryAfter));
+  res.status(problem.status).type(PROBLEM_TYPE).send(problemJson(problem, instance));
+}
+
+/** The problem+json text of `problem`; also written by the edge hooks, before Express. */
+export function problemJson(problem: HttpProblem, instance?: string): string {
   const body: Record<string, unknown> = {
     type: problem.status === 500 ? 'about:blank' : `https://onemap.invalid/problems/${problem.status}`,
     title: problem.title,
@@ -48,14 +76,16 @@ export function sendProblem(res: Parameters<RequestHandler>[1], problem: HttpPro
     ...(problem.param ? { param: problem.param, 'invalid-params': problem.invalidParams } : {}),
     ...problem.extra,
   };
-  res.status(problem.status).type(PROBLEM_TYPE).send(JSON.stringify(body));
+  return JSON.stringify(body);
 }
 
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const problem = toProblem(err);
-    if (problem.status >= 500) log.error(`${req.method} ${req.originalUrl} failed: ${(err as Error)?.stack ?? String(err)}`);
+    if (err instanceof ClientGoneError) return void res.destroy(); // nobody to answer
+    if (problem.status === 503) log.warn(`${req.method} ${req.originalUrl}: ${problem.title}: ${(err as Error)?.message ?? String(err)}`, { reqId: requestIdOf(req) });
+    else if (problem.status >= 500) log.error(`${req.method} ${req.originalUrl} failed: ${(err as Error)?.stack ?? String(err)}`, { reqId: requestIdOf(req) });
     sendProblem(res, problem, req.originalUrl);
   };
 }

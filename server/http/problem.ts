@@ -12,6 +12,9 @@ export interface InvalidParam {
 }
 
 export class HttpProblem extends Error {
+  /** Seconds for a Retry-After header (503s: busy, timed out, database unavailable). */
+  retryAfter?: number;
+
   constructor(
     readonly status: number,
     readonly title: string,

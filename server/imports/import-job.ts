@@ -5,8 +5,9 @@ import { bumpDataVersion } from '../db/data-version.ts';
 import { notifyChange } from '../live/notify.ts';
 import type { LayerDef, Principal, PropertyType } from '../../tiles/layers.ts';
 import { geometrySchema, propertiesSchema, writableProperties } from '../edits/feature-schema.ts';
-import { DISTRICT_TOLERANCE_M, EDITABLE_LAYERS } from '../edits/feature-store.ts';
+import { DISTRICT_TOLERANCE_M, EDITABLE_LAYERS, insideDistrictSql, kmOutsideSql } from '../edits/feature-store.ts';
 import { geometryToWgs84, type ImportCrs } from './crs.ts';
+import { DEFAULT_GEOMETRY_LIMITS, geometryIssue, type GeometryLimits } from '../geo/geometry-input.ts';
 import { bboxPolygon, geometryBBox, unionBBox } from '../geo/bbox.ts';
 import type { RawRow, RowError } from './parse.ts';
 
@@ -78,7 +79,7 @@ interface ValidRow {
   geometry: Geometry;
 }
 
-function validate(layer: LayerDef, rows: RawRow[], crs: ImportCrs, who: Principal, report: ImportReport): ValidRow[] {
+function validate(layer: LayerDef, rows: RawRow[], crs: ImportCrs, who: Principal, report: ImportReport, limits: GeometryLimits): ValidRow[] {
   const props = propertiesSchema(layer, who, false);
   const geom = geometrySchema(layer);
   const valid: ValidRow[] = [];
@@ -97,7 +98,12 @@ function validate(layer: LayerDef, rows: RawRow[], crs: ImportCrs, who: Principa
     else {
       const g = geom.safeParse(geometry);
       if (!g.success) for (const issue of g.error.issues) errors.push({ row: raw.row, field: ['geometry', ...issue.path.map(String)].join('.'), reason: issue.message });
-      else geometry = geometryToWgs84(g.data, crs);
+      else {
+        // The same rule as edits and drawn areas, on the coordinates as stored (WGS84).
+        geometry = geometryToWgs84(g.data, crs);
+        const issue = geometryIssue(geometry, limits);
+        if (issue) errors.push({ row: raw.row, field: ['geometry', ...issue.path.map(String)].join('.'), reason: issue.reason });
+      }
     }
     if (p.success && who.districts && !who.districts.includes(String(p.data.district_id))) {
       errors.push({ row: raw.row, field: 'district_id', reason: `this key may import only into ${who.districts.join(', ')}` });
@@ -118,25 +124,25 @@ async function checkPlacement(db: Db, rows: ValidRow[], report: ImportReport): P
          SELECT (v->>'row')::int AS row, v->>'d' AS d, ST_SetSRID(ST_GeomFromGeoJSON(v->>'g'), 4326) AS geom
            FROM json_array_elements($1::json) v)
        SELECT e.row, ST_IsValid(e.geom) AS valid, ST_IsValidReason(e.geom) AS reason, d.id IS NOT NULL AS known,
-              round((ST_Distance(d.geom::geography, e.geom::geography) / 1000)::numeric, 1) AS km
+              ${kmOutsideSql('e.geom', 'd.geom')} AS km
          FROM e LEFT JOIN districts d ON d.id = e.d
         WHERE d.id IS NULL OR NOT ST_IsValid(e.geom)
-           -- a planar intersection test first (PostGIS prepares the district once for
-           -- the whole statement); the geodesic tolerance only for rows outside it
-           OR CASE WHEN ST_Intersects(d.geom, e.geom) THEN false
-                   ELSE NOT ST_DWithin(d.geom::geography, e.geom::geography, $2) END
+           -- a planar test first (PostGIS prepares the district once for the whole
+           -- statement); the geodesic tolerance only for rows not inside it
+           OR CASE WHEN ST_Covers(d.geom, e.geom) THEN false
+                   ELSE NOT (${insideDistrictSql('e.geom', 'd.geom', '$2')}) END
         ORDER BY e.row`,
       [JSON.stringify(chunk), DISTRICT_TOLERANCE_M],
     );
     for (const b of bad.rows) {
       if (!b.valid) report.errors.push({ row: b.row, field: 'geometry', reason: `a valid geometry (${b.reason})` });
       else if (!b.known) report.errors.push({ row: b.row, field: 'district_id', reason: 'an existing district id' });
-      else report.errors.push({ row: b.row, field: 'geometry', reason: `inside its district (it is ${b.km} km away)` });
+      else report.errors.push({ row: b.row, field: 'geometry', reason: `inside its district, at most ${DISTRICT_TOLERANCE_M} m beyond its outline (it reaches ${b.km} km outside)` });
     }
   }
 }
 
-export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Principal, report: ImportReport): Promise<ImportReport> {
+export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Principal, report: ImportReport, limits: GeometryLimits = DEFAULT_GEOMETRY_LIMITS): Promise<ImportReport> {
   try {
     if (!layer.table || !EDITABLE_LAYERS.has(layer.id)) throw new Error(`${layer.id} cannot be imported into`);
     report.rows = rows.length;
@@ -147,7 +153,7 @@ export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Pr
       mark = now;
     };
     report.phase = 'validating';
-    const valid = validate(layer, rows, report.crs, who, report);
+    const valid = validate(layer, rows, report.crs, who, report, limits);
     lap('validating');
     report.phase = 'checking districts';
     await checkPlacement(db, valid, report);

@@ -11,6 +11,9 @@ import { canSeeLayer, getLayer } from '../../tiles/layers.ts';
 import { IMPORT_CRS } from './crs.ts';
 import { formatOf, parseCsvRows, parseGeoJsonRows, parseXlsxRows, type RawRow } from './parse.ts';
 import { getJob, newJob, runImport, type ImportReport } from './import-job.ts';
+import { geometryLimits } from '../geo/geometry-input.ts';
+import { illFormedAt, WELL_FORMED } from '../http/unicode.ts';
+import { isUtf8 } from 'node:buffer';
 
 const query = z
   .object({
@@ -51,6 +54,7 @@ export function importRoutes({ db, config }: AppContext): Router {
     const format = formatOf(req.get('content-type'));
     if (!format) throw badRequest('Content-Type', 'application/geo+json, text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     const data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (format !== 'xlsx' && !isUtf8(data)) throw badRequest('body', WELL_FORMED);
     const who = principalOf(req);
     const report = newJob(layer, format, q.crs, q.dryRun);
 
@@ -77,7 +81,18 @@ export function importRoutes({ db, config }: AppContext): Router {
         report.finishedAt = new Date().toISOString();
         return report;
       }
-      return runImport(db, layer, rows, who, report);
+      // Lone surrogates (JSON escapes, spreadsheet cells): the same 400 as every other input.
+      const bad = rows.map((r) => ({ row: r.row, at: illFormedAt(r.properties) ?? illFormedAt(r.geometry, ['geometry']) })).find((r) => r.at);
+      if (bad) {
+        const field = bad.at!.join('.') || 'properties';
+        if (!q.async) throw badRequest(`row ${bad.row}: ${field}`, WELL_FORMED);
+        report.errors.push({ row: bad.row, field, reason: WELL_FORMED });
+        report.status = 'rejected';
+        report.phase = 'done';
+        report.finishedAt = new Date().toISOString();
+        return report;
+      }
+      return runImport(db, layer, rows, who, report, geometryLimits(config));
     })();
 
     if (q.async) {

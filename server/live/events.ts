@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import type { ChangeBus, FeatureChange } from '../changes.ts';
 import { principalOf } from '../http/principal.ts';
+import { parseCanonicalInteger } from '../http/numbers.ts';
 import { canSeeLayer, getLayer, type Principal } from '../../tiles/layers.ts';
 
 export interface LiveOptions {
@@ -91,8 +92,9 @@ export function liveEvents(bus: ChangeBus, options: LiveOptions = DEFAULT_LIVE_O
     res.flushHeaders();
     res.write(`retry: 2000\n: connected, data version ${lastId}\n\n`);
     const client: Client = { res, who: principalOf(req) };
-    const since = Number(req.get('last-event-id') ?? req.query.lastEventId);
-    if (Number.isInteger(since) && since >= 0) for (const e of buffer) if (e.id > since) write(client, e);
+    const resume = req.get('last-event-id') ?? req.query.lastEventId;
+    const since = typeof resume === 'string' ? parseCanonicalInteger(resume) : undefined;
+    if (since !== undefined && since >= 0) for (const e of buffer) if (e.id > since) write(client, e);
     clients.add(client);
     req.on('close', () => clients.delete(client));
   });
@@ -100,9 +102,10 @@ export function liveEvents(bus: ChangeBus, options: LiveOptions = DEFAULT_LIVE_O
   return {
     router,
     clientCount: () => clients.size,
-    close() {
+    /** Ends every stream; with `retryMs`, tells clients how long to wait before reconnecting (shutdown). */
+    close(retryMs?: number) {
       clearInterval(heartbeat);
-      for (const c of clients) c.res.end();
+      for (const c of clients) c.res.end(retryMs ? `retry: ${retryMs}\n: server shutting down\n\n` : undefined);
       clients.clear();
     },
   };

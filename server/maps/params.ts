@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCanonicalNumber } from '../http/numbers.ts';
 import { badRequest } from '../http/problem.ts';
 import { parseInput } from '../http/validate.ts';
 import type { StaticMapOptions } from './options.ts';
@@ -68,7 +69,7 @@ const layerList = z
 
 const bbox = z.string().transform((s, ctx): BBox => {
   const parts = s.split(',');
-  const nums = parts.map((p) => (/^\s*[-+]?(\d+(\.\d*)?|\.\d+)\s*$/.test(p) ? Number(p) : NaN));
+  const nums = parts.map((p) => parseCanonicalNumber(p) ?? NaN);
   const fail = (message: string) => {
     ctx.addIssue({ code: 'custom', message });
     return z.NEVER;
@@ -84,7 +85,7 @@ const bbox = z.string().transform((s, ctx): BBox => {
 const pixels = (fallback: number) =>
   z
     .string()
-    .regex(/^\d{1,7}$/, 'a whole number of pixels')
+    .regex(/^[1-9][0-9]{0,6}$/, 'a whole number of pixels (a plain decimal)')
     .transform(Number)
     .refine((n) => n >= 1, 'at least 1 pixel')
     .optional()

@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import type { AppContext } from '../context.ts';
 import { currentDataVersion } from '../db/data-version.ts';
+import { isConnectionError } from '../db/errors.ts';
 import { badRequest, HttpProblem } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
 import { canSeeLayer, getLayer, type LayerDef, type Principal } from '../../tiles/layers.ts';
@@ -68,13 +69,25 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
     return pending;
   }
 
+  // The last data version seen: while the database is unavailable, images of that
+  // version are still served from the cache (anything not cached answers 503).
+  let lastVersion: number | null = null;
+  const dataVersion = async () => {
+    try {
+      lastVersion = await currentDataVersion(ctx.db);
+    } catch (err) {
+      if (lastVersion === null || !isConnectionError(err)) throw err;
+    }
+    return lastVersion;
+  };
+
   const router = Router();
 
   router.get('/maps/static.png', async (req, res) => {
     const who = principalOf(req);
     const request = parseStaticMapQuery(req.query as Record<string, unknown>, options);
     const layers = drawableLayers(request.layers, who);
-    const key = JSON.stringify(['map', await currentDataVersion(ctx.db), request]);
+    const key = JSON.stringify(['map', await dataVersion(), request]);
     const image = await cached(key, async () => {
       const fonts = await mapFonts(ctx.log);
       const map = await renderStaticMap(ctx.db, request, layers, options, fonts.fontFamily);

@@ -4,6 +4,7 @@ import type { Feature } from 'geojson';
 import type { AppContext } from '../context.ts';
 import { badRequest, notFound } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
+import { CANONICAL_ID } from '../http/numbers.ts';
 import { LAYERS, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
 import { CRS84, MERCATOR_MAX, contentCrsHeader, gcj02ToWgs84, geometryToGcj02, mercatorToLonLat, type CrsDef } from './crs.ts';
 import { decodeCursor, encodeCursor, queryHash } from './cursor.ts';
@@ -297,7 +298,7 @@ export function itemRoutes(ctx: AppContext) {
       const properties = outputProperties(layer, who, q.properties as string[] | undefined);
       const fid = req.params.featureId;
       const missing = () => notFound(`no feature '${fid}' in collection '${layer.id}'`);
-      if (layer.idType === 'integer' && !/^\d{1,18}$/.test(fid)) throw missing();
+      if (layer.idType === 'integer' && !CANONICAL_ID.test(fid)) throw missing();
       const [facts, computed] = await Promise.all([factsOf(layer), rowsOf(layer)]);
       const out = outputGeometry(layer, crs);
       let feature = await selectFeature(ctx.db, layer, facts, fid, properties, out, computed);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HttpProblem, type InvalidParam } from '../http/problem.ts';
+import { parseCanonicalInteger, parseCanonicalNumber } from '../http/numbers.ts';
 import { visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
 import { CRS84, CRS_SPELLINGS, crsBySpelling, type CrsDef } from './crs.ts';
 
@@ -26,22 +27,11 @@ export interface QueryParam {
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 10_000;
 
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const INTEGER = /^[+-]?\d+$/;
-
 type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };
 
-function decodeNumber(raw: string): number | undefined {
-  if (!NUMBER.test(raw)) return undefined;
-  const n = Number(raw);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-function decodeInteger(raw: string): number | undefined {
-  if (!INTEGER.test(raw)) return undefined;
-  const n = Number(raw);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
+// One spelling per number (server/http/numbers.ts): no hex, no plus, no blanks.
+const decodeNumber = parseCanonicalNumber;
+const decodeInteger = parseCanonicalInteger;
 
 const splitList = (raw: string) => (raw === '' ? [] : raw.split(','));
 
@@ -50,11 +40,11 @@ export function decode(codec: Codec, raw: string): Decoded {
     case 'string':
       return { ok: true, value: raw };
     case 'integer': {
-      const n = decodeInteger(raw.trim());
+      const n = decodeInteger(raw);
       return n === undefined ? { ok: false, reason: `expected an integer, got '${raw}'` } : { ok: true, value: n };
     }
     case 'number': {
-      const n = decodeNumber(raw.trim());
+      const n = decodeNumber(raw);
       return n === undefined ? { ok: false, reason: `expected a number, got '${raw}'` } : { ok: true, value: n };
     }
     case 'boolean':
@@ -66,7 +56,7 @@ export function decode(codec: Codec, raw: string): Decoded {
       const parts = splitList(raw);
       const values: number[] = [];
       for (const part of parts) {
-        const n = codec === 'integer-list' ? decodeInteger(part.trim()) : decodeNumber(part.trim());
+        const n = codec === 'integer-list' ? decodeInteger(part) : decodeNumber(part);
         if (n === undefined) return { ok: false, reason: `'${part}' is not ${codec === 'integer-list' ? 'an integer' : 'a number'}` };
         values.push(n);
       }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/types.ts';
+import { assertGeometryInput, type GeometryLimits } from '../geo/geometry-input.ts';
 import { badRequest } from '../http/problem.ts';
 import { coverageQuery, parseQuery } from '../analysis/params.ts';
 import type { ShelterAnalysis } from '../analysis/service.ts';
@@ -86,7 +87,9 @@ export async function exposureReport(db: Db, service: ShelterAnalysis, district:
 }
 
 /** Validity and size of each drawn polygon, checked by PostGIS; errors name the field. */
-async function checkAreas(db: Db, areas: { param: string; geometry: AreaGeometry }[], maxKm2: number): Promise<void> {
+async function checkAreas(db: Db, areas: { param: string; geometry: AreaGeometry }[], maxKm2: number, limits: GeometryLimits): Promise<void> {
+  // Every area passes the input rule before any of them reaches SQL.
+  for (const a of areas) assertGeometryInput(a.geometry, a.param, limits);
   for (const a of areas) {
     const r = await db.query<{ valid: boolean; reason: string; area: number }>(
       `WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) AS g)
@@ -100,7 +103,7 @@ async function checkAreas(db: Db, areas: { param: string; geometry: AreaGeometry
   }
 }
 
-export async function checkScenarioAreas(db: Db, body: ScenarioBody, options: RiskOptions): Promise<void> {
+export async function checkScenarioAreas(db: Db, body: ScenarioBody, options: RiskOptions, limits: GeometryLimits): Promise<void> {
   await checkAreas(
     db,
     [
@@ -108,6 +111,7 @@ export async function checkScenarioAreas(db: Db, body: ScenarioBody, options: Ri
       ...(body.warning_area ? [{ param: 'warning_area', geometry: body.warning_area as AreaGeometry }] : []),
     ],
     options.scenarioMaxAreaKm2,
+    limits,
   );
 }
 

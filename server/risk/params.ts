@@ -39,7 +39,7 @@ export const dueQuery = z.object({
   district: districtParam.optional(),
   within_days: z
     .string()
-    .refine((s) => /^\d{1,3}$/.test(s) && Number(s) <= 366, 'days, 0–366')
+    .refine((s) => /^(0|[1-9][0-9]{0,2})$/.test(s) && Number(s) <= 366, 'days, 0–366 (a plain decimal)')
     .transform(Number)
     .optional(),
   level: z

@@ -29,6 +29,7 @@ import { closeShelters, listInspections, readAssessment, recordInspection, setHa
 import { COUNT_COLUMNS, countRows, HAZARD_SOURCE_COLUMNS, POINT_COLUMNS, toCsv, toXlsx, type HazardSourceLine } from './table.ts';
 import { addDays, todayIn } from './schedule.ts';
 import { checkScenarioAreas, exposureReport, scenarioReport } from './analyses.ts';
+import { geometryLimits } from '../geo/geometry-input.ts';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -264,7 +265,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   router.post('/analysis/scenario', async (req, res) => {
     const body = parseInput(scenarioBody, req.body ?? {}, 'body');
     if (body.apply) await checkRole('editor', req, res);
-    await checkScenarioAreas(db, body, options);
+    await checkScenarioAreas(db, body, options, geometryLimits(ctx.config));
     const report = await scenarioReport(db, service(), body, options);
     if (!body.apply) {
       res.json({ ...report, applied: null });

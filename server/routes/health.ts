@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { migrationLevel } from '../db/migrate.ts';
 import { LAYERS } from '../../tiles/layers.ts';
+import { DB_RETRY_AFTER_S } from '../http/errors.ts';
 
 /** `/health`: liveness plus what an operator checks first — backend, PostGIS, schema level, counts. */
 export function healthRoutes({ db }: AppContext): Router {
@@ -11,6 +12,15 @@ export function healthRoutes({ db }: AppContext): Router {
   const countSql = `SELECT ${tables.map((t) => `(SELECT count(*)::int FROM ${t}) AS ${t}`).join(', ')}`;
 
   router.get('/health', async (_req, res) => {
+    // Liveness: the process answers even while the database is away (readiness is /ready).
+    const dbDown = await db.query('SELECT 1').then(
+      () => null,
+      (err: Error) => err,
+    );
+    if (dbDown) {
+      res.json({ status: 'ok', backend: db.backend, database: 'unavailable' });
+      return;
+    }
     const [postgis, level, counts, version] = await Promise.all([
       db.query<{ v: string }>('SELECT postgis_lib_version() AS v'),
       migrationLevel(db),
@@ -27,8 +37,14 @@ export function healthRoutes({ db }: AppContext): Router {
     });
   });
 
+  // Readiness for a load balancer: 503 JSON naming why while the database cannot be used.
   router.get('/ready', async (_req, res) => {
-    await db.query('SELECT 1');
+    try {
+      await db.query('SELECT 1');
+    } catch (err) {
+      res.status(503).set('Retry-After', String(DB_RETRY_AFTER_S)).json({ status: 'not ready', reason: `database unavailable: ${(err as Error).message}` });
+      return;
+    }
     res.json({ status: 'ready' });
   });
   return router;

@@ -9,6 +9,8 @@ import { tileJson } from '../../tiles/tilejson.ts';
 import { ANONYMOUS_KEY_PREFIX, installFastPath, sendCached, type FastPathStats, type MissHandler } from '../../tiles/fast-path.ts';
 import { ANONYMOUS } from '../../tiles/layers.ts';
 import { filtersKey } from '../../tiles/filters.ts';
+import { appHeaders } from '../http/edge.ts';
+import { runInScope } from '../http/request-scope.ts';
 
 export interface TileRouteOptions extends TileServiceOptions {
   /** Use this service instead of making one (tests, benches). */
@@ -48,7 +50,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     const who = principalOf(req);
     const { layers, tile, filters } = parseTileRequest(req.params, req.query, who);
     const key = `${who.canSeeRestricted ? 'r:' : ANONYMOUS_KEY_PREFIX}${req.originalUrl}`;
-    const { entry, hit } = await service.tile({ layers, tile, filters, who, key, baseHeaders: res.getHeaders() });
+    const { entry, hit } = await service.tile({ layers, tile, filters, who, key, baseHeaders: appHeaders(res) });
     sendCached(entry, req, res, hit);
   });
 
@@ -63,8 +65,8 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
       return false; // the route answers with the problem
     }
     fastPath.rendered++;
-    service
-      .tile({ ...parsed, who: ANONYMOUS, key: ANONYMOUS_KEY_PREFIX + req.url })
+    // in the request's scope: tile statement timeout, cancelled when the client leaves
+    runInScope(req, res, 'tiles', () => service.tile({ ...parsed, who: ANONYMOUS, key: ANONYMOUS_KEY_PREFIX + req.url }))
       .then(
         ({ entry, hit }) => sendCached(entry, req, res, hit),
         () => fallback(),

@@ -5,8 +5,9 @@ import { requireRole } from '../auth/middleware.ts';
 import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
 import { changeOccupancy } from './occupancy.ts';
+import { CANONICAL_ID } from '../http/numbers.ts';
 
-const idParam = z.object({ id: z.coerce.number({ message: 'a shelter id (positive integer)' }).int('a shelter id (positive integer)').positive('a shelter id (positive integer)') });
+const idParam = z.object({ id: z.string().regex(CANONICAL_ID, 'a shelter id (positive integer, plain decimal)').transform(Number) });
 const body = z
   .object({
     people: z.number({ message: 'an integer 1-100000' }).int('an integer 1-100000').min(1, 'an integer 1-100000').max(100_000, 'an integer 1-100000').default(1),

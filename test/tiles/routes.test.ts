@@ -41,7 +41,7 @@ describe('GET /tiles/{layers}/{z}/{x}/{y}.mvt', () => {
     expect(Number(r.headers['content-length'])).toBe(r.body.length);
     expect(r.headers.etag).toMatch(/^"[\w-]+"$/);
     expect(r.headers['cache-control']).toBe('public, max-age=30');
-    expect(r.headers.vary).toBe('Authorization');
+    expect(r.headers.vary).toBe('Authorization, Origin');
     expect(lintTile(r.body)).toEqual([]);
     const features = decodeTile(r.body).risk_points;
     expect(features.map((f) => f.id).sort()).toEqual([...pointIds].sort());

@@ -1,0 +1,227 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { answerProblem, type EdgeHook } from './edge.ts';
+import { HttpProblem } from './problem.ts';
+import { isLoopback } from './client-address.ts';
+import { rejectReasonOf } from './reject.ts';
+import { requestIdOf } from './request-id.ts';
+import type { Logger } from '../log.ts';
+
+/**
+ * Prometheus metrics (prom-client) for one app: request rate and latency per
+ * route template, rejected requests by reason, tile cache, database pool, live
+ * clients, analysis durations; plus the process's own (memory, event-loop lag).
+ * Routes are labelled by their template (`/collections/:collectionId/items`),
+ * never the raw URL, so the number of series stays bounded whatever clients send.
+ */
+
+/** What the app can tell about itself when scraped; each source is optional. */
+export interface MetricSources {
+  tileCache?: () => { hits: number; misses: number; bytes: number; maxBytes: number; entries: number; evictions: number } | undefined;
+  fastPathAnswered?: () => number | undefined;
+  dbPool?: () => { total: number; idle: number; waiting: number } | undefined;
+  liveClients?: () => number | undefined;
+}
+
+const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const TILE_ROUTE = '/tiles/:layers/:z/:x/:y.mvt';
+
+// Process metrics are registered once per process, not per app (tests build many apps).
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+type Timed = ServerResponse & { [START]?: bigint; [METRICS]?: AppMetrics };
+const START = Symbol('onemap.requestStart');
+const METRICS = Symbol('onemap.metrics');
+
+/** Why a refused request was refused, from its status (and the limiter's mark for 429). */
+function rejectionOf(res: ServerResponse, status: number): string | null {
+  if (status < 400 || status === 404 || status === 405) return null;
+  if (status === 429) return rejectReasonOf(res) ?? 'rate_limit';
+  if (status === 400 || status === 422) return 'validation';
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 413) return 'too_large';
+  if (status === 503) return 'unavailable';
+  if (status >= 500) return null; // failures, not refusals: the request counter has them
+  return 'other_4xx';
+}
+
+/** The route template that answered, or a fixed stand-in; never the raw URL. */
+function routeOf(req: IncomingMessage): string {
+  const r = req as IncomingMessage & { route?: { path?: unknown }; baseUrl?: string };
+  if (typeof r.route?.path === 'string') return (r.baseUrl ?? '') + r.route.path;
+  // Answered before Express (tiles/fast-path.ts) or by static files / 404.
+  const url = req.url ?? '';
+  if (url.startsWith('/tiles/') && /\.mvt(\?|$)/.test(url)) return TILE_ROUTE;
+  return '(other)';
+}
+
+export class AppMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'onemap_http_requests_total',
+    help: 'Requests answered, by method, route template and status (aborted = client left first)',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'onemap_http_request_duration_seconds',
+    help: 'Time from the first byte of the request to the last byte of the answer, by route template',
+    labelNames: ['method', 'route'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly rejected = new Counter({
+    name: 'onemap_rejected_requests_total',
+    help: 'Requests refused, by reason: rate_limit, auth_throttle, too_large, unavailable, validation, unauthorized, forbidden, other_4xx',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly analysis = new Histogram({
+    name: 'onemap_analysis_duration_seconds',
+    help: 'Duration of successful analysis requests, by route template',
+    labelNames: ['analysis'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  constructor(
+    sources: MetricSources,
+    private readonly log: Logger,
+  ) {
+    const r = [this.registry];
+    const gauge = (name: string, help: string, read: () => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        registers: r,
+        collect() {
+          const v = read();
+          if (v !== undefined) this.set(v);
+        },
+      });
+    // Counters kept elsewhere (the tile cache counts its own hits): read at scrape time.
+    const counter = (name: string, help: string, read: () => number | undefined) =>
+      new Counter({
+        name,
+        help,
+        registers: r,
+        collect() {
+          const v = read();
+          if (v === undefined) return;
+          this.reset();
+          this.inc(v);
+        },
+      });
+    counter('onemap_tile_cache_hits_total', 'Tile requests answered from the tile cache', () => sources.tileCache?.()?.hits);
+    counter('onemap_tile_cache_misses_total', 'Tile requests rendered because the cache had no entry', () => sources.tileCache?.()?.misses);
+    counter('onemap_tile_cache_evictions_total', 'Tiles dropped from the cache to stay within its size', () => sources.tileCache?.()?.evictions);
+    counter('onemap_tile_fast_path_answers_total', 'Cached public tiles answered before Express routing', () => sources.fastPathAnswered?.());
+    gauge('onemap_tile_cache_bytes', 'Bytes held by the tile cache', () => sources.tileCache?.()?.bytes);
+    gauge('onemap_tile_cache_max_bytes', 'Upper bound of the tile cache (TILE_CACHE_MB)', () => sources.tileCache?.()?.maxBytes);
+    gauge('onemap_tile_cache_entries', 'Tiles held by the tile cache', () => sources.tileCache?.()?.entries);
+    if (sources.dbPool) {
+      gauge('onemap_db_pool_in_use', 'Database connections checked out of the pool (PostgreSQL backend)', () => {
+      const s = sources.dbPool?.();
+      return s && s.total - s.idle;
+    });
+    gauge('onemap_db_pool_idle', 'Idle database connections in the pool (PostgreSQL backend)', () => sources.dbPool?.()?.idle);
+      gauge('onemap_db_pool_waiting', 'Queries waiting for a pool connection (PostgreSQL backend)', () => sources.dbPool?.()?.waiting);
+    }
+    gauge('onemap_live_clients', 'Open live-update streams (GET /events)', () => sources.liveClients?.());
+  }
+
+  /** Edge hook: starts the clock and counts the request when its answer is done. */
+  readonly hook: EdgeHook = (_req, res) => {
+    (res as Timed)[START] = process.hrtime.bigint();
+    (res as Timed)[METRICS] = this;
+    res.once('close', onClose);
+    return false;
+  };
+
+  observe(req: IncomingMessage, res: ServerResponse, seconds: number): void {
+    const method = METHODS.has(req.method ?? '') ? req.method! : 'other';
+    const route = routeOf(req);
+    const status = res.writableFinished ? res.statusCode : 0;
+    this.requests.inc({ method, route, status: status ? String(status) : 'aborted' });
+    this.latency.observe({ method, route }, seconds);
+    if (!status) return;
+    const reason = rejectionOf(res, status);
+    if (reason) this.rejected.inc({ reason });
+    if (status < 400 && route.startsWith('/analysis/')) this.analysis.observe({ analysis: route }, seconds);
+    // One access line per request; cached tiles only at debug, they are most of the traffic.
+    const level = status >= 500 ? 'error' : route === TILE_ROUTE && status < 400 ? 'debug' : 'info';
+    if (this.log.enabled(level)) {
+      this.log[level]('request', {
+        reqId: requestIdOf(req),
+        method: req.method,
+        url: req.url,
+        route,
+        status: status || 'aborted',
+        ms: Math.round(seconds * 10_000) / 10,
+      });
+    }
+  }
+
+  /** The exposition text: this app's metrics, then the process's. */
+  async text(): Promise<string> {
+    return (await this.registry.metrics()) + (await processMetrics().metrics());
+  }
+}
+
+// One shared listener (not a closure per request): the response carries its start and metrics.
+function onClose(this: ServerResponse): void {
+  const res = this as Timed;
+  const start = res[START];
+  const metrics = res[METRICS];
+  if (start === undefined || !metrics) return;
+  metrics.observe(res.req, res, Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+/**
+ * Edge hook answering `GET /metrics`. With METRICS_TOKEN set, the caller must
+ * send `Authorization: Bearer <token>`; without it, only loopback callers are
+ * answered (a Prometheus on the same host). A request relayed by a trusted
+ * proxy is never loopback, even though the proxy connects from 127.0.0.1.
+ */
+export function metricsEndpoint(metrics: AppMetrics, token: string | undefined, trustProxy: number): EdgeHook {
+  const expected = token ? Buffer.from(`Bearer ${token}`) : undefined;
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (url !== '/metrics' && !url.startsWith('/metrics?')) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    let allowed: boolean;
+    if (expected) {
+      const given = Buffer.from(req.headers.authorization ?? '');
+      allowed = given.length === expected.length && timingSafeEqual(given, expected);
+    } else {
+      const proxied = trustProxy > 0 && req.headers['x-forwarded-for'] !== undefined;
+      allowed = !proxied && isLoopback(req.socket.remoteAddress ?? '');
+    }
+    if (!allowed) {
+      const reason = expected ? 'Bearer <METRICS_TOKEN>' : 'a loopback caller';
+      const detail = expected ? 'metrics need Authorization: Bearer <METRICS_TOKEN>' : 'metrics are answered to loopback callers only (set METRICS_TOKEN to read them remotely)';
+      return answerProblem(req, res, new HttpProblem(403, 'Forbidden', detail, [{ name: 'Authorization', reason }]), { 'Cache-Control': 'no-store' });
+    }
+    metrics.text().then(
+      (text) => {
+        res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      },
+      () => {
+        res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end('metrics failed');
+      },
+    );
+    return true;
+  };
+}

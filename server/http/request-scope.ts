@@ -1,0 +1,71 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
+import type { WorkKind } from '../db/types.ts';
+
+/**
+ * What kind of work a request is, and a signal that fires when its client has
+ * gone. Carried with the request through every await (AsyncLocalStorage), so
+ * the database backends pick their statement timeout and cancel abandoned
+ * statements, and the worker pool drops abandoned tasks, without every call
+ * site passing them along.
+ */
+export { WORK_KINDS, type WorkKind } from '../db/types.ts';
+
+export interface RequestScope {
+  kind: WorkKind;
+  signal: AbortSignal;
+}
+
+const storage = new AsyncLocalStorage<RequestScope>();
+
+/** The scope of the request being served, if any (start-up and background work have none). */
+export function currentScope(): RequestScope | undefined {
+  return storage.getStore();
+}
+
+/** The kind of work a path is: it chooses the statement timeout. */
+export function kindOfPath(path: string): WorkKind {
+  if (path.startsWith('/tiles/') || path.startsWith('/maps/')) return 'tiles';
+  if (path.startsWith('/analysis/') || path.startsWith('/risk/')) return 'analyses';
+  if (path.startsWith('/import/')) return 'imports';
+  return 'items';
+}
+
+/** An AbortSignal that fires when the client disconnects before the answer was sent. */
+export function disconnectSignal(req: IncomingMessage, res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort(new ClientGoneError());
+  };
+  res.once('close', onClose);
+  req.once('close', () => {
+    // An upload that stops half-way closes the request before any answer.
+    if (!req.complete && !res.headersSent) controller.abort(new ClientGoneError());
+  });
+  return controller.signal;
+}
+
+/** Runs `fn` (and everything it awaits) in the scope of one request. */
+export function runInScope<T>(req: IncomingMessage, res: ServerResponse, kind: WorkKind, fn: () => T): T {
+  return storage.run({ kind, signal: disconnectSignal(req, res) }, fn);
+}
+
+/** Express middleware: the rest of the chain runs in the request's scope. */
+export const requestScope: RequestHandler = (req, res, next) => {
+  runInScope(req, res, kindOfPath(req.path), next);
+};
+
+/** Why work was dropped: nobody is waiting for the answer any more. */
+export class ClientGoneError extends Error {
+  readonly code = 'CLIENT_GONE';
+  constructor() {
+    super('the client disconnected before the answer was ready');
+    this.name = 'AbortError';
+  }
+}
+
+/** Throws when the current request's client has gone, so no further work starts for it. */
+export function throwIfGone(signal: AbortSignal | undefined = currentScope()?.signal): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new ClientGoneError();
+}

@@ -1,0 +1,208 @@
+import { Worker } from 'node:worker_threads';
+import { HttpProblem } from '../http/problem.ts';
+import { ClientGoneError, currentScope } from '../http/request-scope.ts';
+import type { TaskName, Tasks } from './tasks.ts';
+
+/**
+ * A small pool of worker threads for CPU-heavy pure computations (siting,
+ * coverage analyses, big nearest-shelter batches, import parsing), so one
+ * request never holds the event loop that every other request needs.
+ *
+ * - At most `size` tasks run at once; at most `maxQueue` wait. A full queue is
+ *   a 503 with Retry-After at once, instead of an ever longer wait.
+ * - A task that runs longer than `taskBudgetMs` is stopped (its worker is
+ *   terminated and replaced): that bounds the CPU any one request can take.
+ * - A task whose request's client has gone is dropped from the queue, or its
+ *   worker terminated when it already runs.
+ *
+ * Inputs and outputs are plain data (structured clone): the workers share
+ * nothing with the main thread.
+ */
+export interface WorkerPoolOptions {
+  size: number;
+  maxQueue: number;
+  taskBudgetMs: number;
+}
+
+interface Job {
+  task: TaskName;
+  input: unknown;
+  signal?: AbortSignal;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  onAbort?: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  /** The worker has loaded its modules and takes tasks. */
+  loaded: boolean;
+  job: Job | null;
+  timer: NodeJS.Timeout | null;
+}
+
+const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
+const ENTRY = new URL('./worker.ts', import.meta.url).href;
+
+/** Seconds a client should wait before asking again when the pool is saturated. */
+export const POOL_RETRY_AFTER_S = 2;
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private closed = false;
+  /** Tasks stopped for running past the budget, and dropped because the client left. */
+  readonly counters = { completed: 0, overBudget: 0, abandoned: 0, rejectedFull: 0 };
+
+  constructor(readonly options: WorkerPoolOptions) {}
+
+  /** Starts the workers now (each loads the TypeScript modules, which takes a moment), not on the first request. */
+  warm(): Promise<void> {
+    while (this.slots.length < this.options.size) this.slots.push(this.spawn());
+    return Promise.all(this.slots.map((s) => s.ready)).then(() => undefined);
+  }
+
+  stats() {
+    return { size: this.options.size, busy: this.slots.filter((s) => s.job).length, queued: this.queue.length, ...this.counters };
+  }
+
+  /** Runs `task(input)` on a worker; aborted by `signal` (default: the current request's disconnect signal). */
+  run<K extends TaskName>(task: K, input: Parameters<Tasks[K]>[0], signal: AbortSignal | undefined = currentScope()?.signal): Promise<Awaited<ReturnType<Tasks[K]>>> {
+    if (this.closed) return Promise.reject(new HttpProblem(503, 'Shutting down', 'the server is shutting down'));
+    if (signal?.aborted) return Promise.reject(new ClientGoneError());
+    while (this.slots.length < this.options.size) this.slots.push(this.spawn());
+    const busy = this.slots.every((s) => s.job);
+    if (busy && this.queue.length >= this.options.maxQueue) {
+      this.counters.rejectedFull++;
+      const p = new HttpProblem(503, 'Server busy', `every analysis worker is busy and ${this.options.maxQueue} requests are waiting; try again shortly`);
+      p.retryAfter = POOL_RETRY_AFTER_S;
+      return Promise.reject(p);
+    }
+    return new Promise((resolve, reject) => {
+      const job: Job = { task, input, signal, resolve: resolve as (v: unknown) => void, reject };
+      if (signal) {
+        job.onAbort = () => this.abandon(job);
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.queue.push(job);
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) this.finish(job, new HttpProblem(503, 'Shutting down', 'the server is shutting down'), true);
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(BOOTSTRAP, { workerData: { entry: ENTRY } });
+    const slot: Slot = { worker, loaded: false, job: null, timer: null, ready: Promise.resolve() };
+    slot.ready = new Promise<void>((ready) => {
+      const onFirst = (m: { ready?: boolean }) => {
+        if (m?.ready) {
+          worker.off('message', onFirst);
+          slot.loaded = true;
+          ready();
+          this.dispatch();
+        }
+      };
+      worker.on('message', onFirst);
+    });
+    worker.on('message', (m: { ready?: boolean; ok?: boolean; value?: unknown; error?: { message: string; status?: number; param?: string } }) => {
+      if (m?.ready || !slot.job) return;
+      const job = slot.job;
+      this.release(slot);
+      this.counters.completed++;
+      if (m.ok) this.finish(job, m.value, false);
+      else {
+        const e = m.error!;
+        this.finish(job, e.status ? new HttpProblem(e.status, 'Invalid request', e.message, e.param ? [{ name: e.param, reason: e.message }] : []) : new Error(e.message), true);
+      }
+      this.dispatch();
+    });
+    worker.on('error', (err) => this.replace(slot, err));
+    worker.on('exit', () => this.replace(slot, new Error('an analysis worker stopped')));
+    // Workers must not keep a finished process (or test run) alive (after the listeners, which ref again).
+    worker.unref();
+    return slot;
+  }
+
+  /** A worker died or was terminated: fail its task (if any) and start a fresh one in its place. */
+  private replace(slot: Slot, err: unknown): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    const job = slot.job;
+    this.release(slot);
+    this.slots.splice(i, 1);
+    if (job) this.finish(job, err, true);
+    if (!slot.loaded) {
+      // It could not even load: respawning would loop. Fail what waits; the next run() tries again.
+      for (const waiting of this.queue.splice(0)) this.finish(waiting, err, true);
+      return;
+    }
+    if (!this.closed) {
+      this.slots.push(this.spawn());
+      this.dispatch();
+    }
+  }
+
+  private release(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.job = null;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.job || this.queue.length === 0) continue;
+      if (!slot.loaded) continue; // it dispatches itself once loaded
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.timer = setTimeout(() => {
+        this.counters.overBudget++;
+        const p = new HttpProblem(
+          422,
+          'Request too costly',
+          `the computation needs more than the ${this.options.taskBudgetMs} ms allowed per request; narrow it (smaller radius, fewer candidates or a smaller k)`,
+        );
+        this.stop(slot, p);
+      }, this.options.taskBudgetMs);
+      slot.timer.unref();
+      slot.worker.postMessage({ task: job.task, input: job.input });
+    }
+  }
+
+  /** Stops the task on `slot` by terminating its worker (JavaScript cannot be interrupted otherwise). */
+  private stop(slot: Slot, reason: unknown): void {
+    const job = slot.job;
+    this.release(slot);
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    if (job) this.finish(job, reason, true);
+    void slot.worker.terminate();
+    if (!this.closed) {
+      this.slots.push(this.spawn());
+      this.dispatch();
+    }
+  }
+
+  private abandon(job: Job): void {
+    this.counters.abandoned++;
+    const q = this.queue.indexOf(job);
+    if (q >= 0) {
+      this.queue.splice(q, 1);
+      this.finish(job, new ClientGoneError(), true);
+      return;
+    }
+    const slot = this.slots.find((s) => s.job === job);
+    if (slot) this.stop(slot, new ClientGoneError());
+  }
+
+  private finish(job: Job, value: unknown, failed: boolean): void {
+    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+    if (failed) job.reject(value);
+    else job.resolve(value);
+  }
+}

@@ -1,0 +1,17 @@
+import { parentPort } from 'node:worker_threads';
+import { HttpProblem } from '../http/problem.ts';
+import { TASKS, type TaskName } from './tasks.ts';
+
+/** One worker thread of the pool: runs one task at a time and answers with its value or its error. */
+const port = parentPort!;
+port.on('message', (m: { task: TaskName; input: unknown }) => {
+  try {
+    const value = (TASKS[m.task] as (input: unknown) => unknown)(m.input);
+    port.postMessage({ ok: true, value });
+  } catch (err) {
+    const e = err as Error;
+    const status = err instanceof HttpProblem && err.status < 500 ? err.status : undefined;
+    port.postMessage({ ok: false, error: { message: e?.message ?? String(err), status, param: err instanceof HttpProblem ? err.param : undefined } });
+  }
+});
+port.postMessage({ ready: true });

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import type { Express } from 'express';
+import { openTestDb } from '../setup/db.ts';
+import { buildApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
+import { createKey } from '../../server/auth/keys.ts';
+import type { Db } from '../../server/db/types.ts';
+
+let db: Db;
+let app: Express;
+let editor: string;
+let editorId: string;
+let viewer: string;
+let admin: string;
+let featureId: number;
+beforeAll(async () => {
+  db = (await openTestDb()).db;
+  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  const e = await createKey(db, { name: 'planner Chen', role: 'editor' });
+  editor = `Bearer ${e.key}`;
+  editorId = e.record.id;
+  viewer = `Bearer ${(await createKey(db, { name: 'wall', role: 'viewer' })).key}`;
+  admin = `Bearer ${(await createKey(db, { name: 'ops', role: 'admin' })).key}`;
+  const p = await db.query<{ x: number; y: number }>("SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_PointOnSurface(geom) AS p FROM districts WHERE id = 'huadu') s");
+  const created = await request(app)
+    .post('/ogc/collections/risk_points/items')
+    .set('authorization', editor)
+    .send({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [p.rows[0].x, p.rows[0].y] },
+      properties: { name_zh: '历史测试点', district_id: 'huadu', level: 'orange', category: 'gas', responsible_unit: '花都区应急管理局' },
+    })
+    .expect(201);
+  featureId = Number(created.body.id);
+  const etag = created.headers.etag;
+  await request(app)
+    .patch(`/ogc/collections/risk_points/items/${featureId}`)
+    .set('authorization', editor)
+    .set('if-match', etag)
+    .send({ type: 'Feature', properties: { level: 'red' } })
+    .expect(200);
+});
+afterAll(async () => db?.close());
+
+const history = (auth: string) => request(app).get(`/ogc/collections/risk_points/items/${featureId}/history`).set('authorization', auth).expect(200);
+
+describe('feature history: who made a change', () => {
+  it('viewers see a stable pseudonym, never the key id or its name', async () => {
+    const r = await history(viewer);
+    const actors = r.body.history.map((h: { actor: string }) => h.actor);
+    expect(actors).toHaveLength(2);
+    expect(actors[0]).toMatch(/^key#[0-9a-f]{10}$/);
+    expect(actors[1]).toBe(actors[0]); // the same key, recognisably
+    expect(r.text).not.toContain(editorId);
+    expect(r.text).not.toContain('planner Chen');
+    // Stable across requests (and processes: it depends on the key id only).
+    expect((await history(viewer)).body.history[0].actor).toBe(actors[0]);
+  });
+
+  it.each([
+    ['editors', () => editor],
+    ['admins', () => admin],
+  ])('%s see the key id and name', async (_who, auth) => {
+    const r = await history(auth());
+    expect(r.body.history[0].actor).toBe(`key:${editorId} (planner Chen)`);
+  });
+
+  it('anonymous callers get no history at all (401)', async () => {
+    const r = await request(app).get(`/ogc/collections/risk_points/items/${featureId}/history`);
+    expect(r.status).toBe(401);
+  });
+});

@@ -1,0 +1,121 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDb } from '../setup/db.ts';
+import { buildApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
+import { workerPool } from '../../server/work/shared.ts';
+import type { Db } from '../../server/db/types.ts';
+
+/**
+ * One expensive request must not stall the others: heavy analyses run on the
+ * worker pool, are stopped past their budget, a full queue answers 503 at once,
+ * and work for a client that left is dropped.
+ */
+const HEAVY = '/analysis/siting?district=huadu&k=100&candidates=cells&radius=49999';
+
+let db: Db;
+beforeAll(async () => {
+  db = (await openTestDb()).db;
+});
+afterAll(async () => db?.close());
+
+async function listen(env: Record<string, string>) {
+  const app = buildApp({ db, config: loadConfig(env), log: silentLogger });
+  const server: http.Server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  await workerPool().warm();
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** Polls `ok` every 20 ms, for at most `ms`. */
+async function until(ok: () => boolean, ms = 60_000) {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const points = (n: number) => Array.from({ length: n }, (_, i) => [113.2 + (i % 50) * 0.002, 23.4 + Math.floor(i / 50) * 0.002]);
+
+describe('heavy analyses run off the event loop', () => {
+  it('answers /health while the heaviest siting runs, and stops that siting at its budget with 422', async () => {
+    const server = await listen({ WORKER_POOL_SIZE: '2', WORKER_TASK_BUDGET_MS: '3000' });
+    try {
+      const heavy = fetch(server.base + HEAVY).then(async (r) => ({ status: r.status, type: r.headers.get('content-type'), body: await r.json(), at: performance.now() }));
+      await until(() => workerPool().stats().busy > 0);
+      const health = await fetch(`${server.base}/health`);
+      const healthAt = performance.now();
+      expect(health.status).toBe(200);
+      const answer = await heavy;
+      // /health was asked after the computation had started and answered before it ended
+      expect(healthAt).toBeLessThan(answer.at);
+      expect(answer.status).toBe(422);
+      expect(answer.type).toMatch(/application\/problem\+json/);
+      expect(answer.body.detail).toMatch(/3000 ms/);
+      expect(workerPool().stats().overBudget).toBeGreaterThan(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers 503 with Retry-After at once when every worker is busy and the queue is full', async () => {
+    const server = await listen({ WORKER_POOL_SIZE: '1', WORKER_QUEUE_MAX: '0', WORKER_TASK_BUDGET_MS: '8000' });
+    try {
+      const heavy = fetch(server.base + HEAVY.replace('k=100', 'k=99')).then((r) => r.status);
+      await until(() => workerPool().stats().busy > 0);
+      const r = await fetch(`${server.base}/analysis/nearest-shelters`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ points: points(600) }),
+      });
+      expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect((await r.json()).title).toBe('Server busy');
+      expect(await heavy).toBe(422);
+      // the pool took work again afterwards
+      const ok = await fetch(`${server.base}/analysis/nearest-shelters`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ points: points(600) }),
+      });
+      expect(ok.status).toBe(200);
+      expect((await ok.json()).results).toHaveLength(600);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('drops a queued task when its client disconnects', async () => {
+    const server = await listen({ WORKER_POOL_SIZE: '1', WORKER_QUEUE_MAX: '4', WORKER_TASK_BUDGET_MS: '8000' });
+    try {
+      const heavy = fetch(server.base + HEAVY.replace('k=100', 'k=98')).then((r) => r.status);
+      await until(() => workerPool().stats().busy > 0);
+      const abandonedBefore = workerPool().stats().abandoned;
+      const ac = new AbortController();
+      const dropped = fetch(`${server.base}/analysis/nearest-shelters`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ points: points(700) }),
+        signal: ac.signal,
+      }).catch((e: Error) => e.name);
+      await until(() => workerPool().stats().queued === 1);
+      ac.abort();
+      expect(await dropped).toBe('AbortError');
+      await until(() => workerPool().stats().queued === 0, 5000);
+      expect(workerPool().stats().abandoned).toBe(abandonedBefore + 1);
+      expect(await heavy).toBe(422);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,127 @@
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { backend } from '../setup/db.ts';
+import { createCluster, type ThrowawayCluster } from '../helpers/throwaway-pg.ts';
+import { openPostgres } from '../../server/db/postgres.ts';
+import { buildApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
+import { createKey } from '../../server/auth/keys.ts';
+import type { Db } from '../../server/db/types.ts';
+
+/**
+ * A database outage on a PostgreSQL cluster of the test's own: cached reads are
+ * still served, everything else answers 503 with Retry-After, /ready says why,
+ * /health stays 200; once the database is back the server recovers by itself
+ * and every acknowledged write is there. (The embedded database lives inside
+ * the process and cannot go away on its own, so this runs on PostgreSQL only.)
+ */
+describe.skipIf(backend !== 'postgres')('database outage (throwaway PostgreSQL cluster)', () => {
+  let cluster: ThrowawayCluster;
+  let db: Db;
+  let server: http.Server;
+  let base: string;
+  let editor: string;
+
+  beforeAll(async () => {
+    cluster = await createCluster();
+    cluster.start();
+    const admin = new pg.Client({ connectionString: cluster.url('postgres') });
+    await admin.connect();
+    await admin.query('CREATE DATABASE onemap');
+    await admin.end();
+    // the seeded test template, copied over
+    const dump = execFileSync('pg_dump', ['--no-owner', '-d', inject('templateDbUrl')], { maxBuffer: 1 << 30 });
+    execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', cluster.url('onemap')], { input: dump, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+    db = await openPostgres({ connectionString: cluster.url('onemap'), max: 4, connectionTimeoutMillis: 2000 });
+    editor = `Bearer ${(await createKey(db, { name: 'outage desk', role: 'editor' })).key}`;
+    const app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+    await app.locals.ready;
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }, 180_000);
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((r) => (server ? server.close(r) : r(undefined)));
+    await db?.close().catch(() => {});
+    cluster?.remove();
+  });
+
+  const TILE = '/tiles/risk_points/8/208/110.mvt';
+  const ITEMS = '/ogc/collections/risk_points/items?limit=5';
+  const write = (n: number) =>
+    fetch(`${base}/ogc/collections/risk_points/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/geo+json', authorization: editor },
+      body: JSON.stringify({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [113.22 + n * 0.001, 23.40] },
+        properties: { name_zh: `停电期间风险点${n}`, district_id: 'huadu', level: 'orange', category: 'gas', responsible_unit: '花都区应急管理局' },
+      }),
+    });
+
+  it('serves cached tiles, answers 503 with Retry-After otherwise, reports not ready, stays alive, and recovers', async () => {
+    const acknowledged: number[] = [];
+    const before = await write(1);
+    expect(before.status).toBe(201);
+    acknowledged.push(Number((await before.json()).id));
+    // (after the write, which drops the tiles it touches from the cache)
+    const tile = await fetch(base + TILE);
+    expect(tile.status).toBe(200);
+    const tileBytes = Buffer.from(await tile.arrayBuffer());
+    expect((await fetch(base + ITEMS)).status).toBe(200);
+
+    cluster.stop();
+
+    const cached = await fetch(base + TILE);
+    expect(cached.status).toBe(200);
+    expect(Buffer.from(await cached.arrayBuffer()).equals(tileBytes)).toBe(true);
+
+    const items = await fetch(base + ITEMS);
+    expect(items.status).toBe(503);
+    expect(items.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(Number(items.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await items.json()).title).toBe('Database unavailable');
+
+    const uncachedTile = await fetch(base + '/tiles/risk_points/9/417/221.mvt');
+    expect(uncachedTile.status).toBe(503);
+
+    const refused = await write(2);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.headers.get('content-type')).toMatch(/json/);
+    const readyBody = await ready.json();
+    expect(readyBody.status).toBe('not ready');
+    expect(readyBody.reason).toMatch(/database unavailable/);
+
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect((await health.json()).database).toBe('unavailable');
+
+    cluster.start();
+
+    // recovers by itself: the pool reconnects (bounded wait)
+    const end = Date.now() + 30_000;
+    while ((await fetch(`${base}/ready`)).status !== 200) {
+      if (Date.now() > end) throw new Error('not ready 30 s after the database came back');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await fetch(base + ITEMS)).status).toBe(200);
+    const after = await write(3);
+    expect(after.status).toBe(201);
+    acknowledged.push(Number((await after.json()).id));
+
+    // every acknowledged write is there; the refused one is not
+    const rows = await db.query<{ id: number; name_zh: string }>('SELECT id::int8 AS id, name_zh FROM risk_points WHERE name_zh LIKE $1 ORDER BY id', ['停电期间风险点%']);
+    expect(rows.rows.map((r) => r.id)).toEqual(acknowledged);
+    expect(rows.rows.map((r) => r.name_zh)).toEqual(['停电期间风险点1', '停电期间风险点3']);
+  }, 120_000);
+});

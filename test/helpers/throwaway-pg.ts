@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * A PostgreSQL cluster of its own for tests that stop and start the database
+ * (outage, recovery): initdb into a temporary directory as user postgres, on a
+ * free port, sockets in that directory. Never the shared server on 5432.
+ */
+const BIN = '/usr/lib/postgresql/15/bin';
+
+export interface ThrowawayCluster {
+  url: (database: string) => string;
+  start(): void;
+  stop(): void;
+  remove(): void;
+}
+
+function asPostgres(cmd: string, args: string[]): string {
+  return execFileSync('runuser', ['-u', 'postgres', '--', path.join(BIN, cmd), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+export async function createCluster(): Promise<ThrowawayCluster> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-outage-pg-'));
+  execFileSync('chown', ['postgres:postgres', dir]);
+  fs.chmodSync(dir, 0o700);
+  const data = path.join(dir, 'data');
+  asPostgres('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  const port = await freePort();
+  let running = false;
+  const cluster: ThrowawayCluster = {
+    url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    start() {
+      asPostgres('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off`, 'start']);
+      running = true;
+    },
+    stop() {
+      asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
+      running = false;
+    },
+    remove() {
+      if (running) {
+        try {
+          asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        } catch {
+          // already stopped
+        }
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return cluster;
+}
