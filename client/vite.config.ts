@@ -20,6 +20,9 @@ export default defineConfig({
     // One map, one bundle: OpenLayers is most of it and every page needs it.
     chunkSizeWarningLimit: 1500,
     reportCompressedSize: true,
+    // The OGC API's HTML pages load their own small entry; the server finds its hashed name in the manifest.
+    manifest: true,
+    rollupOptions: { input: { main: `${root}index.html`, 'ogc-page': `${root}src/ogc-page.ts` } },
   },
   server: { proxy: Object.fromEntries(API.map((p) => [p, { target, changeOrigin: false }])) },
 });

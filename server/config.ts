@@ -55,6 +55,17 @@ export const configSchema = z.object({
   TILE_CACHE_MB: z.coerce.number({ message: 'a number of megabytes 0-65536' }).min(0, 'a number of megabytes 0-65536').max(65536, 'a number of megabytes 0-65536').default(64),
   /** Largest width or height of a static map image, in pixels (after `scale`). */
   MAP_MAX_SIZE: z.coerce.number({ message: 'an integer 256-16384' }).int('an integer 256-16384').min(256, 'an integer 256-16384').max(16384, 'an integer 256-16384').default(4096),
+  /**
+   * Planner settings for every database connection, `name=value` comma-separated, or `none`.
+   * The OGC pages and tiles are small indexed queries on which a parallel worker or JIT costs more than the query.
+   */
+  PG_PLANNER_SETTINGS: z
+    .string()
+    .regex(/^(none|[a-z_]+=[A-Za-z0-9_.]+(,[a-z_]+=[A-Za-z0-9_.]+)*)$/, 'none or name=value pairs separated by commas, e.g. max_parallel_workers_per_gather=0,jit=off')
+    .default('max_parallel_workers_per_gather=0,jit=off')
+    .transform((v) => (v === 'none' ? [] : v.split(',').map((pair) => pair.split('=') as [string, string]))),
+  /** OGC items: above this many matches (planner estimate) numberMatched is the estimate instead of an exact count. */
+  OGC_COUNT_EXACT_MAX: z.coerce.number({ message: 'an integer from 0' }).int('an integer from 0').min(0, 'an integer from 0').default(1_000_000),
   /** Worker threads for heavy computations (siting, coverage analyses, big batches); default max(2, cores − 1). */
   WORKER_POOL_SIZE: intIn(1, 64).optional(),
   /** Tasks that may wait for a worker; beyond that requests get 503 with Retry-After. */

@@ -74,6 +74,11 @@ export interface LayerDef {
   searchable: readonly string[];
   /** Whether the layer's features are generated (true for all demo features). */
   syntheticData: boolean;
+  /**
+   * Decimals of longitude/latitude in OGC API output (GeoJSON, CSV); default 7
+   * (about 1 cm). Web Mercator output uses 2 decimals (1 cm in metres).
+   */
+  coordinatePrecision?: number;
 }
 
 export const RISK_LEVELS = ['red', 'orange', 'yellow', 'blue'] as const;

@@ -10,6 +10,8 @@ export interface EmbeddedOptions {
   dataDir?: string;
   /** Called with short progress messages while the WASM PostGIS loads (it takes seconds cold). */
   onProgress?: (message: string) => void;
+  /** Planner settings (name, value) for the session; see postgres.ts. */
+  plannerSettings?: readonly (readonly [string, string])[];
 }
 
 // Same value shapes as the pg backend: numbers for int8/numeric, 'YYYY-MM-DD' for dates.
@@ -36,6 +38,10 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
     pg = await PGlite.create({ dataDir: options.dataDir, extensions: { postgis }, parsers });
     progress(`embedded PostgreSQL open after ${Date.now() - started} ms; loading PostGIS …`);
     await pg.exec('CREATE EXTENSION IF NOT EXISTS postgis');
+    // The same planner settings as the server backend. PGlite is one process without
+    // parallel workers or JIT, so the usual ones change nothing here; set them anyway
+    // so both backends answer SHOW alike.
+    for (const [name, value] of options.plannerSettings ?? []) await pg.query('SELECT set_config($1, $2, false)', [name, value]);
   } finally {
     clearInterval(ticker);
   }

@@ -13,8 +13,19 @@ export interface PostgresOptions {
   /** Told when a LISTEN connection dropped (changes may be missed until it is back). */
   onListenLost?: (channel: string, err: Error) => void;
   onListenRestored?: (channel: string) => void;
+  /** Planner settings (name, value) for every connection of the pool, e.g. max_parallel_workers_per_gather=0. */
+  plannerSettings?: readonly (readonly [string, string])[];
   /** statement_timeout per kind of work, ms (0 or missing = none). */
   statementTimeouts?: Partial<Record<WorkKind, number>>;
+}
+
+/**
+ * Planner settings as the connection's startup `options` (`-c name=value`), so
+ * they hold from the first statement at no cost per query. Names and values
+ * are checked by the config schema; PostgreSQL refuses unknown names at connect.
+ */
+export function plannerOptions(settings: readonly (readonly [string, string])[] = []): string | undefined {
+  return settings.length ? settings.map(([name, value]) => `-c ${name}=${value}`).join(' ') : undefined;
 }
 
 // Per-pool type parsing (not the global registry) so the two backends agree.
@@ -39,6 +50,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
     types: types as pg.CustomTypesConfig,
+    options: plannerOptions(options.plannerSettings),
   });
   // An idle client dying (server restart) must not crash the process.
   pool.on('error', () => {});

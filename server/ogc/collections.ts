@@ -7,7 +7,9 @@ import { baseUrl } from '../http/base-url.ts';
 import { CRS84, LISTED_CRS_URIS } from './crs.ts';
 import { bilingual, collectionLayer, collectionLayers, geometryTypeOf } from './layer-access.ts';
 import { MEDIA, ogcBase, type Link } from './links.ts';
-import { F_JSON, parseQuery, queryableProperties, temporalProperty } from './params.ts';
+import { F_JSON, F_PAGE, LANG, parseQuery, queryableProperties, temporalProperty } from './params.ts';
+import { pageLang, sendPage, wantsHtml } from './html.ts';
+import { collectionPage, collectionsPage } from './html-pages.ts';
 import { selectExtent, tableFacts, type LayerExtent } from './sql.ts';
 
 /** `/ogc/collections`, `/ogc/collections/{id}` and `…/queryables`, all derived from the layer registry. */
@@ -35,6 +37,8 @@ export function collectionDocument(layer: LayerDef, extent: LayerExtent, req: Re
     { href: self, rel: 'self', type: MEDIA.json, title: 'this collection' },
     { href: `${self}/items`, rel: 'items', type: MEDIA.geojson, title: 'features (GeoJSON)' },
     { href: `${self}/items?f=csv`, rel: 'items', type: MEDIA.csv, title: 'features (CSV)' },
+    { href: `${self}/items?f=html`, rel: 'items', type: MEDIA.html, title: 'features (HTML page)' },
+    { href: `${self}?f=html`, rel: 'alternate', type: MEDIA.html, title: 'this collection as HTML' },
     { href: `${self}/queryables`, rel: QUERYABLES_REL, type: MEDIA.schema, title: 'filterable properties' },
     { href: `${root}/tiles/${layer.id}/{z}/{x}/{y}.mvt`, rel: 'tiles', type: MEDIA.mvt, title: 'vector tiles (XYZ)', templated: true },
     { href: `${root}/tiles/${layer.id}.json`, rel: 'tilejson', type: MEDIA.json, title: 'TileJSON 3.0' },
@@ -103,11 +107,15 @@ export function queryablesDocument(layer: LayerDef, who: Principal, req: Request
 export function collectionRoutes(ctx: AppContext) {
   return {
     async list(req: Request, res: Response) {
-      parseQuery([F_JSON], req.query as Record<string, unknown>);
+      const q = parseQuery([F_PAGE, LANG], req.query as Record<string, unknown>);
       const who = principalOf(req);
       const layers = collectionLayers(who);
       const extents = await Promise.all(layers.map((l) => layerExtent(ctx, l)));
       const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
+      if (wantsHtml(req, q.f as string | undefined)) {
+        sendPage(res, collectionsPage(ogc, pageLang(req, q.lang as string | undefined), layers.map((l, i) => collectionDocument(l, extents[i], req, ctx))));
+        return;
+      }
       res.type(MEDIA.json).send(
         JSON.stringify({
           links: [
@@ -123,9 +131,14 @@ export function collectionRoutes(ctx: AppContext) {
     async one(req: Request<{ collectionId: string }>, res: Response) {
       const who = principalOf(req);
       const layer = collectionLayer(req.params.collectionId, who);
-      parseQuery([F_JSON], req.query as Record<string, unknown>);
+      const q = parseQuery([F_PAGE, LANG], req.query as Record<string, unknown>);
       const extent = await layerExtent(ctx, layer);
-      res.type(MEDIA.json).send(JSON.stringify(collectionDocument(layer, extent, req, ctx)));
+      const doc = collectionDocument(layer, extent, req, ctx);
+      if (wantsHtml(req, q.f as string | undefined)) {
+        sendPage(res, collectionPage(ogcBase(req, ctx.config.PUBLIC_URL), pageLang(req, q.lang as string | undefined), doc));
+        return;
+      }
+      res.type(MEDIA.json).send(JSON.stringify(doc));
     },
 
     async queryables(req: Request<{ collectionId: string }>, res: Response) {

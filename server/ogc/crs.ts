@@ -15,6 +15,8 @@ const gcoord = ((gcoordModule as unknown as { default?: Gcoord }).default ?? gco
  * - EPSG:4326: WGS84, lat/lon — the axis order of the EPSG definition, as Part 2 requires.
  * - EPSG:4490: CGCS2000, lat/lon. CGCS2000 and WGS84 agree to a few centimetres,
  *   so the numbers are WGS84's without a datum shift; only the axis order changes.
+ * - EPSG:3857: Web Mercator x/y in metres (easting, northing), transformed by PostGIS;
+ *   what web map platforms draw in. Only latitudes within ±85.05° exist in it.
  * - gcj02 (non-standard, for Chinese web maps): GCJ-02 lon/lat, converted with gcoord.
  */
 export interface CrsDef {
@@ -26,6 +28,8 @@ export interface CrsDef {
   axisOrder: 'lonlat' | 'latlon';
   /** Whether coordinates are shifted in Node (GCJ-02) instead of passed through. */
   gcj02: boolean;
+  /** PostGIS SRID of the output: 4326 (degrees, as stored) or 3857 (metres, transformed). */
+  srid: 4326 | 3857;
   /** Listed in the collections' `crs` arrays (standard CRSs only). */
   listed: boolean;
   title: string;
@@ -36,6 +40,7 @@ export const CRS84: CrsDef = {
   aliases: ['OGC:CRS84', 'CRS84', '[OGC:CRS84]', 'urn:ogc:def:crs:OGC:1.3:CRS84'],
   axisOrder: 'lonlat',
   gcj02: false,
+  srid: 4326,
   listed: true,
   title: 'WGS84 longitude/latitude (default)',
 };
@@ -45,6 +50,7 @@ export const EPSG_4326: CrsDef = {
   aliases: ['EPSG:4326', '[EPSG:4326]', 'urn:ogc:def:crs:EPSG::4326'],
   axisOrder: 'latlon',
   gcj02: false,
+  srid: 4326,
   listed: true,
   title: 'WGS84 latitude/longitude',
 };
@@ -54,20 +60,43 @@ export const EPSG_4490: CrsDef = {
   aliases: ['EPSG:4490', '[EPSG:4490]', 'urn:ogc:def:crs:EPSG::4490'],
   axisOrder: 'latlon',
   gcj02: false,
+  srid: 4326,
   listed: true,
   title: 'CGCS2000 latitude/longitude (same numbers as WGS84 within centimetres)',
 };
+
+export const EPSG_3857: CrsDef = {
+  uri: 'http://www.opengis.net/def/crs/EPSG/0/3857',
+  aliases: ['EPSG:3857', '[EPSG:3857]', 'urn:ogc:def:crs:EPSG::3857'],
+  axisOrder: 'lonlat',
+  gcj02: false,
+  srid: 3857,
+  listed: true,
+  title: 'Web Mercator x/y in metres (easting, northing)',
+};
+
+/** Half the width of the Web Mercator world, in metres (x and y range over ±this). */
+export const MERCATOR_MAX = 20037508.342789244;
+const EARTH_RADIUS = 6378137;
+
+/** Web Mercator x/y (metres) → WGS84 lon/lat. */
+export function mercatorToLonLat(x: number, y: number): [number, number] {
+  const lon = (x / EARTH_RADIUS) * (180 / Math.PI);
+  const lat = (2 * Math.atan(Math.exp(y / EARTH_RADIUS)) - Math.PI / 2) * (180 / Math.PI);
+  return [lon, lat];
+}
 
 export const GCJ02: CrsDef = {
   uri: 'urn:x-onemap:crs:gcj02',
   aliases: ['gcj02', 'GCJ02', 'GCJ-02'],
   axisOrder: 'lonlat',
   gcj02: true,
+  srid: 4326,
   listed: false,
   title: 'GCJ-02 longitude/latitude (non-standard; for Chinese web maps)',
 };
 
-export const SUPPORTED_CRS: readonly CrsDef[] = [CRS84, EPSG_4490, EPSG_4326, GCJ02];
+export const SUPPORTED_CRS: readonly CrsDef[] = [CRS84, EPSG_4490, EPSG_4326, EPSG_3857, GCJ02];
 
 /** URIs listed in `crs` of every collection (the first is the default). */
 export const LISTED_CRS_URIS: string[] = SUPPORTED_CRS.filter((c) => c.listed).map((c) => c.uri);
@@ -101,20 +130,20 @@ export function gcj02ToWgs84(lon: number, lat: number): [number, number] {
   return [x, y];
 }
 
-// Rounded like PostGIS's ST_AsGeoJSON default (9 decimals) so outputs look alike.
-const round9 = (v: number) => Math.round(v * 1e9) / 1e9;
 
 function mapPositions(coords: unknown, fn: (p: Position) => Position): unknown {
   if (Array.isArray(coords) && typeof coords[0] === 'number') return fn(coords as Position);
   return (coords as unknown[]).map((c) => mapPositions(c, fn));
 }
 
-/** Returns `geometry` (WGS84 lon/lat) converted to GCJ-02 lon/lat. */
-export function geometryToGcj02(geometry: Geometry): Geometry {
+/** Returns `geometry` (WGS84 lon/lat) converted to GCJ-02 lon/lat, rounded to `decimals` like the database's output. */
+export function geometryToGcj02(geometry: Geometry, decimals = 7): Geometry {
+  const scale = 10 ** decimals;
+  const round = (v: number) => Math.round(v * scale) / scale;
   const shift = (p: Position): Position => {
     const [x, y] = wgs84ToGcj02(p[0], p[1]);
-    return [round9(x), round9(y), ...p.slice(2)];
+    return [round(x), round(y), ...p.slice(2)];
   };
-  if (geometry.type === 'GeometryCollection') return { ...geometry, geometries: geometry.geometries.map(geometryToGcj02) };
+  if (geometry.type === 'GeometryCollection') return { ...geometry, geometries: geometry.geometries.map((g) => geometryToGcj02(g, decimals)) };
   return { ...geometry, coordinates: mapPositions(geometry.coordinates, shift) } as Geometry;
 }

@@ -29,19 +29,26 @@ export interface CsvOptions {
   withWkt: boolean;
   /** Shift coordinates to GCJ-02. */
   gcj02: boolean;
+  /** Decimals of coordinates (those shifted in Node are rounded here). */
+  decimals: number;
+  /** Web Mercator output: the coordinate columns are `x`, `y` (metres). */
+  xy?: boolean;
 }
 
 export function toCsv(rows: readonly CsvRow[], options: CsvOptions): string {
-  const header = ['id', 'lon', 'lat', ...(options.withWkt ? ['wkt'] : []), ...options.properties.map((p) => p.name)];
+  const header = ['id', ...(options.xy ? ['x', 'y'] : ['lon', 'lat']), ...(options.withWkt ? ['wkt'] : []), ...options.properties.map((p) => p.name)];
   const lines = [header.join(',')];
   for (const row of rows) {
     let lon = row.lon;
     let lat = row.lat;
-    if (options.gcj02) [lon, lat] = wgs84ToGcj02(lon, lat);
+    if (options.gcj02) {
+      const scale = 10 ** options.decimals;
+      [lon, lat] = wgs84ToGcj02(lon, lat).map((v) => Math.round(v * scale) / scale) as [number, number];
+    }
     const cells = [cell(row.id, false), fmt(lon), fmt(lat)];
     if (options.withWkt) {
       let g = JSON.parse(row.geometry as string) as Geometry;
-      if (options.gcj02) g = geometryToGcj02(g);
+      if (options.gcj02) g = geometryToGcj02(g, options.decimals);
       cells.push(cell(toWkt(g), false));
     }
     for (const p of options.properties) cells.push(cell(row[`p_${p.name}`], p.type === 'string'));

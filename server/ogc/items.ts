@@ -6,13 +6,19 @@ import { badRequest, notFound } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
 import { CANONICAL_ID } from '../http/numbers.ts';
 import { LAYERS, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
-import { CRS84, contentCrsHeader, gcj02ToWgs84, geometryToGcj02, type CrsDef } from './crs.ts';
+import { CRS84, MERCATOR_MAX, contentCrsHeader, gcj02ToWgs84, geometryToGcj02, mercatorToLonLat, type CrsDef } from './crs.ts';
+import { decodeCursor, encodeCursor, queryHash } from './cursor.ts';
+import { MatchedCounts, type MatchedMode } from './matched.ts';
 import { toCsv } from './csv.ts';
 import { computedRows } from './computed.ts';
 import { collectionLayer } from './layer-access.ts';
 import { MEDIA, linkHeader, ogcBase, queryPairs, withQuery, type Link } from './links.ts';
+import { CqlError, checkCql, parseCql2Text } from './cql.ts';
+import { pageLang, sendPage, wantsHtml, type PageLang } from './html.ts';
+import { itemsPage } from './html-pages.ts';
 import {
   FILTER_ALIASES,
+  cqlQueryables,
   itemParams,
   itemsParams,
   parseQuery,
@@ -22,7 +28,7 @@ import {
   type DateInterval,
 } from './params.ts';
 import {
-  countMatching,
+  outputGeometry,
   selectCsvPage,
   selectFeature,
   selectFeaturePage,
@@ -40,7 +46,9 @@ import {
  */
 
 export interface ItemsRequest {
-  format: 'geojson' | 'csv';
+  format: 'geojson' | 'csv' | 'html';
+  /** Language of the HTML page. */
+  lang: PageLang;
   crs: CrsDef;
   /** Output properties, in order. */
   properties: LayerProperty[];
@@ -48,12 +56,25 @@ export interface ItemsRequest {
   sort: SortKey[];
   limit: number;
   offset: number;
+  /** Keyset cursor of a next link (then offset is 0). */
+  cursor?: { after: (string | null)[]; position: number };
+  /** Hash of filter and sort, carried by cursors. */
+  hash: string;
+  matched: MatchedMode;
 }
 
 /** bbox numbers in `crs` axis order → a validated WGS84 lon/lat box. */
 export function resolveBbox(numbers: readonly number[], crs: CrsDef): [number, number, number, number] {
-  const two = numbers.length === 6 ? [numbers[0], numbers[1], numbers[3], numbers[4]] : [...numbers];
+  let two = numbers.length === 6 ? [numbers[0], numbers[1], numbers[3], numbers[4]] : [...numbers];
   if (numbers.length === 6 && numbers[2] > numbers[5]) throw badRequest('bbox', `minimum height ${numbers[2]} is above maximum height ${numbers[5]}`);
+  if (crs.srid === 3857) {
+    for (const v of two) {
+      if (Math.abs(v) > MERCATOR_MAX) throw badRequest('bbox', `${v} is outside the Web Mercator world (±${MERCATOR_MAX} m; order: minX,minY,maxX,maxY)`);
+    }
+    if (two[0] > two[2] || two[1] > two[3]) throw badRequest('bbox', `minimum above maximum (order: minX,minY,maxX,maxY in metres)`);
+    // Mercator is monotonic in both axes, so the corners give the exact lon/lat box.
+    two = [...mercatorToLonLat(two[0], two[1]), ...mercatorToLonLat(two[2], two[3])];
+  }
   let [minLon, minLat, maxLon, maxLat] = crs.axisOrder === 'latlon' ? [two[1], two[0], two[3], two[2]] : two;
   const order = crs.axisOrder === 'latlon' ? 'minLat,minLon,maxLat,maxLon' : 'minLon,minLat,maxLon,maxLat';
   for (const lat of [minLat, maxLat]) {
@@ -84,10 +105,12 @@ export function resolveBbox(numbers: readonly number[], crs: CrsDef): [number, n
   return [minLon, minLat, maxLon, maxLat];
 }
 
-function negotiateFormat(req: Request, f: string | undefined): 'geojson' | 'csv' {
+function negotiateFormat(req: Request, f: string | undefined): 'geojson' | 'csv' | 'html' {
   if (f === 'csv') return 'csv';
+  if (f === 'html') return 'html';
   if (f === 'json' || f === 'geojson') return 'geojson';
-  return req.accepts([MEDIA.geojson, MEDIA.json, MEDIA.csv]) === MEDIA.csv ? 'csv' : 'geojson';
+  const best = req.accepts([MEDIA.geojson, MEDIA.json, MEDIA.csv, MEDIA.html]);
+  return best === MEDIA.csv ? 'csv' : best === MEDIA.html ? 'html' : 'geojson';
 }
 
 function outputProperties(layer: LayerDef, who: Principal, names: string[] | undefined): LayerProperty[] {
@@ -129,6 +152,18 @@ export function parseItemsRequest(req: Request, layer: LayerDef, who: Principal)
 
   if (q.q) filter.search = { terms: q.q as string[], columns: searchableColumns(layer, who) };
 
+  if (q.filter !== undefined) {
+    const queryables = cqlQueryables(layer, who);
+    try {
+      const node = parseCql2Text(q.filter as string);
+      checkCql(node, queryables);
+      filter.cql = { node, queryables };
+    } catch (err) {
+      if (err instanceof CqlError) throw badRequest('filter', `CQL2-text: ${err.message}`);
+      throw err;
+    }
+  }
+
   const sort: SortKey[] = [];
   const seen = new Set<string>();
   for (const raw of (q.sortby as string[] | undefined) ?? []) {
@@ -141,21 +176,32 @@ export function parseItemsRequest(req: Request, layer: LayerDef, who: Principal)
     sort.push({ name, descending, ...(prop?.enum ? { enumOrder: prop.enum } : {}) });
   }
 
+  const hash = queryHash(filter, sort);
+  let cursor: ItemsRequest['cursor'];
+  if (q.cursor !== undefined) {
+    if (req.query.offset !== undefined) throw badRequest('cursor', 'give either cursor (from a next link) or offset, not both');
+    cursor = decodeCursor(q.cursor as string, hash, sort.filter((k) => k.name !== 'id').length + 1);
+  }
+
   return {
     format: negotiateFormat(req, q.f as string | undefined),
+    lang: pageLang(req, q.lang as string | undefined),
     crs,
     properties: outputProperties(layer, who, q.properties as string[] | undefined),
     filter,
     sort,
     limit: q.limit as number,
     offset: q.offset as number,
+    cursor,
+    hash,
+    matched: (q.numberMatched as MatchedMode | undefined) ?? 'auto',
   };
 }
 
 /** Applies the GCJ-02 shift to a JSON array of features (the only CRS not produced by the database). */
-function featuresToGcj02(featuresJson: string): string {
+function featuresToGcj02(featuresJson: string, decimals: number): string {
   const features = JSON.parse(featuresJson) as Feature[];
-  for (const f of features) if (f.geometry) f.geometry = geometryToGcj02(f.geometry);
+  for (const f of features) if (f.geometry) f.geometry = geometryToGcj02(f.geometry, decimals);
   return JSON.stringify(features);
 }
 
@@ -164,50 +210,79 @@ export function itemRoutes(ctx: AppContext) {
     layer.table ? (await tableFacts(ctx.db, LAYERS)).get(layer.table)! : { softDelete: false, versioned: false };
   const rowsOf = (layer: LayerDef) => (layer.table ? undefined : computedRows(ctx.db, layer));
 
+  const counts = new MatchedCounts(ctx.db, ctx.config.OGC_COUNT_EXACT_MAX);
+
   return {
     async items(req: Request<{ collectionId: string }>, res: Response) {
       const who = principalOf(req);
       const layer = collectionLayer(req.params.collectionId, who);
       const r = parseItemsRequest(req, layer, who);
-      const [facts, computed] = await Promise.all([factsOf(layer), rowsOf(layer)]);
-      const page: PageQuery = { layer, facts, computed, filter: r.filter, sort: r.sort, limit: r.limit, offset: r.offset };
-      const axisOrder = r.crs.axisOrder;
+      const [facts, computed, version] = await Promise.all([factsOf(layer), rowsOf(layer), layer.table ? counts.dataVersion() : 0]);
+      const page: PageQuery = { layer, facts, computed, filter: r.filter, sort: r.sort, limit: r.limit, offset: r.offset, after: r.cursor?.after };
+      const out = outputGeometry(layer, r.crs);
 
       const [matched, body] = await Promise.all([
-        countMatching(ctx.db, layer, facts, r.filter, computed),
-        r.format === 'csv' ? selectCsvPage(ctx.db, page, r.properties) : selectFeaturePage(ctx.db, page, r.properties, axisOrder),
+        counts.get(layer, facts, r.filter, r.matched, version, computed),
+        r.format === 'csv' ? selectCsvPage(ctx.db, page, r.properties, out) : selectFeaturePage(ctx.db, page, r.properties, out),
       ]);
-      const returned = Array.isArray(body) ? body.length : body.returned;
+      const returned = 'rows' in body ? body.rows.length : body.returned;
+      /** Position of this page's first feature among all matches. */
+      const position = r.cursor ? r.cursor.position : r.offset;
 
       const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
       const itemsUrl = `${ogc}/collections/${layer.id}/items`;
       const pairs = queryPairs(req);
-      const selfType = r.format === 'csv' ? MEDIA.csv : MEDIA.geojson;
+      const selfType = r.format === 'csv' ? MEDIA.csv : r.format === 'html' ? MEDIA.html : MEDIA.geojson;
       const links: Link[] = [{ href: withQuery(itemsUrl, pairs), rel: 'self', type: selfType, title: 'this page' }];
       if (r.format === 'csv') links.push({ href: withQuery(itemsUrl, pairs, { f: 'json' }), rel: 'alternate', type: MEDIA.geojson, title: 'this page as GeoJSON' });
       else links.push({ href: withQuery(itemsUrl, pairs, { f: 'csv' }), rel: 'alternate', type: MEDIA.csv, title: 'this page as CSV' });
-      if (r.offset + returned < matched && returned > 0) {
-        links.push({ href: withQuery(itemsUrl, pairs, { offset: String(r.offset + returned) }), rel: 'next', type: selfType, title: 'next page' });
+      if (body.more && body.lastKey) {
+        // The next page starts after this page's last row: a keyset cursor, not an offset.
+        const cursor = encodeCursor({ after: body.lastKey, position: position + returned }, r.hash);
+        links.push({ href: withQuery(itemsUrl, pairs, { offset: null, cursor }), rel: 'next', type: selfType, title: 'next page' });
       }
-      if (r.offset > 0) {
-        const prev = Math.max(0, Math.min(r.offset, matched) - r.limit);
-        links.push({ href: withQuery(itemsUrl, pairs, { offset: prev === 0 ? null : String(prev) }), rel: 'prev', type: selfType, title: 'previous page' });
+      if (position > 0) {
+        const end = matched?.kind === 'exact' ? Math.min(position, matched.value) : position;
+        const prev = Math.max(0, end - r.limit);
+        links.push({ href: withQuery(itemsUrl, pairs, { cursor: null, offset: prev === 0 ? null : String(prev) }), rel: 'prev', type: selfType, title: 'previous page' });
       }
       links.push({ href: `${ogc}/collections/${layer.id}`, rel: 'collection', type: MEDIA.json, title: 'the collection' });
 
       res.set('Content-Crs', contentCrsHeader(r.crs));
       res.set('Link', linkHeader(links.filter((l) => l.rel === 'next' || l.rel === 'prev' || l.rel === 'self')));
-      if (Array.isArray(body)) {
-        res.set('OGC-NumberMatched', String(matched));
+      if (matched) res.set('OGC-NumberMatched-Kind', matched.kind);
+      if ('rows' in body) {
+        if (matched) res.set('OGC-NumberMatched', String(matched.value));
         res.set('Content-Disposition', `inline; filename="${layer.id}.csv"`);
-        res.type('text/csv; charset=utf-8').send(toCsv(body, { properties: r.properties, withWkt: layer.geometry !== 'point', gcj02: r.crs.gcj02 }));
+        res
+          .type('text/csv; charset=utf-8')
+          .send(toCsv(body.rows, { properties: r.properties, withWkt: layer.geometry !== 'point', gcj02: r.crs.gcj02, decimals: out.decimals, xy: out.srid === 3857 }));
         return;
       }
-      const features = r.crs.gcj02 ? featuresToGcj02(body.featuresJson) : body.featuresJson;
+      const features = r.crs.gcj02 ? featuresToGcj02(body.featuresJson, out.decimals) : body.featuresJson;
+      if (r.format === 'html') {
+        sendPage(
+          res,
+          itemsPage({
+            ogc,
+            lang: r.lang,
+            layer,
+            properties: r.properties,
+            features: JSON.parse(features) as { id: string | number; properties: Record<string, unknown> }[],
+            numberMatched: matched?.value,
+            links,
+            geojsonUrl: withQuery(itemsUrl, pairs, { f: 'json', lang: null }),
+            otherLang: withQuery(itemsUrl, pairs, { f: 'html', lang: r.lang === 'zh' ? 'en' : 'zh' }),
+          }),
+        );
+        return;
+      }
       // The features array comes from the database as JSON text and is spliced in unparsed.
       const head = JSON.stringify({
         type: 'FeatureCollection',
-        numberMatched: matched,
+        ...(matched ? { numberMatched: matched.value } : {}),
+        // Said only when the number is the planner's estimate (see docs/ogc.md).
+        ...(matched?.kind === 'estimate' ? { numberMatchedEstimated: true } : {}),
         numberReturned: returned,
         timeStamp: new Date().toISOString(),
         links,
@@ -225,11 +300,12 @@ export function itemRoutes(ctx: AppContext) {
       const missing = () => notFound(`no feature '${fid}' in collection '${layer.id}'`);
       if (layer.idType === 'integer' && !CANONICAL_ID.test(fid)) throw missing();
       const [facts, computed] = await Promise.all([factsOf(layer), rowsOf(layer)]);
-      let feature = await selectFeature(ctx.db, layer, facts, fid, properties, crs.axisOrder, computed);
+      const out = outputGeometry(layer, crs);
+      let feature = await selectFeature(ctx.db, layer, facts, fid, properties, out, computed);
       if (feature === undefined) throw missing();
       if (crs.gcj02) {
         const f = JSON.parse(feature) as Feature;
-        if (f.geometry) f.geometry = geometryToGcj02(f.geometry);
+        if (f.geometry) f.geometry = geometryToGcj02(f.geometry, out.decimals);
         feature = JSON.stringify(f);
       }
       const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
@@ -243,6 +319,25 @@ export function itemRoutes(ctx: AppContext) {
       if (facts.versioned && layer.table) {
         const v = await ctx.db.query<{ version: number }>(`SELECT version FROM ${layer.table} WHERE id = $1`, [Number(fid)]);
         if (v.rows[0]) res.set('ETag', featureEtag(v.rows[0].version));
+      }
+      if (wantsHtml(req, q.f as string | undefined)) {
+        const pairs = queryPairs(req);
+        const lang = pageLang(req, q.lang as string | undefined);
+        const featureUrl = `${collectionUrl}/items/${encodeURIComponent(fid)}`;
+        sendPage(
+          res,
+          itemsPage({
+            ogc,
+            lang,
+            layer,
+            properties,
+            features: [JSON.parse(feature) as { id: string | number; properties: Record<string, unknown> }],
+            links: [],
+            geojsonUrl: withQuery(featureUrl, pairs, { f: 'json', lang: null }),
+            otherLang: withQuery(featureUrl, pairs, { f: 'html', lang: lang === 'zh' ? 'en' : 'zh' }),
+          }),
+        );
+        return;
       }
       res.type(MEDIA.geojson).send(`${feature.slice(0, -1)},"links":${JSON.stringify(links)}}`);
     },

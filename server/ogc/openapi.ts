@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { visibleProperties, type LayerDef, type Principal } from '../../tiles/layers.ts';
 import { bilingual, collectionLayers, geometryTypeOf } from './layer-access.ts';
 import { MEDIA } from './links.ts';
-import { F_API, F_JSON, itemParams, itemsParams, type QueryParam } from './params.ts';
+import { F_API, F_JSON, F_PAGE, LANG, itemParams, itemsParams, type QueryParam } from './params.ts';
 import { propertySchema, QUERYABLES_REL } from './collections.ts';
 import { CONFORMANCE_CLASSES } from './landing.ts';
 
@@ -222,7 +222,7 @@ function layerPaths(layer: LayerDef, who: Principal): Record<string, unknown> {
         tags: [tag],
         summary: `${bilingual(layer.title)}: description, extent and links`,
         operationId: `describe_${layer.id}`,
-        parameters: [parameterObject(F_JSON)],
+        parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
         responses: { '200': { description: 'the collection', ...json('#/components/schemas/Collection') }, ...errorsWith404 },
       },
     },
@@ -240,6 +240,7 @@ function layerPaths(layer: LayerDef, who: Principal): Record<string, unknown> {
             content: {
               [MEDIA.geojson]: { schema: { $ref: `#/components/schemas/${name}FeatureCollection` } },
               'text/csv': { schema: { type: 'string' } },
+              'text/html': { schema: { type: 'string' } },
             },
           },
           ...errorsWith404,
@@ -256,7 +257,11 @@ function layerPaths(layer: LayerDef, who: Principal): Record<string, unknown> {
           ...itemParams(layer, who).map(parameterObject),
         ],
         responses: {
-          '200': { description: 'the feature', headers: crsHeader, ...json(`#/components/schemas/${name}Feature`, MEDIA.geojson) },
+          '200': {
+            description: 'the feature',
+            headers: crsHeader,
+            content: { [MEDIA.geojson]: { schema: { $ref: `#/components/schemas/${name}Feature` } }, 'text/html': { schema: { type: 'string' } } },
+          },
           ...errorsWith404,
         },
       },
@@ -287,7 +292,7 @@ export function openApiDocument(who: Principal, options: OpenApiOptions): Record
         tags: ['Capabilities'],
         summary: 'Landing page',
         operationId: 'getLandingPage',
-        parameters: [parameterObject(F_JSON)],
+        parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
         responses: { '200': { description: 'links to the API description, conformance and collections', ...json('#/components/schemas/LandingPage') }, ...errors },
       },
     },
@@ -297,7 +302,7 @@ export function openApiDocument(who: Principal, options: OpenApiOptions): Record
         summary: 'Conformance classes implemented',
         description: CONFORMANCE_CLASSES.join(', '),
         operationId: 'getConformanceDeclaration',
-        parameters: [parameterObject(F_JSON)],
+        parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
         responses: { '200': { description: 'the conformance classes', ...json('#/components/schemas/ConfClasses') }, ...errors },
       },
     },
@@ -321,7 +326,7 @@ export function openApiDocument(who: Principal, options: OpenApiOptions): Record
         tags: ['Capabilities'],
         summary: 'The collections (one per map layer)',
         operationId: 'getCollections',
-        parameters: [parameterObject(F_JSON)],
+        parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
         responses: { '200': { description: 'every collection the caller may see', ...json('#/components/schemas/Collections') }, ...errors },
       },
     },

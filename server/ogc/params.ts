@@ -80,11 +80,20 @@ const formatParam = (formats: readonly [string, ...string[]], description: strin
 
 /** `f` on the landing page, conformance, collections and queryables. */
 export const F_JSON = formatParam(['json'], 'Response format. Only `json`; omit it or send `Accept: application/json`.');
+/** `f` on the landing page, collections and one collection: JSON or an HTML page. */
+export const F_PAGE = formatParam(['json', 'html'], '`json` (default for programs): JSON; `html`: a page for people (also chosen by a browser\'s `Accept: text/html`).');
+/** Language of HTML pages. */
+export const LANG = param(
+  'lang',
+  'string',
+  z.enum(['zh', 'en'], { message: 'zh or en' }).optional(),
+  'Language of HTML pages: `zh` (Chinese) or `en` (English); default from the browser\'s Accept-Language, else Chinese. JSON is bilingual regardless.',
+);
 /** `f` on /api: the OpenAPI document or its human-readable page. */
 export const F_API = formatParam(['json', 'html'], '`json` (default): the OpenAPI 3.0 document; `html`: the same as a readable page.');
 export const F_ITEMS = formatParam(
-  ['json', 'geojson', 'csv'],
-  '`json` or `geojson` (default): GeoJSON FeatureCollection; `csv`: UTF-8 CSV (with BOM) with `id`, `lon`, `lat` columns and one column per property. Without `f`, `Accept: text/csv` also selects CSV.',
+  ['json', 'geojson', 'csv', 'html'],
+  '`json` or `geojson` (default): GeoJSON FeatureCollection; `csv`: UTF-8 CSV (with BOM) with `id`, `lon`, `lat` columns and one column per property; `html`: a page with a map, a table and paging links. Without `f`, `Accept: text/csv` selects CSV and a browser\'s `Accept: text/html` the page.',
 );
 
 export const LIMIT = param(
@@ -109,6 +118,45 @@ export const OFFSET = param(
   '0',
 );
 
+export const CURSOR = param(
+  'cursor',
+  'string',
+  z.string().min(1, 'a cursor from a next link').max(4000, 'a cursor from a next link').optional(),
+  'Opaque position set by the `next` links (a keyset cursor: the page starts after the last feature of the previous page). Do not build it; follow the links. Not together with `offset`.',
+);
+
+export const NUMBER_MATCHED = param(
+  'numberMatched',
+  'string',
+  z.enum(['auto', 'exact', 'estimate', 'none'], { message: 'one of auto, exact, estimate, none' }).optional(),
+  '`auto` (default): the exact number of matching features (cached until the data changes), or the planner\'s estimate when that estimate is above the server\'s limit (then `numberMatchedEstimated: true`); `exact`: always counted; `estimate`: the planner\'s estimate (fast, marked `numberMatchedEstimated: true`); `none`: no numberMatched.',
+  'exact',
+);
+
+export const FILTER = param(
+  'filter',
+  'string',
+  z.string().min(1, 'a CQL2-text expression').max(10_000, 'at most 10,000 characters').optional(),
+  "CQL2-text filter (OGC API – Features Part 3): comparisons (`=`, `<>`, `<`, `<=`, `>`, `>=`), `AND`, `OR`, `NOT`, `LIKE`, `BETWEEN`, `IN (…)`, `IS [NOT] NULL`, `DATE('…')`/`TIMESTAMP('…')` literals and `S_INTERSECTS(geometry, <WKT or BBOX(…)>)` in CRS84. Properties: the collection's queryables. Example: `level IN ('red','orange') AND last_inspection < DATE('2024-06-01')`.",
+  "level = 'red'",
+);
+
+export const FILTER_LANG = param(
+  'filter-lang',
+  'string',
+  z.enum(['cql2-text'], { message: 'cql2-text (the only filter language supported)' }).optional(),
+  'Language of `filter`: `cql2-text` (the default and the only one).',
+);
+
+export const FILTER_CRS = param(
+  'filter-crs',
+  'string',
+  z
+    .enum([CRS84.uri, ...CRS84.aliases] as [string, ...string[]], { message: `CRS84 (${CRS84.uri}), the only CRS of filter geometries` })
+    .optional(),
+  'CRS of geometry literals in `filter`: CRS84 longitude/latitude (the default and the only one).',
+);
+
 export const BBOX = param(
   'bbox',
   'number-list',
@@ -117,13 +165,13 @@ export const BBOX = param(
     .refine((a) => a.length === 4 || a.length === 6, '4 numbers (minx,miny,maxx,maxy) or 6 (minx,miny,minz,maxx,maxy,maxz)')
     .meta({ minItems: 4, maxItems: 6 })
     .optional(),
-  'Only features whose geometry intersects this box: `minLon,minLat,maxLon,maxLat` in CRS84 (6 numbers with heights are accepted; heights are ignored). With `bbox-crs` EPSG:4326/4490 the order is `minLat,minLon,maxLat,maxLon`. Boxes crossing the antimeridian (minLon > maxLon) are rejected: send two requests.',
+  'Only features whose geometry intersects this box: `minLon,minLat,maxLon,maxLat` in CRS84 (6 numbers with heights are accepted; heights are ignored). With `bbox-crs` EPSG:4326/4490 the order is `minLat,minLon,maxLat,maxLon`; with EPSG:3857 `minX,minY,maxX,maxY` in metres. Boxes crossing the antimeridian (minLon > maxLon) are rejected: send two requests.',
   '113.25,23.11,113.30,23.15',
 );
 
 const crsSchema = (what: string) =>
   z
-    .enum(CRS_SPELLINGS, { message: `a supported CRS: ${CRS_SPELLINGS.slice(0, 4).join(', ')} (or EPSG:4490, EPSG:4326, CRS84, gcj02)` })
+    .enum(CRS_SPELLINGS, { message: `a supported CRS: ${CRS_SPELLINGS.slice(0, 4).join(', ')} (or EPSG:4490, EPSG:4326, EPSG:3857, CRS84, gcj02)` })
     .transform((v) => crsBySpelling(v) as CrsDef)
     .optional()
     .describe(what);
@@ -132,7 +180,7 @@ export const CRS = param(
   'crs',
   'string',
   crsSchema('output CRS'),
-  'CRS of the coordinates in the response (OGC API – Features Part 2). Default CRS84 (WGS84 lon/lat). EPSG:4490 (CGCS2000) and EPSG:4326 use latitude/longitude axis order as their definitions require; `gcj02` (non-standard) returns GCJ-02 lon/lat for Chinese web maps. The response names its CRS in the `Content-Crs` header.',
+  'CRS of the coordinates in the response (OGC API – Features Part 2). Default CRS84 (WGS84 lon/lat). EPSG:4490 (CGCS2000) and EPSG:4326 use latitude/longitude axis order as their definitions require; EPSG:3857 gives Web Mercator x/y in metres; `gcj02` (non-standard) returns GCJ-02 lon/lat for Chinese web maps. The response names its CRS in the `Content-Crs` header.',
 );
 
 export const BBOX_CRS = param(
@@ -232,6 +280,12 @@ function filterSchema(prop: LayerProperty): { codec: Codec; schema: z.ZodType; e
   }
 }
 
+/** Properties a CQL2 filter may name: the queryables (queryable properties and the temporal property) `who` may see. */
+export function cqlQueryables(layer: LayerDef, who: Principal): LayerProperty[] {
+  const temporal = temporalProperty(layer);
+  return visibleProperties(layer, who).filter((p) => p.queryable || p === temporal);
+}
+
 /** Properties that `who` may filter on: visible and queryable in the registry. */
 export function queryableProperties(layer: LayerDef, who: Principal): LayerProperty[] {
   return visibleProperties(layer, who).filter((p) => p.queryable);
@@ -269,7 +323,8 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
   const temporal = temporalProperty(layer);
   const enumProp = visibleProperties(layer, who).find((p) => p.enum && p.queryable);
   const sortExample = enumProp ? `-${enumProp.name},id` : `${visibleNames[0]},-id`;
-  const params: QueryParam[] = [F_ITEMS, LIMIT, OFFSET, BBOX, BBOX_CRS, CRS];
+  const filterExample = enumProp ? `${enumProp.name} = '${enumProp.enum![0]}'` : 'S_INTERSECTS(geometry, BBOX(113.2, 23.1, 113.3, 23.2))';
+  const params: QueryParam[] = [F_ITEMS, LANG, LIMIT, OFFSET, CURSOR, NUMBER_MATCHED, BBOX, BBOX_CRS, CRS, { ...FILTER, example: filterExample }, FILTER_LANG, FILTER_CRS];
   if (temporal) {
     params.push(
       param(
@@ -320,7 +375,8 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
 function itemParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
   const visibleNames = visibleProperties(layer, who).map((p) => p.name) as [string, ...string[]];
   return [
-    formatParam(['json', 'geojson'], '`json` or `geojson` (default): a GeoJSON Feature.'),
+    formatParam(['json', 'geojson', 'html'], '`json` or `geojson` (default): a GeoJSON Feature; `html`: a page with a map and the properties (also chosen by a browser\'s `Accept: text/html`).'),
+    LANG,
     CRS,
     { ...PROPERTIES, schema: z.array(z.enum(visibleNames, { message: `property names of this collection: ${visibleNames.join(', ')}` })).optional() },
   ];

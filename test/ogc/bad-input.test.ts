@@ -47,8 +47,9 @@ const cases: [string, string, RegExp?][] = [
   ['bbox', 'bbox=113.2,23.1,100,113.3,23.2,0', /height/],
   ['bbox', 'bbox=113.2,23.1,113.3,23.2&bbox-crs=EPSG:4490', /latitude 113.2/],
   // bbox-crs / crs
-  ['bbox-crs', 'bbox=113.2,23.1,113.3,23.2&bbox-crs=EPSG:3857', /supported CRS/],
-  ['crs', 'crs=EPSG:3857', /supported CRS/],
+  ['bbox-crs', 'bbox=113.2,23.1,113.3,23.2&bbox-crs=EPSG:2000', /supported CRS/],
+  ['crs', 'crs=EPSG:2000', /supported CRS/],
+  ['bbox', 'bbox=0,0,30000000,10&bbox-crs=EPSG:3857', /outside the Web Mercator world/],
   ['crs', 'crs=', /supported CRS/],
   // datetime
   ['datetime', 'datetime=yesterday', /RFC 3339/],
@@ -71,8 +72,8 @@ const cases: [string, string, RegExp?][] = [
   // properties
   ['properties', 'properties=name_zh,nope', /property names/],
   // f
-  ['f', 'f=html', /one of json, geojson, csv/],
-  ['f', 'f=xml', /one of json, geojson, csv/],
+  ['f', 'f=xml', /one of json, geojson, csv, html/],
+  ['lang', 'f=html&lang=fr', /zh or en/],
   // property filters
   ['level', 'level=purple', /one of red, orange, yellow, blue/],
   ['level', 'level=red,purple', /purple/],
@@ -82,7 +83,11 @@ const cases: [string, string, RegExp?][] = [
   ['category', 'category=fire,', /one of/],
   // unknown and repeated parameters
   ['levle', 'levle=red', /unknown parameter/],
-  ['filter', 'filter=level=red', /unknown parameter/],
+  ['filter', 'filter=level=red', /CQL2-text: expected a literal/],
+  ['filter', 'filter=levle%3D%27red%27', /unknown property 'levle'/],
+  ['filter-lang', 'filter-lang=cql2-json', /cql2-text/],
+  ['cursor', 'cursor=abc', /not a cursor of this query/],
+  ['numberMatched', 'numberMatched=all', /auto, exact, estimate, none/],
   ['resultType', 'resultType=hits', /unknown parameter/],
   ['limit', 'limit=1&limit=2', /more than once/],
 ];
@@ -131,11 +136,13 @@ describe('other resources refuse unknown parameters and bad f', () => {
   });
 
   it.each([
-    ['/ogc', 'f=html'],
+    ['/ogc', 'f=xml'],
+    ['/ogc', 'lang=fr'],
+    ['/ogc/conformance', 'f=csv'],
     ['/ogc/collections', 'f=csv'],
     ['/ogc/api', 'f=yaml'],
     ['/ogc/collections/risk_points/items/1', 'f=csv'],
-    ['/ogc/collections/risk_points/items/1', 'crs=EPSG:3857'],
+    ['/ogc/collections/risk_points/items/1', 'crs=EPSG:2000'],
     ['/ogc/collections/risk_points/items/1', 'properties=nope'],
   ])('%s?%s', async (path, query) => {
     const p = await expectProblem(app, `${path}?${query}`, 400);

@@ -1,0 +1,75 @@
+import type { Db } from '../db/types.ts';
+import { currentDataVersion } from '../db/data-version.ts';
+import type { LayerDef } from '../../tiles/layers.ts';
+import { queryHash } from './cursor.ts';
+import { countMatching, estimateMatching, type ItemsFilter, type TableFacts } from './sql.ts';
+
+/**
+ * `numberMatched` of items responses. An exact count(*) over a large table
+ * costs more than the page itself, and a next-link walk would pay it on every
+ * page, so counts are cached per collection, filter and data version (every
+ * edit, import and check-in bumps the version, which empties the cache).
+ *
+ * Modes (`numberMatched=` parameter):
+ * - `auto` (default): exact (cached) unless the planner estimates more than
+ *   `exactMax` matches; then the planner's estimate, marked as such.
+ * - `exact`: always exact (cached).
+ * - `estimate`: the planner's row estimate (EXPLAIN), no scan.
+ * - `none`: no numberMatched at all.
+ */
+export type MatchedMode = 'auto' | 'exact' | 'estimate' | 'none';
+
+export interface Matched {
+  value: number;
+  kind: 'exact' | 'estimate';
+}
+
+/** Entries kept per data version; a long tail of distinct filters cannot grow memory without bound. */
+const MAX_ENTRIES = 5000;
+
+export class MatchedCounts {
+  private version = -1;
+  private readonly cache = new Map<string, Promise<Matched>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly exactMax: number,
+  ) {}
+
+  /** The data version, read once per request (one small row) so edits from every process invalidate. */
+  dataVersion(): Promise<number> {
+    return currentDataVersion(this.db);
+  }
+
+  /** numberMatched for `filter` on `layer` at `version`; undefined for mode `none`. */
+  async get(layer: LayerDef, facts: TableFacts, filter: ItemsFilter, mode: MatchedMode, version: number, computed?: string): Promise<Matched | undefined> {
+    if (mode === 'none') return undefined;
+    // Computed rows arrive as one parameter: counting them is cheap and they change with the analysis.
+    if (computed !== undefined) return { value: await countMatching(this.db, layer, facts, filter, computed), kind: 'exact' };
+    if (version !== this.version) {
+      this.cache.clear();
+      this.version = version;
+    }
+    const key = `${layer.id}:${queryHash(filter, [])}`;
+    const exact = () => this.remember(key, async () => ({ value: await countMatching(this.db, layer, facts, filter), kind: 'exact' as const }));
+    const estimate = () => this.remember(`${key}~`, async () => ({ value: await estimateMatching(this.db, layer, facts, filter), kind: 'estimate' as const }));
+    if (mode === 'exact') return exact();
+    if (mode === 'estimate') return estimate();
+    const known = this.cache.get(key);
+    if (known) return known;
+    const guess = await estimate();
+    return guess.value > this.exactMax ? guess : exact();
+  }
+
+  private remember(key: string, compute: () => Promise<Matched>): Promise<Matched> {
+    let entry = this.cache.get(key);
+    if (!entry) {
+      if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
+      entry = compute();
+      // A failed count is not remembered; the next request tries again.
+      entry.catch(() => this.cache.delete(key));
+      this.cache.set(key, entry);
+    }
+    return entry;
+  }
+}
