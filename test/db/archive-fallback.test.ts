@@ -17,6 +17,8 @@ import { getLayer, type LayerDef } from '../../tiles/layers.ts';
 import { openArchive, type TileArchive } from '../../tiles/archive/archive-reader.ts';
 import { districtBBox, exportArchive } from '../../server/tile-export/export.ts';
 import { tileOf } from '../helpers/sse.ts';
+import { ensureClientBuilt } from '../../client/build.ts';
+import { launchBrowser, openMap } from '../browser/harness.ts';
 
 /**
  * TILES_ARCHIVE: while the database is away, tiles the archive holds are
@@ -51,6 +53,7 @@ describe.skipIf(backend !== 'postgres')('tiles from an archive during a database
     archive = await openArchive(file);
     const { z, x, y } = tileOf((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, 12);
     z12 = `${z}/${x}/${y}`;
+    await ensureClientBuilt();
     const app = buildApp({ db, config: loadConfig({}), log: silentLogger, tileArchive: archive });
     await app.locals.ready;
     server = app.listen(0, '127.0.0.1');
@@ -114,5 +117,27 @@ describe.skipIf(backend !== 'postgres')('tiles from an archive during a database
     expect(back!.status).toBe(200);
     expect(back!.headers.get('x-tiles-source')).toBeNull();
     expect((await get('/ready')).status).toBe(200);
+  }, 180_000);
+
+  it('a wall display says it shows the offline copy of its date, and stops saying so when the database is back', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await openMap(page, `${base}/?mode=wall&lang=en`);
+      expect(await page.locator('#offline-copy').isHidden()).toBe(true);
+      cluster.stop();
+      try {
+        // The notice checks /ready every 15 s and whenever the live connection changes.
+        await page.waitForFunction(() => !document.getElementById('offline-copy')!.hidden, null, { timeout: 40_000 });
+        const notice = page.locator('#offline-copy');
+        expect(await notice.getAttribute('data-archive')).toBe(archive.json.exported_at);
+        expect(await notice.textContent()).toMatch(/^Offline copy of /);
+      } finally {
+        cluster.start();
+      }
+      await page.waitForFunction(() => document.getElementById('offline-copy')!.hidden, null, { timeout: 40_000 });
+    } finally {
+      await browser.close();
+    }
   }, 180_000);
 });

@@ -6,6 +6,7 @@ import type { LiveStatus } from '../live/connection.ts';
 import { startClock } from './clock.ts';
 import { OccupancyBoard } from './occupancy.ts';
 import { Ticker } from './ticker.ts';
+import { OfflineNotice } from './offline.ts';
 
 /**
  * Wall mode (`?mode=wall`): the map full screen in the dark theme, large type,
@@ -17,7 +18,8 @@ export function startWall(app: OneMapApp): void {
   const side = byId('side');
   side.innerHTML = `<section class="wall-ticker"><h2 data-word="liveChanges"></h2><ol id="ticker"></ol></section>
     <section class="wall-occupancy"><h2 data-word="shelterOccupancy"></h2><div id="occupancy"></div></section>`;
-  byId('topbar-tools').innerHTML = `<span id="live-status" role="status"></span><time id="clock"></time>`;
+  byId('topbar-tools').innerHTML = `<span id="offline-copy" role="alert" hidden></span><span id="live-status" role="status"></span><time id="clock"></time>`;
+  const offline = new OfflineNotice(byId('offline-copy'));
 
   const board = new OccupancyBoard(byId('occupancy'), app, 8);
   const ticker = new Ticker(byId('ticker'), app, 12, (layer, id) => (layer === 'shelters' ? board.nameOf(id) : undefined));
@@ -48,7 +50,10 @@ export function startWall(app: OneMapApp): void {
     title();
     void board.load();
   });
-  app.live.onStatus(status);
+  app.live.onStatus((s) => {
+    status(s);
+    void offline.check();
+  });
   app.live.onEvent((e, alarming) => {
     ticker.add(e, alarming);
     board.apply(e);
