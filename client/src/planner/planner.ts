@@ -5,8 +5,17 @@ import { lang, onLang, pick, setLang, t } from '../i18n.ts';
 import { renderLayerPanel } from '../legend.ts';
 import type { Popup } from '../popup.ts';
 import { CoveragePanel } from './coverage-panel.ts';
+import { NearestShelters } from './nearest.ts';
+import { PrintPanel } from './print-panel.ts';
+import { RiskPanel } from './risk-panel.ts';
+import { ScenarioPanel } from './scenario-panel.ts';
+import { SideTabs } from './side-tabs.ts';
 
-/** Planner mode (the default): district picker, language, layer switcher with legend, coverage panel. */
+/**
+ * Planner mode (the default): district picker, language, layer switcher with
+ * legend, and the side panel's views (coverage, the risk table, scenarios, print)
+ * beside the map; nearest shelters from any point.
+ */
 export function startPlanner(app: OneMapApp, popup: Popup): void {
   const tools = byId('topbar-tools');
   const layersPanel = byId('layers-panel');
@@ -72,5 +81,11 @@ export function startPlanner(app: OneMapApp, popup: Popup): void {
     if (select) select.value = app.state.district ?? '';
   });
 
-  new CoveragePanel(app, side, popup);
+  const tabs = new SideTabs(side);
+  new CoveragePanel(app, tabs.panes.coverage, popup);
+  const risk = new RiskPanel(app, tabs.panes.risk, () => tabs.active === 'risk');
+  tabs.onShow(() => risk.refresh());
+  new ScenarioPanel(app, tabs.panes.scenario, popup);
+  new PrintPanel(app, tabs.panes.print);
+  new NearestShelters(app);
 }
