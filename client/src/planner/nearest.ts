@@ -182,6 +182,8 @@ export class NearestShelters {
     this.form.querySelector<HTMLInputElement>('input')!.value = value;
     const a = this.answer;
     this.box.hidden = !a && !this.error && !this.busy;
+    // The point asked from, exactly as the server echoed it.
+    this.box.dataset.from = a ? `${a.query.lon},${a.query.lat}` : '';
     const rows = (a?.shelters ?? [])
       .map(
         (s) => `<tr data-nearest-id="${s.id}"><td>${s.rank}</td><td>${escapeHtml(pick({ zh: s.name_zh, en: s.name_en }))}</td>

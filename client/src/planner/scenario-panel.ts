@@ -17,7 +17,7 @@ const geojson = new GeoJSON();
 type Shown = 'before' | 'after';
 
 const STYLES: Record<string, Style> = {
-  flood: new Style({ zIndex: 3, image: new Circle({ radius: 8, fill: new Fill({ color: '#1565c0' }), stroke: new Stroke({ color: '#fff', width: 2 }) }) }),
+  flood: new Style({ zIndex: 3, image: new Circle({ radius: 9, fill: new Fill({ color: '#00e5ff' }), stroke: new Stroke({ color: '#01579b', width: 3 }) }) }),
   geohazard: new Style({
     zIndex: 3,
     image: new RegularShape({ points: 3, radius: 9, fill: new Fill({ color: '#8d4f1a' }), stroke: new Stroke({ color: '#fff', width: 2 }) }),
