@@ -1,22 +1,23 @@
 import { onLang, t, type Word } from '../i18n.ts';
 
 /** The planner's side panel views: each tab owns one container, one is shown at a time. */
-export const SIDE_TABS = ['coverage', 'risk', 'scenario', 'print'] as const;
+export const SIDE_TABS = ['coverage', 'risk', 'scenario', 'print', 'data'] as const;
 export type SideTab = (typeof SIDE_TABS)[number];
 
-const TITLES: Record<SideTab, Word> = { coverage: 'tabCoverage', risk: 'tabRisk', scenario: 'tabScenario', print: 'tabPrint' };
+const TITLES: Record<SideTab, Word> = { coverage: 'tabCoverage', risk: 'tabRisk', scenario: 'tabScenario', print: 'tabPrint', data: 'tabData' };
 
 export class SideTabs {
   readonly panes = {} as Record<SideTab, HTMLElement>;
   private current: SideTab = 'coverage';
   private readonly listeners = new Set<(tab: SideTab) => void>();
 
-  constructor(side: HTMLElement) {
+  /** `tabs`: the views this user has (editing needs a key). */
+  constructor(side: HTMLElement, tabs: readonly SideTab[] = SIDE_TABS) {
     const strip = document.createElement('nav');
     strip.className = 'side-tabs';
     strip.setAttribute('role', 'tablist');
     side.append(strip);
-    for (const tab of SIDE_TABS) {
+    for (const tab of tabs) {
       const pane = document.createElement('section');
       pane.id = `side-${tab}`;
       pane.dataset.pane = tab;
@@ -25,7 +26,7 @@ export class SideTabs {
       this.panes[tab] = pane;
     }
     const renderStrip = () => {
-      strip.innerHTML = SIDE_TABS.map(
+      strip.innerHTML = tabs.map(
         (tab) => `<button type="button" role="tab" data-tab="${tab}" aria-selected="${tab === this.current}">${t(TITLES[tab])}</button>`,
       ).join('');
     };
@@ -46,7 +47,7 @@ export class SideTabs {
   show(tab: SideTab): void {
     if (tab === this.current) return;
     this.current = tab;
-    for (const t of SIDE_TABS) this.panes[t].hidden = t !== tab;
+    for (const [name, pane] of Object.entries(this.panes)) pane.hidden = name !== tab;
     this.renderStrip();
     for (const fn of this.listeners) fn(tab);
   }
