@@ -24,6 +24,8 @@ function changedFields(e: HistoryEntry): string {
  */
 export class FeatureActions implements PopupExtras {
   private readonly editable = new Set<string>();
+  /** The last check-in answer per shelter, kept across the popup redrawing itself. */
+  private readonly results = new Map<string, { text: string; occupancy?: number; error: boolean }>();
 
   constructor(
     app: OneMapApp,
@@ -46,9 +48,14 @@ export class FeatureActions implements PopupExtras {
       info.id === 'shelters'
         ? `<div class="checkin"><label>${t('people')} <input type="number" min="1" step="1" value="1" data-checkin-people></label>
           <button type="button" data-extra="checkin" title="${t('checkIn')}">＋ ${t('checkIn')}</button><button type="button" data-extra="checkout" title="${t('checkOut')}">－ ${t('checkOut')}</button>
-          <small data-checkin-result></small></div>`
+          ${this.resultHtml(String(id))}</div>`
         : '';
     return `<div class="popup-actions">${buttons}</div>${checkins}<div class="history" data-history></div>`;
+  }
+
+  private resultHtml(id: string): string {
+    const r = this.results.get(id);
+    return `<small data-checkin-result${r?.occupancy !== undefined ? ` data-occupancy="${r.occupancy}"` : ''}${r?.error ? ' class="analysis-error"' : ''}>${escapeHtml(r?.text ?? '')}</small>`;
   }
 
   onAction(action: string, info: LayerInfo, id: string | number, section: HTMLElement): void {
@@ -78,15 +85,18 @@ export class FeatureActions implements PopupExtras {
 
   private async checkIn(id: string | number, out: boolean, section: HTMLElement): Promise<void> {
     const people = Number(section.querySelector<HTMLInputElement>('[data-checkin-people]')?.value);
-    const result = section.querySelector<HTMLElement>('[data-checkin-result]')!;
     try {
       const o = await checkIn(id, people, out);
-      result.className = '';
-      result.textContent = `${t('occupancy')} ${formatNumber(o.occupancy)} / ${formatNumber(o.capacity)} · ${t('freePlaces')} ${formatNumber(o.free)}`;
-      result.dataset.occupancy = String(o.occupancy);
+      this.results.set(String(id), {
+        text: `${t('occupancy')} ${formatNumber(o.occupancy)} / ${formatNumber(o.capacity)} · ${t('freePlaces')} ${formatNumber(o.free)}`,
+        occupancy: o.occupancy,
+        error: false,
+      });
     } catch (err) {
-      result.className = 'analysis-error';
-      result.textContent = (err as Error).message;
+      this.results.set(String(id), { text: (err as Error).message, error: true });
     }
+    // The popup may have redrawn meanwhile: write into its current section.
+    const box = document.querySelector<HTMLElement>(`.popup .popup-feature[data-layer="shelters"][data-id="${CSS.escape(String(id))}"] [data-checkin-result]`);
+    if (box) box.outerHTML = this.resultHtml(String(id));
   }
 }

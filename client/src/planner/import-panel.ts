@@ -113,7 +113,7 @@ export class ImportPanel {
           <span>${escapeHtml(job.phase)} · ${formatNumber(job.processed ?? 0)} / ${formatNumber(job.rows)} ${t('rows')}</span></div>`
       : '';
     const errors = job?.errors.length
-      ? `<p class="bad small" data-import-rejected="${job.errors.length}">${t('importRejected')}</p><table class="scenario-table import-errors"><thead><tr><th>${t('row')}</th><th>${t('field')}</th><th>${t('reason')}</th></tr></thead><tbody>${job.errors
+      ? `${done && job.status === 'rejected' ? `<p class="bad small" data-import-rejected="${job.errors.length}">${t('importRejected')}</p>` : ''}<table class="scenario-table import-errors"><thead><tr><th>${t('row')}</th><th>${t('field')}</th><th>${t('reason')}</th></tr></thead><tbody>${job.errors
           .map((e) => `<tr data-error-row="${e.row}"><td>${e.row}</td><td>${escapeHtml(e.field)}</td><td>${escapeHtml(e.reason)}</td></tr>`)
           .join('')}</tbody></table>`
       : '';
