@@ -155,6 +155,7 @@ const WORDS = {
   location: { zh: '位置', en: 'Location' },
   moved: { zh: '已移动', en: 'moved' },
   save: { zh: '保存', en: 'Save' },
+  saveFailed: { zh: '未保存', en: 'Not saved' },
   delete: { zh: '删除', en: 'Delete' },
   confirmDelete: { zh: '确定删除该要素？', en: 'Delete this feature?' },
   deleted: { zh: '已删除', en: 'Deleted' },
@@ -189,6 +190,7 @@ const WORDS = {
   importRejected: { zh: '以下行有误，未导入任何数据', en: 'These rows are invalid; nothing was imported' },
   importValid: { zh: '检查通过，可以导入', en: 'All rows are valid; ready to import' },
   imported: { zh: '已导入', en: 'Imported' },
+  importFailed: { zh: '导入失败', en: 'Import failed' },
   // Wall mode
   live: { zh: '实时', en: 'Live' },
   reconnecting: { zh: '连接中断，正在重连…', en: 'Connection lost; reconnecting…' },

@@ -71,6 +71,8 @@ export class EditPanel {
       e.preventDefault();
       void this.save();
     });
+    // Typed values live in the state, so a redraw (a map click placing the point) keeps them.
+    root.addEventListener('input', (e) => this.onInput(e));
     root.addEventListener('change', (e) => this.onInput(e));
     app.map.on('singleclick', (e) => this.onMapClick(e));
   }
@@ -96,7 +98,7 @@ export class EditPanel {
       this.placeMarker();
     } catch (err) {
       this.state = null;
-      this.saved = `${t('failed')}: ${(err as Error).message}`;
+      this.saved = `${t('saveFailed')}: ${(err as Error).message}`;
     }
     this.render();
   }
@@ -219,7 +221,7 @@ export class EditPanel {
         s.message = t('conflict');
       } else {
         for (const p of invalidParams(err)) s.errors[p.name.replace(/^properties\./, '').split('.')[0]] = p.reason;
-        s.message = `${t('failed')}: ${(err as Error).message}`;
+        s.message = `${t('saveFailed')}: ${(err as Error).message}`;
       }
     }
     this.render();
@@ -236,7 +238,7 @@ export class EditPanel {
       if (err instanceof ApiError && err.status === 412) {
         s.conflict = await readFeature(s.layer.id, s.feature.id).catch(() => null);
         s.message = t('conflict');
-      } else s.message = `${t('failed')}: ${(err as Error).message}`;
+      } else s.message = `${t('saveFailed')}: ${(err as Error).message}`;
       this.render();
     }
   }
@@ -303,7 +305,7 @@ export class EditPanel {
         .join('')}</select><button type="button" data-edit-action="add">${t('addPoint')}</button></div>
         <p class="small muted">${t('editHint')}</p>${this.saved ? `<p class="small" data-edit-message>${escapeHtml(this.saved)}</p>` : ''}`);
     } else {
-      const heading = s.feature ? `${pick(s.layer.title)} #${s.feature.id} · ${escapeHtml(s.feature.etag)}` : `${pick(s.layer.title)} · ${t('newFeature')}`;
+      const heading = s.feature ? `${pick(s.layer.title)} #${s.feature.id} · ${s.feature.etag}` : `${pick(s.layer.title)} · ${t('newFeature')}`;
       const fields = Object.entries(s.schema.properties)
         .filter(([, f]) => !f.readOnly)
         .map(([name, f]) => this.fieldHtml(s, name, f))

@@ -84,7 +84,7 @@ export class ImportPanel {
       }
       this.checked = dryRun && job.status === 'valid';
     } catch (err) {
-      this.error = `${t('failed')}: ${(err as Error).message}`;
+      this.error = `${t('importFailed')}: ${(err as Error).message}`;
     }
     this.running = false;
     this.renderStatus();
