@@ -191,6 +191,11 @@ const WORDS = {
   importValid: { zh: '检查通过，可以导入', en: 'All rows are valid; ready to import' },
   imported: { zh: '已导入', en: 'Imported' },
   importFailed: { zh: '导入失败', en: 'Import failed' },
+  phaseParsing: { zh: '读取文件', en: 'reading the file' },
+  phaseValidating: { zh: '逐行检查', en: 'checking rows' },
+  phaseDistricts: { zh: '核对所属区', en: 'checking districts' },
+  phaseWriting: { zh: '写入', en: 'writing' },
+  phaseDone: { zh: '完成', en: 'done' },
   // Wall mode
   live: { zh: '实时', en: 'Live' },
   reconnecting: { zh: '连接中断，正在重连…', en: 'Connection lost; reconnecting…' },

@@ -238,6 +238,30 @@ describe('scenario runner', () => {
     expect(await page.locator('[data-scenario-state="done"]').count()).toBe(0);
   });
 
+  it('a typhoon with a drawn warning area closes outdoor shelters in it, as the API says for the same request', async () => {
+    await page.check('[data-scenario="kind"][value="typhoon"]');
+    await page.fill('[data-scenario="rainfall"]', '0');
+    await page.click('[data-scenario-action="draw"]');
+    const box = (await page.locator('#map').boundingBox())!;
+    const [cx, cy] = [box.x + 620, box.y + 420];
+    for (const [dx, dy] of [[-160, -120], [160, -120], [160, 120]]) await page.mouse.click(cx + dx, cy + dy);
+    await page.mouse.dblclick(cx - 160, cy + 120);
+    await page.waitForSelector('[data-scenario-action="clear-area"]');
+    expect(await page.isChecked('[data-scenario="close-outdoor"]')).toBe(true);
+    const [request] = await Promise.all([page.waitForRequest((r) => r.url().endsWith('/analysis/scenario')), page.click('[data-scenario-action="run"]')]);
+    await page.waitForSelector('[data-scenario-state="done"]', { timeout: 60_000 });
+    const sent = JSON.parse(request.postData()!);
+    expect(sent).toMatchObject({ district: DISTRICT, close_outdoor_in_warning_area: true, warning_area: { type: 'Polygon' } });
+    const report = await api<Report>('/analysis/scenario', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(sent) });
+    const unusable = report.shelters.closed.length + report.shelters.already_closed.length;
+    expect(unusable).toBeGreaterThan(0);
+    expect(await page.getAttribute('[data-scenario-metric="closed"]', 'data-count')).toBe(String(unusable));
+    expect((await layerFeatures('scenario')).filter((f) => f.kind === 'warning')).toHaveLength(1);
+    await page.click('[data-scenario-action="end"]');
+    expect((await layerFeatures('scenario')).length).toBe(0);
+    await page.check('[data-scenario="kind"][value="rain"]');
+  });
+
   it('refuses a bad rainfall with the server\'s reason and draws nothing', async () => {
     await page.fill('[data-scenario="rainfall"]', '-5');
     await page.click('[data-scenario-action="run"]');

@@ -11,6 +11,14 @@ const CRS: [string, Word][] = [
   ['bd09', 'crsBd09'],
 ];
 const POLL_MS = 250;
+/** The server's import phases, in words. */
+const PHASES: Record<string, Word> = {
+  parsing: 'phaseParsing',
+  validating: 'phaseValidating',
+  'checking districts': 'phaseDistricts',
+  writing: 'phaseWriting',
+  done: 'phaseDone',
+};
 
 /**
  * Importing a GeoJSON, CSV or XLSX file into a layer: first a dry run that lists
@@ -110,7 +118,7 @@ export class ImportPanel {
     const progress = job
       ? `<div class="import-progress" data-phase="${escapeHtml(job.phase)}" data-status="${escapeHtml(job.status)}">
           <progress max="${Math.max(job.rows, 1)}" value="${job.status === 'running' ? (job.processed ?? 0) : Math.max(job.rows, 1)}"></progress>
-          <span>${escapeHtml(job.phase)} · ${formatNumber(job.processed ?? 0)} / ${formatNumber(job.rows)} ${t('rows')}</span></div>`
+          <span>${PHASES[job.phase] ? t(PHASES[job.phase]) : escapeHtml(job.phase)} · ${formatNumber(job.processed ?? 0)} / ${formatNumber(job.rows)} ${t('rows')}</span></div>`
       : '';
     const errors = job?.errors.length
       ? `${done && job.status === 'rejected' ? `<p class="bad small" data-import-rejected="${job.errors.length}">${t('importRejected')}</p>` : ''}<table class="scenario-table import-errors"><thead><tr><th>${t('row')}</th><th>${t('field')}</th><th>${t('reason')}</th></tr></thead><tbody>${job.errors
