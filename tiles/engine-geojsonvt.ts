@@ -136,7 +136,8 @@ export class GeojsonVtEngine implements TileEngine {
     const layer = this.resolveLayer(change.layer);
     const s = layer && this.states.get(layer.id);
     if (!layer || !s) return; // never loaded: the first request reads fresh rows
-    if (change.id === undefined || change.id === null) s.reloadAll = true;
+    // An import is one change for all its rows: its id names the job, not a feature, so re-read the layer.
+    if (change.id === undefined || change.id === null || change.kind === 'import') s.reloadAll = true;
     else s.dirty.add(layer.idType === 'integer' ? Number(change.id) : String(change.id));
   }
 

@@ -133,8 +133,12 @@ function tileLayer(map: OlMap, info: LayerInfo, theme: Theme, live: LiveView, z:
         clearTimeout(timer);
         next.setZIndex(z);
         map.removeLayer(old);
-        old.getSource()?.dispose();
-        old.dispose();
+        // Disposed only once a frame without it is drawn: until then the last frame still lists it,
+        // and a hit test (a click, the pointer moving) on a disposed layer throws.
+        map.once('postrender', () => {
+          old.getSource()?.dispose();
+          old.dispose();
+        });
       };
       const timer = setTimeout(swap, 15_000);
       if (!old.getVisible()) swap();

@@ -38,7 +38,7 @@ function featureName(p: Picked): string {
   return (lang() === 'en' ? en || zh : zh || en) ?? (p.id !== undefined ? `#${p.id}` : '');
 }
 
-function sectionHtml(p: Picked): string {
+function sectionHtml(p: Picked, extra: PopupExtras | null): string {
   const title = pick(p.info.title);
   if (p.cluster) {
     const count = Number(p.props.point_count) || 0;
@@ -61,7 +61,14 @@ function sectionHtml(p: Picked): string {
   return `<section class="popup-feature" data-layer="${p.info.id}" data-id="${escapeHtml(String(p.id ?? ''))}">
     <h3><small>${escapeHtml(title)}</small>${escapeHtml(featureName(p))}</h3>
     ${synthetic ? `<p class="synthetic-note">${t('syntheticFeature')}</p>` : ''}
-    ${rows ? `<table>${rows}</table>` : p.partial ? `<p class="muted">${t('loading')}</p>` : ''}</section>`;
+    ${rows ? `<table>${rows}</table>` : p.partial ? `<p class="muted">${t('loading')}</p>` : ''}${extra && p.id !== undefined ? extra.html(p.info, p.id) : ''}</section>`;
+}
+
+/** More a planner can do with a feature (edit, history, check-ins): its buttons, and what they do. */
+export interface PopupExtras {
+  html(info: LayerInfo, id: string | number): string;
+  /** A click on an element with `data-extra` inside a feature's section. */
+  onAction(action: string, info: LayerInfo, id: string | number, section: HTMLElement): void;
 }
 
 export class Popup {
@@ -71,6 +78,7 @@ export class Popup {
   private at: Coordinate | null = null;
   /** Set while a tool (drawing) owns map clicks. */
   suspended = false;
+  extras: PopupExtras | null = null;
 
   constructor(
     private readonly map: OlMap,
@@ -90,6 +98,13 @@ export class Popup {
       map.getTargetElement()!.style.cursor = hit && !this.suspended ? 'pointer' : '';
     });
     this.element.addEventListener('click', (e) => {
+      const extra = (e.target as HTMLElement).closest<HTMLElement>('[data-extra]');
+      const section = extra?.closest<HTMLElement>('.popup-feature');
+      const picked = section ? this.picked.find((p) => p.info.id === section.dataset.layer && String(p.id) === section.dataset.id) : undefined;
+      if (extra && section && picked && this.extras) {
+        this.extras.onAction(extra.dataset.extra!, picked.info, picked.id!, section);
+        return;
+      }
       const action = (e.target as HTMLElement).closest('[data-action]')?.getAttribute('data-action');
       if (action === 'close') this.close();
       if (action === 'zoom' && this.at) {
@@ -140,7 +155,7 @@ export class Popup {
 
   private render(): void {
     if (!this.picked.length) return;
-    this.element.innerHTML = `<button type="button" class="popup-close" data-action="close" aria-label="${t('close')}">×</button>${this.picked.map(sectionHtml).join('')}`;
+    this.element.innerHTML = `<button type="button" class="popup-close" data-action="close" aria-label="${t('close')}">×</button>${this.picked.map((p) => sectionHtml(p, this.extras)).join('')}`;
   }
 
   close(): void {

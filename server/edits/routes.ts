@@ -7,10 +7,11 @@ import { principalOf } from '../http/principal.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { notFound } from '../http/problem.ts';
 import { CANONICAL_ID } from '../http/numbers.ts';
-import { canSeeLayer, getLayer, type LayerDef } from '../../tiles/layers.ts';
-import { featureSchema } from './feature-schema.ts';
+import { canSeeLayer, getLayer, visibleProperties, type LayerDef } from '../../tiles/layers.ts';
+import { featureSchema, writableProperties } from './feature-schema.ts';
+import { propertySchema } from '../ogc/collections.ts';
 import { assertGeometryInput, geometryLimits } from '../geo/geometry-input.ts';
-import { assertEditable, createFeature, deleteFeature, featureEtag, featureHistory, parseIfMatch, restoreFeature, updateFeature } from './feature-store.ts';
+import { EDITABLE_LAYERS, assertEditable, createFeature, deleteFeature, featureEtag, featureHistory, parseIfMatch, restoreFeature, updateFeature } from './feature-store.ts';
 
 /**
  * OGC API – Features Part 4 (create, replace, update, delete) on the same
@@ -38,6 +39,33 @@ export function editRoutes({ db, config }: AppContext): Router {
   const limits = geometryLimits(config);
   const items = '/ogc/collections/:collectionId/items';
   const item = `${items}/:featureId`;
+
+  // The schema of a collection's features for this caller (OGC API – Features Part 5 style): what
+  // an edit form needs beyond the catalogue — required fields, bounds, which fields the server owns.
+  router.get('/ogc/collections/:collectionId/schema', (req, res) => {
+    const layer = layerFor(req);
+    const who = principalOf(req);
+    const writable = new Set(writableProperties(layer, who).map((p) => p.name));
+    const properties: Record<string, unknown> = {};
+    for (const prop of visibleProperties(layer, who)) {
+      properties[prop.name] = {
+        ...propertySchema(prop),
+        ...(prop.min !== undefined ? { minimum: prop.min } : {}),
+        ...(prop.max !== undefined ? { maximum: prop.max } : {}),
+        ...(writable.has(prop.name) ? {} : { readOnly: true }),
+      };
+    }
+    res.type('application/schema+json').json({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $id: `${baseUrl(req, config.PUBLIC_URL)}/ogc/collections/${layer.id}/schema`,
+      type: 'object',
+      title: `${layer.title.zh} / ${layer.title.en}`,
+      'x-geometry': { point: 'Point', line: 'LineString', polygon: 'Polygon' }[layer.geometry],
+      'x-editable': layer.table !== null && EDITABLE_LAYERS.has(layer.id),
+      properties,
+      required: visibleProperties(layer, who).filter((p) => p.required && writable.has(p.name)).map((p) => p.name),
+    });
+  });
 
   router.post(items, requireRole('editor'), async (req, res) => {
     const layer = layerFor(req);

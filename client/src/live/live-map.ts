@@ -100,7 +100,8 @@ export class LiveMap {
       this.restyle(e.layer);
     } else if (e.type === 'import' || (!feature && e.op !== 'delete')) {
       // Not a point we can draw from the event (an import, a polygon): reload the layer's tiles soon.
-      this.scheduleRefresh(e.layer, 1500);
+      // An import is one event for all its rows, so there is nothing to wait for: reload at once.
+      this.scheduleRefresh(e.layer, e.type === 'import' ? 200 : 1500);
     } else {
       this.restyle(e.layer);
       this.scheduleRefresh(e.layer, 15_000);

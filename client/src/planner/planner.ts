@@ -5,8 +5,20 @@ import { lang, onLang, pick, setLang, t } from '../i18n.ts';
 import { renderLayerPanel } from '../legend.ts';
 import type { Popup } from '../popup.ts';
 import { CoveragePanel } from './coverage-panel.ts';
+import { NearestShelters } from './nearest.ts';
+import { PrintPanel } from './print-panel.ts';
+import { RiskPanel } from './risk-panel.ts';
+import { ScenarioPanel } from './scenario-panel.ts';
+import { SIDE_TABS, SideTabs } from './side-tabs.ts';
+import { EditPanel } from './edit-panel.ts';
+import { FeatureActions } from './feature-actions.ts';
+import { ImportPanel } from './import-panel.ts';
 
-/** Planner mode (the default): district picker, language, layer switcher with legend, coverage panel. */
+/**
+ * Planner mode (the default): district picker, language, layer switcher with
+ * legend, and the side panel's views (coverage, the risk table, scenarios, print)
+ * beside the map; nearest shelters from any point.
+ */
 export function startPlanner(app: OneMapApp, popup: Popup): void {
   const tools = byId('topbar-tools');
   const layersPanel = byId('layers-panel');
@@ -72,5 +84,21 @@ export function startPlanner(app: OneMapApp, popup: Popup): void {
     if (select) select.value = app.state.district ?? '';
   });
 
-  new CoveragePanel(app, side, popup);
+  const keyed = apiKey() !== null;
+  const tabs = new SideTabs(side, keyed ? SIDE_TABS : SIDE_TABS.filter((tab) => tab !== 'data'));
+  new CoveragePanel(app, tabs.panes.coverage, popup);
+  const risk = new RiskPanel(app, tabs.panes.risk, () => tabs.active === 'risk');
+  tabs.onShow(() => risk.refresh());
+  new ScenarioPanel(app, tabs.panes.scenario, popup);
+  new PrintPanel(app, tabs.panes.print);
+  new NearestShelters(app);
+  if (keyed) {
+    // Editing and imports: the server checks the key's role and districts on every request.
+    const editRoot = document.createElement('div');
+    const importRoot = document.createElement('div');
+    tabs.panes.data.append(editRoot, importRoot);
+    const editor = new EditPanel(app, editRoot, popup, () => tabs.show('data'));
+    popup.extras = new FeatureActions(app, editor);
+    new ImportPanel(app, importRoot);
+  }
 }

@@ -1,0 +1,174 @@
+import { ApiError } from './api.ts';
+import { authHeaders } from './auth.ts';
+
+/**
+ * Feature edits through OGC API – Features Part 4 (`If-Match` with the ETag read),
+ * the feature schema the forms are built from, history, shelter check-ins and
+ * imports. Every rule is the server's: these only send and read.
+ */
+export interface FieldSchema {
+  type: 'string' | 'integer' | 'number' | 'boolean';
+  format?: string;
+  enum?: string[];
+  minimum?: number;
+  maximum?: number;
+  readOnly?: boolean;
+}
+
+export interface FeatureSchema {
+  'x-geometry': string;
+  'x-editable': boolean;
+  properties: Record<string, FieldSchema>;
+  required: string[];
+}
+
+export interface EditableFeature {
+  id: number;
+  etag: string;
+  lon: number;
+  lat: number;
+  properties: Record<string, unknown>;
+}
+
+export interface HistoryEntry {
+  at: string;
+  actor: string;
+  operation: string;
+  dataVersion: number;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+/** A refused request: the server's problem, with its invalid fields by name. */
+export function invalidParams(err: unknown): { name: string; reason: string }[] {
+  if (!(err instanceof ApiError) || !err.problem) return [];
+  const list = (err.problem as { 'invalid-params'?: { name: string; reason: string }[] })['invalid-params'];
+  return Array.isArray(list) ? list : [];
+}
+
+async function send(url: string, init: RequestInit): Promise<Response> {
+  const res = await fetch(url, { ...init, headers: { Accept: 'application/json', ...authHeaders(), ...(init.headers ?? {}) } });
+  if (!res.ok) {
+    let problem = null;
+    try {
+      problem = await res.json();
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(res.status, problem, url);
+  }
+  return res;
+}
+
+const items = (layer: string) => `/ogc/collections/${encodeURIComponent(layer)}/items`;
+
+const schemas = new Map<string, Promise<FeatureSchema>>();
+export function featureSchema(layer: string): Promise<FeatureSchema> {
+  let s = schemas.get(layer);
+  if (!s) {
+    s = send(`/ogc/collections/${encodeURIComponent(layer)}/schema`, {}).then((r) => r.json() as Promise<FeatureSchema>);
+    s.catch(() => schemas.delete(layer));
+    schemas.set(layer, s);
+  }
+  return s;
+}
+
+function toEditable(body: { id: number; geometry: { coordinates: [number, number] }; properties: Record<string, unknown> }, etag: string): EditableFeature {
+  const [lon, lat] = body.geometry.coordinates;
+  return { id: Number(body.id), etag, lon, lat, properties: body.properties };
+}
+
+export async function readFeature(layer: string, id: number | string): Promise<EditableFeature> {
+  const res = await send(`${items(layer)}/${encodeURIComponent(String(id))}`, { headers: { Accept: 'application/geo+json' } });
+  return toEditable(await res.json(), res.headers.get('etag') ?? '');
+}
+
+const json = { 'Content-Type': 'application/json' };
+const point = (lon: number, lat: number) => ({ type: 'Point', coordinates: [lon, lat] });
+
+export async function createFeature(layer: string, lon: number, lat: number, properties: Record<string, unknown>): Promise<EditableFeature> {
+  const res = await send(items(layer), { method: 'POST', headers: json, body: JSON.stringify({ type: 'Feature', geometry: point(lon, lat), properties }) });
+  return toEditable(await res.json(), res.headers.get('etag') ?? '');
+}
+
+/** PATCH (merge) of the changed fields and, when moved, the point, guarded by the ETag read. */
+export async function updateFeature(
+  layer: string,
+  id: number,
+  etag: string,
+  properties: Record<string, unknown>,
+  moved: [number, number] | null,
+): Promise<EditableFeature> {
+  const body = { type: 'Feature', properties, ...(moved ? { geometry: point(moved[0], moved[1]) } : {}) };
+  const res = await send(`${items(layer)}/${id}`, { method: 'PATCH', headers: { ...json, 'If-Match': etag }, body: JSON.stringify(body) });
+  return toEditable(await res.json(), res.headers.get('etag') ?? '');
+}
+
+export async function deleteFeature(layer: string, id: number, etag: string): Promise<void> {
+  await send(`${items(layer)}/${id}`, { method: 'DELETE', headers: { 'If-Match': etag } });
+}
+
+export async function featureHistory(layer: string, id: number | string): Promise<HistoryEntry[]> {
+  try {
+    const res = await send(`${items(layer)}/${encodeURIComponent(String(id))}/history`, {});
+    return ((await res.json()) as { history: HistoryEntry[] }).history;
+  } catch (err) {
+    // No audit rows yet: a feature as loaded, never edited.
+    if (err instanceof ApiError && err.status === 404) return [];
+    throw err;
+  }
+}
+
+export interface Occupancy {
+  id: number;
+  occupancy: number;
+  capacity: number;
+  free: number;
+  status: string;
+}
+
+export async function checkIn(shelter: number | string, people: number, out: boolean): Promise<Occupancy> {
+  const res = await send(`/shelters/${encodeURIComponent(String(shelter))}/${out ? 'checkouts' : 'checkins'}`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ people }),
+  });
+  return res.json();
+}
+
+export interface ImportError {
+  row: number;
+  field: string;
+  reason: string;
+}
+
+export interface ImportJob {
+  job: string;
+  status: string;
+  phase: string;
+  rows: number;
+  processed?: number;
+  inserted?: number;
+  dryRun: boolean;
+  errors: ImportError[];
+  [more: string]: unknown;
+}
+
+export const IMPORT_TYPES: Record<string, string> = {
+  geojson: 'application/geo+json',
+  json: 'application/geo+json',
+  csv: 'text/csv',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+/** Starts an import as a job (`async=true`); its progress is read from the job endpoint. */
+export async function startImport(layer: string, file: Blob, type: string, crs: string, dryRun: boolean): Promise<ImportJob> {
+  const q = new URLSearchParams({ crs, dryRun: String(dryRun), async: 'true' });
+  const res = await send(`/import/${encodeURIComponent(layer)}?${q}`, { method: 'POST', headers: { 'Content-Type': type }, body: file });
+  return res.json();
+}
+
+export async function importJob(job: string): Promise<ImportJob> {
+  const res = await send(`/import/jobs/${encodeURIComponent(job)}`, {});
+  return res.json();
+}

@@ -1,0 +1,160 @@
+import { ApiError, fetchJson, postJson } from './api.ts';
+import { authHeaders } from './auth.ts';
+
+/**
+ * What the planner's risk, scenario, nearest-shelter and print views read from
+ * the server (docs/risk.md, docs/analysis.md, docs/api.md). Only the fields the
+ * views show are typed; every rule behind them stays on the server.
+ */
+export type Level = 'red' | 'orange' | 'yellow' | 'blue';
+export type InspectionStatus = 'overdue' | 'due_soon' | 'scheduled' | 'done' | 'not_sampled';
+
+export interface RiskCounts {
+  red: number;
+  orange: number;
+  yellow: number;
+  blue: number;
+  total: number;
+}
+
+export interface RiskTablePoint {
+  id: number;
+  district_id: string;
+  street_id: string | null;
+  street_name_zh: string | null;
+  name_zh: string;
+  name_en: string | null;
+  category: string;
+  level: Level;
+  level_source: string;
+  responsible_unit: string | null;
+  lon: number;
+  lat: number;
+  last_inspection: string | null;
+  next_due: string | null;
+  inspection_status: InspectionStatus;
+  days_overdue: number | null;
+}
+
+export interface RiskTable {
+  district: string | null;
+  as_of: string;
+  counts: {
+    levels: Level[];
+    total: RiskCounts;
+    by_street: (RiskCounts & { street_id: string; name_zh: string; name_en: string })[];
+  };
+  points: RiskTablePoint[];
+}
+
+export interface DuePoint {
+  id: number;
+  name_zh: string;
+  street_name_zh: string | null;
+  category: string;
+  level: Level;
+  lon: number;
+  lat: number;
+  last_inspection: string | null;
+  next_due: string | null;
+  status: 'overdue' | 'due_soon';
+  days_overdue: number | null;
+  days_until_due: number | null;
+  never_inspected: boolean;
+}
+
+export interface InspectionsDue {
+  as_of: string;
+  summary: { overdue: number; never_inspected: number; due_soon: number };
+  points: DuePoint[];
+}
+
+export interface NearestShelter {
+  rank: number;
+  id: number;
+  name_zh: string;
+  name_en: string;
+  status: string;
+  lon: number;
+  lat: number;
+  distance_m: number;
+  walking_minutes: number;
+  capacity: number;
+  occupancy: number;
+  free_capacity: number;
+}
+
+export interface NearestAnswer {
+  query: { lon: number; lat: number };
+  shelters: NearestShelter[];
+}
+
+export interface ScenarioCoverage {
+  residents: number;
+  shelters_counted: number;
+  covered_residents: number;
+  uncovered_residents: number;
+  covered_pct: number | null;
+  sheltered_residents: number;
+  unsheltered_residents: number;
+}
+
+export interface ScenarioReport {
+  district: { id: string; name_zh: string; name_en: string };
+  flood_points: { considered: number; active: { id: number; name_zh: string; rainfall_mm_h: number; threshold_mm_h: number }[] };
+  geohazard_sites: { considered: number; active: { id: number; name_zh: string }[] };
+  shelters: { closed: { id: number; name_zh: string; name_en: string; capacity: number }[]; already_closed: { id: number }[]; capacity_closed: number };
+  coverage: {
+    before: ScenarioCoverage;
+    after: ScenarioCoverage;
+    residents_losing_cover: number;
+    residents_losing_a_place: number;
+  };
+  alert_streets: string[];
+  affected_pct: number;
+}
+
+export interface Polygon {
+  type: 'Polygon' | 'MultiPolygon';
+  coordinates: unknown;
+}
+
+export interface ScenarioRequest {
+  district: string;
+  rainfall_mm_h?: number;
+  warning_area?: Polygon;
+  close_outdoor_in_warning_area?: boolean;
+}
+
+export const riskTable = (district: string) => fetchJson<RiskTable>(`/risk/table?district=${encodeURIComponent(district)}`);
+export const inspectionsDue = (district: string) => fetchJson<InspectionsDue>(`/risk/inspections/due?district=${encodeURIComponent(district)}`);
+export const nearestShelters = (lon: number, lat: number, n = 3) =>
+  fetchJson<NearestAnswer>(`/analysis/nearest-shelters?lon=${lon.toFixed(6)}&lat=${lat.toFixed(6)}&n=${n}`);
+export const runScenario = (body: ScenarioRequest) => postJson<ScenarioReport>('/analysis/scenario', body);
+
+/**
+ * Downloads a server file (CSV, XLSX, PNG) with the key attached: a plain link
+ * could not send the Authorization header. The file name is the server's.
+ */
+export async function download(url: string, fallbackName: string): Promise<string> {
+  const res = await fetch(url, { headers: authHeaders() });
+  if (!res.ok) {
+    let problem = null;
+    try {
+      problem = await res.json();
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(res.status, problem, url);
+  }
+  const name = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+  const href = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  return name;
+}

@@ -1,0 +1,262 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, matchScreenshot, openMap, pagePointOf, settle, startOneMap, watchPage, type Browser, type OneMapServer, type PageWatch } from './harness.ts';
+
+// Editing with a key (schema forms, If-Match conflicts, field errors, history), shelter
+// check-ins and imports with a dry run, in Chromium against the real server.
+let server: OneMapServer;
+let browser: Browser;
+let page: Page;
+/** A second open map (anonymous, like a colleague's): it must follow every change live. */
+let other: Page;
+let watch: PageWatch;
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/browser/', import.meta.url));
+const SHELTER = { lon: 113.2118128, lat: 23.3729801 }; // Huadu shelter 046, open, well inside the district
+const VIEW = `district=huadu&layers=districts,risk_points,shelters&z=16&c=${SHELTER.lon},${SHELTER.lat}`;
+
+beforeAll(async () => {
+  server = await startOneMap();
+  browser = await launchBrowser({ width: 1400, height: 900 });
+  page = await browser.context.newPage();
+  watch = watchPage(page, server.url);
+  await page.addInitScript((key) => sessionStorage.setItem('onemap.apiKey', key), server.editorKey);
+  page.on('dialog', (d) => void d.accept());
+  other = await browser.context.newPage();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const auth = () => ({ Authorization: `Bearer ${server.editorKey}` });
+
+async function item(layer: string, id: number): Promise<{ status: number; etag: string | null; body: { geometry: { coordinates: number[] }; properties: Record<string, unknown> } }> {
+  const res = await fetch(`${server.url}/ogc/collections/${layer}/items/${id}`);
+  return { status: res.status, etag: res.headers.get('etag'), body: res.status === 200 ? await res.json() : null };
+}
+
+async function shelterId(): Promise<number> {
+  const res = await fetch(`${server.url}/analysis/nearest-shelters?lon=${SHELTER.lon}&lat=${SHELTER.lat}&n=1&include_full=true`);
+  return (await res.json()).shelters[0].id;
+}
+
+/** Clicks the map at a lon/lat and waits for the popup's section of that layer. */
+async function openPopup(layer: string, lon: number, lat: number): Promise<void> {
+  await settle(page);
+  const [x, y] = await pagePointOf(page, lon, lat);
+  await page.mouse.click(x, y);
+  await page.waitForSelector(`.popup .popup-feature[data-layer="${layer}"] [data-extra="history"]`);
+}
+
+describe('editing points with a key', () => {
+  it('builds the form from the layer schema and shows each field error of the server beside its field, changing nothing', async () => {
+    const id = await shelterId();
+    const before = await item('shelters', id);
+    await openMap(page, `${server.url}/?${VIEW}`);
+    await openPopup('shelters', SHELTER.lon, SHELTER.lat);
+    await page.click('.popup [data-extra="edit"]');
+    await page.waitForSelector('.edit-form [data-field="capacity"]');
+    // Enums as choices, bounds and required fields from the schema; server-owned fields absent.
+    expect(await page.$eval('.edit-form [data-field="status"]', (s) => s.tagName)).toBe('SELECT');
+    expect(await page.getAttribute('.edit-form [data-field="capacity"]', 'min')).toBe('0');
+    expect(await page.getAttribute('.edit-form [data-field="name_zh"]', 'required')).not.toBeNull();
+    expect(await page.locator('.edit-form [data-field="occupancy"]').count()).toBe(0);
+
+    await page.fill('.edit-form [data-field="capacity"]', '-4');
+    await page.selectOption('.edit-form [data-field="status"]', 'closed');
+    await page.fill('.edit-form [data-field="name_zh"]', '');
+    await page.click('.edit-form button[type="submit"]');
+    await page.waitForSelector('[data-field-error="capacity"]:not(:empty)');
+    expect(await page.textContent('[data-field-error="capacity"]')).toContain('0..');
+    expect(await page.textContent('[data-field-error="name_zh"]')).not.toBe('');
+    const after = await item('shelters', id);
+    expect([after.etag, after.body.properties.status]).toEqual([before.etag, before.body.properties.status]);
+    await page.click('[data-edit-action="cancel"]');
+  });
+
+  it('shows an edit conflict with both versions instead of overwriting, and saves only the version chosen', async () => {
+    const id = await shelterId();
+    await openPopup('shelters', SHELTER.lon, SHELTER.lat);
+    await page.click('.popup [data-extra="edit"]');
+    await page.waitForSelector('.edit-form [data-field="address"]');
+    const read = await item('shelters', id);
+    // Someone else saves first.
+    const theirs = await fetch(`${server.url}/ogc/collections/shelters/items/${id}`, {
+      method: 'PATCH',
+      headers: { ...auth(), 'Content-Type': 'application/json', 'If-Match': read.etag! },
+      body: JSON.stringify({ type: 'Feature', properties: { address: '他人修改的地址' } }),
+    });
+    expect(theirs.status).toBe(200);
+    await page.fill('.edit-form [data-field="address"]', '我修改的地址');
+    await page.click('.edit-form button[type="submit"]');
+    await page.waitForSelector('.conflict');
+    expect(await page.textContent('[data-conflict-field="address"] [data-side="mine"]')).toBe('我修改的地址');
+    expect(await page.textContent('[data-conflict-field="address"] [data-side="theirs"]')).toBe('他人修改的地址');
+    expect((await item('shelters', id)).body.properties.address).toBe('他人修改的地址');
+    await matchScreenshot('planner-edit-conflict', await page.screenshot({ clip: (await page.locator('#side').boundingBox())! }));
+
+    await page.click('[data-edit-action="keep-mine"]');
+    await page.waitForSelector('[data-edit-message]');
+    const saved = await item('shelters', id);
+    expect(saved.body.properties.address).toBe('我修改的地址');
+    expect(saved.etag).not.toBe(theirs.headers.get('etag'));
+    await page.click('[data-edit-action="cancel"]');
+  });
+
+  it('shows the audit history of a feature in its popup', async () => {
+    const id = await shelterId();
+    const history = (await (await fetch(`${server.url}/ogc/collections/shelters/items/${id}/history`, { headers: auth() })).json()).history;
+    expect(history.length).toBe(2);
+    await page.keyboard.press('Escape');
+    await openPopup('shelters', SHELTER.lon, SHELTER.lat);
+    await page.click('.popup [data-extra="history"]');
+    await page.waitForSelector('.popup .history-list li');
+    expect(await page.locator('.popup .history-list li').count()).toBe(history.length);
+    expect(await page.textContent('.popup .history-list')).toContain('我修改的地址');
+  });
+
+  it('adds a risk point where the map is clicked, moves it, then deletes it', async () => {
+    await openMap(page, `${server.url}/?${VIEW}`);
+    await page.click('[data-tab="data"]');
+    await page.selectOption('select[data-edit-layer]', 'risk_points');
+    await page.click('[data-edit-action="add"]');
+    const at = { lon: SHELTER.lon + 0.002, lat: SHELTER.lat + 0.001 };
+    const [x, y] = await pagePointOf(page, at.lon, at.lat);
+    await page.mouse.click(x, y);
+    await page.waitForSelector('.edit-form [data-field="name_zh"]');
+    expect(await page.$eval('.edit-form [data-field="district_id"]', (s) => (s as HTMLSelectElement).value)).toBe('huadu');
+    await page.fill('.edit-form [data-field="name_zh"]', '浏览器新增风险点');
+    await page.selectOption('.edit-form [data-field="level"]', 'orange');
+    await page.selectOption('.edit-form [data-field="category"]', 'gas');
+    await page.fill('.edit-form [data-field="responsible_unit"]', '花都区应急管理局');
+    await page.click('.edit-form button[type="submit"]');
+    await page.waitForFunction(() => document.querySelector('.edit-form h3')?.textContent?.includes('#'), null, { timeout: 15_000 }).catch(async (err) => {
+      await page.screenshot({ path: '/tmp/onemap-edit-add.png' });
+      throw err;
+    });
+    const id = Number(/#(\d+)/.exec((await page.textContent('.edit-form h3'))!)![1]);
+    const created = await item('risk_points', id);
+    expect(created.body.properties).toMatchObject({ name_zh: '浏览器新增风险点', level: 'orange', district_id: 'huadu' });
+    expect(created.body.geometry.coordinates[0]).toBeCloseTo(at.lon, 4);
+
+    await page.click('[data-edit-action="move"]');
+    const to = { lon: at.lon + 0.001, lat: at.lat };
+    const [mx, my] = await pagePointOf(page, to.lon, to.lat);
+    await page.mouse.click(mx, my);
+    await page.click('.edit-form button[type="submit"]');
+    await page.waitForFunction(() => document.querySelector('[data-edit-message]')?.textContent?.includes('v2'), null, { timeout: 15_000 }).catch(async (err) => {
+      await page.screenshot({ path: '/tmp/onemap-edit-move.png' });
+      throw err;
+    });
+    expect((await item('risk_points', id)).body.geometry.coordinates[0]).toBeCloseTo(to.lon, 4);
+
+    await page.click('[data-edit-action="delete"]');
+    await page.waitForSelector('.edit-form', { state: 'detached' });
+    expect((await item('risk_points', id)).status).toBe(404);
+  });
+});
+
+describe('shelter check-ins', () => {
+  it('adds and subtracts people from the popup; the server and a second open map follow', async () => {
+    const id = await shelterId();
+    await openMap(other, `${server.url}/?${VIEW}`);
+    await other.waitForFunction(() => document.body.dataset.live === 'open', null, { timeout: 10_000 });
+    await openPopup('shelters', SHELTER.lon, SHELTER.lat);
+    await page.fill('.popup [data-checkin-people]', '7');
+    await page.click('.popup [data-extra="checkin"]');
+    await page.waitForSelector('.popup [data-checkin-result][data-occupancy="7"]');
+    await page.fill('.popup [data-checkin-people]', '3');
+    await page.click('.popup [data-extra="checkout"]');
+    await page.waitForSelector('.popup [data-checkin-result][data-occupancy="4"]');
+    expect((await item('shelters', id)).body.properties.occupancy).toBe(4);
+    const live = await other.waitForFunction(
+      (sid) => (window.onemap!.live as unknown as { store: { shelter(id: number): { occupancy?: number } | undefined } }).store.shelter(sid)?.occupancy === 4,
+      id,
+      { timeout: 5000 },
+    );
+    expect(await live.jsonValue()).toBe(true);
+    // More than are housed is refused with the server's reason, and nothing moves.
+    await page.fill('.popup [data-checkin-people]', '50');
+    await page.click('.popup [data-extra="checkout"]');
+    await page.waitForSelector('.popup [data-checkin-result].analysis-error');
+    expect((await item('shelters', id)).body.properties.occupancy).toBe(4);
+    await page.keyboard.press('Escape');
+  });
+});
+
+describe('importing a file', () => {
+  async function count(): Promise<number> {
+    const res = await fetch(`${server.url}/ogc/collections/risk_points/items?q=${encodeURIComponent('导入测试风险点')}&limit=1`);
+    return (await res.json()).numberMatched;
+  }
+
+  it('a dry run of a file with one bad row reports that row and commits nothing; the import stays disabled', async () => {
+    await openMap(page, `${server.url}/?${VIEW}`);
+    if (!other.url().startsWith(server.url)) await openMap(other, `${server.url}/?${VIEW}`);
+    await other.waitForFunction(() => document.body.dataset.live === 'open', null, { timeout: 10_000 });
+    await page.click('[data-tab="data"]');
+    await page.selectOption('select[data-import="layer"]', 'risk_points');
+    await page.selectOption('select[data-import="crs"]', 'wgs84');
+    await page.setInputFiles('input[data-import="file"]', `${FIXTURES}import-risk-points-bad.csv`);
+    await page.click('[data-import-action="check"]');
+    await page.waitForSelector('[data-import-rejected]');
+    expect(await page.$$eval('.import-errors tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.errorRow))).toEqual(['3']);
+    expect(await page.textContent('.import-errors tbody tr')).toContain('level');
+    expect(await page.getAttribute('.import-progress', 'data-phase')).toBe('done');
+    expect(await page.isDisabled('[data-import-action="commit"]')).toBe(true);
+    expect(await count()).toBe(0);
+  });
+
+  it('the fixed file passes the dry run, imports with progress, and the points appear on a second open map within 2 s', async () => {
+    await page.setInputFiles('input[data-import="file"]', `${FIXTURES}import-risk-points.csv`);
+    await page.click('[data-import-action="check"]');
+    await page.waitForSelector('[data-import-outcome="valid"]');
+    expect(await count()).toBe(0);
+
+    // Watch the other map for the new red point (the fixture's first row) at its place.
+    const spot = { lon: 113.215, lat: 23.376 };
+    await other.evaluate(([lon, lat]) => {
+      const w = window as unknown as { seenAt?: number };
+      const R = 6378137;
+      const at = [(lon * Math.PI * R) / 180, R * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360))];
+      const map = window.onemap!.map as unknown as {
+        getPixelFromCoordinate(c: number[]): number[];
+        forEachFeatureAtPixel(p: number[], fn: (f: { get(k: string): unknown }) => boolean, o: object): boolean | undefined;
+        on(t: string, fn: () => void): void;
+      };
+      map.on('rendercomplete', () => {
+        const hit = map.forEachFeatureAtPixel(map.getPixelFromCoordinate(at), (f) => f.get('level') === 'red', {
+          hitTolerance: 3,
+          layerFilter: (l: { get(k: string): unknown }) => l.get('layerId') === 'risk_points',
+        });
+        if (hit && !w.seenAt) w.seenAt = Date.now();
+      });
+    }, [spot.lon, spot.lat]);
+    const phases = new Set<string>();
+    page.on('response', async (r) => {
+      if (r.url().includes('/import/jobs/')) phases.add((await r.json().catch(() => ({}))).phase);
+    });
+    await page.click('[data-import-action="commit"]');
+    await page.waitForSelector('[data-import-outcome="imported"]', { timeout: 60_000 });
+    const committed = Date.now();
+    expect(await count()).toBe(3);
+    const seen = Number(await (await other.waitForFunction(() => (window as unknown as { seenAt?: number }).seenAt, null, { timeout: 10_000 })).jsonValue());
+    console.log(`import → second map: ${seen - committed} ms`);
+    expect(seen - committed).toBeLessThan(2000);
+    expect(phases.has('done')).toBe(true);
+    await settle(page);
+    await matchScreenshot('planner-import-huadu', await page.screenshot({ clip: (await page.locator('#side').boundingBox())! }));
+  });
+});
+
+describe('the page', () => {
+  it('asked nothing of any other origin and logged no errors but the refusals the tests provoked', () => {
+    expect(watch.foreign).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+    // 400 (field errors), 409 (check-out beyond occupancy), 412 (conflict), 422 (bad import row), 404 (no history yet).
+    expect(watch.consoleErrors.filter((e) => !/status of (400|404|409|412|422)/.test(e))).toEqual([]);
+  });
+});
