@@ -1,0 +1,133 @@
+/**
+ * One embedded database per test worker instead of one per test file.
+ *
+ * Opening PGlite with PostGIS costs seconds, so the worker opens a copy of the
+ * seeded template once and lends it to one test file at a time. When the next
+ * file asks for it, every table is put back to the seeded state from snapshot
+ * tables taken right after opening (truncate + reload with triggers off, and
+ * sequences set back), which takes a fraction of a second.
+ *
+ * Each loan is a fresh `Db` object, so per-database caches keyed by the object
+ * (WeakMaps in the server) start empty for every file, and closing the loan
+ * ends its LISTEN subscriptions without closing the worker's database.
+ */
+import type { Db, Queryable } from '../../server/db/types.ts';
+
+const SNAPSHOT = 'test_seed_snapshot';
+
+interface Seeded {
+  tables: { name: string; columns: string[] }[];
+  sequences: { name: string; value: number }[];
+}
+
+interface Shared {
+  db: Db;
+  seeded: Seeded;
+  /** The loan handed out last, or none yet. */
+  loan?: Loan;
+}
+
+interface Loan {
+  db: Db;
+  closed: boolean;
+}
+
+let shared: Promise<Shared> | undefined;
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Copies every table of the public schema (except PostGIS's own) into the snapshot schema. */
+async function takeSnapshot(db: Db): Promise<Seeded> {
+  const tables = await db.query<{ name: string; columns: string[] }>(
+    `SELECT c.relname AS name,
+            array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attgenerated = '') AS columns
+       FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> 'spatial_ref_sys'
+      GROUP BY c.relname ORDER BY c.relname`,
+  );
+  const sequences = await db.query<{ name: string; value: number | null }>(
+    `SELECT sequencename AS name, last_value AS value FROM pg_sequences WHERE schemaname = 'public'`,
+  );
+  await db.exec(
+    [`CREATE SCHEMA ${SNAPSHOT}`, ...tables.rows.map((t) => `CREATE TABLE ${SNAPSHOT}.${quote(t.name)} AS TABLE public.${quote(t.name)}`)].join(';\n'),
+  );
+  return {
+    tables: tables.rows,
+    sequences: sequences.rows.filter((s) => s.value !== null).map((s) => ({ name: s.name, value: Number(s.value) })),
+  };
+}
+
+/** Puts every table and sequence back to the state of the snapshot, in one transaction. */
+async function restoreSnapshot(q: Queryable, seeded: Seeded): Promise<void> {
+  const names = seeded.tables.map((t) => `public.${quote(t.name)}`).join(', ');
+  await q.exec(
+    [
+      // Replica mode skips triggers (audit, change notifications, data version) and foreign-key checks.
+      `SET LOCAL session_replication_role = replica`,
+      `TRUNCATE ${names} RESTART IDENTITY CASCADE`,
+      ...seeded.tables.map((t) => {
+        const cols = t.columns.map(quote).join(', ');
+        return `INSERT INTO public.${quote(t.name)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${SNAPSHOT}.${quote(t.name)}`;
+      }),
+      ...seeded.sequences.map((s) => `SELECT setval('public.${quote(s.name)}', ${s.value}, true)`),
+    ].join(';\n'),
+  );
+}
+
+/** A `Db` that shares `inner` until closed; closing ends its subscriptions only. */
+function lend(inner: Db): Loan {
+  const unsubscribes = new Set<() => Promise<void>>();
+  const loan: Loan = { closed: false, db: undefined as unknown as Db };
+  const open = () => {
+    if (loan.closed) throw new Error('test database closed');
+  };
+  loan.db = {
+    backend: inner.backend,
+    async query(sql, params) {
+      open();
+      return inner.query(sql, params);
+    },
+    async exec(sql) {
+      open();
+      return inner.exec(sql);
+    },
+    async tx(fn) {
+      open();
+      return inner.tx(fn);
+    },
+    async listen(channel, onPayload, onGap) {
+      open();
+      const unsubscribe = await inner.listen(channel, onPayload, onGap);
+      unsubscribes.add(unsubscribe);
+      return async () => {
+        if (unsubscribes.delete(unsubscribe)) await unsubscribe();
+      };
+    },
+    async close() {
+      if (loan.closed) return;
+      loan.closed = true;
+      for (const u of unsubscribes) await u();
+      unsubscribes.clear();
+    },
+  };
+  return loan;
+}
+
+/**
+ * Lends the worker's database, seeded state restored. Returns undefined while
+ * the previous loan is still open (a file holding two databases at once); the
+ * caller then opens its own copy.
+ */
+export async function borrowSharedDb(open: () => Promise<Db>): Promise<Db | undefined> {
+  shared ??= (async () => {
+    const db = await open();
+    return { db, seeded: await takeSnapshot(db) };
+  })();
+  const s = await shared;
+  if (s.loan && !s.loan.closed) return undefined;
+  if (s.loan) await s.db.tx((q) => restoreSnapshot(q, s.seeded));
+  s.loan = lend(s.db);
+  return s.loan.db;
+}
