@@ -398,6 +398,3 @@ export function parseQuery(params: readonly QueryParam[], query: Record<string, 
   }
   return out;
 }
-
-/** The default CRS when `crs` / `bbox-crs` are absent. */
-export const DEFAULT_CRS = CRS84;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import express, { type Express } from 'express';
 import sharp from 'sharp';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { REGEN, goldenBytes } from '../helpers/golden.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -33,7 +33,7 @@ const MAX_DIFFERING_SHARE = 0.001;
 let db: Db;
 let app: Express;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   app = express();
   // A fixed clock: the footer's timestamp is part of the picture.
   app.use(mapRoutes({ db, config: loadConfig({}), log: silentLogger, changes: new ChangeBus() }, { now: () => new Date('2026-11-25T02:00:00Z') }));

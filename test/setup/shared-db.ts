@@ -37,7 +37,7 @@ let shared: Promise<Shared> | undefined;
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** Copies every table of the public schema (except PostGIS's own) into the snapshot schema. */
-async function takeSnapshot(db: Db): Promise<Seeded> {
+export async function takeSnapshot(db: Db): Promise<Seeded> {
   const tables = await db.query<{ name: string; columns: string[] }>(
     `SELECT c.relname AS name,
             array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attgenerated = '') AS columns
@@ -60,7 +60,7 @@ async function takeSnapshot(db: Db): Promise<Seeded> {
 }
 
 /** Puts every table and sequence back to the state of the snapshot, in one transaction. */
-async function restoreSnapshot(q: Queryable, seeded: Seeded): Promise<void> {
+export async function restoreSnapshot(q: Queryable, seeded: Seeded): Promise<void> {
   const names = seeded.tables.map((t) => `public.${quote(t.name)}`).join(', ');
   await q.exec(
     [
