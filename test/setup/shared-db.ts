@@ -16,8 +16,11 @@ import type { Db, Queryable } from '../../server/db/types.ts';
 const SNAPSHOT = 'test_seed_snapshot';
 
 interface Seeded {
-  tables: { name: string; columns: string[] }[];
-  sequences: { name: string; value: number }[];
+  tables: { name: string; columns: string[]; rows: number }[];
+  /** Sequences and their seeded value; null = never used (restarted on reset). */
+  sequences: { name: string; value: number | null }[];
+  /** Rows written after this transaction id are not seeded ones. */
+  mark: number;
 }
 
 interface Shared {
@@ -36,6 +39,8 @@ let shared: Promise<Shared> | undefined;
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+const currentXid = async (q: Queryable) => Number((await q.query<{ x: string }>('SELECT (txid_current() % 4294967296)::text AS x')).rows[0].x);
+
 /** Copies every table of the public schema (except PostGIS's own) into the snapshot schema. */
 export async function takeSnapshot(db: Db): Promise<Seeded> {
   const tables = await db.query<{ name: string; columns: string[] }>(
@@ -53,27 +58,43 @@ export async function takeSnapshot(db: Db): Promise<Seeded> {
   await db.exec(
     [`CREATE SCHEMA ${SNAPSHOT}`, ...tables.rows.map((t) => `CREATE TABLE ${SNAPSHOT}.${quote(t.name)} AS TABLE public.${quote(t.name)}`)].join(';\n'),
   );
+  const withRows = [];
+  for (const t of tables.rows) {
+    const n = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${SNAPSHOT}.${quote(t.name)}`);
+    withRows.push({ ...t, rows: n.rows[0].n });
+  }
   return {
-    tables: tables.rows,
-    sequences: sequences.rows.filter((s) => s.value !== null).map((s) => ({ name: s.name, value: Number(s.value) })),
+    tables: withRows,
+    sequences: sequences.rows.map((s) => ({ name: s.name, value: s.value === null ? null : Number(s.value) })),
+    mark: await currentXid(db),
   };
 }
 
-/** Puts every table and sequence back to the state of the snapshot, in one transaction. */
-export async function restoreSnapshot(q: Queryable, seeded: Seeded): Promise<void> {
-  const names = seeded.tables.map((t) => `public.${quote(t.name)}`).join(', ');
-  await q.exec(
-    [
-      // Replica mode skips triggers (audit, change notifications, data version) and foreign-key checks.
-      `SET LOCAL session_replication_role = replica`,
-      `TRUNCATE ${names} RESTART IDENTITY CASCADE`,
-      ...seeded.tables.map((t) => {
+/**
+ * Puts the tables a test file changed, and every sequence, back to the seeded
+ * state, in one transaction. A table has changed when its row count differs or
+ * a row version was written after the last reset (its xmin is newer).
+ */
+export async function restoreSnapshot(q: Queryable, seeded: Seeded): Promise<string[]> {
+  const probe = seeded.tables
+    .map((t) => `SELECT '${t.name}' AS name FROM public.${quote(t.name)} HAVING count(*) <> ${t.rows} OR coalesce(bool_or(xmin::text::bigint > ${seeded.mark}), false)`)
+    .join('\nUNION ALL ');
+  const changed = new Set((await q.query<{ name: string }>(probe)).rows.map((r) => r.name));
+  const statements = [
+    // Replica mode skips triggers (audit, change notifications, data version) and
+    // foreign-key actions, so each table is emptied and refilled on its own.
+    `SET LOCAL session_replication_role = replica`,
+    ...seeded.tables
+      .filter((t) => changed.has(t.name))
+      .flatMap((t) => {
         const cols = t.columns.map(quote).join(', ');
-        return `INSERT INTO public.${quote(t.name)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${SNAPSHOT}.${quote(t.name)}`;
+        return [`DELETE FROM public.${quote(t.name)}`, `INSERT INTO public.${quote(t.name)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${SNAPSHOT}.${quote(t.name)}`];
       }),
-      ...seeded.sequences.map((s) => `SELECT setval('public.${quote(s.name)}', ${s.value}, true)`),
-    ].join(';\n'),
-  );
+    ...seeded.sequences.map((s) => (s.value === null ? `ALTER SEQUENCE public.${quote(s.name)} RESTART` : `SELECT setval('public.${quote(s.name)}', ${s.value}, true)`)),
+  ];
+  await q.exec(statements.join(';\n'));
+  seeded.mark = await currentXid(q);
+  return [...changed];
 }
 
 /** A `Db` that shares `inner` until closed; closing ends its subscriptions only. */
