@@ -1,6 +1,3 @@
-import { authHeaders } from './auth.ts';
-import type { Bilingual } from './i18n.ts';
-
 // The response types come from the server's own code, type-only (erased at
 // build time, nothing of the server is bundled), so a changed answer is a
 // compile error here instead of a silent drift.
@@ -8,6 +5,7 @@ import type { describeLayer } from '../../server/routes/layers.ts';
 import type { CoverageLine as ServerCoverageLine, CoverageTable, shelterLines } from '../../server/analysis/coverage.ts';
 import type { RiskLevel as ServerRiskLevel } from '../../tiles/layers.ts';
 import type { RiskLevel } from './risk.ts';
+import { authHeaders } from './auth.ts';
 
 export type { LayerStyle } from '../../tiles/layers.ts';
 
