@@ -33,7 +33,17 @@ interface Shared {
 interface Loan {
   db: Db;
   closed: boolean;
+  /** The database did not answer while the loan was closed (a transaction left hanging). */
+  stuck?: boolean;
 }
+
+/** How long a reset may wait for the database before the worker gives up on it and opens another. */
+const STUCK_MS = 30_000;
+const STUCK = Symbol('stuck');
+const within = <T>(ms: number, p: Promise<T>): Promise<T | typeof STUCK> => {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p.finally(() => clearTimeout(timer)), new Promise<typeof STUCK>((r) => (timer = setTimeout(() => r(STUCK), ms)))]);
+};
 
 let shared: Promise<Shared> | undefined;
 
@@ -129,8 +139,9 @@ function lend(inner: Db): Loan {
     async close() {
       if (loan.closed) return;
       loan.closed = true;
-      for (const u of unsubscribes) await u();
+      const done = await within(STUCK_MS, Promise.all([...unsubscribes].map((u) => u())));
       unsubscribes.clear();
+      if (done === STUCK) loan.stuck = true;
     },
   };
   return loan;
@@ -142,13 +153,20 @@ function lend(inner: Db): Loan {
  * caller then opens its own copy.
  */
 export async function borrowSharedDb(open: () => Promise<Db>): Promise<Db | undefined> {
-  shared ??= (async () => {
+  const start = async () => {
     const db = await open();
-    return { db, seeded: await takeSnapshot(db) };
-  })();
-  const s = await shared;
+    return { db, seeded: await takeSnapshot(db) } as Shared;
+  };
+  shared ??= start();
+  let s = await shared;
   if (s.loan && !s.loan.closed) return undefined;
-  if (s.loan) await s.db.tx((q) => restoreSnapshot(q, s.seeded));
+  // A file that ends with a transaction still waiting holds the single PGlite
+  // connection; rather than wait for it, the worker leaves that database behind.
+  const reset = s.loan && !s.loan.stuck ? await within(STUCK_MS, s.db.tx((q) => restoreSnapshot(q, s.seeded))) : undefined;
+  if (s.loan?.stuck || reset === STUCK) {
+    shared = start();
+    s = await shared;
+  }
   s.loan = lend(s.db);
   return s.loan.db;
 }
