@@ -26,9 +26,10 @@ export default defineConfig({
           name: 'embedded',
           include: dbTests,
           exclude: unitTests,
-          // One embedded database per worker, lent to one file at a time and reset
-          // between files (test/setup/shared-db.ts): the worker must outlive a file.
-          isolate: false,
+          // TEST_SHARED_DB=1: one embedded database per worker, lent to one file at a
+          // time and reset between files (test/setup/shared-db.ts); the worker must then
+          // outlive a file. Off by default until a whole-project run passes with it.
+          ...(process.env.TEST_SHARED_DB === '1' ? { isolate: false } : {}),
           env: { TEST_BACKEND: 'embedded' },
           globalSetup: ['test/setup/global-db.ts'],
         },

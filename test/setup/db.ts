@@ -27,7 +27,8 @@ export interface TestDb {
 
 /** The seeded database for one test file; close it in afterAll. */
 export async function testDb(): Promise<Db> {
-  if (backend === 'embedded') {
+  // vitest.config.ts turns sharing on together with `isolate: false` (a worker outlives a file).
+  if (backend === 'embedded' && process.env.TEST_SHARED_DB === '1') {
     const lent = await borrowSharedDb(async () => (await openTestDb()).db);
     if (lent) return lent;
   }
