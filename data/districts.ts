@@ -190,12 +190,6 @@ export const DISTRICTS: readonly DistrictMeta[] = [
   },
 ];
 
-export function districtById(id: DistrictId): DistrictMeta {
-  const d = DISTRICTS.find((x) => x.id === id);
-  if (!d) throw new Error(`unknown district ${id}`);
-  return d;
-}
-
 export function streetId(district: DistrictId, slug: string): string {
   return `${district}-${slug}`;
 }

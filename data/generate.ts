@@ -32,6 +32,8 @@ import {
   type RiskLevel,
 } from './plan.ts';
 import { Random, WeightTable, apportion } from './random.ts';
+import { bandLevel, LEC_VALUES, rLevel } from '../server/risk/grading.ts';
+import { DEFAULT_RISK_OPTIONS } from '../server/risk/options.ts';
 
 /** The seed of the published demo data. Change it and every synthetic position and attribute changes. */
 export const DEMO_SEED = 20_261_101;
@@ -570,22 +572,19 @@ const RISK_CATEGORY_ZH: Record<RiskCategory, string> = {
   other: '其他',
 };
 
-const LEC_L = [0.1, 0.2, 0.5, 1, 3, 6, 10];
-const LEC_E = [0.5, 1, 2, 3, 6, 10];
-const LEC_C = [1, 3, 7, 15, 40, 100];
-
-/** D = L·E·C bands: > 320 red, 160-320 orange, 70-160 yellow, < 70 blue (band edges themselves avoided). */
+/** D = L·E·C graded by the default LEC bands the server grades with (server/risk/options.ts); the generator avoids the band edges. */
 export function lecLevel(d: number): RiskLevel {
-  return d > 320 ? 'red' : d > 160 ? 'orange' : d > 70 ? 'yellow' : 'blue';
+  return bandLevel(d, DEFAULT_RISK_OPTIONS.lecBands);
 }
+const LEC_EDGES = DEFAULT_RISK_OPTIONS.lecBands.map((b) => b.min);
 
 const LEC_BY_LEVEL: Record<RiskLevel, [number, number, number][]> = (() => {
   const out: Record<RiskLevel, [number, number, number][]> = { red: [], orange: [], yellow: [], blue: [] };
-  for (const l of LEC_L) {
-    for (const e of LEC_E) {
-      for (const c of LEC_C) {
+  for (const l of LEC_VALUES.l) {
+    for (const e of LEC_VALUES.e) {
+      for (const c of LEC_VALUES.c) {
         const d = l * e * c;
-        if ([70, 160, 320].some((edge) => Math.abs(d - edge) < 1e-9)) continue;
+        if (LEC_EDGES.some((edge) => Math.abs(d - edge) < 1e-9)) continue;
         // Plausibility: a blue point is not "certain to happen, continuously exposed".
         if (d < 1) continue;
         out[lecLevel(d)].push([l, e, c]);
@@ -877,9 +876,9 @@ const ORDINARY_LEVELS: Record<HazardSourceKind, [RiskLevel, number][]> = {
   trading: [['yellow', 0.1], ['blue', 0.9]],
 };
 
-/** GB 18218 grade from R: ≥ 100 red, 50-100 orange, 10-50 yellow, < 10 blue. */
+/** GB 18218 grade from R by the server's default R bands. */
 export function majorHazardLevel(r: number): RiskLevel {
-  return r >= 100 ? 'red' : r >= 50 ? 'orange' : r >= 10 ? 'yellow' : 'blue';
+  return rLevel(r, DEFAULT_RISK_OPTIONS);
 }
 
 const R_RANGES: Record<RiskLevel, [number, number]> = { red: [100, 160], orange: [50, 99], yellow: [10, 49], blue: [2, 9] };

@@ -1,4 +1,4 @@
-import { DISTRICT_IDS, RISK_LEVELS, type LayerDef, type RiskLevel } from './layers.ts';
+import type { DISTRICT_IDS, LayerDef, RiskLevel } from './layers.ts';
 
 /**
  * The filters users ask for on tiles: `level=red,orange` and `district=huadu`.
@@ -46,5 +46,3 @@ export function featurePredicate(layer: LayerDef, filters: TileFilters): ((props
   if (tests.length === 1) return tests[0];
   return (props) => tests.every((t) => t(props));
 }
-
-export { RISK_LEVELS, DISTRICT_IDS };

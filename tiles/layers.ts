@@ -92,13 +92,6 @@ export const RISK_COLORS: Record<RiskLevel, string> = {
   blue: '#2f7bff',
 };
 
-export const RISK_LEVEL_TITLES: Record<RiskLevel, Bilingual> = {
-  red: { zh: '重大风险', en: 'Major risk' },
-  orange: { zh: '较大风险', en: 'Considerable risk' },
-  yellow: { zh: '一般风险', en: 'General risk' },
-  blue: { zh: '低风险', en: 'Low risk' },
-};
-
 export const DISTRICT_IDS = ['yuexiu', 'huadu', 'wujiang', 'pingshan', 'jianghai'] as const;
 
 // Properties every feature layer shares.

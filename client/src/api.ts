@@ -1,45 +1,24 @@
+// The response types come from the server's own code, type-only (erased at
+// build time, nothing of the server is bundled), so a changed answer is a
+// compile error here instead of a silent drift.
+import type { describeLayer } from '../../server/routes/layers.ts';
+import type { CoverageLine as ServerCoverageLine, CoverageTable, shelterLines } from '../../server/analysis/coverage.ts';
+import type { RiskLevel as ServerRiskLevel } from '../../tiles/layers.ts';
+import type { RiskLevel } from './risk.ts';
 import { authHeaders } from './auth.ts';
-import type { Bilingual } from './i18n.ts';
 
-/** The catalogue the server derives from its layer registry (`GET /layers`). */
-export interface LayerStyle {
-  color: string;
-  by?: { property: string; colors: Record<string, string> };
-  fillOpacity?: number;
-  lineWidth?: number;
-  radius?: number;
-}
+export type { LayerStyle } from '../../tiles/layers.ts';
 
-export interface LayerProperty {
-  name: string;
-  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
-  title: Bilingual;
-  queryable: boolean;
-  enum?: string[];
-  enumTitles?: Record<string, Bilingual>;
-}
+/** One layer of the catalogue the server derives from its layer registry (`GET /layers`). */
+export type LayerInfo = ReturnType<typeof describeLayer>;
+export type LayerProperty = LayerInfo['properties'][number];
+export type LegendEntry = LayerInfo['legend'][number];
 
-export interface LegendEntry {
-  value: string | null;
-  color: string;
-  title: Bilingual;
-}
-
-export interface LayerInfo {
-  id: string;
-  title: Bilingual;
-  description: Bilingual;
-  geometry: 'point' | 'line' | 'polygon';
-  access: 'public' | 'restricted';
-  minzoom: number;
-  maxzoom: number;
-  cluster: { belowZoom: number; radius: number } | null;
-  synthetic: boolean;
-  properties: LayerProperty[];
-  style: LayerStyle;
-  legend: LegendEntry[];
-  links: { rel: string; type: string; href: string }[];
-}
+// The client's list of risk levels (client/src/risk.ts, a value the bundle needs)
+// must name exactly the registry's levels.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const riskLevelsMatch: Same<RiskLevel, ServerRiskLevel> = true;
+void riskLevelsMatch;
 
 /** An answer other than 2xx; `problem` is the server's problem+json when it sent one. */
 export class ApiError extends Error {
@@ -89,44 +68,14 @@ export interface GeoJsonCollection<P = Record<string, unknown>> {
   [extra: string]: unknown;
 }
 
-/** One line of `GET /analysis/coverage` (a street/community, or the district total). */
-export interface CoverageLine {
-  residents: number;
-  covered_residents: number;
-  uncovered_residents: number;
-  covered_pct: number | null;
-  shelters: number;
-  shelter_area_m2: number;
-  area_per_resident_m2: number | null;
-  target_m2_per_resident: number;
-  meets_target: boolean;
-  area_shortfall_m2: number;
-  capacity: number;
-  catchment_m2_per_resident: number | null;
-  sheltered_residents: number;
-  unsheltered_residents: number;
-  unsheltered_pct: number | null;
-}
-
-export interface CoverageUnit extends CoverageLine {
-  id: string;
-  name_zh: string;
-  name_en: string;
-}
-
-export interface ShelterLine {
-  id: number;
-  name_zh: string;
-  name_en: string;
-  shelter_class: string;
-  status: string;
-  lon: number;
-  lat: number;
-  radius_m: number;
-  capacity: number;
-  assigned_residents: number;
-  utilisation_pct: number | null;
-}
+/**
+ * One line of `GET /analysis/coverage` (a street/community, or the district
+ * total). `meets_target` and `catchment_meets_target` are null for a unit
+ * without residents: neither met nor missed.
+ */
+export type CoverageLine = ServerCoverageLine;
+export type CoverageUnit = CoverageTable['units'][number];
+export type ShelterLine = ReturnType<typeof shelterLines>[number];
 
 export interface CoverageResponse {
   district: { id: string; name_zh: string; name_en: string };
@@ -134,5 +83,6 @@ export interface CoverageResponse {
   parameters: { target_m2_per_resident: number; target_source: string; radii_m: Record<string, number>; data_version: number };
   total: CoverageLine;
   units: CoverageUnit[];
+  unassigned_residents: CoverageTable['unassigned_residents'];
   shelters?: ShelterLine[];
 }

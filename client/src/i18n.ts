@@ -51,6 +51,7 @@ const WORDS = {
   byCommunity: { zh: '按社区/村', en: 'By community/village' },
   unitName: { zh: '名称', en: 'Name' },
   residents: { zh: '常住人口', en: 'Residents' },
+  noResidents: { zh: '无常住人口', en: 'no residents' },
   coveredShort: { zh: '覆盖率', en: 'Covered' },
   uncoveredShort: { zh: '未覆盖', en: 'Uncovered' },
   m2PerResident: { zh: '人均m²', en: 'm²/resident' },

@@ -1,4 +1,4 @@
-import type { RequestHandler, Request } from 'express';
+import type { RequestHandler } from 'express';
 import type { Db } from '../db/types.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
@@ -93,14 +93,4 @@ export function requireRole(role: Role): RequestHandler {
     if (RANK[who.role] < RANK[role]) return next(new HttpProblem(403, 'Forbidden', `role ${who.role} may not do this; ${role} or higher is needed`));
     next();
   };
-}
-
-/** Throws 403 when the caller's key is scoped to other districts. */
-export function assertDistrict(req: Request, districtId: string): void {
-  const who = principalOf(req);
-  if (who.districts && !who.districts.includes(districtId)) {
-    throw new HttpProblem(403, 'Forbidden', `this key may act only on ${who.districts.join(', ')}, not ${districtId}`, [
-      { name: 'district_id', reason: `one of ${who.districts.join(', ')}` },
-    ]);
-  }
 }

@@ -267,13 +267,6 @@ export async function restoreFeature(db: Db, layer: LayerDef, id: number, who: P
   });
 }
 
-/** The current version of a live feature (for ETags on reads). */
-export async function readFeature(db: Queryable, layer: LayerDef, id: number, who: Principal): Promise<StoredFeature | null> {
-  const table = assertEditable(layer);
-  const r = await db.query(`SELECT ${selectList(layer)} FROM ${table} WHERE id = $1 AND deleted_at IS NULL`, [id]);
-  return r.rows[0] ? toStored(layer, r.rows[0] as Record<string, unknown>, who) : null;
-}
-
 export interface HistoryEntry {
   at: string;
   actor: string;

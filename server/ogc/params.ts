@@ -444,6 +444,3 @@ export function parseQuery(params: readonly QueryParam[], query: Record<string, 
   }
   return out;
 }
-
-/** The default CRS when `crs` / `bbox-crs` are absent. */
-export const DEFAULT_CRS = CRS84;

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as turf from '@turf/turf';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
 import { ShelterAnalysis, shelterAnalysisFor } from '../../server/analysis/service.ts';
 import { coverageQuery, gapsQuery, sitingQuery } from '../../server/analysis/params.ts';
@@ -21,7 +21,7 @@ import { loadGridFixture } from './fixture-db.ts';
 let db: Db;
 let districts: string[] = [];
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   await loadGridFixture(db);
   districts = (await db.query<{ id: string }>('SELECT id FROM districts ORDER BY id')).rows.map((r) => r.id);
 });

@@ -5,10 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 import { areaSummary } from '../../server/analysis/area-summary.ts';
 import { ANONYMOUS } from '../../tiles/layers.ts';
@@ -18,9 +15,8 @@ let db: Db;
 let app: Express;
 const origin: [number, number] = [101, 23];
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  ({ db, app } = await testApp());
   await loadGridFixture(db);
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
 });
 afterAll(async () => db?.close());
 

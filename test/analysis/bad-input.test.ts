@@ -5,10 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { testApp } from '../helpers/test-app.ts';
 import { ChangeBus } from '../../server/changes.ts';
 import type { Db } from '../../server/db/types.ts';
 import { shelterAnalysisFor } from '../../server/analysis/service.ts';
@@ -18,9 +15,8 @@ let db: Db;
 let app: Express;
 const changes = new ChangeBus();
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  ({ db, app } = await testApp({ app: { changes } }));
   await loadGridFixture(db);
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger, changes });
 });
 afterAll(async () => db?.close());
 

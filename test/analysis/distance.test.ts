@@ -6,10 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 import { distanceM } from '../../server/analysis/geodesy.ts';
 import { PointGrid } from '../../server/analysis/point-grid.ts';
@@ -19,7 +16,7 @@ import { mulberry32 } from './random.ts';
 let db: Db;
 let app: Express;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  ({ db, app } = await testApp());
   // residents are powers of ten so the covered sum says exactly who was covered
   await loadMetresFixture(db, [
     { id: 900201, metres: 490, azimuthDeg: 90, residents: 1 },
@@ -29,7 +26,6 @@ beforeAll(async () => {
     { id: 900205, metres: 499, azimuthDeg: 225, residents: 10000 },
     { id: 900206, metres: 501, azimuthDeg: 225, residents: 100000 },
   ]);
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
 });
 afterAll(async () => db?.close());
 

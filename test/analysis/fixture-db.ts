@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { expectGolden as expectJsonGolden } from '../helpers/golden.ts';
 import type { Db, Queryable } from '../../server/db/types.ts';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/analysis');
@@ -145,13 +145,5 @@ export async function loadMetresFixture(db: Db, placements: { id: number; metres
 
 /** Compares `actual` with test/fixtures/analysis/expected/<name>.json; REGEN=1 rewrites the file. */
 export function expectGolden(name: string, actual: unknown): void {
-  const file = path.join(FIXTURES, 'expected', `${name}.json`);
-  const normalised = JSON.parse(JSON.stringify(actual));
-  if (process.env.REGEN === '1') {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(normalised, null, 2) + '\n');
-    return;
-  }
-  if (!fs.existsSync(file)) throw new Error(`no golden file ${file}: run with REGEN=1 after checking the output by hand`);
-  expect(normalised).toEqual(JSON.parse(fs.readFileSync(file, 'utf8')));
+  expectJsonGolden(`analysis/expected/${name}.json`, actual);
 }

@@ -7,10 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import * as turf from '@turf/turf';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 import { dissolveGaps } from '../../server/analysis/gaps.ts';
 import { coverageGapFeatures } from '../../server/analysis/tile-layer.ts';
@@ -20,9 +17,8 @@ let db: Db;
 let app: Express;
 const origin: [number, number] = [101.0, 23.0];
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  ({ db, app } = await testApp());
   await loadGridFixture(db);
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
 });
 afterAll(async () => db?.close());
 

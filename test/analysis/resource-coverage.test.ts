@@ -6,17 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 import { fixtureToLonLat, loadGridFixture } from './fixture-db.ts';
 
 let db: Db;
 let app: Express;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  ({ db, app } = await testApp());
   await loadGridFixture(db);
   const [lon, lat] = fixtureToLonLat([101, 23], 750, 450);
   const [lon2, lat2] = fixtureToLonLat([101, 23], 2250, 150);
@@ -27,7 +24,6 @@ beforeAll(async () => {
     [lon, lat, lon2, lat2],
   );
   await db.query('UPDATE data_version SET version = version + 1');
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
 });
 afterAll(async () => db?.close());
 

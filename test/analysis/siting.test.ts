@@ -8,10 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 import { candidateReach, exactSiting, greedySiting, type Candidate } from '../../server/analysis/siting.ts';
 import { PointGrid } from '../../server/analysis/point-grid.ts';
@@ -21,9 +18,8 @@ import { mulberry32 } from './random.ts';
 let db: Db;
 let app: Express;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  ({ db, app } = await testApp());
   await loadGridFixture(db);
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
 });
 afterAll(async () => db?.close());
 

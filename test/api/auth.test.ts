@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { testApp } from '../helpers/test-app.ts';
 import { createKey, revokeKey, verifyKey } from '../../server/auth/keys.ts';
 import type { Db } from '../../server/db/types.ts';
 
@@ -13,9 +10,7 @@ let app: Express;
 let viewerKey: string;
 let revokedKey: string;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
-  viewerKey = (await createKey(db, { name: 'duty desk', role: 'viewer' })).key;
+  ({ db, app, keys: { viewerKey } } = await testApp({ keys: { viewerKey: { role: 'viewer', name: 'duty desk' } } }));
   const revoked = await createKey(db, { name: 'old laptop', role: 'editor' });
   revokedKey = revoked.key;
   await revokeKey(db, revoked.record.id);

@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
-import { createKey } from '../../server/auth/keys.ts';
+import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 
 let db: Db;
@@ -14,11 +10,7 @@ let editor: string;
 let viewer: string;
 let pingshanEditor: string;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
-  editor = `Bearer ${(await createKey(db, { name: 'planner Chen', role: 'editor' })).key}`;
-  viewer = `Bearer ${(await createKey(db, { name: 'viewer', role: 'viewer' })).key}`;
-  pingshanEditor = `Bearer ${(await createKey(db, { name: 'pingshan desk', role: 'editor', districts: ['pingshan'] })).key}`;
+  ({ db, app, bearer: { editor, viewer, pingshanEditor } } = await testApp({ keys: { editor: { role: 'editor', name: 'planner Chen' }, viewer: 'viewer', pingshanEditor: { role: 'editor', districts: ['pingshan'], name: 'pingshan desk' } } }));
 });
 afterAll(async () => db?.close());
 

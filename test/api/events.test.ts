@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDb, backend } from '../setup/db.ts';
+import { testDb, backend } from '../setup/db.ts';
 import { listenApp } from '../helpers/listen.ts';
 import { notifyChange } from '../../server/live/notify.ts';
 import { bumpDataVersion } from '../../server/db/data-version.ts';
@@ -10,7 +10,7 @@ let db: Db;
 let base: string;
 let closeApp: () => Promise<void>;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   ({ base, close: closeApp } = await listenApp(db));
 });
 afterAll(async () => {

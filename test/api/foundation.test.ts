@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb, backend } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { backend } from '../setup/db.ts';
+import { testApp } from '../helpers/test-app.ts';
 import { LAYERS } from '../../tiles/layers.ts';
 import type { Db } from '../../server/db/types.ts';
 
 let db: Db;
 let app: Express;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  ({ db, app } = await testApp());
 });
 afterAll(async () => db?.close());
 

@@ -2,11 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import ExcelJS from 'exceljs';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
-import { createKey } from '../../server/auth/keys.ts';
+import { testApp } from '../helpers/test-app.ts';
 import { transformPosition } from '../../server/geo/gcoord.ts';
 import type { Db } from '../../server/db/types.ts';
 
@@ -16,10 +12,7 @@ let editor: string;
 let viewer: string;
 let inside: [number, number][];
 beforeAll(async () => {
-  db = (await openTestDb()).db;
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
-  editor = `Bearer ${(await createKey(db, { name: 'import desk', role: 'editor' })).key}`;
-  viewer = `Bearer ${(await createKey(db, { name: 'viewer', role: 'viewer' })).key}`;
+  ({ db, app, bearer: { editor, viewer } } = await testApp({ keys: { editor: { role: 'editor', name: 'import desk' }, viewer: 'viewer' } }));
   // Known WGS84 positions inside Huadu: existing demo risk points.
   const r = await db.query<{ x: number; y: number }>("SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM risk_points WHERE district_id = 'huadu' ORDER BY id LIMIT 20");
   inside = r.rows.map((p) => [p.x, p.y]);

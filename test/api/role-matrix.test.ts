@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
-import { createKey } from '../../server/auth/keys.ts';
+import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 
 // Who may call what: every writing endpoint refuses anonymous callers (401) and
@@ -14,9 +10,7 @@ let db: Db;
 let app: Express;
 let viewer: string;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
-  viewer = `Bearer ${(await createKey(db, { name: 'viewer', role: 'viewer' })).key}`;
+  ({ db, app, bearer: { viewer } } = await testApp({ keys: { viewer: 'viewer' } }));
 });
 afterAll(async () => db?.close());
 

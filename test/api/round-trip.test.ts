@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { listenApp } from '../helpers/listen.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import { decodeTile } from '../tiles/helpers/decode.ts';
@@ -13,7 +13,7 @@ let base: string;
 let closeApp: () => Promise<void>;
 let auth: Record<string, string>;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   ({ base, close: closeApp } = await listenApp(db));
   auth = { authorization: `Bearer ${(await createKey(db, { name: 'qgis', role: 'editor' })).key}`, 'content-type': 'application/geo+json' };
 });

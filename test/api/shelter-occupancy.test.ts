@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
-import { createKey } from '../../server/auth/keys.ts';
+import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 
 let db: Db;
@@ -15,11 +11,7 @@ let viewer: string;
 let pingshanEditor: string;
 let shelterId: number;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
-  editor = `Bearer ${(await createKey(db, { name: 'huadu desk', role: 'editor', districts: ['huadu'] })).key}`;
-  viewer = `Bearer ${(await createKey(db, { name: 'viewer', role: 'viewer' })).key}`;
-  pingshanEditor = `Bearer ${(await createKey(db, { name: 'pingshan desk', role: 'editor', districts: ['pingshan'] })).key}`;
+  ({ db, app, bearer: { editor, viewer, pingshanEditor } } = await testApp({ keys: { editor: { role: 'editor', districts: ['huadu'], name: 'huadu desk' }, viewer: 'viewer', pingshanEditor: { role: 'editor', districts: ['pingshan'], name: 'pingshan desk' } } }));
   const r = await db.query<{ id: number }>(
     `INSERT INTO shelters (district_id, name_zh, setting, shelter_class, effective_area_m2, capacity, status, geom)
      VALUES ('huadu', '容量测试场所', 'indoor', 'emergency', 100, 50, 'standby', ST_SetSRID(ST_MakePoint(113.22, 23.40), 4326))

@@ -13,6 +13,7 @@ import { ensureClientBuilt } from '../../client/build.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import { backend, openTestDb } from '../setup/db.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
+import { REGEN, goldenBytes } from '../helpers/golden.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** Without the background-networking flags Chromium floods a closed network with refused connections. */
@@ -51,7 +52,7 @@ declare global {
 }
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/browser/', import.meta.url));
-export const REGEN = process.env.REGEN === '1';
+export { REGEN };
 
 export interface OneMapServer {
   url: string;
@@ -208,11 +209,7 @@ export interface ScreenshotMatch {
  */
 export async function matchScreenshot(name: string, png: Buffer, opts: { threshold?: number; maxDiffering?: number } = {}): Promise<ScreenshotMatch> {
   const file = path.join(FIXTURES, `${name}.png`);
-  if (REGEN || !fs.existsSync(file)) {
-    fs.mkdirSync(FIXTURES, { recursive: true });
-    fs.writeFileSync(file, png);
-    return { differing: 0, regenerated: true };
-  }
+  if (!goldenBytes(`browser/${name}.png`, () => png)) return { differing: 0, regenerated: true };
   const threshold = opts.threshold ?? 48;
   const [a, b] = await Promise.all([file, png].map((src) => sharp(src).removeAlpha().raw().toBuffer({ resolveWithObject: true })));
   if (a.info.width !== b.info.width || a.info.height !== b.info.height) {

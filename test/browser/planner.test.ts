@@ -14,7 +14,7 @@ interface Unit {
   name_zh: string;
   residents: number;
   covered_pct: number;
-  meets_target: boolean;
+  meets_target: boolean | null;
 }
 interface Coverage {
   total: { covered_pct: number; uncovered_residents: number };
@@ -61,7 +61,7 @@ describe('planner panel', () => {
     expect((await tableNames()).sort()).toEqual(expected.units.map((u) => u.name_zh).sort());
     // One bar per street; the ones short of the target are red, with the target drawn as a line.
     expect(await page.locator('.bar-chart .bar').count()).toBe(expected.units.length);
-    expect(await page.locator('.bar-chart .bar.bad').count()).toBe(expected.units.filter((u) => !u.meets_target).length);
+    expect(await page.locator('.bar-chart .bar.bad').count()).toBe(expected.units.filter((u) => u.meets_target === false).length);
     expect(await page.locator('.bar-chart line.target').count()).toBe(1);
   });
 

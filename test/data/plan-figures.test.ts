@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../server/db/types.ts';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 
 let db: Db;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
 });
 afterAll(async () => db?.close());
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
 
 // The database itself refuses bad rows, even if an API layer had a bug.
 let db: Db;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
 });
 afterAll(async () => db?.close());
 

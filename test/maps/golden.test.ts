@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import express, { type Express } from 'express';
 import sharp from 'sharp';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
+import { REGEN, goldenBytes } from '../helpers/golden.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
 import { ChangeBus } from '../../server/changes.ts';
@@ -23,7 +24,6 @@ import { decode } from './helpers.ts';
  * and look at every PNG before committing it.
  */
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/maps');
-const REGEN = process.env.REGEN === '1';
 const QUERY = 'layers=risk_points,shelters&width=600&height=400&lang=zh';
 /** A pixel differs when one channel differs by more than this. */
 const PIXEL_TOLERANCE = 48;
@@ -33,7 +33,7 @@ const MAX_DIFFERING_SHARE = 0.001;
 let db: Db;
 let app: Express;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   app = express();
   // A fixed clock: the footer's timestamp is part of the picture.
   app.use(mapRoutes({ db, config: loadConfig({}), log: silentLogger, changes: new ChangeBus() }, { now: () => new Date('2026-11-25T02:00:00Z') }));
@@ -66,15 +66,11 @@ async function compare(actual: Buffer, expected: Buffer): Promise<{ share: numbe
 describe('golden static maps of the demo districts', () => {
   it.each([...DISTRICT_IDS])('%s', async (district) => {
     const r = await request(app).get(`/maps/static.png?district=${district}&${QUERY}`).expect(200).expect('content-type', 'image/png');
-    const file = path.join(FIXTURES, `${district}.png`);
-    if (REGEN || !fs.existsSync(file)) {
-      // Stored as a 256-colour PNG to keep the repository small; the tolerance absorbs the quantisation.
-      fs.mkdirSync(FIXTURES, { recursive: true });
-      fs.writeFileSync(file, await sharp(r.body).png({ palette: true, colours: 256, dither: 0, compressionLevel: 9, effort: 10 }).toBuffer());
-      if (!REGEN) throw new Error(`no golden image for ${district}: wrote ${file}; look at it, then commit it`);
-      return;
-    }
-    const { share, meanDiff, diffImage } = await compare(r.body, fs.readFileSync(file));
+    // Stored as a 256-colour PNG to keep the repository small; the tolerance absorbs the quantisation.
+    const fresh = REGEN ? await sharp(r.body).png({ palette: true, colours: 256, dither: 0, compressionLevel: 9, effort: 10 }).toBuffer() : undefined;
+    const stored = goldenBytes(`maps/${district}.png`, () => fresh!);
+    if (!stored) return;
+    const { share, meanDiff, diffImage } = await compare(r.body, stored);
     if (share > MAX_DIFFERING_SHARE) {
       const out = path.join(os.tmpdir(), `static-map-${district}`);
       fs.writeFileSync(`${out}.actual.png`, r.body);

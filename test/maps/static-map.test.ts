@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import express, { type Express } from 'express';
 import sharp from 'sharp';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
+import { testApp } from '../helpers/test-app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
 import { ChangeBus } from '../../server/changes.ts';
@@ -20,10 +19,9 @@ let changes: ChangeBus;
 let ids: { redId: number; shelterId: number };
 
 beforeAll(async () => {
-  db = (await openTestDb()).db;
-  ids = await seedTestDistrict(db);
   changes = new ChangeBus();
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger, changes });
+  ({ db, app } = await testApp({ app: { changes } }));
+  ids = await seedTestDistrict(db);
 });
 afterAll(async () => db?.close());
 

@@ -1,10 +1,7 @@
 import type { Express } from 'express';
 import request from 'supertest';
 import { expect } from 'vitest';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 import { seedOgcData, type SeedOptions } from './seed.ts';
 
@@ -15,9 +12,8 @@ export interface OgcTestApp {
 
 /** A copy of the seeded test database with the OGC rows added, and the app on it. */
 export async function openOgcApp(seed: SeedOptions = {}, env: Record<string, string> = {}): Promise<OgcTestApp> {
-  const { db } = await openTestDb();
-  await seedOgcData(db, seed);
-  return { db, app: buildApp({ db, config: loadConfig(env), log: silentLogger }) };
+  const { db, app } = await testApp({ seed: (db) => seedOgcData(db, seed), env });
+  return { db, app };
 }
 
 /** JSON body of any JSON-ish response (geo+json, problem+json, schema+json, openapi). */

@@ -1,14 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import ExcelJS from 'exceljs';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
-import { createKey } from '../../server/auth/keys.ts';
+import { testApp } from '../helpers/test-app.ts';
+import { expectGolden } from '../helpers/golden.ts';
 import type { Db } from '../../server/db/types.ts';
 
 /**
@@ -18,8 +13,6 @@ import type { Db } from '../../server/db/types.ts';
  * (REGEN=1 rewrites them after a deliberate change); both backends must
  * reproduce them exactly.
  */
-const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/risk');
-const REGEN = process.env.REGEN === '1';
 const AS_OF = '2026-11-01'; // the demo data's as-of date (data/generate.ts DATA_AS_OF)
 
 let db: Db;
@@ -28,11 +21,7 @@ let editor: string;
 let viewer: string;
 let pingshanEditor: string;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
-  editor = `Bearer ${(await createKey(db, { name: 'risk officer', role: 'editor' })).key}`;
-  viewer = `Bearer ${(await createKey(db, { name: 'duty desk', role: 'viewer' })).key}`;
-  pingshanEditor = `Bearer ${(await createKey(db, { name: 'pingshan desk', role: 'editor', districts: ['pingshan'] })).key}`;
+  ({ db, app, bearer: { editor, viewer, pingshanEditor } } = await testApp({ keys: { editor: { role: 'editor', name: 'risk officer' }, viewer: { role: 'viewer', name: 'duty desk' }, pingshanEditor: { role: 'editor', districts: ['pingshan'], name: 'pingshan desk' } } }));
 });
 afterAll(async () => db?.close());
 
@@ -57,13 +46,7 @@ const dataVersion = async () => Number((await db.query<{ v: number }>('SELECT ve
 /** Compares with test/fixtures/risk/<name>.json; the data version (which other writes move) is left out. */
 function golden(name: string, body: unknown): void {
   const strip = JSON.parse(JSON.stringify(body), (k, v) => (k === 'data_version' ? undefined : v));
-  const file = path.join(FIXTURES, `${name}.json`);
-  if (REGEN || !fs.existsSync(file)) {
-    fs.mkdirSync(FIXTURES, { recursive: true });
-    fs.writeFileSync(file, `${JSON.stringify(strip, null, 2)}\n`);
-    if (!REGEN) throw new Error(`no golden output for ${name}: wrote ${file}; read it, then commit it`);
-  }
-  expect(strip).toEqual(JSON.parse(fs.readFileSync(file, 'utf8')));
+  expectGolden(`risk/${name}.json`, strip);
 }
 
 // A typhoon warning over the northern hills of Huadu (synthetic; lon/lat WGS84).

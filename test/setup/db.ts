@@ -1,6 +1,11 @@
 /**
- * `openTestDb()` gives a test file its own copy of the seeded database on the
- * backend of the current vitest project (embedded or postgres).
+ * `testDb()` gives a test file the seeded database on the backend of the
+ * current vitest project (embedded or postgres), as if it were its own: on
+ * postgres a copy made by TEMPLATE (cheap), on the embedded backend the test
+ * worker's one database, put back to the seeded state (test/setup/shared-db.ts).
+ *
+ * `openTestDb()` always makes a separate copy and says where it is, for tests
+ * that reopen it, hand it to a server process, or need two databases at once.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +15,7 @@ import { inject } from 'vitest';
 import { openEmbedded } from '../../server/db/embedded.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 import type { BackendKind, Db } from '../../server/db/types.ts';
+import { borrowSharedDb } from './shared-db.ts';
 
 export const backend = (process.env.TEST_BACKEND ?? 'embedded') as BackendKind;
 
@@ -17,6 +23,16 @@ export interface TestDb {
   db: Db;
   /** Directory (embedded) or connection URL (postgres) of this copy, to reopen it. */
   location: string;
+}
+
+/** The seeded database for one test file; close it in afterAll. */
+export async function testDb(): Promise<Db> {
+  // vitest.config.ts turns sharing on together with `isolate: false` (a worker outlives a file).
+  if (backend === 'embedded' && process.env.TEST_SHARED_DB === '1') {
+    const lent = await borrowSharedDb(async () => (await openTestDb()).db);
+    if (lent) return lent;
+  }
+  return (await openTestDb()).db;
 }
 
 export async function openTestDb(): Promise<TestDb> {

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import type { Point } from 'geojson';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
+import { testApp } from '../helpers/test-app.ts';
 import { ChangeBus } from '../../server/changes.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
 import { tileContaining, type TileCoord } from '../../tiles/tile-coords.ts';
 import type { Db } from '../../server/db/types.ts';
 import { fetchTile, tileApp } from './helpers/http.ts';
@@ -16,9 +13,8 @@ let db: Db;
 let app: Express;
 let changes: ChangeBus;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
   changes = new ChangeBus();
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger, changes });
+  ({ db, app } = await testApp({ app: { changes } }));
 });
 afterAll(async () => db?.close());
 

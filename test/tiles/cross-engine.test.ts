@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backend, openTestDb } from '../setup/db.ts';
+import { backend, testDb } from '../setup/db.ts';
 import { ANONYMOUS, LAYERS, type LayerDef, type Principal } from '../../tiles/layers.ts';
 import { PostgisEngine } from '../../tiles/engine-postgis.ts';
 import { GeojsonVtEngine } from '../../tiles/engine-geojsonvt.ts';
@@ -33,7 +33,7 @@ let postgis: PostgisEngine;
 let inNode: GeojsonVtEngine;
 beforeAll(async () => {
   if (backend !== 'postgres') return;
-  db = (await openTestDb()).db;
+  db = await testDb();
   // A dense spot of 2,500 points, so tiles above belowZoom cluster by density too.
   await db.query(
     `INSERT INTO risk_points (district_id, name_zh, category, level, responsible_unit, synthetic, geom)

@@ -1,12 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import type { Feature, FeatureCollection, Position } from 'geojson';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { testApp } from '../helpers/test-app.ts';
+import { goldenBytes } from '../helpers/golden.ts';
 import { latToWorldY, lonToWorldX, tileContaining } from '../../tiles/tile-coords.ts';
 import type { Db } from '../../server/db/types.ts';
 import { fetchTile } from './helpers/http.ts';
@@ -19,8 +15,6 @@ import { compareTiles } from './helpers/compare.ts';
  * engines must reproduce them within one tile unit. After a deliberate change
  * (engine, registry or demo data) rewrite them with `REGEN=1`.
  */
-const DIR = path.resolve(import.meta.dirname, '../fixtures/tiles');
-const REGEN = process.env.REGEN === '1';
 
 const CASES: { name: string; layers: string; lon: number; lat: number; z: number; query?: string }[] = [
   { name: 'yuexiu-z6', layers: 'districts,risk_points', lon: 113.27, lat: 23.13, z: 6 },
@@ -40,8 +34,7 @@ interface Golden {
 let db: Db;
 let app: Express;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  ({ db, app } = await testApp());
 });
 afterAll(async () => db?.close());
 
@@ -73,14 +66,12 @@ describe('golden tiles of the demo data', () => {
     const url = `/tiles/${layers}/${z}/${tile.x}/${tile.y}.mvt${query ?? ''}`;
     const r = await fetchTile(app, url);
     expect(r.status).toBe(200);
-    const file = path.join(DIR, `${name}.json`);
-    if (REGEN) {
-      const golden: Golden = { url, tile, layers: tileToGeoJson(r.body, z, tile.x, tile.y) };
-      fs.mkdirSync(DIR, { recursive: true });
-      fs.writeFileSync(file, JSON.stringify(golden, null, 1) + '\n');
-    }
-    expect(fs.existsSync(file), `${file} is missing: run the test once with REGEN=1`).toBe(true);
-    const golden = JSON.parse(fs.readFileSync(file, 'utf8')) as Golden;
+    const stored = goldenBytes(`tiles/${name}.json`, () => {
+      const fresh: Golden = { url, tile, layers: tileToGeoJson(r.body, z, tile.x, tile.y) };
+      return JSON.stringify(fresh, null, 1) + '\n';
+    });
+    if (!stored) return;
+    const golden = JSON.parse(stored.toString('utf8')) as Golden;
     expect(golden.url).toBe(url);
     expect(compareTiles(toTileUnits(golden), decodeTile(r.body))).toEqual([]);
   });

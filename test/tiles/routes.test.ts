@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
-import { createKey } from '../../server/auth/keys.ts';
+import { testApp } from '../helpers/test-app.ts';
 import { ANONYMOUS, getLayer, visibleProperties } from '../../tiles/layers.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
 import type { Db } from '../../server/db/types.ts';
@@ -22,9 +18,7 @@ const at14 = tileContaining(QUIET.lon, QUIET.lat, 14);
 const url14 = (layers: string, q = '') => `/tiles/${layers}/14/${at14.x}/${at14.y}.mvt${q}`;
 
 beforeAll(async () => {
-  db = (await openTestDb()).db;
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
-  viewerKey = (await createKey(db, { name: 'wall display', role: 'viewer' })).key;
+  ({ db, app, keys: { viewerKey } } = await testApp({ keys: { viewerKey: { role: 'viewer', name: 'wall display' } } }));
   pointIds = [
     await insertRiskPoint(db, QUIET.lon, QUIET.lat, 'red'),
     await insertRiskPoint(db, QUIET.lon + 0.001, QUIET.lat, 'blue', { district: 'yuexiu' }),

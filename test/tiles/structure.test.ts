@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { testApp } from '../helpers/test-app.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import { LAYERS } from '../../tiles/layers.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
@@ -23,8 +20,7 @@ let db: Db;
 let app: Express;
 let auth: Record<string, string>;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  ({ db, app } = await testApp());
   auth = { authorization: `Bearer ${(await createKey(db, { name: 'lint', role: 'viewer' })).key}` };
 });
 afterAll(async () => db?.close());

@@ -1,10 +1,12 @@
 import type { CoverageUnit } from '../api.ts';
 import { escapeHtml } from '../dom.ts';
 import { formatNumber, lang, t } from '../i18n.ts';
+import { targetState } from './coverage-table.ts';
 
 /**
  * Shelter area per resident per unit as horizontal bars, with the target as a
- * vertical line: red bars fall short of it. Plain SVG, in the table's order.
+ * vertical line: red bars fall short of it; a unit without residents has no
+ * bar and says so (neither met nor missed). Plain SVG, in the table's order.
  */
 export function barChartSvg(units: CoverageUnit[], target: number, width = 340): string {
   const rowH = 16;
@@ -19,13 +21,15 @@ export function barChartSvg(units: CoverageUnit[], target: number, width = 340):
     .map((u, i) => {
       const y = top + i * rowH;
       const v = u.area_per_resident_m2 ?? 0;
+      const state = targetState(u.meets_target);
       const name = lang() === 'en' ? u.name_en || u.name_zh : u.name_zh;
       const short = name.length > 11 ? `${name.slice(0, 10)}…` : name;
-      return `<g class="bar ${u.meets_target ? 'ok' : 'bad'}" data-unit-id="${escapeHtml(u.id)}">
-        <title>${escapeHtml(name)}: ${formatNumber(v, 2)} m²</title>
+      const figure = state === 'no-residents' ? t('noResidents') : `${formatNumber(v, 2)} m²`;
+      return `<g class="bar ${state}" data-unit-id="${escapeHtml(u.id)}">
+        <title>${escapeHtml(name)}: ${escapeHtml(figure)}</title>
         <text x="${labelW - 4}" y="${y + 11.5}" text-anchor="end">${escapeHtml(short)}</text>
         <rect x="${labelW}" y="${y + 2}" width="${Math.max(0.5, x(v) - labelW).toFixed(1)}" height="${rowH - 4}"/>
-        <text class="value" x="${(x(v) + 3).toFixed(1)}" y="${y + 11.5}">${formatNumber(v, 2)}</text></g>`;
+        <text class="value" x="${(x(v) + 3).toFixed(1)}" y="${y + 11.5}">${state === 'no-residents' ? '–' : formatNumber(v, 2)}</text></g>`;
     })
     .join('');
   const tx = x(target).toFixed(1);

@@ -4,7 +4,7 @@ import { escapeHtml } from '../dom.ts';
 import { formatNumber, lang, onLang, pick, t } from '../i18n.ts';
 import { writeViewState } from '../url-state.ts';
 import { barChartSvg } from './bar-chart.ts';
-import { sortUnits, tableCsv, tableHtml, type SortState } from './coverage-table.ts';
+import { sortUnits, tableCsv, tableHtml, targetState, type SortState } from './coverage-table.ts';
 import { AnalysisOverlays, CHOROPLETH_CLASSES, choroplethColor, type OverlayName } from './overlays.ts';
 import { AreaTools } from './tools.ts';
 import { analysisError } from './errors.ts';
@@ -200,7 +200,7 @@ export class CoveragePanel {
         'area_per_resident_m2',
         total.area_per_resident_m2 === null ? '–' : `${formatNumber(total.area_per_resident_m2, 2)} m²`,
         `${t('areaPerResident')} (${t('target')} ${formatNumber(target, 1)} m²)`,
-        total.meets_target ? 'ok' : 'bad',
+        targetState(total.meets_target),
       ),
       card('unsheltered_residents', formatNumber(total.unsheltered_residents), t('unsheltered')),
     ].join('');

@@ -22,6 +22,15 @@ export const COLUMNS: Column[] = [
   { key: 'unsheltered_residents', word: 'unshelteredShort', digits: 0, value: (u) => u.unsheltered_residents },
 ];
 
+/**
+ * How a unit stands against the area target: met, missed, or neither (no
+ * residents, `meets_target: null`), which must not be painted as failing.
+ */
+export type TargetState = 'ok' | 'bad' | 'no-residents';
+export function targetState(meets: boolean | null): TargetState {
+  return meets === null ? 'no-residents' : meets ? 'ok' : 'bad';
+}
+
 export interface SortState {
   key: Column['key'];
   dir: 1 | -1;
@@ -43,10 +52,13 @@ export function sortUnits(units: CoverageUnit[], sort: SortState): CoverageUnit[
 
 function cell(col: Column, u: CoverageUnit): string {
   const v = col.value(u);
-  if (v === null || v === undefined) return '<td class="num">–</td>';
+  if (v === null || v === undefined) {
+    const why = col.key === 'area_per_resident_m2' && u.meets_target === null ? ` class="num no-residents" title="${escapeHtml(t('noResidents'))}"` : ' class="num"';
+    return `<td${why}>–</td>`;
+  }
   if (typeof v === 'string') return `<td>${escapeHtml(v)}</td>`;
   const text = `${formatNumber(v, col.digits)}${col.pct ? '%' : ''}`;
-  const flag = col.key === 'area_per_resident_m2' ? (u.meets_target ? ' ok' : ' bad') : '';
+  const flag = col.key === 'area_per_resident_m2' ? ` ${targetState(u.meets_target)}` : '';
   return `<td class="num${flag}">${text}</td>`;
 }
 
@@ -57,7 +69,7 @@ export function tableHtml(units: CoverageUnit[], sort: SortState): string {
     return `<th scope="col" aria-sort="${sorted}" class="${c.key === 'name' ? '' : 'num'}"><button type="button" data-sort="${c.key}">${t(c.word)}${arrow}</button></th>`;
   }).join('');
   const rows = units
-    .map((u) => `<tr data-unit-id="${escapeHtml(u.id)}" class="${u.meets_target ? '' : 'below-target'}">${COLUMNS.map((c) => cell(c, u)).join('')}</tr>`)
+    .map((u) => `<tr data-unit-id="${escapeHtml(u.id)}" class="${targetState(u.meets_target) === 'bad' ? 'below-target' : ''}">${COLUMNS.map((c) => cell(c, u)).join('')}</tr>`)
     .join('');
   return `<table class="coverage-table"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
 }
