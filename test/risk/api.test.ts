@@ -330,8 +330,8 @@ describe('levels: assessed or set by hand, and their disagreements', () => {
     const lec = await request(app).put(`/risk/points/${id}/level`).set('authorization', editor).set('if-match', set.body.etag).send({ lec_l: 6, lec_e: 6, lec_c: 15 }).expect(200);
     expect(lec.body).toMatchObject({ level: 'red', level_source: 'assessed', level_reason: null, lec_d: 540, assessed_level: 'red', level_disagrees: false });
     expect((await request(app).get('/risk/disagreements?district=huadu').expect(200)).body.counts.risk_points).toBe(0);
-    // Both changes are in the feature's history, with who made them.
-    const history = await request(app).get(`/ogc/collections/risk_points/items/${id}/history`).set('authorization', viewer).expect(200);
+    // Both changes are in the feature's history, with who made them (named to editors; viewers see a pseudonym).
+    const history = await request(app).get(`/ogc/collections/risk_points/items/${id}/history`).set('authorization', editor).expect(200);
     expect(history.body.history.map((h: { after: { level: string } }) => h.after.level)).toEqual(['orange', 'red']);
     expect(history.body.history[0].actor).toContain('risk officer');
   });
