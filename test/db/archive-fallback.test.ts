@@ -1,13 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { backend } from '../setup/db.ts';
-import { createCluster, type ThrowawayCluster } from '../helpers/throwaway-pg.ts';
+import { createSeededCluster, type ThrowawayCluster } from '../helpers/throwaway-pg.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
@@ -37,14 +35,7 @@ describe.skipIf(backend !== 'postgres')('tiles from an archive during a database
   const layers = ['districts', 'risk_points', 'shelters'].map((id) => getLayer(id)!) as LayerDef[];
 
   beforeAll(async () => {
-    cluster = await createCluster();
-    cluster.start();
-    const admin = new pg.Client({ connectionString: cluster.url('postgres') });
-    await admin.connect();
-    await admin.query('CREATE DATABASE onemap');
-    await admin.end();
-    const dump = execFileSync('pg_dump', ['--no-owner', '-d', inject('templateDbUrl')], { maxBuffer: 1 << 30 });
-    execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', cluster.url('onemap')], { input: dump, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+    cluster = await createSeededCluster(inject('templateDbUrl'));
     db = await openPostgres({ connectionString: cluster.url('onemap'), max: 4, connectionTimeoutMillis: 2000 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-fallback-'));
     const bbox = await districtBBox(db, ['jianghai']);

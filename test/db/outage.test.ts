@@ -1,10 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { backend } from '../setup/db.ts';
-import { createCluster, type ThrowawayCluster } from '../helpers/throwaway-pg.ts';
+import { createSeededCluster, type ThrowawayCluster } from '../helpers/throwaway-pg.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
@@ -27,15 +25,7 @@ describe.skipIf(backend !== 'postgres')('database outage (throwaway PostgreSQL c
   let editor: string;
 
   beforeAll(async () => {
-    cluster = await createCluster();
-    cluster.start();
-    const admin = new pg.Client({ connectionString: cluster.url('postgres') });
-    await admin.connect();
-    await admin.query('CREATE DATABASE onemap');
-    await admin.end();
-    // the seeded test template, copied over
-    const dump = execFileSync('pg_dump', ['--no-owner', '-d', inject('templateDbUrl')], { maxBuffer: 1 << 30 });
-    execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', cluster.url('onemap')], { input: dump, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+    cluster = await createSeededCluster(inject('templateDbUrl'));
     db = await openPostgres({ connectionString: cluster.url('onemap'), max: 4, connectionTimeoutMillis: 2000 });
     editor = `Bearer ${(await createKey(db, { name: 'outage desk', role: 'editor' })).key}`;
     const app = buildApp({ db, config: loadConfig({}), log: silentLogger });

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import pg from 'pg';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -59,5 +60,21 @@ export async function createCluster(): Promise<ThrowawayCluster> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+  return cluster;
+}
+
+/**
+ * A started throwaway cluster holding a copy of the seeded test database
+ * (`templateDbUrl`, from the test setup) as database `onemap`.
+ */
+export async function createSeededCluster(templateDbUrl: string): Promise<ThrowawayCluster> {
+  const cluster = await createCluster();
+  cluster.start();
+  const admin = new pg.Client({ connectionString: cluster.url('postgres') });
+  await admin.connect();
+  await admin.query('CREATE DATABASE onemap');
+  await admin.end();
+  const dump = execFileSync('pg_dump', ['--no-owner', '-d', templateDbUrl], { maxBuffer: 1 << 30 });
+  execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', cluster.url('onemap')], { input: dump, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
   return cluster;
 }
