@@ -68,13 +68,14 @@ export function sendProblem(res: Parameters<RequestHandler>[1], problem: HttpPro
 /** The problem+json text of `problem`; also written by the edge hooks, before Express. */
 export function problemJson(problem: HttpProblem, instance?: string): string {
   const body: Record<string, unknown> = {
+    // Extension members first: they may add facts, never replace the standard members.
+    ...problem.extra,
     type: problem.status === 500 ? 'about:blank' : `https://onemap.invalid/problems/${problem.status}`,
     title: problem.title,
     status: problem.status,
     ...(problem.detail ? { detail: problem.detail } : {}),
     ...(instance ? { instance } : {}),
     ...(problem.param ? { param: problem.param, 'invalid-params': problem.invalidParams } : {}),
-    ...problem.extra,
   };
   return JSON.stringify(body);
 }

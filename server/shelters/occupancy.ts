@@ -77,7 +77,8 @@ async function explainRefusal(db: Queryable, shelterId: number, change: Occupanc
   if (who.districts && !who.districts.includes(s.district_id)) {
     return new HttpProblem(403, 'Forbidden', `this key may act only on ${who.districts.join(', ')}, not ${s.district_id}`);
   }
-  const state = { occupancy: s.occupancy, capacity: s.capacity, status: s.status };
+  // `shelter_status`, not `status`: a problem's `status` is its HTTP status (RFC 9457).
+  const state = { occupancy: s.occupancy, capacity: s.capacity, shelter_status: s.status };
   if (s.status === 'closed') return new HttpProblem(409, 'Shelter closed', `shelter ${shelterId} is closed`, [], state);
   if (change.direction === 'in') {
     return new HttpProblem(409, 'Not enough places', `shelter ${shelterId} has ${s.capacity - s.occupancy} free places, ${change.people} asked`, [{ name: 'people', reason: `at most ${s.capacity - s.occupancy}` }], state);

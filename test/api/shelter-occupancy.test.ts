@@ -59,6 +59,9 @@ describe('shelter check-in and check-out', () => {
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(50);
     expect(statuses.filter((s) => s === 409)).toHaveLength(50);
+    // The problem's status is the HTTP status; the shelter's own is beside it.
+    const refused = JSON.parse(results.find((r) => r.status === 409)!.text);
+    expect(refused).toMatchObject({ status: 409, title: 'Not enough places', occupancy: 50, capacity: 50, shelter_status: 'full' });
     expect(await occupancy()).toEqual({ occupancy: 50, status: 'full' });
     const rows = await db.query<{ n: number; hashed: number }>(
       `SELECT count(*)::int AS n, count(*) FILTER (WHERE evacuee_hash NOT LIKE '4401%')::int AS hashed FROM shelter_checkins WHERE shelter_id = $1`,
