@@ -1,5 +1,4 @@
-import { ApiError } from './api.ts';
-import { authHeaders } from './auth.ts';
+import { ApiError, fetchOk } from './api.ts';
 
 /**
  * Feature edits through OGC API – Features Part 4 (`If-Match` with the ETag read),
@@ -46,18 +45,8 @@ export function invalidParams(err: unknown): { name: string; reason: string }[] 
   return Array.isArray(list) ? list : [];
 }
 
-async function send(url: string, init: RequestInit): Promise<Response> {
-  const res = await fetch(url, { ...init, headers: { Accept: 'application/json', ...authHeaders(), ...(init.headers ?? {}) } });
-  if (!res.ok) {
-    let problem = null;
-    try {
-      problem = await res.json();
-    } catch {
-      /* not JSON */
-    }
-    throw new ApiError(res.status, problem, url);
-  }
-  return res;
+function send(url: string, init: RequestInit): Promise<Response> {
+  return fetchOk(url, { ...init, headers: { Accept: 'application/json', ...(init.headers ?? {}) } });
 }
 
 const items = (layer: string) => `/ogc/collections/${encodeURIComponent(layer)}/items`;

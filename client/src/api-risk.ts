@@ -1,5 +1,4 @@
-import { ApiError, fetchJson, postJson } from './api.ts';
-import { authHeaders } from './auth.ts';
+import { fetchJson, fetchOk, postJson } from './api.ts';
 
 /**
  * What the planner's risk, scenario, nearest-shelter and print views read from
@@ -137,16 +136,7 @@ export const runScenario = (body: ScenarioRequest) => postJson<ScenarioReport>('
  * could not send the Authorization header. The file name is the server's.
  */
 export async function download(url: string, fallbackName: string): Promise<string> {
-  const res = await fetch(url, { headers: authHeaders() });
-  if (!res.ok) {
-    let problem = null;
-    try {
-      problem = await res.json();
-    } catch {
-      /* not JSON */
-    }
-    throw new ApiError(res.status, problem, url);
-  }
+  const res = await fetchOk(url);
   const name = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
   const href = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');

@@ -36,8 +36,9 @@ export class ApiError extends Error {
   }
 }
 
-export async function fetchJson<T>(url: string, init: RequestInit = {}): Promise<T> {
-  const res = await fetch(url, { ...init, headers: { Accept: 'application/json', ...authHeaders(), ...(init.headers ?? {}) } });
+/** A fetch with the key attached that throws ApiError (with the server's problem) unless the answer is 2xx. */
+export async function fetchOk(url: string, init: RequestInit = {}): Promise<Response> {
+  const res = await fetch(url, { ...init, headers: { ...authHeaders(), ...(init.headers ?? {}) } });
   if (!res.ok) {
     let problem = null;
     try {
@@ -47,6 +48,11 @@ export async function fetchJson<T>(url: string, init: RequestInit = {}): Promise
     }
     throw new ApiError(res.status, problem, url);
   }
+  return res;
+}
+
+export async function fetchJson<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetchOk(url, { ...init, headers: { Accept: 'application/json', ...(init.headers ?? {}) } });
   return (await res.json()) as T;
 }
 
