@@ -10,6 +10,8 @@ import { AuthThrottle } from './throttle.ts';
 
 const RANK: Record<Principal['role'], number> = { anonymous: 0, viewer: 1, editor: 2, admin: 3 };
 const CACHE_MS = 60_000;
+/** How stale a remembered key's revocation status may be: a revocation made anywhere bites within this. */
+const REVOCATION_CHECK_MS = 1_000;
 /** Digests of keys that verified at least once, remembered to exempt their holders from key-id lock-outs. */
 const MAX_PROVEN = 10_000;
 
@@ -25,10 +27,42 @@ export interface AuthOptions {
  * = anonymous (public layers, read only). A header with a bad, unknown or revoked
  * key is refused with 401 rather than silently downgraded, so a misconfigured
  * client notices. Verified keys are remembered for a minute (the hash is slow on
- * purpose); `forget()` drops them when keys are revoked.
+ * purpose), and a revocation reaches every process within a second (stillValid);
+ * `forget()` drops them at once.
  */
+interface Remembered {
+  principal: Principal;
+  keyId: string;
+  until: number;
+  /** When the key was last seen unrevoked in the database. */
+  checkedAt: number;
+  checking?: Promise<boolean>;
+}
+
+/**
+ * A remembered key skips the slow hash, not the revocation check: at most once a
+ * second per key it asks the database whether the key was revoked (by the CLI,
+ * by another process). If the database cannot answer, the key stays remembered
+ * until its minute is up rather than failing a caller who proved it.
+ */
+function stillValid(db: Db, hit: Remembered): Promise<boolean> | boolean {
+  if (Date.now() - hit.checkedAt < REVOCATION_CHECK_MS) return true;
+  hit.checking ??= db
+    .query<{ revoked: boolean }>('SELECT revoked_at IS NOT NULL AS revoked FROM api_keys WHERE id = $1', [hit.keyId])
+    .then(
+      ({ rows }) => {
+        if (!rows[0] || rows[0].revoked) return false;
+        hit.checkedAt = Date.now();
+        return true;
+      },
+      () => true,
+    )
+    .finally(() => (hit.checking = undefined));
+  return hit.checking;
+}
+
 export function authenticate(db: Db, options: AuthOptions = {}): RequestHandler & { forget(): void } {
-  const verified = new Map<string, { principal: Principal; keyId: string; until: number }>();
+  const verified = new Map<string, Remembered>();
   const proven = new Set<string>();
   const throttle = options.throttle ?? new AuthThrottle();
   const handler: RequestHandler = async (req, res, next) => {
@@ -37,11 +71,12 @@ export function authenticate(db: Db, options: AuthOptions = {}): RequestHandler 
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const digest = m ? keyDigest(m[1]) : '';
     const hit = verified.get(digest);
-    if (hit && hit.until > Date.now()) {
+    if (hit && hit.until > Date.now() && (await stillValid(db, hit))) {
       res.locals.principal = hit.principal;
       res.locals.keyId = hit.keyId;
       return next();
     }
+    if (hit) verified.delete(digest);
     // Failed attempts are throttled before any hashing or database work.
     const address = addressBucket(clientAddress(req, options.trustProxy ?? 0));
     const keyId = m ? keyIdOf(m[1]) : undefined;
@@ -73,7 +108,7 @@ export function authenticate(db: Db, options: AuthOptions = {}): RequestHandler 
       actor: `key:${record.id} (${record.name})`,
       districts: record.districts,
     };
-    verified.set(digest, { principal, keyId: record.id, until: Date.now() + CACHE_MS });
+    verified.set(digest, { principal, keyId: record.id, until: Date.now() + CACHE_MS, checkedAt: Date.now() });
     res.locals.principal = principal;
     res.locals.keyId = record.id;
     next();
