@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CachedTile, TileCache, TileVariant } from './cache.ts';
-import { encodeBody, MIN_COMPRESS_BYTES, negotiateEncoding } from '../server/http/compress.ts';
+import { encodeBody, MIN_COMPRESS_BYTES, negotiateEncoding } from './content-encoding.ts';
 import { ANONYMOUS_KEY_PREFIX } from './tile-request.ts';
 
 /**

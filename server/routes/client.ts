@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import express, { Router, type RequestHandler } from 'express';
 import type { AppContext } from '../context.ts';
 import { HttpProblem } from '../http/problem.ts';
-import { negotiateEncoding } from '../http/compress.ts';
+import { negotiateEncoding } from '../../tiles/content-encoding.ts';
 
 /** Where `npm run build:client` (Vite) writes the one-map client. */
 export const CLIENT_DIST = fileURLToPath(new URL('../../client/dist/', import.meta.url));

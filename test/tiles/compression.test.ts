@@ -6,7 +6,7 @@ import { listenApp } from '../helpers/listen.ts';
 import { decodeTile } from './helpers/decode.ts';
 import type { Db } from '../../server/db/types.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
-import { negotiateEncoding } from '../../server/http/compress.ts';
+import { negotiateEncoding } from '../../tiles/content-encoding.ts';
 
 /**
  * Compression by Accept-Encoding on real HTTP (no client that decodes for us):
