@@ -1,14 +1,11 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { backend } from '../setup/db.ts';
 import { createSeededCluster, type ThrowawayCluster } from '../helpers/throwaway-pg.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
+import { listenApp } from '../helpers/listen.ts';
 import { silentLogger } from '../../server/log.ts';
 import type { Db } from '../../server/db/types.ts';
 import { getLayer, type LayerDef } from '../../tiles/layers.ts';
@@ -27,7 +24,7 @@ import { launchBrowser, openMap } from '../browser/harness.ts';
 describe.skipIf(backend !== 'postgres')('tiles from an archive during a database outage', () => {
   let cluster: ThrowawayCluster;
   let db: Db;
-  let server: http.Server;
+  let close: (() => Promise<void>) | undefined;
   let base: string;
   let dir: string;
   let archive: TileArchive;
@@ -45,16 +42,11 @@ describe.skipIf(backend !== 'postgres')('tiles from an archive during a database
     const { z, x, y } = tileOf((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, 12);
     z12 = `${z}/${x}/${y}`;
     await ensureClientBuilt();
-    const app = buildApp({ db, config: loadConfig({}), log: silentLogger, tileArchive: archive });
-    await app.locals.ready;
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ base, close } = await listenApp(db, { tileArchive: archive }));
   }, 180_000);
 
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((r) => (server ? server.close(r) : r(undefined)));
+    await close?.();
     await db?.close().catch(() => {});
     await archive?.close();
     cluster?.remove();

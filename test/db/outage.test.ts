@@ -1,12 +1,8 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { backend } from '../setup/db.ts';
 import { createSeededCluster, type ThrowawayCluster } from '../helpers/throwaway-pg.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { listenApp } from '../helpers/listen.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import type { Db } from '../../server/db/types.ts';
 
@@ -20,7 +16,7 @@ import type { Db } from '../../server/db/types.ts';
 describe.skipIf(backend !== 'postgres')('database outage (throwaway PostgreSQL cluster)', () => {
   let cluster: ThrowawayCluster;
   let db: Db;
-  let server: http.Server;
+  let close: (() => Promise<void>) | undefined;
   let base: string;
   let editor: string;
 
@@ -28,16 +24,11 @@ describe.skipIf(backend !== 'postgres')('database outage (throwaway PostgreSQL c
     cluster = await createSeededCluster(inject('templateDbUrl'));
     db = await openPostgres({ connectionString: cluster.url('onemap'), max: 4, connectionTimeoutMillis: 2000 });
     editor = `Bearer ${(await createKey(db, { name: 'outage desk', role: 'editor' })).key}`;
-    const app = buildApp({ db, config: loadConfig({}), log: silentLogger });
-    await app.locals.ready;
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ base, close } = await listenApp(db));
   }, 180_000);
 
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((r) => (server ? server.close(r) : r(undefined)));
+    await close?.();
     await db?.close().catch(() => {});
     cluster?.remove();
   });

@@ -1,13 +1,13 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildApp } from '../../server/app.ts';
+import { buildApp, type AppOptions } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
 import type { Db } from '../../server/db/types.ts';
 
 /** The whole app on a free loopback port (for SSE and real HTTP clients), live relay ready. */
-export async function listenApp(db: Db): Promise<{ base: string; close: () => Promise<void> }> {
-  const app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+export async function listenApp(db: Db, extra: Partial<AppOptions> = {}): Promise<{ base: string; close: () => Promise<void> }> {
+  const app = buildApp({ db, config: loadConfig({}), log: silentLogger, ...extra });
   await app.locals.ready;
   const server: http.Server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
