@@ -47,17 +47,20 @@ export interface ExportResult {
 }
 
 /** Every tile of zooms minzoom..maxzoom that touches the box, zoom by zoom. */
-export function* tilesOfArea(bbox: [number, number, number, number], minzoom: number, maxzoom: number): Generator<TileCoord> {
+function* zoomRanges(bbox: [number, number, number, number], minzoom: number, maxzoom: number) {
   const world: [number, number, number, number] = [lonToWorldX(bbox[0]), latToWorldY(bbox[3]), lonToWorldX(bbox[2]), latToWorldY(bbox[1])];
-  for (let z = minzoom; z <= maxzoom; z++) {
-    const { x0, y0, x1, y1 } = tileRange(world, z);
+  for (let z = minzoom; z <= maxzoom; z++) yield { z, ...tileRange(world, z) };
+}
+
+export function* tilesOfArea(bbox: [number, number, number, number], minzoom: number, maxzoom: number): Generator<TileCoord> {
+  for (const { z, x0, y0, x1, y1 } of zoomRanges(bbox, minzoom, maxzoom)) {
     for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) yield { z, x, y };
   }
 }
 
 export function countTiles(bbox: [number, number, number, number], minzoom: number, maxzoom: number): number {
   let n = 0;
-  for (const _ of tilesOfArea(bbox, minzoom, maxzoom)) n++;
+  for (const { x0, y0, x1, y1 } of zoomRanges(bbox, minzoom, maxzoom)) n += (x1 - x0 + 1) * (y1 - y0 + 1);
   return n;
 }
 
