@@ -1,3 +1,4 @@
+import type { HistoryEntry as ServerHistoryEntry } from '../../server/edits/feature-store.ts';
 import { ApiError, fetchOk } from './api.ts';
 
 /**
@@ -29,14 +30,8 @@ export interface EditableFeature {
   properties: Record<string, unknown>;
 }
 
-export interface HistoryEntry {
-  at: string;
-  actor: string;
-  operation: string;
-  dataVersion: number;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-}
+/** One recorded change of a feature, as the server answers it. */
+export type HistoryEntry = ServerHistoryEntry;
 
 /** A refused request: the server's problem, with its invalid fields by name. */
 export function invalidParams(err: unknown): { name: string; reason: string }[] {
