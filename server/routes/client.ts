@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type RequestHandler } from 'express';
 import type { AppContext } from '../context.ts';
-import { HttpProblem } from '../http/problem.ts';
+import { HttpProblem, badRequest } from '../http/problem.ts';
 import { negotiateEncoding } from '../../tiles/content-encoding.ts';
 
 /** Where `npm run build:client` (Vite) writes the one-map client. */
@@ -41,6 +41,7 @@ export interface ClientRouteOptions {
 export function clientRoutes(_ctx: AppContext, options: ClientRouteOptions = { dir: CLIENT_DIST }): Router {
   const router = Router();
   const index = path.join(options.dir, 'index.html');
+  router.use(refuseTraversal);
 
   router.get(['/', '/index.html'], (_req, res, next) => {
     if (!fs.existsSync(index)) {
@@ -70,6 +71,25 @@ export function clientRoutes(_ctx: AppContext, options: ClientRouteOptions = { d
   router.use(express.static(options.dir, { index: false, maxAge: '1h', redirect: false }));
   return router;
 }
+
+/**
+ * express.static decodes the path and then normalises it under its root, so
+ * `/assets/..%2Findex.html` climbed out of assets/ and the root handler served
+ * index.html (without its CSP). The client has flat names only: a path with an
+ * encoded separator, a backslash or a `.`/`..` segment is refused outright.
+ */
+const refuseTraversal: RequestHandler = (req, _res, next) => {
+  const raw = req.path;
+  if (/%2f|%5c|\\/i.test(raw)) return next(badRequest('path', 'encoded separators (%2F, %5C) and backslashes are not allowed'));
+  let segments: string[];
+  try {
+    segments = raw.split('/').map((s) => decodeURIComponent(s));
+  } catch {
+    return next(badRequest('path', 'not a valid percent-encoded path'));
+  }
+  if (segments.some((s) => s === '.' || s === '..')) return next(badRequest('path', '"." and ".." segments are not allowed'));
+  next();
+};
 
 /**
  * Serves `name.br` / `name.gz`, written next to each asset at build time

@@ -88,4 +88,21 @@ describe('GET / (the built client)', () => {
     expect(small.headers['content-encoding']).toBeUndefined();
     expect(small.text).toBe('console.log(1)');
   });
+
+  it.each([
+    '/assets/..%2Findex.html',
+    '/assets/..%2findex.html',
+    '/assets/%2e%2e/index.html',
+    '/assets/%2E%2E%2Findex.html',
+    '/assets/..%5Cindex.html',
+    '/assets/../index.html',
+    '/assets/./index-abc123.js',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/assets/%E0%A4%A',
+  ])('refuses %s with 400 naming the path, before any file is read', async (url) => {
+    const res = await request(app(dir)).get(url).expect(400);
+    expect(res.type).toBe('application/problem+json');
+    expect(res.body.param).toBe('path');
+    expect(res.text).not.toContain('<title>one map</title>');
+  });
 });
