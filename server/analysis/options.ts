@@ -36,12 +36,15 @@ export interface AnalysisOptions {
    *  recorded, otherwise effective area ÷ the per-person standard of the shelter's class;
    *  'area' = effective area ÷ m² per person for every shelter; 'stated' = the recorded capacity. */
   capacityBasis: 'class' | 'area' | 'stated';
-  /** m² per person by planning class, for the 'class' basis: GB 50413-2007 — emergency ≥ 1 m²,
-   *  fixed ≥ 2 m²; a central shelter is also a fixed shelter (2 m²). */
+  /** m² per person by planning class, for the 'class' basis: GB 50413-2007 §8.2.8 — emergency
+   *  ≥ 1 m², fixed ≥ 2 m² (checked in reproductions of the clause); a central shelter is also a
+   *  fixed shelter (2 m²). */
   m2PerPersonByClass: Record<ShelterClass, number>;
   /** m² per person by length of stay where a shelter records one (overrides the planning class):
-   *  GB 51143-2015's per-person areas for short-, medium- and long-term fixed shelters, mapped to
-   *  GB 21734's stay classes III (< 10 days) 2 m², II (10–30 days) 3 m², I (≥ 30 days) 4.5 m². */
+   *  III (< 10 days) 2 m², II (10–30 days) 3 m², I (≥ 30 days) 4.5 m². UNVERIFIED: meant as
+   *  GB 51143-2015's figures for short-, medium- and long-term fixed shelters, written from memory;
+   *  no copy of its table was available to check them (docs/analysis.md says what was checked).
+   *  The mapping of GB 51143's opening periods to GB 21734's stay classes is ours. */
   m2PerPersonByStay: Record<StayClass, number>;
   /** m² per person for the 'area' basis; null = the district's shelter target
    *  (1.5 m² from GB 21734 or 1 m² in Huadu's plan). */
