@@ -19,7 +19,7 @@ import type { Db } from '../server/db/types.ts';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { silentLogger } from '../server/log.ts';
-import { getLayer } from '../tiles/layers.ts';
+import { getLayer } from '../catalog/layers.ts';
 import { mapFonts } from '../server/maps/fonts.ts';
 import { mapOptions } from '../server/maps/options.ts';
 import type { StaticMapRequest } from '../server/maps/params.ts';

@@ -30,7 +30,7 @@ import pg from 'pg';
 import { openPostgres } from '../server/db/postgres.ts';
 import { prepareDatabase } from '../server/db/prepare.ts';
 import type { Db } from '../server/db/types.ts';
-import { ANONYMOUS, getLayer, LAYERS } from '../tiles/layers.ts';
+import { ANONYMOUS, getLayer, LAYERS } from '../catalog/layers.ts';
 import { PostgisEngine } from '../tiles/engine-postgis.ts';
 import { tileContaining, MERCATOR_HALF_WORLD, type TileCoord } from '../tiles/tile-coords.ts';
 import { decodeTile } from '../test/tiles/helpers/decode.ts';

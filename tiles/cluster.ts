@@ -1,5 +1,5 @@
-import type { ClusterRule, LayerDef } from './layers.ts';
-import { RISK_LEVELS } from './layers.ts';
+import type { ClusterRule, LayerDef } from '../catalog/layers.ts';
+import { RISK_LEVELS } from '../catalog/layers.ts';
 import type { TileCoord, WorldBBox } from './tile-coords.ts';
 import { quadRange } from './tile-coords.ts';
 

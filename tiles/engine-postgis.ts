@@ -1,5 +1,5 @@
 import type { Db } from '../server/db/types.ts';
-import { ANONYMOUS, LAYERS, RISK_LEVELS, type LayerDef } from './layers.ts';
+import { ANONYMOUS, LAYERS, RISK_LEVELS, type LayerDef } from '../catalog/layers.ts';
 import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngine, type TileGeometryOptions, type TileQuery } from './engine.ts';
 import { filterColumn, FILTER_NAMES, type FilterName } from './filters.ts';
 import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel } from './cluster.ts';

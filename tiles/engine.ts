@@ -1,6 +1,6 @@
 import type { FeatureChange } from '../server/changes.ts';
-import type { LayerDef, LayerProperty, Principal } from './layers.ts';
-import { visibleProperties } from './layers.ts';
+import type { LayerDef, LayerProperty, Principal } from '../catalog/layers.ts';
+import { visibleProperties } from '../catalog/layers.ts';
 import type { TileFilters } from './filters.ts';
 import type { TileCoord } from './tile-coords.ts';
 

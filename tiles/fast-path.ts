@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CachedTile, TileCache, TileVariant } from './cache.ts';
 import { encodeBody, MIN_COMPRESS_BYTES, negotiateEncoding } from './content-encoding.ts';
-import { ANONYMOUS_KEY_PREFIX } from './tile-request.ts';
+import { ANONYMOUS_KEY_PREFIX } from '../server/routes/tile-request.ts';
 
 /**
  * Public tiles answered before Express routes the request.

@@ -1,4 +1,4 @@
-import type { DISTRICT_IDS, LayerDef, RiskLevel } from './layers.ts';
+import type { DISTRICT_IDS, LayerDef, RiskLevel } from '../catalog/layers.ts';
 
 /**
  * The filters users ask for on tiles: `level=red,orange` and `district=huadu`.

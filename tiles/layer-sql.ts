@@ -1,5 +1,5 @@
 import type { Queryable } from '../server/db/types.ts';
-import type { LayerDef, LayerProperty } from './layers.ts';
+import type { LayerDef, LayerProperty } from '../catalog/layers.ts';
 
 /**
  * SQL fragments derived from the layer registry, shared by the feature source

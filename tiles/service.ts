@@ -4,7 +4,7 @@ import type { Geometry } from 'geojson';
 import type { ChangeBus, FeatureChange } from '../server/changes.ts';
 import type { Db } from '../server/db/types.ts';
 import type { Logger } from '../server/log.ts';
-import { getLayer, LAYERS, type LayerDef, type Principal } from './layers.ts';
+import { getLayer, LAYERS, type LayerDef, type Principal } from '../catalog/layers.ts';
 import { MVT_CONTENT_TYPE, TILE_DEFAULTS, type TileEngine, type TileGeometryOptions } from './engine.ts';
 import { GeojsonVtEngine } from './engine-geojsonvt.ts';
 import { PostgisEngine } from './engine-postgis.ts';

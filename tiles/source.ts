@@ -1,9 +1,9 @@
 import type { Geometry } from 'geojson';
 import type { Db } from '../server/db/types.ts';
-import type { LayerDef } from './layers.ts';
+import type { LayerDef } from '../catalog/layers.ts';
 import { idIsProperty } from './engine.ts';
 import { ident, liveRowsPredicate, propertyExpr, readTableInfo, type TableInfo } from './layer-sql.ts';
-import { LAYERS } from './layers.ts';
+import { LAYERS } from '../catalog/layers.ts';
 import { computedLayer } from './computed.ts';
 
 /**

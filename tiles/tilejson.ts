@@ -1,6 +1,6 @@
-import type { LayerDef, Principal } from './layers.ts';
-import { RISK_LEVELS } from './layers.ts';
-import { valueTitle } from './vocabulary.ts';
+import type { LayerDef, Principal } from '../catalog/layers.ts';
+import { RISK_LEVELS } from '../catalog/layers.ts';
+import { valueTitle } from '../catalog/vocabulary.ts';
 import { idIsProperty, tileProperties } from './engine.ts';
 import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel } from './cluster.ts';
 

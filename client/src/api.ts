@@ -3,11 +3,11 @@
 // compile error here instead of a silent drift.
 import type { describeLayer } from '../../server/routes/layers.ts';
 import type { CoverageLine as ServerCoverageLine, CoverageTable, shelterLines } from '../../server/analysis/coverage.ts';
-import type { RiskLevel as ServerRiskLevel } from '../../tiles/layers.ts';
+import type { RiskLevel as ServerRiskLevel } from '../../catalog/layers.ts';
 import type { RiskLevel } from './risk.ts';
 import { authHeaders } from './auth.ts';
 
-export type { LayerStyle } from '../../tiles/layers.ts';
+export type { LayerStyle } from '../../catalog/layers.ts';
 
 /** One layer of the catalogue the server derives from its layer registry (`GET /layers`). */
 export type LayerInfo = ReturnType<typeof describeLayer>;

@@ -3,7 +3,7 @@ import type { Queryable } from '../db/types.ts';
 import { badRequest } from '../http/problem.ts';
 import { parseInput } from '../http/validate.ts';
 import { assertGeometryInput, type GeometryLimits } from '../geo/geometry-input.ts';
-import { canSeeLayer, getLayer, type Principal } from '../../tiles/layers.ts';
+import { canSeeLayer, getLayer, type Principal } from '../../catalog/layers.ts';
 
 /**
  * What lies inside a drawn polygon: residents, shelters and their capacity,

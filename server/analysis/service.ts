@@ -13,7 +13,7 @@ import type { Decay } from './catchment.ts';
 import type { MultiPolygon } from 'geojson';
 import { booleanPointInPolygon } from '@turf/turf';
 import { badRequest } from '../http/problem.ts';
-import { canSeeLayer, getLayer, LAYERS, type Principal } from '../../tiles/layers.ts';
+import { canSeeLayer, getLayer, LAYERS, type Principal } from '../../catalog/layers.ts';
 import { metresPerDegree } from './geodesy.ts';
 import { cellCandidates, gridCandidates, type Candidate } from './siting.ts';
 import type { NearestBatchBody, NearestQuery, ResourceCoverageQuery, SitingQuery } from './params.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Geometry } from 'geojson';
-import type { LayerDef, LayerProperty, Principal } from '../../tiles/layers.ts';
-import { visibleProperties } from '../../tiles/layers.ts';
+import type { LayerDef, LayerProperty, Principal } from '../../catalog/layers.ts';
+import { visibleProperties } from '../../catalog/layers.ts';
 
 /**
  * Validation of edited features, derived from the layer registry: property

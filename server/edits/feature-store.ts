@@ -3,8 +3,8 @@ import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { bumpDataVersion } from '../db/data-version.ts';
 import { notifyChange } from '../live/notify.ts';
-import type { LayerDef, Principal } from '../../tiles/layers.ts';
-import { visibleProperties } from '../../tiles/layers.ts';
+import type { LayerDef, Principal } from '../../catalog/layers.ts';
+import { visibleProperties } from '../../catalog/layers.ts';
 import type { FeatureChange } from '../changes.ts';
 import { actorFor } from './actor-privacy.ts';
 

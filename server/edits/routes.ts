@@ -7,7 +7,7 @@ import { principalOf } from '../http/principal.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { notFound } from '../http/problem.ts';
 import { CANONICAL_ID } from '../http/numbers.ts';
-import { canSeeLayer, getLayer, visibleProperties, type LayerDef } from '../../tiles/layers.ts';
+import { canSeeLayer, getLayer, visibleProperties, type LayerDef } from '../../catalog/layers.ts';
 import { featureSchema, writableProperties } from './feature-schema.ts';
 import { propertySchema } from '../ogc/collections.ts';
 import { assertGeometryInput, geometryLimits } from '../geo/geometry-input.ts';

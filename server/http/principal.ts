@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { ANONYMOUS, type Principal } from '../../tiles/layers.ts';
+import { ANONYMOUS, type Principal } from '../../catalog/layers.ts';
 
 /**
  * The caller's permissions. Authentication middleware sets `res.locals.principal`;

@@ -3,7 +3,7 @@ import type { Geometry } from 'geojson';
 import type { Db } from '../db/types.ts';
 import { bumpDataVersion } from '../db/data-version.ts';
 import { notifyChange } from '../live/notify.ts';
-import type { LayerDef, Principal, PropertyType } from '../../tiles/layers.ts';
+import type { LayerDef, Principal, PropertyType } from '../../catalog/layers.ts';
 import { geometrySchema, propertiesSchema, writableProperties } from '../edits/feature-schema.ts';
 import { DISTRICT_TOLERANCE_M, EDITABLE_LAYERS, insideDistrictSql, kmOutsideSql } from '../edits/feature-store.ts';
 import { geometryToWgs84, type ImportCrs } from './crs.ts';

@@ -1,6 +1,6 @@
 import type { Geometry } from 'geojson';
 import ExcelJS from 'exceljs';
-import type { LayerDef } from '../../tiles/layers.ts';
+import type { LayerDef } from '../../catalog/layers.ts';
 import { DISTRICT_ALIASES, VALUE_ALIASES, normaliseHeader } from './headers.ts';
 
 /** One input row before validation: 1-based row number as the user sees it in their file. */

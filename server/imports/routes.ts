@@ -7,7 +7,7 @@ import { principalOf } from '../http/principal.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { HttpProblem, badRequest, notFound } from '../http/problem.ts';
 import { sendProblem } from '../http/errors.ts';
-import { canSeeLayer, getLayer } from '../../tiles/layers.ts';
+import { canSeeLayer, getLayer } from '../../catalog/layers.ts';
 import { IMPORT_CRS } from './crs.ts';
 import { formatOf, type RawRow } from './parse.ts';
 import { workerPool } from '../work/shared.ts';

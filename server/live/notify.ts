@@ -2,7 +2,7 @@ import type { Db, Queryable } from '../db/types.ts';
 import type { ChangeBus, FeatureChange } from '../changes.ts';
 import type { Logger } from '../log.ts';
 import { bboxPolygon, geometryBBox, unionBBox } from '../geo/bbox.ts';
-import { LAYERS } from '../../tiles/layers.ts';
+import { LAYERS } from '../../catalog/layers.ts';
 
 /**
  * Changes travel through PostgreSQL NOTIFY on both backends. NOTIFY issued in a

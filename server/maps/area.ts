@@ -1,6 +1,6 @@
 import type { MultiPolygon, Polygon } from 'geojson';
 import type { Db } from '../db/types.ts';
-import type { Bilingual } from '../../tiles/layers.ts';
+import type { Bilingual } from '../../catalog/layers.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { AreaRequest, BBox } from './params.ts';
 

@@ -1,7 +1,7 @@
 import type { Geometry, MultiPolygon, Polygon } from 'geojson';
 import type { Db } from '../db/types.ts';
 import { badRequest } from '../http/problem.ts';
-import { getLayer, type Bilingual, type LayerDef } from '../../tiles/layers.ts';
+import { getLayer, type Bilingual, type LayerDef } from '../../catalog/layers.ts';
 import type { MapArea, UnitLayer } from './area.ts';
 import type { BBox } from './params.ts';
 

@@ -1,4 +1,4 @@
-import { legendEntries, type LayerDef } from '../../tiles/layers.ts';
+import { legendEntries, type LayerDef } from '../../catalog/layers.ts';
 import type { Lang } from './params.ts';
 import { escapeXml, fitText, px, textWidth } from './markup.ts';
 

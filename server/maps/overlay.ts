@@ -6,7 +6,7 @@ import { SHELTER_CLASSES, type ShelterClass } from '../analysis/options.ts';
 import type { MapArea } from './area.ts';
 import type { BBox, Lang, Overlay } from './params.ts';
 import type { LegendSection } from './legend.ts';
-import { getLayer } from '../../tiles/layers.ts';
+import { getLayer } from '../../catalog/layers.ts';
 
 /**
  * The optional analysis overlay of a static map, taken from the shelter

@@ -4,7 +4,7 @@ import { currentDataVersion } from '../db/data-version.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { badRequest, HttpProblem } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
-import { canSeeLayer, getLayer, type LayerDef, type Principal } from '../../tiles/layers.ts';
+import { canSeeLayer, getLayer, type LayerDef, type Principal } from '../../catalog/layers.ts';
 import { etagOf, ImageCache, type CachedImage } from './cache.ts';
 import { mapFonts } from './fonts.ts';
 import { layerSection, legendSvg } from './legend.ts';

@@ -1,5 +1,5 @@
 import type { Db } from '../db/types.ts';
-import type { LayerDef } from '../../tiles/layers.ts';
+import type { LayerDef } from '../../catalog/layers.ts';
 import { resolveArea } from './area.ts';
 import { loadContextUnits, loadLayerFeatures } from './features.ts';
 import type { StaticMapOptions } from './options.ts';

@@ -1,4 +1,4 @@
-import type { LayerDef } from '../../tiles/layers.ts';
+import type { LayerDef } from '../../catalog/layers.ts';
 import type { MapArea } from './area.ts';
 import { gridCluster, type ScreenPoint } from './cluster.ts';
 import type { ContextUnits, LayerFeatures } from './features.ts';

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import type { AppContext } from '../context.ts';
 import { principalOf } from '../http/principal.ts';
-import { LAYERS, getLayer, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
-import { valueTitle } from '../../tiles/vocabulary.ts';
+import { LAYERS, getLayer, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../catalog/layers.ts';
+import { valueTitle } from '../../catalog/vocabulary.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { CRS84, LISTED_CRS_URIS } from './crs.ts';
 import { bilingual, collectionLayer, collectionLayers, geometryTypeOf } from './layer-access.ts';

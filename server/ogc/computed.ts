@@ -1,6 +1,6 @@
 import type { FeatureCollection } from 'geojson';
 import type { Db } from '../db/types.ts';
-import type { LayerDef } from '../../tiles/layers.ts';
+import type { LayerDef } from '../../catalog/layers.ts';
 import { coverageGapFeatures } from '../analysis/tile-layer.ts';
 import { toWkt } from './wkt.ts';
 

@@ -1,4 +1,4 @@
-import type { LayerProperty } from '../../tiles/layers.ts';
+import type { LayerProperty } from '../../catalog/layers.ts';
 
 /**
  * CQL2-text filters (OGC API – Features Part 3, `filter=` with

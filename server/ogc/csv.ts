@@ -1,5 +1,5 @@
 import type { Geometry } from 'geojson';
-import type { LayerProperty } from '../../tiles/layers.ts';
+import type { LayerProperty } from '../../catalog/layers.ts';
 import type { CsvRow } from './sql.ts';
 import { geometryToGcj02, wgs84ToGcj02 } from './crs.ts';
 import { formatCoordinate as fmt, toWkt } from './wkt.ts';

@@ -1,5 +1,5 @@
-import type { LayerDef, LayerProperty } from '../../tiles/layers.ts';
-import { valueTitle } from '../../tiles/vocabulary.ts';
+import type { LayerDef, LayerProperty } from '../../catalog/layers.ts';
+import { valueTitle } from '../../catalog/vocabulary.ts';
 import { esc, htmlHref, renderPage, t, type PageLang } from './html.ts';
 import { MEDIA, type Link } from './links.ts';
 

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.ts';
 import { badRequest, notFound } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
 import { CANONICAL_ID } from '../http/numbers.ts';
-import { LAYERS, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
+import { LAYERS, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../catalog/layers.ts';
 import { CRS84, MERCATOR_MAX, contentCrsHeader, gcj02ToWgs84, geometryToGcj02, mercatorToLonLat, type CrsDef } from './crs.ts';
 import { decodeCursor, encodeCursor, queryHash } from './cursor.ts';
 import { MatchedCounts, type MatchedMode } from './matched.ts';

@@ -1,5 +1,5 @@
 import { notFound } from '../http/problem.ts';
-import { canSeeLayer, getLayer, visibleLayers, type LayerDef, type Principal } from '../../tiles/layers.ts';
+import { canSeeLayer, getLayer, visibleLayers, type LayerDef, type Principal } from '../../catalog/layers.ts';
 import { isServable } from './computed.ts';
 
 /**

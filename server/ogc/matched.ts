@@ -1,6 +1,6 @@
 import type { Db } from '../db/types.ts';
 import { currentDataVersion } from '../db/data-version.ts';
-import type { LayerDef } from '../../tiles/layers.ts';
+import type { LayerDef } from '../../catalog/layers.ts';
 import { queryHash } from './cursor.ts';
 import { countMatching, estimateMatching, type ItemsFilter, type TableFacts } from './sql.ts';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HttpProblem, type InvalidParam } from '../http/problem.ts';
 import { parseCanonicalInteger, parseCanonicalNumber } from '../http/numbers.ts';
-import { visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../tiles/layers.ts';
+import { visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../catalog/layers.ts';
 import { CRS84, CRS_SPELLINGS, crsBySpelling, type CrsDef } from './crs.ts';
 
 /**

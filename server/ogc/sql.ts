@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../db/types.ts';
-import type { LayerDef, LayerProperty } from '../../tiles/layers.ts';
+import type { LayerDef, LayerProperty } from '../../catalog/layers.ts';
 import type { DateInterval } from './params.ts';
 import { cqlToSql, type CqlNode } from './cql.ts';
 

@@ -3,7 +3,7 @@ import { assertGeometryInput, type GeometryLimits } from '../geo/geometry-input.
 import { badRequest } from '../http/problem.ts';
 import { coverageQuery, parseQuery } from '../analysis/params.ts';
 import type { ShelterAnalysis } from '../analysis/service.ts';
-import { canSeeLayer, getLayer, type Principal } from '../../tiles/layers.ts';
+import { canSeeLayer, getLayer, type Principal } from '../../catalog/layers.ts';
 import { loadDistrictHazards, type DistrictHazards } from './hazards.ts';
 import { flagShelters, residentExposure, standingCandidates } from './exposure.ts';
 import type { RiskOptions } from './options.ts';

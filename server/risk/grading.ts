@@ -1,4 +1,4 @@
-import { RISK_LEVELS, type RiskLevel } from '../../tiles/layers.ts';
+import { RISK_LEVELS, type RiskLevel } from '../../catalog/layers.ts';
 import type { BandTable, RiskOptions } from './options.ts';
 
 /**

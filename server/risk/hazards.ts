@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/types.ts';
-import type { RiskLevel } from '../../tiles/layers.ts';
+import type { RiskLevel } from '../../catalog/layers.ts';
 
 /**
  * The hazards around one district, as plain points: flood-prone spots,

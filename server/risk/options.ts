@@ -1,4 +1,4 @@
-import type { RiskLevel } from '../../tiles/layers.ts';
+import type { RiskLevel } from '../../catalog/layers.ts';
 
 /**
  * Defaults of risk grading, inspection supervision and hazard exposure. Every

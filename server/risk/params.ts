@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { badRequest } from '../http/problem.ts';
 import { districtParam } from '../analysis/params.ts';
-import { RISK_LEVELS } from '../../tiles/layers.ts';
+import { RISK_LEVELS } from '../../catalog/layers.ts';
 import { LEC_VALUES } from './grading.ts';
 import { isIsoDate } from './schedule.ts';
 import { polygonGeometry } from '../analysis/area-summary.ts';

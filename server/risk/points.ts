@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/types.ts';
-import { RISK_LEVELS, type RiskLevel } from '../../tiles/layers.ts';
+import { RISK_LEVELS, type RiskLevel } from '../../catalog/layers.ts';
 import { lecGrade } from './grading.ts';
 import type { RiskOptions } from './options.ts';
 import { blueSample, dueState, type DueState } from './schedule.ts';

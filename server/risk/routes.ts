@@ -7,7 +7,7 @@ import { requireRole } from '../auth/middleware.ts';
 import { parseQuery } from '../analysis/params.ts';
 import { shelterAnalysisFor } from '../analysis/service.ts';
 import { parseIfMatch } from '../edits/feature-store.ts';
-import type { Principal } from '../../tiles/layers.ts';
+import type { Principal } from '../../catalog/layers.ts';
 import { checkRiskOptions, geohazardGrade, LEVEL_RANK, rLevel } from './grading.ts';
 import { riskOptions, type RiskOptions } from './options.ts';
 import {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RiskLevel } from '../../tiles/layers.ts';
+import type { RiskLevel } from '../../catalog/layers.ts';
 import type { RiskOptions } from './options.ts';
 
 /**

@@ -4,7 +4,7 @@ import { HttpProblem } from '../http/problem.ts';
 import { bumpDataVersion } from '../db/data-version.ts';
 import { notifyChange } from '../live/notify.ts';
 import { featureEtag } from '../edits/feature-store.ts';
-import type { Principal, RiskLevel } from '../../tiles/layers.ts';
+import type { Principal, RiskLevel } from '../../catalog/layers.ts';
 import { alphaFor, hazardGrade, lecGrade, type HazardGrade, type LecInput } from './grading.ts';
 import type { RiskOptions } from './options.ts';
 

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
-import { RISK_COLORS, RISK_LEVELS, type RiskLevel } from '../../tiles/layers.ts';
-import { valueTitle } from '../../tiles/vocabulary.ts';
+import { RISK_COLORS, RISK_LEVELS, type RiskLevel } from '../../catalog/layers.ts';
+import { valueTitle } from '../../catalog/vocabulary.ts';
 import type { countPoints, RiskPointLine } from './points.ts';
 import type { loadHazardSourceLines } from './hazards.ts';
 

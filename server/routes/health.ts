@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { TileArchiveFallback } from './tile-fallback.ts';
 import { migrationLevel } from '../db/migrate.ts';
-import { LAYERS, canSeeLayer } from '../../tiles/layers.ts';
+import { LAYERS, canSeeLayer } from '../../catalog/layers.ts';
 import { DB_RETRY_AFTER_S } from '../http/errors.ts';
 import { principalOf } from '../http/principal.ts';
 

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { baseUrl } from '../http/base-url.ts';
-import { legendEntries, visibleLayers, visibleProperties, type LayerDef, type Principal } from '../../tiles/layers.ts';
-import { valueTitle } from '../../tiles/vocabulary.ts';
+import { legendEntries, visibleLayers, visibleProperties, type LayerDef, type Principal } from '../../catalog/layers.ts';
+import { valueTitle } from '../../catalog/vocabulary.ts';
 import { principalOf } from '../http/principal.ts';
 
 /** The catalogue of layers, derived from the registry; the client builds its switcher and legend from it. */

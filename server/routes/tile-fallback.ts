@@ -2,7 +2,7 @@ import type { Response } from 'express';
 import type { TileArchive } from '../../tiles/archive/archive-reader.ts';
 import { pickLayers } from '../../tiles/archive/layer-split.ts';
 import { MVT_CONTENT_TYPE } from '../../tiles/engine.ts';
-import type { LayerDef } from '../../tiles/layers.ts';
+import type { LayerDef } from '../../catalog/layers.ts';
 import type { TileCoord } from '../../tiles/tile-coords.ts';
 
 /**

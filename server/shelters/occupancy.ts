@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { bumpDataVersion } from '../db/data-version.ts';
 import { notifyChange } from '../live/notify.ts';
-import type { Principal } from '../../tiles/layers.ts';
+import type { Principal } from '../../catalog/layers.ts';
 
 export interface OccupancyChange {
   direction: 'in' | 'out';

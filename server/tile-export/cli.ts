@@ -12,7 +12,7 @@ import { loadConfig, ConfigError } from '../config.ts';
 import { openDb } from '../db/open.ts';
 import { prepareDatabase } from '../db/prepare.ts';
 import { createLogger } from '../log.ts';
-import { ANONYMOUS, canSeeLayer, getLayer, LAYERS, type LayerDef } from '../../tiles/layers.ts';
+import { ANONYMOUS, canSeeLayer, getLayer, LAYERS, type LayerDef } from '../../catalog/layers.ts';
 import { ARCHIVE_FORMATS, formatOfFile } from '../../tiles/archive/archive.ts';
 import { districtBBox, exportArchive, type ExportProgress } from './export.ts';
 import { fetchTilesFrom } from './from-server.ts';

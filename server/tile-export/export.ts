@@ -2,7 +2,7 @@ import type { Db } from '../db/types.ts';
 import type { Logger } from '../log.ts';
 import { ChangeBus } from '../changes.ts';
 import { TileService } from '../../tiles/service.ts';
-import { ANONYMOUS, type LayerDef } from '../../tiles/layers.ts';
+import { ANONYMOUS, type LayerDef } from '../../catalog/layers.ts';
 import { tileJson } from '../../tiles/tilejson.ts';
 import { latToWorldY, lonToWorldX, tileRange, type TileCoord } from '../../tiles/tile-coords.ts';
 import type { ArchiveFormat, ArchiveJson, ArchiveWriter } from '../../tiles/archive/archive.ts';

@@ -1,6 +1,6 @@
 import type { Geometry } from 'geojson';
 import { geometryBBox } from '../geo/bbox.ts';
-import type { LayerDef } from '../../tiles/layers.ts';
+import type { LayerDef } from '../../catalog/layers.ts';
 import type { ArchiveFormat, ArchiveJson } from '../../tiles/archive/archive.ts';
 import { writeArchive, type ExportProgress, type ExportResult } from './export.ts';
 

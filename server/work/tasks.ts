@@ -7,7 +7,7 @@ import { candidateReach, exactSiting, greedySiting, type Candidate } from '../an
 import { PointGrid } from '../analysis/point-grid.ts';
 import { nearestLookup, type NearestShelterRow } from '../analysis/nearest.ts';
 import { parseCsvRows, parseGeoJsonRows, parseXlsxRows, type ImportFormat, type RawRow, type RowError } from '../imports/parse.ts';
-import { getLayer } from '../../tiles/layers.ts';
+import { getLayer } from '../../catalog/layers.ts';
 
 /**
  * The computations the worker pool runs (server/work/pool.ts): pure functions

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { backend } from '../setup/db.ts';
 import { testApp } from '../helpers/test-app.ts';
-import { LAYERS } from '../../tiles/layers.ts';
+import { LAYERS } from '../../catalog/layers.ts';
 import type { Db } from '../../server/db/types.ts';
 
 let db: Db;

@@ -23,7 +23,7 @@ import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import type { Db } from '../../server/db/types.ts';
-import { LAYERS } from '../../tiles/layers.ts';
+import { LAYERS } from '../../catalog/layers.ts';
 
 let db: Db;
 let app: Express;

@@ -8,7 +8,7 @@ import { openPostgres } from '../../server/db/postgres.ts';
 import { listenApp } from '../helpers/listen.ts';
 import { silentLogger } from '../../server/log.ts';
 import type { Db } from '../../server/db/types.ts';
-import { getLayer, type LayerDef } from '../../tiles/layers.ts';
+import { getLayer, type LayerDef } from '../../catalog/layers.ts';
 import { openArchive, type TileArchive } from '../../tiles/archive/archive-reader.ts';
 import { districtBBox, exportArchive } from '../../server/tile-export/export.ts';
 import { tileOf } from '../helpers/sse.ts';

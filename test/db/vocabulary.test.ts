@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb } from '../setup/db.ts';
-import { LAYERS } from '../../tiles/layers.ts';
+import { LAYERS } from '../../catalog/layers.ts';
 import { ROLES } from '../../server/auth/keys.ts';
 import { LEC_VALUES } from '../../server/risk/grading.ts';
 import type { Db } from '../../server/db/types.ts';

@@ -12,7 +12,7 @@ import { silentLogger } from '../../server/log.ts';
 import { ChangeBus } from '../../server/changes.ts';
 import { errorMiddleware, notFoundHandler } from '../../server/http/errors.ts';
 import { mapRoutes } from '../../server/maps/routes.ts';
-import { DISTRICT_IDS } from '../../tiles/layers.ts';
+import { DISTRICT_IDS } from '../../catalog/layers.ts';
 import type { Db } from '../../server/db/types.ts';
 import { decode } from './helpers.ts';
 

@@ -9,7 +9,7 @@ import { ChangeBus } from '../../server/changes.ts';
 import { errorMiddleware, notFoundHandler } from '../../server/http/errors.ts';
 import { mapRoutes } from '../../server/maps/routes.ts';
 import { layoutFor } from '../../server/maps/svg.ts';
-import { RISK_COLORS, getLayer, legendEntries } from '../../tiles/layers.ts';
+import { RISK_COLORS, getLayer, legendEntries } from '../../catalog/layers.ts';
 import type { Db } from '../../server/db/types.ts';
 import { colourDistance, containsColour, decode, hexToRgb, pixelOf, rgbAt, RED_POINT, seedTestDistrict, SHELTER, TEST_BBOX, TEST_DISTRICT } from './helpers.ts';
 

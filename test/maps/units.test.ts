@@ -8,7 +8,7 @@ import { legendGroup, legendSize, layerSection } from '../../server/maps/legend.
 import { escapeXml, fitText, geometryPath, textWidth } from '../../server/maps/markup.ts';
 import { fitBBox, latToWorldY, lonToWorldX, MAX_FIT_ZOOM, worldXToLon, worldYToLat } from '../../server/maps/projection.ts';
 import { formatTimestamp, layoutFor, niceLength } from '../../server/maps/svg.ts';
-import { getLayer, RISK_COLORS } from '../../tiles/layers.ts';
+import { getLayer, RISK_COLORS } from '../../catalog/layers.ts';
 
 describe('Web Mercator', () => {
   it('agrees with the XYZ tile grid of the tiles (tile of Guangzhou at z12)', () => {

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { createKey } from '../../server/auth/keys.ts';
 import type { Db } from '../../server/db/types.ts';
-import { LAYERS, visibleProperties, ANONYMOUS, getLayer } from '../../tiles/layers.ts';
+import { LAYERS, visibleProperties, ANONYMOUS, getLayer } from '../../catalog/layers.ts';
 import { wgs84ToGcj02 } from '../../server/ogc/crs.ts';
 import { coverageGapFeatures } from '../../server/analysis/tile-layer.ts';
 import { body, expectProblem, openOgcApp, walkPages } from './helpers.ts';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
 import type { Db } from '../../server/db/types.ts';
-import { LAYERS, ANONYMOUS, visibleProperties } from '../../tiles/layers.ts';
+import { LAYERS, ANONYMOUS, visibleProperties } from '../../catalog/layers.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import { coverageGapFeatures } from '../../server/analysis/tile-layer.ts';
 import { openOgcApp } from './helpers.ts';

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { Db } from '../../server/db/types.ts';
 import { createKey } from '../../server/auth/keys.ts';
-import { ANONYMOUS, LAYERS, type Principal } from '../../tiles/layers.ts';
+import { ANONYMOUS, LAYERS, type Principal } from '../../catalog/layers.ts';
 import { itemParams, itemsParams } from '../../server/ogc/params.ts';
 import { body, openOgcApp } from './helpers.ts';
 import { checkOpenApi30 } from './openapi-check.ts';

@@ -6,7 +6,7 @@ import { bumpDataVersion } from '../../server/db/data-version.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
-import { ANONYMOUS, getLayer, visibleProperties } from '../../tiles/layers.ts';
+import { ANONYMOUS, getLayer, visibleProperties } from '../../catalog/layers.ts';
 import { outputGeometry } from '../../server/ogc/sql.ts';
 import { CRS84, EPSG_3857 } from '../../server/ogc/crs.ts';
 import { body, expectProblem, openOgcApp, walkPages } from './helpers.ts';

@@ -10,7 +10,7 @@ import type { Db } from '../../server/db/types.ts';
 import { silentLogger } from '../../server/log.ts';
 import { ChangeBus } from '../../server/changes.ts';
 import { TileService } from '../../tiles/service.ts';
-import { ANONYMOUS, getLayer, type LayerDef } from '../../tiles/layers.ts';
+import { ANONYMOUS, getLayer, type LayerDef } from '../../catalog/layers.ts';
 import { openArchive } from '../../tiles/archive/archive-reader.ts';
 import { districtBBox, exportArchive, tilesOfArea } from '../../server/tile-export/export.ts';
 import { decodeTile } from './helpers/decode.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
-import { LAYERS } from '../../tiles/layers.ts';
+import { LAYERS } from '../../catalog/layers.ts';
 import { cellsPerTile } from '../../tiles/cluster.ts';
 import { QUIET } from './helpers/rows.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import { testApp } from '../helpers/test-app.ts';
-import { ANONYMOUS, getLayer, visibleProperties } from '../../tiles/layers.ts';
+import { ANONYMOUS, getLayer, visibleProperties } from '../../catalog/layers.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
 import type { Db } from '../../server/db/types.ts';
 import { fetchTile, tileApp } from './helpers/http.ts';

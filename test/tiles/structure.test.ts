@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import { testApp } from '../helpers/test-app.ts';
 import { createKey } from '../../server/auth/keys.ts';
-import { LAYERS } from '../../tiles/layers.ts';
+import { LAYERS } from '../../catalog/layers.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
 import type { Db } from '../../server/db/types.ts';
 import { fetchTile } from './helpers/http.ts';

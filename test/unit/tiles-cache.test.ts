@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TileCache, type CachedTile } from '../../tiles/cache.ts';
 import { variantOf } from '../../tiles/fast-path.ts';
 import { affectedAreas, changeBoxes } from '../../tiles/service.ts';
-import { getLayer } from '../../tiles/layers.ts';
+import { getLayer } from '../../catalog/layers.ts';
 import { TILE_DEFAULTS } from '../../tiles/engine.ts';
 import { tileContaining, tileWorldBBox, type TileCoord } from '../../tiles/tile-coords.ts';
 

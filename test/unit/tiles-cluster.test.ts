@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GeojsonVtEngine } from '../../tiles/engine-geojsonvt.ts';
 import { MemoryFeatureSource, type SourceFeature } from '../../tiles/source.ts';
-import { ANONYMOUS, getLayer, type LayerDef } from '../../tiles/layers.ts';
+import { ANONYMOUS, getLayer, type LayerDef } from '../../catalog/layers.ts';
 import { cellsPerTile } from '../../tiles/cluster.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
 import { decodeTile } from '../tiles/helpers/decode.ts';

@@ -1,4 +1,4 @@
-import { getLayer, RISK_LEVELS, DISTRICT_IDS, type LayerDef } from '../../../tiles/layers.ts';
+import { getLayer, RISK_LEVELS, DISTRICT_IDS, type LayerDef } from '../../../catalog/layers.ts';
 import type { SourceFeature } from '../../../tiles/source.ts';
 
 /**

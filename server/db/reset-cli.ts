@@ -5,12 +5,12 @@
  * what it loaded. Anything else that references the demo tables (inspections,
  * edit history …) is emptied too: a reset starts over.
  */
-import { ConfigError, loadConfig } from '../server/config.ts';
-import { openDb } from '../server/db/open.ts';
-import { migrate } from '../server/db/migrate.ts';
-import type { Db } from '../server/db/types.ts';
-import { generateDemoData } from './generate.ts';
-import { clearData, insertDemoData } from './load.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { openDb } from './open.ts';
+import { migrate } from './migrate.ts';
+import type { Db } from './types.ts';
+import { generateDemoData } from '../../data/generate.ts';
+import { clearData, insertDemoData } from '../../data/load.ts';
 
 const log = (m: string) => console.log(m);
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { parseInput } from '../server/http/validate.ts';
-import { badRequest, notFound } from '../server/http/problem.ts';
-import { canSeeLayer, DISTRICT_IDS, getLayer, RISK_LEVELS, type LayerDef, type Principal } from './layers.ts';
-import { filterColumn, filtersKey, FILTER_NAMES, type TileFilters } from './filters.ts';
-import { MAX_ZOOM, type TileCoord } from './tile-coords.ts';
-import { computedLayer } from './computed.ts';
+import { parseInput } from '../http/validate.ts';
+import { badRequest, notFound } from '../http/problem.ts';
+import { canSeeLayer, DISTRICT_IDS, getLayer, RISK_LEVELS, type LayerDef, type Principal } from '../../catalog/layers.ts';
+import { filterColumn, filtersKey, FILTER_NAMES, type TileFilters } from '../../tiles/filters.ts';
+import { MAX_ZOOM, type TileCoord } from '../../tiles/tile-coords.ts';
+import { computedLayer } from '../../tiles/computed.ts';
 
 /**
  * Parses and checks a tile request — layer list, z/x/y, filters — into a typed
