@@ -59,7 +59,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   probe.release();
 
   const limits = requestLimits(options);
-  const listeners: pg.PoolClient[] = [];
+  // Stops of the open LISTENs: close() stops them, and a stop runs once however often it is called.
+  const stops = new Set<() => Promise<void>>();
   return {
     backend: 'postgres',
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
@@ -98,6 +99,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     async listen(channel, onPayload, onGap) {
       // A dedicated connection per channel. If it drops (server restart, network),
       // the error must not crash the process: reconnect with backoff and LISTEN again.
+      // Each connection is released exactly once: by its error, by stop, or by close.
       let client: pg.PoolClient | null = null;
       let stopped = false;
       let delay = 500;
@@ -107,10 +109,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
           if (n.channel === channel) onPayload(n.payload ?? '');
         });
         c.on('error', (err) => {
-          if (client !== c) return;
+          if (client !== c) return; // already released (stopped, or the LISTEN failed)
           client = null;
-          listeners.splice(listeners.indexOf(c), 1);
           c.release(err);
+          if (stopped) return;
           options.onListenLost?.(channel, err);
           const retry = () => {
             if (stopped) return;
@@ -134,22 +136,27 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
           c.release(err as Error); // not kept: a failed LISTEN must not hold a pool slot
           throw err;
         }
+        if (stopped) {
+          c.release(true); // stopped while reconnecting
+          return;
+        }
         client = c;
-        listeners.push(c);
       };
       await connect();
-      return async () => {
+      const stop = async () => {
         stopped = true;
+        stops.delete(stop);
         const c = client;
         client = null;
         if (!c) return;
         await c.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
-        listeners.splice(listeners.indexOf(c), 1);
-        c.release();
+        c.release(true); // closed, not pooled: its notification and error handlers go with it
       };
+      stops.add(stop);
+      return stop;
     },
     async close() {
-      for (const c of listeners.splice(0)) c.release();
+      await Promise.all([...stops].map((stop) => stop()));
       await pool.end();
     },
   };

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { backend, openTestDb } from '../setup/db.ts';
+import { openPostgres } from '../../server/db/postgres.ts';
+
+// A LISTEN holds a pool connection of its own. It must be released exactly once
+// whichever comes first — its stop, the pool's close, or its connection dying —
+// or pg throws "Release called on client which has already been released".
+describe.runIf(backend === 'postgres')('a LISTEN connection', () => {
+  it('stopped after the database was closed is not released twice', async () => {
+    const { location } = await openTestDb();
+    const db = await openPostgres({ connectionString: location, max: 2 });
+    const stop = await db.listen('onemap_test_listen', () => {});
+    await db.close();
+    await expect(stop()).resolves.toBeUndefined();
+    await expect(stop()).resolves.toBeUndefined();
+  });
+
+  it('hears notifications until stopped, and the pool is whole afterwards', async () => {
+    const { location } = await openTestDb();
+    const db = await openPostgres({ connectionString: location, max: 2 });
+    const heard: string[] = [];
+    const stop = await db.listen('onemap_test_listen', (p) => heard.push(p));
+    await db.query(`SELECT pg_notify('onemap_test_listen', 'one')`);
+    await expect.poll(() => heard).toEqual(['one']);
+    await stop();
+    await stop();
+    await db.query(`SELECT pg_notify('onemap_test_listen', 'two')`);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(heard).toEqual(['one']);
+    // Both pool slots are usable: the LISTEN's slot was given back once.
+    await Promise.all([db.query('SELECT pg_sleep(0.05)'), db.query('SELECT pg_sleep(0.05)')]);
+    await db.close();
+  });
+});
