@@ -41,6 +41,10 @@ export function parameterObject(p: QueryParam): Record<string, unknown> {
 
 const json = (schemaRef: string, mediaType: string = MEDIA.json) => ({ content: { [mediaType]: { schema: { $ref: schemaRef } } } });
 
+/** The page for people (`f=html`, or a browser's Accept) beside the JSON of the same resource. */
+const HTML = { 'text/html': { schema: { type: 'string' } } };
+const jsonOrHtml = (schemaRef: string) => ({ content: { [MEDIA.json]: { schema: { $ref: schemaRef } }, ...HTML } });
+
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 
 const errors = {
@@ -223,7 +227,7 @@ function layerPaths(layer: LayerDef, who: Principal): Record<string, unknown> {
         summary: `${bilingual(layer.title)}: description, extent and links`,
         operationId: `describe_${layer.id}`,
         parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
-        responses: { '200': { description: 'the collection', ...json('#/components/schemas/Collection') }, ...errorsWith404 },
+        responses: { '200': { description: 'the collection', ...jsonOrHtml('#/components/schemas/Collection') }, ...errorsWith404 },
       },
     },
     [`${path}/items`]: {
@@ -240,7 +244,7 @@ function layerPaths(layer: LayerDef, who: Principal): Record<string, unknown> {
             content: {
               [MEDIA.geojson]: { schema: { $ref: `#/components/schemas/${name}FeatureCollection` } },
               'text/csv': { schema: { type: 'string' } },
-              'text/html': { schema: { type: 'string' } },
+              ...HTML,
             },
           },
           ...errorsWith404,
@@ -260,7 +264,7 @@ function layerPaths(layer: LayerDef, who: Principal): Record<string, unknown> {
           '200': {
             description: 'the feature',
             headers: crsHeader,
-            content: { [MEDIA.geojson]: { schema: { $ref: `#/components/schemas/${name}Feature` } }, 'text/html': { schema: { type: 'string' } } },
+            content: { [MEDIA.geojson]: { schema: { $ref: `#/components/schemas/${name}Feature` } }, ...HTML },
           },
           ...errorsWith404,
         },
@@ -293,7 +297,7 @@ export function openApiDocument(who: Principal, options: OpenApiOptions): Record
         summary: 'Landing page',
         operationId: 'getLandingPage',
         parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
-        responses: { '200': { description: 'links to the API description, conformance and collections', ...json('#/components/schemas/LandingPage') }, ...errors },
+        responses: { '200': { description: 'links to the API description, conformance and collections', ...jsonOrHtml('#/components/schemas/LandingPage') }, ...errors },
       },
     },
     '/conformance': {
@@ -303,7 +307,7 @@ export function openApiDocument(who: Principal, options: OpenApiOptions): Record
         description: CONFORMANCE_CLASSES.join(', '),
         operationId: 'getConformanceDeclaration',
         parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
-        responses: { '200': { description: 'the conformance classes', ...json('#/components/schemas/ConfClasses') }, ...errors },
+        responses: { '200': { description: 'the conformance classes', ...jsonOrHtml('#/components/schemas/ConfClasses') }, ...errors },
       },
     },
     '/api': {
@@ -315,7 +319,7 @@ export function openApiDocument(who: Principal, options: OpenApiOptions): Record
         responses: {
           '200': {
             description: 'the OpenAPI 3.0 document, or a readable page with f=html',
-            content: { [MEDIA.openapi]: { schema: { type: 'object' } }, 'text/html': { schema: { type: 'string' } } },
+            content: { [MEDIA.openapi]: { schema: { type: 'object' } }, ...HTML },
           },
           ...errors,
         },
@@ -327,7 +331,7 @@ export function openApiDocument(who: Principal, options: OpenApiOptions): Record
         summary: 'The collections (one per map layer)',
         operationId: 'getCollections',
         parameters: [parameterObject(F_PAGE), parameterObject(LANG)],
-        responses: { '200': { description: 'every collection the caller may see', ...json('#/components/schemas/Collections') }, ...errors },
+        responses: { '200': { description: 'every collection the caller may see', ...jsonOrHtml('#/components/schemas/Collections') }, ...errors },
       },
     },
   };
