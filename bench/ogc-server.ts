@@ -22,7 +22,8 @@ import { openPostgres } from '../server/db/postgres.ts';
 import { openEmbedded } from '../server/db/embedded.ts';
 import { prepareDatabase } from '../server/db/prepare.ts';
 import type { Db } from '../server/db/types.ts';
-import { ANONYMOUS, getLayer, visibleProperties } from '../catalog/layers.ts';
+import { getLayer } from '../catalog/layers.ts';
+import { ANONYMOUS, visibleProperties } from '../catalog/access.ts';
 import { BENCH_PAGES, DEEP_POSITION, handWrittenSql, loadBenchRows } from './ogc-pages.ts';
 
 async function main() {

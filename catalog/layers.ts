@@ -409,34 +409,6 @@ export function getLayer(id: string): LayerDef | undefined {
   return byId.get(id);
 }
 
-/** Who is asking: anonymous, or the holder of an API key (server/auth). */
-export interface Principal {
-  /** May see restricted layers and fields (hazardous-chemical enterprises, phones). */
-  canSeeRestricted: boolean;
-  /** anonymous < viewer < editor < admin. */
-  role: 'anonymous' | 'viewer' | 'editor' | 'admin';
-  /** Name written to the audit log. */
-  actor: string;
-  /** Districts the caller may edit; null = every district. */
-  districts: readonly string[] | null;
-}
-
-export const ANONYMOUS: Principal = { canSeeRestricted: false, role: 'anonymous', actor: 'anonymous', districts: null };
-
-/** The ONE rule for restricted data: every output path asks this. */
-export function canSeeLayer(layer: LayerDef, who: Principal): boolean {
-  return layer.access === 'public' || who.canSeeRestricted;
-}
-
-export function visibleLayers(who: Principal): LayerDef[] {
-  return LAYERS.filter((l) => canSeeLayer(l, who));
-}
-
-/** Properties of `layer` that `who` may see, in output order. */
-export function visibleProperties(layer: LayerDef, who: Principal): LayerProperty[] {
-  return layer.properties.filter((prop) => !prop.restricted || who.canSeeRestricted);
-}
-
 /** Legend entries of a layer: one per coloured value, or one for the layer. */
 export function legendEntries(layer: LayerDef): { value: string | null; color: string; title: Bilingual }[] {
   if (!layer.style.by) return [{ value: null, color: layer.style.color, title: layer.title }];

@@ -1,32 +1,12 @@
-import type { Geometry } from 'geojson';
+import type { ChangeFeed, ChangeListener, FeatureChange } from '../catalog/ports.ts';
+
+export type { ChangeListener, FeatureChange } from '../catalog/ports.ts';
 
 /**
  * Every committed change to a feature is announced here, after the transaction
- * commits. Tile caches drop exactly the affected tiles, analysis caches drop
- * their results, and live maps receive an event — all from this one signal.
+ * commits (FeatureChange in catalog/ports.ts says what one carries).
  */
-export interface FeatureChange {
-  /** Registry layer id (e.g. 'shelters'). */
-  layer: string;
-  id: string | number;
-  op: 'insert' | 'update' | 'delete';
-  /** Geometry before the change (update/delete), WGS84. */
-  before?: Geometry | null;
-  /** Geometry after the change (insert/update), WGS84. */
-  after?: Geometry | null;
-  /** Data version after the change (see the data_version table); also the live event id. */
-  dataVersion?: number;
-  /** What happened, for live maps: an edit, a shelter check-in/out, or an import. */
-  kind?: 'feature' | 'occupancy' | 'import';
-  /** [minLon, minLat, maxLon, maxLat] covering before and after. */
-  bbox?: [number, number, number, number];
-  /** Extra facts live maps show without a round trip (risk level, occupancy, capacity …). */
-  summary?: Record<string, unknown>;
-}
-
-export type ChangeListener = (change: FeatureChange) => void;
-
-export class ChangeBus {
+export class ChangeBus implements ChangeFeed {
   private readonly listeners = new Set<ChangeListener>();
 
   /** Subscribes; returns the unsubscribe function. */

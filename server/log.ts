@@ -8,19 +8,8 @@ import { pino, type Logger as Pino } from 'pino';
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Extra fields of one line, e.g. `{ reqId, status, ms }`. */
-export type LogFields = Record<string, unknown>;
-
-export interface Logger {
-  error(m: string, fields?: LogFields): void;
-  warn(m: string, fields?: LogFields): void;
-  info(m: string, fields?: LogFields): void;
-  debug(m: string, fields?: LogFields): void;
-  /** True when lines at `level` are written (skip building costly fields otherwise). */
-  enabled(level: Exclude<LogLevel, 'silent'>): boolean;
-  /** A logger adding `bindings` to every line (e.g. the request id). */
-  child(bindings: LogFields): Logger;
-}
+export type { LogFields, Logger } from '../catalog/ports.ts';
+import type { LogFields, Logger } from '../catalog/ports.ts';
 
 function wrap(p: Pino): Logger {
   const at = (lvl: 'error' | 'warn' | 'info' | 'debug') => (m: string, fields?: LogFields) => {

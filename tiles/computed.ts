@@ -1,4 +1,4 @@
-import type { Db } from '../server/db/types.ts';
+import type { Db } from '../catalog/ports.ts';
 import { coverageGapFeatures } from '../server/analysis/tile-layer.ts';
 import type { SourceFeature } from './source.ts';
 

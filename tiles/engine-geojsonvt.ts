@@ -1,6 +1,6 @@
 import GeoJSONVT from 'geojson-vt';
 import type { Feature, FeatureCollection } from 'geojson';
-import type { FeatureChange } from '../server/changes.ts';
+import type { FeatureChange } from '../catalog/ports.ts';
 import { getLayer, type LayerDef } from '../catalog/layers.ts';
 import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngine, type TileGeometryOptions, type TileQuery } from './engine.ts';
 import { featurePredicate } from './filters.ts';

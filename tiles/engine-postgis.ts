@@ -1,9 +1,11 @@
-import type { Db } from '../server/db/types.ts';
-import { ANONYMOUS, LAYERS, RISK_LEVELS, type LayerDef } from '../catalog/layers.ts';
+import type { Db } from '../catalog/ports.ts';
+import { LAYERS, RISK_LEVELS, type LayerDef } from '../catalog/layers.ts';
+import { ANONYMOUS } from '../catalog/access.ts';
 import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngine, type TileGeometryOptions, type TileQuery } from './engine.ts';
 import { filterColumn, FILTER_NAMES, type FilterName } from './filters.ts';
 import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel } from './cluster.ts';
-import { ident, liveRowsPredicate, propertyExpr, propertySqlType, readTableInfo, type TableInfo } from './layer-sql.ts';
+import { ident } from '../catalog/sql-names.ts';
+import { liveRowsPredicate, propertyExpr, propertySqlType, readTableInfo, type TableInfo } from './layer-sql.ts';
 import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
 
 /**

@@ -1,6 +1,7 @@
-import type { FeatureChange } from '../server/changes.ts';
-import type { LayerDef, LayerProperty, Principal } from '../catalog/layers.ts';
-import { visibleProperties } from '../catalog/layers.ts';
+import type { FeatureChange } from '../catalog/ports.ts';
+import type { LayerDef, LayerProperty } from '../catalog/layers.ts';
+import type { Principal } from '../catalog/access.ts';
+import { visibleProperties } from '../catalog/access.ts';
 import type { TileFilters } from './filters.ts';
 import type { TileCoord } from './tile-coords.ts';
 

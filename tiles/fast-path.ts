@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CachedTile, TileCache, TileVariant } from './cache.ts';
 import { encodeBody, MIN_COMPRESS_BYTES, negotiateEncoding } from './content-encoding.ts';
-import { ANONYMOUS_KEY_PREFIX } from '../server/routes/tile-request.ts';
+import { ANONYMOUS_KEY_PREFIX } from './cache-key.ts';
 
 /**
  * Public tiles answered before Express routes the request.
@@ -19,8 +19,6 @@ import { ANONYMOUS_KEY_PREFIX } from '../server/routes/tile-request.ts';
  * Only anonymous entries are eligible; an entry cached behind middleware that set
  * `Vary` or `Set-Cookie` (request-dependent answers) is never replayed here.
  */
-
-export { ANONYMOUS_KEY_PREFIX };
 
 export interface FastPathStats {
   answered: number;

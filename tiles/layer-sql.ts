@@ -1,4 +1,5 @@
-import type { Queryable } from '../server/db/types.ts';
+import type { Queryable } from '../catalog/ports.ts';
+import { ident } from '../catalog/sql-names.ts';
 import type { LayerDef, LayerProperty } from '../catalog/layers.ts';
 
 /**
@@ -7,11 +8,6 @@ import type { LayerDef, LayerProperty } from '../catalog/layers.ts';
  * rows and give every property the same type. Identifiers come from the
  * registry only (checked here), never from a request.
  */
-
-export function ident(name: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain SQL identifier: ${name}`);
-  return `"${name}"`;
-}
 
 /**
  * A property as it leaves the database: numerics as float8 (ST_AsMVT would write

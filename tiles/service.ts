@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Geometry } from 'geojson';
-import type { ChangeBus, FeatureChange } from '../server/changes.ts';
-import type { Db } from '../server/db/types.ts';
-import type { Logger } from '../server/log.ts';
-import { getLayer, LAYERS, type LayerDef, type Principal } from '../catalog/layers.ts';
+import type { ChangeFeed, FeatureChange } from '../catalog/ports.ts';
+import type { Db } from '../catalog/ports.ts';
+import type { Logger } from '../catalog/ports.ts';
+import { getLayer, LAYERS, type LayerDef } from '../catalog/layers.ts';
+import { type Principal } from '../catalog/access.ts';
 import { MVT_CONTENT_TYPE, TILE_DEFAULTS, type TileEngine, type TileGeometryOptions } from './engine.ts';
 import { GeojsonVtEngine } from './engine-geojsonvt.ts';
 import { PostgisEngine } from './engine-postgis.ts';
@@ -14,7 +15,8 @@ import { clusterCellBBox } from './cluster.ts';
 import type { TileFilters } from './filters.ts';
 import { expandBBox, geometryWorldBBox, latToWorldY, lonToWorldX, MAX_ZOOM, type TileCoord, type WorldBBox } from './tile-coords.ts';
 import { COMPUTED_LAYERS, computedLayer } from './computed.ts';
-import { ident, liveRowsPredicate, readTableInfo, type TableInfo } from './layer-sql.ts';
+import { ident } from '../catalog/sql-names.ts';
+import { liveRowsPredicate, readTableInfo, type TableInfo } from './layer-sql.ts';
 
 /**
  * The tile service: picks the engine for the backend, answers tile requests
@@ -55,7 +57,7 @@ export interface TileRequest {
 
 export interface TileServiceContext {
   db: Db;
-  changes: ChangeBus;
+  changes: ChangeFeed;
   log: Logger;
 }
 

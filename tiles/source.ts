@@ -1,8 +1,9 @@
 import type { Geometry } from 'geojson';
-import type { Db } from '../server/db/types.ts';
+import type { Db } from '../catalog/ports.ts';
 import type { LayerDef } from '../catalog/layers.ts';
 import { idIsProperty } from './engine.ts';
-import { ident, liveRowsPredicate, propertyExpr, readTableInfo, type TableInfo } from './layer-sql.ts';
+import { ident } from '../catalog/sql-names.ts';
+import { liveRowsPredicate, propertyExpr, readTableInfo, type TableInfo } from './layer-sql.ts';
 import { LAYERS } from '../catalog/layers.ts';
 import { computedLayer } from './computed.ts';
 

@@ -1,4 +1,5 @@
-import type { LayerDef, Principal } from '../catalog/layers.ts';
+import type { LayerDef } from '../catalog/layers.ts';
+import type { Principal } from '../catalog/access.ts';
 import { RISK_LEVELS } from '../catalog/layers.ts';
 import { valueTitle } from '../catalog/vocabulary.ts';
 import { idIsProperty, tileProperties } from './engine.ts';

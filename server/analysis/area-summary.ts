@@ -3,7 +3,8 @@ import type { Queryable } from '../db/types.ts';
 import { badRequest } from '../http/problem.ts';
 import { parseInput } from '../http/validate.ts';
 import { assertGeometryInput, type GeometryLimits } from '../geo/geometry-input.ts';
-import { canSeeLayer, getLayer, type Principal } from '../../catalog/layers.ts';
+import { getLayer } from '../../catalog/layers.ts';
+import { canSeeLayer, type Principal } from '../../catalog/access.ts';
 
 /**
  * What lies inside a drawn polygon: residents, shelters and their capacity,

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { Db } from '../db/types.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
-import type { Principal } from '../../catalog/layers.ts';
+import type { Principal } from '../../catalog/access.ts';
 import { clientAddress, addressBucket } from '../http/client-address.ts';
 import { markRejected } from '../http/reject.ts';
 import { keyDigest, keyIdOf, verifyKey, type Role } from './keys.ts';

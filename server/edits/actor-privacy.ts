@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Principal } from '../../catalog/layers.ts';
+import type { Principal } from '../../catalog/access.ts';
 
 /**
  * Who made a change, as shown in feature history. Editors and admins see the

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Geometry } from 'geojson';
-import type { LayerDef, LayerProperty, Principal } from '../../catalog/layers.ts';
-import { visibleProperties } from '../../catalog/layers.ts';
+import type { LayerDef, LayerProperty } from '../../catalog/layers.ts';
+import type { Principal } from '../../catalog/access.ts';
+import { visibleProperties } from '../../catalog/access.ts';
 
 /**
  * Validation of edited features, derived from the layer registry: property

@@ -3,8 +3,10 @@ import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { bumpDataVersion } from '../db/data-version.ts';
 import { notifyChange } from '../live/notify.ts';
-import type { LayerDef, Principal } from '../../catalog/layers.ts';
-import { visibleProperties } from '../../catalog/layers.ts';
+import type { LayerDef } from '../../catalog/layers.ts';
+import type { Principal } from '../../catalog/access.ts';
+import { visibleProperties } from '../../catalog/access.ts';
+import { assertDistrictScope } from '../auth/district-scope.ts';
 import type { FeatureChange } from '../changes.ts';
 import { actorFor } from './actor-privacy.ts';
 
@@ -71,14 +73,6 @@ export function assertEditable(layer: LayerDef): string {
     throw new HttpProblem(405, 'Read-only layer', `${layer.id} cannot be edited through this API`);
   }
   return layer.table;
-}
-
-function assertDistrictScope(who: Principal, districtId: string): void {
-  if (who.districts && !who.districts.includes(districtId)) {
-    throw new HttpProblem(403, 'Forbidden', `this key may edit only ${who.districts.join(', ')}, not ${districtId}`, [
-      { name: 'district_id', reason: `one of ${who.districts.join(', ')}` },
-    ]);
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { ANONYMOUS, type Principal } from '../../catalog/layers.ts';
+import { ANONYMOUS, type Principal } from '../../catalog/access.ts';
 
 /**
  * The caller's permissions. Authentication middleware sets `res.locals.principal`;

@@ -3,7 +3,8 @@ import type { Geometry } from 'geojson';
 import type { Db } from '../db/types.ts';
 import { bumpDataVersion } from '../db/data-version.ts';
 import { notifyChange } from '../live/notify.ts';
-import type { LayerDef, Principal, PropertyType } from '../../catalog/layers.ts';
+import type { LayerDef, PropertyType } from '../../catalog/layers.ts';
+import { districtRefusal, type Principal } from '../../catalog/access.ts';
 import { geometrySchema, propertiesSchema, writableProperties } from '../edits/feature-schema.ts';
 import { DISTRICT_TOLERANCE_M, EDITABLE_LAYERS, insideDistrictSql, kmOutsideSql } from '../edits/feature-store.ts';
 import { geometryToWgs84, type ImportCrs } from './crs.ts';
@@ -105,9 +106,8 @@ function validate(layer: LayerDef, rows: RawRow[], crs: ImportCrs, who: Principa
         if (issue) errors.push({ row: raw.row, field: ['geometry', ...issue.path.map(String)].join('.'), reason: issue.reason });
       }
     }
-    if (p.success && who.districts && !who.districts.includes(String(p.data.district_id))) {
-      errors.push({ row: raw.row, field: 'district_id', reason: `this key may import only into ${who.districts.join(', ')}` });
-    }
+    const refusal = p.success ? districtRefusal(who, String(p.data.district_id)) : null;
+    if (refusal) errors.push({ row: raw.row, field: 'district_id', reason: refusal });
     if (errors.length) report.errors.push(...errors);
     else valid.push({ row: raw.row, properties: p.data!, geometry: geometry as Geometry });
     report.processed++;

@@ -2,7 +2,8 @@ import { Router, type Response } from 'express';
 import type { ChangeBus, FeatureChange } from '../changes.ts';
 import { principalOf } from '../http/principal.ts';
 import { parseCanonicalInteger } from '../http/numbers.ts';
-import { canSeeLayer, getLayer, type Principal } from '../../catalog/layers.ts';
+import { getLayer } from '../../catalog/layers.ts';
+import { canSeeLayer, type Principal } from '../../catalog/access.ts';
 
 export interface LiveOptions {
   /** Seconds between heartbeat comments, so proxies and clients notice a dead link. */

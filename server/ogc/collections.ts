@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import type { AppContext } from '../context.ts';
 import { principalOf } from '../http/principal.ts';
-import { LAYERS, getLayer, visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../catalog/layers.ts';
+import { LAYERS, getLayer, type LayerDef, type LayerProperty } from '../../catalog/layers.ts';
+import { visibleProperties, type Principal } from '../../catalog/access.ts';
 import { valueTitle } from '../../catalog/vocabulary.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { CRS84, LISTED_CRS_URIS } from './crs.ts';

@@ -1,5 +1,6 @@
 import { notFound } from '../http/problem.ts';
-import { canSeeLayer, getLayer, visibleLayers, type LayerDef, type Principal } from '../../catalog/layers.ts';
+import { getLayer, type LayerDef } from '../../catalog/layers.ts';
+import { canSeeLayer, visibleLayers, type Principal } from '../../catalog/access.ts';
 import { isServable } from './computed.ts';
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { visibleProperties, type LayerDef, type Principal } from '../../catalog/layers.ts';
+import { type LayerDef } from '../../catalog/layers.ts';
+import { visibleProperties, type Principal } from '../../catalog/access.ts';
 import { bilingual, collectionLayers, geometryTypeOf } from './layer-access.ts';
 import { MEDIA } from './links.ts';
 import { F_API, F_JSON, F_PAGE, LANG, itemParams, itemsParams, type QueryParam } from './params.ts';

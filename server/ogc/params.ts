@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { HttpProblem, type InvalidParam } from '../http/problem.ts';
 import { parseCanonicalInteger, parseCanonicalNumber } from '../http/numbers.ts';
-import { visibleProperties, type LayerDef, type LayerProperty, type Principal } from '../../catalog/layers.ts';
+import { type LayerDef, type LayerProperty } from '../../catalog/layers.ts';
+import { visibleProperties, type Principal } from '../../catalog/access.ts';
 import { CRS84, CRS_SPELLINGS, crsBySpelling, type CrsDef } from './crs.ts';
 
 /**

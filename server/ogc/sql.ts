@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../db/types.ts';
 import type { LayerDef, LayerProperty } from '../../catalog/layers.ts';
 import type { DateInterval } from './params.ts';
 import { cqlToSql, type CqlNode } from './cql.ts';
+import { ident } from '../../catalog/sql-names.ts';
 
 /**
  * SQL for the OGC API, built from the layer registry. Table and column names
@@ -10,14 +11,6 @@ import { cqlToSql, type CqlNode } from './cql.ts';
  * database (json_build_object + ST_AsGeoJSON + json_agg) and handed to Node as
  * one text value, so a page costs one query and no per-row work in JavaScript.
  */
-
-const IDENT = /^[a-z_][a-z0-9_]*$/;
-
-/** A registry identifier, double-quoted. Throws on anything else (a registry bug, never user input). */
-export function ident(name: string): string {
-  if (!IDENT.test(name)) throw new Error(`not a safe SQL identifier: ${JSON.stringify(name)}`);
-  return `"${name}"`;
-}
 
 /** Collects `$n` parameters while SQL text is assembled. */
 export class SqlParams {

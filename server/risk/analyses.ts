@@ -3,7 +3,8 @@ import { assertGeometryInput, type GeometryLimits } from '../geo/geometry-input.
 import { badRequest } from '../http/problem.ts';
 import { coverageQuery, parseQuery } from '../analysis/params.ts';
 import type { ShelterAnalysis } from '../analysis/service.ts';
-import { canSeeLayer, getLayer, type Principal } from '../../catalog/layers.ts';
+import { getLayer } from '../../catalog/layers.ts';
+import { canSeeLayer, type Principal } from '../../catalog/access.ts';
 import { loadDistrictHazards, type DistrictHazards } from './hazards.ts';
 import { flagShelters, residentExposure, standingCandidates } from './exposure.ts';
 import type { RiskOptions } from './options.ts';

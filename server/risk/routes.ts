@@ -7,7 +7,8 @@ import { requireRole } from '../auth/middleware.ts';
 import { parseQuery } from '../analysis/params.ts';
 import { shelterAnalysisFor } from '../analysis/service.ts';
 import { parseIfMatch } from '../edits/feature-store.ts';
-import type { Principal } from '../../catalog/layers.ts';
+import type { Principal } from '../../catalog/access.ts';
+import { assertDistrictScope } from '../auth/district-scope.ts';
 import { checkRiskOptions, geohazardGrade, LEVEL_RANK, rLevel } from './grading.ts';
 import { riskOptions, type RiskOptions } from './options.ts';
 import {
@@ -272,9 +273,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
       return;
     }
     const who = principalOf(req);
-    if (who.districts && !who.districts.includes(body.district)) {
-      throw new HttpProblem(403, 'Forbidden', `this key may act only on ${who.districts.join(', ')}, not ${body.district}`, [{ name: 'district', reason: `one of ${who.districts.join(', ')}` }]);
-    }
+    assertDistrictScope(who, body.district, 'district');
     const applied = await closeShelters(db, report.shelters.closed.map((s) => s.id), 'scenario: inside the zone of an active hazard', who);
     res.json({ ...report, applied: { shelters_closed: applied.closed, data_version: applied.data_version } });
   });

@@ -1,10 +1,12 @@
 import type { Geometry } from 'geojson';
 import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem } from '../http/problem.ts';
+import { assertDistrictScope } from '../auth/district-scope.ts';
 import { bumpDataVersion } from '../db/data-version.ts';
 import { notifyChange } from '../live/notify.ts';
 import { featureEtag } from '../edits/feature-store.ts';
-import type { Principal, RiskLevel } from '../../catalog/layers.ts';
+import type { RiskLevel } from '../../catalog/layers.ts';
+import type { Principal } from '../../catalog/access.ts';
 import { alphaFor, hazardGrade, lecGrade, type HazardGrade, type LecInput } from './grading.ts';
 import type { RiskOptions } from './options.ts';
 
@@ -15,14 +17,6 @@ import type { RiskOptions } from './options.ts';
  * announce the change — so tiles, analyses and live maps follow, and a refused
  * request leaves nothing behind.
  */
-
-function assertScope(who: Principal, districtId: string): void {
-  if (who.districts && !who.districts.includes(districtId)) {
-    throw new HttpProblem(403, 'Forbidden', `this key may act only on ${who.districts.join(', ')}, not ${districtId}`, [
-      { name: 'district_id', reason: `one of ${who.districts.join(', ')}` },
-    ]);
-  }
-}
 
 function checkVersion(current: number, ifMatch: number | 'any' | null): void {
   if (ifMatch === null || ifMatch === 'any' || ifMatch === current) return;
@@ -80,7 +74,7 @@ async function lockPoint(q: Queryable, id: number): Promise<LockedPoint> {
 export async function recordInspection(db: Db, pointId: number, input: InspectionInput, who: Principal) {
   return db.tx(async (q) => {
     const point = await lockPoint(q, pointId);
-    assertScope(who, point.district_id);
+    assertDistrictScope(who, point.district_id);
     const ins = await q.query<{ id: number; recorded_at: string }>(
       `INSERT INTO risk_inspections (risk_point_id, inspected_on, inspector, findings, hazards_found, hazards_fixed, actor)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -139,7 +133,7 @@ export async function setPointLevel(db: Db, pointId: number, input: LevelInput, 
   return db.tx(async (q) => {
     const before = await lockPoint(q, pointId);
     checkVersion(before.version, ifMatch);
-    assertScope(who, before.district_id);
+    assertDistrictScope(who, before.district_id);
     const manual = input.level !== undefined;
     const lec = input.lec ?? (manual && before.lec_l !== null ? { l: before.lec_l, e: before.lec_e!, c: before.lec_c! } : null);
     const level: RiskLevel = manual ? input.level! : grade!.level;
@@ -211,7 +205,7 @@ export async function setHazardSubstances(db: Db, sourceId: number, input: Subst
     );
     const before = r.rows[0];
     if (!before) throw new HttpProblem(404, 'Not found', `id: no hazard source ${sourceId}`, [{ name: 'id', reason: `no hazard source ${sourceId}` }]);
-    assertScope(who, before.district_id);
+    assertDistrictScope(who, before.district_id);
     await q.query('DELETE FROM hazard_assessments WHERE hazard_source_id = $1', [sourceId]);
     await q.query(
       'INSERT INTO hazard_assessments (hazard_source_id, alpha, people_exposed, sum_q_over_q, r_value, actor) VALUES ($1, $2, $3, $4, $5, $6)',
@@ -292,7 +286,7 @@ export async function closeShelters(db: Db, ids: readonly number[], reason: stri
          FROM shelters WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL ORDER BY id FOR UPDATE`,
       [ids],
     );
-    for (const s of locked.rows) assertScope(who, s.district_id);
+    for (const s of locked.rows) assertDistrictScope(who, s.district_id);
     const toClose = locked.rows.filter((s) => s.status !== 'closed');
     if (toClose.length === 0) return { closed: [] as number[], data_version: null };
     const dataVersion = await bumpDataVersion(q);

@@ -2,7 +2,8 @@ import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { TileArchiveFallback } from './tile-fallback.ts';
 import { migrationLevel } from '../db/migrate.ts';
-import { LAYERS, canSeeLayer } from '../../catalog/layers.ts';
+import { LAYERS } from '../../catalog/layers.ts';
+import { canSeeLayer } from '../../catalog/access.ts';
 import { DB_RETRY_AFTER_S } from '../http/errors.ts';
 import { principalOf } from '../http/principal.ts';
 

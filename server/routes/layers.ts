@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { baseUrl } from '../http/base-url.ts';
-import { legendEntries, visibleLayers, visibleProperties, type LayerDef, type Principal } from '../../catalog/layers.ts';
+import { legendEntries, type LayerDef } from '../../catalog/layers.ts';
+import { visibleLayers, visibleProperties, type Principal } from '../../catalog/access.ts';
 import { valueTitle } from '../../catalog/vocabulary.ts';
 import { principalOf } from '../http/principal.ts';
 

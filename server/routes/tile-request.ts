@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { parseInput } from '../http/validate.ts';
 import { badRequest, notFound } from '../http/problem.ts';
-import { canSeeLayer, DISTRICT_IDS, getLayer, RISK_LEVELS, type LayerDef, type Principal } from '../../catalog/layers.ts';
-import { filterColumn, filtersKey, FILTER_NAMES, type TileFilters } from '../../tiles/filters.ts';
-import { MAX_ZOOM, type TileCoord } from '../../tiles/tile-coords.ts';
+import { DISTRICT_IDS, getLayer, RISK_LEVELS, type LayerDef } from '../../catalog/layers.ts';
+import { canSeeLayer, type Principal } from '../../catalog/access.ts';
+import { filterColumn, FILTER_NAMES, type TileFilters } from '../../tiles/filters.ts';
+import { MAX_ZOOM } from '../../tiles/tile-coords.ts';
+import type { TileRequest } from '../../tiles/cache-key.ts';
 import { computedLayer } from '../../tiles/computed.ts';
 
 /**
@@ -65,11 +67,8 @@ export function parseFilters(query: unknown, layers: readonly LayerDef[]): TileF
   return filters;
 }
 
-export interface ParsedTileRequest {
-  layers: LayerDef[];
-  tile: TileCoord;
-  filters: TileFilters;
-}
+/** A checked tile request: what the tile service and its cache key take (tiles/cache-key.ts). */
+export type ParsedTileRequest = TileRequest;
 
 export function parseTileRequest(params: unknown, query: unknown, who: Principal): ParsedTileRequest {
   const path = parseInput(pathSchema, params, 'path');
@@ -83,20 +82,4 @@ export function parseTileRequest(params: unknown, query: unknown, who: Principal
   if (path.x >= n) throw badRequest('x', `0-${n - 1} at zoom ${path.z}`);
   if (path.y >= n) throw badRequest('y', `0-${n - 1} at zoom ${path.z}`);
   return { layers, tile: { z: path.z, x: path.x, y: path.y }, filters: parseFilters(query, layers) };
-}
-
-/** Key prefixes: what the caller may see (public fields only, or restricted ones too). */
-export const ANONYMOUS_KEY_PREFIX = 'a:';
-export const RESTRICTED_KEY_PREFIX = 'r:';
-
-/**
- * The one cache key of a tile: only what changes its bytes — what the caller may
- * see, the layers in order, z/x/y and the normalised filters (sorted, without
- * duplicates or filters no requested layer has). It is written as the canonical
- * URL, so the fast path finds a canonical request by its URL without parsing it.
- */
-export function tileCacheKey({ layers, tile, filters }: ParsedTileRequest, who: Principal): string {
-  const query = filtersKey(filters);
-  const prefix = who.canSeeRestricted ? RESTRICTED_KEY_PREFIX : ANONYMOUS_KEY_PREFIX;
-  return `${prefix}/tiles/${layers.map((l) => l.id).join(',')}/${tile.z}/${tile.x}/${tile.y}.mvt${query ? `?${query}` : ''}`;
 }

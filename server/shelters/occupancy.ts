@@ -3,7 +3,8 @@ import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { bumpDataVersion } from '../db/data-version.ts';
 import { notifyChange } from '../live/notify.ts';
-import type { Principal } from '../../catalog/layers.ts';
+import type { Principal } from '../../catalog/access.ts';
+import { districtScopeProblem } from '../auth/district-scope.ts';
 
 export interface OccupancyChange {
   direction: 'in' | 'out';
@@ -74,9 +75,8 @@ async function explainRefusal(db: Queryable, shelterId: number, change: Occupanc
   );
   const s = r.rows[0];
   if (!s) return notFound(`no shelter ${shelterId}`);
-  if (who.districts && !who.districts.includes(s.district_id)) {
-    return new HttpProblem(403, 'Forbidden', `this key may act only on ${who.districts.join(', ')}, not ${s.district_id}`);
-  }
+  const outOfScope = districtScopeProblem(who, s.district_id);
+  if (outOfScope) return outOfScope;
   // `shelter_status`, not `status`: a problem's `status` is its HTTP status (RFC 9457).
   const state = { occupancy: s.occupancy, capacity: s.capacity, shelter_status: s.status };
   if (s.status === 'closed') return new HttpProblem(409, 'Shelter closed', `shelter ${shelterId} is closed`, [], state);

@@ -14,7 +14,7 @@ import { testDb } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
 import { ShelterAnalysis, shelterAnalysisFor } from '../../server/analysis/service.ts';
 import { coverageQuery, gapsQuery, sitingQuery } from '../../server/analysis/params.ts';
-import { ANONYMOUS } from '../../catalog/layers.ts';
+import { ANONYMOUS } from '../../catalog/access.ts';
 import { distanceM } from '../../server/analysis/geodesy.ts';
 import { loadGridFixture } from './fixture-db.ts';
 

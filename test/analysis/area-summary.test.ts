@@ -8,7 +8,7 @@ import type { Express } from 'express';
 import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 import { areaSummary } from '../../server/analysis/area-summary.ts';
-import { ANONYMOUS } from '../../catalog/layers.ts';
+import { ANONYMOUS } from '../../catalog/access.ts';
 import { fixtureToLonLat, loadGridFixture } from './fixture-db.ts';
 
 let db: Db;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, testDb } from '../setup/db.ts';
-import { ANONYMOUS, LAYERS, type LayerDef, type Principal } from '../../catalog/layers.ts';
+import { LAYERS, type LayerDef } from '../../catalog/layers.ts';
+import { ANONYMOUS, type Principal } from '../../catalog/access.ts';
 import { PostgisEngine } from '../../tiles/engine-postgis.ts';
 import { GeojsonVtEngine } from '../../tiles/engine-geojsonvt.ts';
 import { DbFeatureSource } from '../../tiles/source.ts';

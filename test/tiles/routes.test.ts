@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import { testApp } from '../helpers/test-app.ts';
-import { ANONYMOUS, getLayer, visibleProperties } from '../../catalog/layers.ts';
+import { getLayer } from '../../catalog/layers.ts';
+import { ANONYMOUS, visibleProperties } from '../../catalog/access.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
 import type { Db } from '../../server/db/types.ts';
 import { fetchTile, tileApp } from './helpers/http.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CqlError, checkCql, cqlToSql, parseCql2Text } from '../../server/ogc/cql.ts';
-import { ANONYMOUS, getLayer } from '../../catalog/layers.ts';
+import { getLayer } from '../../catalog/layers.ts';
+import { ANONYMOUS } from '../../catalog/access.ts';
 import { cqlQueryables } from '../../server/ogc/params.ts';
 
 const queryables = cqlQueryables(getLayer('risk_points')!, ANONYMOUS);

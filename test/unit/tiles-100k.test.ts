@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GeojsonVtEngine } from '../../tiles/engine-geojsonvt.ts';
 import { MemoryFeatureSource } from '../../tiles/source.ts';
-import { ANONYMOUS, RISK_LEVELS } from '../../catalog/layers.ts';
+import { RISK_LEVELS } from '../../catalog/layers.ts';
+import { ANONYMOUS } from '../../catalog/access.ts';
 import { TILE_DEFAULTS } from '../../tiles/engine.ts';
 import { latToWorldY, lonToWorldX, type TileCoord } from '../../tiles/tile-coords.ts';
 import { SYNTHETIC_LAYER, syntheticRiskPoints } from '../tiles/helpers/synthetic-points.ts';

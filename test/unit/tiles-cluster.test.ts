@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GeojsonVtEngine } from '../../tiles/engine-geojsonvt.ts';
 import { MemoryFeatureSource, type SourceFeature } from '../../tiles/source.ts';
-import { ANONYMOUS, getLayer, type LayerDef } from '../../catalog/layers.ts';
+import { getLayer, type LayerDef } from '../../catalog/layers.ts';
+import { ANONYMOUS } from '../../catalog/access.ts';
 import { cellsPerTile } from '../../tiles/cluster.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
 import { decodeTile } from '../tiles/helpers/decode.ts';

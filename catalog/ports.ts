@@ -1,0 +1,102 @@
+import type { Geometry } from 'geojson';
+
+/**
+ * The interfaces the lower parts (tiles/, data/) need from the server: a
+ * database, a feed of committed feature changes and a logger. Types only, so
+ * those parts can be handed the server's implementations without importing the
+ * server; server/db/types.ts, server/changes.ts and server/log.ts re-export them.
+ */
+
+export type Row = Record<string, unknown>;
+
+export interface QueryResult<R extends object = Row> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** Kinds of work with their own statement timeout (STATEMENT_TIMEOUT_*_MS; the list is WORK_KINDS in server/db/types.ts). */
+export type WorkKind = 'tiles' | 'items' | 'analyses' | 'imports';
+
+export interface QueryOptions {
+  /** Chooses the statement timeout; default: the current request's kind (none outside requests). */
+  kind?: WorkKind;
+  /** Cancels the statement when it fires; default: the current request's disconnect signal. */
+  signal?: AbortSignal;
+}
+
+/** Something that runs parameterised SQL: the database itself or an open transaction. */
+export interface Queryable {
+  /** One statement, `$1..$n` parameters. Never interpolate user input into `sql`. */
+  query<R extends object = Row>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
+  /** Runs a multi-statement script without parameters (migrations, trusted files only). */
+  exec(sql: string): Promise<void>;
+}
+
+export type BackendKind = 'embedded' | 'postgres';
+
+/**
+ * One database interface, two backends: embedded PGlite+PostGIS (default) and
+ * a real PostgreSQL/PostGIS server through `pg`. Everything above the backends
+ * talks to `Db` only, so tests can run the same suite against both.
+ */
+export interface Db extends Queryable {
+  readonly backend: BackendKind;
+  /** Runs `fn` in one transaction: commits when it resolves, rolls back when it throws. */
+  tx<T>(fn: (q: Queryable) => Promise<T>, options?: QueryOptions): Promise<T>;
+  /**
+   * Subscribes to NOTIFY on `channel`; returns an unsubscribe function. `onGap`
+   * is called after a lost connection was re-established: notifications sent
+   * meanwhile are gone, so callers must treat everything as possibly changed.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+  /** Connections of the pool (PostgreSQL backend only), for metrics. */
+  poolStats?(): { total: number; idle: number; waiting: number };
+}
+
+/**
+ * Every committed change to a feature is announced once, after the transaction
+ * commits. Tile caches drop exactly the affected tiles, analysis caches drop
+ * their results, and live maps receive an event — all from this one signal.
+ */
+export interface FeatureChange {
+  /** Registry layer id (e.g. 'shelters'). */
+  layer: string;
+  id: string | number;
+  op: 'insert' | 'update' | 'delete';
+  /** Geometry before the change (update/delete), WGS84. */
+  before?: Geometry | null;
+  /** Geometry after the change (insert/update), WGS84. */
+  after?: Geometry | null;
+  /** Data version after the change (see the data_version table); also the live event id. */
+  dataVersion?: number;
+  /** What happened, for live maps: an edit, a shelter check-in/out, or an import. */
+  kind?: 'feature' | 'occupancy' | 'import';
+  /** [minLon, minLat, maxLon, maxLat] covering before and after. */
+  bbox?: [number, number, number, number];
+  /** Extra facts live maps show without a round trip (risk level, occupancy, capacity …). */
+  summary?: Record<string, unknown>;
+}
+
+export type ChangeListener = (change: FeatureChange) => void;
+
+/** Where committed changes can be heard (the server's ChangeBus). */
+export interface ChangeFeed {
+  /** Subscribes; returns the unsubscribe function. */
+  on(listener: ChangeListener): () => void;
+}
+
+/** Extra fields of one log line, e.g. `{ reqId, status, ms }`. */
+export type LogFields = Record<string, unknown>;
+
+/** Structured logging (server/log.ts writes it with pino). */
+export interface Logger {
+  error(m: string, fields?: LogFields): void;
+  warn(m: string, fields?: LogFields): void;
+  info(m: string, fields?: LogFields): void;
+  debug(m: string, fields?: LogFields): void;
+  /** True when lines at `level` are written (skip building costly fields otherwise). */
+  enabled(level: 'error' | 'warn' | 'info' | 'debug'): boolean;
+  /** A logger adding `bindings` to every line (e.g. the request id). */
+  child(bindings: LogFields): Logger;
+}
