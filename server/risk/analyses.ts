@@ -9,7 +9,8 @@ import { loadDistrictHazards, type DistrictHazards } from './hazards.ts';
 import { flagShelters, residentExposure, standingCandidates } from './exposure.ts';
 import type { RiskOptions } from './options.ts';
 import type { ScenarioBody } from './params.ts';
-import { scenarioEffects, type AreaGeometry } from './scenario.ts';
+import { scenarioEffects, type AreaGeometry, type ScenarioInput } from './scenario.ts';
+import { typhoonLevelLine } from './typhoon.ts';
 
 /**
  * Exposure and scenario reports: hazards from the database, shelters, cells
@@ -141,11 +142,14 @@ export async function scenarioReport(db: Db, service: ShelterAnalysis, body: Sce
   const loaded = await service.district(body.district, version);
   const { snapshot } = loaded;
   const hazards = await loadDistrictHazards(db, body.district, searchMargin(options));
-  const input = {
-    rainfall_mm_h: body.rainfall_mm_h,
+  // A typhoon level stands for its rainfall and, unless the request says otherwise, its outdoor closures.
+  const typhoon = body.typhoon_level ? options.typhoonLevels[body.typhoon_level] : undefined;
+  const input: ScenarioInput = {
+    rainfall_mm_h: body.rainfall_mm_h ?? typhoon?.rainfall_mm_h,
     rainfall_areas: body.rainfall_areas?.map((a) => ({ geometry: a.geometry as AreaGeometry, rainfall_mm_h: a.rainfall_mm_h })),
     warning_area: body.warning_area as AreaGeometry | undefined,
-    close_outdoor_in_warning_area: body.close_outdoor_in_warning_area ?? options.closeOutdoorInWarningArea,
+    close_outdoor_in_warning_area: body.close_outdoor_in_warning_area ?? typhoon?.close_outdoor_shelters ?? options.closeOutdoorInWarningArea,
+    typhoon_level: body.typhoon_level,
   };
   const effects = scenarioEffects(snapshot.shelters, hazards, input, options, body.district);
   const closedIds = effects.closed.map((s) => s.id);
@@ -185,16 +189,23 @@ export async function scenarioReport(db: Db, service: ShelterAnalysis, body: Sce
   return {
     district: { id: snapshot.district.id, name_zh: snapshot.district.name_zh, name_en: snapshot.district.name_en },
     parameters: {
-      rainfall_mm_h: body.rainfall_mm_h ?? null,
+      rainfall_mm_h: input.rainfall_mm_h ?? null,
       rainfall_areas: body.rainfall_areas?.map((a) => ({ rainfall_mm_h: a.rainfall_mm_h })) ?? [],
       warning_area: !!body.warning_area,
       close_outdoor_in_warning_area: input.close_outdoor_in_warning_area,
+      ...(typhoon ? { typhoon_level: typhoonLevelLine(typhoon) } : {}),
       hazard_zone_m: { flood_point: options.shelterDistances.flood_point.unusableWithinM, geohazard_site: options.shelterDistances.geohazard_site.unusableWithinM },
       rules: {
         flood_point: 'active when the rainfall at the spot exceeds its threshold_mm_h (treated spots and spots without a threshold never flood)',
         geohazard_site: 'active when the site (not treated) lies inside the warning area',
         shelter: 'closed when it lies within the hazard zone of an active flood spot or geohazard site (or, if asked, is outdoor inside the warning area)',
         rainfall: 'inside rainfall areas their figure (the highest where they overlap), elsewhere rainfall_mm_h',
+        ...(typhoon
+          ? {
+              typhoon_level:
+                'lead time and wind of the signal are CMA’s; its rainfall_mm_h and outdoor closures are our assumptions. Without a warning area the signal covers the whole district for outdoor closures; geohazard sites are triggered only inside a warning area',
+            }
+          : {}),
       },
       data_version: version,
     },

@@ -1,5 +1,6 @@
 import { RISK_LEVELS, type RiskLevel } from '../../catalog/layers.ts';
 import type { BandTable, RiskOptions } from './options.ts';
+import { typhoonTableProblems } from './typhoon.ts';
 
 /**
  * Grading in four colours — pure functions of their inputs and the cutoffs in
@@ -165,4 +166,6 @@ export function checkRiskOptions(o: RiskOptions): void {
   for (const [kind, d] of Object.entries(o.shelterDistances)) {
     if (!(d.unusableWithinM >= 0 && d.atRiskWithinM >= d.unusableWithinM)) throw new Error(`shelterDistances.${kind}: 0 ≤ unusable ≤ at risk`);
   }
+  const typhoon = typhoonTableProblems(o.typhoonLevels);
+  if (typhoon.length) throw new Error(`typhoonLevels: ${typhoon.join('; ')}`);
 }

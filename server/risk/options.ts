@@ -1,4 +1,5 @@
 import type { RiskLevel } from '../../catalog/layers.ts';
+import { DEFAULT_TYPHOON_LEVELS, type TyphoonLevel, type TyphoonLevelRule } from './typhoon.ts';
 
 /**
  * Defaults of risk grading, inspection supervision and hazard exposure. Every
@@ -84,6 +85,12 @@ export interface RiskOptions {
   residentDistances: { red_point: number; orange_point: number; major_hazard_source: number };
   /** Typhoon scenarios: close outdoor shelters inside the warning area unless the request says otherwise. */
   closeOutdoorInWarningArea: boolean;
+  /**
+   * Typhoon warning signals for `typhoon_level` scenarios: lead time and wind from CMA's rules;
+   * the rainfall each stands for (20/35/50/70 mm/h) and outdoor shelters closing from orange
+   * are our assumptions (typhoon.ts, docs/risk.md). Must rise with the colour (checked at start-up).
+   */
+  typhoonLevels: Record<TyphoonLevel, TyphoonLevelRule>;
   /** Largest polygon a scenario accepts for a rainfall or warning area, km². */
   scenarioMaxAreaKm2: number;
 }
@@ -129,6 +136,7 @@ export const DEFAULT_RISK_OPTIONS: RiskOptions = {
   },
   residentDistances: { red_point: 500, orange_point: 300, major_hazard_source: 1000 },
   closeOutdoorInWarningArea: false,
+  typhoonLevels: DEFAULT_TYPHOON_LEVELS,
   scenarioMaxAreaKm2: 2500,
 };
 
@@ -140,5 +148,6 @@ export function riskOptions(overrides: Partial<RiskOptions> = {}): RiskOptions {
     inspectionEvery: { ...d.inspectionEvery, ...overrides.inspectionEvery },
     shelterDistances: { ...d.shelterDistances, ...overrides.shelterDistances },
     residentDistances: { ...d.residentDistances, ...overrides.residentDistances },
+    typhoonLevels: { ...d.typhoonLevels, ...overrides.typhoonLevels },
   };
 }

@@ -4,6 +4,7 @@ import { districtParam } from '../analysis/params.ts';
 import { RISK_LEVELS } from '../../catalog/layers.ts';
 import { LEC_VALUES } from './grading.ts';
 import { isIsoDate } from './schedule.ts';
+import { TYPHOON_LEVELS } from './typhoon.ts';
 import { polygonGeometry } from '../analysis/area-summary.ts';
 
 /**
@@ -51,6 +52,8 @@ export const dueQuery = z.object({
 });
 
 export const districtQuery = z.object({ district: districtParam.optional() });
+/** Endpoints that take no parameter: any one given is refused by name. */
+export const noQuery = z.object({});
 export const exposureQuery = z.object({ district: districtParam });
 
 const count = (field: string) => z.number({ message: `${field}: an integer ≥ 0` }).int(`an integer ≥ 0`).min(0, 'an integer ≥ 0').max(1_000_000, 'at most 1000000');
@@ -143,6 +146,8 @@ export const scenarioBody = z
   .strictObject({
     district: districtParam,
     rainfall_mm_h: rainfall.optional(),
+    /** A typhoon warning signal: stands for its rainfall and outdoor closures (RiskOptions.typhoonLevels). */
+    typhoon_level: z.enum(TYPHOON_LEVELS, { message: TYPHOON_LEVELS.join(', ') }).optional(),
     rainfall_areas: z
       .array(z.strictObject({ geometry: polygonGeometry, rainfall_mm_h: rainfall }), { message: 'an array of { geometry, rainfall_mm_h }' })
       .max(50, 'at most 50 areas')
@@ -153,8 +158,14 @@ export const scenarioBody = z
     apply: z.boolean({ message: 'true or false' }).default(false),
   })
   .superRefine((b, ctx) => {
-    if (b.rainfall_mm_h === undefined && !b.rainfall_areas?.length && !b.warning_area) {
-      ctx.addIssue({ code: 'custom', path: ['rainfall_mm_h'], message: 'give rainfall_mm_h, rainfall_areas or warning_area' });
+    // The level already sets the district's rainfall: two figures for one place would contradict.
+    if (b.typhoon_level !== undefined && b.rainfall_mm_h !== undefined) {
+      const message = 'give typhoon_level or rainfall_mm_h, not both (a typhoon level sets the rainfall)';
+      ctx.addIssue({ code: 'custom', path: ['typhoon_level'], message });
+      ctx.addIssue({ code: 'custom', path: ['rainfall_mm_h'], message });
+    }
+    if (b.rainfall_mm_h === undefined && b.typhoon_level === undefined && !b.rainfall_areas?.length && !b.warning_area) {
+      ctx.addIssue({ code: 'custom', path: ['rainfall_mm_h'], message: 'give rainfall_mm_h, typhoon_level, rainfall_areas or warning_area' });
     }
   });
 export type ScenarioBody = z.infer<typeof scenarioBody>;

@@ -18,6 +18,7 @@ import {
   exposureQuery,
   inspectionBody,
   levelBody,
+  noQuery,
   pointIdParam,
   scenarioBody,
   sourceIdParam,
@@ -29,6 +30,7 @@ import { loadHazardSourceLines } from './hazards.ts';
 import { closeShelters, listInspections, readAssessment, recordInspection, setHazardSubstances, setPointLevel } from './store.ts';
 import { COUNT_COLUMNS, countRows, HAZARD_SOURCE_COLUMNS, POINT_COLUMNS, toCsv, toXlsx, type HazardSourceLine } from './table.ts';
 import { addDays, todayIn } from './schedule.ts';
+import { TYPHOON_LEVELS, typhoonLevelLine } from './typhoon.ts';
 import { checkScenarioAreas, exposureReport, scenarioReport } from './analyses.ts';
 import { geometryLimits } from '../geo/geometry-input.ts';
 
@@ -261,6 +263,24 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   router.get('/analysis/exposure', async (req, res) => {
     const q = parseQuery(exposureQuery, req.query);
     res.json(await exposureReport(db, service(), q.district, principalOf(req), options));
+  });
+
+  /** What a scenario may ask: the typhoon levels with their rules (the client's picker). */
+  router.get('/analysis/scenario/options', (req, res) => {
+    parseQuery(noQuery, req.query);
+    res.json({
+      typhoon_levels: TYPHOON_LEVELS.map((l) => typhoonLevelLine(options.typhoonLevels[l])),
+      rainfall_mm_h: { min: 0, max: 500 },
+      close_outdoor_in_warning_area: options.closeOutdoorInWarningArea,
+      scenario_max_area_km2: options.scenarioMaxAreaKm2,
+      sources: {
+        lead_hours: 'CMA typhoon warning signal rules (气象灾害预警信号发布与传播办法, 2007, annex)',
+        mean_wind_force: 'CMA, Beaufort force; mean_wind_min_ms and gust_min_ms from GB/T 28591-2012',
+        gust_force: 'CMA, Beaufort force',
+        rainfall_mm_h: 'our assumption: the rainfall a scenario applies for the level (typhoon_level and rainfall_mm_h are not given together)',
+        close_outdoor_shelters: 'our assumption: outdoor shelters in the warning area (else the district) close from this level up',
+      },
+    });
   });
 
   router.post('/analysis/scenario', async (req, res) => {

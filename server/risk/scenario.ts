@@ -4,6 +4,7 @@ import type { Shelter } from '../analysis/model.ts';
 import { geohazardGrade } from './grading.ts';
 import type { DistrictHazards } from './hazards.ts';
 import type { RiskOptions } from './options.ts';
+import type { TyphoonLevel } from './typhoon.ts';
 import { floodCandidate, flaggedShelter, flagShelters, geohazardCandidate, type ExposureReason, type FlaggedShelter } from './exposure.ts';
 
 /**
@@ -31,6 +32,8 @@ export interface ScenarioInput {
   warning_area?: AreaGeometry;
   /** Close outdoor shelters inside the warning area (typhoons). */
   close_outdoor_in_warning_area: boolean;
+  /** A typhoon signal for the district: without a warning area, outdoor closures cover the whole district. */
+  typhoon_level?: TyphoonLevel;
 }
 
 /** Rainfall at a point: the highest rainfall area containing it, else the district-wide figure, else none (0). */
@@ -63,10 +66,13 @@ export function scenarioEffects(shelters: readonly Shelter[], hazards: DistrictH
   ];
   const open = shelters.filter((s) => s.status !== 'closed');
   const closed = new Map<number, FlaggedShelter>(flagShelters(open, candidates, districtId).map((s) => [s.id, s]));
-  if (warning && input.close_outdoor_in_warning_area) {
+  // A typhoon signal is issued for the district: with no area drawn, all of it is warned.
+  if (input.close_outdoor_in_warning_area && (warning || input.typhoon_level)) {
+    const level = input.typhoon_level ? { typhoon_level: input.typhoon_level } : {};
     for (const s of open) {
-      if (s.setting !== 'outdoor' || !booleanPointInPolygon([s.lon, s.lat], warning)) continue;
-      const reason: ExposureReason = { hazard: 'warning_area', id: 0, name_zh: '预警区域', flag: 'unusable', distance_m: 0, within_m: 0, detail: { setting: 'outdoor' } };
+      if (s.setting !== 'outdoor' || (warning && !booleanPointInPolygon([s.lon, s.lat], warning))) continue;
+      const name_zh = warning ? '预警区域' : '台风预警（全区）';
+      const reason: ExposureReason = { hazard: 'warning_area', id: 0, name_zh, flag: 'unusable', distance_m: 0, within_m: 0, detail: { setting: 'outdoor', ...level } };
       const hit = closed.get(s.id);
       if (hit) hit.reasons.push(reason);
       else closed.set(s.id, flaggedShelter(s, 'unusable', [reason]));
