@@ -8,20 +8,50 @@ import type { Db } from '../../server/db/types.ts';
 
 let db: Db;
 let app: Express;
+let bearer: { editor: string };
 beforeAll(async () => {
-  ({ db, app } = await testApp());
+  ({ db, app, bearer } = await testApp({ keys: { editor: 'editor' } }));
 });
 afterAll(async () => db?.close());
 
 describe('GET /health', () => {
-  it('names the backend, PostGIS version, migration level and counts', async () => {
+  it('names the backend, PostGIS version, migration level and data version, and counts nothing', async () => {
     const r = await request(app).get('/health').expect(200).expect('content-type', /json/);
     expect(r.body.status).toBe('ok');
     expect(r.body.backend).toBe(backend);
     expect(r.body.postgis).toMatch(/^3\.\d+/);
     expect(r.body.migrationLevel).toBeGreaterThanOrEqual(4);
+    expect(Object.keys(r.body).sort()).toEqual(['backend', 'dataVersion', 'migrationLevel', 'postgis', 'status']);
+  });
+
+  // (PostgreSQL only: the embedded database runs one statement at a time, so any query would wait.)
+  it.runIf(backend === 'postgres')('reads no feature table: a liveness probe stays cheap however large the data grows', async () => {
+    const tables = [...new Set(LAYERS.map((l) => l.table).filter((t): t is string => t !== null))];
+    // Lock every feature table against readers; a probe that read one would wait for the lock.
+    await db.tx(async (tx) => {
+      await tx.query(`LOCK TABLE ${tables.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+      const answered = await Promise.race([
+        request(app).get('/health').then((r) => r.status),
+        new Promise((resolve) => setTimeout(() => resolve('waited for a feature table'), 3000)),
+      ]);
+      expect(answered).toBe(200);
+    });
+  });
+});
+
+describe('GET /health/counts', () => {
+  it('counts the rows of the tables the caller may see and names the others', async () => {
+    const r = await request(app).get('/health/counts').expect(200).expect('content-type', /json/);
     expect(r.body.counts.districts).toBe(5);
     expect(r.body.counts.risk_points).toBeGreaterThan(0);
+    expect(r.body.counts.hazard_sources).toBeUndefined();
+    expect(r.body.restricted).toContain('hazard_sources');
+  });
+
+  it('counts restricted tables for a key that may see them', async () => {
+    const r = await request(app).get('/health/counts').set('authorization', bearer.editor).expect(200);
+    expect(r.body.counts.hazard_sources).toBeGreaterThanOrEqual(0);
+    expect(r.body.restricted).toEqual([]);
   });
 });
 

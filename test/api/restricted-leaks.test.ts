@@ -70,6 +70,7 @@ function questions(): { name: string; send: () => request.Test }[] {
   });
   return [
     get('/health'),
+    get('/health/counts'),
     get('/layers'),
     get(`/tiles/${publicLayers.join(',')}.json`),
     get('/tiles/shelters.json'),

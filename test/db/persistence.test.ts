@@ -30,8 +30,8 @@ describe('persistence', () => {
     const prepared = await prepareDatabase(again, { demoData: true });
     expect(prepared.loadedDemo).toBe(false);
     const app = buildApp({ db: again, config: loadConfig({}), log: silentLogger });
-    const health = await request(app).get('/health').expect(200);
-    expect(health.body.counts.shelters).toBeGreaterThan(0);
+    const counted = await request(app).get('/health/counts').expect(200);
+    expect(counted.body.counts.shelters).toBeGreaterThan(0);
     const row = await again.query<{ name_zh: string; capacity: number; lon: number }>(
       'SELECT name_zh, capacity, ST_X(geom) AS lon FROM shelters WHERE id = $1',
       [id],
