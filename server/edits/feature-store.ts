@@ -282,6 +282,9 @@ export async function featureHistory(db: Queryable, layer: LayerDef, id: number,
     if (!o) return null;
     const copy = { ...o };
     for (const h of hidden) delete copy[h];
+    // A recorded inspection names its recorder (risk/store.ts): shown like the entry's actor.
+    const inspection = copy.inspection as Record<string, unknown> | undefined;
+    if (typeof inspection?.recorded_by === 'string') copy.inspection = { ...inspection, recorded_by: actorFor(inspection.recorded_by, who) };
     return copy;
   };
   return r.rows.map((row) => ({ at: row.at, actor: actorFor(row.actor, who), operation: row.operation, dataVersion: row.data_version, before: strip(row.before), after: strip(row.after) }));

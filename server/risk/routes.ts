@@ -172,7 +172,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
 
   router.get('/risk/points/:id/inspections', async (req, res) => {
     const { id } = parseInput(pointIdParam, req.params, 'path');
-    res.json({ risk_point_id: id, inspections: await listInspections(db, id) });
+    res.json({ risk_point_id: id, inspections: await listInspections(db, id, principalOf(req)) });
   });
 
   router.post('/risk/points/:id/inspections', requireRole('editor'), async (req, res) => {
@@ -247,7 +247,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
     const { id } = parseInput(sourceIdParam, req.params, 'path');
     const exists = await db.query('SELECT 1 FROM hazard_sources WHERE id = $1 AND deleted_at IS NULL', [id]);
     if (!exists.rows[0]) throw new HttpProblem(404, 'Not found', `id: no hazard source ${id}`, [{ name: 'id', reason: `no hazard source ${id}` }]);
-    const assessment = await readAssessment(db, id);
+    const assessment = await readAssessment(db, id, principalOf(req));
     if (!assessment) throw new HttpProblem(404, 'Not found', `hazard source ${id} has no substances recorded`);
     res.json(assessment);
   });

@@ -5,6 +5,7 @@ import { assertDistrictScope } from '../auth/district-scope.ts';
 import { bumpDataVersion } from '../db/data-version.ts';
 import { notifyChange } from '../live/notify.ts';
 import { featureEtag } from '../edits/feature-store.ts';
+import { actorFor } from '../edits/actor-privacy.ts';
 import type { RiskLevel } from '../../catalog/layers.ts';
 import type { Principal } from '../../catalog/access.ts';
 import { alphaFor, hazardGrade, lecGrade, type HazardGrade, type LecInput } from './grading.ts';
@@ -107,7 +108,8 @@ export async function recordInspection(db: Db, pointId: number, input: Inspectio
   });
 }
 
-export async function listInspections(db: Queryable, pointId: number) {
+/** Inspections of one point, newest first; `recorded_by` as `who` may see it (a pseudonym unless editor or admin). */
+export async function listInspections(db: Queryable, pointId: number, who: Principal) {
   const exists = await db.query('SELECT 1 FROM risk_points WHERE id = $1 AND deleted_at IS NULL', [pointId]);
   if (!exists.rows[0]) throw new HttpProblem(404, 'Not found', `id: no risk point ${pointId}`, [{ name: 'id', reason: `no risk point ${pointId}` }]);
   const r = await db.query(
@@ -116,7 +118,7 @@ export async function listInspections(db: Queryable, pointId: number) {
        FROM risk_inspections WHERE risk_point_id = $1 ORDER BY inspected_on DESC, id DESC`,
     [pointId],
   );
-  return r.rows.map((row) => ({ ...row, id: Number(row.id) }));
+  return r.rows.map((row) => ({ ...row, id: Number(row.id), recorded_by: actorFor(String(row.recorded_by), who) }));
 }
 
 // ------------------------------------------------------------------ level of a risk point
@@ -245,11 +247,12 @@ export async function setHazardSubstances(db: Db, sourceId: number, input: Subst
       dataVersion,
       summary: { level: grade.level, previousLevel: before.level, name_zh: before.name_zh },
     });
-    return { ...(await readAssessment(q, sourceId))!, previous_level: before.level, version, data_version: dataVersion };
+    return { ...(await readAssessment(q, sourceId, who))!, previous_level: before.level, version, data_version: dataVersion };
   });
 }
 
-export async function readAssessment(q: Queryable, sourceId: number): Promise<(HazardAssessment & { level: RiskLevel; assessed_at: string; assessed_by: string }) | null> {
+/** The stored assessment of one enterprise; `assessed_by` as `who` may see it (a pseudonym unless editor or admin). */
+export async function readAssessment(q: Queryable, sourceId: number, who: Principal): Promise<(HazardAssessment & { level: RiskLevel; assessed_at: string; assessed_by: string }) | null> {
   const a = await q.query<{ alpha: number; people_exposed: number | null; sum_q_over_q: number; r_value: number; major_hazard: boolean; level: RiskLevel; assessed_at: string; actor: string }>(
     `SELECT a.alpha::float8 AS alpha, a.people_exposed, a.sum_q_over_q::float8 AS sum_q_over_q, a.r_value::float8 AS r_value, h.major_hazard, h.level,
             to_char(a.assessed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS assessed_at, a.actor
@@ -272,7 +275,7 @@ export async function readAssessment(q: Queryable, sourceId: number): Promise<(H
     level: row.level,
     substances: s.rows.map((x) => ({ name_zh: x.name_zh, cas: x.cas, q_t: Number(x.q_t), threshold_t: Number(x.threshold_t), beta: Number(x.beta) })),
     assessed_at: row.assessed_at,
-    assessed_by: row.actor,
+    assessed_by: actorFor(row.actor, who),
   };
 }
 

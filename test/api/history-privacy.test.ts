@@ -72,3 +72,54 @@ describe('feature history: who made a change', () => {
     expect(r.status).toBe(401);
   });
 });
+
+describe('inspections and assessments: who recorded them', () => {
+  let pointId: number;
+  let sourceId: number;
+  beforeAll(async () => {
+    pointId = Number((await db.query<{ id: number }>("SELECT id::int8 AS id FROM risk_points WHERE district_id = 'huadu' AND deleted_at IS NULL ORDER BY id LIMIT 1")).rows[0].id);
+    sourceId = Number((await db.query<{ id: number }>("SELECT id::int8 AS id FROM hazard_sources WHERE district_id = 'huadu' AND deleted_at IS NULL ORDER BY id LIMIT 1")).rows[0].id);
+    await request(app).post(`/risk/points/${pointId}/inspections`).set('authorization', editor).send({ date: '2026-10-01', inspector: '王检查' }).expect(201);
+    await request(app)
+      .put(`/risk/hazard-sources/${sourceId}/substances`)
+      .set('authorization', editor)
+      .send({ people_exposed: 10, substances: [{ name_zh: '甲醇', q_t: 60, threshold_t: 500 }] })
+      .expect(200);
+  });
+  const inspections = (auth?: string) => {
+    const r = request(app).get(`/risk/points/${pointId}/inspections`);
+    return (auth ? r.set('authorization', auth) : r).expect(200);
+  };
+  const pseudonym = async () => (await history(viewer)).body.history[0].actor as string;
+
+  it('viewers and anonymous callers see recorded_by as the same pseudonym as in history', async () => {
+    for (const r of [await inspections(viewer), await inspections()]) {
+      expect(r.body.inspections[0].recorded_by).toBe(await pseudonym());
+      expect(r.text).not.toContain(editorId);
+      expect(r.text).not.toContain('planner Chen');
+    }
+  });
+
+  it('the inspection inside a history entry names its recorder the same way', async () => {
+    const r = await request(app).get(`/ogc/collections/risk_points/items/${pointId}/history`).set('authorization', viewer).expect(200);
+    const last = r.body.history.at(-1);
+    expect(last.after.inspection.recorded_by).toBe(await pseudonym());
+    expect(r.text).not.toContain(editorId);
+    expect(r.text).not.toContain('planner Chen');
+  });
+
+  it('viewers see assessed_by as the pseudonym', async () => {
+    const r = await request(app).get(`/risk/hazard-sources/${sourceId}/assessment`).set('authorization', viewer).expect(200);
+    expect(r.body.assessed_by).toBe(await pseudonym());
+    expect(r.text).not.toContain(editorId);
+    expect(r.text).not.toContain('planner Chen');
+  });
+
+  it('editors and admins see the key id and name', async () => {
+    for (const auth of [editor, admin]) {
+      expect((await inspections(auth)).body.inspections[0].recorded_by).toBe(`key:${editorId} (planner Chen)`);
+      const a = await request(app).get(`/risk/hazard-sources/${sourceId}/assessment`).set('authorization', auth).expect(200);
+      expect(a.body.assessed_by).toBe(`key:${editorId} (planner Chen)`);
+    }
+  });
+});

@@ -264,7 +264,9 @@ describe('inspections by colour', () => {
     expect(after.body.summary.overdue).toBe(due.body.summary.overdue - 1);
     const list = await request(app).get(`/risk/points/${point.id}/inspections`).expect(200);
     expect(list.body.inspections).toHaveLength(1);
-    expect(list.body.inspections[0]).toMatchObject({ date: '2026-10-30', findings: '消防通道堵塞，已现场整改', recorded_by: expect.stringContaining('risk officer') });
+    expect(list.body.inspections[0]).toMatchObject({ date: '2026-10-30', findings: '消防通道堵塞，已现场整改', recorded_by: expect.stringMatching(/^key#[0-9a-f]{10}$/) });
+    const listed = await request(app).get(`/risk/points/${point.id}/inspections`).set('authorization', editor).expect(200);
+    expect(listed.body.inspections[0].recorded_by).toContain('risk officer');
     const audit = await db.query<{ actor: string; after: { last_inspection: string } }>("SELECT actor, after FROM audit_log WHERE layer = 'risk_points' AND feature_id = $1", [String(point.id)]);
     expect(audit.rows).toHaveLength(1);
     expect(audit.rows[0].after.last_inspection).toBe('2026-10-30');
