@@ -23,3 +23,13 @@ export function isConnectionError(err: unknown): boolean {
 export function isStatementTimeout(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === '57014';
 }
+
+/**
+ * 40P01 deadlock detected, 40001 serialization failure: this transaction lost a
+ * race with another and was rolled back whole. Nothing was written, and the same
+ * request sent again normally succeeds.
+ */
+export function isTransactionConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}

@@ -2,11 +2,13 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { HttpProblem, problemFromZod } from './problem.ts';
 import type { Logger } from '../log.ts';
-import { isConnectionError, isStatementTimeout } from '../db/errors.ts';
+import { isConnectionError, isStatementTimeout, isTransactionConflict } from '../db/errors.ts';
 import { ClientGoneError } from './request-scope.ts';
 
 /** Seconds a client should wait before retrying when the database is unavailable or too slow. */
 export const DB_RETRY_AFTER_S = 5;
+/** Seconds before retrying a write that lost a race with another (deadlock, serialization failure). */
+export const CONFLICT_RETRY_AFTER_S = 1;
 import { requestIdOf } from './request-id.ts';
 
 export const PROBLEM_TYPE = 'application/problem+json';
@@ -30,8 +32,10 @@ export function toProblem(err: unknown): HttpProblem {
 
 /**
  * The database is down, restarting, or did not answer within the statement
- * timeout of this kind of request: 503 with Retry-After, since asking again
- * later can succeed (a gateway timeout, 504, would blame an upstream server).
+ * timeout of this kind of request, or the transaction was rolled back in a
+ * deadlock or serialization failure: 503 with Retry-After, since asking again
+ * later can succeed (a gateway timeout, 504, would blame an upstream server;
+ * 409 would tell the client its request conflicts with the data, which it does not).
  */
 function problemFromOutage(err: unknown): HttpProblem | null {
   let p: HttpProblem | null = null;
@@ -39,6 +43,11 @@ function problemFromOutage(err: unknown): HttpProblem | null {
   else if (isConnectionError(err)) p = new HttpProblem(503, 'Database unavailable', 'the database cannot be reached just now; try again shortly');
   else if (isStatementTimeout(err)) p = new HttpProblem(503, 'Took too long', 'the database did not finish this request within its time limit; try again later or narrow the request');
   if (p) p.retryAfter = DB_RETRY_AFTER_S;
+  else if (isTransactionConflict(err)) {
+    // Not the caller's fault nor a failure of the server: the other transaction went through.
+    p = new HttpProblem(503, 'Conflicting transaction', 'this request collided with another one at the same time and nothing of it was stored; send it again');
+    p.retryAfter = CONFLICT_RETRY_AFTER_S;
+  }
   return p;
 }
 

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, openTestDb } from '../setup/db.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
-import { toProblem } from '../../server/http/errors.ts';
+import { errorMiddleware, toProblem } from '../../server/http/errors.ts';
+import { silentLogger } from '../../server/log.ts';
+import express from 'express';
+import request from 'supertest';
+import pg from 'pg';
 import type { Db } from '../../server/db/types.ts';
 
 /**
@@ -58,5 +62,90 @@ describe.skipIf(backend !== 'postgres')('PostgreSQL statement timeouts and cance
     ac.abort();
     expect(((await running) as { code?: string }).code).toBe('57014');
     expect(await active()).toBe(0);
+  }, 20_000);
+});
+
+describe.skipIf(backend !== 'postgres')('PostgreSQL deadlocks and serialization failures', () => {
+  let app: Db;
+  let other: pg.Client;
+  beforeAll(async () => {
+    app = await openPostgres({ connectionString: location, max: 3 });
+    await db.exec('CREATE TABLE race_probe (id int PRIMARY KEY, v int NOT NULL); INSERT INTO race_probe VALUES (1, 0), (2, 0);');
+    // A second writer outside the app (another server process, psql, an ETL job).
+    other = new pg.Client({ connectionString: location });
+    await other.connect();
+    // Its deadlock check waits longer, so the app's transaction is the one PostgreSQL rolls back.
+    await other.query("SET deadlock_timeout = '30s'");
+  });
+  afterAll(async () => {
+    await other?.end();
+    await app?.close();
+  });
+
+  /** The error middleware's answer to a route whose transaction fails with `run`'s error. */
+  async function answerTo(run: () => Promise<unknown>) {
+    const web = express();
+    web.post('/write', async () => {
+      await run();
+    });
+    web.use(errorMiddleware(silentLogger));
+    return request(web).post('/write');
+  }
+
+  it('a deadlock (40P01) answers 503 with Retry-After, not 500, and nothing of the loser is stored', async () => {
+    await other.query('BEGIN');
+    await other.query('UPDATE race_probe SET v = v + 10 WHERE id = 2');
+    let appHolds1!: () => void;
+    const held = new Promise<void>((r) => (appHolds1 = r));
+    let code: unknown;
+    const res = answerTo(() =>
+      app
+        .tx(async (q) => {
+          await q.query('UPDATE race_probe SET v = v + 1 WHERE id = 1');
+          appHolds1();
+          await q.query('UPDATE race_probe SET v = v + 1 WHERE id = 2'); // waits for `other`
+        })
+        .catch((e: { code?: unknown }) => {
+          code = e.code;
+          throw e;
+        }),
+    );
+    const answered = res.then((r) => r);
+    await held;
+    await new Promise((r) => setTimeout(r, 200)); // the app's transaction is waiting for row 2 now
+    const otherWaits = other.query('UPDATE race_probe SET v = v + 10 WHERE id = 1'); // closes the cycle
+    const r = await answered;
+    await otherWaits;
+    await other.query('COMMIT');
+    expect(code).toBe('40P01');
+    expect(r.status).toBe(503);
+    expect(r.headers['retry-after']).toBe('1');
+    expect(r.type).toBe('application/problem+json');
+    expect(r.body.title).toBe('Conflicting transaction');
+    expect((await db.query<{ id: number; v: number }>('SELECT id, v FROM race_probe ORDER BY id')).rows).toEqual([
+      { id: 1, v: 10 },
+      { id: 2, v: 10 },
+    ]);
+  }, 20_000);
+
+  it('a serialization failure (40001) answers 503 with Retry-After, not 500', async () => {
+    let code: unknown;
+    const r = await answerTo(() =>
+      app
+        .tx(async (q) => {
+          await q.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+          await q.query('SELECT v FROM race_probe WHERE id = 1'); // the snapshot is taken here
+          await other.query('UPDATE race_probe SET v = v + 100 WHERE id = 1'); // commits meanwhile
+          await q.query('UPDATE race_probe SET v = v + 1 WHERE id = 1');
+        })
+        .catch((e: { code?: unknown }) => {
+          code = e.code;
+          throw e;
+        }),
+    );
+    expect(code).toBe('40001');
+    expect(r.status).toBe(503);
+    expect(r.headers['retry-after']).toBe('1');
+    expect((await db.query<{ v: number }>('SELECT v FROM race_probe WHERE id = 1')).rows[0].v).toBe(110);
   }, 20_000);
 });
