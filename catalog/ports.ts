@@ -52,6 +52,25 @@ export interface Db extends Queryable {
   close(): Promise<void>;
   /** Connections of the pool (PostgreSQL backend only), for metrics. */
   poolStats?(): { total: number; idle: number; waiting: number };
+  /**
+   * Where tiles, OGC reads and analyses read (DATABASE_READ_URL, server/db/replica.ts):
+   * a streaming replica when it is up and has replayed what the reader must see,
+   * else the primary. Writes, LISTEN and reads of one's own writes use the Db itself.
+   */
+  read?: ReadSide;
+}
+
+/** How the read replica is doing, for /ready and metrics. */
+export interface ReplicaStatus {
+  up: boolean;
+  /** Reads of the read side so far, by the database that served them. */
+  reads: { replica: number; primary: number };
+}
+
+export interface ReadSide extends Db {
+  status(): ReplicaStatus;
+  /** Records the primary's WAL position now: later reads use the replica only once it has replayed that far. */
+  markPrimaryPosition(): Promise<void>;
 }
 
 /**

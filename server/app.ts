@@ -26,6 +26,7 @@ import { currentDataVersion } from './db/data-version.ts';
 import { clientRoutes } from './routes/client.ts';
 import { riskRoutes } from './risk/routes.ts';
 import { requestScope } from './http/request-scope.ts';
+import { consistencyToken } from './http/consistency-token.ts';
 import { configureWorkerPool, workerPool, workerPoolOptions } from './work/shared.ts';
 import { requestIdHook } from './http/request-id.ts';
 import { AppMetrics, metricsEndpoint } from './http/metrics.ts';
@@ -55,6 +56,8 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(limitPerKey(ctx.config.RATE_LIMIT_KEY_PER_MIN));
   // From here on, statement timeouts and cancellation follow the request (server/http/request-scope.ts).
   app.use(requestScope);
+  // … and so does what its reads must see of earlier writes (server/http/consistency-token.ts).
+  app.use(consistencyToken(ctx.db));
   configureWorkerPool(workerPoolOptions(ctx.config));
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.
@@ -93,6 +96,7 @@ export function buildApp(options: AppOptions): express.Express {
       tileCache: () => app.locals.tiles?.cache.stats(),
       fastPathAnswered: () => app.locals.tileFastPath?.answered,
       dbPool: ctx.db.poolStats && (() => ctx.db.poolStats!()),
+      replica: ctx.db.read && (() => ctx.db.read!.status()),
       liveClients: () => live.clientCount(),
       workerPool: () => workerPool().stats(),
     },

@@ -41,6 +41,13 @@ export const configSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\/.+/, 'a postgres:// or postgresql:// connection URL')
     .optional(),
+  /** postgres://… of a streaming replica of DATABASE_URL: tiles, OGC reads and analyses read there (docs/scaling.md). */
+  DATABASE_READ_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, 'a postgres:// or postgresql:// connection URL')
+    .optional(),
+  /** Longest a read waits for the replica to replay what it must see (a write it follows) before the primary answers it, ms. */
+  DATABASE_READ_MAX_WAIT_MS: intIn(0, 60_000).default(200),
   /** Where the embedded database keeps its files (persisted across restarts). */
   DATA_DIR: z.string().min(1, 'a directory path').default('.data'),
   /** Log verbosity. */
@@ -138,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // The embedded database is a single-writer file store that belongs to one process.
   if (data.WORKERS !== undefined && data.WORKERS > 1 && !data.DATABASE_URL) {
     throw new ConfigError(`invalid WORKERS=${JSON.stringify(input.WORKERS)}: the embedded database serves one process; set DATABASE_URL to run several`);
+  }
+  if (data.DATABASE_READ_URL && !data.DATABASE_URL) {
+    throw new ConfigError(`invalid DATABASE_READ_URL=${JSON.stringify(input.DATABASE_READ_URL)}: a read replica needs DATABASE_URL, the primary it replicates`);
   }
   const workers = data.WORKERS ?? (data.DATABASE_URL ? os.availableParallelism() : 1);
   return { ...data, dataDir: path.resolve(data.DATA_DIR), workers };

@@ -73,18 +73,19 @@ export class TileService {
   private readonly bounds = new Map<string, Promise<LonLatBox | null>>();
   private tableInfo?: Promise<Map<string, TableInfo>>;
   private readonly unsubscribe: () => void;
+  /** Where tiles and extents are read: the read replica when there is one (server/db/replica.ts). */
+  private readonly db: Db;
 
   constructor(
     private readonly ctx: TileServiceContext,
     options: TileServiceOptions = {},
   ) {
     this.geometry = { ...TILE_DEFAULTS, ...options.geometry };
+    const db = (this.db = ctx.db.read ?? ctx.db);
     this.engine =
       options.engine ??
-      (ctx.db.backend === 'postgres'
-        ? new PostgisEngine(ctx.db, this.geometry)
-        : new GeojsonVtEngine(new DbFeatureSource(ctx.db), this.geometry));
-    this.computedEngine = this.engine instanceof GeojsonVtEngine ? this.engine : new GeojsonVtEngine(new DbFeatureSource(ctx.db), this.geometry);
+      (db.backend === 'postgres' ? new PostgisEngine(db, this.geometry) : new GeojsonVtEngine(new DbFeatureSource(db), this.geometry));
+    this.computedEngine = this.engine instanceof GeojsonVtEngine ? this.engine : new GeojsonVtEngine(new DbFeatureSource(db), this.geometry);
     if (this.engine instanceof PostgisEngine) {
       // Build every layer's SQL now rather than on the first request.
       this.engine.start().catch((err) => ctx.log.warn(`tile SQL not prepared yet: ${(err as Error).message}`));
@@ -182,7 +183,7 @@ export class TileService {
     let p = this.bounds.get(layer.id);
     const table = layer.table ?? computedLayer(layer.id)?.extentTable;
     if (!p && table) {
-      this.tableInfo ??= readTableInfo(this.ctx.db, LAYERS).catch((err) => {
+      this.tableInfo ??= readTableInfo(this.db, LAYERS).catch((err) => {
         this.tableInfo = undefined;
         throw err;
       });
@@ -190,7 +191,7 @@ export class TileService {
         `SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n
            FROM (SELECT ST_Extent(t.geom) AS b FROM ${ident(table)} t WHERE true${liveRowsPredicate(info.get(table))}) x`;
       p = this.tableInfo
-        .then((info) => this.ctx.db.query<{ w: number | null; s: number; e: number; n: number }>(sql(info)))
+        .then((info) => this.db.query<{ w: number | null; s: number; e: number; n: number }>(sql(info)))
         .then(({ rows: [r] }) => (r && r.w !== null ? ([r.w, r.s, r.e, r.n] as LonLatBox) : null));
       p.catch(() => this.bounds.delete(layer.id));
       this.bounds.set(layer.id, p);

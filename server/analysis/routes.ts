@@ -10,6 +10,7 @@ import { principalOf } from '../http/principal.ts';
 import { shelterAnalysisFor } from './service.ts';
 import { cacheKey } from './cache.ts';
 import { loadUnitGeometries } from './snapshot.ts';
+import { readerOf } from '../db/types.ts';
 
 const GEOJSON = 'application/geo+json';
 
@@ -17,6 +18,8 @@ const GEOJSON = 'application/geo+json';
 export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analysisOptions()): Router {
   const router = Router();
   const service = shelterAnalysisFor(ctx.db, options);
+  // Analyses only read: from the replica when there is one (server/db/replica.ts).
+  const reads = readerOf(ctx.db);
   service.invalidateOn(ctx.changes);
   const base = (req: Request) => baseUrl(req, ctx.config.PUBLIC_URL);
   /** The request's own URL with `f` replaced (absolute, for links). */
@@ -56,7 +59,7 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
       res.json({ ...body, links });
       return;
     }
-    const geometries = await loadUnitGeometries(ctx.db, q.district, q.unit);
+    const geometries = await loadUnitGeometries(reads, q.district, q.unit);
     res.type(GEOJSON).json({
       type: 'FeatureCollection',
       features: body.units.map(({ id, ...properties }) => ({ type: 'Feature', id, geometry: geometries.get(id) ?? null, properties })),
@@ -143,11 +146,11 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
   router.post('/analysis/area-summary', async (req, res) => {
     const q = parseQuery(areaSummaryQuery, req.query);
     const body = parseAreaBody(req.body);
-    const geojson = await checkArea(ctx.db, body, options.areaSummaryMaxKm2, geometryLimits(ctx.config));
+    const geojson = await checkArea(reads, body, options.areaSummaryMaxKm2, geometryLimits(ctx.config));
     const who = principalOf(req);
     const version = await service.dataVersion();
     const statuses = q.shelter_status ?? options.shelterStatuses;
-    const summary = await service.cache.get(cacheKey('area-summary', { geojson, version, statuses, restricted: who.canSeeRestricted }), () => areaSummary(ctx.db, geojson, who, statuses));
+    const summary = await service.cache.get(cacheKey('area-summary', { geojson, version, statuses, restricted: who.canSeeRestricted }), () => areaSummary(reads, geojson, who, statuses));
     res.json({ ...summary, parameters: { max_area_km2: options.areaSummaryMaxKm2, data_version: version } });
   });
 

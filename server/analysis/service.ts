@@ -1,4 +1,4 @@
-import type { Db } from '../db/types.ts';
+import { readerOf, type Db } from '../db/types.ts';
 import type { ChangeBus } from '../changes.ts';
 import { AnalysisCache, cacheKey } from './cache.ts';
 import { coverageTable, shelterLines, type CoverageAnalysis, type UnitLevel } from './coverage.ts';
@@ -433,12 +433,13 @@ const ALLOCATION_NOTE = {
 
 const shared = new WeakMap<Db, ShelterAnalysis>();
 
-/** The one ShelterAnalysis of `db` (created with `options` on first use). */
+/** The one ShelterAnalysis of `db` (created with `options` on first use); it reads from the read side (replica) if there is one. */
 export function shelterAnalysisFor(db: Db, options?: AnalysisOptions): ShelterAnalysis {
-  let s = shared.get(db);
+  const reads = readerOf(db);
+  let s = shared.get(reads);
   if (!s) {
-    s = new ShelterAnalysis(db, options);
-    shared.set(db, s);
+    s = new ShelterAnalysis(reads, options);
+    shared.set(reads, s);
   }
   return s;
 }

@@ -10,6 +10,8 @@ export interface PostgresOptions {
   max?: number;
   /** Fail fast at start-up when the server is unreachable. */
   connectionTimeoutMillis?: number;
+  /** Connect once before returning, so an unreachable server fails the open (default true; a read replica may be down). */
+  probe?: boolean;
   /** Told when a LISTEN connection dropped (changes may be missed until it is back). */
   onListenLost?: (channel: string, err: Error) => void;
   onListenRestored?: (channel: string) => void;
@@ -55,8 +57,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   // An idle client dying (server restart) must not crash the process.
   pool.on('error', () => {});
   // Prove the server is reachable before the app says it is up.
-  const probe = await pool.connect();
-  probe.release();
+  if (options.probe !== false) {
+    const probe = await pool.connect();
+    probe.release();
+  }
 
   const limits = requestLimits(options);
   // Stops of the open LISTENs: close() stops them, and a stop runs once however often it is called.

@@ -18,5 +18,7 @@ export async function prepareDatabase(db: Db, options: PrepareOptions): Promise<
     await loadDemoData(db, log);
     loadedDemo = true;
   }
+  // Reads wait for a read replica to have replayed the schema and data as they are now.
+  await db.read?.markPrimaryPosition();
   return { migrationLevel, loadedDemo };
 }

@@ -3,8 +3,8 @@
  * interfaces live in the catalogue so tiles/ and data/ can take a `Db` without
  * importing the server.
  */
-export type { Row, QueryResult, WorkKind, QueryOptions, Queryable, BackendKind, Db } from '../../catalog/ports.ts';
-import type { WorkKind } from '../../catalog/ports.ts';
+export type { Row, QueryResult, WorkKind, QueryOptions, Queryable, BackendKind, Db, ReadSide, ReplicaStatus } from '../../catalog/ports.ts';
+import type { Db, WorkKind } from '../../catalog/ports.ts';
 
 /** Kinds of work with their own statement timeout (STATEMENT_TIMEOUT_*_MS). */
 export const WORK_KINDS = ['tiles', 'items', 'analyses', 'imports'] as const satisfies readonly WorkKind[];
@@ -14,3 +14,8 @@ void _everyKindListed;
 
 /** Type OIDs we parse the same way on both backends so callers see one shape. */
 export const TYPE_OIDS = { int8: 20, numeric: 1700, date: 1082 } as const;
+
+/** Where tiles, OGC reads and analyses read: the read side if there is one, else the database itself. */
+export function readerOf(db: Db): Db {
+  return db.read ?? db;
+}

@@ -7,6 +7,7 @@ import { isLoopback } from './client-address.ts';
 import { rejectReasonOf } from './reject.ts';
 import { requestIdOf } from './request-id.ts';
 import type { Logger } from '../log.ts';
+import type { ReplicaStatus } from '../db/types.ts';
 
 /**
  * Prometheus metrics (prom-client) for one app: request rate and latency per
@@ -21,6 +22,8 @@ export interface MetricSources {
   tileCache?: () => { hits: number; misses: number; bytes: number; maxBytes: number; entries: number; evictions: number } | undefined;
   fastPathAnswered?: () => number | undefined;
   dbPool?: () => { total: number; idle: number; waiting: number } | undefined;
+  /** The read replica (DATABASE_READ_URL), when there is one. */
+  replica?: () => ReplicaStatus;
   liveClients?: () => number | undefined;
   workerPool?: () => { size: number; busy: number; queued: number; completed: number; overBudget: number; abandoned: number; rejectedFull: number } | undefined;
 }
@@ -137,6 +140,22 @@ export class AppMetrics {
     });
     gauge('onemap_db_pool_idle', 'Idle database connections in the pool (PostgreSQL backend)', () => sources.dbPool?.()?.idle);
       gauge('onemap_db_pool_waiting', 'Queries waiting for a pool connection (PostgreSQL backend)', () => sources.dbPool?.()?.waiting);
+    }
+    const replica = sources.replica;
+    if (replica) {
+      gauge('onemap_db_replica_up', 'Whether the read replica (DATABASE_READ_URL) answers: 1 up, 0 down (its reads go to the primary)', () => (replica().up ? 1 : 0));
+      new Counter({
+        name: 'onemap_db_replica_reads_total',
+        help: 'Reads of tiles, OGC items and analyses by the database that served them: replica, or primary (replica down or behind, or the request wrote)',
+        labelNames: ['served_by'] as const,
+        registers: r,
+        collect() {
+          const { reads } = replica();
+          this.reset();
+          this.inc({ served_by: 'replica' }, reads.replica);
+          this.inc({ served_by: 'primary' }, reads.primary);
+        },
+      });
     }
     gauge('onemap_worker_pool_size', 'Worker threads for heavy computations (WORKER_POOL_SIZE)', () => sources.workerPool?.()?.size);
     gauge('onemap_worker_pool_busy', 'Workers computing now', () => sources.workerPool?.()?.busy);

@@ -1,5 +1,6 @@
 import { Router, type Response } from 'express';
 import type { AppContext } from '../context.ts';
+import { readerOf } from '../db/types.ts';
 import { currentDataVersion } from '../db/data-version.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { badRequest, HttpProblem } from '../http/problem.ts';
@@ -44,6 +45,8 @@ function send(res: Response, image: CachedImage, restricted: boolean): void {
 
 export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOptions> = {}): Router {
   const options = mapOptions(partialOptions);
+  // Maps only read: from the replica when there is one (server/db/replica.ts).
+  const reads = readerOf(ctx.db);
   const cache = new ImageCache(options.cacheBytes, options.cacheEntries);
   ctx.changes.on((change) => cache.invalidate(change));
   // Identical requests arriving together are rendered once.
@@ -75,7 +78,7 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
   let lastVersion: number | null = null;
   const dataVersion = async () => {
     try {
-      lastVersion = await currentDataVersion(ctx.db);
+      lastVersion = await currentDataVersion(reads);
     } catch (err) {
       if (lastVersion === null || !isConnectionError(err)) throw err;
     }
@@ -91,7 +94,7 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
     const key = JSON.stringify(['map', await dataVersion(), request]);
     const image = await cached(key, async () => {
       const fonts = await mapFonts(ctx.log);
-      const map = await renderStaticMap(ctx.db, request, layers, options, fonts.fontFamily);
+      const map = await renderStaticMap(reads, request, layers, options, fonts.fontFamily);
       ctx.log.debug(
         `static map ${req.originalUrl}: ${map.stats.features} features, query ${map.timings.query.toFixed(0)} ms, svg ${map.timings.compose.toFixed(0)} ms, raster ${map.timings.rasterise.toFixed(0)} ms`,
       );

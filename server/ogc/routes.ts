@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { principalOf } from '../http/principal.ts';
+import { readerOf } from '../db/types.ts';
 import { collectionRoutes } from './collections.ts';
 import { itemRoutes } from './items.ts';
 import { landingRoutes } from './landing.ts';
@@ -18,9 +19,11 @@ const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import
  */
 export function ogcRoutes(ctx: AppContext): Router {
   const router = Router();
-  const landing = landingRoutes(ctx);
-  const collections = collectionRoutes(ctx);
-  const items = itemRoutes(ctx);
+  // Read-only: from the replica when there is one (server/db/replica.ts).
+  const reads: AppContext = { ...ctx, db: readerOf(ctx.db) };
+  const landing = landingRoutes(reads);
+  const collections = collectionRoutes(reads);
+  const items = itemRoutes(reads);
 
   router.get('/ogc', landing.landing);
   router.get('/ogc/conformance', landing.conformance);

@@ -61,6 +61,9 @@ export function healthRoutes({ db, tileArchive }: AppContext): Router {
     return { counts, restricted: [...hidden].sort() };
   }
 
+  // A replica that is down does not make the server unready: its reads go to the primary.
+  const replica = () => (db.read ? { replica: db.read.status().up ? 'up' : 'down' } : {});
+
   // Readiness for a load balancer: 503 JSON naming why while the database cannot be used.
   router.get('/ready', async (_req, res) => {
     try {
@@ -69,10 +72,10 @@ export function healthRoutes({ db, tileArchive }: AppContext): Router {
       res
         .status(503)
         .set('Retry-After', String(DB_RETRY_AFTER_S))
-        .json({ status: 'not ready', reason: `database unavailable: ${(err as Error).message}`, ...(archive ? { tiles_from_archive: archive.describe() } : {}) });
+        .json({ status: 'not ready', reason: `database unavailable: ${(err as Error).message}`, ...replica(), ...(archive ? { tiles_from_archive: archive.describe() } : {}) });
       return;
     }
-    res.json({ status: 'ready' });
+    res.json({ status: 'ready', ...replica() });
   });
   return router;
 }

@@ -13,6 +13,7 @@ import path from 'node:path';
 const BIN = '/usr/lib/postgresql/15/bin';
 
 export interface ThrowawayCluster {
+  port: number;
   url: (database: string) => string;
   start(): void;
   stop(): void;
@@ -31,15 +32,37 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function createCluster(): Promise<ThrowawayCluster> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-outage-pg-'));
+/** A directory of the postgres user's own for one cluster. */
+function clusterDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   execFileSync('chown', ['postgres:postgres', dir]);
   fs.chmodSync(dir, 0o700);
+  return dir;
+}
+
+export async function createCluster(): Promise<ThrowawayCluster> {
+  const dir = clusterDir('onemap-outage-pg-');
   const data = path.join(dir, 'data');
   asPostgres('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
-  const port = await freePort();
+  return clusterAt(dir, data, await freePort());
+}
+
+/**
+ * A hot standby of `primary` (started): `pg_basebackup -R` over loopback
+ * streaming replication (initdb -A trust lets 127.0.0.1 replicate), a port and
+ * directory of its own; not started. `remove()` deletes it.
+ */
+export async function createStandby(primary: ThrowawayCluster): Promise<ThrowawayCluster> {
+  const dir = clusterDir('onemap-standby-pg-');
+  const data = path.join(dir, 'data');
+  asPostgres('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', data, '-R', '-X', 'stream', '-c', 'fast', '--no-sync']);
+  return clusterAt(dir, data, await freePort());
+}
+
+function clusterAt(dir: string, data: string, port: number): ThrowawayCluster {
   let running = false;
   const cluster: ThrowawayCluster = {
+    port,
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
     start() {
       asPostgres('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off`, 'start']);

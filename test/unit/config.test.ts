@@ -14,6 +14,8 @@ describe('config', () => {
   it('parses values from the environment', () => {
     const c = loadConfig({ PORT: '8080', DATABASE_URL: 'postgres://u@h/db', LOG_LEVEL: 'debug', DEMO_DATA: 'false' });
     expect(c).toMatchObject({ PORT: 8080, DATABASE_URL: 'postgres://u@h/db', LOG_LEVEL: 'debug', DEMO_DATA: false });
+    expect(c.DATABASE_READ_MAX_WAIT_MS).toBe(200);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', DATABASE_READ_URL: 'postgres://u@replica/db' }).DATABASE_READ_URL).toBe('postgres://u@replica/db');
     // 0 turns the tile cache off.
     expect(loadConfig({ TILE_CACHE_MB: '0' }).TILE_CACHE_MB).toBe(0);
   });
@@ -27,6 +29,8 @@ describe('config', () => {
     ['DEMO_DATA', 'maybe', /invalid DEMO_DATA="maybe": expected one of true, false/],
     ['PUBLIC_URL', 'not a url', /invalid PUBLIC_URL/],
     ['TILE_CACHE_MB', '-1', /invalid TILE_CACHE_MB="-1": expected a number of megabytes 0-65536/],
+    ['DATABASE_READ_URL', 'postgres://u@replica/db', /invalid DATABASE_READ_URL="postgres:\/\/u@replica\/db": a read replica needs DATABASE_URL/],
+    ['DATABASE_READ_MAX_WAIT_MS', '-5', /invalid DATABASE_READ_MAX_WAIT_MS="-5": expected an integer 0-60000/],
   ])('rejects %s=%s with one line naming the variable, value and what is allowed', (name, value, message) => {
     let error: unknown;
     try {

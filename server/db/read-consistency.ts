@@ -1,0 +1,28 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * What a request needs from the database it reads, carried through every await
+ * like the request scope: how far the replica must have replayed the primary's
+ * WAL (a Consistency-Token the client sent back), and whether its reads must
+ * come from the primary (it committed a write itself, or an earlier read of it
+ * already came from the primary: a later read from a lagging replica could
+ * answer older data than that one).
+ */
+export interface ReadConsistency {
+  /** WAL position (server/db/lsn.ts) the replica must have replayed; 0n = none asked. */
+  minLsn: bigint;
+  /** Read from the primary from now on. */
+  primary: boolean;
+}
+
+const storage = new AsyncLocalStorage<ReadConsistency>();
+
+/** The needs of the request being served, if any (start-up and background work have none). */
+export function currentReadConsistency(): ReadConsistency | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` (and everything it awaits) with these needs. */
+export function withReadConsistency<T>(needs: ReadConsistency, fn: () => T): T {
+  return storage.run(needs, fn);
+}

@@ -1,0 +1,48 @@
+import type { RequestHandler, Response } from 'express';
+import type { Db } from '../db/types.ts';
+import { parseLsn } from '../db/lsn.ts';
+import { withReadConsistency } from '../db/read-consistency.ts';
+import { badRequest } from './problem.ts';
+
+/**
+ * Read-your-writes through a read replica (DATABASE_READ_URL), whichever server
+ * answers the next request: a successful write's answer carries
+ * `Consistency-Token`, the primary's WAL position after it committed; a request
+ * that sends the token back reads from the replica only once the replica has
+ * replayed that far (waiting up to DATABASE_READ_MAX_WAIT_MS), else from the
+ * primary (server/db/replica.ts). Without a replica no token is given, and one
+ * sent is only checked.
+ */
+export const CONSISTENCY_TOKEN = 'Consistency-Token';
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Express middleware: the rest of the chain reads with the needs the token states. */
+export function consistencyToken(db: Db): RequestHandler {
+  return (req, res, next) => {
+    const sent = req.get(CONSISTENCY_TOKEN);
+    let minLsn = 0n;
+    if (sent !== undefined) {
+      const lsn = parseLsn(sent.trim());
+      if (lsn === null) return next(badRequest(CONSISTENCY_TOKEN, `a ${CONSISTENCY_TOKEN} from an earlier answer, like 0/3000148`));
+      minLsn = lsn;
+    }
+    if (db.read && WRITES.has(req.method)) tokenOnSuccess(db, res);
+    withReadConsistency({ minLsn, primary: false }, next);
+  };
+}
+
+/** Holds a successful write's answer until the primary's position after it is in its headers. */
+function tokenOnSuccess(db: Db, res: Response): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => Response;
+  let held = false;
+  (res as unknown as { end: (...args: unknown[]) => Response }).end = (...args: unknown[]) => {
+    if (held || res.statusCode >= 400 || res.headersSent) return end(...args);
+    held = true;
+    db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')
+      .then((r) => res.setHeader(CONSISTENCY_TOKEN, r.rows[0].lsn))
+      .catch(() => undefined) // answered without a token: the write itself is done
+      .finally(() => end(...args));
+    return res;
+  };
+}

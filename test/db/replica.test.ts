@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import pg from 'pg';
+import { backend } from '../setup/db.ts';
+import { createSeededCluster, createStandby, type ThrowawayCluster } from '../helpers/throwaway-pg.ts';
+import { openDb } from '../../server/db/open.ts';
+import { loadConfig } from '../../server/config.ts';
+import { listenApp } from '../helpers/listen.ts';
+import { createKey } from '../../server/auth/keys.ts';
+import { withReadConsistency } from '../../server/db/read-consistency.ts';
+import type { Db } from '../../server/db/types.ts';
+
+/**
+ * DATABASE_READ_URL against a real hot standby: a throwaway primary and a
+ * `pg_basebackup -R` standby of it streaming over loopback. Replay is paused on
+ * the standby to make it lag for as long as the test needs, so a read that went
+ * to it without waiting for the writer's WAL position would miss the write.
+ */
+describe.skipIf(backend !== 'postgres')('read replica (a real streaming hot standby)', () => {
+  let primary: ThrowawayCluster;
+  let standby: ThrowawayCluster;
+  const dbs: Db[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  let env: Record<string, string>;
+  let editor: string;
+  // A: an ordinary server. B: a server that has not heard A's change yet (another host on a slow network).
+  let a: { base: string; db: Db };
+  let b: { base: string; db: Db };
+
+  const open = async () => {
+    const db = await openDb(loadConfig(env), () => {});
+    dbs.push(db);
+    return db;
+  };
+  const serve = async (db: Db) => {
+    const { base, close } = await listenApp(db);
+    closers.push(close);
+    return { base, db };
+  };
+  const onStandby = async <T>(sql: string): Promise<T> => {
+    const c = new pg.Client({ connectionString: standby.url('onemap') });
+    await c.connect();
+    try {
+      return (await c.query(sql)).rows[0] as T;
+    } finally {
+      await c.end();
+    }
+  };
+  const pauseReplay = async () => {
+    await onStandby('SELECT pg_wal_replay_pause()');
+    await until(async () => (await onStandby<{ s: string }>('SELECT pg_get_wal_replay_pause_state() AS s')).s === 'paused');
+  };
+  const resumeReplay = () => onStandby('SELECT pg_wal_replay_resume()');
+  const ready = async (base: string) => (await fetch(`${base}/ready`)).json() as Promise<{ status: string; replica?: string }>;
+  const reads = (db: Db) => db.read!.status().reads;
+  let n = 0;
+  const write = (base: string) =>
+    fetch(`${base}/ogc/collections/risk_points/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/geo+json', authorization: editor },
+      body: JSON.stringify({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [113.22 + ++n * 0.001, 23.41] },
+        properties: { name_zh: `副本测试风险点${n}`, district_id: 'huadu', level: 'orange', category: 'gas', responsible_unit: '花都区应急管理局' },
+      }),
+    });
+
+  beforeAll(async () => {
+    primary = await createSeededCluster(inject('templateDbUrl'));
+    standby = await createStandby(primary);
+    standby.start();
+    env = { DATABASE_URL: primary.url('onemap'), DATABASE_READ_URL: standby.url('onemap'), PG_POOL_SIZE: '4' };
+    const dbA = await open();
+    editor = `Bearer ${(await createKey(dbA, { name: 'replica desk', role: 'editor' })).key}`;
+    a = await serve(dbA);
+    // B's change notifications never arrive: only a Consistency-Token tells it about A's write.
+    const dbB = await open();
+    b = await serve({ ...dbB, listen: async () => async () => {} });
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const close of closers) await close().catch(() => {});
+    for (const db of dbs) await db.close().catch(() => {});
+    standby?.remove();
+    primary?.remove();
+  });
+
+  it('serves tiles, OGC items, analyses and static maps from the replica; /ready and metrics say it is up', async () => {
+    const before = reads(a.db);
+    for (const path of ['/ogc/collections/risk_points/items?limit=3', '/tiles/risk_points/8/208/110.mvt', '/analysis/coverage?district=huadu', '/maps/static.png?bbox=113.0,23.3,113.4,23.6&width=300&height=200']) {
+      expect((await fetch(a.base + path)).status, path).toBe(200);
+    }
+    const after = reads(a.db);
+    expect(after.replica).toBeGreaterThan(before.replica + 3);
+    expect(after.primary).toBe(before.primary);
+    expect(await ready(a.base)).toEqual({ status: 'ready', replica: 'up' });
+    const metrics = await (await fetch(`${a.base}/metrics`)).text();
+    expect(metrics).toMatch(/^onemap_db_replica_up 1$/m);
+    expect(metrics).toMatch(/^onemap_db_replica_reads_total\{served_by="replica"\} [1-9]/m);
+  });
+
+  it('never shows a writer its write missing while the replica lags: Consistency-Token, heard changes, own commits', async () => {
+    await pauseReplay();
+    try {
+      const created = await write(a.base);
+      expect(created.status).toBe(201);
+      const token = created.headers.get('consistency-token');
+      expect(token).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+      const item = `/ogc/collections/risk_points/items/${(await created.json()).id}`;
+
+      // The replica really lags: B, which has not heard of the write, reads it from there.
+      expect((await fetch(b.base + item)).status).toBe(404);
+      // With the writer's token B waits for the replica, then asks the primary.
+      const primaryBefore = reads(b.db).primary;
+      const withToken = await fetch(b.base + item, { headers: { 'Consistency-Token': token! } });
+      expect(withToken.status).toBe(200);
+      expect(reads(b.db).primary).toBeGreaterThan(primaryBefore);
+      // A heard its own change: its reads need no token, and go to the primary while the replica lacks it.
+      const aBefore = reads(a.db).primary;
+      expect((await fetch(a.base + item)).status).toBe(200);
+      expect(reads(a.db).primary).toBeGreaterThan(aBefore);
+
+      // A request's own commit is read back from the primary.
+      const own = await withReadConsistency({ minLsn: 0n, primary: false }, async () => {
+        const { version } = await b.db.tx(async (q) => (await q.query<{ version: number }>('UPDATE data_version SET version = version + 1 RETURNING version')).rows[0]);
+        return { version, read: (await b.db.read!.query<{ version: number }>('SELECT version FROM data_version')).rows[0].version };
+      });
+      expect(own.read).toBe(own.version);
+
+      const bad = await fetch(b.base + item, { headers: { 'Consistency-Token': 'yesterday' } });
+      expect(bad.status).toBe(400);
+      expect(bad.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect((await bad.json()).param).toBe('Consistency-Token');
+    } finally {
+      await resumeReplay();
+    }
+    // Replayed: the writer's token is served by the replica again (at most a second after it caught up).
+    const token = (await write(a.base)).headers.get('consistency-token')!;
+    await until(async () => {
+      const before = reads(b.db).replica;
+      const r = await fetch(b.base + '/ogc/collections/risk_points/items?limit=1', { headers: { 'Consistency-Token': token } });
+      return r.ok && reads(b.db).replica > before;
+    });
+  });
+
+  it('falls back to the primary while the replica is stopped, says so on /ready, starts without it, and returns to it', async () => {
+    standby.stop();
+    const before = reads(a.db);
+    expect((await fetch(a.base + '/ogc/collections/risk_points/items?limit=2')).status).toBe(200);
+    expect(reads(a.db).primary).toBeGreaterThan(before.primary);
+    // (the read noticed, or the check that runs every second does)
+    await until(async () => (await ready(a.base)).replica === 'down');
+    expect(await ready(a.base)).toEqual({ status: 'ready', replica: 'down' });
+    expect(await (await fetch(`${a.base}/metrics`)).text()).toMatch(/^onemap_db_replica_up 0$/m);
+
+    // A server starting while its replica is down starts, and reads from the primary.
+    const c = await serve(await open());
+    expect(await ready(c.base)).toEqual({ status: 'ready', replica: 'down' });
+    expect((await fetch(c.base + '/ogc/collections/risk_points/items?limit=2')).status).toBe(200);
+    expect(reads(c.db)).toEqual({ replica: 0, primary: expect.any(Number) });
+
+    standby.start();
+    for (const server of [a, c]) {
+      await until(async () => (await ready(server.base)).replica === 'up');
+      const replicaBefore = reads(server.db).replica;
+      expect((await fetch(server.base + '/ogc/collections/risk_points/items?limit=2')).status).toBe(200);
+      expect(reads(server.db).replica).toBeGreaterThan(replicaBefore);
+    }
+  });
+});
+
+async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
