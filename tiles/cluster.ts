@@ -32,6 +32,19 @@ export function cellsPerTile(rule: ClusterRule): number {
   return Math.min(64, Math.max(1, pow));
 }
 
+/**
+ * The last zoom the count pyramid (tile_cluster_cells) keeps: every zoom below
+ * `belowZoom`, where each tile is clustered, and up to z14, where a dense tile
+ * (more than `denseTilePoints`) is clustered too. Past z14 a tile holding that
+ * many points is rare and small; the pyramid would grow by a zoom's cells each.
+ * The triggers of sql/migrations/011 carry this number (a test checks).
+ */
+export const DENSE_PYRAMID_LAST_ZOOM = 14;
+
+export function pyramidLastZoom(rule: ClusterRule): number {
+  return Math.max(rule.belowZoom - 1, DENSE_PYRAMID_LAST_ZOOM);
+}
+
 export function layerHasLevel(layer: LayerDef): boolean {
   return layer.properties.some((p) => p.name === 'level');
 }

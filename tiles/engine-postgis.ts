@@ -3,7 +3,7 @@ import { LAYERS, RISK_LEVELS, type LayerDef } from '../catalog/layers.ts';
 import { ANONYMOUS } from '../catalog/access.ts';
 import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngine, type TileGeometryOptions, type TileQuery } from './engine.ts';
 import { filterColumn, FILTER_NAMES, type FilterName } from './filters.ts';
-import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel } from './cluster.ts';
+import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel, pyramidLastZoom } from './cluster.ts';
 import { ident } from '../catalog/sql-names.ts';
 import { liveRowsPredicate, propertyExpr, propertySqlType, readTableInfo, type TableInfo } from './layer-sql.ts';
 import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
@@ -22,14 +22,20 @@ import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
  * - from `belowZoom` on, points are drawn one by one unless the tile holds more
  *   than `denseTilePoints`; that is decided by an index-only count that stops at
  *   `denseTilePoints + 1`, evaluated once (a one-time filter) before either branch;
- * - below `belowZoom`, and for dense tiles, the cells are aggregated: mean
- *   position per cell, point_count, counts per level.
+ * - below `belowZoom`, and for dense tiles, the cells are clustered: mean
+ *   position per cell, point_count, counts per level — read from the count
+ *   pyramid up to its last zoom (z14), aggregated from the points past it.
  */
 export interface LayerStatement {
   /** The statement for zooms where points are drawn one by one (all zooms of unclustered layers). */
   text: string;
   /** Clustered layers: the statement for zooms below `belowZoom` (every tile clustered). */
   clusteredText?: string;
+  /**
+   * Clustered layers, zooms `belowZoom`..pyramidLastZoom: like `text` (points unless the
+   * tile is dense, same parameters), but a dense tile's cells are read from the pyramid.
+   */
+  densePyramidText?: string;
   /** Which filters fill the parameters after the fixed ones. */
   filters: FilterName[];
   clustered: boolean;
@@ -82,7 +88,8 @@ export class PostgisEngine implements TileEngine {
     // Clustered layers: $5 cells per tile, then (from belowZoom on) $6 the dense-tile limit.
     const n = cellsPerTile(layer.cluster!);
     if (tile.z < layer.cluster!.belowZoom) return { text: stmt.clusteredText!, values: [...values, n, ...filterValues] };
-    return { text: stmt.text, values: [...values, n, this.opts.denseTilePoints, ...filterValues] };
+    const text = tile.z <= pyramidLastZoom(layer.cluster!) ? stmt.densePyramidText! : stmt.text;
+    return { text, values: [...values, n, this.opts.denseTilePoints, ...filterValues] };
   }
 
   async renderLayer(query: TileQuery): Promise<Uint8Array> {
@@ -171,52 +178,63 @@ export function buildStatement(layer: LayerDef, info: TableInfo | undefined, res
     FROM cells c WHERE ${gate}c.n > 1`;
 
   // Below belowZoom every tile is clustered and read from the count pyramid
-  // (tile_cluster_cells, kept by triggers; migration 008): per cell, the rows of the
-  // filtered levels and districts are summed. A cell holding a single point shows that
-  // point, found through the index inside the cell.
-  // $1-$3 z/x/y, $4 buffer fraction (typed only), $5 cells per tile, filters from $6.
-  const pyramidFilter = filters
-    .map((f, i) => ` AND ($${6 + i}::text[] IS NULL OR c.${f === 'level' ? 'level' : 'district'} = ANY($${6 + i}::text[]))`)
-    .join('');
+  // (tile_cluster_cells, kept by triggers; migrations 008, 011): per cell, the rows of
+  // the filtered levels and districts are summed. A cell holding a single point shows
+  // that point, found through the index inside the cell. From belowZoom to the
+  // pyramid's last zoom, dense tiles read it too (`gate` switches it on).
+  // $1-$3 z/x/y, $4 buffer fraction (typed only), $5 cells per tile, filters from `first`.
   const cellBox = `ST_MakeEnvelope(c.cx * ${cell} - ${W}, ${W} - (c.cy + 1) * ${cell}, (c.cx + 1) * ${cell} - ${W}, ${W} - c.cy * ${cell}, 3857)`;
-  const clusteredText = `WITH cells AS (
+  const pyramidCells = (first: number, gate = '') => `cells AS (
   SELECT c.cx, c.cy, sum(c.n)::int8 AS n, sum(c.sx) / sum(c.n) AS mx, sum(c.sy) / sum(c.n) AS my
          ${hasLevel ? RISK_LEVELS.map((l) => `, coalesce(sum(c.n) FILTER (WHERE c.level = '${l}'), 0)::int8 AS ${ident(l)}`).join('') : ''}
     FROM tile_cluster_cells c
-   WHERE c.layer = '${name}' AND c.z = $1::int AND $4::float8 >= 0
+   WHERE ${gate}c.layer = '${name}' AND c.z = $1::int AND $4::float8 >= 0
      AND c.cx BETWEEN $2::int * $5::int - 1 AND ($2::int + 1) * $5::int
-     AND c.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int${pyramidFilter}
+     AND c.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int${filters
+       .map((f, i) => ` AND ($${first + i}::text[] IS NULL OR c.${f === 'level' ? 'level' : 'district'} = ANY($${first + i}::text[]))`)
+       .join('')}
    GROUP BY c.cx, c.cy
   HAVING sum(c.n) > 0
-), features AS (
-  SELECT ${pointCols.join(', ')}, t.geom3857 AS g
+)`;
+  const pyramidFeatures = (first: number) => `SELECT ${pointCols.join(', ')}, t.geom3857 AS g
     FROM cells c CROSS JOIN LATERAL (
       SELECT t.* FROM ${table} t
-       WHERE c.n = 1 AND t.geom3857 && ${cellBox} AND ${where(6)}
+       WHERE c.n = 1 AND t.geom3857 && ${cellBox} AND ${where(first)}
          AND floor((ST_X(t.geom3857) + ${W}) / ${cell}) = c.cx AND floor((${W} - ST_Y(t.geom3857)) / ${cell}) = c.cy
        LIMIT 1) t
   UNION ALL
   SELECT ${clusterValues.join(', ')}, ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)
-    FROM cells c WHERE c.n > 1
-)
-SELECT ${asMvt} AS mvt FROM (
+    FROM cells c WHERE c.n > 1`;
+  const asTile = `SELECT ${asMvt} AS mvt FROM (
   SELECT ${columns}, ${geom('f.g')} AS geom FROM features f
 ) mvt WHERE mvt.geom IS NOT NULL`;
+  const clusteredText = `WITH ${pyramidCells(6)}, features AS (
+  ${pyramidFeatures(6)}
+)
+${asTile}`;
 
   // From belowZoom on: $6 the dense-tile limit, filters from $7. The count stops at the
   // limit + 1 and is an InitPlan: a one-time filter switches off the branch not taken.
-  const text = `WITH dense AS (
+  const dense = `dense AS (
   SELECT count(*) > $6::int AS yes FROM (
     SELECT 1 FROM ${table} d WHERE d.geom3857 && ${env} AND ${where(7, 'd')} LIMIT $6::int + 1) s
-), ${cellsOf(7)}, features AS (
-  SELECT ${pointCols.join(', ')}, t.geom3857 AS g
+)`;
+  const points = `SELECT ${pointCols.join(', ')}, t.geom3857 AS g
     FROM ${table} t
-   WHERE NOT (SELECT yes FROM dense) AND t.geom3857 && ${searchEnv} AND ${where(7)}
+   WHERE NOT (SELECT yes FROM dense) AND t.geom3857 && ${searchEnv} AND ${where(7)}`;
+  // Up to the pyramid's last zoom a dense tile reads its cells from the pyramid...
+  const densePyramidText = `WITH ${dense}, ${pyramidCells(7, '(SELECT yes FROM dense) AND ')}, features AS (
+  ${points}
+  UNION ALL
+  ${pyramidFeatures(7)}
+)
+${asTile}`;
+  // ...past it, the points of a dense tile are aggregated.
+  const text = `WITH ${dense}, ${cellsOf(7)}, features AS (
+  ${points}
   UNION ALL
   ${clusterFeatures('(SELECT yes FROM dense) AND ')}
 )
-SELECT ${asMvt} AS mvt FROM (
-  SELECT ${columns}, ${geom('f.g')} AS geom FROM features f
-) mvt WHERE mvt.geom IS NOT NULL`;
-  return { text, clusteredText, filters, clustered };
+${asTile}`;
+  return { text, clusteredText, densePyramidText, filters, clustered };
 }

@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDb } from '../setup/db.ts';
+import { backend, openTestDb } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
 import { LAYERS } from '../../catalog/layers.ts';
-import { cellsPerTile } from '../../tiles/cluster.ts';
+import { ANONYMOUS } from '../../catalog/access.ts';
+import { cellsPerTile, pyramidLastZoom } from '../../tiles/cluster.ts';
+import { PostgisEngine } from '../../tiles/engine-postgis.ts';
+import { tileContaining } from '../../tiles/tile-coords.ts';
+import type { TileFilters } from '../../tiles/filters.ts';
+import { decodeTile } from './helpers/decode.ts';
 import { QUIET } from './helpers/rows.ts';
 
 /**
@@ -18,6 +23,9 @@ beforeAll(async () => {
 afterAll(async () => db?.close());
 
 const W = 20037508.342789244;
+const RISK = LAYERS.find((l) => l.id === 'risk_points')!;
+/** The pyramid keeps z0–z14: every clustered zoom, and the zooms where dense tiles cluster. */
+const LAST_Z = pyramidLastZoom(RISK.cluster!);
 
 /** Rows where the pyramid and a fresh aggregate of `table` disagree (none when right). */
 async function mismatches(layer: string, table: string, maxZ: number, perTile: number): Promise<unknown[]> {
@@ -48,7 +56,7 @@ function rng(seed: number): () => number {
 }
 
 describe('count pyramid of clustered layers', () => {
-  it('its trigger arguments match the registry (cells per tile, last clustered zoom)', async () => {
+  it('its trigger arguments match the registry (cells per tile, last zoom kept: z14)', async () => {
     const r = await db.query<{ table: string; args: string }>(
       `SELECT c.relname AS table, encode(t.tgargs, 'escape') AS args
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE '%\\_cells\\_%' ESCAPE '\\'`,
@@ -59,7 +67,7 @@ describe('count pyramid of clustered layers', () => {
       const rows = r.rows.filter((row) => row.table === layer.table);
       expect(rows, layer.id).toHaveLength(4);
       for (const row of rows) {
-        expect(row.args.split('\\000').filter(Boolean)).toEqual([layer.id, String(cellsPerTile(layer.cluster!)), String(layer.cluster!.belowZoom - 1)]);
+        expect(row.args.split('\\000').filter(Boolean)).toEqual([layer.id, String(cellsPerTile(layer.cluster!)), String(pyramidLastZoom(layer.cluster!))]);
       }
     }
   });
@@ -71,7 +79,7 @@ describe('count pyramid of clustered layers', () => {
     const districts = ['huadu', 'yuexiu', 'pingshan'];
     const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
     const ids: number[] = [];
-    expect(await mismatches('risk_points', 'risk_points', 11, 8)).toEqual([]);
+    expect(await mismatches('risk_points', 'risk_points', LAST_Z, 8)).toEqual([]);
 
     for (let round = 0; round < 6; round++) {
       // One-row inserts (edits) and one multi-row insert (how imports write).
@@ -108,7 +116,7 @@ describe('count pyramid of clustered layers', () => {
       const hard = Array.from({ length: 8 }, () => pick(ids));
       await db.query('DELETE FROM risk_points WHERE id = ANY($1::bigint[])', [hard]);
       await db.query('UPDATE risk_points SET geom = ST_Translate(geom, 0.01, -0.02) WHERE id = ANY($1::bigint[])', [ids.slice(0, 50)]);
-      expect(await mismatches('risk_points', 'risk_points', 11, 8), `round ${round}`).toEqual([]);
+      expect(await mismatches('risk_points', 'risk_points', LAST_Z, 8), `round ${round}`).toEqual([]);
     }
 
     // A rolled-back write leaves the pyramid as it was.
@@ -125,12 +133,12 @@ describe('count pyramid of clustered layers', () => {
 
     // Emptied cells disappear instead of staying as zero rows.
     await db.query('DELETE FROM risk_points WHERE id = ANY($1::bigint[])', [ids]);
-    expect(await mismatches('risk_points', 'risk_points', 11, 8)).toEqual([]);
+    expect(await mismatches('risk_points', 'risk_points', LAST_Z, 8)).toEqual([]);
     expect((await db.query(`SELECT 1 FROM tile_cluster_cells WHERE n = 0`)).rows).toEqual([]);
   }, 120_000);
 
   it('hazard sources are counted too, and TRUNCATE empties the layer', async () => {
-    expect(await mismatches('hazard_sources', 'hazard_sources', 11, 8)).toEqual([]);
+    expect(await mismatches('hazard_sources', 'hazard_sources', LAST_Z, 8)).toEqual([]);
     const n = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM tile_cluster_cells WHERE layer = 'hazard_sources'`);
     expect(Number(n.rows[0].n)).toBeGreaterThan(0);
     await db.tx(async (q) => {
@@ -140,3 +148,63 @@ describe('count pyramid of clustered layers', () => {
     });
   });
 });
+
+/**
+ * Dense tiles from belowZoom to z14 (more than denseTilePoints points) are clustered
+ * from the pyramid: the same tile as aggregating every point of the tile (the
+ * statement used past z14), without reading those points. ST_AsMVT: PostgreSQL only
+ * (PGlite's PostGIS is built without protobuf-c, so it has no ST_AsMVT).
+ */
+describe.runIf(backend === 'postgres')('dense tiles z12–z14 from the pyramid', () => {
+  const centre = { lon: QUIET.lon + 0.31, lat: QUIET.lat + 0.27 };
+  beforeAll(async () => {
+    // 7,000 points in a 0.012° square: dense at z12, z13 and z14 (a z14 tile is ~0.022° wide),
+    // also with each filter below (a third of them per district, half red or orange).
+    await db.query(
+      `INSERT INTO risk_points (district_id, name_zh, category, level, responsible_unit, synthetic, geom)
+       SELECT (ARRAY['huadu','yuexiu','pingshan'])[1 + i % 3], '密集' || i, 'fire', (ARRAY['red','orange','yellow','blue'])[1 + i % 4], '测试单位', true,
+              ST_SetSRID(ST_MakePoint($1 + ((i * 7919) % 7000) / 7000.0 * 0.012 - 0.006, $2 + ((i * 104729) % 6997) / 6997.0 * 0.012 - 0.006), 4326)
+         FROM generate_series(1, 7000) AS i`,
+      [centre.lon, centre.lat],
+    );
+    await db.query('ANALYZE risk_points');
+  });
+
+  it('equal aggregating every point, for every filter, and read no more points than the density count', async () => {
+    const engine = new PostgisEngine(db);
+    const stmts = await engine.start();
+    const aggregate = stmts.get('risk_points|public')!.text;
+    expect(RISK.cluster!.belowZoom).toBeLessThanOrEqual(12);
+    for (let z = RISK.cluster!.belowZoom; z <= LAST_Z; z++) {
+      const tile = tileContaining(centre.lon, centre.lat, z);
+      const filterSets: TileFilters[] = [{}, { level: ['red', 'orange'] }, { district: ['yuexiu'] }];
+      for (const filters of filterSets) {
+        const bound = await engine.bind({ layer: RISK, tile, filters, who: ANONYMOUS });
+        const [fromPyramid, fromPoints] = await Promise.all([db.query<{ mvt: Uint8Array }>(bound.text, bound.values), db.query<{ mvt: Uint8Array }>(aggregate, bound.values)]);
+        const sorted = (mvt: Uint8Array) => (decodeTile(mvt).risk_points ?? []).map((f) => JSON.stringify(f)).sort().map((f) => JSON.parse(f) as { properties: Record<string, unknown> });
+        const a = sorted(fromPyramid.rows[0].mvt);
+        const b = sorted(fromPoints.rows[0].mvt);
+        expect(a.length, `z${z} ${JSON.stringify(filters)}`).toBeGreaterThan(0);
+        expect(a.some((f) => f.properties.cluster === true), `z${z} clustered`).toBe(true);
+        expect(a, `z${z} ${JSON.stringify(filters)}`).toEqual(b);
+      }
+      // The plan reads at most denseTilePoints + 1 rows of risk_points (the bounded
+      // count) plus one per single-point cell; aggregating would read thousands.
+      const bound = await engine.bind({ layer: RISK, tile, filters: {}, who: ANONYMOUS });
+      const plan = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${bound.text}`, bound.values);
+      expect(rowsRead(plan.rows[0]['QUERY PLAN'], 'risk_points'), `z${z}`).toBeLessThan(2001 + 100);
+    }
+  }, 60_000);
+});
+
+/** Rows produced by the scans of `table` in an EXPLAIN (ANALYZE, FORMAT JSON) plan. */
+function rowsRead(plan: unknown, table: string): number {
+  let n = 0;
+  const walk = (node: Record<string, unknown>) => {
+    if (node['Relation Name'] === table) n += Number(node['Actual Rows']) * Number(node['Actual Loops'] ?? 1);
+    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+  };
+  const root = (typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: Record<string, unknown> }[];
+  walk(root[0].Plan);
+  return n;
+}
