@@ -74,6 +74,8 @@ export interface LayerDef {
   searchable: readonly string[];
   /** Whether the layer's features are generated (true for all demo features). */
   syntheticData: boolean;
+  /** false: planning layers a map shows only when asked (candidate sites); default true. */
+  onByDefault?: boolean;
   /**
    * Decimals of longitude/latitude in OGC API output (GeoJSON, CSV); default 7
    * (about 1 cm). Web Mercator output uses 2 decimals (1 cm in metres).
@@ -91,6 +93,9 @@ export const RISK_COLORS: Record<RiskLevel, string> = {
   yellow: '#f2c500',
   blue: '#2f7bff',
 };
+
+/** Kinds of open space that may become a shelter (candidate_sites.kind). */
+export const CANDIDATE_SITE_KINDS = ['park', 'square', 'school_playground', 'stadium', 'other'] as const;
 
 export const DISTRICT_IDS = ['yuexiu', 'huadu', 'wujiang', 'pingshan', 'jianghai'] as const;
 
@@ -338,6 +343,39 @@ export const LAYERS: readonly LayerDef[] = [
     },
     searchable: ['name_zh', 'name_en', 'address'],
     syntheticData: true,
+  },
+  {
+    id: 'candidate_sites',
+    table: 'candidate_sites',
+    title: { zh: '避难场所备选场地', en: 'Candidate shelter sites' },
+    description: {
+      zh: '可改建为应急避难场所的公园、广场、学校操场、体育场等开敞空间，含面积与权属',
+      en: 'Parks, squares, school playgrounds and stadiums that could become shelters, with area and ownership',
+    },
+    geometry: 'point',
+    idType: 'integer',
+    properties: [
+      nameZh,
+      nameEn,
+      district,
+      street,
+      p('kind', 'string', '类型', 'Kind', { enum: CANDIDATE_SITE_KINDS, queryable: true, required: true }),
+      p('area_m2', 'number', '可用场地面积(m²)', 'Usable open area (m²)', { min: 1, max: 1e8 }),
+      p('ownership', 'string', '权属', 'Ownership', { enum: ['public', 'collective', 'private'], queryable: true }),
+      address,
+      synthetic,
+    ],
+    access: 'public',
+    minzoom: 0,
+    maxzoom: 18,
+    style: {
+      color: '#7570b3',
+      by: { property: 'kind', colors: { park: '#4d9221', square: '#7570b3', school_playground: '#e7298a', stadium: '#d95f02', other: '#666666' } },
+      radius: 5,
+    },
+    searchable: ['name_zh', 'name_en', 'address'],
+    syntheticData: true,
+    onByDefault: false,
   },
   {
     id: 'networks',

@@ -165,6 +165,14 @@ export interface ResourceRow extends PointFeatureRow {
   contact_phone: null;
 }
 
+export type CandidateSiteKind = 'park' | 'square' | 'school_playground' | 'stadium' | 'other';
+
+export interface CandidateSiteRow extends PointFeatureRow {
+  kind: CandidateSiteKind;
+  area_m2: number;
+  ownership: 'public' | 'collective' | 'private';
+}
+
 export interface NetworkRow {
   district_id: DistrictId;
   name_zh: string;
@@ -188,6 +196,7 @@ export interface DemoDataset {
   shelters: ShelterRow[];
   hazardSources: HazardSourceRow[];
   resources: ResourceRow[];
+  candidateSites: CandidateSiteRow[];
   networks: NetworkRow[];
 }
 
@@ -206,6 +215,7 @@ export function generateDemoData(seed: number = DEMO_SEED): DemoDataset {
     shelters: [],
     hazardSources: [],
     resources: [],
+    candidateSites: [],
     networks: [],
   };
   for (const meta of DISTRICTS) {
@@ -220,6 +230,7 @@ export function generateDemoData(seed: number = DEMO_SEED): DemoDataset {
     out.shelters.push(...d.shelters);
     out.hazardSources.push(...d.hazardSources);
     out.resources.push(...d.resources);
+    out.candidateSites.push(...d.candidateSites);
     out.networks.push(...d.networks);
   }
   return out;
@@ -364,6 +375,8 @@ function generateDistrict(meta: DistrictMeta, plan: DistrictPlan, seed: number):
     shelters: generateShelters(geo, plan, rng('shelters')),
     hazardSources: generateHazardSources(geo, plan, rng('hazard-sources')),
     resources: generateResources(geo, plan, rng('resources')),
+    // its own random stream: adding the layer left every other generated feature as it was
+    candidateSites: generateCandidateSites(geo, rng('candidate-sites')),
     networks: generateNetworks(geo, plan, rng('networks')),
   };
 }
@@ -967,6 +980,50 @@ function generateResources(geo: Geography, plan: DistrictPlan, rng: Random): Res
       personnel,
       address: where.address,
       contact_phone: null,
+      synthetic: true,
+      geometry: where.geometry,
+    };
+  });
+}
+
+// ---------------------------------------------------------------- candidate sites
+
+const SITE_ZH: Record<CandidateSiteKind, string> = { park: '公园', square: '广场', school_playground: '学校操场', stadium: '体育场', other: '空地' };
+
+/**
+ * Synthetic open spaces that could become shelters: about one per 40,000
+ * residents, mostly small (school playgrounds, squares) with a few large parks
+ * and stadiums, so some are below the minimum site of a fixed shelter (1 ha)
+ * and a few below an emergency shelter's (0.1 ha). Names say they are invented.
+ */
+function generateCandidateSites(geo: Geography, rng: Random): CandidateSiteRow[] {
+  const meta = geo.meta;
+  const n = Math.max(6, Math.min(40, Math.round(meta.population / 40_000)));
+  const KINDS: CandidateSiteKind[] = ['school_playground', 'park', 'square', 'stadium', 'other'];
+  const kinds = new WeightTable([4, 3, 2, 0.6, 0.6]);
+  const AREA: Record<CandidateSiteKind, [number, number]> = {
+    school_playground: [600, 12_000],
+    park: [3_000, 150_000],
+    square: [800, 20_000],
+    stadium: [15_000, 80_000],
+    other: [500, 30_000],
+  };
+  const counters: Partial<Record<CandidateSiteKind, number>> = {};
+  return Array.from({ length: n }, () => {
+    const kind = KINDS[kinds.draw(rng.uniform(0, 1))];
+    const k = (counters[kind] = (counters[kind] ?? 0) + 1);
+    const [lo, hi] = AREA[kind];
+    const area = Math.round(Math.exp(rng.uniform(Math.log(lo), Math.log(hi))) / 10) * 10;
+    const where = place(geo, kind === 'park' || kind === 'other' ? geo.fringe : geo.urban, rng);
+    return {
+      district_id: meta.id,
+      street_id: where.streetId,
+      name_zh: `${meta.name_zh}备选${SITE_ZH[kind]}${pad(k, 2)}（示例）`,
+      name_en: `${short(meta)} candidate ${kind.replace(/_/g, ' ')} ${pad(k, 2)} (synthetic)`,
+      kind,
+      area_m2: area,
+      ownership: kind === 'school_playground' || kind === 'stadium' ? 'public' : rng.uniform(0, 1) < 0.8 ? 'public' : rng.uniform(0, 1) < 0.5 ? 'collective' : 'private',
+      address: where.address,
       synthetic: true,
       geometry: where.geometry,
     };

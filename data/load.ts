@@ -164,6 +164,12 @@ const TABLES: TableSpec<keyof DemoDataset>[] = [
     columns: [...FEATURE_COLUMNS, ['kind', 'text'], ['personnel', 'integer'], ['contact_phone', 'text']],
   },
   {
+    table: 'candidate_sites',
+    key: 'candidateSites',
+    geometry: 'point',
+    columns: [...FEATURE_COLUMNS, ['kind', 'text'], ['area_m2', 'numeric'], ['ownership', 'text']],
+  },
+  {
     table: 'networks',
     key: 'networks',
     geometry: 'multilinestring',

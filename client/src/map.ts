@@ -65,6 +65,7 @@ export function zIndexOf(info: LayerInfo, index: number, count: number): number 
 
 /** Layers off by default: the ones that would cover the map (filled areas) and dense networks. */
 export function onByDefault(info: LayerInfo): boolean {
+  if (!info.onByDefault) return false;
   if (info.geometry === 'polygon') return (info.style.fillOpacity ?? 0) === 0;
   return info.geometry !== 'line';
 }

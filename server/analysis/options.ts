@@ -62,6 +62,10 @@ export interface AnalysisOptions {
   /** Effective area of a proposed shelter for capacity-aware siting, m²
    *  (2000 m²: GB 21734's minimum site for an emergency shelter). */
   sitingNewShelterAreaM2: number;
+  /** Smallest site a candidate site may have to become a shelter of each class, m² of land:
+   *  GB 50413-2007 §8.2.9 — emergency ≥ 0.1 hm², fixed ≥ 1 hm², central ≥ 50 hm² (checked in
+   *  reproductions of the clause). Smaller candidate sites are skipped, with the reason. */
+  sitingMinSiteAreaM2: Record<ShelterClass, number>;
   /** Largest instance (number of candidate subsets) the exact check of siting enumerates. */
   sitingExactMaxSubsets: number;
   /** Largest polygon /analysis/area-summary accepts, km² (a district is up to ~1000 km²). */
@@ -86,6 +90,7 @@ export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   sitingGridSpacingM: 250,
   sitingMaxCandidates: 40_000,
   sitingNewShelterAreaM2: 2000,
+  sitingMinSiteAreaM2: { emergency: 1_000, fixed: 10_000, central: 500_000 },
   sitingExactMaxSubsets: 200_000,
   areaSummaryMaxKm2: 2500,
   cacheEntries: 200,
@@ -103,5 +108,6 @@ export function analysisOptions(overrides: Partial<AnalysisOptions> = {}): Analy
     radiusM: { ...d.radiusM, ...overrides.radiusM },
     m2PerPersonByClass: { ...d.m2PerPersonByClass, ...overrides.m2PerPersonByClass },
     m2PerPersonByStay: { ...d.m2PerPersonByStay, ...overrides.m2PerPersonByStay },
+    sitingMinSiteAreaM2: { ...d.sitingMinSiteAreaM2, ...overrides.sitingMinSiteAreaM2 },
   };
 }

@@ -79,7 +79,8 @@ export type GapsQuery = z.infer<typeof gapsQuery>;
 export const sitingQuery = z.object({
   ...shelterFields,
   k: integerParam(1, 100).default(5),
-  candidates: z.string().regex(/^[a-z][a-z0-9_]*$/, 'grid, cells or the id of a point layer').default('grid'),
+  // default: the district's candidate sites when it has any, else the grid (service.ts)
+  candidates: z.string().regex(/^[a-z][a-z0-9_]*$/, 'sites, grid, cells or the id of a point layer').optional(),
   spacing: numberParam('metres, 50–5000', (n) => n >= 50 && n <= 5000).optional(),
   class: z.enum(SHELTER_CLASSES, { message: SHELTER_CLASSES.join(', ') }).default('emergency'),
   capacity_aware: boolParam.default(false),

@@ -113,6 +113,7 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
       district: body.district,
       parameters: body.parameters,
       baseline: body.baseline,
+      ...('skipped_sites' in body ? { skipped_sites: body.skipped_sites } : {}),
       exact: body.exact,
       links,
     });

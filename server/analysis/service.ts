@@ -17,6 +17,7 @@ import { getLayer, LAYERS } from '../../catalog/layers.ts';
 import { canSeeLayer, type Principal } from '../../catalog/access.ts';
 import { metresPerDegree } from './geodesy.ts';
 import { cellCandidates, gridCandidates, type Candidate } from './siting.ts';
+import { districtHasSites, siteAreaCheck, siteCandidates, type SkippedSite } from './candidate-sites.ts';
 import type { NearestBatchBody, NearestQuery, ResourceCoverageQuery, SitingQuery } from './params.ts';
 import { resourceCoverage } from './resource-coverage.ts';
 import { MAX_RADIUS_M } from './options.ts';
@@ -128,8 +129,16 @@ export class ShelterAnalysis {
     });
   }
 
-  /** Candidate sites: a grid over the district, the populated cells, or the features of a point layer. */
-  private async candidates(q: SitingQuery, loaded: LoadedDistrict, version: number, who: Principal): Promise<{ list: Candidate[]; spacing: number | null }> {
+  /** Candidates: the district's candidate sites, a grid over the district, the populated cells, or the features of a point layer. */
+  private async candidates(
+    q: SitingQuery & { candidates: string },
+    loaded: LoadedDistrict,
+    version: number,
+    who: Principal,
+  ): Promise<{ list: Candidate[]; spacing: number | null; skipped?: SkippedSite[] }> {
+    if (q.candidates === 'sites' || q.candidates === 'candidate_sites') {
+      return { ...(await siteCandidates(this.db, q.district, q.class, this.options.sitingMinSiteAreaM2[q.class])), spacing: null };
+    }
     if (q.candidates === 'cells') return { list: cellCandidates(loaded.snapshot.cells), spacing: null };
     if (q.candidates === 'grid') {
       const shape = await this.districtShape(q.district, version);
@@ -144,7 +153,7 @@ export class ShelterAnalysis {
     const layer = getLayer(q.candidates);
     if (!layer || layer.table === null || layer.geometry !== 'point' || !canSeeLayer(layer, who)) {
       const layers = LAYERS.filter((l) => l.table && l.geometry === 'point' && canSeeLayer(l, who)).map((l) => l.id);
-      throw badRequest('candidates', `grid, cells or a point layer: ${layers.join(', ')}`);
+      throw badRequest('candidates', `sites, grid, cells or a point layer: ${layers.join(', ')}`);
     }
     // the table name comes from the registry, never from the request
     const r = await this.db.query<{ id: number; lon: number; lat: number }>(
@@ -155,16 +164,24 @@ export class ShelterAnalysis {
   }
 
   /** GET /analysis/siting: greedy maximal covering of k new shelters. */
-  async siting(q: SitingQuery, who: Principal) {
-    const settings = await this.settings(q);
+  async siting(query: SitingQuery, who: Principal) {
+    const settings = await this.settings(query);
     const version = await this.dataVersion();
-    const radius = settings.radii[q.class];
+    const radius = settings.radii[query.class];
+    // Default candidates: the district's candidate sites when it has any, else the grid.
+    const candidatesDefault = query.candidates === undefined;
+    const q = { ...query, candidates: query.candidates ?? ((await districtHasSites(this.db, query.district)) ? 'sites' : 'grid') };
     return this.cache.get(cacheKey('siting', { q, settings, version, restricted: who.canSeeRestricted }), async () => {
       const { loaded, analysis } = await this.analysis(q.district, settings, this.options.decay, version);
       const { cells } = loaded.snapshot;
-      const { list, spacing } = await this.candidates(q, loaded, version, who);
+      const { list, spacing, skipped } = await this.candidates(q, loaded, version, who);
       const areaM2 = q.area_m2 ?? this.options.sitingNewShelterAreaM2;
-      const newCapacity = Math.floor(areaM2 / (settings.capacityBasis === 'area' ? settings.m2PerPerson : settings.m2ByClass[q.class]) + 1e-9);
+      const m2PerPerson = settings.capacityBasis === 'area' ? settings.m2PerPerson : settings.m2ByClass[q.class];
+      const capacityFor = (area: number) => Math.floor(area / m2PerPerson + 1e-9);
+      const newCapacity = capacityFor(areaM2);
+      // A candidate site holds what its own area holds; other candidates (and sites of unknown area) the default area's.
+      const siteCapacity = list.some((c) => c.site?.area_m2 != null) ? Float64Array.from(list, (c) => capacityFor(c.site?.area_m2 ?? areaM2)) : null;
+      const minSite = this.options.sitingMinSiteAreaM2[q.class];
       const residents = cells.reduce((s, c) => s + c.residents, 0);
       const demand = Float64Array.from(cells, (c, i) =>
         q.capacity_aware ? c.residents - analysis.allocation.sheltered[i] : analysis.covered[i] ? 0 : c.residents,
@@ -173,7 +190,7 @@ export class ShelterAnalysis {
       // shared by identical concurrent requests through the cache, so not cancelled when one client leaves
       const result = await workerPool().run(
         'siting',
-        { cells, candidates: list, radiusM: radius, demand, k: q.k, capacity: q.capacity_aware ? newCapacity : null, exactMaxSubsets: this.options.sitingExactMaxSubsets },
+        { cells, candidates: list, radiusM: radius, demand, k: q.k, capacity: q.capacity_aware ? (siteCapacity ?? newCapacity) : null, exactMaxSubsets: this.options.sitingExactMaxSubsets },
         undefined,
       );
       let running = baseServed;
@@ -186,6 +203,8 @@ export class ShelterAnalysis {
           lon: Math.round(c.lon * 1e6) / 1e6,
           lat: Math.round(c.lat * 1e6) / 1e6,
           candidate: { source: c.source, id: c.id },
+          ...(c.site ? { site: siteAreaCheck(c, q.class, minSite) } : {}),
+          ...(q.capacity_aware && siteCapacity ? { capacity: siteCapacity[pick.candidate] } : {}),
           [`newly_${served}_residents`]: pick.gain,
           [`${served}_residents_total`]: running,
           [`${served}_pct`]: residents > 0 ? round2((100 * running) / residents) : null,
@@ -201,7 +220,13 @@ export class ShelterAnalysis {
           k: q.k,
           class: q.class,
           radius_m: radius,
-          candidates: { source: q.candidates, count: list.length, ...(spacing !== null ? { spacing_m: spacing } : {}) },
+          candidates: {
+            source: q.candidates,
+            ...(candidatesDefault ? { chosen_by: q.candidates === 'sites' ? 'default: the district has candidate sites' : 'default: the district has no candidate sites, so a grid' } : {}),
+            count: list.length,
+            ...(spacing !== null ? { spacing_m: spacing } : {}),
+            ...(skipped ? { skipped: skipped.length, min_site_area_m2: minSite } : {}),
+          },
           capacity_aware: q.capacity_aware,
           ...(q.capacity_aware ? { new_shelter_area_m2: areaM2, new_shelter_capacity: newCapacity } : {}),
           data_version: version,
@@ -211,6 +236,7 @@ export class ShelterAnalysis {
           : 'greedy maximal covering: each site takes the candidate covering the most residents outside every service radius (within 1 − 1/e of the optimum)',
         baseline: { residents, [`${served}_residents`]: baseServed, [`${served}_pct`]: residents > 0 ? round2((100 * baseServed) / residents) : null },
         sites,
+        ...(skipped ? { skipped_sites: skipped } : {}),
         stopped_early: result.stoppedEarly ? 'no candidate serves anyone still unserved' : null,
         exact: exact
           ? { optimum: exact.optimum, greedy: greedyValue, ratio: exact.optimum > 0 ? Math.round((greedyValue / exact.optimum) * 10000) / 10000 : 1, subsets: exact.subsets }

@@ -20,6 +20,8 @@ export interface Candidate {
   source: string;
   /** Feature or cell id; null for grid points. */
   id: number | string | null;
+  /** Candidate sites: name, kind and area (null when unknown). */
+  site?: { name_zh: string; name_en: string | null; kind: string; area_m2: number | null; ownership: string | null };
 }
 
 /** For each candidate, the cells within the new shelter's radius, nearest first (ties: lower cell index). */
@@ -108,15 +110,16 @@ export function greedySiting(
   demand: ArrayLike<number>,
   reach: CandidateReach,
   k: number,
-  /** People one new site can take; Infinity = plain coverage. */
-  capacity = Infinity,
+  /** People one new site can take (one figure, or one per candidate: a site's own area); Infinity = plain coverage. */
+  capacity: number | ArrayLike<number> = Infinity,
 ): SitingResult {
   const remaining = Float64Array.from(demand);
   const n = reach.start.length - 1;
+  const capacityOf = typeof capacity === 'number' ? () => capacity : (c: number) => capacity[c];
   const gainOf = (c: number) => {
     let g = 0;
     for (let p = reach.start[c]; p < reach.start[c + 1]; p++) g += remaining[reach.cell[p]];
-    return Math.min(g, capacity);
+    return Math.min(g, capacityOf(c));
   };
   const heap = new GainHeap();
   for (let c = 0; c < n; c++) {

@@ -26,6 +26,7 @@ async function counts(db: Db): Promise<{ table: string; district_id: string; n: 
      UNION ALL SELECT 'shelters', district_id, count(*)::int FROM shelters GROUP BY 2
      UNION ALL SELECT 'hazard_sources', district_id, count(*)::int FROM hazard_sources GROUP BY 2
      UNION ALL SELECT 'resources', district_id, count(*)::int FROM resources GROUP BY 2
+     UNION ALL SELECT 'candidate_sites', district_id, count(*)::int FROM candidate_sites GROUP BY 2
      UNION ALL SELECT 'networks', district_id, count(*)::int FROM networks GROUP BY 2
      ORDER BY 1, 2`,
   );

@@ -19,7 +19,7 @@ import { actorFor } from './actor-privacy.ts';
  */
 
 /** Layers that can be edited: integer ids, row versions and soft delete. */
-export const EDITABLE_LAYERS = new Set(['risk_points', 'flood_points', 'geohazard_sites', 'shelters', 'hazard_sources', 'resources', 'networks']);
+export const EDITABLE_LAYERS = new Set(['risk_points', 'flood_points', 'geohazard_sites', 'shelters', 'hazard_sources', 'resources', 'networks', 'candidate_sites']);
 
 /** Points on a boundary line, or digitised a few metres off, still belong to the district. */
 export const DISTRICT_TOLERANCE_M = 100;

@@ -18,6 +18,7 @@ export function describeLayer(layer: LayerDef, who: Principal, base: string) {
     maxzoom: layer.maxzoom,
     cluster: layer.cluster ?? null,
     synthetic: layer.syntheticData,
+    onByDefault: layer.onByDefault ?? true,
     properties: visibleProperties(layer, who).map((prop) => ({
       name: prop.name,
       type: prop.type,

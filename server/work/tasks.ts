@@ -28,8 +28,8 @@ export interface SitingInput {
   radiusM: number;
   demand: Float64Array;
   k: number;
-  /** People one new site can take; null = plain coverage. */
-  capacity: number | null;
+  /** People one new site can take (one figure or one per candidate); null = plain coverage. */
+  capacity: number | Float64Array | null;
   exactMaxSubsets: number;
 }
 

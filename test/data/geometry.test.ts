@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.close());
 
-const POINT_TABLES = ['risk_points', 'flood_points', 'geohazard_sites', 'shelters', 'hazard_sources', 'resources'];
+const POINT_TABLES = ['risk_points', 'flood_points', 'geohazard_sites', 'shelters', 'hazard_sources', 'resources', 'candidate_sites'];
 const GENERATED_TABLES = ['streets', 'communities', 'population_cells', ...POINT_TABLES, 'networks'];
 
 const point = (lon: number, lat: number) => `ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326)::geography`;

@@ -228,7 +228,10 @@ export class AreaTools {
         .map((s) => {
           const gained = num(s.props, /^newly_/);
           const pct = num(s.props, /_pct$/);
-          return `<tr data-site="${s.rank}"><td class="num">${s.rank}</td><td class="num">${gained === null ? '–' : formatNumber(gained)}</td><td class="num">${pct === null ? '–' : `${formatNumber(pct, 1)}%`}</td></tr>`;
+          // a candidate site is named (its size was checked by the server)
+          const site = s.props.site as { name_zh?: string; name_en?: string | null } | undefined;
+          const name = site?.name_zh ? ` <span class="site-name">${escapeHtml((lang() === 'en' && site.name_en) || site.name_zh)}</span>` : '';
+          return `<tr data-site="${s.rank}"><td class="num">${s.rank}${name}</td><td class="num">${gained === null ? '–' : formatNumber(gained)}</td><td class="num">${pct === null ? '–' : `${formatNumber(pct, 1)}%`}</td></tr>`;
         })
         .join('');
       this.siting = {
