@@ -100,6 +100,8 @@ export interface ItemsPageInput {
   geojsonUrl: string;
   /** This page in the other language. */
   otherLang: string;
+  /** The page of one feature, for the id cell's link (none on the feature's own page). */
+  featureHref?: (id: string | number) => string;
 }
 
 function cellText(prop: LayerProperty, value: unknown, lang: PageLang): string {
@@ -113,7 +115,7 @@ export function itemsPage(o: ItemsPageInput): string {
   const { lang, layer } = o;
   const head = `<tr><th>id</th>${o.properties.map((p) => `<th title="${esc(p.name)}">${esc(p.title[lang])}</th>`).join('')}</tr>`;
   const rows = o.features
-    .map((f) => `<tr data-id="${esc(f.id)}"><td>${esc(f.id)}</td>${o.properties.map((p) => `<td>${esc(cellText(p, f.properties[p.name], lang))}</td>`).join('')}</tr>`)
+    .map((f) => `<tr data-id="${esc(f.id)}"><td>${o.featureHref ? `<a href="${esc(o.featureHref(f.id))}">${esc(f.id)}</a>` : esc(f.id)}</td>${o.properties.map((p) => `<td>${esc(cellText(p, f.properties[p.name], lang))}</td>`).join('')}</tr>`)
     .join('\n');
   const paging = (['prev', 'next'] as const)
     .map((rel) => o.links.find((l) => l.rel === rel))

@@ -15,7 +15,7 @@ import { computedRows } from './computed.ts';
 import { collectionLayer } from './layer-access.ts';
 import { MEDIA, linkHeader, ogcBase, queryPairs, withQuery, type Link } from './links.ts';
 import { CqlError, checkCql, parseCql2Text } from './cql.ts';
-import { pageLang, sendPage, wantsHtml, type PageLang } from './html.ts';
+import { htmlHref, pageLang, sendPage, wantsHtml, type PageLang } from './html.ts';
 import { itemsPage } from './html-pages.ts';
 import {
   FILTER_ALIASES,
@@ -274,6 +274,7 @@ export function itemRoutes(ctx: AppContext) {
             links,
             geojsonUrl: withQuery(itemsUrl, pairs, { f: 'json', lang: null }),
             otherLang: withQuery(itemsUrl, pairs, { f: 'html', lang: r.lang === 'zh' ? 'en' : 'zh' }),
+            featureHref: (id) => htmlHref(`${ogc}/collections/${layer.id}/items/${encodeURIComponent(String(id))}`, r.lang),
           }),
         );
         return;

@@ -75,4 +75,18 @@ describe('HTML pages', () => {
     expect(html).not.toMatch(/<script>(?!<\/script>)/);
     expect(html).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/);
   });
+
+  it('each row of the items page links to its feature’s page, in the same language; the feature page does not link to itself', async () => {
+    const html = await page('/ogc/collections/risk_points/items?f=html&limit=3&sortby=id&lang=en');
+    const json = body(await request(app).get('/ogc/collections/risk_points/items?limit=3&sortby=id').expect(200));
+    for (const f of json.features) {
+      const row = new RegExp(`<tr data-id="${f.id}"><td><a href="([^"]+)">${f.id}</a></td>`).exec(html);
+      expect(row, `row ${f.id}`).not.toBeNull();
+      const href = new URL(row![1].replace(/&amp;/g, '&'));
+      expect(href.pathname).toBe(`/ogc/collections/risk_points/items/${f.id}`);
+      expect(Object.fromEntries(href.searchParams)).toEqual({ f: 'html', lang: 'en' });
+      const item = await page(href.pathname + href.search);
+      expect(item).toContain(`<tr data-id="${f.id}"><td>${f.id}</td>`);
+    }
+  });
 });
