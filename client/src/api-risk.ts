@@ -1,3 +1,4 @@
+import type { TyphoonLevel, typhoonLevelLine } from '../../server/risk/typhoon.ts';
 import { fetchJson, fetchOk, postJson } from './api.ts';
 
 /**
@@ -121,6 +122,7 @@ export interface Polygon {
 export interface ScenarioRequest {
   district: string;
   rainfall_mm_h?: number;
+  typhoon_level?: TyphoonLevel;
   warning_area?: Polygon;
   close_outdoor_in_warning_area?: boolean;
 }
@@ -130,6 +132,14 @@ export const inspectionsDue = (district: string) => fetchJson<InspectionsDue>(`/
 export const nearestShelters = (lon: number, lat: number, n = 3) =>
   fetchJson<NearestAnswer>(`/analysis/nearest-shelters?lon=${lon.toFixed(6)}&lat=${lat.toFixed(6)}&n=${n}`);
 export const runScenario = (body: ScenarioRequest) => postJson<ScenarioReport>('/analysis/scenario', body);
+
+/** One typhoon warning level as GET /analysis/scenario/options lists it. */
+export type TyphoonLevelOption = ReturnType<typeof typhoonLevelLine>;
+export interface ScenarioOptions {
+  typhoon_levels: TyphoonLevelOption[];
+  rainfall_mm_h: { min: number; max: number };
+}
+export const scenarioOptions = () => fetchJson<ScenarioOptions>('/analysis/scenario/options');
 
 /**
  * Downloads a server file (CSV, XLSX, PNG) with the key attached: a plain link

@@ -8,7 +8,7 @@ export interface Bilingual {
   en: string;
 }
 
-const WORDS = {
+export const WORDS = {
   appTitle: { zh: '应急管理一张图', en: 'Emergency management one map' },
   layers: { zh: '图层', en: 'Layers' },
   legend: { zh: '图例', en: 'Legend' },
@@ -129,6 +129,10 @@ const WORDS = {
   rainstorm: { zh: '暴雨', en: 'Rainstorm' },
   typhoon: { zh: '台风预警区', en: 'Typhoon warning area' },
   rainfall: { zh: '雨强', en: 'Rainfall' },
+  typhoonLevel: { zh: '台风预警信号', en: 'Typhoon warning signal' },
+  typhoonLead: { zh: '预计影响时间', en: 'Expected within' },
+  typhoonWind: { zh: '平均风力/阵风（级）', en: 'Mean wind / gusts (Beaufort)' },
+  typhoonRain: { zh: '推演雨强（本系统假设）', en: 'Rainfall applied (our assumption)' },
   warningAreaDrawn: { zh: '预警区：已绘制', en: 'Warning area: drawn' },
   warningAreaDistrict: { zh: '预警区：全区（可绘制）', en: 'Warning area: the whole district (or draw one)' },
   drawWarningArea: { zh: '绘制预警区', en: 'Draw the warning area' },

@@ -238,9 +238,17 @@ describe('scenario runner', () => {
     expect(await page.locator('[data-scenario-state="done"]').count()).toBe(0);
   });
 
-  it('a typhoon with a drawn warning area closes outdoor shelters in it, as the API says for the same request', async () => {
+  it('a typhoon level with a drawn warning area closes outdoor shelters in it, as the API says for the same request', async () => {
     await page.check('[data-scenario="kind"][value="typhoon"]');
-    await page.fill('[data-scenario="rainfall"]', '0');
+    // the picker lists the server's levels, and shows the chosen level's rule
+    await page.waitForSelector('[data-scenario="typhoon-level"]');
+    const options = await api<{ typhoon_levels: { level: string; rainfall_mm_h: number; close_outdoor_shelters: boolean }[] }>('/analysis/scenario/options');
+    expect(await page.$$eval('[data-scenario="typhoon-level"] option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(options.typhoon_levels.map((l) => l.level));
+    await page.selectOption('[data-scenario="typhoon-level"]', 'blue');
+    expect(await page.getAttribute('[data-typhoon-rain]', 'data-typhoon-rain')).toBe(String(options.typhoon_levels[0].rainfall_mm_h));
+    expect(await page.isChecked('[data-scenario="close-outdoor"]')).toBe(false);
+    await page.selectOption('[data-scenario="typhoon-level"]', 'orange');
+    expect(await page.locator('[data-scenario="rainfall"]').count()).toBe(0);
     await page.click('[data-scenario-action="draw"]');
     const box = (await page.locator('#map').boundingBox())!;
     const [cx, cy] = [box.x + 620, box.y + 420];
@@ -251,7 +259,8 @@ describe('scenario runner', () => {
     const [request] = await Promise.all([page.waitForRequest((r) => r.url().endsWith('/analysis/scenario')), page.click('[data-scenario-action="run"]')]);
     await page.waitForSelector('[data-scenario-state="done"]', { timeout: 60_000 });
     const sent = JSON.parse(request.postData()!);
-    expect(sent).toMatchObject({ district: DISTRICT, close_outdoor_in_warning_area: true, warning_area: { type: 'Polygon' } });
+    expect(sent).toMatchObject({ district: DISTRICT, typhoon_level: 'orange', close_outdoor_in_warning_area: true, warning_area: { type: 'Polygon' } });
+    expect(sent).not.toHaveProperty('rainfall_mm_h');
     const report = await api<Report>('/analysis/scenario', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(sent) });
     const unusable = report.shelters.closed.length + report.shelters.already_closed.length;
     expect(unusable).toBeGreaterThan(0);

@@ -6,7 +6,7 @@ import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
 import { Circle, Fill, RegularShape, Stroke, Style } from 'ol/style.js';
 import { fetchJson, type GeoJsonCollection } from '../api.ts';
-import { runScenario, type Polygon, type ScenarioCoverage, type ScenarioReport, type ScenarioRequest } from '../api-risk.ts';
+import { runScenario, scenarioOptions, type Polygon, type ScenarioCoverage, type ScenarioReport, type ScenarioRequest, type TyphoonLevelOption } from '../api-risk.ts';
 import type { OneMapApp } from '../app.ts';
 import { escapeHtml } from '../dom.ts';
 import { formatNumber, onLang, pick, t } from '../i18n.ts';
@@ -31,9 +31,9 @@ const STYLES: Record<string, Style> = {
 };
 
 /**
- * The scenario runner: a rainfall intensity, or a typhoon warning area (drawn, or
- * the whole district) that closes outdoor shelters, sent to POST
- * /analysis/scenario as a what-if. The map shows the flooded spots, triggered
+ * The scenario runner: a rainfall intensity, or a typhoon warning level (the levels
+ * and their rules as GET /analysis/scenario/options lists them) with an optional
+ * drawn warning area, sent to POST /analysis/scenario as a what-if. The map shows the flooded spots, triggered
  * sites, shelters made unusable and the streets to alert; coverage before and
  * after side by side, with the uncovered areas of each as two overlays to switch
  * between. Ending the scenario restores the normal view.
@@ -45,6 +45,9 @@ export class ScenarioPanel {
   private kind: 'rain' | 'typhoon' = 'rain';
   private rainfall = 60;
   private closeOutdoor = true;
+  /** The server's typhoon levels, read once when the typhoon form first opens. */
+  private levels: TyphoonLevelOption[] | null = null;
+  private level: TyphoonLevelOption['level'] = 'orange';
   private shown: Shown = 'after';
   private warningArea: Polygon | null = null;
   private draw: Draw | null = null;
@@ -83,7 +86,15 @@ export class ScenarioPanel {
   private onChange(e: Event): void {
     const input = e.target as HTMLInputElement;
     const field = input.dataset.scenario;
-    if (field === 'kind') this.kind = input.value as 'rain' | 'typhoon';
+    if (field === 'kind') {
+      this.kind = input.value as 'rain' | 'typhoon';
+      if (this.kind === 'typhoon') void this.loadLevels();
+    }
+    if (field === 'typhoon-level') {
+      this.level = input.value as TyphoonLevelOption['level'];
+      this.closeOutdoor = this.levelRule()?.close_outdoor_shelters ?? this.closeOutdoor;
+      this.render();
+    }
     if (field === 'rainfall') this.rainfall = Number(input.value);
     if (field === 'close-outdoor') this.closeOutdoor = input.checked;
     if (field === 'shown') {
@@ -134,12 +145,20 @@ export class ScenarioPanel {
     setTimeout(() => (this.popup.suspended = false), 300);
   }
 
-  /** The typhoon's warning area when none is drawn: the district itself. */
-  private async districtArea(district: string): Promise<Polygon> {
-    const f = await fetchJson<{ geometry: Polygon }>(`/ogc/collections/districts/items/${encodeURIComponent(district)}`, {
-      headers: { Accept: 'application/geo+json' },
-    });
-    return f.geometry;
+  private levelRule(): TyphoonLevelOption | undefined {
+    return this.levels?.find((l) => l.level === this.level);
+  }
+
+  private async loadLevels(): Promise<void> {
+    if (this.levels) return;
+    try {
+      this.levels = (await scenarioOptions()).typhoon_levels;
+      // the outdoor-closure box starts as the server's rule for the chosen level
+      this.closeOutdoor = this.levelRule()?.close_outdoor_shelters ?? this.closeOutdoor;
+    } catch (err) {
+      this.error = analysisError(err);
+    }
+    this.render();
   }
 
   async run(): Promise<void> {
@@ -152,9 +171,11 @@ export class ScenarioPanel {
     this.render();
     try {
       const body: ScenarioRequest = { district };
-      if (this.kind === 'rain' || this.rainfall > 0) body.rainfall_mm_h = this.rainfall;
-      if (this.kind === 'typhoon') {
-        body.warning_area = this.warningArea ?? (await this.districtArea(district));
+      if (this.kind === 'rain') body.rainfall_mm_h = this.rainfall;
+      else {
+        // The level sets the rainfall (the server refuses both); without a drawn area it covers the district.
+        body.typhoon_level = this.level;
+        if (this.warningArea) body.warning_area = this.warningArea;
         body.close_outdoor_in_warning_area = this.closeOutdoor;
       }
       const report = await runScenario(body);
@@ -251,6 +272,22 @@ export class ScenarioPanel {
       ${row(t('usableShelters'), 'shelters_counted')}${row(t('unsheltered'), 'unsheltered_residents')}</tbody></table>`;
   }
 
+  /** The level choice and what the chosen level means, as the server states it. */
+  private levelPicker(): string {
+    if (!this.levels) return `<p class="muted small">${t('loading')}</p>`;
+    const options = this.levels
+      .map((l) => `<option value="${l.level}"${l.level === this.level ? ' selected' : ''}>${escapeHtml(pick({ zh: l.name_zh, en: l.name_en }))}</option>`)
+      .join('');
+    const r = this.levelRule();
+    const rule = r
+      ? `<dl class="typhoon-rule small" data-typhoon-rule="${r.level}">
+          <dt>${t('typhoonLead')}</dt><dd>${r.lead_hours} h</dd>
+          <dt>${t('typhoonWind')}</dt><dd>≥ ${r.mean_wind_force} / ≥ ${r.gust_force} (${formatNumber(r.mean_wind_min_ms, 1)} / ${formatNumber(r.gust_min_ms, 1)} m/s)</dd>
+          <dt>${t('typhoonRain')}</dt><dd data-typhoon-rain="${r.rainfall_mm_h}">${r.rainfall_mm_h} mm/h</dd></dl>`
+      : '';
+    return `<label>${t('typhoonLevel')} <select data-scenario="typhoon-level">${options}</select></label>${rule}`;
+  }
+
   private render(): void {
     const district = this.app.state.district;
     const parts = [`<h2>${t('scenario')}</h2>`];
@@ -264,15 +301,15 @@ export class ScenarioPanel {
       <div class="segmented" role="radiogroup">
         <label><input type="radio" name="scenario-kind" data-scenario="kind" value="rain"${typhoon ? '' : ' checked'}> ${t('rainstorm')}</label>
         <label><input type="radio" name="scenario-kind" data-scenario="kind" value="typhoon"${typhoon ? ' checked' : ''}> ${t('typhoon')}</label></div>
-      <label>${t('rainfall')} <input type="number" min="0" max="500" step="5" data-scenario="rainfall" value="${this.rainfall}"> mm/h</label>
       ${
         typhoon
-          ? `<p class="small muted">${this.warningArea ? t('warningAreaDrawn') : t('warningAreaDistrict')}</p>
+          ? `${this.levelPicker()}
+        <p class="small muted">${this.warningArea ? t('warningAreaDrawn') : t('warningAreaDistrict')}</p>
         <div class="actions"><button type="button" data-scenario-action="draw">${this.draw ? t('drawHint') : t('drawWarningArea')}</button>${
           this.warningArea ? `<button type="button" data-scenario-action="clear-area">${t('cancel')}</button>` : ''
         }</div>
         <label><input type="checkbox" data-scenario="close-outdoor"${this.closeOutdoor ? ' checked' : ''}> ${t('closeOutdoor')}</label>`
-          : ''
+          : `<label>${t('rainfall')} <input type="number" min="0" max="500" step="5" data-scenario="rainfall" value="${this.rainfall}"> mm/h</label>`
       }
       <div class="actions"><button type="button" data-scenario-action="run"${this.busy ? ' disabled' : ''}>${t('runScenario')}</button>${
         this.report ? `<button type="button" data-scenario-action="end">${t('endScenario')}</button>` : ''
