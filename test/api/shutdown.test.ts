@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { backend, openTestDb } from '../setup/db.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { copyTestDb } from '../setup/db.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 
 /**
@@ -10,20 +8,9 @@ import { startServer, type RunningServer } from '../helpers/server-process.ts';
  * closes the database (flushing the embedded one) and exits 0.
  */
 let env: Record<string, string>;
-let cleanup = async () => {};
 beforeAll(async () => {
-  if (backend === 'postgres') {
-    const { db, location } = await openTestDb();
-    await db.close();
-    env = { DATABASE_URL: location };
-  } else {
-    const dir = path.join(inject('scratchDir'), `shutdown-${process.pid}`);
-    fs.cpSync(inject('templateDir'), path.join(dir, 'pgdata'), { recursive: true });
-    env = { DATA_DIR: dir };
-    cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
-  }
+  ({ env } = await copyTestDb());
 });
-afterAll(async () => cleanup());
 
 describe('SIGTERM', () => {
   let server: RunningServer;

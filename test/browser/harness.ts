@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ensureClientBuilt } from '../../client/build.ts';
 import { createKey } from '../../server/auth/keys.ts';
-import { backend, openTestDb } from '../setup/db.ts';
+import { openTestDb } from '../setup/db.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import { REGEN, goldenBytes } from '../helpers/golden.ts';
 
@@ -67,15 +67,10 @@ export interface OneMapServer {
 /** Builds the client if needed and starts the real server on a fresh copy of the seeded database. */
 export async function startOneMap(): Promise<OneMapServer> {
   await ensureClientBuilt();
-  const { db, location } = await openTestDb();
+  // A copy of the seeded database, so the server does not generate the demo data again.
+  const { db, env } = await openTestDb();
   const { key: editorKey } = await createKey(db, { name: 'browser test', role: 'editor' });
   await db.close();
-  const env: Record<string, string> = backend === 'embedded' ? { DATA_DIR: `${location.replace(/\/$/, '')}-root` } : { DATABASE_URL: location };
-  if (backend === 'embedded') {
-    // DATA_DIR keeps the database in pgdata/: reuse the seeded copy instead of generating the data again.
-    fs.mkdirSync(env.DATA_DIR, { recursive: true });
-    fs.renameSync(location, path.join(env.DATA_DIR, 'pgdata'));
-  }
   let server: RunningServer | null = await startServer({ ...env, LOG_LEVEL: 'info' }, 170_000);
   const url = server.url;
   let earlier = '';

@@ -138,7 +138,7 @@ describe.runIf(backend === 'postgres')('WORKERS=2 on PostgreSQL', () => {
   }, 300_000);
 });
 
-describe('WORKERS on the embedded database', () => {
+describe('WORKERS on the embedded database', { timeout: 120_000 }, () => {
   it.runIf(backend === 'embedded')('more than one is refused at start-up with the reason', async () => {
     const r = await runServerToExit({ WORKERS: '2', PORT: '0', DATA_DIR: '/nonexistent-onemap' });
     expect(r.code).toBe(2);

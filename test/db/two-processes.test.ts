@@ -13,7 +13,7 @@ afterAll(async () => {
   for (const s of servers) await s.stop();
 });
 
-describe.runIf(backend === 'postgres')('two server processes on one PostgreSQL', () => {
+describe.runIf(backend === 'postgres')('two server processes on one PostgreSQL', { timeout: 120_000 }, () => {
   it('a write through A is streamed by B within 1 s and B’s cached tile shows it', async () => {
     const { db, location } = await openTestDb();
     const key = (await createKey(db, { name: 'A desk', role: 'editor' })).key;

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 
-function startServerProcess(env: Record<string, string>): ChildProcess {
-  return spawn(TSX, ['server/main.ts'], {
+function startTsx(script: string, args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(TSX, [script, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -13,6 +13,8 @@ function startServerProcess(env: Record<string, string>): ChildProcess {
     detached: true,
   });
 }
+
+const startServerProcess = (env: Record<string, string>) => startTsx('server/main.ts', [], env);
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
@@ -35,6 +37,35 @@ export function runServerToExit(env: Record<string, string>, timeoutMs = 60_000)
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stderr });
+    });
+  });
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command-line script of the project (`server/auth/cli.ts`, …) to its exit.
+ * Asynchronous on purpose: a blocking spawnSync would stop this worker's event loop,
+ * and an embedded database or server living in the worker could not answer meanwhile.
+ */
+export function runCli(script: string, args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = startTsx(script, args, env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      killGroup(child, 'SIGKILL');
+      reject(new Error(`${script} ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
     });
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backend, openTestDb } from '../setup/db.ts';
+import { backend, copyTestDb } from '../setup/db.ts';
 import { openEmbedded } from '../../server/db/embedded.ts';
 import { openPostgres, plannerOptions } from '../../server/db/postgres.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
@@ -7,8 +7,7 @@ import type { Db } from '../../server/db/types.ts';
 
 /** PG_PLANNER_SETTINGS: every connection starts with them, on both backends. */
 async function reopen(settings: readonly (readonly [string, string])[]): Promise<Db> {
-  const { db, location } = await openTestDb();
-  await db.close();
+  const { location } = await copyTestDb();
   return backend === 'embedded'
     ? openEmbedded({ dataDir: location, plannerSettings: settings })
     : openPostgres({ connectionString: location, max: 3, plannerSettings: settings });

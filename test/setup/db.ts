@@ -5,7 +5,8 @@
  * worker's one database, put back to the seeded state (test/setup/shared-db.ts).
  *
  * `openTestDb()` always makes a separate copy and says where it is, for tests
- * that reopen it, hand it to a server process, or need two databases at once.
+ * that reopen it or need two databases at once; `copyTestDb()` makes one without
+ * opening it, for a server or command-line process.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,10 +20,15 @@ import { borrowSharedDb } from './shared-db.ts';
 
 export const backend = (process.env.TEST_BACKEND ?? 'embedded') as BackendKind;
 
-export interface TestDb {
-  db: Db;
-  /** Directory (embedded) or connection URL (postgres) of this copy, to reopen it. */
+export interface TestCopy {
+  /** Directory (embedded) or connection URL (postgres) of the copy, for reopenTestDb. */
   location: string;
+  /** Points a server or command-line process at the copy: `DATA_DIR` or `DATABASE_URL`. */
+  env: Record<string, string>;
+}
+
+export interface TestDb extends TestCopy {
+  db: Db;
 }
 
 /** The seeded database for one test file; close it in afterAll. */
@@ -35,12 +41,19 @@ export async function testDb(): Promise<Db> {
   return (await openTestDb()).db;
 }
 
-export async function openTestDb(): Promise<TestDb> {
+/**
+ * A copy of the seeded database, not opened here: for a server or CLI process
+ * (`env`), or to open later with settings of its own. Opening the embedded
+ * database costs seconds, so a test that only hands the copy on skips it.
+ */
+export async function copyTestDb(): Promise<TestCopy> {
   const id = randomBytes(4).toString('hex');
   if (backend === 'embedded') {
-    const dir = path.join(inject('scratchDir'), `db-${id}`);
-    fs.cpSync(inject('templateDir'), dir, { recursive: true });
-    return { db: await openEmbedded({ dataDir: dir }), location: dir };
+    // DATA_DIR holds the embedded database in pgdata/.
+    const dataDir = path.join(inject('scratchDir'), `db-${id}`);
+    const location = path.join(dataDir, 'pgdata');
+    fs.cpSync(inject('templateDir'), location, { recursive: true });
+    return { location, env: { DATA_DIR: dataDir } };
   }
   const templateUrl = inject('templateDbUrl');
   const template = new URL(templateUrl).pathname.slice(1);
@@ -53,11 +66,17 @@ export async function openTestDb(): Promise<TestDb> {
   } finally {
     await admin.end();
   }
-  const url = templateUrl.replace(/\/[^/]*$/, `/${name}`);
-  return { db: await openPostgres({ connectionString: url, max: 4 }), location: url };
+  const location = templateUrl.replace(/\/[^/]*$/, `/${name}`);
+  return { location, env: { DATABASE_URL: location } };
 }
 
-/** Reopens a copy made by openTestDb (to test persistence across a restart). */
+/** A separate, open copy of the seeded database, with where it is. */
+export async function openTestDb(): Promise<TestDb> {
+  const copy = await copyTestDb();
+  return { db: await reopenTestDb(copy.location), ...copy };
+}
+
+/** Opens a copy made by copyTestDb or openTestDb again (to test persistence across a restart). */
 export async function reopenTestDb(location: string): Promise<Db> {
   return backend === 'embedded'
     ? openEmbedded({ dataDir: location })

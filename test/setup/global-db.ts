@@ -59,11 +59,11 @@ export default async function setup(project: TestProject) {
   project.provide('templateDbUrl', templateUrl);
 
   return async () => {
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    const mine = await c.query(`SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`, [`onemap_t_${runId}%`, templateName]);
-    for (const r of mine.rows) await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(r.datname)} WITH (FORCE)`).catch(() => {});
-    await c.end();
+    // One DROP per copy, a hundred or so per run: four at a time rather than one after another.
+    const pool = new pg.Pool({ connectionString: adminUrl, max: 4 });
+    const mine = await pool.query(`SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`, [`onemap_t_${runId}%`, templateName]);
+    await Promise.all(mine.rows.map((r) => pool.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(r.datname)} WITH (FORCE)`).catch(() => {})));
+    await pool.end();
     fs.rmSync(scratchDir, { recursive: true, force: true });
   };
 }

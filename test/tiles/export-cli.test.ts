@@ -1,49 +1,28 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backend, openTestDb } from '../setup/db.ts';
+import { backend, copyTestDb } from '../setup/db.ts';
 import { openArchive } from '../../tiles/archive/archive-reader.ts';
+import { runCli } from '../helpers/server-process.ts';
 
 // `npm run export` end to end: a clear exit 2 naming the option for bad
 // arguments, and an archive with a progress line for good ones.
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 let env: Record<string, string>;
 let dir: string;
 
 beforeAll(async () => {
-  const { db, location } = await openTestDb();
-  await db.close();
-  if (backend === 'postgres') env = { DATABASE_URL: location };
-  else {
-    // The embedded database lives in DATA_DIR/pgdata.
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-export-'));
-    fs.renameSync(location, path.join(dataDir, 'pgdata'));
-    env = { DATA_DIR: dataDir };
-  }
+  ({ env } = await copyTestDb());
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-export-out-'));
 });
 
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
-  if (env?.DATA_DIR) fs.rmSync(env.DATA_DIR, { recursive: true, force: true });
 });
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(TSX, ['server/tile-export/cli.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'error', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runCli('server/tile-export/cli.ts', args, { LOG_LEVEL: 'error', ...env });
 
-describe('npm run export', () => {
+describe('npm run export', { timeout: 120_000 }, () => {
   it.each([
     [['--out', 'x.pmtiles'], /--district: give exactly one of --district or --bbox/],
     [['--district', 'huadu', '--out', 'x.zip'], /--out: name the file \.pmtiles or \.mbtiles/],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runServerToExit } from '../helpers/server-process.ts';
 
 // Bad configuration stops start-up with one line and a non-zero exit, never a stack trace.
-describe('start-up failures', () => {
+describe('start-up failures', { timeout: 120_000 }, () => {
   it('PORT=abc exits non-zero with one line naming PORT', async () => {
     const r = await runServerToExit({ PORT: 'abc' });
     expect(r.code).not.toBe(0);
