@@ -95,8 +95,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Chromium with a fresh profile directory, removed again on close. */
-export async function launchBrowser(viewport = { width: 1280, height: 800 }): Promise<Browser> {
+/** Chromium with a fresh profile directory, removed again on close; `hasTouch` emulates a touch screen. */
+export async function launchBrowser(viewport = { width: 1280, height: 800 }, options: { hasTouch?: boolean } = {}): Promise<Browser> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -107,6 +107,7 @@ export async function launchBrowser(viewport = { width: 1280, height: 800 }): Pr
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
     acceptDownloads: true,
+    hasTouch: options.hasTouch ?? false,
   });
   return {
     context,

@@ -16,6 +16,8 @@ import { analysisError } from './errors.ts';
 
 /** A press held this long without moving is a long-press (touch screens have no right button). */
 const LONG_PRESS_MS = 600;
+/** A browser click or context menu this soon after a long-press's finger lifted belongs to it. */
+const AFTER_LIFT_MS = 800;
 
 /**
  * Nearest usable shelters: right-click or long-press anywhere, or type the name
@@ -71,18 +73,46 @@ export class NearestShelters {
     onLang(() => this.render());
 
     const viewport = app.map.getViewport() as HTMLElement;
-    viewport.addEventListener('contextmenu', (e) => {
-      e.preventDefault();
-      const [lon, lat] = toLonLat(app.map.getEventCoordinate(e));
-      void this.ask(lon, lat, '');
-    });
+    // When a long-press has asked, lifting the finger is part of it: it must not also be a
+    // click (which would open a popup, pick a risk row or place a point under the finger), and
+    // the context menu some touch browsers raise for the same press must not ask twice.
     let press: { timer: number; x: number; y: number } | null = null;
+    let fired = false;
+    let liftedAt = -Infinity;
     const cancel = () => {
       if (press) clearTimeout(press.timer);
       press = null;
     };
+    viewport.addEventListener('contextmenu', (e) => {
+      e.preventDefault();
+      if (fired || performance.now() - liftedAt < AFTER_LIFT_MS) return;
+      if (press) {
+        cancel();
+        fired = true;
+      }
+      const [lon, lat] = toLonLat(app.map.getEventCoordinate(e));
+      void this.ask(lon, lat, '');
+    });
+    // OpenLayers turns a pointerup into click/singleclick unless a listener prevents it.
+    app.map.addEventListener('pointerup', (e) => {
+      if (!fired) return;
+      e.preventDefault();
+      fired = false;
+      liftedAt = performance.now();
+    });
+    // … and the browser may still send its own click once the touch has ended.
+    viewport.addEventListener(
+      'click',
+      (e) => {
+        if (performance.now() - liftedAt >= AFTER_LIFT_MS) return;
+        e.stopPropagation();
+        e.preventDefault();
+      },
+      true,
+    );
     viewport.addEventListener('pointerdown', (e) => {
       cancel();
+      fired = false;
       if (e.pointerType === 'mouse') return;
       const coordinate = app.map.getEventCoordinate(e);
       press = {
@@ -90,6 +120,7 @@ export class NearestShelters {
         y: e.clientY,
         timer: window.setTimeout(() => {
           press = null;
+          fired = true;
           const [lon, lat] = toLonLat(coordinate);
           void this.ask(lon, lat, '');
         }, LONG_PRESS_MS),
