@@ -92,6 +92,7 @@ function questions(): { name: string; send: () => request.Test }[] {
     get('/analysis/resource-coverage?district=huadu&radius=2000'),
     post('/analysis/area-summary', around(1500)),
     post('/analysis/scenario', { district: 'huadu', rainfall_mm_h: 65, warning_area: around(3000), close_outdoor_in_warning_area: true }),
+    post('/analysis/scenario', { district: 'huadu', typhoon_level: 'red' }),
     get('/risk/table?district=huadu&as_of=2026-11-01'),
     get('/risk/table?district=huadu&as_of=2026-11-01&f=csv&part=counts'),
     get('/risk/disagreements?district=huadu'),
