@@ -27,6 +27,7 @@ import { analysisOptions, type ShelterClass } from '../server/analysis/options.t
 import { metresPerDegree } from '../server/analysis/geodesy.ts';
 import { PointGrid } from '../server/analysis/point-grid.ts';
 import type { AdminUnit, PopulationCell, Shelter } from '../server/analysis/model.ts';
+import { record } from './results.ts';
 
 const DISTRICTS = ['yuexiu', 'huadu', 'wujiang', 'pingshan', 'jianghai'];
 const ms = (n: number) => `${n >= 100 ? n.toFixed(0) : n.toFixed(1)} ms`;
@@ -148,6 +149,15 @@ async function demoDistricts(db: Db) {
     );
   }
   console.log(`  all ${present.length} districts uncached: ${ms(uncached)} ${verdict(uncached, 3000)}`);
+  record({
+    bench: 'analysis',
+    name: `coverage of all ${present.length} demo districts, uncached (${db.backend})`,
+    value: uncached,
+    unit: 'ms',
+    baseline: { name: 'PostGIS ST_DWithin radius coverage alone', value: postgis },
+    better: 'lower',
+    goal: { op: '<=', value: 3000, on: 'value' },
+  });
   console.log(`  ratio PostGIS radius-only ÷ service full analysis: ${(postgis / uncached).toFixed(2)}×; uncached ÷ cached: ${(uncached / Math.max(cached, 0.001)).toFixed(0)}×`);
 
   const service = new ShelterAnalysis(db);
@@ -193,6 +203,15 @@ function nearestBench(shelters: Shelter[], lookups: number) {
   console.log(
     `\nNearest 3 of ${shelters.length} shelters, ${lookups.toLocaleString()} lookups: ${ms(tIndex)} ${verdict(tIndex, 5000)} (${((tIndex * 1000) / lookups).toFixed(2)} µs each); brute-force scan ≈ ${ms(tBrute)} → index ${(tBrute / tIndex).toFixed(0)}× faster${sum < 0 ? '' : ''}`,
   );
+  record({
+    bench: 'analysis',
+    name: `${lookups.toLocaleString('en')} nearest-3 lookups among ${shelters.length.toLocaleString('en')} shelters`,
+    value: tIndex,
+    unit: 'ms',
+    baseline: { name: 'brute-force scan (extrapolated from a sample)', value: tBrute },
+    better: 'lower',
+    goal: { op: '<=', value: 5000, on: 'value' },
+  });
 }
 
 async function main() {
@@ -205,6 +224,7 @@ async function main() {
     district = out.d;
   }
   console.log(`  median of 3: ${ms(median(runs))}`);
+  record({ bench: 'analysis', name: 'one district, 1M residents, 200 shelters: coverage + 2SFCA + allocation + table', value: median(runs), unit: 'ms', better: 'lower', goal: { op: '<=', value: 1000 } });
 
   if (process.env.BENCH_CITY !== '0') timeSynthetic('\nSynthetic city', 2, 45, 20_000_000, 3000, 10_000);
 

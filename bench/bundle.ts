@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DIST_DIR, ensureClientBuilt } from '../client/build.ts';
+import { record } from './results.ts';
 
 const BUDGET_GZIP = 500 * 1024;
 await ensureClientBuilt({ force: true, log: (m) => console.log(m) });
@@ -22,4 +23,5 @@ for (const rel of ['index.html', ...files]) {
   if (rel.endsWith('.js')) jsGzip += gz;
   console.log(`${rel.padEnd(32)} ${kb(body.length).padStart(10)} raw ${kb(gz).padStart(10)} gzip`);
 }
+record({ bench: 'bundle', name: 'client JavaScript, gzipped (sizes, exact)', value: jsGzip / 1024, unit: 'kB', better: 'lower', goal: { op: '<=', value: BUDGET_GZIP / 1024 } });
 console.log(`JavaScript gzipped: ${kb(jsGzip)} of a ${kb(BUDGET_GZIP)} budget → ${(jsGzip / BUDGET_GZIP).toFixed(2)} of it`);

@@ -15,6 +15,7 @@ import { loadConfig } from '../server/config.ts';
 import { silentLogger } from '../server/log.ts';
 import { createKey } from '../server/auth/keys.ts';
 import { transformPosition } from '../server/geo/gcoord.ts';
+import { record } from './results.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 
@@ -71,6 +72,14 @@ async function main() {
     console.log(`backend: ${db.backend}; rows: ${ROWS}; body: ${(body.length / 1e6).toFixed(1)} MB`);
     console.log(`import over HTTP: ${(importMs / 1000).toFixed(2)} s (${Math.round(ROWS / (importMs / 1000))} rows/s), imported ${parsed.imported}; budget 30 s → ${(importMs / 30000).toFixed(2)} of it`);
     console.log(`phases (ms): ${JSON.stringify(parsed.timings)}`);
+    record({
+      bench: 'import',
+      name: `${ROWS.toLocaleString('en')} risk points, CSV over HTTP (${db.backend})`,
+      value: importMs / 1000,
+      unit: 's',
+      baseline: { name: 'bare INSERT … SELECT of the same count', value: baseMs / 1000 },
+      better: 'lower',
+    });
     console.log(`bare INSERT … SELECT of ${ROWS} rows: ${(baseMs / 1000).toFixed(2)} s; import ÷ bare insert = ${(importMs / baseMs).toFixed(1)}×`);
   } finally {
     await cleanup();

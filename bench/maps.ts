@@ -24,6 +24,7 @@ import { mapFonts } from '../server/maps/fonts.ts';
 import { mapOptions } from '../server/maps/options.ts';
 import type { StaticMapRequest } from '../server/maps/params.ts';
 import { renderStaticMap } from '../server/maps/static-map.ts';
+import { record } from './results.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const DISTRICT = process.env.BENCH_DISTRICT ?? 'huadu';
@@ -82,6 +83,14 @@ async function main() {
     for (let i = 0; i < RUNS; i++) emptyTimes.push((await time(() => sharp(empty).flatten({ background: '#fff' }).png({ compressionLevel: 6 }).toBuffer()))[0]);
     const size = `${width}×${height}${scale === 2 ? ' @2x' : ''}`;
     results.push({ size, median: median(totals) });
+    record({
+      bench: 'maps',
+      name: `${DISTRICT} district map ${size}, ${last!.stats.features} features (${db.backend})`,
+      value: median(totals),
+      unit: 'ms',
+      baseline: { name: 'sharp rasterising an empty SVG of the same size', value: median(emptyTimes) },
+      better: 'lower',
+    });
     console.log(
       `| ${size} | ${last!.stats.features} | ${last!.stats.points} / ${last!.stats.clusters} | ${ms(median(totals))} | ${ms(p95(totals))} | ${ms(median(query))} | ${ms(median(compose))} | ${ms(median(raster))} | ${ms(median(emptyTimes))} | ${(median(totals) / median(emptyTimes)).toFixed(1)}× |`,
     );
@@ -111,6 +120,7 @@ async function main() {
   }
   server.close();
   console.log(`\nHTTP 1200×800 PNG (${(bytes / 1024).toFixed(0)} KiB): uncached ${ms(median(uncached))} (p95 ${ms(p95(uncached))}), cached ${ms(median(cached))} — cached answers ${(median(uncached) / median(cached)).toFixed(0)}× faster`);
+  record({ bench: 'maps', name: 'HTTP 1200×800 PNG, uncached', value: median(uncached), unit: 'ms', baseline: { name: 'the same answer cached', value: median(cached) }, better: 'lower' });
   const worst = Math.max(...results.filter((r) => !r.size.includes('@2x')).map((r) => r.median));
   console.log(`budget: ${BUDGET_MS} ms for a district map at scale 1 → worst median ${ms(worst)}: ${worst < BUDGET_MS ? 'within budget' : 'OVER BUDGET'} (${(worst / BUDGET_MS).toFixed(2)} of it)`);
   await db.close();

@@ -19,6 +19,15 @@ export interface BenchPage {
 export const BENCH_BBOX = [113.2, 23.1, 113.26, 23.16] as const;
 export const DEEP_POSITION = 50_000;
 
+/**
+ * Where the deep page starts on a table of `rows` live rows: after DEEP_POSITION
+ * features, or halfway on smaller tables (BENCH_ROWS < 50,000, e.g. a quick run),
+ * in whole pages of 1,000 so a walk of next links lands on it.
+ */
+export function deepPosition(rows: number): number {
+  return Math.min(DEEP_POSITION, Math.max(1000, Math.floor(rows / 2000) * 1000));
+}
+
 export const BENCH_PAGES: BenchPage[] = [
   { name: 'first', limit: 1000, query: '', where: 'true', params: [] },
   {

@@ -24,7 +24,7 @@ import { prepareDatabase } from '../server/db/prepare.ts';
 import type { Db } from '../server/db/types.ts';
 import { getLayer } from '../catalog/layers.ts';
 import { ANONYMOUS, visibleProperties } from '../catalog/access.ts';
-import { BENCH_PAGES, DEEP_POSITION, handWrittenSql, loadBenchRows } from './ogc-pages.ts';
+import { BENCH_PAGES, deepPosition, handWrittenSql, loadBenchRows } from './ogc-pages.ts';
 
 async function main() {
   const config = loadConfig({ DATABASE_URL: process.env.DATABASE_URL, PG_PLANNER_SETTINGS: process.env.PG_PLANNER_SETTINGS });
@@ -37,8 +37,8 @@ async function main() {
   }
   const rows = await loadBenchRows(db, Number(process.env.BENCH_ROWS ?? 100_000));
   const properties = visibleProperties(getLayer('risk_points')!, ANONYMOUS).map((p) => p.name);
-  // The hand-written deep page starts after the row at DEEP_POSITION in id order.
-  const deepId = (await db.query<{ id: number }>('SELECT id FROM risk_points WHERE deleted_at IS NULL ORDER BY id OFFSET $1 LIMIT 1', [DEEP_POSITION - 1])).rows[0].id;
+  // The hand-written deep page starts after the row at deepPosition(rows) in id order.
+  const deepId = (await db.query<{ id: number }>('SELECT id FROM risk_points WHERE deleted_at IS NULL ORDER BY id OFFSET $1 LIMIT 1', [deepPosition(rows) - 1])).rows[0].id;
   const statements = new Map(BENCH_PAGES.map((page) => [`/${page.name}`, handWrittenSql(page, properties, deepId)]));
 
   const app = http.createServer(buildApp({ db, config, log: silentLogger }));

@@ -26,7 +26,8 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { openPostgres } from '../server/db/postgres.ts';
 import { prepareDatabase } from '../server/db/prepare.ts';
-import { BENCH_PAGES, DEEP_POSITION, loadBenchRows } from './ogc-pages.ts';
+import { BENCH_PAGES, deepPosition, loadBenchRows } from './ogc-pages.ts';
+import { record } from './results.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -93,10 +94,10 @@ async function interleavedRatio(appPort: number, appPath: string, sqlPort: numbe
   return { app: median(times.app), sql: median(times.sql) };
 }
 
-/** The next link after DEEP_POSITION features, found by walking next links as a client does. */
-async function deepCursorPath(port: number): Promise<string> {
+/** The next link after `position` features, found by walking next links as a client does. */
+async function deepCursorPath(port: number, position: number): Promise<string> {
   let next = `/ogc/collections/risk_points/items?limit=1000&properties=&numberMatched=none`;
-  for (let walked = 0; walked < DEEP_POSITION; walked += 1000) {
+  for (let walked = 0; walked < position; walked += 1000) {
     const r = await get(port, next);
     const link = (JSON.parse(r.text) as { links: { rel: string; href: string }[] }).links.find((l) => l.rel === 'next')!;
     const u = new URL(link.href);
@@ -106,8 +107,12 @@ async function deepCursorPath(port: number): Promise<string> {
   return `/ogc/collections/risk_points/items?limit=1000&cursor=${cursor}`;
 }
 
-async function measure(server: Server, label: string, pages: typeof BENCH_PAGES) {
-  const deep = pages.some((p) => p.name === 'deep') ? await deepCursorPath(server.appPort) : '';
+/** Goals of issue 18 on app ÷ SQL, per page (the deep page's goal is against the first page, below). */
+const GOALS: Partial<Record<string, number>> = { first: 0.8, bbox: 0.8 };
+
+async function measure(server: Server, label: string, pages: typeof BENCH_PAGES, pass = '') {
+  const position = deepPosition(server.rows);
+  const deep = pages.some((p) => p.name === 'deep') ? await deepCursorPath(server.appPort, position) : '';
   const results: Record<string, Record<number, { app: number; sql: number }>> = {};
   console.log(`\n### ${server.backend}, ${label}: ${server.rows} risk points, ${SECONDS} s per measurement\n`);
   console.log('| page | conn | app req/s | SQL req/s | app ÷ SQL | app body | compact GeoJSON of the same features |');
@@ -124,6 +129,8 @@ async function measure(server: Server, label: string, pages: typeof BENCH_PAGES)
     results[page.name] = {};
     const one = await interleavedRatio(server.appPort, appPath, server.sqlPort, `/${page.name}`);
     results[page.name][1] = { app: 1000 / one.app, sql: 1000 / one.sql };
+    const sqlName = "the page's hand-written SQL, bare node:http";
+    record({ bench: 'ogc', name: `${page.name} page, 1 connection, median time${pass}`, value: one.app, unit: 'ms', baseline: { name: sqlName, value: one.sql }, better: 'lower' });
     console.log(`| ${page.name} | 1 (median of ${RUNS}, interleaved) | ${one.app.toFixed(1)} ms | ${one.sql.toFixed(1)} ms | ${(one.sql / one.app).toFixed(2)}× | | |`);
     for (const c of CONNECTIONS) {
       let app = NaN;
@@ -137,12 +144,33 @@ async function measure(server: Server, label: string, pages: typeof BENCH_PAGES)
         continue;
       }
       results[page.name][c] = { app, sql };
+      const goal = GOALS[page.name];
+      record({
+        bench: 'ogc',
+        name: `${page.name} page, ${c} connections${pass}`,
+        value: app,
+        unit: 'req/s',
+        baseline: { name: sqlName, value: sql },
+        better: 'higher',
+        ...(goal ? { goal: { op: '>=' as const, value: goal } } : {}),
+      });
       const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
       console.log(`| ${page.name} | ${c} | ${app.toFixed(1)} | ${sql.toFixed(1)} | ${(app / sql).toFixed(2)}× | ${kib(Buffer.byteLength(a.text))} | ${kib(compact)} (${((Buffer.byteLength(a.text) / compact) * 100).toFixed(0)} %) |`);
     }
   }
   if (results.deep && results.first) {
-    for (const c of [1, ...CONNECTIONS].filter((n) => results.deep[n] && results.first[n])) console.log(`deep (cursor at ${DEEP_POSITION}) ÷ first page, app, at ${c} conn: ${(results.deep[c].app / results.first[c].app).toFixed(2)}×`);
+    for (const c of [1, ...CONNECTIONS].filter((n) => results.deep[n] && results.first[n])) {
+      console.log(`deep (cursor at ${position}) ÷ first page, app, at ${c} conn: ${(results.deep[c].app / results.first[c].app).toFixed(2)}×`);
+      record({
+        bench: 'ogc',
+        name: `deep page (cursor after ${position.toLocaleString('en')}), ${c} connection${c > 1 ? 's' : ''}${pass}`,
+        value: results.deep[c].app,
+        unit: 'req/s',
+        baseline: { name: 'the first page, same run', value: results.first[c].app },
+        better: 'higher',
+        goal: { op: '>=', value: 0.9 },
+      });
+    }
   }
   return results;
 }
@@ -178,7 +206,7 @@ async function main() {
     if (dbUrl) {
       const plain = await startServer({ DATABASE_URL: dbUrl, PG_PLANNER_SETTINGS: 'none' });
       try {
-        await measure(plain, 'PG_PLANNER_SETTINGS=none (PostgreSQL defaults: parallel workers, JIT)', BENCH_PAGES.filter((p) => p.name !== 'deep'));
+        await measure(plain, 'PG_PLANNER_SETTINGS=none (PostgreSQL defaults: parallel workers, JIT)', BENCH_PAGES.filter((p) => p.name !== 'deep'), ', PG_PLANNER_SETTINGS=none');
       } finally {
         plain.child.kill();
       }

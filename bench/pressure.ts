@@ -19,6 +19,7 @@ import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { silentLogger } from '../server/log.ts';
 import { workerPool } from '../server/work/shared.ts';
+import { record } from './results.ts';
 
 const HEAVY = '/analysis/siting?district=huadu&k=100&candidates=cells&radius=49999';
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -68,6 +69,14 @@ for (const clients of [1, 32]) {
   loop.disable();
   const p50a = pct(alone, 0.5), p50d = pct(during, 0.5), p95a = pct(alone, 0.95), p95d = pct(during, 0.95);
   console.log(`/health at ${clients} connection(s): alone p50 ${ms(p50a)} p95 ${ms(p95a)} (${alone.length} answers); during the heavy siting p50 ${ms(p50d)} p95 ${ms(p95d)} max ${ms(Math.max(...during))} (${during.length} answers)`);
+  record({
+    bench: 'pressure',
+    name: `/health p95 at ${clients} connection(s) while the heavy siting runs (${h.status} after ${h.ms.toFixed(0)} ms)`,
+    value: p95d,
+    unit: 'ms',
+    baseline: { name: '/health p95 alone', value: p95a },
+    better: 'lower',
+  });
   console.log(`  ratio during/alone: p50 ${(p50d / p50a).toFixed(2)}×, p95 ${(p95d / p95a).toFixed(2)}×; heavy request: ${h.status} after ${ms(h.ms)}; worst event-loop delay meanwhile ${ms(loop.max / 1e6)} (${((loop.max / 1e6 / h.ms) * 100).toFixed(1)} % of the heavy request)`);
 }
 console.log('worker pool:', JSON.stringify(workerPool().stats()));

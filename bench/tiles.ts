@@ -2,7 +2,7 @@
  * Vector-tile benchmark: every figure and ratio from one run, on 127.0.0.1 only.
  *
  *   npx tsx bench/tiles.ts            # everything, including the 1M-point layer (~10 min)
- *   npx tsx bench/tiles.ts --quick    # without the 1M-point layer
+ *   npx tsx bench/tiles.ts --quick    # one short round each, part (c) on 100,000 points
  *   npx tsx bench/tiles.ts --only=cached,uncached,large,bytes   # some parts only
  *
  * Needs a PostgreSQL/PostGIS server (BENCH_DATABASE_URL, default
@@ -35,8 +35,13 @@ import { ANONYMOUS } from '../catalog/access.ts';
 import { PostgisEngine } from '../tiles/engine-postgis.ts';
 import { tileContaining, MERCATOR_HALF_WORLD, type TileCoord } from '../tiles/tile-coords.ts';
 import { decodeTile } from '../test/tiles/helpers/decode.ts';
+import { QUICK_RUN, record } from './results.ts';
 
-const QUICK = process.argv.includes('--quick');
+// --quick (or BENCH_QUICK=1 from npm run bench -- --quick): one short round each, and part (c) on
+// 100,000 points instead of 1,000,000 — a check that everything runs, not figures to quote.
+const QUICK = process.argv.includes('--quick') || QUICK_RUN;
+const ROUNDS = QUICK ? 1 : 3;
+const SECONDS = QUICK ? 2 : 5;
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const part = (name: 'cached' | 'uncached' | 'large' | 'bytes') => !ONLY || ONLY.includes(name);
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -194,8 +199,6 @@ async function fillRiskPoints(db: Db, count: number): Promise<number> {
 
 // (a) ------------------------------------------------------------------------------------------
 async function cached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
-  const ROUNDS = 3;
-  const SECONDS = 5;
   console.log(`\n## (a) Cached tiles: req/s ÷ bare node:http serving the same bytes (32 connections, 64 z14 tiles, ${ROUNDS} interleaved rounds of ${SECONDS} s, median)\n`);
   console.log('Baseline: a node:http server in its own process answering each of the 64 tiles from a Map, same body bytes and the same headers (Content-Type, ETag, Cache-Control, Vary).\n');
   const app = await startServer({ MODE: 'app', DATABASE_URL: dbUrl });
@@ -231,12 +234,19 @@ async function cached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
   console.log('|---|---|---|---|---|');
   const empty = Object.values(bodies).filter((b) => b.length === 0).length;
   console.log(`| 64 × z14 risk_points (${empty} empty: 204) | ${kb(bytes / paths.length)} | ${median(rBare).toFixed(0)}/s | ${median(rApp).toFixed(0)}/s | **${median(ratios).toFixed(2)}** (${ratios.map((r) => r.toFixed(2)).join(', ')}) |`);
+  record({
+    bench: 'tiles',
+    name: '(a) cached tiles, 32 connections, 64 z14 tiles of 100k points',
+    value: median(rApp),
+    unit: 'req/s',
+    baseline: { name: 'bare node:http, same bytes from a Map', value: median(rBare) },
+    better: 'higher',
+    goal: { op: '>=', value: 0.8 },
+  });
 }
 
 // (b) ------------------------------------------------------------------------------------------
 async function uncached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
-  const ROUNDS = 3;
-  const SECONDS = 5;
   console.log(`\n## (b) Uncached tiles: one-map with TILE_CACHE_MB=0 ÷ node-pg running a hand-written ST_AsMVT (64 z14 tiles, ${ROUNDS} interleaved rounds of ${SECONDS} s)\n`);
   console.log('Baseline: bare node:http + node-pg (pool of 10 connections, as the app) running, per request, the hand-written statement in bench/tiles-server.ts: id + the 11 public properties, ST_Transform on the fly, tile + 64-unit buffer.\n');
   const app = await startServer({ MODE: 'app', DATABASE_URL: dbUrl, TILE_CACHE_MB: '0' });
@@ -274,6 +284,9 @@ async function uncached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
   console.log(`| req/s at 32 connections | ${median(rHand).toFixed(0)}/s | ${median(rApp).toFixed(0)}/s | **${median(ratios).toFixed(2)}** (${ratios.map((r) => r.toFixed(2)).join(', ')}) | ≥ 1.0 |`);
   console.log(`| p97.5 at 32 connections | ${ms(median(pHand))} | ${ms(median(pApp))} | ${(median(pApp) / median(pHand)).toFixed(2)} | |`);
   console.log(`| p95 at 1 connection | ${ms(median(one.hand))} | ${ms(median(one.app))} | **${median(oneRatios).toFixed(2)}** (${oneRatios.map((r) => r.toFixed(2)).join(', ')}) | ≤ 1.2 |`);
+  const handWritten = 'node-pg + hand-written ST_AsMVT';
+  record({ bench: 'tiles', name: '(b) uncached tiles, 32 connections', value: median(rApp), unit: 'req/s', baseline: { name: handWritten, value: median(rHand) }, better: 'higher', goal: { op: '>=', value: 1.0 } });
+  record({ bench: 'tiles', name: '(b) uncached tiles, p95 at 1 connection', value: median(one.app), unit: 'ms', baseline: { name: handWritten, value: median(one.hand) }, better: 'lower', goal: { op: '<=', value: 1.2 } });
 }
 
 // (c) ------------------------------------------------------------------------------------------
@@ -305,10 +318,18 @@ async function large(db: Db, count: number): Promise<void> {
     }
     const goal = z <= 11 ? (cold <= 50 ? '≤ 50 ms ✓' : '≤ 50 ms ✗') : '';
     console.log(`| ${z} | ${r.rows[0].n} | ${decodeTile(buf).risk_points?.length ?? 0} | ${kb(buf.length)} | ${ms(cold)} | ${ms(median(warm))} | ${goal} |`);
+    record({
+      bench: 'tiles',
+      name: `(c) densest z${z} tile of ${count.toLocaleString('en')} points (${r.rows[0].n.toLocaleString('en')} in it), cold`,
+      value: cold,
+      unit: 'ms',
+      better: 'lower',
+      ...(z <= 11 ? { goal: { op: '<=' as const, value: 50 } } : {}),
+    });
   }
 
   // What the pyramid adds to a write: the same single-row writes with its triggers on and off.
-  const N = 200;
+  const N = QUICK ? 50 : 200;
   const writes = async () => {
     const t = performance.now();
     for (let i = 0; i < N; i++) {
@@ -339,6 +360,14 @@ async function large(db: Db, count: number): Promise<void> {
       `${ms(median(on))} with the pyramid vs ${ms(median(off))} without → **+${ms(median(on) - median(off))} per write**. ` +
       `Pyramid rows for ${count.toLocaleString('en')} points: ${Number(rows.rows[0].n).toLocaleString('en')}.`,
   );
+  record({
+    bench: 'tiles',
+    name: `(c) a write (insert, move, soft delete) on ${count.toLocaleString('en')} points, with the pyramid's triggers`,
+    value: median(on),
+    unit: 'ms',
+    baseline: { name: 'the same write, triggers off', value: median(off) },
+    better: 'lower',
+  });
   // (The writes above left only soft-deleted rows, which no tile shows.)
 }
 
@@ -366,6 +395,7 @@ async function bytesOnTheWire(dbUrl: string): Promise<void> {
     const gz = await size('gzip');
     const br = await size('br');
     console.log(`| ${c.name} | ${kb(plain)} | ${kb(gz)} | ${(gz / plain).toFixed(2)} | ${kb(br)} | ${(br / plain).toFixed(2)} |`);
+    record({ bench: 'tiles', name: `(d) ${c.name}, brotli`, value: br / 1024, unit: 'kB', baseline: { name: 'uncompressed', value: plain / 1024 }, better: 'lower' });
   }
   await stopServer(app.child);
 }
@@ -391,7 +421,7 @@ async function main(): Promise<void> {
       if (part('cached')) await cached(database.url, tiles);
       if (part('uncached')) await uncached(database.url, tiles);
     }
-    if (part('large') && !QUICK) await large(db, 1_000_000);
+    if (part('large')) await large(db, QUICK ? 100_000 : 1_000_000);
   } finally {
     stopChildren();
     agent.destroy();
