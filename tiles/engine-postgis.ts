@@ -20,8 +20,9 @@ import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
  *
  * Clustered point layers (same rule as the in-process engine, see cluster.ts):
  * - from `belowZoom` on, points are drawn one by one unless the tile holds more
- *   than `denseTilePoints`; that is decided by an index-only count that stops at
- *   `denseTilePoints + 1`, evaluated once (a one-time filter) before either branch;
+ *   than `denseTilePoints`; that is decided once (a one-time filter) before either
+ *   branch: up to z14 by summing the tile's cells in the count pyramid, past it by a
+ *   count that stops at `denseTilePoints + 1`;
  * - below `belowZoom`, and for dense tiles, the cells are clustered: mean
  *   position per cell, point_count, counts per level — read from the count
  *   pyramid up to its last zoom (z14), aggregated from the points past it.
@@ -33,7 +34,8 @@ export interface LayerStatement {
   clusteredText?: string;
   /**
    * Clustered layers, zooms `belowZoom`..pyramidLastZoom: like `text` (points unless the
-   * tile is dense, same parameters), but a dense tile's cells are read from the pyramid.
+   * tile is dense, same parameters), but the density is counted and a dense tile's cells
+   * are read from the pyramid.
    */
   densePyramidText?: string;
   /** Which filters fill the parameters after the fixed ones. */
@@ -183,6 +185,8 @@ export function buildStatement(layer: LayerDef, info: TableInfo | undefined, res
   // that point, found through the index inside the cell. From belowZoom to the
   // pyramid's last zoom, dense tiles read it too (`gate` switches it on).
   // $1-$3 z/x/y, $4 buffer fraction (typed only), $5 cells per tile, filters from `first`.
+  const pyramidFilter = (first: number) =>
+    filters.map((f, i) => ` AND ($${first + i}::text[] IS NULL OR c.${f === 'level' ? 'level' : 'district'} = ANY($${first + i}::text[]))`).join('');
   const cellBox = `ST_MakeEnvelope(c.cx * ${cell} - ${W}, ${W} - (c.cy + 1) * ${cell}, (c.cx + 1) * ${cell} - ${W}, ${W} - c.cy * ${cell}, 3857)`;
   const pyramidCells = (first: number, gate = '') => `cells AS (
   SELECT c.cx, c.cy, sum(c.n)::int8 AS n, sum(c.sx) / sum(c.n) AS mx, sum(c.sy) / sum(c.n) AS my
@@ -190,9 +194,7 @@ export function buildStatement(layer: LayerDef, info: TableInfo | undefined, res
     FROM tile_cluster_cells c
    WHERE ${gate}c.layer = '${name}' AND c.z = $1::int AND $4::float8 >= 0
      AND c.cx BETWEEN $2::int * $5::int - 1 AND ($2::int + 1) * $5::int
-     AND c.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int${filters
-       .map((f, i) => ` AND ($${first + i}::text[] IS NULL OR c.${f === 'level' ? 'level' : 'district'} = ANY($${first + i}::text[]))`)
-       .join('')}
+     AND c.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int${pyramidFilter(first)}
    GROUP BY c.cx, c.cy
   HAVING sum(c.n) > 0
 )`;
@@ -222,8 +224,16 @@ ${asTile}`;
   const points = `SELECT ${pointCols.join(', ')}, t.geom3857 AS g
     FROM ${table} t
    WHERE NOT (SELECT yes FROM dense) AND t.geom3857 && ${searchEnv} AND ${where(7)}`;
-  // Up to the pyramid's last zoom a dense tile reads its cells from the pyramid...
-  const densePyramidText = `WITH ${dense}, ${pyramidCells(7, '(SELECT yes FROM dense) AND ')}, features AS (
+  // Up to the pyramid's last zoom the density is the sum of the tile's own cells in the
+  // pyramid (a point belongs to the tile its cell lies in, as in the in-process engine),
+  // and a dense tile reads its cells from there too...
+  const densePyramid = `dense AS (
+  SELECT coalesce(sum(c.n), 0) > $6::int AS yes FROM tile_cluster_cells c
+   WHERE c.layer = '${name}' AND c.z = $1::int
+     AND c.cx BETWEEN $2::int * $5::int AND ($2::int + 1) * $5::int - 1
+     AND c.cy BETWEEN $3::int * $5::int AND ($3::int + 1) * $5::int - 1${pyramidFilter(7)}
+)`;
+  const densePyramidText = `WITH ${densePyramid}, ${pyramidCells(7, '(SELECT yes FROM dense) AND ')}, features AS (
   ${points}
   UNION ALL
   ${pyramidFeatures(7)}
