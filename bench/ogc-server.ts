@@ -27,7 +27,8 @@ import { ANONYMOUS, visibleProperties } from '../catalog/access.ts';
 import { BENCH_PAGES, deepPosition, handWrittenSql, loadBenchRows } from './ogc-pages.ts';
 
 async function main() {
-  const config = loadConfig({ DATABASE_URL: process.env.DATABASE_URL, PG_PLANNER_SETTINGS: process.env.PG_PLANNER_SETTINGS });
+  // No rate limit: the load generator is one address asking as fast as it can.
+  const config = loadConfig({ DATABASE_URL: process.env.DATABASE_URL, PG_PLANNER_SETTINGS: process.env.PG_PLANNER_SETTINGS, RATE_LIMIT_PER_MIN: '0' });
   let db: Db;
   if (config.DATABASE_URL) {
     db = await openPostgres({ connectionString: config.DATABASE_URL, max: config.PG_POOL_SIZE, plannerSettings: config.PG_PLANNER_SETTINGS });

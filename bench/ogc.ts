@@ -76,7 +76,10 @@ async function reqPerSec(port: number, urlPath: string, connections: number): Pr
   // Generous timeouts: on a loaded machine a page at 32 connections can wait seconds in the queue.
   await autocannon({ url, connections, duration: 1, timeout: 120 });
   const r = await autocannon({ url, connections, duration: SECONDS, timeout: 120 });
-  if (r.non2xx || r.errors || r.timeouts) throw new Error(`${urlPath}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+  if (r.non2xx || r.errors || r.timeouts) {
+    const statuses = Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => `${code}×${s.count}`).join(' ');
+    throw new Error(`${urlPath}: ${r.non2xx} non-2xx (${statuses}), ${r.errors} errors, ${r.timeouts} timeouts`);
+  }
   return r.requests.total / SECONDS;
 }
 

@@ -122,8 +122,16 @@ async function main() {
     ] as const) {
       servers.push(await startServer(label, { DATABASE_URL: url, ...env }));
     }
-    // Every process of a server holds its own cache: warm each tile on each of them (connections go round).
-    for (const s of servers) for (let i = 0; i < 4; i++) await Promise.all(paths.map((p) => fetch(`http://127.0.0.1:${s.port}${p}`).then((r) => r.arrayBuffer())));
+    // Every process of a server holds its own cache: warm each tile on each of them (connections go
+    // round between processes) until a whole pass over the tiles is answered from the caches.
+    for (const s of servers.filter((x) => x.label.endsWith(', cached'))) {
+      let misses = paths.length;
+      for (let pass = 0; pass < 12 && misses > 0; pass++) {
+        const answers = await Promise.all(paths.map((p) => fetch(`http://127.0.0.1:${s.port}${p}`).then(async (r) => (await r.arrayBuffer(), r.headers.get('x-tile-cache')))));
+        misses = pass < 2 ? paths.length : answers.filter((h) => h !== 'hit').length;
+      }
+      if (misses) console.log(`${s.label}: ${misses} of ${paths.length} tiles still uncached after the warm-up`);
+    }
     const rates = new Map<string, number[]>(servers.map((s) => [s.label, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const s of servers) rates.get(s.label)!.push(await wrk(s.port, script));

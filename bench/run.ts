@@ -5,14 +5,15 @@
  *
  *   npm run bench                       # everything (aim: < 10 min on 2 quiet cores)
  *   npm run bench -- --quick            # small data, short measurements: checks that all of it runs
- *   npm run bench -- --only=tiles,ogc   # some benches: bundle tiles ogc import maps analysis pressure processes
+ *   npm run bench -- --only=tiles,ogc   # some benches: bundle tiles ogc import maps analysis pressure processes mapserver
  *   npm run bench -- --print            # print the report, do not touch the doc
  *   npm run bench -- --force            # write the doc although the machine is busy (labelled "loaded")
  *
  * The doc is not rewritten when the 1-minute load average is above 1.5 before the
  * run starts (other work on the machine), unless --force. Needs PostgreSQL with
  * PostGIS on 127.0.0.1 (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres):
- * every bench makes its own databases and drops them. `processes` needs `wrk`.
+ * every bench makes its own databases and drops them. `processes` needs `wrk`; `mapserver`
+ * compares sizes with MapServer 8 where `mapserv` is installed (it says so and passes where not).
  * Each bench's own output goes to a log file (its path is printed).
  */
 import { spawn } from 'node:child_process';
@@ -53,6 +54,8 @@ const BENCHES: Bench[] = [
   { name: 'analysis', script: 'analysis.ts', db: 'own', urlVar: 'DATABASE_URL', quickEnv: { BENCH_CITY: '0' }, timeoutMin: 10 },
   { name: 'pressure', script: 'pressure.ts', db: 'server', urlVar: 'DATABASE_URL', timeoutMin: 5 },
   { name: 'processes', script: 'processes.ts', db: 'own', urlVar: 'DATABASE_URL', timeoutMin: 10 },
+  // Only where MapServer is installed (apt-get install -y mapserver-bin cgi-mapserver; bench only, not CI).
+  { name: 'mapserver', script: 'mapserver.ts', db: 'own', urlVar: 'DATABASE_URL', timeoutMin: 5 },
 ];
 
 function localOnly(url: string): void {

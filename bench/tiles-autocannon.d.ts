@@ -21,6 +21,8 @@ declare module 'autocannon' {
     requests: Histogram & { total: number };
     latency: Histogram;
     non2xx: number;
+    /** Answers per HTTP status. */
+    statusCodeStats?: Record<string, { count: number }>;
     errors: number;
     timeouts: number;
   }
