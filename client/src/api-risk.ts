@@ -1,3 +1,4 @@
+import type { RiskTableLine } from '../../server/risk/points.ts';
 import type { TyphoonLevel, typhoonLevelLine } from '../../server/risk/typhoon.ts';
 import { fetchJson, fetchOk, postJson } from './api.ts';
 
@@ -7,7 +8,6 @@ import { fetchJson, fetchOk, postJson } from './api.ts';
  * views show are typed; every rule behind them stays on the server.
  */
 export type Level = 'red' | 'orange' | 'yellow' | 'blue';
-export type InspectionStatus = 'overdue' | 'due_soon' | 'scheduled' | 'done' | 'not_sampled';
 
 export interface RiskCounts {
   red: number;
@@ -17,24 +17,8 @@ export interface RiskCounts {
   total: number;
 }
 
-export interface RiskTablePoint {
-  id: number;
-  district_id: string;
-  street_id: string | null;
-  street_name_zh: string | null;
-  name_zh: string;
-  name_en: string | null;
-  category: string;
-  level: Level;
-  level_source: string;
-  responsible_unit: string | null;
-  lon: number;
-  lat: number;
-  last_inspection: string | null;
-  next_due: string | null;
-  inspection_status: InspectionStatus;
-  days_overdue: number | null;
-}
+/** A line of the one table, as the server builds it (type only). */
+export type RiskTablePoint = RiskTableLine;
 
 export interface RiskTable {
   district: string | null;

@@ -38,6 +38,12 @@ export interface RiskPointLine {
   inspection: DueState;
 }
 
+/** One line of GET /risk/table's JSON list: the point, its inspection state flattened (the client reads this type). */
+export function tableLine({ inspection, ...p }: RiskPointLine) {
+  return { ...p, last_inspection: inspection.last_inspection, next_due: inspection.next_due, inspection_status: inspection.status, days_overdue: inspection.days_overdue };
+}
+export type RiskTableLine = ReturnType<typeof tableLine>;
+
 const POINTS_SQL = `
   SELECT rp.id::int8 AS id, rp.district_id, rp.street_id, s.name_zh AS street_name_zh,
          rp.name_zh, rp.name_en, rp.category, rp.level, rp.level_source, rp.level_reason,

@@ -25,7 +25,7 @@ import {
   substancesBody,
   tableQuery,
 } from './params.ts';
-import { assertDistrictExists, countPoints, loadRiskPoints, loadStreets, type RiskPointLine } from './points.ts';
+import { assertDistrictExists, countPoints, loadRiskPoints, loadStreets, tableLine, type RiskPointLine } from './points.ts';
 import { loadHazardSourceLines } from './hazards.ts';
 import { closeShelters, listInspections, readAssessment, recordInspection, setHazardSubstances, setPointLevel } from './store.ts';
 import { COUNT_COLUMNS, countRows, HAZARD_SOURCE_COLUMNS, POINT_COLUMNS, toCsv, toXlsx, type HazardSourceLine } from './table.ts';
@@ -104,7 +104,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
       district: district,
       as_of: asOf,
       counts,
-      points: points.map(({ inspection, ...p }) => ({ ...p, last_inspection: inspection.last_inspection, next_due: inspection.next_due, inspection_status: inspection.status, days_overdue: inspection.days_overdue })),
+      points: points.map(tableLine),
       ...(sources ? { hazard_sources: sources } : {}),
     });
   });
