@@ -41,6 +41,8 @@ interface Bench {
   db: 'none' | 'server' | 'own';
   /** The variable the bench reads the URL from. */
   urlVar?: 'DATABASE_URL' | 'BENCH_DATABASE_URL';
+  /** Settings of a full run (where the bench's own defaults are longer than the 10-minute aim allows). */
+  fullEnv?: Record<string, string>;
   quickEnv?: Record<string, string>;
   timeoutMin: number;
 }
@@ -48,7 +50,7 @@ interface Bench {
 const BENCHES: Bench[] = [
   { name: 'bundle', script: 'bundle.ts', db: 'none', timeoutMin: 5 },
   { name: 'tiles', script: 'tiles.ts', db: 'server', urlVar: 'BENCH_DATABASE_URL', timeoutMin: 25 },
-  { name: 'ogc', script: 'ogc.ts', db: 'server', urlVar: 'DATABASE_URL', quickEnv: { BENCH_ROWS: '20000', BENCH_SECONDS: '2', BENCH_CONNECTIONS: '8', BENCH_RUNS: '5' }, timeoutMin: 15 },
+  { name: 'ogc', script: 'ogc.ts', db: 'server', urlVar: 'DATABASE_URL', fullEnv: { BENCH_SECONDS: '3', BENCH_RUNS: '10' }, quickEnv: { BENCH_ROWS: '20000', BENCH_SECONDS: '2', BENCH_CONNECTIONS: '8', BENCH_RUNS: '5' }, timeoutMin: 15 },
   { name: 'import', script: 'import.ts', db: 'server', urlVar: 'DATABASE_URL', quickEnv: { BENCH_ROWS: '10000' }, timeoutMin: 10 },
   { name: 'maps', script: 'maps.ts', db: 'own', urlVar: 'DATABASE_URL', quickEnv: { BENCH_RUNS: '5' }, timeoutMin: 10 },
   { name: 'analysis', script: 'analysis.ts', db: 'own', urlVar: 'DATABASE_URL', quickEnv: { BENCH_CITY: '0' }, timeoutMin: 10 },
@@ -145,7 +147,7 @@ async function main(): Promise<number> {
   const failed: { bench: string; error: string }[] = [];
   for (const bench of benches) {
     const log = path.join(dir, `${bench.name}.log`);
-    const env: Record<string, string> = { BENCH_RESULTS: resultsFile, ...(QUICK ? { BENCH_QUICK: '1', ...bench.quickEnv } : {}) };
+    const env: Record<string, string> = { BENCH_RESULTS: resultsFile, ...(QUICK ? { BENCH_QUICK: '1', ...bench.quickEnv } : bench.fullEnv) };
     let drop: (() => Promise<void>) | undefined;
     if (bench.db === 'server') env[bench.urlVar!] = ADMIN_URL;
     if (bench.db === 'own') {

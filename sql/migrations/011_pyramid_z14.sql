@@ -5,37 +5,25 @@
 -- The triggers' last argument is the last zoom kept (tiles/cluster.ts pyramidLastZoom;
 -- a test checks they agree). The layers' rows are counted again from their tables.
 
-DROP TRIGGER risk_points_cells_ins ON risk_points;
-DROP TRIGGER risk_points_cells_upd ON risk_points;
-DROP TRIGGER risk_points_cells_del ON risk_points;
-DROP TRIGGER risk_points_cells_trunc ON risk_points;
-DROP TRIGGER hazard_sources_cells_ins ON hazard_sources;
-DROP TRIGGER hazard_sources_cells_upd ON hazard_sources;
-DROP TRIGGER hazard_sources_cells_del ON hazard_sources;
-DROP TRIGGER hazard_sources_cells_trunc ON hazard_sources;
-
-CREATE TRIGGER risk_points_cells_ins AFTER INSERT ON risk_points REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync('risk_points', '8', '14');
-CREATE TRIGGER risk_points_cells_upd AFTER UPDATE ON risk_points REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync('risk_points', '8', '14');
-CREATE TRIGGER risk_points_cells_del AFTER DELETE ON risk_points REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync('risk_points', '8', '14');
-CREATE TRIGGER risk_points_cells_trunc AFTER TRUNCATE ON risk_points
-  FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync('risk_points', '8', '14');
-
-CREATE TRIGGER hazard_sources_cells_ins AFTER INSERT ON hazard_sources REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync('hazard_sources', '8', '14');
-CREATE TRIGGER hazard_sources_cells_upd AFTER UPDATE ON hazard_sources REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync('hazard_sources', '8', '14');
-CREATE TRIGGER hazard_sources_cells_del AFTER DELETE ON hazard_sources REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync('hazard_sources', '8', '14');
-CREATE TRIGGER hazard_sources_cells_trunc AFTER TRUNCATE ON hazard_sources
-  FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync('hazard_sources', '8', '14');
-
-DELETE FROM tile_cluster_cells WHERE layer IN ('risk_points', 'hazard_sources');
 DO $do$
+DECLARE
+  t text;
 BEGIN
-  EXECUTE tile_cluster_cells_sql('SELECT 1 AS s, * FROM risk_points') USING 'risk_points', 8, 14;
-  EXECUTE tile_cluster_cells_sql('SELECT 1 AS s, * FROM hazard_sources') USING 'hazard_sources', 8, 14;
+  FOREACH t IN ARRAY ARRAY['risk_points', 'hazard_sources'] LOOP
+    EXECUTE format('DROP TRIGGER %I ON %I', t || '_cells_ins', t);
+    EXECUTE format('DROP TRIGGER %I ON %I', t || '_cells_upd', t);
+    EXECUTE format('DROP TRIGGER %I ON %I', t || '_cells_del', t);
+    EXECUTE format('DROP TRIGGER %I ON %I', t || '_cells_trunc', t);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync(%L, ''8'', ''14'')', t || '_cells_ins', t, t);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync(%L, ''8'', ''14'')', t || '_cells_upd', t, t);
+    EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync(%L, ''8'', ''14'')', t || '_cells_del', t, t);
+    EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %I
+      FOR EACH STATEMENT EXECUTE FUNCTION tile_cluster_cells_sync(%L, ''8'', ''14'')', t || '_cells_trunc', t, t);
+    DELETE FROM tile_cluster_cells WHERE layer = t;
+    EXECUTE tile_cluster_cells_sql(format('SELECT 1 AS s, * FROM %I', t)) USING t, 8, 14;
+  END LOOP;
 END
 $do$;
