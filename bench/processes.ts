@@ -99,6 +99,10 @@ async function wrk(port: number, script: string): Promise<number> {
 async function main() {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL (a PostgreSQL database for this bench): several processes need PostgreSQL');
+  await run('wrk', ['--version']).catch((err: NodeJS.ErrnoException) => {
+    // wrk --version exits 1 after printing its version; only a missing program is fatal.
+    if (err.code === 'ENOENT') throw new Error('this bench needs wrk (Debian: apt-get install wrk)');
+  });
   const db = await openPostgres({ connectionString: url, max: 2 });
   try {
     await prepareDatabase(db, { demoData: true });

@@ -75,6 +75,19 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** The bench running now and how to drop its database, so Ctrl-C leaves no process or database behind. */
+let current: { pid?: number; drop?: () => Promise<void> } = {};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    try {
+      if (current.pid) process.kill(-current.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    void (current.drop?.() ?? Promise.resolve()).catch(() => {}).finally(() => process.exit(130));
+  });
+}
+
 /** Runs one bench in its own process; its output goes to `log`. Resolves with the exit code (or the reason it was stopped). */
 function runBench(bench: Bench, env: Record<string, string>, log: string): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -85,6 +98,7 @@ function runBench(bench: Bench, env: Record<string, string>, log: string): Promi
       stdio: ['ignore', out, out],
       detached: true, // its own process group, so a stop reaches the servers it started too
     });
+    current.pid = child.pid;
     const limit = QUICK ? Math.min(bench.timeoutMin, 8) : bench.timeoutMin;
     const timer = setTimeout(() => {
       try {
@@ -160,7 +174,9 @@ async function main(): Promise<number> {
     }
     const t = Date.now();
     process.stdout.write(`  ${bench.name.padEnd(10)} … `);
+    current = { drop };
     const error = await runBench(bench, env, log).finally(() => drop?.());
+    current = {};
     console.log(`${error ? `FAILED (${error}; see ${log})` : 'done'} in ${((Date.now() - t) / 1000).toFixed(0)} s`);
     if (error) failed.push({ bench: bench.name, error: `${error}; last lines: ${lastLines(log, 3)}` });
   }

@@ -208,3 +208,14 @@ function rowsRead(plan: unknown, table: string): number {
   walk(root[0].Plan);
   return n;
 }
+
+/**
+ * Why the embedded engine keeps its in-process renderer and does not read the pyramid
+ * in SQL: PGlite's PostGIS is built without protobuf-c, so it has no ST_AsMVT. When a
+ * PGlite release brings it, this fails, and the embedded engine could use the pyramid.
+ */
+describe.runIf(backend === 'embedded')('PGlite PostGIS', () => {
+  it('has no ST_AsMVT (built without protobuf-c)', async () => {
+    await expect(db.query(`SELECT ST_AsMVTGeom(ST_Point(1, 1, 3857), ST_TileEnvelope(0, 0, 0)) AS g`)).rejects.toThrow(/protobuf-c/);
+  });
+});
