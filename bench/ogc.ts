@@ -179,6 +179,8 @@ async function measure(server: Server, label: string, pages: typeof BENCH_PAGES,
 }
 
 async function main() {
+  // The deep page needs a page after the first one (bench/ogc-pages.ts deepPosition).
+  if (!(ROWS >= 2000)) throw new Error(`BENCH_ROWS=${process.env.BENCH_ROWS}: at least 2,000 rows`);
   const url = process.env.DATABASE_URL;
   let cleanup = async () => {};
   let dbUrl: string | undefined;

@@ -102,3 +102,12 @@ describe('bench report', () => {
     expect(parseFigures(text)).toEqual([cached]);
   });
 });
+
+describe('OGC bench deep page', () => {
+  it('starts after 50,000 features, or halfway in whole pages on smaller tables (quick runs)', async () => {
+    const { deepPosition } = await import('../../bench/ogc-pages.ts');
+    expect(deepPosition(100_481)).toBe(50_000);
+    expect(deepPosition(20_481)).toBe(10_000);
+    expect(deepPosition(3_500)).toBe(1_000); // bench/ogc.ts refuses fewer than 2,000 rows
+  });
+});
