@@ -1,3 +1,4 @@
+import type { scenarioReport } from '../../server/risk/analyses.ts';
 import type { RiskTableLine } from '../../server/risk/points.ts';
 import type { TyphoonLevel, typhoonLevelLine } from '../../server/risk/typhoon.ts';
 import { fetchJson, fetchOk, postJson } from './api.ts';
@@ -73,30 +74,9 @@ export interface NearestAnswer {
   shelters: NearestShelter[];
 }
 
-export interface ScenarioCoverage {
-  residents: number;
-  shelters_counted: number;
-  covered_residents: number;
-  uncovered_residents: number;
-  covered_pct: number | null;
-  sheltered_residents: number;
-  unsheltered_residents: number;
-}
-
-export interface ScenarioReport {
-  district: { id: string; name_zh: string; name_en: string };
-  flood_points: { considered: number; active: { id: number; name_zh: string; rainfall_mm_h: number; threshold_mm_h: number }[] };
-  geohazard_sites: { considered: number; active: { id: number; name_zh: string }[] };
-  shelters: { closed: { id: number; name_zh: string; name_en: string; capacity: number }[]; already_closed: { id: number }[]; capacity_closed: number };
-  coverage: {
-    before: ScenarioCoverage;
-    after: ScenarioCoverage;
-    residents_losing_cover: number;
-    residents_losing_a_place: number;
-  };
-  alert_streets: string[];
-  affected_pct: number;
-}
+/** POST /analysis/scenario's answer, as the server builds it (type only). */
+export type ScenarioReport = Awaited<ReturnType<typeof scenarioReport>>;
+export type ScenarioCoverage = ScenarioReport['coverage']['before'];
 
 export interface Polygon {
   type: 'Polygon' | 'MultiPolygon';

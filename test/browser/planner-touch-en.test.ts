@@ -151,3 +151,42 @@ describe('the planner in English', () => {
     expect(watch.pageErrors).toEqual([]);
   });
 });
+
+describe('a scenario in English after closures were applied', () => {
+  interface Report {
+    shelters: { closed: { id: number }[]; already_closed: number[] };
+    applied: { shelters_closed: number[] } | null;
+  }
+  const scenario = async (body: object, key?: string): Promise<Report> => {
+    const res = await fetch(`${server.url}/analysis/scenario`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(key ? { Authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`scenario: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as Report;
+  };
+
+  it('draws the shelters closed before the scenario as closed too, with the count the API gives', async () => {
+    const applied = await scenario({ district: 'huadu', rainfall_mm_h: 80, apply: true }, server.editorKey);
+    expect(applied.applied!.shelters_closed.length).toBeGreaterThan(0);
+    const report = await scenario({ district: 'huadu', rainfall_mm_h: 80 });
+    expect([...report.shelters.already_closed].sort()).toEqual(expect.arrayContaining([...applied.applied!.shelters_closed]));
+
+    await openMap(page, `${server.url}/?district=huadu&lang=en`);
+    await page.click('[data-tab="scenario"]');
+    await page.check('[data-scenario="kind"][value="rain"]');
+    await page.fill('[data-scenario="rainfall"]', '80');
+    await page.click('[data-scenario-action="run"]');
+    await page.waitForSelector('[data-scenario-state="done"]', { timeout: 60_000 });
+    const expected = [...report.shelters.closed.map((s) => s.id), ...report.shelters.already_closed].sort((a, b) => a - b);
+    expect(await page.getAttribute('[data-scenario-metric="closed"]', 'data-count')).toBe(String(expected.length));
+    expect(await page.textContent('[data-scenario-metric="closed"] span')).toBe(WORDS.unusableShelters.en);
+    const drawn = await page.evaluate(() => {
+      const map = window.onemap!.map as unknown as { getLayers(): { getArray(): { get(k: string): unknown; getSource(): { getFeatures(): { getId(): unknown; get(k: string): unknown }[] } }[] } };
+      const layer = map.getLayers().getArray().find((l) => l.get('role') === 'scenario')!;
+      return layer.getSource().getFeatures().filter((f) => f.get('kind') === 'closed').map((f) => Number(f.getId()));
+    });
+    expect(drawn.sort((a, b) => a - b)).toEqual(expected);
+  });
+});

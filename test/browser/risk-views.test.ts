@@ -191,7 +191,7 @@ describe('risk table beside the map', () => {
 
 describe('scenario runner', () => {
   interface Report {
-    shelters: { closed: { id: number }[]; already_closed: { id: number }[] };
+    shelters: { closed: { id: number }[]; already_closed: number[] };
     flood_points: { active: { id: number }[] };
     coverage: { before: { covered_pct: number }; after: { covered_pct: number; shelters_counted: number } };
     alert_streets: string[];
@@ -216,7 +216,7 @@ describe('scenario runner', () => {
     expect(await page.locator('.alert-streets li').count()).toBe(report.alert_streets.length);
     expect(await page.textContent('[data-scenario-row="shelters_counted"] td:last-child')).toBe(report.coverage.after.shelters_counted.toLocaleString('zh-CN'));
     const drawn = await layerFeatures('scenario');
-    expect(drawn.filter((f) => f.kind === 'closed').map((f) => f.id).sort()).toEqual([...report.shelters.closed, ...report.shelters.already_closed].map((s) => s.id).sort());
+    expect(drawn.filter((f) => f.kind === 'closed').map((f) => f.id).sort()).toEqual([...report.shelters.closed.map((s) => s.id), ...report.shelters.already_closed].sort());
     expect(drawn.filter((f) => f.kind === 'flood').length).toBe(report.flood_points.active.length);
     expect(drawn.filter((f) => f.kind === 'street').length).toBe(report.alert_streets.length);
     // Before and after as two overlays, one at a time.

@@ -197,7 +197,8 @@ export class ScenarioPanel {
 
   /** Places what the report names by id, from the OGC items of the district. */
   private async drawReport(report: ScenarioReport, district: string, gen: number): Promise<void> {
-    const closedIds = new Set([...report.shelters.closed, ...report.shelters.already_closed].map((s) => s.id));
+    // already_closed lists ids; closed lists the shelters with their reasons
+    const closedIds = new Set([...report.shelters.closed.map((s) => s.id), ...report.shelters.already_closed]);
     const floodIds = new Set(report.flood_points.active.map((p) => p.id));
     const siteIds = new Set(report.geohazard_sites.active.map((p) => p.id));
     const alert = new Set(report.alert_streets);
