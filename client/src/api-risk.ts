@@ -1,3 +1,4 @@
+import type { ShelterAnalysis } from '../../server/analysis/service.ts';
 import type { scenarioReport } from '../../server/risk/analyses.ts';
 import type { RiskTableLine } from '../../server/risk/points.ts';
 import type { TyphoonLevel, typhoonLevelLine } from '../../server/risk/typhoon.ts';
@@ -54,25 +55,8 @@ export interface InspectionsDue {
   points: DuePoint[];
 }
 
-export interface NearestShelter {
-  rank: number;
-  id: number;
-  name_zh: string;
-  name_en: string;
-  status: string;
-  lon: number;
-  lat: number;
-  distance_m: number;
-  walking_minutes: number;
-  capacity: number;
-  occupancy: number;
-  free_capacity: number;
-}
-
-export interface NearestAnswer {
-  query: { lon: number; lat: number };
-  shelters: NearestShelter[];
-}
+/** GET /analysis/nearest-shelters' answer, as the server builds it (type only). */
+export type NearestAnswer = Awaited<ReturnType<ShelterAnalysis['nearest']>>;
 
 /** POST /analysis/scenario's answer, as the server builds it (type only). */
 export type ScenarioReport = Awaited<ReturnType<typeof scenarioReport>>;

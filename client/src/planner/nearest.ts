@@ -217,7 +217,7 @@ export class NearestShelters {
     this.box.dataset.from = a ? `${a.query.lon},${a.query.lat}` : '';
     const rows = (a?.shelters ?? [])
       .map(
-        (s) => `<tr data-nearest-id="${s.id}"><td>${s.rank}</td><td>${escapeHtml(pick({ zh: s.name_zh, en: s.name_en }))}</td>
+        (s) => `<tr data-nearest-id="${s.id}"><td>${s.rank}</td><td>${escapeHtml(pick({ zh: s.name_zh, en: s.name_en ?? '' }))}</td>
           <td data-distance="${s.distance_m}">${formatNumber(s.distance_m)} m</td><td data-minutes="${s.walking_minutes}">${formatNumber(s.walking_minutes, 1)} ${t('minutes')}</td>
           <td data-free="${s.free_capacity}">${formatNumber(s.free_capacity)}</td></tr>`,
       )
