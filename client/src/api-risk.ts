@@ -1,6 +1,6 @@
 import type { ShelterAnalysis } from '../../server/analysis/service.ts';
 import type { scenarioReport } from '../../server/risk/analyses.ts';
-import type { RiskTableLine } from '../../server/risk/points.ts';
+import type { DueLine, RiskTableLine } from '../../server/risk/points.ts';
 import type { TyphoonLevel, typhoonLevelLine } from '../../server/risk/typhoon.ts';
 import { fetchJson, fetchOk, postJson } from './api.ts';
 
@@ -33,26 +33,11 @@ export interface RiskTable {
   points: RiskTablePoint[];
 }
 
-export interface DuePoint {
-  id: number;
-  name_zh: string;
-  street_name_zh: string | null;
-  category: string;
-  level: Level;
-  lon: number;
-  lat: number;
-  last_inspection: string | null;
-  next_due: string | null;
-  status: 'overdue' | 'due_soon';
-  days_overdue: number | null;
-  days_until_due: number | null;
-  never_inspected: boolean;
-}
-
 export interface InspectionsDue {
   as_of: string;
   summary: { overdue: number; never_inspected: number; due_soon: number };
-  points: DuePoint[];
+  /** Lines as the server builds them (type only). */
+  points: DueLine[];
 }
 
 /** GET /analysis/nearest-shelters' answer, as the server builds it (type only). */

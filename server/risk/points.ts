@@ -44,6 +44,24 @@ export function tableLine({ inspection, ...p }: RiskPointLine) {
 }
 export type RiskTableLine = ReturnType<typeof tableLine>;
 
+/** One line of GET /risk/inspections/due's list: the point and its whole inspection state (the client reads this type). */
+export function dueLine(p: RiskPointLine) {
+  return {
+    id: p.id,
+    district_id: p.district_id,
+    street_id: p.street_id,
+    street_name_zh: p.street_name_zh,
+    name_zh: p.name_zh,
+    category: p.category,
+    level: p.level,
+    responsible_unit: p.responsible_unit,
+    lon: p.lon,
+    lat: p.lat,
+    ...p.inspection,
+  };
+}
+export type DueLine = ReturnType<typeof dueLine>;
+
 const POINTS_SQL = `
   SELECT rp.id::int8 AS id, rp.district_id, rp.street_id, s.name_zh AS street_name_zh,
          rp.name_zh, rp.name_en, rp.category, rp.level, rp.level_source, rp.level_reason,

@@ -25,7 +25,7 @@ import {
   substancesBody,
   tableQuery,
 } from './params.ts';
-import { assertDistrictExists, countPoints, loadRiskPoints, loadStreets, tableLine, type RiskPointLine } from './points.ts';
+import { assertDistrictExists, countPoints, loadRiskPoints, loadStreets, dueLine, tableLine, type RiskPointLine } from './points.ts';
 import { loadHazardSourceLines } from './hazards.ts';
 import { closeShelters, listInspections, readAssessment, recordInspection, setHazardSubstances, setPointLevel } from './store.ts';
 import { COUNT_COLUMNS, countRows, HAZARD_SOURCE_COLUMNS, POINT_COLUMNS, toCsv, toXlsx, type HazardSourceLine } from './table.ts';
@@ -154,19 +154,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
         due_soon: listed.filter((p) => p.inspection.status === 'due_soon').length,
       },
       blue_sampling: Object.fromEntries(blue),
-      points: listed.map((p) => ({
-        id: p.id,
-        district_id: p.district_id,
-        street_id: p.street_id,
-        street_name_zh: p.street_name_zh,
-        name_zh: p.name_zh,
-        category: p.category,
-        level: p.level,
-        responsible_unit: p.responsible_unit,
-        lon: p.lon,
-        lat: p.lat,
-        ...p.inspection,
-      })),
+      points: listed.map(dueLine),
     });
   });
 
