@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // The whole suite runs twice: once on the embedded backend (PGlite + PostGIS in
@@ -5,6 +7,7 @@ import { defineConfig } from 'vitest/config';
 // Tests that do not touch a database run once, in the `unit` project: test/unit/
 // and the pure suites that sit beside the database tests of their area.
 const dbTests = ['test/**/*.test.ts'];
+const sharedDb = process.env.TEST_SHARED_DB !== '0';
 const unitTests = [
   'test/unit/**/*.test.ts',
   'test/analysis/allocation.test.ts',
@@ -13,6 +16,24 @@ const unitTests = [
   'test/maps/units.test.ts',
   'test/risk/rules.test.ts',
 ];
+
+// Browser suites drive the real server in Chromium and take minutes each, while the
+// server code under them is tested on both backends by the API tests. So each browser
+// file runs on one backend: the embedded one (the default of `npm start`) unless listed
+// here. Live updates across pages and server restarts run on PostgreSQL, where changes
+// travel through LISTEN/NOTIFY.
+type Backend = 'embedded' | 'postgres';
+const browserOn: Record<string, Backend | 'both'> = {
+  'test/browser/edit-import.test.ts': 'postgres',
+  'test/browser/wall.test.ts': 'postgres',
+};
+const browserTests = fs
+  .readdirSync(fileURLToPath(new URL('./test/browser/', import.meta.url)))
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => `test/browser/${f}`)
+  .filter((f) => !unitTests.includes(f));
+/** Files a database project leaves out: the pure suites, and browser suites meant for the other backend. */
+const notOn = (backend: Backend) => [...unitTests, ...browserTests.filter((f) => ![backend, 'both'].includes(browserOn[f] ?? 'embedded'))];
 
 export default defineConfig({
   test: {
@@ -25,11 +46,11 @@ export default defineConfig({
         test: {
           name: 'embedded',
           include: dbTests,
-          exclude: unitTests,
-          // TEST_SHARED_DB=1: one embedded database per worker, lent to one file at a
-          // time and reset between files (test/setup/shared-db.ts); the worker must then
-          // outlive a file. Off by default until a whole-project run passes with it.
-          ...(process.env.TEST_SHARED_DB === '1' ? { isolate: false } : {}),
+          exclude: notOn('embedded'),
+          // One embedded database per worker, lent to one file at a time and reset
+          // between files (test/setup/shared-db.ts), so the worker must outlive a file.
+          // TEST_SHARED_DB=0: every file opens its own copy, in a fresh worker.
+          ...(sharedDb ? { isolate: false } : {}),
           env: { TEST_BACKEND: 'embedded' },
           globalSetup: ['test/setup/global-db.ts'],
         },
@@ -39,7 +60,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: dbTests,
-          exclude: unitTests,
+          exclude: notOn('postgres'),
           env: { TEST_BACKEND: 'postgres' },
           globalSetup: ['test/setup/global-db.ts'],
         },

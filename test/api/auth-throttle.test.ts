@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -13,7 +13,7 @@ let app: Express;
 /** Key lookups reaching the database (each verification of a well-formed key makes one, then one scrypt). */
 let keyLookups = 0;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   // Count key lookups: a throttled attempt must not reach the database nor hash.
   const counting = new Proxy(db, {
     get(target, prop, receiver) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { buildApp } from '../../server/app.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -14,7 +14,7 @@ let app: Express;
 const TILE = '/tiles/risk_points/8/213/111.mvt';
 
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   app = buildApp({ db, config: loadConfig({}), log: silentLogger });
 });
 afterAll(async () => db?.close());

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -21,7 +21,7 @@ let inside: [number, number];
 let shelterId: number;
 
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   app = buildApp({ db, config: loadConfig({}), log: silentLogger });
   editor = `Bearer ${(await createKey(db, { name: 'desk', role: 'editor' })).key}`;
   const p = await db.query<{ x: number; y: number }>("SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_PointOnSurface(geom) AS p FROM districts WHERE id = 'huadu') s");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { backend, openTestDb } from '../setup/db.ts';
+import { backend, testDb } from '../setup/db.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -12,7 +12,7 @@ let app: Express;
 let guarded: Express;
 const TOKEN = 'metrics-token-0123456789';
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   app = buildApp({ db, config: loadConfig({}), log: silentLogger });
   guarded = buildApp({ db, config: loadConfig({ METRICS_TOKEN: TOKEN, RATE_LIMIT_PER_MIN: '2', TRUST_PROXY: '1' }), log: silentLogger });
 });

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -17,7 +17,7 @@ const HEAVY = '/analysis/siting?district=huadu&k=100&candidates=cells&radius=499
 
 let db: Db;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
 });
 afterAll(async () => db?.close());
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -18,7 +18,7 @@ let limited: Express;
 let direct: Express;
 let unlimited: Express;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   viewerKey = (await createKey(db, { name: 'wall display', role: 'viewer' })).key;
   otherKey = (await createKey(db, { name: 'duty desk', role: 'viewer' })).key;
   limited = appWith({ RATE_LIMIT_PER_MIN: '3', RATE_LIMIT_KEY_PER_MIN: '2', TRUST_PROXY: '1' });

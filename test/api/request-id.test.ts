@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
@@ -11,7 +11,7 @@ let db: Db;
 let app: Express;
 const lines: string[] = [];
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   app = buildApp({ db, config: loadConfig({}), log: createLogger('debug', (l) => lines.push(l)) });
   await app.locals.ready;
 });

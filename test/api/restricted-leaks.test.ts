@@ -17,7 +17,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -41,7 +41,7 @@ const tileOf = (lon: number, lat: number, z: number) => {
 };
 
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   app = buildApp({ db, config: loadConfig({ PUBLIC_URL: 'http://onemap.test' }), log: silentLogger });
   editor = `Bearer ${(await createKey(db, { name: 'chemicals desk', role: 'editor' })).key}`;
   const shelters = await db.query<{ id: number; lon: number; lat: number }>(

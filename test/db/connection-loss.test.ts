@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backend, openTestDb } from '../setup/db.ts';
+import { backend, testDb } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
 
 let db: Db;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
 });
 afterAll(async () => db?.close());
 

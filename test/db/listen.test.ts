@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backend, openTestDb } from '../setup/db.ts';
+import { backend, copyTestDb } from '../setup/db.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 
 // A LISTEN holds a pool connection of its own. It must be released exactly once
@@ -7,7 +7,7 @@ import { openPostgres } from '../../server/db/postgres.ts';
 // or pg throws "Release called on client which has already been released".
 describe.runIf(backend === 'postgres')('a LISTEN connection', () => {
   it('stopped after the database was closed is not released twice', async () => {
-    const { location } = await openTestDb();
+    const { location } = await copyTestDb();
     const db = await openPostgres({ connectionString: location, max: 2 });
     const stop = await db.listen('onemap_test_listen', () => {});
     await db.close();
@@ -16,7 +16,7 @@ describe.runIf(backend === 'postgres')('a LISTEN connection', () => {
   });
 
   it('hears notifications until stopped, and the pool is whole afterwards', async () => {
-    const { location } = await openTestDb();
+    const { location } = await copyTestDb();
     const db = await openPostgres({ connectionString: location, max: 2 });
     const heard: string[] = [];
     const stop = await db.listen('onemap_test_listen', (p) => heard.push(p));

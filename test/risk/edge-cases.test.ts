@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -29,7 +29,7 @@ const [S1, S2, S3] = [900001, 900002, 900003];
 let db: Db;
 let app: Express;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   await loadGridFixture(db);
   const next = JSON.stringify({ type: 'MultiPolygon', coordinates: [rect(2400, 0, 3300, 900).coordinates] });
   await db.tx(async (q) => {

@@ -33,8 +33,9 @@ export interface TestDb extends TestCopy {
 
 /** The seeded database for one test file; close it in afterAll. */
 export async function testDb(): Promise<Db> {
-  // vitest.config.ts turns sharing on together with `isolate: false` (a worker outlives a file).
-  if (backend === 'embedded' && process.env.TEST_SHARED_DB === '1') {
+  // vitest.config.ts runs the embedded project with `isolate: false` (a worker outlives a file)
+  // unless TEST_SHARED_DB=0.
+  if (backend === 'embedded' && process.env.TEST_SHARED_DB !== '0') {
     const lent = await borrowSharedDb(async () => (await openTestDb()).db);
     if (lent) return lent;
   }

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
 import { silentLogger } from '../../server/log.ts';
 import { ChangeBus } from '../../server/changes.ts';
@@ -31,7 +31,7 @@ let bbox: [number, number, number, number];
 const MAXZOOM = 12;
 
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onemap-archive-'));
   service = new TileService({ db, changes: new ChangeBus(), log: silentLogger }, { cacheBytes: 0 });
   bbox = await districtBBox(db, ['pingshan']);

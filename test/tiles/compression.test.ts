@@ -1,7 +1,7 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { listenApp } from '../helpers/listen.ts';
 import { decodeTile } from './helpers/decode.ts';
 import type { Db } from '../../server/db/types.ts';
@@ -16,7 +16,7 @@ import { negotiateEncoding } from '../../tiles/content-encoding.ts';
 let db: Db;
 let server: Awaited<ReturnType<typeof listenApp>>;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   server = await listenApp(db);
 });
 afterAll(async () => {

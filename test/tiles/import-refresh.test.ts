@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { openTestDb } from '../setup/db.ts';
+import { testDb } from '../setup/db.ts';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -21,7 +21,7 @@ const at = tileContaining(SPOT.lon, SPOT.lat, 14);
 const url = `/tiles/risk_points/14/${at.x}/${at.y}.mvt`;
 
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
   app = buildApp({ db, config: loadConfig({}), log: silentLogger });
   editor = `Bearer ${(await createKey(db, { name: 'import desk', role: 'editor' })).key}`;
 });

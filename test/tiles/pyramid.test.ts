@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backend, openTestDb } from '../setup/db.ts';
+import { backend, testDb } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
 import { LAYERS } from '../../catalog/layers.ts';
 import { ANONYMOUS } from '../../catalog/access.ts';
@@ -18,7 +18,7 @@ import { QUIET } from './helpers/rows.ts';
  */
 let db: Db;
 beforeAll(async () => {
-  db = (await openTestDb()).db;
+  db = await testDb();
 });
 afterAll(async () => db?.close());
 
