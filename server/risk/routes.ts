@@ -262,7 +262,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
       close_outdoor_in_warning_area: options.closeOutdoorInWarningArea,
       scenario_max_area_km2: options.scenarioMaxAreaKm2,
       sources: {
-        lead_hours: 'CMA typhoon warning signal rules (气象灾害预警信号发布与传播办法, 2007, annex)',
+        lead_hours: 'CMA national typhoon warning signal rules (as in the 2004 trial measures; provincial signals, e.g. Guangdong’s, differ)',
         mean_wind_force: 'CMA, Beaufort force; mean_wind_min_ms and gust_min_ms from GB/T 28591-2012',
         gust_force: 'CMA, Beaufort force',
         rainfall_mm_h: 'our assumption: the rainfall a scenario applies for the level (typhoon_level and rainfall_mm_h are not given together)',

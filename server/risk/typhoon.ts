@@ -1,8 +1,9 @@
 /**
  * Typhoon warning signals (台风预警信号) as scenario inputs. The four colours, their lead
  * times and wind forces are the China Meteorological Administration's national rules
- * (气象灾害预警信号发布与传播办法, CMA Order No. 16, 2007, annex: blue 24 h, mean wind force ≥ 6
- * or gusts ≥ 8; yellow 24 h, ≥ 8 / ≥ 10; orange 12 h, ≥ 10 / ≥ 12; red 6 h, ≥ 12 / ≥ 14).
+ * (blue 24 h, mean wind force ≥ 6 or gusts ≥ 8; yellow 24 h, ≥ 8 / ≥ 10; orange 12 h, ≥ 10 / ≥ 12;
+ * red 6 h, ≥ 12 / ≥ 14 — checked against CMA's 2004 trial measures, believed unchanged in the annex
+ * of CMA Order No. 16, 2007; provincial signals such as Guangdong's differ, see docs/risk.md).
  * A signal says nothing about rain at a flood-prone spot, nor about shelters: the rainfall
  * each level stands for and the level from which outdoor shelters close are OUR assumptions
  * (docs/risk.md), kept in `RiskOptions.typhoonLevels` so a deployment sets its own.
