@@ -13,7 +13,9 @@ import { ANONYMOUS_KEY_PREFIX } from './cache-key.ts';
  * the headers prepared when the tile was cached, and hands a well-formed public
  * tile request that missed to the tile service directly. Every other request —
  * callers with an Authorization header, requests whose principal an outer app
- * already set, anything that does not parse — continues into Express untouched.
+ * already set, requests sending a Consistency-Token (checked, and waited for on
+ * a read replica, by server/http/consistency-token.ts), anything that does not
+ * parse — continues into Express untouched.
  * App-wide middleware therefore does not see these requests.
  *
  * Only anonymous entries are eligible; an entry cached behind middleware that set
@@ -116,6 +118,7 @@ function eligible(req: IncomingMessage, res: ServerResponse): boolean {
     (req.method === 'GET' || req.method === 'HEAD') &&
     !!req.url?.startsWith('/tiles/') &&
     req.headers.authorization === undefined &&
+    req.headers['consistency-token'] === undefined &&
     (res as ServerResponse & { locals?: { principal?: unknown } }).locals?.principal === undefined
   );
 }

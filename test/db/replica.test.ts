@@ -114,6 +114,12 @@ describe.skipIf(backend !== 'postgres')('read replica (a real streaming hot stan
       const withToken = await fetch(b.base + item, { headers: { 'Consistency-Token': token! } });
       expect(withToken.status).toBe(200);
       expect(reads(b.db).primary).toBeGreaterThan(primaryBefore);
+      // Tiles too, though public tiles are otherwise answered before Express: an uncached one is read from the primary.
+      const tile = `${b.base}/tiles/risk_points/9/417/221.mvt`;
+      const tileBefore = reads(b.db).primary;
+      expect([200, 204]).toContain((await fetch(tile, { headers: { 'Consistency-Token': token! } })).status);
+      expect(reads(b.db).primary).toBeGreaterThan(tileBefore);
+      expect((await fetch(tile, { headers: { 'Consistency-Token': '0/' } })).status).toBe(400);
       // A heard its own change: its reads need no token, and go to the primary while the replica lacks it.
       const aBefore = reads(a.db).primary;
       expect((await fetch(a.base + item)).status).toBe(200);
