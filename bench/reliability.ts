@@ -57,6 +57,8 @@ interface Place {
 interface Sample {
   status: number; // 0 = network error or timeout
   ms: number;
+  /** What the network failure was (ECONNRESET, TIMEOUT, …) when status is 0. */
+  net?: string;
 }
 
 class PhaseStats {
@@ -86,8 +88,9 @@ function call(method: string, path: string, body?: string, headers: Record<strin
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
       res.on('error', () => resolve({ status: 0, text: '', ms: performance.now() - started }));
     });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, text: '', ms: performance.now() - started }));
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    // The text of a network failure names it (ECONNRESET, TIMEOUT, …) for the report.
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, text: err.code ?? err.message, ms: performance.now() - started }));
     req.end(body);
   });
 }
@@ -154,7 +157,7 @@ async function mixedClient(w: World, stats: PhaseStats, until: number): Promise<
     const kind = chooseKind();
     const r = requestFor(kind, w);
     const res = await call(r.method, r.path, r.body, r.headers);
-    stats.add(kind, { status: res.status, ms: res.ms });
+    stats.add(kind, { status: res.status, ms: res.ms, ...(res.status === 0 ? { net: res.text } : {}) });
     if (kind === 'write' && res.status === 201) w.acknowledged.push(Number(JSON.parse(res.text).id));
     if (res.status === 0) await new Promise((ok) => setTimeout(ok, 50)); // do not spin on a dead link
   }
@@ -276,7 +279,7 @@ async function runPhase(name: string, w: World, cluster: ThrowawayCluster): Prom
       continue;
     }
     for (const s of list) {
-      const label = `${kind}:${s.status || 'neterr'}`;
+      const label = `${kind}:${s.status || `neterr ${s.net ?? ''}`.trim()}`;
       statuses[label] = (statuses[label] ?? 0) + 1;
       // 503 with Retry-After is a designed refusal (busy workers, database down), counted apart.
       if (s.status === 503) refused++;
