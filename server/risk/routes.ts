@@ -28,6 +28,7 @@ import {
 import { assertDistrictExists, countPoints, loadRiskPoints, loadStreets, dueLine, tableLine, type RiskPointLine } from './points.ts';
 import { loadHazardSourceLines } from './hazards.ts';
 import { closeShelters, listInspections, readAssessment, recordInspection, setHazardSubstances, setPointLevel } from './store.ts';
+import { readerOf } from '../db/types.ts';
 import { COUNT_COLUMNS, countRows, HAZARD_SOURCE_COLUMNS, POINT_COLUMNS, toCsv, toXlsx, type HazardSourceLine } from './table.ts';
 import { addDays, todayIn } from './schedule.ts';
 import { TYPHOON_LEVELS, typhoonLevelLine } from './typhoon.ts';
@@ -68,6 +69,8 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   const { db } = ctx;
   const router = Router();
   const service = () => shelterAnalysisFor(db);
+  // The exposure and scenario analyses read from the replica when there is one (server/db/replica.ts).
+  const reads = readerOf(db);
   const today = () => todayIn(options.timeZone);
 
   // ---------------------------------------------------------------- the one table
@@ -250,7 +253,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
 
   router.get('/analysis/exposure', async (req, res) => {
     const q = parseQuery(exposureQuery, req.query);
-    res.json(await exposureReport(db, service(), q.district, principalOf(req), options));
+    res.json(await exposureReport(reads, service(), q.district, principalOf(req), options));
   });
 
   /** What a scenario may ask: the typhoon levels with their rules (the client's picker). */
@@ -274,8 +277,8 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   router.post('/analysis/scenario', async (req, res) => {
     const body = parseInput(scenarioBody, req.body ?? {}, 'body');
     if (body.apply) await checkRole('editor', req, res);
-    await checkScenarioAreas(db, body, options, geometryLimits(ctx.config));
-    const report = await scenarioReport(db, service(), body, options);
+    await checkScenarioAreas(reads, body, options, geometryLimits(ctx.config));
+    const report = await scenarioReport(reads, service(), body, options);
     if (!body.apply) {
       res.json({ ...report, applied: null });
       return;

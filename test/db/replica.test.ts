@@ -86,11 +86,11 @@ describe.skipIf(backend !== 'postgres')('read replica (a real streaming hot stan
 
   it('serves tiles, OGC items, analyses and static maps from the replica; /ready and metrics say it is up', async () => {
     const before = reads(a.db);
-    for (const path of ['/ogc/collections/risk_points/items?limit=3', '/tiles/risk_points/8/208/110.mvt', '/analysis/coverage?district=huadu', '/maps/static.png?bbox=113.0,23.3,113.4,23.6&width=300&height=200']) {
+    for (const path of ['/ogc/collections/risk_points/items?limit=3', '/tiles/risk_points/8/208/110.mvt', '/analysis/coverage?district=huadu', '/analysis/exposure?district=huadu', '/maps/static.png?bbox=113.0,23.3,113.4,23.6&width=300&height=200']) {
       expect((await fetch(a.base + path)).status, path).toBe(200);
     }
     const after = reads(a.db);
-    expect(after.replica).toBeGreaterThan(before.replica + 3);
+    expect(after.replica).toBeGreaterThan(before.replica + 4);
     expect(after.primary).toBe(before.primary);
     expect(await ready(a.base)).toEqual({ status: 'ready', replica: 'up' });
     const metrics = await (await fetch(`${a.base}/metrics`)).text();
