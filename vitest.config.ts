@@ -37,6 +37,10 @@ const notOn = (backend: Backend) => [...unitTests, ...browserTests.filter((f) =>
 
 export default defineConfig({
   test: {
+    // Vitest's default is one worker per core less one: a single worker on the 2-core
+    // machines this runs on. Most test time is spent waiting on a database, a server
+    // process or Chromium, so three files at a time keep two cores busy.
+    maxWorkers: 3,
     testTimeout: 60_000,
     hookTimeout: 180_000,
     projects: [

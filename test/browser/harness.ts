@@ -13,6 +13,7 @@ import { ensureClientBuilt } from '../../client/build.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import { openTestDb } from '../setup/db.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
+import { TEST_ENV } from '../helpers/test-env.ts';
 import { REGEN, goldenBytes } from '../helpers/golden.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -71,7 +72,7 @@ export async function startOneMap(): Promise<OneMapServer> {
   const { db, env } = await openTestDb();
   const { key: editorKey } = await createKey(db, { name: 'browser test', role: 'editor' });
   await db.close();
-  let server: RunningServer | null = await startServer({ ...env, LOG_LEVEL: 'info' }, 170_000);
+  let server: RunningServer | null = await startServer({ ...TEST_ENV, ...env, LOG_LEVEL: 'info' }, 170_000);
   const url = server.url;
   let earlier = '';
   return {
@@ -84,7 +85,7 @@ export async function startOneMap(): Promise<OneMapServer> {
     async restart() {
       earlier += server?.log() ?? '';
       await server?.stop();
-      server = await startServer({ ...env, LOG_LEVEL: 'info', PORT: new URL(url).port }, 180_000);
+      server = await startServer({ ...TEST_ENV, ...env, LOG_LEVEL: 'info', PORT: new URL(url).port }, 180_000);
     },
     log: () => earlier + (server?.log() ?? ''),
   };

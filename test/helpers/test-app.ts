@@ -10,6 +10,7 @@ import type { Express } from 'express';
 import { testDb } from '../setup/db.ts';
 import { buildApp, type AppOptions } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
+import { TEST_ENV } from './test-env.ts';
 import { silentLogger } from '../../server/log.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import type { Role } from '../../server/auth/keys.ts';
@@ -55,7 +56,7 @@ export async function testApp<K extends string = never>(options: TestAppOptions<
     }
     const app = options.noApp
       ? (undefined as unknown as Express)
-      : buildApp({ db, config: loadConfig(options.env ?? {}), log: silentLogger, ...options.app });
+      : buildApp({ db, config: loadConfig({ ...TEST_ENV, ...options.env }), log: silentLogger, ...options.app });
     return { app, db, keys, bearer, close: () => db.close() };
   } catch (err) {
     await db.close();
