@@ -21,4 +21,15 @@ describe('npm start', { timeout: 120_000 }, () => {
     expect(await server.stop()).toBe(0);
     server = undefined;
   });
+
+  it.skipIf(backend !== 'postgres')('starts with its read replica down, says so, and reads from the primary', async () => {
+    const { env } = await copyTestDb();
+    // Nothing listens on port 1: the replica connection is refused.
+    server = await startServer({ ...env, DATABASE_READ_URL: 'postgres://postgres@127.0.0.1:1/onemap' });
+    expect(server.log()).toMatch(/read replica down: reads go to the primary/);
+    expect(await (await fetch(`${server.url}/ready`)).json()).toEqual({ status: 'ready', replica: 'down' });
+    expect((await fetch(`${server.url}/ogc/collections/shelters/items?limit=1`)).status).toBe(200);
+    expect(await server.stop()).toBe(0);
+    server = undefined;
+  });
 });
