@@ -159,7 +159,14 @@ class ReplicaRouter {
         await this.markPrimaryPosition().catch(() => {
           this.floorUnknown = true;
         });
-        for (const deliver of batch) deliver();
+        for (const deliver of batch) {
+          try {
+            deliver();
+          } catch (err) {
+            // one failing listener must not hold back the changes heard after it
+            this.options.log?.(`a change notification failed to apply: ${(err as Error).message}`);
+          }
+        }
       }
     } finally {
       this.catchingUp = false;
