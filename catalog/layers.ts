@@ -8,7 +8,8 @@ import { valueTitle } from './vocabulary.ts';
 
 export type Bilingual = { zh: string; en: string };
 
-export type PropertyType = 'string' | 'integer' | 'number' | 'boolean' | 'date';
+/** `datetime`: a moment (timestamptz), written as RFC 3339 in UTC, e.g. 2026-12-05T06:00:00Z. */
+export type PropertyType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime';
 
 export interface LayerProperty {
   /** Column name in the table and property name in every output (English snake_case). */
@@ -93,6 +94,10 @@ export const RISK_COLORS: Record<RiskLevel, string> = {
   yellow: '#f2c500',
   blue: '#2f7bff',
 };
+
+/** Why a shelter is not usable (shelters.unusable_reason): inside an active hazard's zone, closed
+ *  for a running scenario, or flagged by an editor. */
+export const UNUSABLE_REASONS = ['hazard_zone', 'scenario', 'editor'] as const;
 
 /** Kinds of open space that may become a shelter (candidate_sites.kind). */
 export const CANDIDATE_SITE_KINDS = ['park', 'square', 'school_playground', 'stadium', 'other'] as const;
@@ -273,6 +278,10 @@ export const LAYERS: readonly LayerDef[] = [
       p('capacity', 'integer', '可容纳人数', 'Capacity (people)', { required: true, min: 0, max: 10_000_000 }),
       p('occupancy', 'integer', '已入住人数', 'People housed', { readOnly: true }),
       status(['open', 'standby', 'closed', 'full']),
+      p('usable', 'boolean', '可用', 'Usable', { queryable: true }),
+      p('unusable_reason', 'string', '不可用原因', 'Why unusable', { enum: UNUSABLE_REASONS, queryable: true, readOnly: true }),
+      p('unusable_note', 'string', '不可用说明', 'Unusable: note'),
+      p('unusable_since', 'datetime', '不可用起始时间', 'Unusable since', { readOnly: true }),
       address,
       contactPhone,
       synthetic,

@@ -90,7 +90,7 @@ export interface FeatureChange {
   /** Data version after the change (see the data_version table); also the live event id. */
   dataVersion?: number;
   /** What happened, for live maps: an edit, a shelter check-in/out, or an import. */
-  kind?: 'feature' | 'occupancy' | 'import';
+  kind?: 'feature' | 'occupancy' | 'import' | 'usability';
   /** [minLon, minLat, maxLon, maxLat] covering before and after. */
   bbox?: [number, number, number, number];
   /** Extra facts live maps show without a round trip (risk level, occupancy, capacity …). */

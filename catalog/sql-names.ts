@@ -11,3 +11,8 @@ export function ident(name: string): string {
   if (!PLAIN_NAME.test(name)) throw new Error(`not a plain SQL identifier: ${JSON.stringify(name)}`);
   return `"${name}"`;
 }
+
+/** A `datetime` property as it leaves the database: RFC 3339 in UTC (2026-12-05T06:00:00Z), whatever the server's TimeZone. */
+export function utcMomentSql(expr: string): string {
+  return `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+}

@@ -1,5 +1,5 @@
 import type { Queryable } from '../catalog/ports.ts';
-import { ident } from '../catalog/sql-names.ts';
+import { ident, utcMomentSql } from '../catalog/sql-names.ts';
 import type { LayerDef, LayerProperty } from '../catalog/layers.ts';
 
 /**
@@ -12,7 +12,7 @@ import type { LayerDef, LayerProperty } from '../catalog/layers.ts';
 /**
  * A property as it leaves the database: numerics as float8 (ST_AsMVT would write
  * `numeric` as a string), integers as int8, dates as 'YYYY-MM-DD' whatever the
- * server's DateStyle.
+ * server's DateStyle, moments as RFC 3339 in UTC.
  */
 export function propertyExpr(prop: LayerProperty, alias = 't'): string {
   const col = `${alias}.${ident(prop.name)}`;
@@ -23,6 +23,8 @@ export function propertyExpr(prop: LayerProperty, alias = 't'): string {
       return `${col}::int8`;
     case 'date':
       return `to_char(${col}, 'YYYY-MM-DD')`;
+    case 'datetime':
+      return utcMomentSql(col);
     default:
       return col;
   }

@@ -88,7 +88,7 @@ function vectorLayer(layer: LayerDef, who: Principal): VectorLayer {
   const fields: Record<string, string> = {};
   if (idIsProperty(layer)) fields.id = 'Identifier (标识), String';
   for (const p of tileProperties(layer, who)) {
-    const kind = { string: 'String', integer: 'Number', number: 'Number', boolean: 'Boolean', date: 'String (YYYY-MM-DD)' }[p.type];
+    const kind = { string: 'String', integer: 'Number', number: 'Number', boolean: 'Boolean', date: 'String (YYYY-MM-DD)', datetime: 'String (RFC 3339, UTC)' }[p.type];
     const values = p.enum ? `; one of ${p.enum.map((v) => `${v} (${valueTitle(v).zh})`).join(', ')}` : '';
     fields[p.name] = `${p.title.en} (${p.title.zh}), ${kind}${values}`;
   }

@@ -70,8 +70,9 @@ const AREA = `ST_SetSRID(ST_GeomFromGeoJSON($1), 4326)`;
 /**
  * `statuses`: the shelter statuses that count in area, capacity and free capacity — the coverage
  * analysis's (closed shelters do not count); every shelter still appears in by_class and by_status.
+ * Shelters stored as unusable do not count either unless `includeUnusable`.
  */
-export async function areaSummary(db: Queryable, geojson: string, who: Principal, statuses: readonly string[]) {
+export async function areaSummary(db: Queryable, geojson: string, who: Principal, statuses: readonly string[], includeUnusable = false) {
   const q = <R extends Record<string, unknown>>(sql: string) => db.query<R>(sql, [geojson]).then((r) => r.rows);
   const [area] = await q<{ area_m2: number }>(`SELECT ST_Area(${AREA}::geography) AS area_m2`);
   // cells inside count whole; cells on the edge by the share of their area inside
@@ -82,10 +83,10 @@ export async function areaSummary(db: Queryable, geojson: string, who: Principal
             count(*)::int AS cells
      FROM population_cells c, a WHERE ST_Intersects(c.geom, a.g) AND NOT ST_Touches(c.geom, a.g)`,
   );
-  const shelters = await q<{ shelter_class: string; status: string; n: number; area: number; capacity: number; occupancy: number }>(
+  const shelters = await q<{ shelter_class: string; status: string; usable: boolean; n: number; area: number; capacity: number; occupancy: number }>(
     `WITH a AS MATERIALIZED (SELECT ${AREA} AS g)
-     SELECT shelter_class, status, count(*)::int AS n, sum(effective_area_m2)::float8 AS area, sum(capacity)::int8 AS capacity, sum(occupancy)::int8 AS occupancy
-     FROM shelters, a WHERE deleted_at IS NULL AND ST_Intersects(geom, a.g) GROUP BY 1, 2 ORDER BY 1, 2`,
+     SELECT shelter_class, status, usable, count(*)::int AS n, sum(effective_area_m2)::float8 AS area, sum(capacity)::int8 AS capacity, sum(occupancy)::int8 AS occupancy
+     FROM shelters, a WHERE deleted_at IS NULL AND ST_Intersects(geom, a.g) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
   );
   const countBy = (table: string, column: string) =>
     q<{ v: string; n: number }>(
@@ -126,7 +127,7 @@ export async function areaSummary(db: Queryable, geojson: string, who: Principal
     return out;
   };
   const levels = (counts: Record<string, number>) => ({ red: counts.red ?? 0, orange: counts.orange ?? 0, yellow: counts.yellow ?? 0, blue: counts.blue ?? 0 });
-  const counted = shelters.filter((r) => statuses.includes(r.status));
+  const counted = shelters.filter((r) => statuses.includes(r.status) && (r.usable || includeUnusable));
   const capacity = counted.reduce((s, r) => s + Number(r.capacity), 0);
   const occupancy = counted.reduce((s, r) => s + Number(r.occupancy), 0);
   const residents = Math.round(Number(people.residents));
@@ -140,6 +141,8 @@ export async function areaSummary(db: Queryable, geojson: string, who: Principal
       by_class: byKey(shelters, 'shelter_class', sum),
       by_status: byKey(shelters, 'status', sum),
       statuses_counted: [...statuses],
+      unusable: sum(shelters.filter((r) => !r.usable)),
+      unusable_counted: includeUnusable,
       counted: sum(counted),
       effective_area_m2: Math.round(shelterArea * 100) / 100,
       area_per_resident_m2: residents > 0 ? Math.round((shelterArea / residents) * 1000) / 1000 : null,
@@ -163,7 +166,7 @@ export async function areaSummary(db: Queryable, geojson: string, who: Principal
     method: {
       residents: 'population cells inside count whole; cells on the edge by the share of their area inside',
       features: 'points inside or on the boundary; deleted features excluded',
-      shelters: 'area, capacity, occupancy and area per resident count only shelters of statuses_counted (as coverage does); total, by_class and by_status list all',
+      shelters: 'area, capacity, occupancy and area per resident count only usable shelters of statuses_counted (as coverage does; unusable ones too when include_unusable=true); total, by_class and by_status list all',
     },
   };
 }

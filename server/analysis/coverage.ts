@@ -39,7 +39,7 @@ export function shelterCapacity(s: Pick<Shelter, 'effectiveAreaM2' | 'capacity' 
 
 export function prepareShelters(cells: readonly PopulationCell[], grid: PointGrid, shelters: readonly Shelter[], settings: ShelterSettings): ShelterModel {
   const excluded = new Set(settings.excludedShelters);
-  const usable = shelters.filter((s) => settings.statuses.includes(s.status) && !excluded.has(s.id));
+  const usable = shelters.filter((s) => settings.statuses.includes(s.status) && !excluded.has(s.id) && (s.usable !== false || settings.includeUnusable));
   return {
     usable,
     reach: computeReach(cells, grid, usable, settings.radii),

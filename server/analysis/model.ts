@@ -21,6 +21,8 @@ export interface Shelter {
   stayClass?: StayClass | null;
   setting: 'indoor' | 'outdoor';
   status: ShelterStatus;
+  /** false when stored as unusable (hazard zone, scenario, editor's flag; migration 009); absent = usable. */
+  usable?: boolean;
   effectiveAreaM2: number;
   /** Stated capacity (people). */
   capacity: number;

@@ -13,7 +13,8 @@ import { DEFAULT_RISK_OPTIONS } from '../risk/options.ts';
  * capacity (capacity − people housed > 0, status not 'full'); and — unless
  * exposed ones are asked for — not inside the unusable zone of an active
  * flood-prone spot or geohazard site (the exposure analysis's distances), so a
- * guidance card never sends residents into a flood or landslide zone.
+ * guidance card never sends residents into a flood or landslide zone; and —
+ * unless unusable ones are asked for — not stored as unusable (usability.ts).
  */
 export interface NearestShelterRow {
   id: number;
@@ -29,6 +30,7 @@ export interface NearestShelterRow {
   occupancy: number;
   address: string | null;
   contact_phone: string | null;
+  usable: boolean;
 }
 
 export interface NearestIndex {
@@ -42,6 +44,8 @@ export interface NearestIndex {
   exposed: Map<number, UnusableZone>;
   /** Per shelter: 1 when inside a hazard zone. */
   exposedFlag: Uint8Array;
+  /** Per shelter: 1 when stored as unusable (hazard zone, scenario, editor's flag). */
+  unusableFlag: Uint8Array;
 }
 
 const GUIDANCE_STATUSES = ['open', 'standby'];
@@ -49,7 +53,7 @@ const GUIDANCE_STATUSES = ['open', 'standby'];
 export async function loadNearestIndex(db: Queryable): Promise<NearestIndex> {
   const r = await db.query<Record<string, unknown>>(
     `SELECT id::int8 AS id, name_zh, name_en, district_id, shelter_class, setting, status, ST_X(geom) AS lon, ST_Y(geom) AS lat,
-       capacity, occupancy, address, contact_phone
+       capacity, occupancy, address, contact_phone, usable
      FROM shelters WHERE deleted_at IS NULL ORDER BY id`,
   );
   const shelters = r.rows.map(
@@ -67,6 +71,7 @@ export async function loadNearestIndex(db: Queryable): Promise<NearestIndex> {
       occupancy: Number(row.occupancy),
       address: (row.address as string | null) ?? null,
       contact_phone: (row.contact_phone as string | null) ?? null,
+      usable: row.usable !== false,
     }),
   );
   // public hazards only: the index is shared by every caller, and what it answers must not move with restricted data
@@ -75,6 +80,7 @@ export async function loadNearestIndex(db: Queryable): Promise<NearestIndex> {
     shelters,
     exposed,
     exposedFlag: Uint8Array.from(shelters, (s) => (exposed.has(s.id) ? 1 : 0)),
+    unusableFlag: Uint8Array.from(shelters, (s) => (s.usable ? 0 : 1)),
     grid: new PointGrid(
       shelters.map((s) => s.lon),
       shelters.map((s) => s.lat),
@@ -90,6 +96,7 @@ export interface NearestOptions {
   district?: string;
   includeFull: boolean;
   includeExposed: boolean;
+  includeUnusable?: boolean;
   maxDistanceM?: number;
 }
 
@@ -98,7 +105,7 @@ export function nearestLookup(index: NearestIndex, opts: NearestOptions) {
   const ids = new Int32Array(opts.n);
   const dist = new Float64Array(opts.n);
   const byStatus = opts.includeFull ? index.anyRoom : index.withRoom;
-  const usable = opts.includeExposed ? byStatus : byStatus.map((u, i) => (index.exposedFlag[i] ? 0 : u));
+  const usable = byStatus.map((u, i) => ((!opts.includeExposed && index.exposedFlag[i]) || (!opts.includeUnusable && index.unusableFlag[i]) ? 0 : u));
   const accept = opts.district ? (i: number) => usable[i] === 1 && index.districtOf[i] === opts.district : (i: number) => usable[i] === 1;
   return (lon: number, lat: number): { count: number; index: Int32Array; distance: Float64Array } => {
     const count = index.grid.nearest(lon, lat, opts.n, ids, dist, accept, opts.maxDistanceM ?? Infinity);

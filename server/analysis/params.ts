@@ -56,6 +56,8 @@ const shelterFields = {
   m2_per_person: numberParam('m² per person, > 0 and at most 100', (n) => n > 0 && n <= 100).optional(),
   occupancy: z.enum(['ignore', 'subtract'], { message: 'ignore or subtract' }).optional(),
   target: numberParam('m² per resident, > 0 and at most 100', (n) => n > 0 && n <= 100).optional(),
+  /** Count shelters stored as unusable (hazard zone, scenario, editor's flag) too. */
+  include_unusable: boolParam.default(false),
 };
 
 const format = z.enum(['json', 'geojson'], { message: 'json or geojson' }).default('json');
@@ -96,6 +98,7 @@ export const nearestQuery = z.object({
   district: districtParam.optional(),
   include_full: boolParam.default(false),
   include_exposed: boolParam.default(false),
+  include_unusable: boolParam.default(false),
   max_distance: metres.optional(),
   speed: numberParam('metres per minute, > 0 and at most 2000', (n) => n > 0 && n <= 2000).optional(),
   f: format,
@@ -111,13 +114,14 @@ export const nearestBatchBody = z.strictObject({
   district: districtParam.optional(),
   include_full: z.boolean({ message: 'true or false' }).default(false),
   include_exposed: z.boolean({ message: 'true or false' }).default(false),
+  include_unusable: z.boolean({ message: 'true or false' }).default(false),
   max_distance: z.number().gt(0).max(MAX_RADIUS_M, `metres, > 0 and at most ${MAX_RADIUS_M}`).optional(),
   speed: z.number().gt(0).max(2000, 'metres per minute, > 0 and at most 2000').optional(),
 });
 export type NearestBatchBody = z.infer<typeof nearestBatchBody>;
 
 /** Query of POST /analysis/area-summary (the polygon is the body). */
-export const areaSummaryQuery = z.object({ shelter_status: shelterFields.shelter_status });
+export const areaSummaryQuery = z.object({ shelter_status: shelterFields.shelter_status, include_unusable: shelterFields.include_unusable });
 export type AreaSummaryQuery = z.infer<typeof areaSummaryQuery>;
 
 export const resourceCoverageQuery = z.object({
@@ -155,6 +159,8 @@ export interface ShelterSettings {
   statuses: ShelterStatus[];
   /** Shelters left out by id (e.g. exposed to a hazard), ascending. */
   excludedShelters: number[];
+  /** Whether shelters stored as unusable count too (default: they do not). */
+  includeUnusable: boolean;
   capacityBasis: 'class' | 'area' | 'stated';
   /** m² per person for capacity on the area basis. */
   m2PerPerson: number;
@@ -196,6 +202,7 @@ export function resolveShelterSettings(q: ShelterFieldValues, district: District
     walkingSpeedMPerMin: speed,
     statuses: q.shelter_status ?? [...options.shelterStatuses],
     excludedShelters: q.exclude_shelters ?? [],
+    includeUnusable: q.include_unusable ?? false,
     // m2_per_person alone asks for the area basis
     capacityBasis: q.capacity_basis ?? (q.m2_per_person !== undefined ? 'area' : options.capacityBasis),
     m2ByClass: { ...options.m2PerPersonByClass },
@@ -217,6 +224,7 @@ export function describeSettings(s: ShelterSettings) {
     walking_speed_m_per_min: s.walkingSpeedMPerMin,
     shelter_status: s.statuses,
     excluded_shelters: s.excludedShelters,
+    include_unusable: s.includeUnusable,
     capacity_basis: s.capacityBasis,
     m2_per_person: s.capacityBasis === 'area' ? s.m2PerPerson : null,
     ...(s.capacityBasis === 'class'

@@ -151,7 +151,10 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
     const who = principalOf(req);
     const version = await service.dataVersion();
     const statuses = q.shelter_status ?? options.shelterStatuses;
-    const summary = await service.cache.get(cacheKey('area-summary', { geojson, version, statuses, restricted: who.canSeeRestricted }), () => areaSummary(reads, geojson, who, statuses));
+    const includeUnusable = q.include_unusable;
+    const summary = await service.cache.get(cacheKey('area-summary', { geojson, version, statuses, includeUnusable, restricted: who.canSeeRestricted }), () =>
+      areaSummary(reads, geojson, who, statuses, includeUnusable),
+    );
     res.json({ ...summary, parameters: { max_area_km2: options.areaSummaryMaxKm2, data_version: version } });
   });
 

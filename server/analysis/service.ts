@@ -251,18 +251,19 @@ export class ShelterAnalysis {
     return this.models.get(cacheKey('nearest-index', { v }), () => loadNearestIndex(this.db));
   }
 
-  private async nearestSetup(q: { district?: string; include_full: boolean; include_exposed: boolean; max_distance?: number; speed?: number; n: number }) {
+  private async nearestSetup(q: { district?: string; include_full: boolean; include_exposed: boolean; include_unusable: boolean; max_distance?: number; speed?: number; n: number }) {
     if (q.district) await loadDistrictInfo(this.db, q.district); // 404 for an unknown district
     const version = await this.dataVersion();
     const index = await this.nearestIndex(version);
     const speed = q.speed ?? this.options.walkingSpeedMPerMin;
-    const lookup = nearestLookup(index, { n: q.n, district: q.district, includeFull: q.include_full, includeExposed: q.include_exposed, maxDistanceM: q.max_distance });
+    const lookup = nearestLookup(index, { n: q.n, district: q.district, includeFull: q.include_full, includeExposed: q.include_exposed, includeUnusable: q.include_unusable, maxDistanceM: q.max_distance });
     const parameters = {
       n: q.n,
       district: q.district ?? null,
       shelter_status: guidanceStatuses(q.include_full),
       include_full: q.include_full,
       include_exposed: q.include_exposed,
+      include_unusable: q.include_unusable,
       hazard_zones: 'shelters within the unusable distance of an active flood-prone spot or geohazard site are left out unless include_exposed=true',
       max_distance_m: q.max_distance ?? null,
       walking_speed_m_per_min: speed,
@@ -299,6 +300,7 @@ export class ShelterAnalysis {
         occupancy: s.occupancy,
         free_capacity: Math.max(0, s.capacity - s.occupancy),
         ...(q.include_exposed ? { hazard_zone: index.exposed.get(s.id) ?? null } : {}),
+        ...(q.include_unusable ? { usable: s.usable } : {}),
       });
     }
     return { query: { lon: q.lon, lat: q.lat }, parameters, shelters };
@@ -314,7 +316,8 @@ export class ShelterAnalysis {
           withRoom: index.withRoom,
           anyRoom: index.anyRoom,
           exposedFlag: index.exposedFlag,
-          options: { n: body.n, district: body.district, includeFull: body.include_full, includeExposed: body.include_exposed, maxDistanceM: body.max_distance },
+          unusableFlag: index.unusableFlag,
+          options: { n: body.n, district: body.district, includeFull: body.include_full, includeExposed: body.include_exposed, includeUnusable: body.include_unusable, maxDistanceM: body.max_distance },
           points: body.points,
         })
       : body.points.map(([lon, lat]) => {

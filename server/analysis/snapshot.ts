@@ -24,7 +24,7 @@ const CELLS_SQL = `
 
 const SHELTERS_SQL = `
   SELECT sh.id::int8 AS id, sh.name_zh, sh.name_en, ST_X(sh.geom) AS lon, ST_Y(sh.geom) AS lat,
-    sh.shelter_class, sh.stay_class, sh.setting, sh.status, sh.effective_area_m2::float8 AS area, sh.capacity, sh.occupancy,
+    sh.shelter_class, sh.stay_class, sh.setting, sh.status, sh.usable, sh.effective_area_m2::float8 AS area, sh.capacity, sh.occupancy,
     COALESCE(sh.street_id, (SELECT s.id FROM streets s WHERE s.district_id = $1 AND ST_Covers(s.geom, sh.geom) ORDER BY s.id LIMIT 1)) AS street_id,
     (SELECT m.id FROM communities m WHERE m.district_id = $1 AND ST_Covers(m.geom, sh.geom) ORDER BY m.id LIMIT 1) AS community_id
   FROM shelters sh
@@ -85,6 +85,7 @@ export async function loadDistrictSnapshot(db: Db, districtId: string, dataVersi
         stayClass: (r.stay_class as Shelter['stayClass']) ?? null,
         setting: r.setting as Shelter['setting'],
         status: r.status as Shelter['status'],
+        usable: r.usable !== false,
         effectiveAreaM2: Number(r.area),
         capacity: Number(r.capacity),
         occupancy: Number(r.occupancy),

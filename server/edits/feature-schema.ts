@@ -73,6 +73,8 @@ function propertySchema(prop: LayerProperty): z.ZodType {
       return z.boolean({ message: 'true or false' });
     case 'date':
       return z.iso.date({ message: 'a date YYYY-MM-DD' });
+    case 'datetime':
+      return z.iso.datetime({ message: 'an RFC 3339 date-time in UTC (2026-12-05T06:00:00Z)' });
   }
 }
 

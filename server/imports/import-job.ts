@@ -42,7 +42,7 @@ export interface ImportReport {
 
 // Rows per INSERT statement: big enough to amortise per-statement cost, small enough for memory.
 const CHUNK = 5000;
-const SQL_TYPES: Record<PropertyType, string> = { string: 'text', integer: 'integer', number: 'numeric', boolean: 'boolean', date: 'date' };
+const SQL_TYPES: Record<PropertyType, string> = { string: 'text', integer: 'integer', number: 'numeric', boolean: 'boolean', date: 'date', datetime: 'timestamptz' };
 
 const jobs = new Map<string, ImportReport>();
 const MAX_JOBS_KEPT = 100;

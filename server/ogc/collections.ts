@@ -73,7 +73,7 @@ export function collectionDocument(layer: LayerDef, extent: LayerExtent, req: Re
 /** JSON Schema type of a registry property (queryables, OpenAPI feature schemas). */
 export function propertySchema(prop: LayerProperty): Record<string, unknown> {
   const base: Record<string, unknown> =
-    prop.type === 'date' ? { type: 'string', format: 'date' } : { type: prop.type === 'integer' ? 'integer' : prop.type };
+    prop.type === 'date' ? { type: 'string', format: 'date' } : prop.type === 'datetime' ? { type: 'string', format: 'date-time' } : { type: prop.type === 'integer' ? 'integer' : prop.type };
   return {
     title: bilingual(prop.title),
     ...base,

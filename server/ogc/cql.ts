@@ -359,9 +359,10 @@ export function checkCql(node: CqlNode, queryables: readonly LayerProperty[]): v
       (p.type === 'string' && v.kind === 'string') ||
       ((p.type === 'integer' || p.type === 'number') && v.kind === 'number') ||
       (p.type === 'boolean' && v.kind === 'boolean') ||
-      (p.type === 'date' && (v.kind === 'date' || v.kind === 'timestamp' || (v.kind === 'string' && validDate(v.value))));
+      (p.type === 'date' && (v.kind === 'date' || v.kind === 'timestamp' || (v.kind === 'string' && validDate(v.value)))) ||
+      (p.type === 'datetime' && (v.kind === 'date' || v.kind === 'timestamp'));
     if (!ok) {
-      const wanted = { string: "a 'string'", integer: 'a number', number: 'a number', boolean: 'TRUE or FALSE', date: "DATE('YYYY-MM-DD')" }[p.type];
+      const wanted = { string: "a 'string'", integer: 'a number', number: 'a number', boolean: 'TRUE or FALSE', date: "DATE('YYYY-MM-DD')", datetime: "TIMESTAMP('2026-12-05T06:00:00Z')" }[p.type];
       throw new CqlError(`'${p.name}' is compared with ${wanted}, not ${v.kind === 'string' ? `'${v.value}'` : String(v.value)}`);
     }
     if (p.type === 'integer' && v.kind === 'number' && !Number.isSafeInteger(v.value)) throw new CqlError(`'${p.name}' is an integer, not ${v.value}`);
@@ -410,7 +411,7 @@ export function checkCql(node: CqlNode, queryables: readonly LayerProperty[]): v
 
 // ---------------------------------------------------------------- SQL
 
-const SQL_TYPE: Record<LayerProperty['type'], string> = { string: 'text', integer: 'bigint', number: 'float8', boolean: 'boolean', date: 'date' };
+const SQL_TYPE: Record<LayerProperty['type'], string> = { string: 'text', integer: 'bigint', number: 'float8', boolean: 'boolean', date: 'date', datetime: 'timestamptz' };
 
 /**
  * SQL condition for a checked tree. `column` maps a property name (already

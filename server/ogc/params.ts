@@ -268,6 +268,8 @@ function filterSchema(prop: LayerProperty): { codec: Codec; schema: z.ZodType; e
       return { codec: 'number-list', schema: list(z.number()) };
     case 'date':
       return { codec: 'string-list', schema: list(z.string().regex(DATE, 'a date YYYY-MM-DD')) };
+    case 'datetime':
+      return { codec: 'string-list', schema: list(z.iso.datetime({ message: 'an RFC 3339 date-time in UTC (2026-12-05T06:00:00Z)' })) };
     case 'string':
       if (prop.enum) {
         const values = prop.enum as unknown as [string, ...string[]];

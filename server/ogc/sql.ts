@@ -2,7 +2,7 @@ import type { Db, Queryable } from '../db/types.ts';
 import type { LayerDef, LayerProperty } from '../../catalog/layers.ts';
 import type { DateInterval } from './params.ts';
 import { cqlToSql, type CqlNode } from './cql.ts';
-import { ident } from '../../catalog/sql-names.ts';
+import { ident, utcMomentSql } from '../../catalog/sql-names.ts';
 
 /**
  * SQL for the OGC API, built from the layer registry. Table and column names
@@ -92,6 +92,7 @@ const ARRAY_CAST: Record<LayerProperty['type'], string> = {
   number: 'numeric[]',
   boolean: 'boolean[]',
   date: 'date[]',
+  datetime: 'timestamptz[]',
 };
 
 /** Escapes LIKE wildcards so a search term matches literally. */
@@ -233,7 +234,8 @@ function outputGeom(out: OutputGeometry, alias: string): string {
  */
 export function featureJson(properties: readonly LayerProperty[], out: OutputGeometry, alias = 't'): string {
   const value = (expr: string) => `coalesce(to_json(${expr})::text, 'null')`;
-  const props = properties.map((prop, i) => `'${i ? ',' : ''}"${prop.name}":' || ${value(`${alias}.${ident(prop.name)}`)}`);
+  // moments as the tiles write them (RFC 3339, UTC), whatever the server's TimeZone
+  const props = properties.map((prop, i) => `'${i ? ',' : ''}"${prop.name}":' || ${value(prop.type === 'datetime' ? utcMomentSql(`${alias}.${ident(prop.name)}`) : `${alias}.${ident(prop.name)}`)}`);
   const geometry = `coalesce(ST_AsGeoJSON(${outputGeom(out, alias)}, ${out.decimals}, 0), 'null')`;
   return [`'{"type":"Feature","id":'`, value(`${alias}."id"`), `',"geometry":'`, geometry, `',"properties":{'`, ...props, `'}}'`].join(' || ');
 }
@@ -257,6 +259,7 @@ const JSON_CAST: Record<LayerProperty['type'], string> = {
   number: 'float8',
   boolean: 'boolean',
   date: 'date',
+  datetime: 'timestamptz',
 };
 
 /**
@@ -364,7 +367,7 @@ export async function selectCsvPage(
     `round(ST_X(${point})::numeric, ${out.decimals})::float8 AS "lon"`,
     `round(ST_Y(${point})::numeric, ${out.decimals})::float8 AS "lat"`,
     ...(page.layer.geometry === 'point' ? [] : [`ST_AsGeoJSON(${outputGeom({ ...out, axisOrder: 'lonlat' }, 't')}, ${out.decimals}, 0) AS "geometry"`]),
-    ...properties.map((prop) => `t.${ident(prop.name)} AS ${ident(`p_${prop.name}`)}`),
+    ...properties.map((prop) => `${prop.type === 'datetime' ? utcMomentSql(`t.${ident(prop.name)}`) : `t.${ident(prop.name)}`} AS ${ident(`p_${prop.name}`)}`),
     `${sortKeyJson(page.sort, p, 't')} AS "sort_key"`,
   ];
   const r = await q.query<CsvRow & { sort_key: string }>(`SELECT ${cols.join(', ')} FROM (${rows}) t ORDER BY ${orderClause(page.sort, p)}`, p.values);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { badRequest } from '../http/problem.ts';
+import { CANONICAL_ID } from '../http/numbers.ts';
 import { districtParam } from '../analysis/params.ts';
 import { RISK_LEVELS } from '../../catalog/layers.ts';
 import { LEC_VALUES } from './grading.ts';
@@ -156,6 +157,8 @@ export const scenarioBody = z
     close_outdoor_in_warning_area: z.boolean({ message: 'true or false' }).optional(),
     /** Write the closures into the stored data (editor role); false = a what-if that changes nothing. */
     apply: z.boolean({ message: 'true or false' }).default(false),
+    /** Mark the shelters it closes unusable (reason `scenario`) until DELETE /analysis/scenario/{id} ends it (editor role). */
+    mark_unusable: z.boolean({ message: 'true or false' }).default(false),
   })
   .superRefine((b, ctx) => {
     // The level already sets the district's rainfall: two figures for one place would contradict.
@@ -169,3 +172,5 @@ export const scenarioBody = z
     }
   });
 export type ScenarioBody = z.infer<typeof scenarioBody>;
+
+export const scenarioRunParam = z.object({ id: z.string().regex(CANONICAL_ID, 'a scenario run id (positive integer, plain decimal)').transform(Number) });

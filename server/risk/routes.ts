@@ -21,6 +21,7 @@ import {
   noQuery,
   pointIdParam,
   scenarioBody,
+  scenarioRunParam,
   sourceIdParam,
   substancesBody,
   tableQuery,
@@ -33,6 +34,12 @@ import { COUNT_COLUMNS, countRows, HAZARD_SOURCE_COLUMNS, POINT_COLUMNS, toCsv, 
 import { addDays, todayIn } from './schedule.ts';
 import { TYPHOON_LEVELS, typhoonLevelLine } from './typhoon.ts';
 import { checkScenarioAreas, exposureReport, scenarioReport } from './analyses.ts';
+import { endScenarioRun, startScenarioRun, type ScenarioMarking } from '../shelters/usability.ts';
+import type { ExposureReason } from './exposure.ts';
+
+/** Why a scenario marked a shelter unusable, for its unusable_note. */
+const scenarioNote = (reasons: readonly ExposureReason[]) =>
+  `scenario: ${reasons.map((r) => (r.hazard === 'warning_area' ? 'outdoor, inside the warning area' : `within ${r.within_m} m of ${r.hazard.replace(/_/g, ' ')} ${r.id} ${r.name_zh}`)).join('; ')}`;
 import { geometryLimits } from '../geo/geometry-input.ts';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -276,17 +283,29 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
 
   router.post('/analysis/scenario', async (req, res) => {
     const body = parseInput(scenarioBody, req.body ?? {}, 'body');
-    if (body.apply) await checkRole('editor', req, res);
+    if (body.apply || body.mark_unusable) await checkRole('editor', req, res);
     await checkScenarioAreas(reads, body, options, geometryLimits(ctx.config));
     const report = await scenarioReport(reads, service(), body, options);
-    if (!body.apply) {
-      res.json({ ...report, applied: null });
-      return;
-    }
     const who = principalOf(req);
-    assertDistrictScope(who, body.district, 'district');
-    const applied = await closeShelters(db, report.shelters.closed.map((s) => s.id), 'scenario: inside the zone of an active hazard', who);
-    res.json({ ...report, applied: { shelters_closed: applied.closed, data_version: applied.data_version } });
+    if (body.apply || body.mark_unusable) assertDistrictScope(who, body.district, 'district');
+    let run: ScenarioMarking | null = null;
+    if (body.mark_unusable) {
+      const { apply: _apply, mark_unusable: _mark, ...input } = body;
+      const marks = report.shelters.closed.map((s) => ({ id: s.id, note: scenarioNote(s.reasons) }));
+      run = await startScenarioRun(db, body.district, input, marks, who);
+    }
+    const applied = body.apply ? await closeShelters(db, report.shelters.closed.map((s) => s.id), 'scenario: inside the zone of an active hazard', who) : null;
+    res.json({
+      ...report,
+      applied: applied && { shelters_closed: applied.closed, data_version: applied.data_version },
+      ...(run ? { scenario_run: { id: run.scenario_id, shelters_marked_unusable: run.marked, already_unusable: run.already_unusable, data_version: run.data_version, end: `DELETE /analysis/scenario/${run.scenario_id}` } } : {}),
+    });
+  });
+
+  // Ends a scenario run started with mark_unusable=true: its shelters are usable again.
+  router.delete('/analysis/scenario/:id', requireRole('editor'), async (req, res) => {
+    const { id } = parseInput(scenarioRunParam, req.params, 'path');
+    res.json(await endScenarioRun(db, id, principalOf(req)));
   });
 
   return router;

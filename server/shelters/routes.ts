@@ -5,6 +5,11 @@ import { requireRole } from '../auth/middleware.ts';
 import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
 import { changeOccupancy } from './occupancy.ts';
+import { recomputeHazardZones } from './usability.ts';
+import { districtParam } from '../analysis/params.ts';
+import { assertDistrictExists } from '../risk/points.ts';
+
+const hazardZonesBody = z.object({ district: districtParam.optional() }).strict();
 import { CANONICAL_ID } from '../http/numbers.ts';
 
 const idParam = z.object({ id: z.string().regex(CANONICAL_ID, 'a shelter id (positive integer, plain decimal)').transform(Number) });
@@ -26,5 +31,11 @@ export function shelterRoutes({ db }: AppContext): Router {
       res.status(200).json({ id: result.id, occupancy: result.occupancy, capacity: result.capacity, free: result.capacity - result.occupancy, status: result.status });
     });
   }
+  // Recomputes the hazard-zone flags of every shelter (or one district's): POST after hazards change.
+  router.post('/shelters/usability/hazard-zones', requireRole('editor'), async (req, res) => {
+    const input = parseInput(hazardZonesBody, req.body ?? {}, 'body');
+    if (input.district) await assertDistrictExists(db, input.district);
+    res.json(await recomputeHazardZones(db, principalOf(req), input.district ?? null));
+  });
   return router;
 }

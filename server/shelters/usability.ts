@@ -2,7 +2,182 @@
  * Shelter usability (migration 009): a shelter may exist and be open yet not be
  * usable — inside an active hazard's zone, closed for a running scenario, or
  * flagged by an editor. The reason is stored with the flag; the time it became
- * unusable is kept by a trigger.
+ * unusable is kept by a trigger. Every change here is one transaction: the
+ * shelters, one audit row each, the data version and a live event.
+ *
+ * Precedence: an editor's flag is never overwritten by a scenario or the
+ * hazard-zone recomputation; a scenario marks only shelters usable when it
+ * starts, and ending it gives back exactly those it marked; the recomputation
+ * flags usable shelters inside a zone and gives back the hazard-zone flags whose
+ * zone is gone. An editor may set `usable` either way through the edit path.
  */
-export const UNUSABLE_REASONS = ['hazard_zone', 'scenario', 'editor'] as const;
+import type { Geometry } from 'geojson';
+import type { Db, Queryable } from '../db/types.ts';
+import { bumpDataVersion } from '../db/data-version.ts';
+import { notifyChange } from '../live/notify.ts';
+import { HttpProblem, notFound } from '../http/problem.ts';
+import { districtRefusal, type Principal } from '../../catalog/access.ts';
+import { UNUSABLE_REASONS } from '../../catalog/layers.ts';
+import { utcMomentSql } from '../../catalog/sql-names.ts';
+import { loadActivePublicHazards } from '../risk/hazards.ts';
+import { standingCandidates, unusableZones } from '../risk/exposure.ts';
+import { DEFAULT_RISK_OPTIONS, type RiskOptions } from '../risk/options.ts';
+
+export { UNUSABLE_REASONS };
 export type UnusableReason = (typeof UNUSABLE_REASONS)[number];
+
+interface UsabilityRow {
+  id: number;
+  district_id: string;
+  name_zh: string;
+  version: number;
+  usable: boolean;
+  unusable_reason: UnusableReason | null;
+  unusable_note: string | null;
+  geometry: Geometry;
+}
+
+const LOCK = `SELECT id::int8 AS id, district_id, name_zh, version, usable, unusable_reason, unusable_note, ST_AsGeoJSON(geom, 9)::json AS geometry
+                FROM shelters WHERE deleted_at IS NULL`;
+
+interface Change {
+  row: UsabilityRow;
+  usable: boolean;
+  reason: UnusableReason | null;
+  note: string | null;
+  scenarioId: number | null;
+}
+
+/** Writes the changes with their audit rows and live events, under one new data version. */
+async function apply(q: Queryable, changes: readonly Change[], who: Principal): Promise<number | null> {
+  if (changes.length === 0) return null;
+  const dataVersion = await bumpDataVersion(q);
+  for (const c of changes) {
+    const after = await q.query<{ version: number; unusable_since: string | null }>(
+      `UPDATE shelters SET usable = $2, unusable_reason = $3, unusable_note = $4, unusable_scenario_id = $5, version = version + 1, updated_at = now()
+        WHERE id = $1
+        RETURNING version, ${utcMomentSql('unusable_since')} AS unusable_since`,
+      [c.row.id, c.usable, c.reason, c.note, c.scenarioId],
+    );
+    const { version, unusable_since } = after.rows[0];
+    await q.query(
+      `INSERT INTO audit_log (actor, layer, feature_id, operation, before, after, data_version) VALUES ($1, 'shelters', $2, 'update', $3, $4, $5)`,
+      [
+        who.actor,
+        String(c.row.id),
+        JSON.stringify({ version: c.row.version, usable: c.row.usable, unusable_reason: c.row.unusable_reason, unusable_note: c.row.unusable_note }),
+        JSON.stringify({ version, usable: c.usable, unusable_reason: c.reason, unusable_note: c.note, unusable_since }),
+        dataVersion,
+      ],
+    );
+    await notifyChange(q, {
+      layer: 'shelters',
+      id: c.row.id,
+      op: 'update',
+      kind: 'usability',
+      before: c.row.geometry,
+      after: c.row.geometry,
+      dataVersion,
+      summary: { name_zh: c.row.name_zh, usable: c.usable, unusable_reason: c.reason, previous_usable: c.row.usable },
+    });
+  }
+  return dataVersion;
+}
+
+function assertScope(who: Principal, districtId: string): void {
+  const refusal = districtRefusal(who, districtId);
+  if (refusal) throw new HttpProblem(403, 'Forbidden', refusal, [{ name: 'district', reason: `one of ${who.districts!.join(', ')}` }]);
+}
+
+export interface ScenarioMarking {
+  scenario_id: number;
+  marked: number[];
+  /** Shelters the scenario would close that were already unusable (their flag is kept). */
+  already_unusable: number[];
+  data_version: number | null;
+}
+
+/**
+ * Starts a scenario run that marks `shelters` unusable for its duration
+ * (reason `scenario`, with a note per shelter). Shelters already unusable keep
+ * their flag and are not given back when the run ends.
+ */
+export async function startScenarioRun(
+  db: Db,
+  districtId: string,
+  input: unknown,
+  shelters: readonly { id: number; note: string }[],
+  who: Principal,
+): Promise<ScenarioMarking> {
+  assertScope(who, districtId);
+  return db.tx(async (q) => {
+    const run = await q.query<{ id: number }>('INSERT INTO scenario_runs (district_id, actor, input) VALUES ($1, $2, $3) RETURNING id::int8 AS id', [
+      districtId,
+      who.actor,
+      JSON.stringify(input),
+    ]);
+    const scenarioId = Number(run.rows[0].id);
+    const notes = new Map(shelters.map((s) => [s.id, s.note]));
+    const locked = await q.query<UsabilityRow>(`${LOCK} AND id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [[...notes.keys()]]);
+    for (const r of locked.rows) assertScope(who, r.district_id);
+    const rows = locked.rows.map((r) => ({ ...r, id: Number(r.id) }));
+    const changes = rows.filter((r) => r.usable).map((row) => ({ row, usable: false, reason: 'scenario' as const, note: notes.get(row.id) ?? null, scenarioId }));
+    const dataVersion = await apply(q, changes, who);
+    return { scenario_id: scenarioId, marked: changes.map((c) => c.row.id), already_unusable: rows.filter((r) => !r.usable).map((r) => r.id), data_version: dataVersion };
+  });
+}
+
+/** `DELETE /analysis/scenario/{id}`: ends a run and gives back the shelters it marked (still marked by it). */
+export async function endScenarioRun(db: Db, scenarioId: number, who: Principal) {
+  return db.tx(async (q) => {
+    const run = await q.query<{ district_id: string; ended_at: string | null }>('SELECT district_id, ended_at::text FROM scenario_runs WHERE id = $1 FOR UPDATE', [scenarioId]);
+    const r = run.rows[0];
+    if (!r) throw notFound(`no scenario run ${scenarioId}`);
+    assertScope(who, r.district_id);
+    if (r.ended_at !== null) throw new HttpProblem(409, 'Scenario ended', `scenario run ${scenarioId} already ended at ${r.ended_at}`);
+    const locked = await q.query<UsabilityRow>(`${LOCK} AND unusable_scenario_id = $1 AND unusable_reason = 'scenario' ORDER BY id FOR UPDATE`, [scenarioId]);
+    const changes = locked.rows.map((row) => ({ row: { ...row, id: Number(row.id) }, usable: true, reason: null, note: null, scenarioId: null }));
+    const dataVersion = await apply(q, changes, who);
+    await q.query('UPDATE scenario_runs SET ended_at = now(), ended_by = $2 WHERE id = $1', [scenarioId, who.actor]);
+    return { scenario_id: scenarioId, restored: changes.map((c) => c.row.id), data_version: dataVersion };
+  });
+}
+
+/**
+ * `POST /shelters/usability/hazard-zones`: flags usable shelters inside the zone
+ * of an active flood-prone spot or geohazard site (the exposure analysis's
+ * "unusable" distances; public hazards only, as for guidance cards) and gives
+ * back hazard-zone flags whose zone is gone. Optionally one district.
+ */
+export async function recomputeHazardZones(db: Db, who: Principal, districtId: string | null = null, options: RiskOptions = DEFAULT_RISK_OPTIONS) {
+  if (districtId) assertScope(who, districtId);
+  return db.tx(async (q) => {
+    const scope = districtId ? ' AND district_id = $1' : '';
+    const locked = await q.query<UsabilityRow & { lon: number; lat: number }>(
+      `${LOCK.replace('AS geometry', 'AS geometry, ST_X(geom) AS lon, ST_Y(geom) AS lat')}${scope} ORDER BY id FOR UPDATE`,
+      districtId ? [districtId] : [],
+    );
+    const rows = locked.rows.map((r) => ({ ...r, id: Number(r.id), lon: Number(r.lon), lat: Number(r.lat) }));
+    // a key scoped to districts recomputes only its own
+    const mine = rows.filter((r) => districtRefusal(who, r.district_id) === null);
+    const zones = unusableZones(mine, standingCandidates(await loadActivePublicHazards(q), options));
+    const changes: Change[] = [];
+    for (const row of mine) {
+      const zone = zones.get(row.id);
+      if (zone && row.usable) {
+        const note = `within ${zone.within_m} m of active ${zone.hazard.replace(/_/g, ' ')} ${zone.id} (${Math.round(zone.distance_m * 10) / 10} m)`;
+        changes.push({ row, usable: false, reason: 'hazard_zone', note, scenarioId: null });
+      } else if (!zone && row.unusable_reason === 'hazard_zone') {
+        changes.push({ row, usable: true, reason: null, note: null, scenarioId: null });
+      }
+    }
+    const dataVersion = await apply(q, changes, who);
+    return {
+      district: districtId,
+      flagged: changes.filter((c) => !c.usable).map((c) => c.row.id),
+      restored: changes.filter((c) => c.usable).map((c) => c.row.id),
+      in_hazard_zones: mine.filter((r) => zones.has(r.id)).length,
+      data_version: dataVersion,
+    };
+  });
+}

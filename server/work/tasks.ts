@@ -39,7 +39,9 @@ export interface NearestBatchInput {
   anyRoom: Uint8Array;
   /** Per shelter: 1 when inside a hazard zone (left out unless includeExposed). */
   exposedFlag: Uint8Array;
-  options: { n: number; district?: string; includeFull: boolean; includeExposed: boolean; maxDistanceM?: number };
+  /** Per shelter: 1 when stored as unusable (left out unless includeUnusable). */
+  unusableFlag: Uint8Array;
+  options: { n: number; district?: string; includeFull: boolean; includeExposed: boolean; includeUnusable: boolean; maxDistanceM?: number };
   points: [number, number][];
 }
 
@@ -87,6 +89,7 @@ export const TASKS = {
       // the zones themselves stay with the caller, which names them in the answer
       exposed: new Map(),
       exposedFlag: input.exposedFlag,
+      unusableFlag: input.unusableFlag,
     };
     const lookup = nearestLookup(index, input.options);
     return input.points.map(([lon, lat]) => {

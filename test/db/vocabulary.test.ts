@@ -10,7 +10,6 @@ import { testDb } from '../setup/db.ts';
 import { LAYERS } from '../../catalog/layers.ts';
 import { ROLES } from '../../server/auth/keys.ts';
 import { LEC_VALUES } from '../../server/risk/grading.ts';
-import { UNUSABLE_REASONS } from '../../server/shelters/usability.ts';
 import type { Db } from '../../server/db/types.ts';
 
 let db: Db;
@@ -86,11 +85,10 @@ describe('code vocabularies and SQL CHECK lists', () => {
   it('key roles and LEC factor values equal their CHECK lists', () => {
     expect(sorted(checkLists.get('api_keys.role')!)).toEqual(sorted(ROLES));
     for (const k of ['l', 'e', 'c'] as const) expect(asNumbers(checkLists.get(`risk_points.lec_${k}`)!), `lec_${k}`).toEqual(asNumbers(LEC_VALUES[k]));
-    expect(sorted(checkLists.get('shelters.unusable_reason')!)).toEqual(sorted(UNUSABLE_REASONS));
   });
 
   it('every CHECK list is tied to a list in the code', () => {
-    const tied = new Set<string>(['api_keys.role', 'shelters.unusable_reason', 'risk_points.lec_l', 'risk_points.lec_e', 'risk_points.lec_c', ...UNTIED]);
+    const tied = new Set<string>(['api_keys.role', 'risk_points.lec_l', 'risk_points.lec_e', 'risk_points.lec_c', ...UNTIED]);
     for (const layer of LAYERS) for (const p of layer.properties) if (layer.table && p.enum) tied.add(`${layer.table}.${p.name}`);
     expect([...checkLists.keys()].filter((k) => !tied.has(k)).sort()).toEqual([]);
   });
