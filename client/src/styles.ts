@@ -83,19 +83,25 @@ function clusterStyle(layer: LayerInfo, feature: FeatureLike, theme: Theme): Sty
   });
 }
 
-/** Shelters: size by capacity, fill by status, a bar under the symbol for occupancy. */
+/** Shelters: size by capacity, fill by status, a bar under the symbol for occupancy; an unusable
+ *  shelter (hazard zone, scenario, editor's flag) is drawn in the closed colour with a cross. */
 function shelterStyle(layer: LayerInfo, feature: FeatureLike, theme: Theme, live: LiveView): Style | Style[] {
   const over = live.shelter(feature.getId() ?? feature.get('id'));
   const status = over?.status ?? feature.get('status');
   const capacity = Number(over?.capacity ?? feature.get('capacity')) || 0;
   const occupancy = Number(over?.occupancy ?? feature.get('occupancy')) || 0;
-  const spec = symbolFor(layer, status, theme, { capacity }) as PointSpec;
+  const unusable = feature.get('usable') === false;
+  const spec = symbolFor(layer, unusable ? 'closed' : status, theme, { capacity }) as PointSpec;
   const radius = Math.round(spec.radius * 2) / 2;
   const pct = capacity > 0 ? Math.min(1, occupancy / capacity) : 0;
   const step = Math.round(pct * 20); // 5 % steps keep the cache small
-  return cached(`shelter|${theme.name}|${spec.color}|${radius}|${step}|${occupancy > 0}`, () => {
+  return cached(`shelter|${theme.name}|${spec.color}|${radius}|${step}|${occupancy > 0}|${unusable}`, () => {
     const symbol = new Style({ image: pointImage({ ...spec, radius }, 1.5 * theme.scale), zIndex: 1 });
-    if (occupancy <= 0) return symbol;
+    const cross = new Style({
+      image: new RegularShape({ points: 4, radius: radius * 0.8, radius2: 0, angle: Math.PI / 4, stroke: new Stroke({ color: '#d73027', width: 2 * theme.scale }), declutterMode: NO_DECLUTTER }),
+      zIndex: 2,
+    });
+    if (occupancy <= 0) return unusable ? [symbol, cross] : symbol;
     const w = Math.max(14, radius * 2 + 4) * (theme.name === 'dark' ? 1.2 : 1);
     const h = 4 * theme.scale;
     const dy = -(radius + h / 2 + 2);
@@ -107,7 +113,7 @@ function shelterStyle(layer: LayerInfo, feature: FeatureLike, theme: Theme, live
       });
     const filled = (w * step) / 20;
     const barColor = step >= 18 ? '#d73027' : step >= 14 ? '#fdae61' : '#1a9850';
-    const styles = [symbol, bar(w + 2, theme.name === 'dark' ? '#e6edf7' : '#33404f', 0)];
+    const styles = [symbol, ...(unusable ? [cross] : []), bar(w + 2, theme.name === 'dark' ? '#e6edf7' : '#33404f', 0)];
     if (filled >= 1) styles.push(bar(filled, barColor, -(w - filled) / 2));
     return styles;
   });

@@ -26,12 +26,18 @@ const WRITES: [method: 'post' | 'put' | 'patch' | 'delete', path: string][] = [
   ['post', '/risk/points/1/inspections'],
   ['put', '/risk/points/1/level'],
   ['put', '/risk/hazard-sources/1/substances'],
+  ['post', '/ogc/collections/candidate_sites/items'],
+  ['patch', '/ogc/collections/candidate_sites/items/1'],
+  ['patch', '/ogc/collections/shelters/items/1'],
+  ['post', '/shelters/usability/hazard-zones'],
+  ['delete', '/analysis/scenario/1'],
 ];
 
 async function fingerprint(): Promise<string> {
   const r = await db.query<{ s: string }>(
     `SELECT md5(concat_ws('|', (SELECT version FROM data_version), (SELECT count(*) FROM audit_log),
-       (SELECT sum(version) FROM risk_points), (SELECT sum(occupancy) FROM shelters), (SELECT count(*) FROM risk_points))) AS s`,
+       (SELECT sum(version) FROM risk_points), (SELECT sum(occupancy) FROM shelters), (SELECT count(*) FROM shelters WHERE usable), (SELECT count(*) FROM scenario_runs),
+       (SELECT sum(version) FROM candidate_sites), (SELECT count(*) FROM risk_points))) AS s`,
   );
   return r.rows[0].s;
 }
