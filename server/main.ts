@@ -13,6 +13,7 @@ import { buildApp } from './app.ts';
 import { createLogger } from './log.ts';
 import type { Db } from './db/types.ts';
 import { closeWorkerPool, workerPool } from './work/shared.ts';
+import { applyKeepAlive, closeKeepAliveOnShutdown } from './http/keep-alive.ts';
 
 /** What a live map is told to wait before reconnecting when this server stops. */
 const SSE_RETRY_AFTER_SHUTDOWN_MS = 3000;
@@ -67,6 +68,7 @@ async function main() {
   // Load the workers' modules now rather than on the first analysis.
   workerPool().warm().catch((err) => log.warn(`analysis workers failed to start: ${(err as Error).message}`));
   const server = app.listen(config.PORT, config.HOST);
+  applyKeepAlive(server, { keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS });
   server.on('error', (err: NodeJS.ErrnoException) => {
     fail(`cannot listen on ${config.HOST}:${config.PORT}: ${err.code ?? err.message}`, 1);
   });
@@ -91,6 +93,7 @@ async function main() {
       server.closeAllConnections();
     }, config.SHUTDOWN_TIMEOUT_MS);
     force.unref();
+    closeKeepAliveOnShutdown(server);
     server.close(async () => {
       clearTimeout(force);
       await closeWorkerPool().catch(() => {});
@@ -98,7 +101,6 @@ async function main() {
       log.info('shutdown complete');
       process.exit(0);
     });
-    server.closeIdleConnections();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

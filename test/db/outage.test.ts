@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { backend } from '../setup/db.ts';
 import { createSeededCluster, type ThrowawayCluster } from '../helpers/throwaway-pg.ts';
@@ -104,5 +105,52 @@ describe.skipIf(backend !== 'postgres')('database outage (throwaway PostgreSQL c
     const rows = await db.query<{ id: number; name_zh: string }>('SELECT id::int8 AS id, name_zh FROM risk_points WHERE name_zh LIKE $1 ORDER BY id', ['停电期间风险点%']);
     expect(rows.rows.map((r) => r.id)).toEqual(acknowledged);
     expect(rows.rows.map((r) => r.name_zh)).toEqual(['停电期间风险点1', '停电期间风险点3']);
+  }, 120_000);
+
+  it('8 keep-alive clients through a stop and start get answers only, never a network error', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    const url = new URL(base);
+    const get = (path: string) =>
+      new Promise<number | string>((resolve) => {
+        const req = http.get({ host: url.hostname, port: url.port, path, agent, timeout: 30_000 }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+        });
+        req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+        req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      });
+    const paths = [TILE, ITEMS, '/tiles/risk_points/9/417/221.mvt', '/layers', '/ready', '/analysis/nearest-shelters?lon=113.22&lat=23.40&n=3'];
+    const answers = new Map<string, number>();
+    let running = true;
+    const client = async (i: number) => {
+      for (let n = 0; running; n++) {
+        const a = String(await get(paths[(i + n) % paths.length]));
+        answers.set(a, (answers.get(a) ?? 0) + 1);
+        // Each client once leaves its connection idle past Node's default keep-alive timeout (5 s).
+        if (n === 3) await new Promise((r) => setTimeout(r, 5600));
+      }
+    };
+    const clients = Array.from({ length: 8 }, (_, i) => client(i));
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      cluster.stop();
+      await new Promise((r) => setTimeout(r, 5000));
+      cluster.start();
+      const end = Date.now() + 30_000;
+      while ((await get('/ready')) !== 200) {
+        if (Date.now() > end) throw new Error('not ready 30 s after the database came back');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      running = false;
+      await Promise.all(clients);
+      agent.destroy();
+    }
+    const statuses = [...answers.keys()];
+    // answers only: 200/204 (cache or database), 503 while it was away, 404 none
+    expect(statuses.filter((s) => !['200', '204', '503'].includes(s)), JSON.stringify(Object.fromEntries(answers))).toEqual([]);
+    expect(answers.get('503')).toBeGreaterThan(0);
   }, 120_000);
 });
