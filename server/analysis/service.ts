@@ -9,6 +9,7 @@ import { describeSettings, resolveShelterSettings, type CoverageQuery, type Gaps
 import type { PointGrid } from './point-grid.ts';
 import { cellGrid } from './reach.ts';
 import { loadDistrictInfo, loadDistrictSnapshot, readDataVersion } from './snapshot.ts';
+import { packCells } from './packed-cells.ts';
 import type { Decay } from './catchment.ts';
 import type { MultiPolygon } from 'geojson';
 import { booleanPointInPolygon } from '@turf/turf';
@@ -84,7 +85,7 @@ export class ShelterAnalysis {
       const loaded = await this.district(districtId, version);
       const { cells, shelters } = loaded.snapshot;
       // CPU-heavy for big radii: on a worker, so the event loop keeps serving (server/work/pool.ts)
-      return { loaded, analysis: await workerPool().run('coverageAnalysis', { cells, shelters, settings, decay }, undefined) };
+      return { loaded, analysis: await workerPool().run('coverageAnalysis', { cells: packCells(cells), shelters, settings, decay }, undefined) };
     });
   }
 
@@ -190,7 +191,7 @@ export class ShelterAnalysis {
       // shared by identical concurrent requests through the cache, so not cancelled when one client leaves
       const result = await workerPool().run(
         'siting',
-        { cells, candidates: list, radiusM: radius, demand, k: q.k, capacity: q.capacity_aware ? (siteCapacity ?? newCapacity) : null, exactMaxSubsets: this.options.sitingExactMaxSubsets },
+        { cells: packCells(cells), candidates: list, radiusM: radius, demand, k: q.k, capacity: q.capacity_aware ? (siteCapacity ?? newCapacity) : null, exactMaxSubsets: this.options.sitingExactMaxSubsets },
         undefined,
       );
       let running = baseServed;

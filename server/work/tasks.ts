@@ -1,8 +1,9 @@
 import { analyseCoverage, type CoverageAnalysis } from '../analysis/coverage.ts';
 import type { Decay } from '../analysis/catchment.ts';
-import type { PopulationCell, Shelter } from '../analysis/model.ts';
+import type { Shelter } from '../analysis/model.ts';
 import type { ShelterSettings } from '../analysis/params.ts';
 import { cellGrid } from '../analysis/reach.ts';
+import { unpackCells, type PackedCells } from '../analysis/packed-cells.ts';
 import { candidateReach, exactSiting, greedySiting, type Candidate } from '../analysis/siting.ts';
 import { PointGrid } from '../analysis/point-grid.ts';
 import { nearestLookup, type NearestShelterRow } from '../analysis/nearest.ts';
@@ -16,14 +17,15 @@ import { getLayer } from '../../catalog/layers.ts';
  */
 
 export interface CoverageAnalysisInput {
-  cells: PopulationCell[];
+  /** Packed (server/analysis/packed-cells.ts): cheap to copy on the main thread. */
+  cells: PackedCells;
   shelters: Shelter[];
   settings: ShelterSettings;
   decay: Decay;
 }
 
 export interface SitingInput {
-  cells: PopulationCell[];
+  cells: PackedCells;
   candidates: Candidate[];
   radiusM: number;
   demand: Float64Array;
@@ -64,11 +66,12 @@ export const TASKS = {
   },
 
   coverageAnalysis(input: CoverageAnalysisInput): CoverageAnalysis {
-    return analyseCoverage(input.cells, cellGrid(input.cells), input.shelters, input.settings, input.decay);
+    const cells = unpackCells(input.cells);
+    return analyseCoverage(cells, cellGrid(cells), input.shelters, input.settings, input.decay);
   },
 
   siting(input: SitingInput) {
-    const reach = candidateReach(input.candidates, cellGrid(input.cells), input.radiusM);
+    const reach = candidateReach(input.candidates, cellGrid(unpackCells(input.cells)), input.radiusM);
     const result = greedySiting(input.demand, reach, input.k, input.capacity ?? Infinity);
     const exact = input.capacity === null ? exactSiting(input.demand, reach, input.k, input.exactMaxSubsets) : null;
     return { picks: result.picks, stoppedEarly: result.stoppedEarly, exact };
