@@ -34,6 +34,7 @@ import {
 import { Random, WeightTable, apportion } from './random.ts';
 import { bandLevel, LEC_VALUES, rLevel } from '../server/risk/grading.ts';
 import { DEFAULT_RISK_OPTIONS } from '../server/risk/options.ts';
+import type { ShelterClass, StayClass } from '../server/analysis/options.ts';
 
 /** The seed of the published demo data. Change it and every synthetic position and attribute changes. */
 export const DEMO_SEED = 20_261_101;
@@ -138,12 +139,10 @@ export interface GeohazardSiteRow extends PointFeatureRow {
   status: 'active' | 'treated';
 }
 
-export type ShelterClass = 'emergency' | 'fixed' | 'central';
-
 export interface ShelterRow extends PointFeatureRow {
   setting: 'indoor' | 'outdoor';
   shelter_class: ShelterClass;
-  stay_class: 'I' | 'II' | 'III';
+  stay_class: StayClass;
   effective_area_m2: number;
   capacity: number;
   occupancy: number;

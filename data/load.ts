@@ -5,9 +5,8 @@
  * embedded backend every statement costs milliseconds. Identity columns assign
  * the ids in the dataset's order, so ids are the same on every load.
  */
-import { bumpDataVersion } from '../server/db/data-version.ts';
-import type { Db, Queryable } from '../server/db/types.ts';
-import { generateDemoData, type DemoDataset } from './generate.ts';
+import type { Db, Queryable } from '../catalog/ports.ts';
+import type { DemoDataset } from './generate.ts';
 
 /** Rows per INSERT; keeps each JSON parameter to a few MB. */
 const BATCH_ROWS = 2_000;
@@ -237,16 +236,4 @@ export async function insertDemoData(q: Queryable, data: DemoDataset, log: (m: s
        FROM (SELECT community_id, sum(residents)::int AS residents FROM population_cells GROUP BY community_id) c
       WHERE c.community_id = m.id`,
   );
-  // Tiles and analyses key their caches on this number.
-  await bumpDataVersion(q);
-}
-
-/** Generates the demo dataset and loads it in one transaction. */
-export async function loadDemoData(db: Db, log: (m: string) => void = () => {}): Promise<void> {
-  const started = Date.now();
-  const data = generateDemoData();
-  log(`demo data generated in ${Date.now() - started} ms (seed ${data.seed}); inserting …`);
-  const inserting = Date.now();
-  await db.tx((q) => insertDemoData(q, data, log));
-  log(`demo data loaded in ${Date.now() - inserting} ms`);
 }

@@ -6,7 +6,9 @@
  */
 import type { DistrictId } from './districts.ts';
 
-export type RiskLevel = 'red' | 'orange' | 'yellow' | 'blue';
+import type { RiskLevel } from '../catalog/layers.ts';
+
+export type { RiskLevel };
 export type FloodKind = 'black_spot' | 'drainage_hazard' | 'waterlogging';
 export type GeohazardKind = 'rockfall' | 'landslide' | 'collapse' | 'subsidence' | 'dangerous_slope';
 export type GeohazardScale = 'small' | 'medium' | 'large' | 'huge';

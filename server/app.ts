@@ -31,12 +31,15 @@ import { configureWorkerPool, workerPool, workerPoolOptions } from './work/share
 import { requestIdHook } from './http/request-id.ts';
 import { AppMetrics, metricsEndpoint } from './http/metrics.ts';
 import { addressRateLimit, limitPerKey } from './http/rate-limit.ts';
+import { registerComputedLayers } from './analysis/computed-layers.ts';
 
 export type AppOptions = Omit<AppContext, 'changes'> & { changes?: ChangeBus };
 
 /** Builds the Express app without listening, so tests drive it with supertest. */
 export function buildApp(options: AppOptions): express.Express {
   const ctx: AppContext = { ...options, changes: options.changes ?? new ChangeBus() };
+  // Computed layers (coverage_gaps) are served like tables once their sources are registered.
+  registerComputedLayers();
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', 'strong');

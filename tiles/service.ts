@@ -14,7 +14,7 @@ import { TileCache, type CachedTile } from './cache.ts';
 import { clusterCellBBox } from './cluster.ts';
 import type { TileFilters } from './filters.ts';
 import { expandBBox, geometryWorldBBox, latToWorldY, lonToWorldX, MAX_ZOOM, type TileCoord, type WorldBBox } from './tile-coords.ts';
-import { COMPUTED_LAYERS, computedLayer } from './computed.ts';
+import { computedSource, computedSources } from '../catalog/computed-sources.ts';
 import { ident } from '../catalog/sql-names.ts';
 import { liveRowsPredicate, readTableInfo, type TableInfo } from './layer-sql.ts';
 
@@ -162,7 +162,7 @@ export class TileService {
     this.bounds.delete(layer.id);
     let dropped = 0;
     // Computed layers depending on this one are recomputed as a whole.
-    for (const [id, computed] of Object.entries(COMPUTED_LAYERS)) {
+    for (const [id, computed] of computedSources()) {
       if (!computed.dependsOn.includes(layer.id)) continue;
       this.computedEngine.reloadLayer(id);
       dropped += this.cache.invalidateLayer(id);
@@ -181,7 +181,7 @@ export class TileService {
 
   private layerExtent(layer: LayerDef): Promise<LonLatBox | null> {
     let p = this.bounds.get(layer.id);
-    const table = layer.table ?? computedLayer(layer.id)?.extentTable;
+    const table = layer.table ?? computedSource(layer.id)?.extentTable;
     if (!p && table) {
       this.tableInfo ??= readTableInfo(this.db, LAYERS).catch((err) => {
         this.tableInfo = undefined;

@@ -5,7 +5,7 @@ import { idIsProperty } from './engine.ts';
 import { ident } from '../catalog/sql-names.ts';
 import { liveRowsPredicate, propertyExpr, readTableInfo, type TableInfo } from './layer-sql.ts';
 import { LAYERS } from '../catalog/layers.ts';
-import { computedLayer } from './computed.ts';
+import { computedSource } from '../catalog/computed-sources.ts';
 
 /**
  * Where the in-process engine gets its features: the database (DbFeatureSource,
@@ -41,7 +41,11 @@ export class DbFeatureSource implements FeatureSource {
   ) {}
 
   private async select(layer: LayerDef, where: string, params: unknown[]): Promise<SourceFeature[]> {
-    if (!layer.table) return (await computedLayer(layer.id)?.load(this.db)) ?? [];
+    if (!layer.table) {
+      const computed = (await computedSource(layer.id)?.features(this.db)) ?? [];
+      // Text ids of computed features are also their `id` property.
+      return computed.map((f) => ({ id: String(f.id), properties: { id: String(f.id), ...f.properties }, geometry: f.geometry }));
+    }
     this.tableInfo ??= readTableInfo(this.db, this.layers);
     const info = (await this.tableInfo).get(layer.table);
     const props = layer.properties.map((p) => `${propertyExpr(p)} AS ${ident(p.name)}`);

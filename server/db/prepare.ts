@@ -1,6 +1,8 @@
 import type { Db } from './types.ts';
 import { migrate } from './migrate.ts';
-import { loadDemoData, isEmpty } from '../../data/load.ts';
+import { bumpDataVersion } from './data-version.ts';
+import { insertDemoData, isEmpty } from '../../data/load.ts';
+import { generateDemoData } from '../../data/generate.ts';
 
 export interface PrepareOptions {
   /** Load the synthetic demo data when the database has no districts yet. */
@@ -21,4 +23,17 @@ export async function prepareDatabase(db: Db, options: PrepareOptions): Promise<
   // Reads wait for a read replica to have replayed the schema and data as they are now.
   await db.read?.markPrimaryPosition();
   return { migrationLevel, loadedDemo };
+}
+
+/** Generates the demo dataset and loads it in one transaction, bumping the data version caches key on. */
+async function loadDemoData(db: Db, log: (m: string) => void): Promise<void> {
+  const started = Date.now();
+  const data = generateDemoData();
+  log(`demo data generated in ${Date.now() - started} ms (seed ${data.seed}); inserting …`);
+  const inserting = Date.now();
+  await db.tx(async (q) => {
+    await insertDemoData(q, data, log);
+    await bumpDataVersion(q);
+  });
+  log(`demo data loaded in ${Date.now() - inserting} ms`);
 }

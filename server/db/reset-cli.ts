@@ -8,6 +8,7 @@
 import { ConfigError, loadConfig } from '../config.ts';
 import { openDb } from './open.ts';
 import { migrate } from './migrate.ts';
+import { bumpDataVersion } from './data-version.ts';
 import type { Db } from './types.ts';
 import { generateDemoData } from '../../data/generate.ts';
 import { clearData, insertDemoData } from '../../data/load.ts';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     await db.tx(async (q) => {
       await clearData(q);
       await insertDemoData(q, data, log);
+      await bumpDataVersion(q);
     });
     log(`replaced the demo data in one transaction in ${Date.now() - loading} ms`);
 

@@ -1,29 +1,24 @@
-import type { FeatureCollection } from 'geojson';
 import type { Db } from '../db/types.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
-import { coverageGapFeatures } from '../analysis/tile-layer.ts';
+import { computedSource } from '../../catalog/computed-sources.ts';
 import { toWkt } from './wkt.ts';
 
 /**
- * Layers without a table (`table: null` in the registry) whose features are
- * computed in Node: each has a provider here. The OGC API hands the computed
+ * Layers without a table (`table: null` in the registry) are served from their
+ * computed source (catalog/computed-sources.ts). The OGC API hands the computed
  * rows to the database as one JSON parameter (sql.ts), so filters, sorting,
  * paging, CRS and output work exactly as for table layers.
  */
-const PROVIDERS: Record<string, (db: Db) => Promise<FeatureCollection>> = {
-  // Every district's gaps; the analysis caches them per data version.
-  coverage_gaps: (db) => coverageGapFeatures(db),
-};
 
-/** Whether the OGC API can serve `layer`: it has a table or a provider. */
+/** Whether the OGC API can serve `layer`: it has a table or a computed source. */
 export function isServable(layer: LayerDef): boolean {
-  return layer.table !== null || layer.id in PROVIDERS;
+  return layer.table !== null || computedSource(layer.id) !== undefined;
 }
 
 /** The computed layer's rows as JSON text: `[{ id, wkt, properties }]`. */
 export async function computedRows(db: Db, layer: LayerDef): Promise<string> {
-  const provider = PROVIDERS[layer.id];
-  if (!provider) throw new Error(`no provider for computed layer ${layer.id}`);
-  const fc = await provider(db);
-  return JSON.stringify(fc.features.map((f) => ({ id: f.id, wkt: toWkt(f.geometry), properties: f.properties ?? {} })));
+  const source = computedSource(layer.id);
+  if (!source) throw new Error(`no computed source for layer ${layer.id}`);
+  const features = await source.features(db);
+  return JSON.stringify(features.map((f) => ({ id: f.id, wkt: toWkt(f.geometry), properties: f.properties })));
 }

@@ -6,7 +6,7 @@ import { canSeeLayer, type Principal } from '../../catalog/access.ts';
 import { filterColumn, FILTER_NAMES, type TileFilters } from '../../tiles/filters.ts';
 import { MAX_ZOOM } from '../../tiles/tile-coords.ts';
 import type { TileRequest } from '../../tiles/cache-key.ts';
-import { computedLayer } from '../../tiles/computed.ts';
+import { computedSource } from '../../catalog/computed-sources.ts';
 
 /**
  * Parses and checks a tile request — layer list, z/x/y, filters — into a typed
@@ -41,7 +41,7 @@ export function parseLayers(list: string, who: Principal): LayerDef[] {
   for (const id of ids) {
     if (!id) throw badRequest('layers', 'a comma-separated list of layer ids without empty entries');
     const layer = getLayer(id);
-    if (!layer || (!layer.table && !computedLayer(layer.id)) || !canSeeLayer(layer, who)) throw notFound(`no tile layer '${id}'; GET /layers lists them`);
+    if (!layer || (!layer.table && !computedSource(layer.id)) || !canSeeLayer(layer, who)) throw notFound(`no tile layer '${id}'; GET /layers lists them`);
     if (layers.includes(layer)) throw badRequest('layers', `'${id}' is listed twice`);
     layers.push(layer);
   }

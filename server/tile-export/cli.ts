@@ -17,6 +17,7 @@ import { ANONYMOUS, canSeeLayer } from '../../catalog/access.ts';
 import { ARCHIVE_FORMATS, formatOfFile } from '../../tiles/archive/archive.ts';
 import { districtBBox, exportArchive, type ExportProgress } from './export.ts';
 import { fetchTilesFrom } from './from-server.ts';
+import { registerComputedLayers } from '../analysis/computed-layers.ts';
 
 const USAGE = `usage: npm run export -- (--district ID[,ID…] | --bbox W,S,E,N) --out FILE.pmtiles|FILE.mbtiles
        [--layers ID,ID…] [--minzoom 0] [--maxzoom 16] [--format pmtiles|mbtiles] [--server URL]`;
@@ -121,6 +122,7 @@ async function main() {
   }
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const db = await openDb(config, () => {});
+  registerComputedLayers(); // a computed layer named in --layers is exported like the server tiles it
   try {
     await prepareDatabase(db, { demoData: config.DEMO_DATA });
     let bbox = args.bbox as [number, number, number, number] | undefined;
