@@ -17,10 +17,15 @@ import { coverageQuery, gapsQuery, sitingQuery } from '../../server/analysis/par
 import { ANONYMOUS } from '../../catalog/access.ts';
 import { distanceM } from '../../server/analysis/geodesy.ts';
 import { loadGridFixture } from './fixture-db.ts';
+import { configureWorkerPool, workerPoolOptions } from '../../server/work/shared.ts';
+import { loadConfig } from '../../server/config.ts';
+import { TEST_ENV } from '../helpers/test-env.ts';
 
 let db: Db;
 let districts: string[] = [];
 beforeAll(async () => {
+  // The service runs without an app, so the worker pool gets the tests' budget here (test-env.ts).
+  configureWorkerPool(workerPoolOptions(loadConfig(TEST_ENV)));
   db = await testDb();
   await loadGridFixture(db);
   districts = (await db.query<{ id: string }>('SELECT id FROM districts ORDER BY id')).rows.map((r) => r.id);
