@@ -9,13 +9,16 @@
  *   drop     the same, plus 50 clients announcing big bodies, sending 1 MB, hanging up
  *   outage   the same, with the PostgreSQL cluster stopped (crash) and started again
  *            mid-run; then every write answered 201 must be a row in the database
+ *   steady   (not in the default list) a long quiet run: 4 clients, each pausing
+ *            250 ms between requests, for --steady-seconds (600); the server's RSS
+ *            is sampled every 10 s — memory must stay flat
  *
  * It reports, per phase: requests/s, errors (5xx other than 503, network errors,
  * timeouts after 60 s), 503 refusals (Retry-After) apart, statuses per class, p95 per class (failures included, with the time the client waited),
  * server RSS at start and end (from the server's own /metrics).
  *
  *   npx tsx bench/reliability.ts [--duration=60] [--connections=64]
- *        [--phases=base,hostile,drop,outage] [--outage-seconds=5]
+ *        [--phases=base,hostile,drop,outage,steady] [--outage-seconds=5] [--steady-seconds=600]
  *
  * Rate limits are off in the server (RATE_LIMIT_PER_MIN=0): every client here
  * comes from 127.0.0.1, which a real deployment would not.
@@ -36,6 +39,10 @@ const DURATION_S = Number(arg('duration', '60'));
 const CONNECTIONS = Number(arg('connections', '64'));
 const PHASES = arg('phases', 'base,hostile,drop,outage').split(',');
 const OUTAGE_S = Number(arg('outage-seconds', '5'));
+const STEADY_S = Number(arg('steady-seconds', '600'));
+const STEADY_CLIENTS = 4;
+const STEADY_PAUSE_MS = 250;
+const RSS_EVERY_S = 10;
 const HOSTILE = '/analysis/siting?district=huadu&k=100&candidates=cells&radius=49999';
 const REQUEST_TIMEOUT_MS = 60_000;
 
@@ -152,8 +159,9 @@ function chooseKind(): Kind {
   return 'tile';
 }
 
-async function mixedClient(w: World, stats: PhaseStats, until: number): Promise<void> {
+async function mixedClient(w: World, stats: PhaseStats, until: number, pauseMs = 0): Promise<void> {
   while (Date.now() < until) {
+    if (pauseMs) await new Promise((ok) => setTimeout(ok, pauseMs));
     const kind = chooseKind();
     const r = requestFor(kind, w);
     const res = await call(r.method, r.path, r.body, r.headers);
@@ -209,6 +217,20 @@ async function serverRssMiB(): Promise<number> {
   return NaN;
 }
 
+/** The server's RSS every RSS_EVERY_S seconds until `until`: the samples, and the change over the second half. */
+async function sampleRss(until: number, extra: Record<string, unknown>): Promise<void> {
+  const samples: number[] = [];
+  while (Date.now() < until) {
+    samples.push(await serverRssMiB());
+    await new Promise((ok) => setTimeout(ok, RSS_EVERY_S * 1000));
+  }
+  samples.push(await serverRssMiB());
+  const half = samples.slice(Math.floor(samples.length / 2));
+  extra.rssSamplesMiB = samples.join(' ');
+  extra.rssMinMaxMiB = `${Math.min(...samples)}–${Math.max(...samples)}`;
+  extra.rssSecondHalfChangeMiB = half[half.length - 1] - half[0];
+}
+
 /** Seconds until a write is acknowledged again after the outage (NaN: not within 120 s). */
 async function secondsToRecover(w: World, since: number): Promise<number> {
   while (Date.now() - since < 120_000) {
@@ -240,11 +262,13 @@ async function runPhase(name: string, w: World, cluster: ThrowawayCluster): Prom
   const stats = new PhaseStats();
   const rssStart = await serverRssMiB();
   const started = Date.now();
-  const until = started + DURATION_S * 1000;
+  const steady = name === 'steady';
+  const until = started + (steady ? STEADY_S : DURATION_S) * 1000;
   const extra: Record<string, unknown> = {};
   const clients: Promise<void>[] = [];
-  const mixed = name === 'hostile' ? CONNECTIONS - 1 : CONNECTIONS;
-  for (let i = 0; i < mixed; i++) clients.push(mixedClient(w, stats, until));
+  const mixed = steady ? STEADY_CLIENTS : name === 'hostile' ? CONNECTIONS - 1 : CONNECTIONS;
+  for (let i = 0; i < mixed; i++) clients.push(mixedClient(w, stats, until, steady ? STEADY_PAUSE_MS : 0));
+  if (steady) clients.push(sampleRss(until, extra));
   if (name === 'hostile') clients.push(hostileClient(stats, until));
   if (name === 'drop') for (let i = 0; i < 50; i++) clients.push(droppingClient(w, stats, until));
   if (name === 'outage') {
@@ -349,7 +373,9 @@ async function main() {
     const tileLayers = [ids.includes('shelters') ? 'shelters' : ids[0], ids.includes('risk_points') ? 'risk_points' : ids[0], ids.slice(0, 3).join(',')];
     const world: World = { places, tileLayers, editor, acknowledged: [] };
 
-    console.log(`reliability bench: ${CONNECTIONS} connections, ${DURATION_S} s per phase, phases ${PHASES.join(', ')}; ${new Date().toISOString()}`);
+    console.log(
+      `reliability bench: ${CONNECTIONS} connections, ${DURATION_S} s per phase${PHASES.includes('steady') ? ` (steady: ${STEADY_CLIENTS} clients, ${STEADY_S} s)` : ''}, phases ${PHASES.join(', ')}; ${new Date().toISOString()}`,
+    );
     const results: PhaseResult[] = [];
     for (const phase of PHASES) {
       const r = await runPhase(phase, world, cluster);
