@@ -87,6 +87,10 @@ describe.skipIf(backend !== 'postgres')('database outage (throwaway PostgreSQL c
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
     expect((await health.json()).database).toBe('unavailable');
+    // the row counts need the database: 503 like any other read
+    const counts = await fetch(`${base}/health/counts`);
+    expect(counts.status).toBe(503);
+    expect(counts.headers.get('retry-after')).not.toBeNull();
 
     cluster.start();
 
