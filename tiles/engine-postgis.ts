@@ -5,7 +5,8 @@ import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngi
 import { filterColumn, FILTER_NAMES, type FilterName } from './filters.ts';
 import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel, pyramidLastZoom } from './cluster.ts';
 import { ident } from '../catalog/sql-names.ts';
-import { liveRowsPredicate, propertyExpr, propertySqlType, readTableInfo, type TableInfo } from './layer-sql.ts';
+import { propertyExpr, propertySqlType } from './layer-sql.ts';
+import { liveRowsPredicate, readTableFacts, type TableFacts } from '../catalog/table-facts.ts';
 import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
 
 /**
@@ -66,7 +67,7 @@ export class PostgisEngine implements TileEngine {
 
   /** Reads the schema once and builds every layer's statements; later calls reuse them. */
   start(): Promise<Map<string, LayerStatement>> {
-    this.statements ??= readTableInfo(this.db, this.layers).then((info) => {
+    this.statements ??= readTableFacts(this.db, this.layers).then((info) => {
       const map = new Map<string, LayerStatement>();
       for (const layer of this.layers) {
         if (!layer.table) continue;
@@ -112,7 +113,7 @@ function statementKey(layerId: string, restricted: boolean): string {
 
 const W = MERCATOR_HALF_WORLD;
 
-export function buildStatement(layer: LayerDef, info: TableInfo | undefined, restricted: boolean, opts: TileGeometryOptions): LayerStatement {
+export function buildStatement(layer: LayerDef, info: TableFacts | undefined, restricted: boolean, opts: TileGeometryOptions): LayerStatement {
   const props = tileProperties(layer, { ...ANONYMOUS, canSeeRestricted: restricted });
   const table = ident(layer.table!);
   const name = layer.id.replace(/'/g, "''");

@@ -1,4 +1,3 @@
-import type { Queryable } from '../catalog/ports.ts';
 import { ident, utcMomentSql } from '../catalog/sql-names.ts';
 import type { LayerDef, LayerProperty } from '../catalog/layers.ts';
 
@@ -41,27 +40,4 @@ export function propertySqlType(prop: LayerProperty): string {
     default:
       return 'text';
   }
-}
-
-/** What the schema says about a layer's table beyond the registry. */
-export interface TableInfo {
-  /** The table has `deleted_at` (soft delete): such rows never reach a tile. */
-  softDelete: boolean;
-}
-
-/** Reads, once, which tiled tables have soft-delete columns. */
-export async function readTableInfo(db: Queryable, layers: readonly LayerDef[]): Promise<Map<string, TableInfo>> {
-  const tables = [...new Set(layers.map((l) => l.table).filter((t): t is string => !!t))];
-  const r = await db.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.columns
-      WHERE table_schema = current_schema() AND column_name = 'deleted_at' AND table_name = ANY($1::text[])`,
-    [tables],
-  );
-  const soft = new Set(r.rows.map((row) => row.table_name));
-  return new Map(tables.map((t) => [t, { softDelete: soft.has(t) }]));
-}
-
-/** `AND t.deleted_at IS NULL` for soft-deleting tables, else nothing. */
-export function liveRowsPredicate(info: TableInfo | undefined, alias = 't'): string {
-  return info?.softDelete ? ` AND ${alias}.deleted_at IS NULL` : '';
 }

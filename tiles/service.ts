@@ -16,7 +16,7 @@ import type { TileFilters } from './filters.ts';
 import { expandBBox, geometryWorldBBox, latToWorldY, lonToWorldX, MAX_ZOOM, type TileCoord, type WorldBBox } from './tile-coords.ts';
 import { computedSource, computedSources } from '../catalog/computed-sources.ts';
 import { ident } from '../catalog/sql-names.ts';
-import { liveRowsPredicate, readTableInfo, type TableInfo } from './layer-sql.ts';
+import { liveRowsPredicate, readTableFacts, type TableFacts } from '../catalog/table-facts.ts';
 
 /**
  * The tile service: picks the engine for the backend, answers tile requests
@@ -71,7 +71,7 @@ export class TileService {
   private readonly maxAge: number;
   private readonly inFlight = new Map<string, Promise<CachedTile>>();
   private readonly bounds = new Map<string, Promise<LonLatBox | null>>();
-  private tableInfo?: Promise<Map<string, TableInfo>>;
+  private tableInfo?: Promise<Map<string, TableFacts>>;
   private readonly unsubscribe: () => void;
   /** Where tiles and extents are read: the read replica when there is one (server/db/replica.ts). */
   private readonly db: Db;
@@ -183,11 +183,11 @@ export class TileService {
     let p = this.bounds.get(layer.id);
     const table = layer.table ?? computedSource(layer.id)?.extentTable;
     if (!p && table) {
-      this.tableInfo ??= readTableInfo(this.db, LAYERS).catch((err) => {
+      this.tableInfo ??= readTableFacts(this.db, LAYERS).catch((err) => {
         this.tableInfo = undefined;
         throw err;
       });
-      const sql = (info: Map<string, TableInfo>) =>
+      const sql = (info: Map<string, TableFacts>) =>
         `SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n
            FROM (SELECT ST_Extent(t.geom) AS b FROM ${ident(table)} t WHERE true${liveRowsPredicate(info.get(table))}) x`;
       p = this.tableInfo

@@ -3,7 +3,8 @@ import type { Db } from '../catalog/ports.ts';
 import type { LayerDef } from '../catalog/layers.ts';
 import { idIsProperty } from './engine.ts';
 import { ident } from '../catalog/sql-names.ts';
-import { liveRowsPredicate, propertyExpr, readTableInfo, type TableInfo } from './layer-sql.ts';
+import { propertyExpr } from './layer-sql.ts';
+import { liveRowsPredicate, readTableFacts, type TableFacts } from '../catalog/table-facts.ts';
 import { LAYERS } from '../catalog/layers.ts';
 import { computedSource } from '../catalog/computed-sources.ts';
 
@@ -33,7 +34,7 @@ interface FeatureRow {
 }
 
 export class DbFeatureSource implements FeatureSource {
-  private tableInfo?: Promise<Map<string, TableInfo>>;
+  private tableInfo?: Promise<Map<string, TableFacts>>;
 
   constructor(
     private readonly db: Db,
@@ -46,7 +47,7 @@ export class DbFeatureSource implements FeatureSource {
       // Text ids of computed features are also their `id` property.
       return computed.map((f) => ({ id: String(f.id), properties: { id: String(f.id), ...f.properties }, geometry: f.geometry }));
     }
-    this.tableInfo ??= readTableInfo(this.db, this.layers);
+    this.tableInfo ??= readTableFacts(this.db, this.layers);
     const info = (await this.tableInfo).get(layer.table);
     const props = layer.properties.map((p) => `${propertyExpr(p)} AS ${ident(p.name)}`);
     // 9 decimals of a degree is 0.1 mm: below one tile unit at every zoom we serve.

@@ -3,6 +3,9 @@ import type { LayerDef, LayerProperty } from '../../catalog/layers.ts';
 import type { DateInterval } from './params.ts';
 import { cqlToSql, type CqlNode } from './cql.ts';
 import { ident, utcMomentSql } from '../../catalog/sql-names.ts';
+import { readTableFacts, type TableFacts } from '../../catalog/table-facts.ts';
+
+export type { TableFacts };
 
 /**
  * SQL for the OGC API, built from the layer registry. Table and column names
@@ -23,36 +26,13 @@ export class SqlParams {
 
 // ---------------------------------------------------------------- schema facts
 
-/** What the schema says about a layer's table beyond the registry (read once per database). */
-export interface TableFacts {
-  /** The table has a `deleted_at` soft-delete column: rows with a value are gone. */
-  softDelete: boolean;
-  /** The table has a `version` row-version column (ETags, optimistic locking for writes). */
-  versioned: boolean;
-}
-
 const factsByDb = new WeakMap<Db, Promise<Map<string, TableFacts>>>();
 
-/** Reads which registry tables have soft-delete and version columns; cached per database. */
+/** The table facts (catalog/table-facts.ts) of the registry, read once per database. */
 export function tableFacts(db: Db, layers: readonly LayerDef[]): Promise<Map<string, TableFacts>> {
   let facts = factsByDb.get(db);
   if (!facts) {
-    const tables = [...new Set(layers.map((l) => l.table).filter((t): t is string => t !== null))];
-    facts = db
-      .query<{ table_name: string; column_name: string }>(
-        `SELECT table_name, column_name FROM information_schema.columns
-          WHERE table_schema = current_schema() AND table_name = ANY($1::text[]) AND column_name IN ('deleted_at', 'version')`,
-        [tables],
-      )
-      .then((r) => {
-        const map = new Map<string, TableFacts>(tables.map((t) => [t, { softDelete: false, versioned: false }]));
-        for (const row of r.rows) {
-          const f = map.get(row.table_name)!;
-          if (row.column_name === 'deleted_at') f.softDelete = true;
-          if (row.column_name === 'version') f.versioned = true;
-        }
-        return map;
-      });
+    facts = readTableFacts(db, layers);
     facts.catch(() => factsByDb.delete(db));
     factsByDb.set(db, facts);
   }
