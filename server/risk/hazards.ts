@@ -1,5 +1,7 @@
 import type { Queryable } from '../db/types.ts';
 import type { RiskLevel } from '../../catalog/layers.ts';
+import { geohazardGrade } from './grading.ts';
+import type { RiskOptions } from './options.ts';
 
 /**
  * The hazards around one district, as plain points: flood-prone spots,
@@ -150,4 +152,23 @@ export async function loadHazardSourceLines(db: Queryable, districtId: string | 
     r_value: row.r_value === null ? null : Number(row.r_value),
     sum_q_over_q: row.sum_q_over_q === null ? null : Number(row.sum_q_over_q),
   }));
+}
+
+/** Live geohazard sites (of one district, or all), graded by the higher of their grades by people threatened and by potential loss. */
+export async function loadGradedGeohazards(db: Queryable, districtId: string | null, options: RiskOptions) {
+  const r = await db.query<{ id: number; district_id: string; street_id: string | null; name_zh: string; kind: string; scale: string; status: string; people_threatened: number; potential_loss_cny: number; monitored: boolean }>(
+    `SELECT id::int8 AS id, district_id, street_id, name_zh, kind, scale, status, people_threatened, potential_loss_cny::float8 AS potential_loss_cny, monitored
+       FROM geohazard_sites WHERE deleted_at IS NULL AND ($1::text IS NULL OR district_id = $1) ORDER BY district_id, id`,
+    [districtId],
+  );
+  return r.rows.map((s) => {
+    const grade = geohazardGrade(Number(s.people_threatened), Number(s.potential_loss_cny), options);
+    return { ...s, id: Number(s.id), people_threatened: Number(s.people_threatened), potential_loss_cny: Number(s.potential_loss_cny), danger_grade: grade.level, grade_by_people: grade.by_people, grade_by_loss: grade.by_loss };
+  });
+}
+
+/** Whether hazard source `id` exists and is not deleted. */
+export async function hazardSourceExists(db: Queryable, id: number): Promise<boolean> {
+  const r = await db.query('SELECT 1 FROM hazard_sources WHERE id = $1 AND deleted_at IS NULL', [id]);
+  return r.rows.length > 0;
 }

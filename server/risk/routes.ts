@@ -9,7 +9,8 @@ import { shelterAnalysisFor } from '../analysis/service.ts';
 import { parseIfMatch } from '../edits/feature-store.ts';
 import type { Principal } from '../../catalog/access.ts';
 import { assertDistrictScope } from '../auth/district-scope.ts';
-import { checkRiskOptions, geohazardGrade, LEVEL_RANK, rLevel } from './grading.ts';
+import { checkRiskOptions, LEVEL_RANK, rLevel } from './grading.ts';
+import { blueSampling, dueList } from './supervision.ts';
 import { riskOptions, type RiskOptions } from './options.ts';
 import {
   asOfOf,
@@ -27,7 +28,7 @@ import {
   tableQuery,
 } from './params.ts';
 import { assertDistrictExists, countPoints, loadRiskPoints, loadStreets, dueLine, tableLine, type RiskPointLine } from './points.ts';
-import { loadHazardSourceLines } from './hazards.ts';
+import { hazardSourceExists, loadGradedGeohazards, loadHazardSourceLines } from './hazards.ts';
 import { closeShelters, listInspections, readAssessment, recordInspection, setHazardSubstances, setPointLevel } from './store.ts';
 import { readerOf } from '../db/types.ts';
 import { COUNT_COLUMNS, countRows, HAZARD_SOURCE_COLUMNS, POINT_COLUMNS, toCsv, toXlsx, type HazardSourceLine } from './table.ts';
@@ -63,8 +64,6 @@ function hazardLines(lines: Awaited<ReturnType<typeof loadHazardSourceLines>>, o
     return { ...h, r_level: graded, level_disagrees: graded !== null && graded !== h.level };
   });
 }
-
-const DUE_ORDER = { overdue: 0, due_soon: 1, scheduled: 2, done: 3, not_sampled: 4 } as const;
 
 /**
  * Risk grading and supervision (/risk/*), and the exposure and scenario
@@ -126,28 +125,8 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
     const asOf = asOfOf(q) ?? today();
     const window = q.within_days ?? options.dueSoonDays;
     const points = await loadRiskPoints(db, q.district ?? null, asOf, { ...options, dueSoonDays: window });
-    const listed = points
-      .filter((p) => p.inspection.status === 'overdue' || p.inspection.status === 'due_soon')
-      .filter((p) => !q.level || q.level.includes(p.level))
-      .sort(
-        (a, b) =>
-          DUE_ORDER[a.inspection.status] - DUE_ORDER[b.inspection.status] ||
-          Number(b.inspection.never_inspected) - Number(a.inspection.never_inspected) ||
-          (b.inspection.days_overdue ?? 0) - (a.inspection.days_overdue ?? 0) ||
-          (a.inspection.days_until_due ?? 0) - (b.inspection.days_until_due ?? 0) ||
-          LEVEL_RANK[a.level] - LEVEL_RANK[b.level] ||
-          a.id - b.id,
-      );
-    const blue = new Map<string, { blue_points: number; sample_size: number; sample_inspected: number; inspected_this_year: number }>();
-    for (const p of points) {
-      if (p.level !== 'blue') continue;
-      const b = blue.get(p.district_id) ?? { blue_points: 0, sample_size: 0, sample_inspected: 0, inspected_this_year: 0 };
-      b.blue_points++;
-      if (p.inspection.sampled) b.sample_size++;
-      if (p.inspection.status === 'done') b.sample_inspected++;
-      if (p.inspection.last_inspection?.slice(0, 4) === asOf.slice(0, 4)) b.inspected_this_year++;
-      blue.set(p.district_id, b);
-    }
+    const listed = dueList(points, q.level);
+    const blue = blueSampling(points, asOf);
     res.json({
       district: q.district ?? null,
       as_of: asOf,
@@ -224,15 +203,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   router.get('/risk/geohazards', async (req, res) => {
     const q = parseQuery(districtQuery, req.query);
     if (q.district) await assertDistrictExists(db, q.district);
-    const r = await db.query<{ id: number; district_id: string; street_id: string | null; name_zh: string; kind: string; scale: string; status: string; people_threatened: number; potential_loss_cny: number; monitored: boolean }>(
-      `SELECT id::int8 AS id, district_id, street_id, name_zh, kind, scale, status, people_threatened, potential_loss_cny::float8 AS potential_loss_cny, monitored
-         FROM geohazard_sites WHERE deleted_at IS NULL AND ($1::text IS NULL OR district_id = $1) ORDER BY district_id, id`,
-      [q.district ?? null],
-    );
-    const sites = r.rows.map((s) => {
-      const grade = geohazardGrade(Number(s.people_threatened), Number(s.potential_loss_cny), options);
-      return { ...s, id: Number(s.id), people_threatened: Number(s.people_threatened), potential_loss_cny: Number(s.potential_loss_cny), danger_grade: grade.level, grade_by_people: grade.by_people, grade_by_loss: grade.by_loss };
-    });
+    const sites = await loadGradedGeohazards(db, q.district ?? null, options);
     const counts = { red: 0, orange: 0, yellow: 0, blue: 0, total: sites.length };
     for (const s of sites) counts[s.danger_grade]++;
     res.json({ district: q.district ?? null, rule: 'danger grade: the higher of the grades by people threatened and by potential loss', counts, sites });
@@ -243,8 +214,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   router.get('/risk/hazard-sources/:id/assessment', async (req, res) => {
     requireRestricted(req, 'id');
     const { id } = parseInput(sourceIdParam, req.params, 'path');
-    const exists = await db.query('SELECT 1 FROM hazard_sources WHERE id = $1 AND deleted_at IS NULL', [id]);
-    if (!exists.rows[0]) throw new HttpProblem(404, 'Not found', `id: no hazard source ${id}`, [{ name: 'id', reason: `no hazard source ${id}` }]);
+    if (!(await hazardSourceExists(db, id))) throw new HttpProblem(404, 'Not found', `id: no hazard source ${id}`, [{ name: 'id', reason: `no hazard source ${id}` }]);
     const assessment = await readAssessment(db, id, principalOf(req));
     if (!assessment) throw new HttpProblem(404, 'Not found', `hazard source ${id} has no substances recorded`);
     res.json(assessment);
