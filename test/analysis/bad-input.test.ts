@@ -118,8 +118,12 @@ describe('cached results follow the data', () => {
     const again = await request(app).get('/analysis/coverage?district=fixture_grid').expect(200);
     expect({ ...again.body, links: null }).toEqual({ ...first.body, links: null });
     expect(service.cache.size).toBeGreaterThan(0);
-    // reopen the closed fixed shelter without touching data_version: only the announcement can tell
-    await db.query(`UPDATE shelters SET status = 'open' WHERE id = 900003`);
+    // reopen the closed fixed shelter without touching data_version (its triggers off, replica
+    // role): only the announcement can tell
+    await db.tx(async (q) => {
+      await q.query(`SET LOCAL session_replication_role = replica`);
+      await q.query(`UPDATE shelters SET status = 'open' WHERE id = 900003`);
+    });
     const stale = await request(app).get('/analysis/coverage?district=fixture_grid').expect(200);
     expect(stale.body.total.covered_residents).toBe(2300);
     changes.emit({ layer: 'shelters', id: 900003, op: 'update' });

@@ -98,10 +98,14 @@ describe('numberMatched', () => {
     const before = await request(app).get(url).expect(200);
     expect(body(before).numberMatched).toBe(await live());
     expect(before.headers['ogc-numbermatched-kind']).toBe('exact');
-    // A write that bypasses the application does not bump the version: the cached count stays
-    // (proving the cache answers); a bumped version (every edit, import, check-in does it) recounts.
-    await db.query(`INSERT INTO flood_points (district_id, name_zh, kind, status, synthetic, geom)
-                    VALUES ('yuexiu', 'cache test', 'black_spot', 'active', true, ST_SetSRID(ST_MakePoint(113.27, 23.13), 4326))`);
+    // A write with the data-version triggers switched off (replica role) leaves the version: the
+    // cached count stays (proving the cache answers); a bumped version (every edit, import,
+    // check-in, and a plain SQL write through the triggers) recounts.
+    await db.tx(async (q) => {
+      await q.query(`SET LOCAL session_replication_role = replica`);
+      await q.query(`INSERT INTO flood_points (district_id, name_zh, kind, status, synthetic, geom)
+                     VALUES ('yuexiu', 'cache test', 'black_spot', 'active', true, ST_SetSRID(ST_MakePoint(113.27, 23.13), 4326))`);
+    });
     expect(body(await request(app).get(url).expect(200)).numberMatched).toBe((await live()) - 1);
     await db.tx((q) => bumpDataVersion(q));
     expect(body(await request(app).get(url).expect(200)).numberMatched).toBe(await live());
