@@ -31,7 +31,6 @@ describe.runIf(backend === 'postgres')('two server processes on one PostgreSQL',
     const sub = subscribeSse(`${b.url}/events`);
     await sub.opened;
 
-    const started = Date.now();
     const res = await fetch(`${a.url}/ogc/collections/risk_points/items`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/geo+json' },
@@ -43,8 +42,9 @@ describe.runIf(backend === 'postgres')('two server processes on one PostgreSQL',
     });
     expect(res.status).toBe(201);
     const id = ((await res.json()) as { id: number }).id;
-    const event = await waitFor(() => sub.events.find((e) => e.data.id === id), 1000, 'event on B');
-    expect(Date.now() - started).toBeLessThan(1500);
+    // The second counts from A's acknowledgement: how long the write itself took
+    // (a first write on a busy machine) is not the propagation being tested.
+    const event = await waitFor(() => sub.events.find((e) => e.data.id === id), 1000, 'event on B within 1 s');
     expect(event.data).toMatchObject({ layer: 'risk_points', op: 'insert', level: 'red' });
     const after = await tile();
     expect(after.length).toBe(before.length + 1);
