@@ -188,8 +188,11 @@ async function setTimeoutOf(client: pg.PoolClient, ms: number): Promise<void> {
 /**
  * Runs `fn` on a pooled connection. When `signal` fires (the client went away)
  * the running statement is cancelled on the server (pg_cancel_backend) instead
- * of running on for nobody. A connection that failed with a connection error
- * is destroyed, not handed to the next request.
+ * of running on for nobody. A cancel names a backend, not a statement: sent
+ * while the statement was finishing, it would land on whatever that backend
+ * runs next, another caller's query. So a connection that had a cancel sent is
+ * closed, not pooled, once the cancel is done. A connection that failed with a
+ * connection error is destroyed too, not handed to the next request.
  */
 async function withClient<T>(pool: pg.Pool, signal: AbortSignal | undefined, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   if (signal?.aborted) throw new ClientGoneError();
@@ -201,8 +204,9 @@ async function withClient<T>(pool: pg.Pool, signal: AbortSignal | undefined, fn:
   const onLost = (err: Error) => (broken = err);
   client.on('error', onLost);
   const pid = (client as unknown as { processID?: number }).processID;
+  let cancelling: Promise<void> | undefined;
   const cancel = () => {
-    if (pid) void cancelBackend(pool, pid);
+    if (pid) cancelling = cancelBackend(pool, pid);
   };
   signal?.addEventListener('abort', cancel, { once: true });
   try {
@@ -212,8 +216,9 @@ async function withClient<T>(pool: pg.Pool, signal: AbortSignal | undefined, fn:
     throw err;
   } finally {
     signal?.removeEventListener('abort', cancel);
+    if (cancelling) await cancelling;
     client.off('error', onLost);
-    client.release(broken);
+    client.release(cancelling ? true : broken);
   }
 }
 

@@ -63,6 +63,28 @@ describe.skipIf(backend !== 'postgres')('PostgreSQL statement timeouts and cance
     expect(((await running) as { code?: string }).code).toBe('57014');
     expect(await active()).toBe(0);
   }, 20_000);
+
+  it('never hands a connection it sent a cancel for to another request, so a late cancel cannot stop someone else’s statement', async () => {
+    // One connection: whatever runs next would run on the cancelled backend if it went back to the pool.
+    const single = await openPostgres({ connectionString: location, max: 1 });
+    try {
+      const ac = new AbortController();
+      const running = single.query('SELECT pg_sleep(40), pg_backend_pid() AS pid', [], { signal: ac.signal }).catch((e: unknown) => e);
+      const activePid = async () =>
+        (await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(40), pg_backend_pid()%'")).rows[0]?.pid;
+      let cancelled: number | undefined;
+      for (let i = 0; i < 200 && !(cancelled = await activePid()); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(cancelled).toBeGreaterThan(0);
+      ac.abort();
+      expect(((await running) as { code?: string }).code).toBe('57014');
+      const next = await single.query<{ pid: number; s: string }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.2)::text AS s');
+      expect(next.rows[0].pid).not.toBe(cancelled);
+      const left = await db.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [cancelled]);
+      expect(left.rowCount).toBe(0);
+    } finally {
+      await single.close();
+    }
+  }, 20_000);
 });
 
 describe.skipIf(backend !== 'postgres')('PostgreSQL deadlocks and serialization failures', () => {
