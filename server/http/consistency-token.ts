@@ -46,3 +46,14 @@ function tokenOnSuccess(db: Db, res: Response): void {
     return res;
   };
 }
+
+/**
+ * Puts the primary's WAL position now in the answer's Consistency-Token, for
+ * a read that reports work committed outside any write request (a finished
+ * asynchronous import job): the client's next reads must see that work.
+ */
+export async function tokenNow(db: Db, res: Response): Promise<void> {
+  if (!db.read) return;
+  const r = await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn').catch(() => null);
+  if (r?.rows[0]) res.setHeader(CONSISTENCY_TOKEN, r.rows[0].lsn);
+}

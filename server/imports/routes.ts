@@ -13,6 +13,7 @@ import { IMPORT_CRS } from './crs.ts';
 import { formatOf, type RawRow } from './parse.ts';
 import { workerPool } from '../work/shared.ts';
 import { ClientGoneError, currentScope } from '../http/request-scope.ts';
+import { tokenNow } from '../http/consistency-token.ts';
 
 /** Longest parsing of one import file may take on a worker (the file size is bounded by IMPORT_MAX_MB). */
 const IMPORT_PARSE_BUDGET_MS = 60_000;
@@ -113,9 +114,11 @@ export function importRoutes({ db, config }: AppContext): Router {
     sendReport(res, await work);
   });
 
-  router.get('/import/jobs/:id', requireRole('editor'), (req, res) => {
+  router.get('/import/jobs/:id', requireRole('editor'), async (req, res) => {
     const job = getJob(req.params.id as string);
     if (!job) throw notFound(`no import job ${req.params.id}`);
+    // The job's rows were committed after its POST was answered: a finished job hands out the token its reader needs.
+    if (job.status === 'imported') await tokenNow(db, res);
     res.json(job);
   });
   return router;

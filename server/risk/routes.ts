@@ -75,7 +75,8 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   const { db } = ctx;
   const router = Router();
   const service = () => shelterAnalysisFor(db);
-  // The exposure and scenario analyses read from the replica when there is one (server/db/replica.ts).
+  // Reads (the one table, due lists, inspections, grades, the exposure and scenario analyses) go to the
+  // replica when there is one, with the Consistency-Token rule (server/db/replica.ts); writes to the primary.
   const reads = readerOf(db);
   const today = () => todayIn(options.timeZone);
 
@@ -87,10 +88,10 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
     const district = q.district ?? null;
     const withSources = q.include_hazard_sources || q.part === 'hazard_sources';
     if (withSources) requireRestricted(req, q.include_hazard_sources ? 'include_hazard_sources' : 'part');
-    const points = await loadRiskPoints(db, district, asOf, options);
-    const streets = await loadStreets(db, district);
+    const points = await loadRiskPoints(reads, district, asOf, options);
+    const streets = await loadStreets(reads, district);
     const counts = countPoints(points, streets);
-    const sources = withSources ? hazardLines(await loadHazardSourceLines(db, district), options) : undefined;
+    const sources = withSources ? hazardLines(await loadHazardSourceLines(reads, district), options) : undefined;
     const name = `risk-table-${district ?? 'all'}-${asOf}`;
     if (q.f === 'csv') {
       res.attachment(`${name}${q.part === 'points' ? '' : `-${q.part}`}.csv`).type('text/csv; charset=utf-8');
@@ -124,7 +125,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
     const q = parseQuery(dueQuery, req.query);
     const asOf = asOfOf(q) ?? today();
     const window = q.within_days ?? options.dueSoonDays;
-    const points = await loadRiskPoints(db, q.district ?? null, asOf, { ...options, dueSoonDays: window });
+    const points = await loadRiskPoints(reads, q.district ?? null, asOf, { ...options, dueSoonDays: window });
     const listed = dueList(points, q.level);
     const blue = blueSampling(points, asOf);
     res.json({
@@ -149,7 +150,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
 
   router.get('/risk/points/:id/inspections', async (req, res) => {
     const { id } = parseInput(pointIdParam, req.params, 'path');
-    res.json({ risk_point_id: id, inspections: await listInspections(db, id, principalOf(req)) });
+    res.json({ risk_point_id: id, inspections: await listInspections(reads, id, principalOf(req)) });
   });
 
   router.post('/risk/points/:id/inspections', requireRole('editor'), async (req, res) => {
@@ -173,7 +174,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   router.get('/risk/disagreements', async (req, res) => {
     const q = parseQuery(districtQuery, req.query);
     const district = q.district ?? null;
-    const points = await loadRiskPoints(db, district, today(), options);
+    const points = await loadRiskPoints(reads, district, today(), options);
     const who: Principal = principalOf(req);
     const disagreeing = (p: RiskPointLine) => ({
       id: p.id,
@@ -188,7 +189,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
       assessed_level: p.assessed_level,
       direction: LEVEL_RANK[p.level] < LEVEL_RANK[p.assessed_level!] ? 'raised' : 'lowered',
     });
-    const sources = who.canSeeRestricted ? hazardLines(await loadHazardSourceLines(db, district), options).filter((h) => h.level_disagrees) : null;
+    const sources = who.canSeeRestricted ? hazardLines(await loadHazardSourceLines(reads, district), options).filter((h) => h.level_disagrees) : null;
     const riskPoints = points.filter((p) => p.level_disagrees).map(disagreeing);
     res.json({
       district,
@@ -202,8 +203,8 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
 
   router.get('/risk/geohazards', async (req, res) => {
     const q = parseQuery(districtQuery, req.query);
-    if (q.district) await assertDistrictExists(db, q.district);
-    const sites = await loadGradedGeohazards(db, q.district ?? null, options);
+    if (q.district) await assertDistrictExists(reads, q.district);
+    const sites = await loadGradedGeohazards(reads, q.district ?? null, options);
     const counts = { red: 0, orange: 0, yellow: 0, blue: 0, total: sites.length };
     for (const s of sites) counts[s.danger_grade]++;
     res.json({ district: q.district ?? null, rule: 'danger grade: the higher of the grades by people threatened and by potential loss', counts, sites });
@@ -214,8 +215,8 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   router.get('/risk/hazard-sources/:id/assessment', async (req, res) => {
     requireRestricted(req, 'id');
     const { id } = parseInput(sourceIdParam, req.params, 'path');
-    if (!(await hazardSourceExists(db, id))) throw new HttpProblem(404, 'Not found', `id: no hazard source ${id}`, [{ name: 'id', reason: `no hazard source ${id}` }]);
-    const assessment = await readAssessment(db, id, principalOf(req));
+    if (!(await hazardSourceExists(reads, id))) throw new HttpProblem(404, 'Not found', `id: no hazard source ${id}`, [{ name: 'id', reason: `no hazard source ${id}` }]);
+    const assessment = await readAssessment(reads, id, principalOf(req));
     if (!assessment) throw new HttpProblem(404, 'Not found', `hazard source ${id} has no substances recorded`);
     res.json(assessment);
   });

@@ -86,11 +86,22 @@ describe.skipIf(backend !== 'postgres')('read replica (a real streaming hot stan
 
   it('serves tiles, OGC items, analyses and static maps from the replica; /ready and metrics say it is up', async () => {
     const before = reads(a.db);
-    for (const path of ['/ogc/collections/risk_points/items?limit=3', '/tiles/risk_points/8/208/110.mvt', '/analysis/coverage?district=huadu', '/analysis/exposure?district=huadu', '/maps/static.png?bbox=113.0,23.3,113.4,23.6&width=300&height=200']) {
+    const paths = [
+      '/ogc/collections/risk_points/items?limit=3',
+      '/tiles/risk_points/8/208/110.mvt',
+      '/analysis/coverage?district=huadu',
+      '/analysis/exposure?district=huadu',
+      '/maps/static.png?bbox=113.0,23.3,113.4,23.6&width=300&height=200',
+      '/risk/table?district=huadu',
+      '/risk/inspections/due?district=huadu',
+      '/risk/disagreements?district=huadu',
+      '/risk/geohazards?district=huadu',
+    ];
+    for (const path of paths) {
       expect((await fetch(a.base + path)).status, path).toBe(200);
     }
     const after = reads(a.db);
-    expect(after.replica).toBeGreaterThan(before.replica + 4);
+    expect(after.replica).toBeGreaterThan(before.replica + paths.length - 1);
     expect(after.primary).toBe(before.primary);
     expect(await ready(a.base)).toEqual({ status: 'ready', replica: 'up' });
     const metrics = await (await fetch(`${a.base}/metrics`)).text();
@@ -146,6 +157,63 @@ describe.skipIf(backend !== 'postgres')('read replica (a real streaming hot stan
       const r = await fetch(b.base + '/ogc/collections/risk_points/items?limit=1', { headers: { 'Consistency-Token': token } });
       return r.ok && reads(b.db).replica > before;
     });
+  });
+
+  it('reads /risk/* and finished import jobs with the same token rule: the writer sees its inspection and import, a reader without the token may not', async () => {
+    const asEditor = { authorization: editor, 'content-type': 'application/json' };
+    const table = (base: string, headers: Record<string, string> = {}) =>
+      fetch(`${base}/risk/table?district=huadu`, { headers }).then(async (r) => {
+        expect(r.status).toBe(200);
+        return (await r.json()) as { counts: { total: { total: number } }; points: { id: number; last_inspection: string | null }[] };
+      });
+    const point = (await table(a.base)).points.find((p) => p.last_inspection === null || p.last_inspection < '2026-01-01')!;
+    await pauseReplay();
+    try {
+      // An inspection recorded through A: B, which has not heard of it, reads the lagging replica without the token.
+      const date = '2026-01-15';
+      const recorded = await fetch(`${a.base}/risk/points/${point.id}/inspections`, { method: 'POST', headers: asEditor, body: JSON.stringify({ date, inspector: '副本检查员' }) });
+      expect(recorded.status).toBe(201);
+      const token = recorded.headers.get('consistency-token')!;
+      expect(token).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+      const inspections = `${b.base}/risk/points/${point.id}/inspections`;
+      const dates = async (headers: Record<string, string> = {}) => ((await (await fetch(inspections, { headers })).json()) as { inspections: { date: string }[] }).inspections.map((i) => i.date);
+      expect(await dates()).not.toContain(date);
+      expect((await table(b.base)).points.find((p) => p.id === point.id)!.last_inspection).not.toBe(date);
+      // With it, B answers from the primary: the inspection is there, in the list and in the one table.
+      const primaryBefore = reads(b.db).primary;
+      expect(await dates({ 'Consistency-Token': token })).toContain(date);
+      expect((await table(b.base, { 'Consistency-Token': token })).points.find((p) => p.id === point.id)!.last_inspection).toBe(date);
+      expect(reads(b.db).primary).toBeGreaterThan(primaryBefore);
+
+      // An asynchronous import commits after its POST was answered: the finished job's status carries the token its reader needs.
+      const features = [0, 1].map((i) => ({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [113.25 + i * 0.001, 23.42] },
+        properties: { name_zh: `副本导入风险点${i}`, district_id: 'huadu', level: 'blue', category: 'gas', responsible_unit: '花都区应急管理局' },
+      }));
+      const started = await fetch(`${a.base}/import/risk_points?async=true`, {
+        method: 'POST',
+        headers: { authorization: editor, 'content-type': 'application/geo+json' },
+        body: JSON.stringify({ type: 'FeatureCollection', features }),
+      });
+      expect(started.status).toBe(202);
+      const jobUrl = `${a.base}/import/jobs/${(await started.json()).job}`;
+      let job: { status: string; ids: number[] } = { status: 'running', ids: [] };
+      let jobToken: string | null = null;
+      await until(async () => {
+        const r = await fetch(jobUrl, { headers: { authorization: editor } });
+        job = await r.json();
+        jobToken = r.headers.get('consistency-token');
+        return job.status !== 'running';
+      });
+      expect(job.status).toBe('imported');
+      expect(jobToken).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+      const imported = `${b.base}/ogc/collections/risk_points/items/${job.ids[0]}`;
+      expect((await fetch(imported)).status).toBe(404);
+      expect((await fetch(imported, { headers: { 'Consistency-Token': jobToken! } })).status).toBe(200);
+    } finally {
+      await resumeReplay();
+    }
   });
 
   it('falls back to the primary while the replica is stopped, says so on /ready, starts without it, and returns to it', async () => {
