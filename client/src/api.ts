@@ -6,6 +6,7 @@ import type { CoverageLine as ServerCoverageLine, CoverageTable, shelterLines } 
 import type { RiskLevel as ServerRiskLevel } from '../../catalog/layers.ts';
 import type { RiskLevel } from './risk.ts';
 import { authHeaders } from './auth.ts';
+import { consistencyHeaders, noteConsistencyToken } from './consistency.ts';
 
 export type { LayerStyle } from '../../catalog/layers.ts';
 
@@ -36,9 +37,14 @@ export class ApiError extends Error {
   }
 }
 
-/** A fetch with the key attached that throws ApiError (with the server's problem) unless the answer is 2xx. */
+/**
+ * A fetch with the key and the latest Consistency-Token attached (read-your-writes
+ * through a read replica, client/src/consistency.ts) that throws ApiError (with the
+ * server's problem) unless the answer is 2xx.
+ */
 export async function fetchOk(url: string, init: RequestInit = {}): Promise<Response> {
-  const res = await fetch(url, { ...init, headers: { ...authHeaders(), ...(init.headers ?? {}) } });
+  const res = await fetch(url, { ...init, headers: { ...authHeaders(), ...consistencyHeaders(), ...(init.headers ?? {}) } });
+  noteConsistencyToken(res);
   if (!res.ok) {
     let problem = null;
     try {

@@ -17,6 +17,7 @@ import { defaults as defaultControls, ScaleLine } from 'ol/control.js';
 import { defaults as defaultInteractions } from 'ol/interaction.js';
 import type { LayerInfo } from './api.ts';
 import { authHeaders } from './auth.ts';
+import { consistencyHeaders } from './consistency.ts';
 import { layerStyle, type LiveView } from './styles.ts';
 import type { Theme } from './theme.ts';
 
@@ -86,7 +87,7 @@ function tileSource(info: LayerInfo, revalidateUntil: number): VectorTileSource<
       const vt = tile as VectorTile<RenderFeature>;
       vt.setLoader((extent, _resolution, projection) => {
         // After an edit, a tile the browser cached before it must be asked for again (ETag makes that cheap).
-        fetch(url, { cache: Date.now() < revalidateUntil ? 'no-cache' : 'default', headers: authHeaders() })
+        fetch(url, { cache: Date.now() < revalidateUntil ? 'no-cache' : 'default', headers: { ...authHeaders(), ...consistencyHeaders() } })
           .then(async (res) => {
             if (res.status === 204) return [];
             if (!res.ok) throw new Error(`HTTP ${res.status}`);
