@@ -25,6 +25,7 @@ import { AppliedVersion, joinClusterBarrier, writeBarrier } from './cluster/writ
 import { currentDataVersion } from './db/data-version.ts';
 import { clientRoutes } from './routes/client.ts';
 import { riskRoutes } from './risk/routes.ts';
+import { scenarioRoutes } from './risk/scenario-routes.ts';
 import { requestScope } from './http/request-scope.ts';
 import { consistencyToken } from './http/consistency-token.ts';
 import { configureWorkerPool, workerPool, workerPoolOptions } from './work/shared.ts';
@@ -83,6 +84,7 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(shelterRoutes(ctx));
   app.use(importRoutes(ctx));
   app.use(riskRoutes(ctx));
+  app.use(scenarioRoutes(ctx));
 
   app.use(clientRoutes(ctx));
   applied.follow(ctx.changes);

@@ -1,14 +1,13 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import type { AppContext } from '../context.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { parseQuery } from '../analysis/params.ts';
-import { shelterAnalysisFor } from '../analysis/service.ts';
 import { parseIfMatch } from '../edits/feature-store.ts';
+import { readerOf } from '../db/types.ts';
 import type { Principal } from '../../catalog/access.ts';
-import { assertDistrictScope } from '../auth/district-scope.ts';
 import { checkRiskOptions, LEVEL_RANK, rLevel } from './grading.ts';
 import { blueSampling, dueList } from './supervision.ts';
 import { riskOptions, type RiskOptions } from './options.ts';
@@ -16,32 +15,18 @@ import {
   asOfOf,
   districtQuery,
   dueQuery,
-  exposureQuery,
   inspectionBody,
   levelBody,
-  noQuery,
   pointIdParam,
-  scenarioBody,
-  scenarioRunParam,
   sourceIdParam,
   substancesBody,
   tableQuery,
 } from './params.ts';
 import { assertDistrictExists, countPoints, loadRiskPoints, loadStreets, dueLine, tableLine, type RiskPointLine } from './points.ts';
 import { hazardSourceExists, loadGradedGeohazards, loadHazardSourceLines } from './hazards.ts';
-import { closeShelters, listInspections, readAssessment, recordInspection, setHazardSubstances, setPointLevel } from './store.ts';
-import { readerOf } from '../db/types.ts';
+import { listInspections, readAssessment, recordInspection, setHazardSubstances, setPointLevel } from './store.ts';
 import { COUNT_COLUMNS, countRows, HAZARD_SOURCE_COLUMNS, POINT_COLUMNS, toCsv, toXlsx, type HazardSourceLine } from './table.ts';
 import { addDays, todayIn } from './schedule.ts';
-import { TYPHOON_LEVELS, typhoonLevelLine } from './typhoon.ts';
-import { checkScenarioAreas, exposureReport, scenarioReport } from './analyses.ts';
-import { endScenarioRun, startScenarioRun, type ScenarioMarking } from '../shelters/usability.ts';
-import type { ExposureReason } from './exposure.ts';
-
-/** Why a scenario marked a shelter unusable, for its unusable_note. */
-const scenarioNote = (reasons: readonly ExposureReason[]) =>
-  `scenario: ${reasons.map((r) => (r.hazard === 'warning_area' ? 'outdoor, inside the warning area' : `within ${r.within_m} m of ${r.hazard.replace(/_/g, ' ')} ${r.id} ${r.name_zh}`)).join('; ')}`;
-import { geometryLimits } from '../geo/geometry-input.ts';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -54,10 +39,6 @@ function requireRestricted(req: Request, param: string): void {
   }
 }
 
-/** Runs a role check inside a handler (for requests that need it only sometimes). */
-const checkRole = (role: 'editor', req: Request, res: Response) =>
-  new Promise<void>((resolve, reject) => requireRole(role)(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
-
 function hazardLines(lines: Awaited<ReturnType<typeof loadHazardSourceLines>>, options: RiskOptions): HazardSourceLine[] {
   return lines.map((h) => {
     const graded = h.r_value === null ? null : rLevel(h.r_value, options);
@@ -66,17 +47,15 @@ function hazardLines(lines: Awaited<ReturnType<typeof loadHazardSourceLines>>, o
 }
 
 /**
- * Risk grading and supervision (/risk/*), and the exposure and scenario
- * analyses (/analysis/exposure, /analysis/scenario), which sit on top of the
- * shelter coverage analysis.
+ * Risk grading and supervision (/risk/*). The exposure and scenario analyses
+ * built on the risk layers are under /analysis (scenario-routes.ts).
  */
 export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()): Router {
   checkRiskOptions(options);
   const { db } = ctx;
   const router = Router();
-  const service = () => shelterAnalysisFor(db);
-  // Reads (the one table, due lists, inspections, grades, the exposure and scenario analyses) go to the
-  // replica when there is one, with the Consistency-Token rule (server/db/replica.ts); writes to the primary.
+  // Reads (the one table, due lists, inspections, grades, assessments) go to the replica when there
+  // is one, with the Consistency-Token rule (server/db/replica.ts); writes to the primary.
   const reads = readerOf(db);
   const today = () => todayIn(options.timeZone);
 
@@ -225,58 +204,6 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
     const { id } = parseInput(sourceIdParam, req.params, 'path');
     const body = parseInput(substancesBody, req.body ?? {}, 'body');
     res.json(await setHazardSubstances(db, id, body, principalOf(req), options));
-  });
-
-  // ---------------------------------------------------------------- exposure and scenarios
-
-  router.get('/analysis/exposure', async (req, res) => {
-    const q = parseQuery(exposureQuery, req.query);
-    res.json(await exposureReport(reads, service(), q.district, principalOf(req), options));
-  });
-
-  /** What a scenario may ask: the typhoon levels with their rules (the client's picker). */
-  router.get('/analysis/scenario/options', (req, res) => {
-    parseQuery(noQuery, req.query);
-    res.json({
-      typhoon_levels: TYPHOON_LEVELS.map((l) => typhoonLevelLine(options.typhoonLevels[l])),
-      rainfall_mm_h: { min: 0, max: 500 },
-      close_outdoor_in_warning_area: options.closeOutdoorInWarningArea,
-      scenario_max_area_km2: options.scenarioMaxAreaKm2,
-      sources: {
-        lead_hours: 'CMA national typhoon warning signal rules (as in the 2004 trial measures; provincial signals, e.g. Guangdong’s, differ)',
-        mean_wind_force: 'CMA, Beaufort force; mean_wind_min_ms and gust_min_ms from GB/T 28591-2012',
-        gust_force: 'CMA, Beaufort force',
-        rainfall_mm_h: 'our assumption: the rainfall a scenario applies for the level (typhoon_level and rainfall_mm_h are not given together)',
-        close_outdoor_shelters: 'our assumption: outdoor shelters in the warning area (else the district) close from this level up',
-      },
-    });
-  });
-
-  router.post('/analysis/scenario', async (req, res) => {
-    const body = parseInput(scenarioBody, req.body ?? {}, 'body');
-    if (body.apply || body.mark_unusable) await checkRole('editor', req, res);
-    await checkScenarioAreas(reads, body, options, geometryLimits(ctx.config));
-    const report = await scenarioReport(reads, service(), body, options);
-    const who = principalOf(req);
-    if (body.apply || body.mark_unusable) assertDistrictScope(who, body.district, 'district');
-    let run: ScenarioMarking | null = null;
-    if (body.mark_unusable) {
-      const { apply: _apply, mark_unusable: _mark, ...input } = body;
-      const marks = report.shelters.closed.map((s) => ({ id: s.id, note: scenarioNote(s.reasons) }));
-      run = await startScenarioRun(db, body.district, input, marks, who);
-    }
-    const applied = body.apply ? await closeShelters(db, report.shelters.closed.map((s) => s.id), 'scenario: inside the zone of an active hazard', who) : null;
-    res.json({
-      ...report,
-      applied: applied && { shelters_closed: applied.closed, data_version: applied.data_version },
-      ...(run ? { scenario_run: { id: run.scenario_id, shelters_marked_unusable: run.marked, already_unusable: run.already_unusable, data_version: run.data_version, end: `DELETE /analysis/scenario/${run.scenario_id}` } } : {}),
-    });
-  });
-
-  // Ends a scenario run started with mark_unusable=true: its shelters are usable again.
-  router.delete('/analysis/scenario/:id', requireRole('editor'), async (req, res) => {
-    const { id } = parseInput(scenarioRunParam, req.params, 'path');
-    res.json(await endScenarioRun(db, id, principalOf(req)));
   });
 
   return router;
