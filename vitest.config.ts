@@ -25,6 +25,7 @@ const unitTests = [
 type Backend = 'embedded' | 'postgres';
 const browserOn: Record<string, Backend | 'both'> = {
   'test/browser/edit-import.test.ts': 'postgres',
+  'test/browser/replica-client.test.ts': 'postgres',
   'test/browser/wall.test.ts': 'postgres',
 };
 const browserTests = fs
