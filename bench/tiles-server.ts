@@ -3,20 +3,28 @@
  * not share an event loop. Listens on 127.0.0.1 on a free port and prints
  * `{"port": N}` on stdout when ready.
  *
- *   MODE=app      the one-map app (buildApp) on DATABASE_URL; TILE_CACHE_MB as in production (0 = no cache)
+ *   MODE=app      the one-map app (buildApp) on DATABASE_URL, its database opened as the server
+ *                 opens it (server/db/open.ts: pool of PG_POOL_SIZE, PG_PLANNER_SETTINGS on every
+ *                 connection, statement timeouts); TILE_CACHE_MB as in production (0 = no cache)
  *   MODE=express  the same app with the fast path removed: cached tiles through Express
  *   MODE=bare     bare node:http answering, per URL, the bytes and headers in BODY_FILE (JSON)
  *   MODE=handsql  bare node:http + node-pg (pool of 10, as the app) running a hand-written
  *                 ST_AsMVT of risk_points for /tiles/risk_points/{z}/{x}/{y}.mvt: the baseline
- *                 a competent user would write, with the same features and properties
+ *                 a competent user would write, with the same features and properties.
+ *                 PLANNER=app (default): every connection gets the app's planner settings
+ *                 (PG_PLANNER_SETTINGS, by default no parallel workers and no JIT), so the two
+ *                 sides differ only in their statements; PLANNER=default: PostgreSQL's own
+ *                 settings, as on a server nobody tuned.
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { silentLogger } from '../server/log.ts';
-import { openPostgres } from '../server/db/postgres.ts';
+import { openDb } from '../server/db/open.ts';
+import { plannerOptions } from '../server/db/postgres.ts';
 
 const mode = process.env.MODE;
 
@@ -32,6 +40,22 @@ SELECT ST_AsMVT(q, 'risk_points', 4096, 'geom', 'id') AS mvt FROM (
     FROM risk_points
    WHERE geom && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AND deleted_at IS NULL
 ) q`;
+
+/**
+ * The app's configuration as the bench runs it: production defaults, DATABASE_URL and
+ * TILE_CACHE_MB from the bench, PG_PLANNER_SETTINGS / PG_POOL_SIZE when the caller sets them.
+ */
+function appConfig() {
+  const env = process.env;
+  return loadConfig({
+    DATABASE_URL: env.DATABASE_URL,
+    TILE_CACHE_MB: env.TILE_CACHE_MB ?? '64',
+    PG_PLANNER_SETTINGS: env.PG_PLANNER_SETTINGS,
+    PG_POOL_SIZE: env.PG_POOL_SIZE,
+    // No rate limit: the load generator is one address asking tens of thousands of times a second.
+    RATE_LIMIT_PER_MIN: '0',
+  });
+}
 
 async function main() {
   let server: http.Server;
@@ -53,7 +77,10 @@ async function main() {
       res.end(body);
     });
   } else if (mode === 'handsql') {
-    const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL!, max: 10 });
+    const planner = process.env.PLANNER ?? 'app';
+    if (planner !== 'app' && planner !== 'default') throw new Error(`PLANNER=${planner}: app or default`);
+    const settings = planner === 'app' ? appConfig().PG_PLANNER_SETTINGS : [];
+    const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL!, max: 10, options: plannerOptions(settings) });
     server = http.createServer((req, res) => {
       const m = /^\/tiles\/risk_points\/(\d+)\/(\d+)\/(\d+)\.mvt$/.exec(req.url!);
       if (!m) {
@@ -70,9 +97,8 @@ async function main() {
       );
     });
   } else if (mode === 'app' || mode === 'express') {
-    const db = await openPostgres({ connectionString: process.env.DATABASE_URL!, max: 10 });
-    // No rate limit: the load generator is one address asking tens of thousands of times a second.
-    const config = loadConfig({ DATABASE_URL: process.env.DATABASE_URL, TILE_CACHE_MB: process.env.TILE_CACHE_MB ?? '64', RATE_LIMIT_PER_MIN: '0' });
+    const config = appConfig();
+    const db = await openDb(config, () => {});
     const app = buildApp({ db, config, log: silentLogger });
     if (mode === 'express') app.locals.tileFastPath.uninstall();
     server = http.createServer(app);
@@ -87,7 +113,10 @@ async function main() {
   process.on('SIGTERM', () => process.exit(0));
 }
 
-main().catch((err) => {
-  process.stderr.write(`${(err as Error).stack}\n`);
-  process.exit(1);
-});
+// Run as a program (bench/tiles.ts spawns it); imported, it only lends HAND_WRITTEN_MVT.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  });
+}
