@@ -1,12 +1,12 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { currentContext, runWithContext } from '../http/request-context.ts';
 
 /**
  * What a request needs from the database it reads, carried through every await
- * like the request scope: how far the replica must have replayed the primary's
- * WAL (a Consistency-Token the client sent back), and whether its reads must
- * come from the primary (it committed a write itself, or an earlier read of it
- * already came from the primary: a later read from a lagging replica could
- * answer older data than that one).
+ * in the request's context (server/http/request-context.ts): how far the
+ * replica must have replayed the primary's WAL (a Consistency-Token the client
+ * sent back), and whether its reads must come from the primary (it committed a
+ * write itself, or an earlier read of it already came from the primary: a
+ * later read from a lagging replica could answer older data than that one).
  */
 export interface ReadConsistency {
   /** WAL position (server/db/lsn.ts) the replica must have replayed; 0n = none asked. */
@@ -15,14 +15,12 @@ export interface ReadConsistency {
   primary: boolean;
 }
 
-const storage = new AsyncLocalStorage<ReadConsistency>();
-
 /** The needs of the request being served, if any (start-up and background work have none). */
 export function currentReadConsistency(): ReadConsistency | undefined {
-  return storage.getStore();
+  return currentContext()?.consistency;
 }
 
 /** Runs `fn` (and everything it awaits) with these needs. */
 export function withReadConsistency<T>(needs: ReadConsistency, fn: () => T): T {
-  return storage.run(needs, fn);
+  return runWithContext({ consistency: needs }, fn);
 }

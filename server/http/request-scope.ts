@@ -1,11 +1,12 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { WorkKind } from '../db/types.ts';
+import { currentContext, runWithContext } from './request-context.ts';
 
 /**
  * What kind of work a request is, and a signal that fires when its client has
- * gone. Carried with the request through every await (AsyncLocalStorage), so
+ * gone. Carried with the request through every await (its context,
+ * server/http/request-context.ts), so
  * the database backends pick their statement timeout and cancel abandoned
  * statements, and the worker pool drops abandoned tasks, without every call
  * site passing them along.
@@ -17,11 +18,10 @@ export interface RequestScope {
   signal: AbortSignal;
 }
 
-const storage = new AsyncLocalStorage<RequestScope>();
-
 /** The scope of the request being served, if any (start-up and background work have none). */
 export function currentScope(): RequestScope | undefined {
-  return storage.getStore();
+  const context = currentContext();
+  return context?.kind && context.signal ? (context as RequestScope) : undefined;
 }
 
 /** The kind of work a path is: it chooses the statement timeout. */
@@ -46,9 +46,9 @@ export function disconnectSignal(req: IncomingMessage, res: ServerResponse): Abo
   return controller.signal;
 }
 
-/** Runs `fn` (and everything it awaits) in the scope of one request. */
+/** Runs `fn` (and everything it awaits) in the scope of one request; the rest of its context is kept. */
 export function runInScope<T>(req: IncomingMessage, res: ServerResponse, kind: WorkKind, fn: () => T): T {
-  return storage.run({ kind, signal: disconnectSignal(req, res) }, fn);
+  return runWithContext({ kind, signal: disconnectSignal(req, res) }, fn);
 }
 
 /** Express middleware: the rest of the chain runs in the request's scope. */
@@ -78,6 +78,5 @@ const NEVER = new AbortController().signal;
  * cache, which one leaving client must not cancel for the others.
  */
 export function detachedFromClient<T>(fn: () => T): T {
-  const scope = storage.getStore();
-  return scope ? storage.run({ kind: scope.kind, signal: NEVER }, fn) : fn();
+  return currentScope() ? runWithContext({ signal: NEVER }, fn) : fn();
 }

@@ -3,6 +3,9 @@ import { backend, openTestDb } from '../setup/db.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 import { errorMiddleware, toProblem } from '../../server/http/errors.ts';
 import { silentLogger } from '../../server/log.ts';
+import { runWithContext } from '../../server/http/request-context.ts';
+import { detachedFromClient } from '../../server/http/request-scope.ts';
+import { withReadConsistency } from '../../server/db/read-consistency.ts';
 import express from 'express';
 import request from 'supertest';
 import pg from 'pg';
@@ -28,6 +31,21 @@ describe('on both backends', () => {
     await expect(db.query('UPDATE data_version SET version = version + 1', [], { signal: gone.signal })).rejects.toMatchObject({ code: 'CLIENT_GONE' });
     await expect(db.tx((q) => q.query('UPDATE data_version SET version = version + 1'), { signal: gone.signal })).rejects.toMatchObject({ code: 'CLIENT_GONE' });
     expect(await version()).toBe(before);
+  });
+
+  it('takes the signal from the request’s context, whatever else the context holds; a detached computation runs on', async () => {
+    const gone = new AbortController();
+    gone.abort();
+    const read = () => db.query<{ one: number }>('SELECT 1 AS one');
+    await runWithContext({ kind: 'items', signal: gone.signal }, async () => {
+      // read consistency set after the scope, as the middleware does, keeps the scope
+      await withReadConsistency({ minLsn: 0n, primary: false }, async () => {
+        await expect(read()).rejects.toMatchObject({ code: 'CLIENT_GONE' });
+        await expect(db.tx((q) => q.query('SELECT 1'))).rejects.toMatchObject({ code: 'CLIENT_GONE' });
+        // shared through a cache: one leaving client does not cancel it for the others
+        await expect(detachedFromClient(read)).resolves.toMatchObject({ rows: [{ one: 1 }] });
+      });
+    });
   });
 });
 

@@ -1,0 +1,37 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { WorkKind } from '../db/types.ts';
+import type { ReadConsistency } from '../db/read-consistency.ts';
+
+/**
+ * Everything a request carries through every await, in one AsyncLocalStorage
+ * (one store to propagate per async resource, however many fields there are).
+ * Each field is set by the part of the server that owns it and read where it
+ * is needed, without every call site passing it along:
+ * - `kind` and `signal` (server/http/request-scope.ts): the kind of work, which
+ *   picks the statement timeout, and a signal that fires when the client has
+ *   gone, which cancels its statements and worker tasks;
+ * - `consistency` (server/db/read-consistency.ts): what the request's reads
+ *   must see of earlier writes when a read replica is configured.
+ * Start-up and background work run with no context at all.
+ */
+export interface RequestContext {
+  kind?: WorkKind;
+  signal?: AbortSignal;
+  consistency?: ReadConsistency;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/** The context of the request being served, if any. */
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/**
+ * Runs `fn` (and everything it awaits) with the current context and these
+ * fields set; the fields not given keep their values (the same objects, so a
+ * mutable field such as `consistency` stays shared with the outer context).
+ */
+export function runWithContext<T>(fields: RequestContext, fn: () => T): T {
+  return storage.run({ ...storage.getStore(), ...fields }, fn);
+}
