@@ -54,6 +54,17 @@ export function packCells(cells: readonly PopulationCell[]): PackedCells {
   return p;
 }
 
+/**
+ * Packs the cells written as JSON text, `[[id, residents, lon, lat, street_id,
+ * community_id], …]` (server/analysis/snapshot.ts): the same arrays packCells
+ * gives for the same cells.
+ */
+export function packCellsFromJson(json: string): PackedCells {
+  const rows = JSON.parse(json) as [number, number, number, number, string | null, string | null][];
+  return packCells(rows.map(([id, residents, lon, lat, streetId, communityId]) => ({ id, residents, lon, lat, streetId, communityId })));
+}
+
+/** The cells as objects; packCells gives back `p` for them, without packing again. */
 export function unpackCells(p: PackedCells): PopulationCell[] {
   const out: PopulationCell[] = new Array(p.id.length);
   for (let i = 0; i < p.id.length; i++) {
@@ -66,5 +77,6 @@ export function unpackCells(p: PackedCells): PopulationCell[] {
       communityId: p.community[i] < 0 ? null : p.units[p.community[i]],
     };
   }
+  packed.set(out, p);
   return out;
 }

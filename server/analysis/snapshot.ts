@@ -1,6 +1,8 @@
 import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { AdminUnit, DistrictInfo, DistrictSnapshot, PopulationCell, Shelter } from './model.ts';
+import { packCellsFromJson, unpackCells } from './packed-cells.ts';
+import { workerPool } from '../work/shared.ts';
 
 /**
  * Loads one district's cells, shelters and units: four set-based statements,
@@ -12,15 +14,23 @@ const DISTRICT_SQL = `
   SELECT id, name_zh, name_en, shelter_target_m2::float8 AS target, target_source
   FROM districts WHERE id = $1`;
 
+// The cells as one JSON text ([[id, residents, lon, lat, street_id, community_id], …]):
+// a district has thousands, and parsing them row by row (the driver's row
+// parser, then mapping each row) held the event loop for tens of milliseconds.
+// One text field costs the main thread nothing; a worker parses it into typed
+// arrays (server/analysis/packed-cells.ts). Numbers are written by the same
+// output functions as in a row, so they parse to the same values.
 const CELLS_SQL = `
   WITH c AS (
     SELECT id, residents, street_id, community_id, ST_PointOnSurface(geom) AS pt
     FROM population_cells WHERE district_id = $1
+  ), r AS (
+    SELECT c.id::int8 AS id, c.residents::int AS residents, ST_X(c.pt) AS lon, ST_Y(c.pt) AS lat,
+      COALESCE(c.street_id, (SELECT s.id FROM streets s WHERE s.district_id = $1 AND ST_Covers(s.geom, c.pt) ORDER BY s.id LIMIT 1)) AS street_id,
+      COALESCE(c.community_id, (SELECT m.id FROM communities m WHERE m.district_id = $1 AND ST_Covers(m.geom, c.pt) ORDER BY m.id LIMIT 1)) AS community_id
+    FROM c
   )
-  SELECT c.id::int8 AS id, c.residents::int AS residents, ST_X(c.pt) AS lon, ST_Y(c.pt) AS lat,
-    COALESCE(c.street_id, (SELECT s.id FROM streets s WHERE s.district_id = $1 AND ST_Covers(s.geom, c.pt) ORDER BY s.id LIMIT 1)) AS street_id,
-    COALESCE(c.community_id, (SELECT m.id FROM communities m WHERE m.district_id = $1 AND ST_Covers(m.geom, c.pt) ORDER BY m.id LIMIT 1)) AS community_id
-  FROM c ORDER BY c.id`;
+  SELECT COALESCE(json_agg(json_build_array(id, residents, lon, lat, street_id, community_id) ORDER BY id), '[]')::text AS cells FROM r`;
 
 const SHELTERS_SQL = `
   SELECT sh.id::int8 AS id, sh.name_zh, sh.name_en, ST_X(sh.geom) AS lon, ST_Y(sh.geom) AS lat,
@@ -53,10 +63,29 @@ export async function loadDistrictInfo(db: Queryable, districtId: string): Promi
   return { id: row.id, name_zh: row.name_zh, name_en: row.name_en, targetM2: Number(row.target), targetSource: row.target_source };
 }
 
+/**
+ * The cells from CELLS_SQL's JSON text: parsed and packed on a worker, then
+ * unpacked here (a loop that allocates the objects, without parsing anything).
+ * When every worker is busy and the queue is full, or the pool is shutting
+ * down, it is parsed here instead: a snapshot is shared by every request for
+ * the district, and refusing it would refuse them all.
+ */
+async function cellsFromJson(json: string): Promise<PopulationCell[]> {
+  let packed;
+  try {
+    // shared through the model cache: no one client's disconnect cancels it
+    packed = await workerPool().run('packCellsFromJson', json, undefined);
+  } catch (err) {
+    if (!(err instanceof HttpProblem && err.status === 503)) throw err;
+    packed = packCellsFromJson(json);
+  }
+  return unpackCells(packed);
+}
+
 export async function loadDistrictSnapshot(db: Db, districtId: string, dataVersion: number): Promise<DistrictSnapshot> {
   const district = await loadDistrictInfo(db, districtId);
   const [cells, shelters, units] = await Promise.all([
-    db.query<{ id: number; residents: number; lon: number; lat: number; street_id: string | null; community_id: string | null }>(CELLS_SQL, [districtId]),
+    db.query<{ cells: string }>(CELLS_SQL, [districtId]).then((r) => cellsFromJson(r.rows[0].cells)),
     db.query<Record<string, unknown>>(SHELTERS_SQL, [districtId]),
     db.query<{ level: string; id: string; name_zh: string; name_en: string }>(UNITS_SQL, [districtId]),
   ]);
@@ -64,16 +93,7 @@ export async function loadDistrictSnapshot(db: Db, districtId: string, dataVersi
   return {
     district,
     dataVersion,
-    cells: cells.rows.map(
-      (r): PopulationCell => ({
-        id: Number(r.id),
-        lon: Number(r.lon),
-        lat: Number(r.lat),
-        residents: Number(r.residents),
-        streetId: r.street_id,
-        communityId: r.community_id,
-      }),
-    ),
+    cells,
     shelters: shelters.rows.map(
       (r): Shelter => ({
         id: Number(r.id),

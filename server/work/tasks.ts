@@ -3,7 +3,7 @@ import type { Decay } from '../analysis/catchment.ts';
 import type { Shelter } from '../analysis/model.ts';
 import type { ShelterSettings } from '../analysis/params.ts';
 import { cellGrid } from '../analysis/reach.ts';
-import { unpackCells, type PackedCells } from '../analysis/packed-cells.ts';
+import { packCellsFromJson, unpackCells, type PackedCells } from '../analysis/packed-cells.ts';
 import { candidateReach, exactSiting, greedySiting, type Candidate } from '../analysis/siting.ts';
 import { PointGrid } from '../analysis/point-grid.ts';
 import { nearestLookup, type NearestShelterRow } from '../analysis/nearest.ts';
@@ -63,6 +63,11 @@ export const TASKS = {
     if (input.format === 'xlsx') return { rows: await parseXlsxRows(layer, data) };
     const parsed = parseGeoJsonRows(layer, data.toString('utf8'));
     return Array.isArray(parsed) ? { rows: parsed } : { error: parsed };
+  },
+
+  /** A district's population cells from the JSON text the snapshot query gives (server/analysis/snapshot.ts). */
+  packCellsFromJson(json: string): PackedCells {
+    return packCellsFromJson(json);
   },
 
   coverageAnalysis(input: CoverageAnalysisInput): CoverageAnalysis {
