@@ -9,9 +9,11 @@
  *   only if they block for more than ~20 ms;
  * - the first coverage analysis of a district (cold: the district snapshot is
  *   loaded, its grid built, the cells sent to a worker), then its steps one by
- *   one: loading the snapshot (async: worst delay while it runs), building the
- *   grid and the structured clone of what goes to the worker (synchronous: their
- *   duration is the time the loop is held).
+ *   one: loading the snapshot (async: worst delay while it runs, and the time
+ *   the loop was busy meanwhile; its cells are parsed on a worker), the same
+ *   cells read row by row as they were before (alternately, in the same run),
+ *   building the grid and the structured clone of what goes to the worker
+ *   (synchronous: their duration is the time the loop is held).
  *
  *   npx tsx bench/map-event-loop.ts                       # embedded database (in memory)
  *   DATABASE_URL=postgres://… npx tsx bench/map-event-loop.ts   # a fresh database next to it, dropped after
@@ -20,7 +22,7 @@
 import http from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { silentLogger } from '../server/log.ts';
@@ -39,14 +41,40 @@ delay.enable();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (xs: number[]) => `median ${median(xs).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
 
-/** Runs `fn`; its duration and the worst event-loop delay seen meanwhile, ms. */
-async function held(fn: () => Promise<unknown>): Promise<{ ms: number; worst: number }> {
+/**
+ * Runs `fn`; its duration, the worst event-loop delay seen meanwhile, and the
+ * time the event loop was busy (not waiting for I/O) meanwhile, ms.
+ */
+async function held(fn: () => Promise<unknown>): Promise<{ ms: number; worst: number; active: number }> {
   delay.reset();
   const t = performance.now();
+  const elu = perf.eventLoopUtilization();
   await fn();
   const ms = performance.now() - t;
+  const active = perf.eventLoopUtilization(elu).active;
   await new Promise((r) => setTimeout(r, 5)); // let the histogram see the last block
-  return { ms, worst: delay.max / 1e6 };
+  return { ms, worst: delay.max / 1e6, active };
+}
+
+/**
+ * The cells as the snapshot read them before they were parsed on a worker: row
+ * by row through the driver, each row mapped on the main thread. Measured in
+ * the same run, alternately with the current load, for a before/after under the
+ * same machine load.
+ */
+const CELLS_ROW_BY_ROW_SQL = `
+  WITH c AS (
+    SELECT id, residents, street_id, community_id, ST_PointOnSurface(geom) AS pt
+    FROM population_cells WHERE district_id = $1
+  )
+  SELECT c.id::int8 AS id, c.residents::int AS residents, ST_X(c.pt) AS lon, ST_Y(c.pt) AS lat,
+    COALESCE(c.street_id, (SELECT s.id FROM streets s WHERE s.district_id = $1 AND ST_Covers(s.geom, c.pt) ORDER BY s.id LIMIT 1)) AS street_id,
+    COALESCE(c.community_id, (SELECT m.id FROM communities m WHERE m.district_id = $1 AND ST_Covers(m.geom, c.pt) ORDER BY m.id LIMIT 1)) AS community_id
+  FROM c ORDER BY c.id`;
+
+async function cellsRowByRow(districtId: string) {
+  const r = await db.query<{ id: number; residents: number; lon: number; lat: number; street_id: string | null; community_id: string | null }>(CELLS_ROW_BY_ROW_SQL, [districtId]);
+  return r.rows.map((row) => ({ id: Number(row.id), lon: Number(row.lon), lat: Number(row.lat), residents: Number(row.residents), streetId: row.street_id, communityId: row.community_id }));
 }
 
 function get(base: string, path: string): Promise<number> {
@@ -79,6 +107,10 @@ try {
   // 2. Its steps, each RUNS times.
   const load: number[] = [];
   const loadWorst: number[] = [];
+  const loadActive: number[] = [];
+  const rows: number[] = [];
+  const rowsWorst: number[] = [];
+  const rowsActive: number[] = [];
   const grid: number[] = [];
   const clone: number[] = [];
   const pack: number[] = [];
@@ -91,6 +123,11 @@ try {
     });
     load.push(l.ms);
     loadWorst.push(l.worst);
+    loadActive.push(l.active);
+    const old = await held(() => cellsRowByRow(DISTRICT));
+    rows.push(old.ms);
+    rowsWorst.push(old.worst);
+    rowsActive.push(old.active);
     let t = performance.now();
     cellGrid(snapshot.cells);
     grid.push(performance.now() - t);
@@ -98,17 +135,18 @@ try {
     structuredClone({ cells: snapshot.cells, shelters: snapshot.shelters }); // what postMessage serialised before packing
     clone.push(performance.now() - t);
     t = performance.now();
-    const packed = packCells(snapshot.cells); // once per snapshot
+    const packed = packCells([...snapshot.cells]); // a copy: the snapshot's own cells come packed from the worker
     pack.push(performance.now() - t);
     t = performance.now();
     structuredClone({ cells: packed, shelters: snapshot.shelters }); // what postMessage serialises now
     packedClone.push(performance.now() - t);
     if (i === 0) console.log(`  (${snapshot.cells.length} population cells, ${snapshot.shelters.length} shelters)`);
   }
-  console.log(`snapshot load: ${fmt(load)}; worst event-loop delay during it: ${fmt(loadWorst)}`);
+  console.log(`snapshot load: ${fmt(load)}; worst event-loop delay during it: ${fmt(loadWorst)}; event loop busy: ${fmt(loadActive)}`);
+  console.log(`  its cells alone, read row by row as before (same run, alternately): ${fmt(rows)}; worst event-loop delay: ${fmt(rowsWorst)}; event loop busy: ${fmt(rowsActive)}`);
   console.log(`grid build (synchronous): ${fmt(grid)}`);
   console.log(`structured clone of cells (objects) and shelters for the worker (synchronous): ${fmt(clone)}`);
-  console.log(`packing the cells into typed arrays, once per snapshot (synchronous): ${fmt(pack)}`);
+  console.log(`packing the cells into typed arrays (synchronous; now done on the worker as the snapshot loads): ${fmt(pack)}`);
   console.log(`structured clone of packed cells and shelters (synchronous): ${fmt(packedClone)}`);
 
   // 3. Static maps, uncached.
