@@ -20,25 +20,32 @@ import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
  * the statement is the straightforward ST_AsMVT a competent user would write.
  *
  * Clustered point layers (same rule as the in-process engine, see cluster.ts):
- * - from `belowZoom` on, points are drawn one by one unless the tile holds more
- *   than `denseTilePoints`; that is decided once (a one-time filter) before either
- *   branch: up to z14 by summing the tile's cells in the count pyramid, past it by a
- *   count that stops at `denseTilePoints + 1`;
- * - below `belowZoom`, and for dense tiles, the cells are clustered: mean
- *   position per cell, point_count, counts per level — read from the count
- *   pyramid up to its last zoom (z14), aggregated from the points past it.
+ * - from `belowZoom` on, one statement draws the points unless the tile holds more
+ *   than `denseTilePoints`, decided once (a one-time filter) from the count pyramid:
+ *   the tile is one cell of the pyramid three zooms up (8 cells per tile), a few rows.
+ *   Past the pyramid's reach a count that stops at `denseTilePoints + 1` decides. So a
+ *   tile drawn point by point costs the straightforward ST_AsMVT plus an index probe;
+ * - a dense tile answers `dense` and no features, and a second statement clusters it;
+ *   below `belowZoom` that statement is the only one. The cells are clustered: mean
+ *   position per cell, point_count, counts per level — read from the count pyramid
+ *   up to its last zoom (z14), aggregated from the points past it.
  */
 export interface LayerStatement {
-  /** The statement for zooms where points are drawn one by one (all zooms of unclustered layers). */
-  text: string;
-  /** Clustered layers: the statement for zooms below `belowZoom` (every tile clustered). */
-  clusteredText?: string;
   /**
-   * Clustered layers, zooms `belowZoom`..pyramidLastZoom: like `text` (points unless the
-   * tile is dense, same parameters), but the density is counted and a dense tile's cells
-   * are read from the pyramid.
+   * Unclustered layers: the statement for every zoom. Clustered layers: the points of a tile
+   * from `belowZoom` on, unless it is dense (past the pyramid's reach, counted from the table).
    */
-  densePyramidText?: string;
+  text: string;
+  /**
+   * Clustered layers, from `belowZoom` on: the points of the tile unless it is dense, the
+   * density read from the count pyramid (the tile is one cell of the pyramid a few zooms up).
+   * Both points statements return `dense` beside `mvt`; a dense tile's mvt is empty.
+   */
+  pointsText?: string;
+  /** Clustered layers: the tile's clusters read from the count pyramid (z0 to its last zoom). */
+  clusteredText?: string;
+  /** Clustered layers: the tile's clusters aggregated from its points (dense tiles past the pyramid's last zoom). */
+  aggregateText?: string;
   /** Which filters fill the parameters after the fixed ones. */
   filters: FilterName[];
   clustered: boolean;
@@ -80,24 +87,47 @@ export class PostgisEngine implements TileEngine {
     return this.statements;
   }
 
-  /** The statement and values that render `query`: what the bench runs directly to compare. */
+  /**
+   * The statement and values that render `query` (what the bench runs directly to compare).
+   * On a clustered layer from `belowZoom` on it draws the points and answers, in its `dense`
+   * column, whether the tile holds too many of them to draw: then `bindClusters` renders it.
+   */
   async bind({ layer, tile, filters, who }: TileQuery): Promise<BoundStatement> {
-    const stmt = (await this.start()).get(statementKey(layer.id, who.canSeeRestricted));
-    if (!stmt) throw new Error(`layer ${layer.id} has no table to tile`);
+    const stmt = await this.statement(layer, who);
     const filterValues = stmt.filters.map((name) => (filters[name] ? [...filters[name]!] : null));
     // $1-$3 z/x/y, $4 the buffer as a fraction of the tile (the search margin of drawn features).
     const values: unknown[] = [tile.z, tile.x, tile.y, this.opts.buffer / this.opts.extent];
     if (!stmt.clustered) return { text: stmt.text, values: [...values, ...filterValues] };
-    // Clustered layers: $5 cells per tile, then (from belowZoom on) $6 the dense-tile limit.
-    const n = cellsPerTile(layer.cluster!);
-    if (tile.z < layer.cluster!.belowZoom) return { text: stmt.clusteredText!, values: [...values, n, ...filterValues] };
-    const text = tile.z <= pyramidLastZoom(layer.cluster!) ? stmt.densePyramidText! : stmt.text;
-    return { text, values: [...values, n, this.opts.denseTilePoints, ...filterValues] };
+    if (tile.z < layer.cluster!.belowZoom) return this.bindClusters({ layer, tile, filters, who });
+    // $5 the dense-tile limit, filters from $6.
+    const text = densityFromPyramid(layer, tile.z) ? stmt.pointsText! : stmt.text;
+    return { text, values: [...values, this.opts.denseTilePoints, ...filterValues] };
+  }
+
+  /** A clustered layer's tile as clusters: from the pyramid up to its last zoom, past it aggregated from the points. */
+  async bindClusters({ layer, tile, filters, who }: TileQuery): Promise<BoundStatement> {
+    const stmt = await this.statement(layer, who);
+    const filterValues = stmt.filters.map((name) => (filters[name] ? [...filters[name]!] : null));
+    // $1-$3 z/x/y, $4 buffer fraction, $5 cells per tile, filters from $6.
+    const values: unknown[] = [tile.z, tile.x, tile.y, this.opts.buffer / this.opts.extent, cellsPerTile(layer.cluster!), ...filterValues];
+    const text = tile.z <= pyramidLastZoom(layer.cluster!) ? stmt.clusteredText! : stmt.aggregateText!;
+    return { text, values };
+  }
+
+  private async statement(layer: LayerDef, who: TileQuery['who']): Promise<LayerStatement> {
+    const stmt = (await this.start()).get(statementKey(layer.id, who.canSeeRestricted));
+    if (!stmt) throw new Error(`layer ${layer.id} has no table to tile`);
+    return stmt;
   }
 
   async renderLayer(query: TileQuery): Promise<Uint8Array> {
     const { text, values } = await this.bind(query);
-    const r = await this.db.query<{ mvt: Uint8Array | null }>(text, values);
+    let r = await this.db.query<{ mvt: Uint8Array | null; dense?: boolean }>(text, values);
+    if (r.rows[0]?.dense) {
+      // Too many points to draw: the tile is clustered (a second, small statement).
+      const clusters = await this.bindClusters(query);
+      r = await this.db.query<{ mvt: Uint8Array | null }>(clusters.text, clusters.values);
+    }
     const mvt = r.rows[0]?.mvt;
     return mvt && mvt.length ? mvt : EMPTY_LAYER;
   }
@@ -165,7 +195,7 @@ export function buildStatement(layer: LayerDef, info: TableFacts | undefined, re
   SELECT t.id${hasLevel ? ', t.level' : ''}, ST_X(t.geom3857) AS mx, ST_Y(t.geom3857) AS my,
          floor((ST_X(t.geom3857) + ${W}) / ${cell}) AS cx, floor((${W} - ST_Y(t.geom3857)) / ${cell}) AS cy
     FROM ${table} t
-   WHERE t.geom3857 && ST_TileEnvelope($1::int, $2::int, $3::int, margin => 1.0 / $5::int) AND ${where(first)}
+   WHERE t.geom3857 && ST_TileEnvelope($1::int, $2::int, $3::int, margin => 1.0 / $5::int) AND $4::float8 >= 0 AND ${where(first)}
 ), cells AS (
   SELECT k.cx, k.cy, count(*) AS n, avg(k.mx) AS mx, avg(k.my) AS my, min(k.id) AS one_id
          ${hasLevel ? RISK_LEVELS.map((l) => `, count(*) FILTER (WHERE k.level = '${l}') AS ${ident(l)}`).join('') : ''}
@@ -174,35 +204,34 @@ export function buildStatement(layer: LayerDef, info: TableFacts | undefined, re
      AND k.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int
    GROUP BY k.cx, k.cy
 )`;
-  const clusterFeatures = (gate: string) => `SELECT ${pointCols.join(', ')}, t.geom3857 AS g
-    FROM cells c JOIN ${table} t ON t.id = c.one_id WHERE ${gate}c.n = 1
+  const clusterFeatures = `SELECT ${pointCols.join(', ')}, t.geom3857 AS g
+    FROM cells c JOIN ${table} t ON t.id = c.one_id WHERE c.n = 1
   UNION ALL
   SELECT ${clusterValues.join(', ')}, ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)
-    FROM cells c WHERE ${gate}c.n > 1`;
+    FROM cells c WHERE c.n > 1`;
 
-  // Below belowZoom every tile is clustered and read from the count pyramid
-  // (tile_cluster_cells, kept by triggers; migrations 008, 011): per cell, the rows of
-  // the filtered levels and districts are summed. A cell holding a single point shows
-  // that point, found through the index inside the cell. From belowZoom to the
-  // pyramid's last zoom, dense tiles read it too (`gate` switches it on).
+  // The count pyramid (tile_cluster_cells, kept by triggers; migrations 008, 011): per
+  // cell, the rows of the filtered levels and districts are summed. A cell holding a
+  // single point shows that point, found through the index inside the cell. Every tile
+  // below belowZoom reads it, and so does a dense tile from belowZoom to its last zoom.
   // $1-$3 z/x/y, $4 buffer fraction (typed only), $5 cells per tile, filters from `first`.
   const pyramidFilter = (first: number) =>
     filters.map((f, i) => ` AND ($${first + i}::text[] IS NULL OR c.${f === 'level' ? 'level' : 'district'} = ANY($${first + i}::text[]))`).join('');
   const cellBox = `ST_MakeEnvelope(c.cx * ${cell} - ${W}, ${W} - (c.cy + 1) * ${cell}, (c.cx + 1) * ${cell} - ${W}, ${W} - c.cy * ${cell}, 3857)`;
-  const pyramidCells = (first: number, gate = '') => `cells AS (
+  const pyramidCells = `cells AS (
   SELECT c.cx, c.cy, sum(c.n)::int8 AS n, sum(c.sx) / sum(c.n) AS mx, sum(c.sy) / sum(c.n) AS my
          ${hasLevel ? RISK_LEVELS.map((l) => `, coalesce(sum(c.n) FILTER (WHERE c.level = '${l}'), 0)::int8 AS ${ident(l)}`).join('') : ''}
     FROM tile_cluster_cells c
-   WHERE ${gate}c.layer = '${name}' AND c.z = $1::int AND $4::float8 >= 0
+   WHERE c.layer = '${name}' AND c.z = $1::int AND $4::float8 >= 0
      AND c.cx BETWEEN $2::int * $5::int - 1 AND ($2::int + 1) * $5::int
-     AND c.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int${pyramidFilter(first)}
+     AND c.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int${pyramidFilter(6)}
    GROUP BY c.cx, c.cy
   HAVING sum(c.n) > 0
 )`;
-  const pyramidFeatures = (first: number) => `SELECT ${pointCols.join(', ')}, t.geom3857 AS g
+  const pyramidFeatures = `SELECT ${pointCols.join(', ')}, t.geom3857 AS g
     FROM cells c CROSS JOIN LATERAL (
       SELECT t.* FROM ${table} t
-       WHERE c.n = 1 AND t.geom3857 && ${cellBox} AND ${where(first)}
+       WHERE c.n = 1 AND t.geom3857 && ${cellBox} AND ${where(6)}
          AND floor((ST_X(t.geom3857) + ${W}) / ${cell}) = c.cx AND floor((${W} - ST_Y(t.geom3857)) / ${cell}) = c.cy
        LIMIT 1) t
   UNION ALL
@@ -211,41 +240,48 @@ export function buildStatement(layer: LayerDef, info: TableFacts | undefined, re
   const asTile = `SELECT ${asMvt} AS mvt FROM (
   SELECT ${columns}, ${geom('f.g')} AS geom FROM features f
 ) mvt WHERE mvt.geom IS NOT NULL`;
-  const clusteredText = `WITH ${pyramidCells(6)}, features AS (
-  ${pyramidFeatures(6)}
+  const clusteredText = `WITH ${pyramidCells}, features AS (
+  ${pyramidFeatures}
+)
+${asTile}`;
+  // Past the pyramid's last zoom a dense tile's points are aggregated (same parameters).
+  const aggregateText = `WITH ${cellsOf(6)}, features AS (
+  ${clusterFeatures}
 )
 ${asTile}`;
 
-  // From belowZoom on: $6 the dense-tile limit, filters from $7. The count stops at the
-  // limit + 1 and is an InitPlan: a one-time filter switches off the branch not taken.
-  const dense = `dense AS (
-  SELECT count(*) > $6::int AS yes FROM (
-    SELECT 1 FROM ${table} d WHERE d.geom3857 && ${env} AND ${where(7, 'd')} LIMIT $6::int + 1) s
+  // From belowZoom on, the points of the tile, drawn one by one unless there are more than
+  // $5 (the dense-tile limit; filters from $6): then the statement answers dense = true and
+  // no features, and the engine asks for the clusters. The density is evaluated once (an
+  // InitPlan, so a one-time filter switches the points off). The points carry the cluster
+  // columns as NULLs (not encoded), so every tile of the layer has the same columns.
+  // A point belongs to the tile its cell lies in, as in the in-process engine. Cells nest
+  // across zooms and a tile is 2^k cells wide, so the tile is exactly one cell of the pyramid
+  // k zooms up: its density is that cell's few rows (one per level and district).
+  const k = Math.log2(cellsPerTile(layer.cluster!));
+  const denseFromPyramid = `dense AS (
+  SELECT coalesce(sum(c.n), 0) > $5::int AS yes FROM tile_cluster_cells c
+   WHERE c.layer = '${name}' AND c.z = $1::int - ${k} AND c.cx = $2::int AND c.cy = $3::int${pyramidFilter(6)}
 )`;
-  const points = `SELECT ${pointCols.join(', ')}, t.geom3857 AS g
+  // ...past the pyramid's reach, a count of the table that stops at the limit + 1.
+  const denseFromCount = `dense AS (
+  SELECT count(*) > $5::int AS yes FROM (
+    SELECT 1 FROM ${table} d WHERE d.geom3857 && ${env} AND ${where(6, 'd')} LIMIT $5::int + 1) s
+)`;
+  const pointsUnlessDense = (dense: string) => `WITH ${dense}
+SELECT (SELECT yes FROM dense) AS dense, ${asMvt} AS mvt FROM (
+  SELECT ${pointCols.join(', ')}, ${geom('t.geom3857')} AS geom
     FROM ${table} t
-   WHERE NOT (SELECT yes FROM dense) AND t.geom3857 && ${searchEnv} AND ${where(7)}`;
-  // Up to the pyramid's last zoom the density is the sum of the tile's own cells in the
-  // pyramid (a point belongs to the tile its cell lies in, as in the in-process engine),
-  // and a dense tile reads its cells from there too...
-  const densePyramid = `dense AS (
-  SELECT coalesce(sum(c.n), 0) > $6::int AS yes FROM tile_cluster_cells c
-   WHERE c.layer = '${name}' AND c.z = $1::int
-     AND c.cx BETWEEN $2::int * $5::int AND ($2::int + 1) * $5::int - 1
-     AND c.cy BETWEEN $3::int * $5::int AND ($3::int + 1) * $5::int - 1${pyramidFilter(7)}
-)`;
-  const densePyramidText = `WITH ${densePyramid}, ${pyramidCells(7, '(SELECT yes FROM dense) AND ')}, features AS (
-  ${points}
-  UNION ALL
-  ${pyramidFeatures(7)}
-)
-${asTile}`;
-  // ...past it, the points of a dense tile are aggregated.
-  const text = `WITH ${dense}, ${cellsOf(7)}, features AS (
-  ${points}
-  UNION ALL
-  ${clusterFeatures('(SELECT yes FROM dense) AND ')}
-)
-${asTile}`;
-  return { text, clusteredText, densePyramidText, filters, clustered };
+   WHERE NOT (SELECT yes FROM dense) AND t.geom3857 && ${searchEnv} AND ${where(6)}
+) mvt WHERE mvt.geom IS NOT NULL`;
+  return { text: pointsUnlessDense(denseFromCount), pointsText: pointsUnlessDense(denseFromPyramid), clusteredText, aggregateText, filters, clustered };
+}
+
+/**
+ * Whether the density of tile z/x/y can be read from the count pyramid: the tile is one
+ * cell k zooms up (2^k cells per tile), which the pyramid holds up to its last zoom.
+ */
+export function densityFromPyramid(layer: LayerDef, z: number): boolean {
+  const up = z - Math.log2(cellsPerTile(layer.cluster!));
+  return up >= 0 && up <= pyramidLastZoom(layer.cluster!);
 }

@@ -173,13 +173,19 @@ describe.runIf(backend === 'postgres')('dense tiles z12–z14 from the pyramid',
   it('equal aggregating every point, for every filter, and read no points but those of single-point cells', async () => {
     const engine = new PostgisEngine(db);
     const stmts = await engine.start();
-    const aggregate = stmts.get('risk_points|public')!.text;
+    const aggregate = stmts.get('risk_points|public')!.aggregateText!;
     expect(RISK.cluster!.belowZoom).toBeLessThanOrEqual(12);
     for (let z = RISK.cluster!.belowZoom; z <= LAST_Z; z++) {
       const tile = tileContaining(centre.lon, centre.lat, z);
       const filterSets: TileFilters[] = [{}, { level: ['red', 'orange'] }, { district: ['yuexiu'] }];
       for (const filters of filterSets) {
-        const bound = await engine.bind({ layer: RISK, tile, filters, who: ANONYMOUS });
+        // The points statement finds the tile dense (from the pyramid) and draws nothing...
+        const points = await engine.bind({ layer: RISK, tile, filters, who: ANONYMOUS });
+        const drawn = await db.query<{ dense: boolean; mvt: Uint8Array | null }>(points.text, points.values);
+        expect(drawn.rows[0].dense, `z${z} ${JSON.stringify(filters)} dense`).toBe(true);
+        expect(drawn.rows[0].mvt?.length ?? 0).toBe(0);
+        // ...and the clusters read from the pyramid are those of aggregating every point.
+        const bound = await engine.bindClusters({ layer: RISK, tile, filters, who: ANONYMOUS });
         const [fromPyramid, fromPoints] = await Promise.all([db.query<{ mvt: Uint8Array }>(bound.text, bound.values), db.query<{ mvt: Uint8Array }>(aggregate, bound.values)]);
         const sorted = (mvt: Uint8Array) => (decodeTile(mvt).risk_points ?? []).map((f) => JSON.stringify(f)).sort().map((f) => JSON.parse(f) as { properties: Record<string, unknown> });
         const a = sorted(fromPyramid.rows[0].mvt);
@@ -187,14 +193,38 @@ describe.runIf(backend === 'postgres')('dense tiles z12–z14 from the pyramid',
         expect(a.length, `z${z} ${JSON.stringify(filters)}`).toBeGreaterThan(0);
         expect(a.some((f) => f.properties.cluster === true), `z${z} clustered`).toBe(true);
         expect(a, `z${z} ${JSON.stringify(filters)}`).toEqual(b);
+        // And what the engine serves is that tile.
+        expect(sorted(await engine.renderLayer({ layer: RISK, tile, filters, who: ANONYMOUS }))).toEqual(a);
       }
-      // The density is counted and the clusters read from the pyramid: the plan reads rows of
+      // The density is counted and the clusters read from the pyramid: the plans read rows of
       // risk_points only for single-point cells; counting and aggregating read thousands.
-      const bound = await engine.bind({ layer: RISK, tile, filters: {}, who: ANONYMOUS });
-      const plan = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${bound.text}`, bound.values);
-      expect(rowsRead(plan.rows[0]['QUERY PLAN'], 'risk_points'), `z${z}`).toBeLessThan(100);
+      for (const bound of [await engine.bind({ layer: RISK, tile, filters: {}, who: ANONYMOUS }), await engine.bindClusters({ layer: RISK, tile, filters: {}, who: ANONYMOUS })]) {
+        const plan = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${bound.text}`, bound.values);
+        expect(rowsRead(plan.rows[0]['QUERY PLAN'], 'risk_points'), `z${z}`).toBeLessThan(100);
+      }
     }
   }, 60_000);
+
+  it('a tile the pyramid says is sparse is drawn point by point, past z14 too', async () => {
+    const engine = new PostgisEngine(db);
+    // Beside the dense square: a few points per tile. z15–z17 read the density from the
+    // pyramid's z12–z14 cells, z18 counts the table.
+    const spot = { lon: centre.lon + 0.2, lat: centre.lat };
+    await db.query(
+      `INSERT INTO risk_points (district_id, name_zh, category, level, responsible_unit, synthetic, geom)
+       SELECT 'huadu', '稀疏' || i, 'fire', 'red', '测试单位', true, ST_SetSRID(ST_MakePoint($1 + i * 0.00001, $2), 4326) FROM generate_series(1, 3) AS i`,
+      [spot.lon, spot.lat],
+    );
+    for (const z of [12, 14, 15, 17, 18]) {
+      const tile = tileContaining(spot.lon, spot.lat, z);
+      const points = await engine.bind({ layer: RISK, tile, filters: {}, who: ANONYMOUS });
+      const r = await db.query<{ dense: boolean; mvt: Uint8Array }>(points.text, points.values);
+      expect(r.rows[0].dense, `z${z}`).toBe(false);
+      const features = decodeTile(r.rows[0].mvt).risk_points ?? [];
+      expect(features.filter((f) => f.properties.name_zh?.toString().startsWith('稀疏')), `z${z}`).toHaveLength(3);
+      expect(features.some((f) => f.properties.cluster)).toBe(false);
+    }
+  });
 });
 
 /** Rows produced by the scans of `table` in an EXPLAIN (ANALYZE, FORMAT JSON) plan. */
