@@ -9,6 +9,7 @@ import { visibleProperties } from '../../catalog/access.ts';
 import { assertDistrictScope } from '../auth/district-scope.ts';
 import type { FeatureChange } from '../changes.ts';
 import { actorFor } from './actor-privacy.ts';
+import { hazardZonesAfterEdit } from '../shelters/usability.ts';
 
 /**
  * Transactional edits of features: every create, update, delete and restore
@@ -160,6 +161,8 @@ async function record(
     },
   };
   await notifyChange(q, change);
+  // Shelters in a hazard's zone follow the hazard (and a moved shelter its new place), in this transaction.
+  await hazardZonesAfterEdit(q, who, layer.id, id, change.before ?? null, change.after ?? null);
 }
 
 function geometrySql(table: string, param: string): string {

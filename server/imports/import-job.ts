@@ -11,6 +11,7 @@ import { geometryToWgs84, type ImportCrs } from './crs.ts';
 import { DEFAULT_GEOMETRY_LIMITS, geometryIssue, type GeometryLimits } from '../geo/geometry-input.ts';
 import { bboxPolygon, geometryBBox, unionBBox } from '../geo/bbox.ts';
 import type { RawRow, RowError } from './parse.ts';
+import { HAZARD_ZONE_LAYERS, refreshHazardZones } from '../shelters/usability.ts';
 
 /**
  * An import lands whole or not at all. Every row is validated first (types,
@@ -194,16 +195,24 @@ export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Pr
       RETURNING feature_id`;
     await db.tx(async (q) => {
       const dataVersion = await bumpDataVersion(q);
+      const shelterIds: number[] = [];
       for (const [key, group] of groups) {
         const names = key ? key.split(',').filter((n) => byName.has(n)) : [];
         for (let i = 0; i < group.length; i += CHUNK) {
           const chunk = group.slice(i, i + CHUNK).map((r) => ({ ...r.properties, _g: JSON.stringify(r.geometry) }));
           const r = await q.query<{ feature_id: string }>(insertSql(names), [JSON.stringify(chunk), who.actor, layer.id, dataVersion]);
-          for (const row of r.rows) if (report.ids.length < 1000) report.ids.push(Number(row.feature_id));
+          for (const row of r.rows) {
+            if (report.ids.length < 1000) report.ids.push(Number(row.feature_id));
+            if (layer.id === 'shelters') shelterIds.push(Number(row.feature_id));
+          }
           report.imported += r.rows.length;
           report.processed += chunk.length;
         }
       }
+      // Shelters in the zone of an imported active hazard, and imported shelters in any such zone,
+      // are flagged in this same transaction: the import and its consequences land together or not at all.
+      if (HAZARD_ZONE_LAYERS.has(layer.id)) await refreshHazardZones(q, who, { places: valid.map((r) => r.geometry) });
+      else if (layer.id === 'shelters') await refreshHazardZones(q, who, { shelterIds });
       // One event for the whole import, covering every row written.
       const importedBox = unionBBox(valid.map((r) => geometryBBox(r.geometry)));
       await notifyChange(q, {

@@ -115,15 +115,28 @@ export async function loadDistrictHazards(db: Queryable, districtId: string, mar
  * Every active flood-prone spot and geohazard site of every district: the public hazards whose
  * zones guidance (nearest shelters) keeps people out of. Hazardous-chemical enterprises are not
  * here: they are restricted, and an answer to anyone must not move with them.
+ *
+ * `near` keeps only those whose bounding square of half-side `withinM` metres around one of the
+ * given shelters holds them (a superset of those within `withinM`, found through the spatial
+ * index): what a recomputation for a few shelters needs, without reading every hazard.
  */
-export async function loadActivePublicHazards(db: Queryable): Promise<DistrictHazards> {
+export async function loadActivePublicHazards(db: Queryable, near?: { shelterIds: readonly number[]; withinM: number }): Promise<DistrictHazards> {
+  // A degree of latitude is at least 110 574 m and one of longitude at least 111 319·cos(lat) m
+  // on WGS84: 110 000 m per degree over-covers both.
+  const around = near
+    ? `AND EXISTS (SELECT 1 FROM shelters s WHERE s.id = ANY($1::bigint[])
+                     AND f.geom && ST_Expand(s.geom, $2::float8 / (110000 * cos(radians(least(abs(ST_Y(s.geom)), 89)))), $2::float8 / 110000))`
+    : '';
+  const params = near ? [near.shelterIds, near.withinM] : [];
   const flood = await db.query<FloodPoint>(
     `SELECT f.id::int8 AS id, f.district_id, f.name_zh, f.kind, f.status, f.threshold_mm_h::float8 AS threshold_mm_h, f.street_id, ${position}
-       FROM flood_points f WHERE f.deleted_at IS NULL AND f.status = 'active' ORDER BY f.id`,
+       FROM flood_points f WHERE f.deleted_at IS NULL AND f.status = 'active' ${around} ORDER BY f.id`,
+    params,
   );
   const geo = await db.query<GeohazardSite>(
     `SELECT f.id::int8 AS id, f.district_id, f.name_zh, f.kind, f.scale, f.status, f.people_threatened, f.potential_loss_cny::float8 AS potential_loss_cny, f.street_id, ${position}
-       FROM geohazard_sites f WHERE f.deleted_at IS NULL AND f.status = 'active' ORDER BY f.id`,
+       FROM geohazard_sites f WHERE f.deleted_at IS NULL AND f.status = 'active' ${around} ORDER BY f.id`,
+    params,
   );
   const num = <T extends { id: number; lon: number; lat: number }>(rows: T[]) => rows.map((r) => ({ ...r, id: Number(r.id), lon: Number(r.lon), lat: Number(r.lat) }));
   return {
@@ -134,7 +147,6 @@ export async function loadActivePublicHazards(db: Queryable): Promise<DistrictHa
   };
 }
 
-/** Hazard sources of a district (or all) for the one table and the disagreement list. */
 export async function loadHazardSourceLines(db: Queryable, districtId: string | null) {
   const r = await db.query<HazardSource & { district_id: string; street_name_zh: string | null; assessed: boolean; sum_q_over_q: number | null; address: string | null }>(
     `SELECT f.id::int8 AS id, f.district_id, f.street_id, s.name_zh AS street_name_zh, f.name_zh, f.kind, f.major_hazard, f.level, f.r_value::float8 AS r_value,

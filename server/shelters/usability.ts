@@ -10,6 +10,10 @@
  * starts, and ending it gives back exactly those it marked; the recomputation
  * flags usable shelters inside a zone and gives back the hazard-zone flags whose
  * zone is gone. An editor may set `usable` either way through the edit path.
+ *
+ * The hazard-zone recomputation runs by itself inside every edit and import of a
+ * hazard layer (and of shelters that move or appear), for the shelters near the
+ * change (`refreshHazardZones`); the endpoint recomputes every shelter.
  */
 import type { Geometry } from 'geojson';
 import type { Db, Queryable } from '../db/types.ts';
@@ -20,7 +24,7 @@ import { districtRefusal, type Principal } from '../../catalog/access.ts';
 import { UNUSABLE_REASONS } from '../../catalog/layers.ts';
 import { utcMomentSql } from '../../catalog/sql-names.ts';
 import { loadActivePublicHazards } from '../risk/hazards.ts';
-import { standingCandidates, unusableZones } from '../risk/exposure.ts';
+import { standingCandidates, unusableZones, type UnusableZone } from '../risk/exposure.ts';
 import { DEFAULT_RISK_OPTIONS, type RiskOptions } from '../risk/options.ts';
 
 export { UNUSABLE_REASONS };
@@ -143,6 +147,40 @@ export async function endScenarioRun(db: Db, scenarioId: number, who: Principal)
   });
 }
 
+/** Layers whose active features make the shelters near them unusable (public hazards only). */
+export const HAZARD_ZONE_LAYERS: ReadonlySet<string> = new Set(['flood_points', 'geohazard_sites']);
+
+/** How far a public hazard's unusable zone reaches at most, in metres. */
+const zoneReachM = (options: RiskOptions) => Math.max(options.shelterDistances.flood_point.unusableWithinM, options.shelterDistances.geohazard_site.unusableWithinM);
+
+const zoneNote = (zone: UnusableZone) => `within ${zone.within_m} m of active ${zone.hazard.replace(/_/g, ' ')} ${zone.id} (${zone.distance_m} m)`;
+
+/**
+ * What the hazard-zone rule does to one shelter, given the zone that holds it (if any): a usable
+ * shelter in a zone is flagged; a hazard-zone flag whose zone is gone is given back, and one whose
+ * nearest zone changed gets the new note (its since is kept). An editor's or a scenario's flag is
+ * never touched.
+ */
+function hazardZoneChange(row: UsabilityRow, zone: UnusableZone | undefined): Change | null {
+  if (row.usable) return zone ? { row, usable: false, reason: 'hazard_zone', note: zoneNote(zone), scenarioId: null } : null;
+  if (row.unusable_reason !== 'hazard_zone') return null;
+  if (!zone) return { row, usable: true, reason: null, note: null, scenarioId: null };
+  const note = zoneNote(zone);
+  return note === row.unusable_note ? null : { row, usable: false, reason: 'hazard_zone', note, scenarioId: null };
+}
+
+function outcome(changes: readonly Change[]) {
+  return {
+    flagged: changes.filter((c) => c.row.usable && !c.usable).map((c) => c.row.id),
+    restored: changes.filter((c) => c.usable).map((c) => c.row.id),
+    /** Still in a hazard's zone, but now nearest another one (the note names it). */
+    renoted: changes.filter((c) => !c.row.usable && !c.usable).map((c) => c.row.id),
+  };
+}
+
+const numbered = <T extends { id: number; lon: number; lat: number }>(rows: T[]) => rows.map((r) => ({ ...r, id: Number(r.id), lon: Number(r.lon), lat: Number(r.lat) }));
+const LOCK_WITH_POSITION = LOCK.replace('AS geometry', 'AS geometry, ST_X(geom) AS lon, ST_Y(geom) AS lat');
+
 /**
  * `POST /shelters/usability/hazard-zones`: flags usable shelters inside the zone
  * of an active flood-prone spot or geohazard site (the exposure analysis's
@@ -153,31 +191,78 @@ export async function recomputeHazardZones(db: Db, who: Principal, districtId: s
   if (districtId) assertScope(who, districtId);
   return db.tx(async (q) => {
     const scope = districtId ? ' AND district_id = $1' : '';
-    const locked = await q.query<UsabilityRow & { lon: number; lat: number }>(
-      `${LOCK.replace('AS geometry', 'AS geometry, ST_X(geom) AS lon, ST_Y(geom) AS lat')}${scope} ORDER BY id FOR UPDATE`,
-      districtId ? [districtId] : [],
-    );
-    const rows = locked.rows.map((r) => ({ ...r, id: Number(r.id), lon: Number(r.lon), lat: Number(r.lat) }));
+    const locked = await q.query<UsabilityRow & { lon: number; lat: number }>(`${LOCK_WITH_POSITION}${scope} ORDER BY id FOR UPDATE`, districtId ? [districtId] : []);
+    const rows = numbered(locked.rows);
     // a key scoped to districts recomputes only its own
     const mine = rows.filter((r) => districtRefusal(who, r.district_id) === null);
     const zones = unusableZones(mine, standingCandidates(await loadActivePublicHazards(q), options));
-    const changes: Change[] = [];
-    for (const row of mine) {
-      const zone = zones.get(row.id);
-      if (zone && row.usable) {
-        const note = `within ${zone.within_m} m of active ${zone.hazard.replace(/_/g, ' ')} ${zone.id} (${Math.round(zone.distance_m * 10) / 10} m)`;
-        changes.push({ row, usable: false, reason: 'hazard_zone', note, scenarioId: null });
-      } else if (!zone && row.unusable_reason === 'hazard_zone') {
-        changes.push({ row, usable: true, reason: null, note: null, scenarioId: null });
-      }
-    }
+    const changes = mine.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c): c is Change => c !== null);
     const dataVersion = await apply(q, changes, who);
-    return {
-      district: districtId,
-      flagged: changes.filter((c) => !c.usable).map((c) => c.row.id),
-      restored: changes.filter((c) => c.usable).map((c) => c.row.id),
-      in_hazard_zones: mine.filter((r) => zones.has(r.id)).length,
-      data_version: dataVersion,
-    };
+    return { district: districtId, ...outcome(changes), in_hazard_zones: mine.filter((r) => zones.has(r.id)).length, data_version: dataVersion };
   });
+}
+
+export interface HazardZoneRefresh {
+  /** Every shelter looked at (ids), whether or not it changed. */
+  checked: number[];
+  flagged: number[];
+  restored: number[];
+  renoted: number[];
+  data_version: number | null;
+}
+
+/**
+ * The hazard-zone rule applied automatically, inside the transaction of a write
+ * that changed hazards or shelters (an edit, an import): recomputes the shelters
+ * `shelterIds` and every shelter within a zone's reach of `places` (the changed
+ * hazards' geometries, before and after), writes the changes with their audit
+ * rows and queues their live events, which PostgreSQL delivers only if the write
+ * commits. A hazard's zone does not stop at a district boundary, nor at the
+ * writer's district scope: the shelters near it follow it whichever district
+ * they belong to (the audit names the writer). Shelters are locked before the
+ * hazards are read, so two writes near the same shelter decide one after the
+ * other, the second seeing the first.
+ */
+export async function refreshHazardZones(
+  q: Queryable,
+  who: Principal,
+  at: { shelterIds?: readonly number[]; places?: readonly Geometry[] },
+  options: RiskOptions = DEFAULT_RISK_OPTIONS,
+): Promise<HazardZoneRefresh> {
+  const reach = zoneReachM(options);
+  const ids = new Set(at.shelterIds ?? []);
+  if (at.places?.length) {
+    // A metre of slack: the decision below uses the analyses' ellipsoidal distance, and a shelter looked at needlessly changes nothing.
+    const near = await q.query<{ id: number }>(
+      `WITH p AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(g), 4326) AS geom FROM json_array_elements_text($1::json) g)
+       SELECT DISTINCT s.id::int8 AS id
+         FROM p JOIN shelters s
+           ON s.geom && ST_Expand(p.geom, $2::float8 / (110000 * cos(radians(least(greatest(abs(ST_YMin(p.geom)), abs(ST_YMax(p.geom))), 89)))), $2::float8 / 110000)
+          AND ST_DWithin(s.geom::geography, p.geom::geography, $2::float8)
+        WHERE s.deleted_at IS NULL`,
+      [JSON.stringify(at.places), reach + 1],
+    );
+    for (const r of near.rows) ids.add(Number(r.id));
+  }
+  if (ids.size === 0) return { checked: [], flagged: [], restored: [], renoted: [], data_version: null };
+  const locked = await q.query<UsabilityRow & { lon: number; lat: number }>(`${LOCK_WITH_POSITION} AND id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [[...ids]]);
+  const rows = numbered(locked.rows);
+  const hazards = await loadActivePublicHazards(q, { shelterIds: rows.map((r) => r.id), withinM: reach + 1 });
+  const zones = unusableZones(rows, standingCandidates(hazards, options));
+  const changes = rows.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c): c is Change => c !== null);
+  const dataVersion = await apply(q, changes, who);
+  return { checked: rows.map((r) => r.id), ...outcome(changes), data_version: dataVersion };
+}
+
+/**
+ * After an edit of feature `id` of `layerId` (in the edit's transaction; geometries before and
+ * after, null when created or deleted): a flood-prone spot or geohazard site created, moved,
+ * changed (its status), deleted or restored recomputes the shelters near where it was and where
+ * it is; a shelter created, restored or moved is recomputed itself. Other edits of a shelter
+ * (an editor's own `usable`) are left as the editor made them.
+ */
+export async function hazardZonesAfterEdit(q: Queryable, who: Principal, layerId: string, id: number, before: Geometry | null, after: Geometry | null) {
+  if (HAZARD_ZONE_LAYERS.has(layerId)) return refreshHazardZones(q, who, { places: [before, after].filter((g): g is Geometry => g !== null) });
+  if (layerId === 'shelters' && after && JSON.stringify(before) !== JSON.stringify(after)) return refreshHazardZones(q, who, { shelterIds: [id] });
+  return null;
 }

@@ -442,6 +442,16 @@ describe('scenarios', () => {
       .send({ type: 'Feature', geometry: { type: 'Point', coordinates: spotAt }, properties: { name_zh: '避难场所旁内涝点', district_id: 'huadu', kind: 'waterlogging', threshold_mm_h: 40 } })
       .expect(201);
     const spot = { id: created.body.id };
+    // An active spot's 100 m zone makes the shelter unusable at once (docs/analysis.md, Shelter
+    // usability); an editor judges it usable in dry weather, so the rain below is what closes it.
+    const flagged = await request(app).get(`/ogc/collections/shelters/items/${shelterId}`).expect(200);
+    expect(flagged.body.properties).toMatchObject({ usable: false, unusable_reason: 'hazard_zone' });
+    await request(app)
+      .patch(`/ogc/collections/shelters/items/${shelterId}`)
+      .set('authorization', editor)
+      .set('if-match', flagged.headers.etag)
+      .send({ type: 'Feature', properties: { usable: true } })
+      .expect(200);
     const threshold = 40;
     const area = squareAround(spotAt[0], spotAt[1], 50);
     const flooded = { id: shelterId, street_id: (await db.query<{ s: string }>('SELECT street_id AS s FROM shelters WHERE id = $1', [shelterId])).rows[0].s };
