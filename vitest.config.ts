@@ -45,7 +45,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: unitTests } },
+      // No database and no per-file state: one module graph per worker, not one per file.
+      { extends: true, test: { name: 'unit', include: unitTests, isolate: false } },
       {
         extends: true,
         test: {
