@@ -155,6 +155,65 @@ describe('wall mode', () => {
     expect(await page.textContent('.wall-occupancy .totals')).toContain(people.toLocaleString('zh-CN'));
   });
 
+  it('draws a shelter crossed once a hazard makes it unusable, and plain again when the hazard is gone', async () => {
+    // An open, empty shelter with no other shelter and no active hazard within 1 km, seen close up on a second wall.
+    const all = (await fetchFeatures(server.url, 'shelters', { district_id: 'pingshan', limit: '1000' })).features;
+    const hazards = [
+      ...(await fetchFeatures(server.url, 'geohazard_sites', { district_id: 'pingshan', status: 'active', limit: '1000' })).features,
+      ...(await fetchFeatures(server.url, 'flood_points', { district_id: 'pingshan', status: 'active', limit: '1000' })).features,
+    ];
+    const apart = (a: { geometry: { coordinates: [number, number] } }, b: typeof a) =>
+      Math.hypot((a.geometry.coordinates[0] - b.geometry.coordinates[0]) * 102_000, (a.geometry.coordinates[1] - b.geometry.coordinates[1]) * 110_800) > 1000;
+    const shelter = all.find(
+      (s) => s.properties.status === 'open' && s.properties.usable === true && Number(s.properties.occupancy) === 0 && all.every((o) => o === s || apart(s, o)) && hazards.every((h) => apart(s, h)),
+    );
+    expect(shelter, 'an open, empty, lone shelter in Pingshan, far from every active hazard').toBeDefined();
+    const [lon, lat] = shelter!.geometry.coordinates;
+    const close = await browser.context.newPage();
+    try {
+      await openMap(close, `${server.url}/?mode=wall&district=pingshan&z=16&c=${lon},${lat}`);
+      await close.waitForFunction(() => document.body.dataset.live === 'open', null, { timeout: 10_000 });
+      const [x, y] = await pagePointOf(close, lon, lat);
+      const crossColour = { cross: hexToRgb('#d73027') };
+      const crossPixels = async () => (await countColours(await close.screenshot({ clip: { x: x - 20, y: y - 20, width: 41, height: 41 } }), crossColour)).cross;
+      /** Screenshots until `done` holds (the change travels: edit, NOTIFY, event, fetch, redraw). */
+      const until = async (done: (n: number) => boolean, what: string) => {
+        const deadline = Date.now() + 15_000;
+        for (let n = await crossPixels(); !done(n); n = await crossPixels()) {
+          if (Date.now() > deadline) {
+            await close.screenshot({ path: `${os.tmpdir()}/onemap-wall-cross.png` });
+            throw new Error(`${what}: ${n} cross-coloured pixels at ${x},${y} (screenshot in ${os.tmpdir()})`);
+          }
+          await close.waitForTimeout(100);
+        }
+      };
+      const plain = await crossPixels();
+      expect(plain).toBeLessThanOrEqual(2);
+
+      // A geohazard site 150 m north: the shelter lies in its 200 m zone (68 px away at z16, off the probe).
+      const created = await fetch(`${server.url}/ogc/collections/geohazard_sites/items`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${server.editorKey}`, 'Content-Type': 'application/geo+json' },
+        body: JSON.stringify({
+          type: 'Feature',
+          geometry: { type: 'Point', coordinates: [lon, lat + 150 / 110_800] },
+          properties: { name_zh: '测试墙面滑坡', district_id: 'pingshan', kind: 'landslide', scale: 'small' },
+        }),
+      });
+      expect(created.status, await created.clone().text()).toBe(201);
+      const site = (await created.json()).id as number;
+      const stored = (await (await fetch(`${server.url}/ogc/collections/shelters/items/${shelter!.id}`)).json()).properties;
+      expect(stored).toMatchObject({ usable: false, unusable_reason: 'hazard_zone' });
+      await until((n) => n >= plain + 12, 'the unusable shelter is not drawn crossed');
+
+      const gone = await fetch(`${server.url}/ogc/collections/geohazard_sites/items/${site}`, { method: 'DELETE', headers: { Authorization: `Bearer ${server.editorKey}`, 'If-Match': '*' } });
+      expect(gone.status).toBe(204);
+      await until((n) => n <= plain + 2, 'the shelter is still drawn crossed after the hazard was deleted');
+    } finally {
+      await close.close();
+    }
+  });
+
   it('rotates through the districts by itself when asked to (rotate=seconds)', async () => {
     const rotating = await browser.context.newPage();
     await openMap(rotating, `${server.url}/?mode=wall&rotate=5`);
