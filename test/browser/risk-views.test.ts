@@ -249,6 +249,9 @@ describe('scenario runner', () => {
     expect(await page.isChecked('[data-scenario="close-outdoor"]')).toBe(false);
     await page.selectOption('[data-scenario="typhoon-level"]', 'orange');
     expect(await page.locator('[data-scenario="rainfall"]').count()).toBe(0);
+    // the picker as a planner sees it: the levels, the chosen level's rule, before any area is drawn
+    await settle(page);
+    expect((await matchScreenshot('planner-typhoon-picker-huadu', await page.locator('#side').screenshot())).differing).toBeLessThan(0.02);
     await page.click('[data-scenario-action="draw"]');
     const box = (await page.locator('#map').boundingBox())!;
     const [cx, cy] = [box.x + 620, box.y + 420];
