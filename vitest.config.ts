@@ -67,6 +67,10 @@ export default defineConfig({
           name: 'postgres',
           include: dbTests,
           exclude: notOn('postgres'),
+          // A worker outlives a file, so the server modules are imported once per worker
+          // rather than once per file; each file still gets its own database (TEST_SHARED_DB=0:
+          // a fresh worker per file, as on the embedded project).
+          ...(sharedDb ? { isolate: false } : {}),
           env: { TEST_BACKEND: 'postgres' },
           globalSetup: ['test/setup/global-db.ts'],
         },
