@@ -18,7 +18,7 @@ import { openEmbedded } from '../server/db/embedded.ts';
 import { openPostgres } from '../server/db/postgres.ts';
 import { prepareDatabase } from '../server/db/prepare.ts';
 import type { Db } from '../server/db/types.ts';
-import { ShelterAnalysis } from '../server/analysis/service.ts';
+import { analysisServices } from '../server/analysis/service.ts';
 import { coverageQuery } from '../server/analysis/params.ts';
 import { analyseCoverage, coverageTable } from '../server/analysis/coverage.ts';
 import { cellGrid } from '../server/analysis/reach.ts';
@@ -114,10 +114,10 @@ async function demoDistricts(db: Db) {
   console.log(`\nDemo districts on the ${db.backend} backend:`);
   const present = (await db.query<{ id: string }>('SELECT id FROM districts ORDER BY id')).rows.map((r) => r.id).filter((id) => DISTRICTS.includes(id));
   // warm the database (first statements of an embedded database compile and cache)
-  await new ShelterAnalysis(db).coverage(coverageQuery.parse({ district: present[0] }));
+  await analysisServices(db).coverage.coverage(coverageQuery.parse({ district: present[0] }));
   let uncached = 0, postgis = 0, cached = 0;
   for (const id of present) {
-    const service = new ShelterAnalysis(db);
+    const service = analysisServices(db).coverage;
     const q = coverageQuery.parse({ district: id });
     let t = performance.now();
     const result = await service.coverage(q);
@@ -160,12 +160,12 @@ async function demoDistricts(db: Db) {
   });
   console.log(`  ratio PostGIS radius-only ÷ service full analysis: ${(postgis / uncached).toFixed(2)}×; uncached ÷ cached: ${(uncached / Math.max(cached, 0.001)).toFixed(0)}×`);
 
-  const service = new ShelterAnalysis(db);
+  const service = analysisServices(db);
   let t = performance.now();
-  await service.gaps({ district: 'huadu', f: 'json' } as never);
+  await service.coverage.gaps({ district: 'huadu', f: 'json' } as never);
   console.log(`  gaps (dissolved polygons) huadu uncached: ${ms(performance.now() - t)}`);
   t = performance.now();
-  await service.siting({ district: 'huadu', k: 10, candidates: 'grid', class: 'emergency', capacity_aware: false, f: 'json' } as never, { canSeeRestricted: false } as never);
+  await service.siting.siting({ district: 'huadu', k: 10, candidates: 'grid', class: 'emergency', capacity_aware: false, f: 'json' } as never, { canSeeRestricted: false } as never);
   console.log(`  siting k=10 on a 250 m grid, huadu, uncached: ${ms(performance.now() - t)}`);
 }
 

@@ -17,6 +17,8 @@ import { openPostgres } from '../server/db/postgres.ts';
 import { prepareDatabase } from '../server/db/prepare.ts';
 import type { Db } from '../server/db/types.ts';
 import { buildApp } from '../server/app.ts';
+import { analysisServices } from '../server/analysis/service.ts';
+import { computedLayers } from '../server/analysis/computed-layers.ts';
 import { loadConfig } from '../server/config.ts';
 import { silentLogger } from '../server/log.ts';
 import { getLayer } from '../catalog/layers.ts';
@@ -53,6 +55,8 @@ async function main() {
   const fonts = await mapFonts(silentLogger);
   const options = mapOptions();
   const layers = LAYERS.map((id) => getLayer(id)!);
+  const analysis = analysisServices(db);
+  const sources = { analysis, computed: computedLayers(analysis) };
   console.log(`static maps on ${db.backend}, district ${DISTRICT}, layers ${LAYERS.join(',')}, ${RUNS} runs each, font ${fonts.cjkFamily ?? 'none'}\n`);
 
   console.log('| size | features | drawn (points / clusters) | total median | p95 | query | SVG | rasterise | empty-SVG raster | total ÷ empty |');
@@ -64,14 +68,14 @@ async function main() {
     [1200, 800, 2],
   ] as const) {
     const request: StaticMapRequest = { area: { kind: 'district', id: DISTRICT }, layers: LAYERS, width, height, scale, lang: 'zh', format: 'png' };
-    await renderStaticMap(db, request, layers, options, fonts.fontFamily); // warm-up
+    await renderStaticMap(db, request, layers, options, fonts.fontFamily, sources); // warm-up
     const totals: number[] = [];
     const query: number[] = [];
     const compose: number[] = [];
     const raster: number[] = [];
     let last;
     for (let i = 0; i < RUNS; i++) {
-      const [t, map] = await time(() => renderStaticMap(db, request, layers, options, fonts.fontFamily));
+      const [t, map] = await time(() => renderStaticMap(db, request, layers, options, fonts.fontFamily, sources));
       totals.push(t);
       query.push(map.timings.query);
       compose.push(map.timings.compose);

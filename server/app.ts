@@ -1,6 +1,5 @@
 import express from 'express';
-import type { AppContext } from './context.ts';
-import { ChangeBus } from './changes.ts';
+import { appContext, type AppContext, type AppOptions } from './context.ts';
 import { errorMiddleware, notFoundHandler } from './http/errors.ts';
 import { installEdge, type EdgeHook } from './http/edge.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -32,16 +31,15 @@ import { configureWorkerPool, workerPool, workerPoolOptions } from './work/share
 import { requestIdHook } from './http/request-id.ts';
 import { AppMetrics, metricsEndpoint } from './http/metrics.ts';
 import { addressRateLimit, limitPerKey } from './http/rate-limit.ts';
-import { registerComputedLayers } from './analysis/computed-layers.ts';
 
-export type AppOptions = Omit<AppContext, 'changes'> & { changes?: ChangeBus };
+export type { AppOptions };
 
 /** Builds the Express app without listening, so tests drive it with supertest. */
 export function buildApp(options: AppOptions): express.Express {
-  const ctx: AppContext = { ...options, changes: options.changes ?? new ChangeBus() };
-  // Computed layers (coverage_gaps) are served like tables once their sources are registered.
-  registerComputedLayers();
+  // Built once: the analyses with their caches, and the computed layers (coverage_gaps) on them.
+  const ctx: AppContext = appContext(options);
   const app = express();
+  app.locals.analysis = ctx.analysis;
   app.disable('x-powered-by');
   app.set('etag', 'strong');
   app.set('query parser', 'simple');

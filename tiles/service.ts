@@ -14,7 +14,7 @@ import { TileCache, type CachedTile } from './cache.ts';
 import { clusterCellBBox } from './cluster.ts';
 import type { TileFilters } from './filters.ts';
 import { expandBBox, geometryWorldBBox, latToWorldY, lonToWorldX, MAX_ZOOM, type TileCoord, type WorldBBox } from './tile-coords.ts';
-import { computedSource, computedSources } from '../catalog/computed-sources.ts';
+import { ComputedSources } from '../catalog/computed-sources.ts';
 import { ident } from '../catalog/sql-names.ts';
 import { liveRowsPredicate, readTableFacts, type TableFacts } from '../catalog/table-facts.ts';
 
@@ -59,6 +59,8 @@ export interface TileServiceContext {
   db: Db;
   changes: ChangeFeed;
   log: Logger;
+  /** The computed layers the server registered (none when not given). */
+  computed?: ComputedSources;
 }
 
 export class TileService {
@@ -75,6 +77,7 @@ export class TileService {
   private readonly unsubscribe: () => void;
   /** Where tiles and extents are read: the read replica when there is one (server/db/replica.ts). */
   private readonly db: Db;
+  private readonly computed: ComputedSources;
 
   constructor(
     private readonly ctx: TileServiceContext,
@@ -82,10 +85,11 @@ export class TileService {
   ) {
     this.geometry = { ...TILE_DEFAULTS, ...options.geometry };
     const db = (this.db = ctx.db.read ?? ctx.db);
+    const computed = (this.computed = ctx.computed ?? new ComputedSources());
     this.engine =
       options.engine ??
-      (db.backend === 'postgres' ? new PostgisEngine(db, this.geometry) : new GeojsonVtEngine(new DbFeatureSource(db), this.geometry));
-    this.computedEngine = this.engine instanceof GeojsonVtEngine ? this.engine : new GeojsonVtEngine(new DbFeatureSource(db), this.geometry);
+      (db.backend === 'postgres' ? new PostgisEngine(db, this.geometry) : new GeojsonVtEngine(new DbFeatureSource(db, LAYERS, computed), this.geometry));
+    this.computedEngine = this.engine instanceof GeojsonVtEngine ? this.engine : new GeojsonVtEngine(new DbFeatureSource(db, LAYERS, computed), this.geometry);
     if (this.engine instanceof PostgisEngine) {
       // Build every layer's SQL now rather than on the first request.
       this.engine.start().catch((err) => ctx.log.warn(`tile SQL not prepared yet: ${(err as Error).message}`));
@@ -162,7 +166,7 @@ export class TileService {
     this.bounds.delete(layer.id);
     let dropped = 0;
     // Computed layers depending on this one are recomputed as a whole.
-    for (const [id, computed] of computedSources()) {
+    for (const [id, computed] of this.computed.all()) {
       if (!computed.dependsOn.includes(layer.id)) continue;
       this.computedEngine.reloadLayer(id);
       dropped += this.cache.invalidateLayer(id);
@@ -181,7 +185,7 @@ export class TileService {
 
   private layerExtent(layer: LayerDef): Promise<LonLatBox | null> {
     let p = this.bounds.get(layer.id);
-    const table = layer.table ?? computedSource(layer.id)?.extentTable;
+    const table = layer.table ?? this.computed.get(layer.id)?.extentTable;
     if (!p && table) {
       this.tableInfo ??= readTableFacts(this.db, LAYERS).catch((err) => {
         this.tableInfo = undefined;

@@ -6,7 +6,7 @@ import { ident } from '../catalog/sql-names.ts';
 import { propertyExpr } from './layer-sql.ts';
 import { liveRowsPredicate, readTableFacts, type TableFacts } from '../catalog/table-facts.ts';
 import { LAYERS } from '../catalog/layers.ts';
-import { computedSource } from '../catalog/computed-sources.ts';
+import { ComputedSources } from '../catalog/computed-sources.ts';
 
 /**
  * Where the in-process engine gets its features: the database (DbFeatureSource,
@@ -39,11 +39,13 @@ export class DbFeatureSource implements FeatureSource {
   constructor(
     private readonly db: Db,
     private readonly layers: readonly LayerDef[] = LAYERS,
+    /** Where computed layers come from (the server registers them). */
+    private readonly computed: ComputedSources = new ComputedSources(),
   ) {}
 
   private async select(layer: LayerDef, where: string, params: unknown[]): Promise<SourceFeature[]> {
     if (!layer.table) {
-      const computed = (await computedSource(layer.id)?.features(this.db)) ?? [];
+      const computed = (await this.computed.get(layer.id)?.features()) ?? [];
       // Text ids of computed features are also their `id` property.
       return computed.map((f) => ({ id: String(f.id), properties: { id: String(f.id), ...f.properties }, geometry: f.geometry }));
     }

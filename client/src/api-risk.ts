@@ -1,4 +1,4 @@
-import type { ShelterAnalysis } from '../../server/analysis/service.ts';
+import type { NearestService } from '../../server/analysis/nearest-service.ts';
 import type { scenarioReport } from '../../server/risk/analyses.ts';
 import type { DueLine, RiskTableLine } from '../../server/risk/points.ts';
 import type { TyphoonLevel, typhoonLevelLine } from '../../server/risk/typhoon.ts';
@@ -41,7 +41,7 @@ export interface InspectionsDue {
 }
 
 /** GET /analysis/nearest-shelters' answer, as the server builds it (type only). */
-export type NearestAnswer = Awaited<ReturnType<ShelterAnalysis['nearest']>>;
+export type NearestAnswer = Awaited<ReturnType<NearestService['nearest']>>;
 
 /** POST /analysis/scenario's answer, as the server builds it (type only). */
 export type ScenarioReport = Awaited<ReturnType<typeof scenarioReport>>;

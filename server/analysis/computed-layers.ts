@@ -1,16 +1,19 @@
-import { registerComputedSource } from '../../catalog/computed-sources.ts';
-import { coverageGapFeatures } from './tile-layer.ts';
+import { ComputedSources } from '../../catalog/computed-sources.ts';
+import type { AnalysisServices } from './service.ts';
 
 /**
  * The computed layers of the registry and the analyses that compute them,
- * registered with the catalogue when the app is built (server/app.ts).
+ * registered when the app's context is built (server/context.ts).
  */
-export function registerComputedLayers(): void {
+export function computedLayers(analysis: AnalysisServices): ComputedSources {
+  const sources = new ComputedSources();
   // Uncovered populated areas: move when a shelter, the population or a boundary changes.
-  // Every district's gaps; the analysis caches them per data version.
-  registerComputedSource('coverage_gaps', {
+  // The gaps of every district (or of those a scope asks for); the analysis caches them per data version.
+  sources.register('coverage_gaps', {
     dependsOn: ['shelters', 'population', 'districts'],
     extentTable: 'districts',
-    features: async (db) => (await coverageGapFeatures(db)).features.map((f) => ({ id: f.id!, geometry: f.geometry, properties: { ...f.properties } })),
+    features: async (scope) =>
+      (await analysis.coverage.gapFeatures(scope ?? {})).features.map((f) => ({ id: f.id!, geometry: f.geometry, properties: { ...f.properties } })),
   });
+  return sources;
 }

@@ -2,7 +2,8 @@
  * Defaults of the shelter coverage and capacity analysis. Every key is a
  * default a request may override (see params.ts); the sources of the figures
  * are in docs/analysis.md. A deployment passes its own object to
- * `analysisRoutes(ctx, options)` to change them.
+ * `analysisServices(db, options)` and hands the result to buildApp (`analysis`)
+ * to change them.
  */
 export const SHELTER_CLASSES = ['emergency', 'fixed', 'central'] as const;
 export type ShelterClass = (typeof SHELTER_CLASSES)[number];

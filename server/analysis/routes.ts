@@ -1,13 +1,11 @@
 import { Router, type Request } from 'express';
 import type { AppContext } from '../context.ts';
 import { baseUrl } from '../http/base-url.ts';
-import { analysisOptions, type AnalysisOptions } from './options.ts';
 import { areaSummaryQuery, coverageQuery, gapsQuery, nearestBatchBody, nearestQuery, parseQuery, resourceCoverageQuery, sitingQuery } from './params.ts';
 import { parseInput } from '../http/validate.ts';
 import { areaSummary, checkArea, parseAreaBody } from './area-summary.ts';
 import { geometryLimits } from '../geo/geometry-input.ts';
 import { principalOf } from '../http/principal.ts';
-import { shelterAnalysisFor } from './service.ts';
 import { cacheKey } from './cache.ts';
 import { loadUnitGeometries } from './snapshot.ts';
 import { readerOf } from '../db/types.ts';
@@ -15,12 +13,11 @@ import { readerOf } from '../db/types.ts';
 const GEOJSON = 'application/geo+json';
 
 /** Routes under /analysis (shelter coverage and capacity). */
-export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analysisOptions()): Router {
+export function analysisRoutes(ctx: AppContext): Router {
   const router = Router();
-  const service = shelterAnalysisFor(ctx.db, options);
+  const { coverage, siting, nearest, resources, models, options } = ctx.analysis;
   // Analyses only read: from the replica when there is one (server/db/replica.ts).
   const reads = readerOf(ctx.db);
-  service.invalidateOn(ctx.changes);
   const base = (req: Request) => baseUrl(req, ctx.config.PUBLIC_URL);
   /** The request's own URL with `f` replaced (absolute, for links). */
   const selfWith = (req: Request, path: string, f?: string) => {
@@ -50,7 +47,7 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
 
   router.get('/analysis/coverage', async (req, res) => {
     const q = parseQuery(coverageQuery, req.query);
-    const body = await service.coverage(q);
+    const body = await coverage.coverage(q);
     const links = [
       ...formatLinks(req, '/analysis/coverage', q.f),
       { rel: 'related', title: 'coverage gaps', type: GEOJSON, href: gapsLink(req) },
@@ -73,7 +70,7 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
 
   router.get('/analysis/coverage/gaps', async (req, res) => {
     const q = parseQuery(gapsQuery, req.query);
-    const body = await service.gaps(q);
+    const body = await coverage.gaps(q);
     const links = formatLinks(req, '/analysis/coverage/gaps', q.f);
     if (q.f === 'json') {
       res.json({ ...body, links });
@@ -96,7 +93,7 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
 
   router.get('/analysis/siting', async (req, res) => {
     const q = parseQuery(sitingQuery, req.query);
-    const body = await service.siting(q, principalOf(req));
+    const body = await siting.siting(q, principalOf(req));
     const links = formatLinks(req, '/analysis/siting', q.f);
     if (q.f === 'json') {
       res.json({ ...body, links });
@@ -121,7 +118,7 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
 
   router.get('/analysis/nearest-shelters', async (req, res) => {
     const q = parseQuery(nearestQuery, req.query);
-    const body = await service.nearest(q, principalOf(req));
+    const body = await nearest.nearest(q, principalOf(req));
     if (q.f === 'json') {
       res.json(body);
       return;
@@ -136,12 +133,12 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
 
   router.post('/analysis/nearest-shelters', async (req, res) => {
     const body = parseInput(nearestBatchBody, req.body ?? {}, 'body');
-    res.json(await service.nearestBatch(body));
+    res.json(await nearest.nearestBatch(body));
   });
 
   router.get('/analysis/resource-coverage', async (req, res) => {
     const q = parseQuery(resourceCoverageQuery, req.query);
-    res.json(await service.resourceCoverage(q, principalOf(req)));
+    res.json(await resources.resourceCoverage(q, principalOf(req)));
   });
 
   router.post('/analysis/area-summary', async (req, res) => {
@@ -149,10 +146,10 @@ export function analysisRoutes(ctx: AppContext, options: AnalysisOptions = analy
     const body = parseAreaBody(req.body);
     const geojson = await checkArea(reads, body, options.areaSummaryMaxKm2, geometryLimits(ctx.config));
     const who = principalOf(req);
-    const version = await service.dataVersion();
+    const version = await models.dataVersion();
     const statuses = q.shelter_status ?? options.shelterStatuses;
     const includeUnusable = q.include_unusable;
-    const summary = await service.cache.get(cacheKey('area-summary', { geojson, version, statuses, includeUnusable, restricted: who.canSeeRestricted }), () =>
+    const summary = await models.cache.get(cacheKey('area-summary', { geojson, version, statuses, includeUnusable, restricted: who.canSeeRestricted }), () =>
       areaSummary(reads, geojson, who, statuses, includeUnusable),
     );
     res.json({ ...summary, parameters: { max_area_km2: options.areaSummaryMaxKm2, data_version: version } });

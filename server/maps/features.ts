@@ -2,6 +2,7 @@ import type { Geometry, MultiPolygon, Polygon } from 'geojson';
 import type { Db } from '../db/types.ts';
 import { badRequest } from '../http/problem.ts';
 import { getLayer, type Bilingual, type LayerDef } from '../../catalog/layers.ts';
+import type { ComputedSources } from '../../catalog/computed-sources.ts';
 import type { MapArea, UnitLayer } from './area.ts';
 import type { BBox } from './params.ts';
 
@@ -114,6 +115,31 @@ export async function loadLayerFeatures(db: Db, layers: readonly LayerDef[], are
         styleValue: r.style_value,
         synthetic: r.synthetic === true,
         geometry: r.geojson !== undefined ? (JSON.parse(r.geojson) as Geometry) : { type: 'Point', coordinates: [Number(r.x), Number(r.y)] },
+      })),
+    });
+  }
+  return result;
+}
+
+/**
+ * Features of computed layers (no table) from their registered sources, for the
+ * districts of the area or, on a bbox map, those the frame touches. They are the
+ * analysis's own answers, so they do not count against the feature cap.
+ */
+export async function loadComputedFeatures(computed: ComputedSources, layers: readonly LayerDef[], area: MapArea, extent: BBox): Promise<LayerFeatures[]> {
+  const result: LayerFeatures[] = [];
+  for (const layer of layers) {
+    const source = layer.table ? undefined : computed.get(layer.id);
+    if (!source) continue;
+    const features = await source.features(area.districtId ? { district: area.districtId } : { bbox: extent });
+    const by = layer.style.by?.property;
+    result.push({
+      layer,
+      features: features.map((f) => ({
+        id: f.id,
+        styleValue: by && f.properties[by] != null ? String(f.properties[by]) : null,
+        synthetic: f.properties.synthetic === true,
+        geometry: f.geometry,
       })),
     });
   }

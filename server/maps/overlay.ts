@@ -1,7 +1,6 @@
 import type { Polygon } from 'geojson';
 import type { Db } from '../db/types.ts';
-import { coverageGapFeatures } from '../analysis/tile-layer.ts';
-import { shelterAnalysisFor } from '../analysis/service.ts';
+import type { AnalysisServices } from '../analysis/service.ts';
 import { SHELTER_CLASSES, type ShelterClass } from '../analysis/options.ts';
 import type { MapArea } from './area.ts';
 import type { BBox, Lang, Overlay } from './params.ts';
@@ -11,7 +10,7 @@ import { getLayer } from '../../catalog/layers.ts';
 /**
  * The optional analysis overlay of a static map, taken from the shelter
  * coverage analysis itself so the picture and /analysis/coverage never disagree:
- * `gaps` draws the uncovered areas (coverageGapFeatures, the same polygons as
+ * `gaps` draws the uncovered areas (the coverage service's gapFeatures, the same polygons as
  * /analysis/coverage/gaps), `coverage` the service areas of the shelters that
  * count, each a circle of its class radius — exactly the analysis's rule for
  * "covered" (straight-line distance from a usable shelter of the district).
@@ -20,9 +19,8 @@ export type OverlayShapes =
   | { kind: 'gaps'; gaps: { geometry: Polygon; residents: number }[]; synthetic: boolean }
   | { kind: 'coverage'; circles: { lon: number; lat: number; radiusM: number }[]; radii: Record<ShelterClass, number>; synthetic: boolean };
 
-/** The registry's computed layer the gaps overlay draws (its style and title win when it exists). */
-export const GAPS_LAYER_ID = 'coverage_gaps';
-const gapsLayer = getLayer(GAPS_LAYER_ID);
+/** The gaps overlay looks like the computed layer of the same polygons (its style and title win when it exists). */
+const gapsLayer = getLayer('coverage_gaps');
 
 export const OVERLAY_STYLE = {
   gaps: {
@@ -40,21 +38,19 @@ async function districtsOf(db: Db, area: MapArea, extent: BBox): Promise<string[
   return rows.map((r) => r.id);
 }
 
-export async function loadOverlay(db: Db, overlay: Overlay, area: MapArea, extent: BBox): Promise<OverlayShapes> {
-  const districts = await districtsOf(db, area, extent);
+export async function loadOverlay(db: Db, analysis: AnalysisServices, overlay: Overlay, area: MapArea, extent: BBox): Promise<OverlayShapes> {
   if (overlay === 'gaps') {
     const gaps: { geometry: Polygon; residents: number }[] = [];
     let synthetic = false;
-    for (const id of districts) {
-      const fc = await coverageGapFeatures(db, id);
-      for (const f of fc.features) {
-        gaps.push({ geometry: f.geometry, residents: f.properties.residents });
-        synthetic ||= f.properties.synthetic;
-      }
+    const fc = await analysis.coverage.gapFeatures(area.districtId ? { district: area.districtId } : { bbox: extent });
+    for (const f of fc.features) {
+      gaps.push({ geometry: f.geometry, residents: f.properties.residents });
+      synthetic ||= f.properties.synthetic;
     }
     return { kind: 'gaps', gaps, synthetic };
   }
-  const { radiusM, shelterStatuses } = shelterAnalysisFor(db).options;
+  const districts = await districtsOf(db, area, extent);
+  const { radiusM, shelterStatuses } = analysis.options;
   const { rows } = await db.query<{ lon: number; lat: number; shelter_class: ShelterClass; synthetic: boolean }>(
     `SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat, shelter_class, synthetic
        FROM shelters

@@ -7,11 +7,11 @@ import { badRequest, HttpProblem } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
 import { getLayer, type LayerDef } from '../../catalog/layers.ts';
 import { canSeeLayer, type Principal } from '../../catalog/access.ts';
+import type { ComputedSources } from '../../catalog/computed-sources.ts';
 import { etagOf, ImageCache, type CachedImage } from './cache.ts';
 import { mapFonts } from './fonts.ts';
 import { layerSection, legendSvg } from './legend.ts';
 import { mapOptions, type StaticMapOptions } from './options.ts';
-import { GAPS_LAYER_ID } from './overlay.ts';
 import { parseLegendQuery, parseStaticMapQuery } from './params.ts';
 import { CONTENT_TYPES, rasterise } from './render.ts';
 import { renderStaticMap } from './static-map.ts';
@@ -24,13 +24,13 @@ import { renderStaticMap } from './static-map.ts';
  */
 
 /** Registry entries for the requested ids; unknown ids and layers the caller may not see are the same 404. */
-function drawableLayers(ids: readonly string[], who: Principal): LayerDef[] {
+function drawableLayers(ids: readonly string[], who: Principal, computed: ComputedSources): LayerDef[] {
   return ids.map((id) => {
     const layer = getLayer(id);
     if (!layer || !canSeeLayer(layer, who)) {
       throw new HttpProblem(404, 'Not found', `no layer "${id}"`, [{ name: 'layers', reason: `no layer "${id}"; GET /layers lists them` }]);
     }
-    if (!layer.table && layer.id !== GAPS_LAYER_ID) throw badRequest('layers', `"${id}" is computed and cannot be drawn on a static map`);
+    if (!layer.table && !computed.get(layer.id)) throw badRequest('layers', `"${id}" is computed and cannot be drawn on a static map`);
     return layer;
   });
 }
@@ -90,11 +90,11 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
   router.get('/maps/static.png', async (req, res) => {
     const who = principalOf(req);
     const request = parseStaticMapQuery(req.query as Record<string, unknown>, options);
-    const layers = drawableLayers(request.layers, who);
+    const layers = drawableLayers(request.layers, who, ctx.computed);
     const key = JSON.stringify(['map', await dataVersion(), request]);
     const image = await cached(key, async () => {
       const fonts = await mapFonts(ctx.log);
-      const map = await renderStaticMap(reads, request, layers, options, fonts.fontFamily);
+      const map = await renderStaticMap(reads, request, layers, options, fonts.fontFamily, ctx);
       ctx.log.debug(
         `static map ${req.originalUrl}: ${map.stats.features} features, query ${map.timings.query.toFixed(0)} ms, svg ${map.timings.compose.toFixed(0)} ms, raster ${map.timings.rasterise.toFixed(0)} ms`,
       );
@@ -106,7 +106,7 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
   router.get('/maps/legend.png', async (req, res) => {
     const who = principalOf(req);
     const request = parseLegendQuery(req.query as Record<string, unknown>);
-    const layers = drawableLayers(request.layers, who);
+    const layers = drawableLayers(request.layers, who, ctx.computed);
     const key = JSON.stringify(['legend', request]);
     const image = await cached(key, async () => {
       const fonts = await mapFonts(ctx.log);

@@ -1,10 +1,12 @@
 import type { Db } from '../db/types.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
+import type { ComputedSources } from '../../catalog/computed-sources.ts';
+import type { AnalysisServices } from '../analysis/service.ts';
 import { resolveArea } from './area.ts';
-import { loadContextUnits, loadLayerFeatures } from './features.ts';
+import { loadComputedFeatures, loadContextUnits, loadLayerFeatures } from './features.ts';
 import type { StaticMapOptions } from './options.ts';
 import type { BBox, StaticMapRequest } from './params.ts';
-import { GAPS_LAYER_ID, loadOverlay } from './overlay.ts';
+import { loadOverlay } from './overlay.ts';
 import { fitBBox } from './projection.ts';
 import { CONTENT_TYPES, rasterise } from './render.ts';
 import { composeMapSvg, layoutFor, type ComposedMap } from './svg.ts';
@@ -26,6 +28,12 @@ export interface RenderedMap {
   timings: { query: number; compose: number; rasterise: number };
 }
 
+/** What a map draws besides tables: the computed layers and the analyses behind the overlays. */
+export interface MapSources {
+  computed: ComputedSources;
+  analysis: AnalysisServices;
+}
+
 /** Pixels kept free around an administrative area inside the frame. */
 const AREA_PADDING = 14;
 
@@ -35,6 +43,7 @@ export async function renderStaticMap(
   layers: readonly LayerDef[],
   options: StaticMapOptions,
   fontFamily: string,
+  sources: MapSources,
 ): Promise<RenderedMap> {
   const t0 = performance.now();
   const area = await resolveArea(db, request.area);
@@ -42,12 +51,12 @@ export async function renderStaticMap(
   const viewport = fitBBox(area.bbox, layout.frame, area.outline ? AREA_PADDING : 0);
   // Unit maps read features inside the unit's outline; bbox maps everything in the frame.
   const featureExtent = area.outline ? area.bbox : viewport.extent;
-  const layerFeatures = await loadLayerFeatures(db, layers.filter((l) => l.table !== null), area, featureExtent, options.maxFeatures);
+  const fromTables = await loadLayerFeatures(db, layers.filter((l) => l.table !== null), area, featureExtent, options.maxFeatures);
+  const computed = await loadComputedFeatures(sources.computed, layers.filter((l) => l.table === null), area, viewport.extent);
+  // In the order asked for: it is the drawing and legend order.
+  const layerFeatures = layers.flatMap((l) => [...fromTables, ...computed].filter((f) => f.layer === l));
   const context = await loadContextUnits(db, area, viewport.extent);
-  // The computed registry layer coverage_gaps is the gaps overlay under its layer id.
-  const overlayKinds = [...new Set([...(layers.some((l) => l.id === GAPS_LAYER_ID) ? (['gaps'] as const) : []), ...(request.overlay ? [request.overlay] : [])])];
-  const overlays = [];
-  for (const kind of overlayKinds) overlays.push(await loadOverlay(db, kind, area, viewport.extent));
+  const overlays = request.overlay ? [await loadOverlay(db, sources.analysis, request.overlay, area, viewport.extent)] : [];
   const t1 = performance.now();
 
   const composed = composeMapSvg({
@@ -70,6 +79,8 @@ export async function renderStaticMap(
   const t3 = performance.now();
 
   const layerIds = new Set(layers.map((l) => l.id));
+  // A computed layer changes with the layers it is computed from.
+  for (const l of layers) for (const id of sources.computed.get(l.id)?.dependsOn ?? []) layerIds.add(id);
   if (area.unitLayer) layerIds.add(area.unitLayer);
   for (const c of context) layerIds.add(c.layer);
   // The analysis behind an overlay reads shelters, population cells and unit outlines.

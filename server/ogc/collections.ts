@@ -110,7 +110,7 @@ export function collectionRoutes(ctx: AppContext) {
     async list(req: Request, res: Response) {
       const q = parseQuery([F_PAGE, LANG], req.query as Record<string, unknown>);
       const who = principalOf(req);
-      const layers = collectionLayers(who);
+      const layers = collectionLayers(who, ctx.computed);
       const extents = await Promise.all(layers.map((l) => layerExtent(ctx, l)));
       const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
       if (wantsHtml(req, q.f as string | undefined)) {
@@ -131,7 +131,7 @@ export function collectionRoutes(ctx: AppContext) {
 
     async one(req: Request<{ collectionId: string }>, res: Response) {
       const who = principalOf(req);
-      const layer = collectionLayer(req.params.collectionId, who);
+      const layer = collectionLayer(req.params.collectionId, who, ctx.computed);
       const q = parseQuery([F_PAGE, LANG], req.query as Record<string, unknown>);
       const extent = await layerExtent(ctx, layer);
       const doc = collectionDocument(layer, extent, req, ctx);
@@ -144,7 +144,7 @@ export function collectionRoutes(ctx: AppContext) {
 
     async queryables(req: Request<{ collectionId: string }>, res: Response) {
       const who = principalOf(req);
-      const layer = collectionLayer(req.params.collectionId, who);
+      const layer = collectionLayer(req.params.collectionId, who, ctx.computed);
       parseQuery([F_JSON], req.query as Record<string, unknown>);
       res.type(MEDIA.schema).send(JSON.stringify(queryablesDocument(layer, who, req, ctx)));
     },

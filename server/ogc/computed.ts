@@ -1,6 +1,5 @@
-import type { Db } from '../db/types.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
-import { computedSource } from '../../catalog/computed-sources.ts';
+import type { ComputedSources } from '../../catalog/computed-sources.ts';
 import { toWkt } from './wkt.ts';
 
 /**
@@ -11,14 +10,14 @@ import { toWkt } from './wkt.ts';
  */
 
 /** Whether the OGC API can serve `layer`: it has a table or a computed source. */
-export function isServable(layer: LayerDef): boolean {
-  return layer.table !== null || computedSource(layer.id) !== undefined;
+export function isServable(layer: LayerDef, computed: ComputedSources): boolean {
+  return layer.table !== null || computed.get(layer.id) !== undefined;
 }
 
 /** The computed layer's rows as JSON text: `[{ id, wkt, properties }]`. */
-export async function computedRows(db: Db, layer: LayerDef): Promise<string> {
-  const source = computedSource(layer.id);
+export async function computedRows(computed: ComputedSources, layer: LayerDef): Promise<string> {
+  const source = computed.get(layer.id);
   if (!source) throw new Error(`no computed source for layer ${layer.id}`);
-  const features = await source.features(db);
+  const features = await source.features();
   return JSON.stringify(features.map((f) => ({ id: f.id, wkt: toWkt(f.geometry), properties: f.properties })));
 }

@@ -209,14 +209,14 @@ function featuresToGcj02(featuresJson: string, decimals: number): string {
 export function itemRoutes(ctx: AppContext) {
   const factsOf = async (layer: LayerDef) =>
     layer.table ? (await tableFacts(ctx.db, LAYERS)).get(layer.table)! : { softDelete: false, versioned: false };
-  const rowsOf = (layer: LayerDef) => (layer.table ? undefined : computedRows(ctx.db, layer));
+  const rowsOf = (layer: LayerDef) => (layer.table ? undefined : computedRows(ctx.computed, layer));
 
   const counts = new MatchedCounts(ctx.db, ctx.config.OGC_COUNT_EXACT_MAX);
 
   return {
     async items(req: Request<{ collectionId: string }>, res: Response) {
       const who = principalOf(req);
-      const layer = collectionLayer(req.params.collectionId, who);
+      const layer = collectionLayer(req.params.collectionId, who, ctx.computed);
       const r = parseItemsRequest(req, layer, who);
       const [facts, computed, version] = await Promise.all([factsOf(layer), rowsOf(layer), layer.table ? counts.dataVersion() : 0]);
       const page: PageQuery = { layer, facts, computed, filter: r.filter, sort: r.sort, limit: r.limit, offset: r.offset, after: r.cursor?.after };
@@ -294,7 +294,7 @@ export function itemRoutes(ctx: AppContext) {
 
     async item(req: Request<{ collectionId: string; featureId: string }>, res: Response) {
       const who = principalOf(req);
-      const layer = collectionLayer(req.params.collectionId, who);
+      const layer = collectionLayer(req.params.collectionId, who, ctx.computed);
       const q = parseQuery(itemParams(layer, who), req.query as Record<string, unknown>);
       const crs = (q.crs as CrsDef | undefined) ?? CRS84;
       const properties = outputProperties(layer, who, q.properties as string[] | undefined);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type LayerDef } from '../../catalog/layers.ts';
 import { visibleProperties, type Principal } from '../../catalog/access.ts';
 import { bilingual, collectionLayers, geometryTypeOf } from './layer-access.ts';
+import type { ComputedSources } from '../../catalog/computed-sources.ts';
 import { MEDIA } from './links.ts';
 import { F_API, F_JSON, F_PAGE, LANG, itemParams, itemsParams, type QueryParam } from './params.ts';
 import { propertySchema, QUERYABLES_REL } from './collections.ts';
@@ -289,8 +290,8 @@ export interface OpenApiOptions {
   version: string;
 }
 
-export function openApiDocument(who: Principal, options: OpenApiOptions): Record<string, unknown> {
-  const layers = collectionLayers(who);
+export function openApiDocument(who: Principal, computed: ComputedSources, options: OpenApiOptions): Record<string, unknown> {
+  const layers = collectionLayers(who, computed);
   const paths: Record<string, unknown> = {
     '/': {
       get: {

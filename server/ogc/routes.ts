@@ -29,7 +29,7 @@ export function ogcRoutes(ctx: AppContext): Router {
   router.get('/ogc/conformance', landing.conformance);
   router.get('/ogc/api', (req, res) => {
     const q = parseQuery([F_API], req.query as Record<string, unknown>);
-    const doc = openApiDocument(principalOf(req), { ogcUrl: ogcBase(req, ctx.config.PUBLIC_URL), version: VERSION });
+    const doc = openApiDocument(principalOf(req), ctx.computed, { ogcUrl: ogcBase(req, ctx.config.PUBLIC_URL), version: VERSION });
     if (q.f === 'html') res.type('text/html; charset=utf-8').send(openApiHtml(doc));
     else res.type(MEDIA.openapi).send(JSON.stringify(doc));
   });

@@ -4,7 +4,6 @@ import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { parseQuery } from '../analysis/params.ts';
-import { shelterAnalysisFor } from '../analysis/service.ts';
 import { readerOf } from '../db/types.ts';
 import { geometryLimits } from '../geo/geometry-input.ts';
 import { checkRiskOptions } from './grading.ts';
@@ -25,13 +24,13 @@ export function scenarioRoutes(ctx: AppContext, options: RiskOptions = riskOptio
   checkRiskOptions(options);
   const { db } = ctx;
   const router = Router();
-  const service = () => shelterAnalysisFor(db);
+  const { analysis } = ctx;
   // The reports read from the replica when there is one (server/db/replica.ts).
   const reads = readerOf(db);
 
   router.get('/analysis/exposure', async (req, res) => {
     const q = parseQuery(exposureQuery, req.query);
-    res.json(await exposureReport(reads, service(), q.district, principalOf(req), options));
+    res.json(await exposureReport(reads, analysis, q.district, principalOf(req), options));
   });
 
   router.get('/analysis/scenario/options', (req, res) => {
@@ -42,7 +41,7 @@ export function scenarioRoutes(ctx: AppContext, options: RiskOptions = riskOptio
   router.post('/analysis/scenario', async (req, res) => {
     const body = parseInput(scenarioBody, req.body ?? {}, 'body');
     if (scenarioWrites(body)) await checkRole('editor', req, res);
-    res.json(await runScenario(db, service(), body, principalOf(req), options, geometryLimits(ctx.config)));
+    res.json(await runScenario(db, analysis, body, principalOf(req), options, geometryLimits(ctx.config)));
   });
 
   router.delete('/analysis/scenario/:id', requireRole('editor'), async (req, res) => {

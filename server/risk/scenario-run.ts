@@ -1,7 +1,7 @@
 import type { Db } from '../db/types.ts';
 import { readerOf } from '../db/types.ts';
 import type { GeometryLimits } from '../geo/geometry-input.ts';
-import type { ShelterAnalysis } from '../analysis/service.ts';
+import type { AnalysisServices } from '../analysis/service.ts';
 import type { Principal } from '../../catalog/access.ts';
 import { assertDistrictScope } from '../auth/district-scope.ts';
 import { endScenarioRun, startScenarioRun, type ScenarioMarking } from '../shelters/usability.ts';
@@ -26,10 +26,10 @@ const scenarioNote = (reasons: readonly ExposureReason[]) =>
 /** Whether the scenario writes (and so needs an editor in the district). */
 export const scenarioWrites = (body: ScenarioBody) => body.apply || body.mark_unusable;
 
-export async function runScenario(db: Db, service: ShelterAnalysis, body: ScenarioBody, who: Principal, options: RiskOptions, limits: GeometryLimits) {
+export async function runScenario(db: Db, analysis: AnalysisServices, body: ScenarioBody, who: Principal, options: RiskOptions, limits: GeometryLimits) {
   const reads = readerOf(db);
   await checkScenarioAreas(reads, body, options, limits);
-  const report = await scenarioReport(reads, service, body, options);
+  const report = await scenarioReport(reads, analysis, body, options);
   if (scenarioWrites(body)) assertDistrictScope(who, body.district, 'district');
   let run: ScenarioMarking | null = null;
   if (body.mark_unusable) {

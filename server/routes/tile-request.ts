@@ -6,7 +6,7 @@ import { canSeeLayer, type Principal } from '../../catalog/access.ts';
 import { filterColumn, FILTER_NAMES, type TileFilters } from '../../tiles/filters.ts';
 import { MAX_ZOOM } from '../../tiles/tile-coords.ts';
 import type { TileRequest } from '../../tiles/cache-key.ts';
-import { computedSource } from '../../catalog/computed-sources.ts';
+import type { ComputedSources } from '../../catalog/computed-sources.ts';
 
 /**
  * Parses and checks a tile request — layer list, z/x/y, filters — into a typed
@@ -35,13 +35,13 @@ const querySchema = z.object({
 });
 
 /** The requested layers: known, tileable, visible to `who`, each once. Unknown and hidden layers are 404 alike. */
-export function parseLayers(list: string, who: Principal): LayerDef[] {
+export function parseLayers(list: string, who: Principal, computed: ComputedSources): LayerDef[] {
   const ids = list.split(',');
   const layers: LayerDef[] = [];
   for (const id of ids) {
     if (!id) throw badRequest('layers', 'a comma-separated list of layer ids without empty entries');
     const layer = getLayer(id);
-    if (!layer || (!layer.table && !computedSource(layer.id)) || !canSeeLayer(layer, who)) throw notFound(`no tile layer '${id}'; GET /layers lists them`);
+    if (!layer || (!layer.table && !computed.get(layer.id)) || !canSeeLayer(layer, who)) throw notFound(`no tile layer '${id}'; GET /layers lists them`);
     if (layers.includes(layer)) throw badRequest('layers', `'${id}' is listed twice`);
     layers.push(layer);
   }
@@ -70,9 +70,9 @@ export function parseFilters(query: unknown, layers: readonly LayerDef[]): TileF
 /** A checked tile request: what the tile service and its cache key take (tiles/cache-key.ts). */
 export type ParsedTileRequest = TileRequest;
 
-export function parseTileRequest(params: unknown, query: unknown, who: Principal): ParsedTileRequest {
+export function parseTileRequest(params: unknown, query: unknown, who: Principal, computed: ComputedSources): ParsedTileRequest {
   const path = parseInput(pathSchema, params, 'path');
-  const layers = parseLayers(path.layers, who);
+  const layers = parseLayers(path.layers, who, computed);
   const minzoom = Math.min(...layers.map((l) => l.minzoom));
   const maxzoom = Math.min(MAX_ZOOM, Math.max(...layers.map((l) => l.maxzoom)));
   if (path.z < minzoom || path.z > maxzoom) {

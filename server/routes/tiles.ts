@@ -43,7 +43,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
 
   app.get('/tiles/:layers.json', async (req, res) => {
     const who = principalOf(req);
-    const layers = parseLayers(req.params.layers, who);
+    const layers = parseLayers(req.params.layers, who, ctx.computed);
     const filters = parseFilters(req.query, layers);
     const json = tileJson({ layers, who, base: baseUrl(req, ctx.config.PUBLIC_URL), query: filtersKey(filters), bounds: await service.extent(layers) });
     res.set('Cache-Control', `${who.canSeeRestricted ? 'private' : 'public'}, max-age=60`);
@@ -52,7 +52,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
 
   app.get('/tiles/:layers/:z/:x/:y.mvt', async (req, res) => {
     const who = principalOf(req);
-    const parsed = parseTileRequest(req.params, req.query, who);
+    const parsed = parseTileRequest(req.params, req.query, who, ctx.computed);
     let answer;
     try {
       answer = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: appHeaders(res) });
@@ -71,7 +71,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     if (!m) return false;
     let parsed: ParsedTileRequest;
     try {
-      parsed = parseTileRequest({ layers: decodeURIComponent(m[1]), z: m[2], x: m[3], y: m[4] }, querystring.parse(m[5] ?? ''), ANONYMOUS);
+      parsed = parseTileRequest({ layers: decodeURIComponent(m[1]), z: m[2], x: m[3], y: m[4] }, querystring.parse(m[5] ?? ''), ANONYMOUS, ctx.computed);
     } catch {
       return false; // the route answers with the problem
     }

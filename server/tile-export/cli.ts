@@ -17,7 +17,8 @@ import { ANONYMOUS, canSeeLayer } from '../../catalog/access.ts';
 import { ARCHIVE_FORMATS, formatOfFile } from '../../tiles/archive/archive.ts';
 import { districtBBox, exportArchive, type ExportProgress } from './export.ts';
 import { fetchTilesFrom } from './from-server.ts';
-import { registerComputedLayers } from '../analysis/computed-layers.ts';
+import { computedLayers } from '../analysis/computed-layers.ts';
+import { analysisServices } from '../analysis/service.ts';
 
 const USAGE = `usage: npm run export -- (--district ID[,ID…] | --bbox W,S,E,N) --out FILE.pmtiles|FILE.mbtiles
        [--layers ID,ID…] [--minzoom 0] [--maxzoom 16] [--format pmtiles|mbtiles] [--server URL]`;
@@ -122,7 +123,6 @@ async function main() {
   }
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const db = await openDb(config, () => {});
-  registerComputedLayers(); // a computed layer named in --layers is exported like the server tiles it
   try {
     await prepareDatabase(db, { demoData: config.DEMO_DATA });
     let bbox = args.bbox as [number, number, number, number] | undefined;
@@ -133,7 +133,9 @@ async function main() {
       if (unknown.length) fail(`--district: unknown district ${unknown.join(', ')}`);
       bbox = await districtBBox(db, ids);
     }
-    const result = await exportArchive({ db, log, layers, bbox: bbox!, minzoom: args.minzoom, maxzoom: args.maxzoom, format, out, concurrency: db.backend === 'postgres' ? config.PG_POOL_SIZE : 1, onProgress: progressPrinter() });
+    // A computed layer named in --layers is exported like the server tiles it.
+    const computed = computedLayers(analysisServices(db));
+    const result = await exportArchive({ db, log, layers, computed, bbox: bbox!, minzoom: args.minzoom, maxzoom: args.maxzoom, format, out, concurrency: db.backend === 'postgres' ? config.PG_POOL_SIZE : 1, onProgress: progressPrinter() });
     process.stdout.write(`${out}: ${result.stored} tiles (${result.tiles - result.stored} empty), ${(result.bytes / 1e6).toFixed(1)} MB of MVT in ${result.seconds.toFixed(1)} s\n`);
   } finally {
     await db.close();

@@ -4,6 +4,7 @@ import { ChangeBus } from '../changes.ts';
 import { TileService } from '../../tiles/service.ts';
 import { type LayerDef } from '../../catalog/layers.ts';
 import { ANONYMOUS } from '../../catalog/access.ts';
+import type { ComputedSources } from '../../catalog/computed-sources.ts';
 import { tileJson } from '../../tiles/tilejson.ts';
 import { latToWorldY, lonToWorldX, tileRange, type TileCoord } from '../../tiles/tile-coords.ts';
 import type { ArchiveFormat, ArchiveJson, ArchiveWriter } from '../../tiles/archive/archive.ts';
@@ -21,6 +22,8 @@ export interface ExportOptions {
   db: Db;
   log: Logger;
   layers: readonly LayerDef[];
+  /** The computed layers (needed when `layers` names one). */
+  computed?: ComputedSources;
   /** [west, south, east, north] in degrees. */
   bbox: [number, number, number, number];
   minzoom: number;
@@ -122,7 +125,7 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ExportResult
 
 /** Exports from the database with the server's own tile service (no cache). */
 export async function exportArchive(o: ExportOptions): Promise<ExportResult> {
-  const service = new TileService({ db: o.db, changes: new ChangeBus(), log: o.log }, { cacheBytes: 0 });
+  const service = new TileService({ db: o.db, changes: new ChangeBus(), log: o.log, computed: o.computed }, { cacheBytes: 0 });
   const ids = o.layers.map((l) => l.id).join(',');
   const tj = tileJson({ layers: o.layers, who: ANONYMOUS, base: 'http://localhost', query: '', bounds: o.bbox });
   try {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as turf from '@turf/turf';
 import { testDb } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
-import { ShelterAnalysis, shelterAnalysisFor } from '../../server/analysis/service.ts';
+import { analysisServices } from '../../server/analysis/service.ts';
 import { coverageQuery, gapsQuery, sitingQuery } from '../../server/analysis/params.ts';
 import { ANONYMOUS } from '../../catalog/access.ts';
 import { distanceM } from '../../server/analysis/geodesy.ts';
@@ -43,14 +43,14 @@ const POSTGIS_COVERED = `
 
 describe('service, PostGIS and Turf agree on radius coverage', () => {
   it('for every district, with the default radii and with radius=800', { timeout: 180_000 }, async () => {
-    const service = shelterAnalysisFor(db);
+    const { models } = analysisServices(db);
     let compared = 0;
     for (const district of districts) {
       for (const query of [{ district }, { district, radius: '800' }]) {
         const q = coverageQuery.parse(query);
-        const settings = await service.settings(q);
-        const version = await service.dataVersion();
-        const { loaded, analysis } = await service.analysis(district, settings, 'none', version);
+        const settings = await models.settings(q);
+        const version = await models.dataVersion();
+        const { loaded, analysis } = await models.analysis(district, settings, 'none', version);
         const { cells, shelters } = loaded.snapshot;
         const usable = shelters.filter((s) => settings.statuses.includes(s.status));
         const ours = new Set(cells.filter((_, i) => analysis.covered[i]).map((c) => c.id));
@@ -92,11 +92,11 @@ describe('stable results', () => {
   it('two independent computations of every district give identical coverage, gaps and siting', { timeout: 180_000 }, async () => {
     for (const district of districts) {
       const run = async () => {
-        const service = new ShelterAnalysis(db); // no shared cache
+        const service = analysisServices(db); // no shared cache
         return {
-          coverage: await service.coverage(coverageQuery.parse({ district, unit: 'community', decay: 'gaussian', shelters: 'true' })),
-          gaps: await service.gaps(gapsQuery.parse({ district })),
-          siting: await service.siting(sitingQuery.parse({ district, k: '5', capacity_aware: 'true' }), ANONYMOUS),
+          coverage: await service.coverage.coverage(coverageQuery.parse({ district, unit: 'community', decay: 'gaussian', shelters: 'true' })),
+          gaps: await service.coverage.gaps(gapsQuery.parse({ district })),
+          siting: await service.siting.siting(sitingQuery.parse({ district, k: '5', capacity_aware: 'true' }), ANONYMOUS),
         };
       };
       const [a, b] = [await run(), await run()];

@@ -8,7 +8,7 @@ import type { Express } from 'express';
 import { testApp } from '../helpers/test-app.ts';
 import { ChangeBus } from '../../server/changes.ts';
 import type { Db } from '../../server/db/types.ts';
-import { shelterAnalysisFor } from '../../server/analysis/service.ts';
+import type { AnalysisServices } from '../../server/analysis/service.ts';
 import { loadGridFixture } from './fixture-db.ts';
 
 let db: Db;
@@ -112,7 +112,7 @@ describe('bad input', () => {
 
 describe('cached results follow the data', () => {
   it('an edit announced on the ChangeBus drops cached results', async () => {
-    const service = shelterAnalysisFor(db);
+    const service = (app.locals.analysis as AnalysisServices).models;
     const first = await request(app).get('/analysis/coverage?district=fixture_grid').expect(200);
     expect(first.body.total.covered_residents).toBe(2300);
     const again = await request(app).get('/analysis/coverage?district=fixture_grid').expect(200);

@@ -10,7 +10,7 @@ import * as turf from '@turf/turf';
 import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 import { dissolveGaps } from '../../server/analysis/gaps.ts';
-import { coverageGapFeatures } from '../../server/analysis/tile-layer.ts';
+import type { AnalysisServices } from '../../server/analysis/service.ts';
 import { cellId, expectGolden, fixtureToLonLat, loadGridFixture } from './fixture-db.ts';
 
 let db: Db;
@@ -73,18 +73,19 @@ describe('GET /analysis/coverage/gaps', () => {
   });
 });
 
-describe('coverageGapFeatures (the coverage_gaps tile layer)', () => {
+describe('gapFeatures (the coverage_gaps layer)', () => {
   it('gives the same gaps as the endpoint, for one district or all', async () => {
-    const one = await coverageGapFeatures(db, 'fixture_grid');
+    const { coverage } = app.locals.analysis as AnalysisServices;
+    const one = await coverage.gapFeatures({ district: 'fixture_grid' });
     expect(one.features.map((f) => [f.id, f.properties.residents])).toEqual([
       ['fixture_grid-1', 1000],
       ['fixture_grid-2', 900],
     ]);
     expect(one.features[0].properties).toMatchObject({ district_id: 'fixture_grid', rank: 1, cells: 4, synthetic: true });
-    const all = await coverageGapFeatures(db);
+    const all = await coverage.gapFeatures();
     expect(all.features.filter((f) => f.properties.district_id === 'fixture_grid')).toEqual(one.features);
     // 700 m reaches all of col 2 (600 m, or 671 m diagonally) and col 6 from S2; col 7 (900 m) stays uncovered
-    const wider = await coverageGapFeatures(db, 'fixture_grid', { radii: { emergency: 700 } });
+    const wider = await coverage.gapFeatures({ district: 'fixture_grid' }, { radii: { emergency: 700 } });
     expect(wider.features.map((f) => f.properties.residents)).toEqual([200]);
   });
 });

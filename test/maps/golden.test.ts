@@ -9,9 +9,9 @@ import { testDb } from '../setup/db.ts';
 import { REGEN, goldenBytes } from '../helpers/golden.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
-import { ChangeBus } from '../../server/changes.ts';
 import { errorMiddleware, notFoundHandler } from '../../server/http/errors.ts';
 import { mapRoutes } from '../../server/maps/routes.ts';
+import { appContext } from '../../server/context.ts';
 import { DISTRICT_IDS } from '../../catalog/layers.ts';
 import type { Db } from '../../server/db/types.ts';
 import { decode } from './helpers.ts';
@@ -36,7 +36,7 @@ beforeAll(async () => {
   db = await testDb();
   app = express();
   // A fixed clock: the footer's timestamp is part of the picture.
-  app.use(mapRoutes({ db, config: loadConfig({}), log: silentLogger, changes: new ChangeBus() }, { now: () => new Date('2026-11-25T02:00:00Z') }));
+  app.use(mapRoutes(appContext({ db, config: loadConfig({}), log: silentLogger }), { now: () => new Date('2026-11-25T02:00:00Z') }));
   app.use(notFoundHandler);
   app.use(errorMiddleware(silentLogger));
 });

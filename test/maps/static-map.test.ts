@@ -8,6 +8,7 @@ import { silentLogger } from '../../server/log.ts';
 import { ChangeBus } from '../../server/changes.ts';
 import { errorMiddleware, notFoundHandler } from '../../server/http/errors.ts';
 import { mapRoutes } from '../../server/maps/routes.ts';
+import { appContext } from '../../server/context.ts';
 import { layoutFor } from '../../server/maps/svg.ts';
 import { RISK_COLORS, getLayer, legendEntries } from '../../catalog/layers.ts';
 import type { Db } from '../../server/db/types.ts';
@@ -253,7 +254,7 @@ describe('bad input', () => {
       res.locals.principal = { canSeeRestricted: true };
       next();
     });
-    privileged.use(mapRoutes({ db, config: loadConfig({}), log: silentLogger, changes: new ChangeBus() }));
+    privileged.use(mapRoutes(appContext({ db, config: loadConfig({}), log: silentLogger })));
     privileged.use(notFoundHandler);
     privileged.use(errorMiddleware(silentLogger));
     const r = await request(privileged).get(`/maps/static.png?district=${TEST_DISTRICT}&layers=hazard_sources&width=600&height=400`).expect(200);
@@ -295,7 +296,7 @@ describe('bad input', () => {
 
   it('a configurable maximum size and feature cap refuse before rendering', async () => {
     const small = express();
-    small.use(mapRoutes({ db, config: loadConfig({}), log: silentLogger, changes: new ChangeBus() }, { maxSize: 500, maxFeatures: 1 }));
+    small.use(mapRoutes(appContext({ db, config: loadConfig({}), log: silentLogger }), { maxSize: 500, maxFeatures: 1 }));
     small.use(notFoundHandler);
     small.use(errorMiddleware(silentLogger));
     const size = await request(small).get(`/maps/static.png?district=${TEST_DISTRICT}&width=501&height=300`).expect(400);

@@ -6,7 +6,7 @@ import type { Db } from '../../server/db/types.ts';
 import { LAYERS, getLayer } from '../../catalog/layers.ts';
 import { visibleProperties, ANONYMOUS } from '../../catalog/access.ts';
 import { wgs84ToGcj02 } from '../../server/ogc/crs.ts';
-import { coverageGapFeatures } from '../../server/analysis/tile-layer.ts';
+import type { AnalysisServices } from '../../server/analysis/service.ts';
 import { body, expectProblem, openOgcApp, walkPages } from './helpers.ts';
 import { YUEXIU_BOX } from './seed.ts';
 
@@ -195,7 +195,7 @@ describe('items', () => {
   });
 
   it('serves the computed coverage_gaps layer like a table: filters, sorting, paging, by id', async () => {
-    const gaps = await coverageGapFeatures(db);
+    const gaps = await (app.locals.analysis as AnalysisServices).coverage.gapFeatures();
     expect(gaps.features.length).toBeGreaterThan(1);
     const all = await walkPages(app, '/ogc/collections/coverage_gaps/items?limit=7');
     const ids = all.flatMap((p) => p.body.features.map((f: { id: string }) => f.id));

@@ -12,7 +12,7 @@ import type { Db } from '../../server/db/types.ts';
 import { LAYERS } from '../../catalog/layers.ts';
 import { ANONYMOUS, visibleProperties } from '../../catalog/access.ts';
 import { createKey } from '../../server/auth/keys.ts';
-import { coverageGapFeatures } from '../../server/analysis/tile-layer.ts';
+import type { AnalysisServices } from '../../server/analysis/service.ts';
 import { openOgcApp } from './helpers.ts';
 
 /**
@@ -30,6 +30,7 @@ const publicLayers = LAYERS.filter((l) => l.access === 'public');
 
 describe.skipIf(!HAVE_GDAL)('GDAL OAPIF driver as a client', () => {
   let db: Db;
+  let analysis: AnalysisServices;
   let server: Server;
   let root: string;
   let dir: string;
@@ -42,6 +43,7 @@ describe.skipIf(!HAVE_GDAL)('GDAL OAPIF driver as a client', () => {
   beforeAll(async () => {
     const opened = await openOgcApp({ riskPoints: 120 });
     db = opened.db;
+    analysis = opened.app.locals.analysis;
     const outer = express();
     outer.use((req, _res, next) => {
       requests.push(req.originalUrl);
@@ -62,7 +64,7 @@ describe.skipIf(!HAVE_GDAL)('GDAL OAPIF driver as a client', () => {
   });
 
   const idsOf = async (layer: (typeof LAYERS)[number]) =>
-    layer.table ? liveIds(layer.table) : (await coverageGapFeatures(db)).features.map((f) => String(f.id)).sort();
+    layer.table ? liveIds(layer.table) : (await analysis.coverage.gapFeatures()).features.map((f) => String(f.id)).sort();
   const liveIds = async (table: string) => {
     const soft = (await db.query(`SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = 'deleted_at'`, [table])).rows.length > 0;
     const r = await db.query<{ id: number | string }>(`SELECT id FROM ${table} ${soft ? 'WHERE deleted_at IS NULL' : ''} ORDER BY id`);

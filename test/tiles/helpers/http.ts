@@ -7,8 +7,7 @@ import { silentLogger } from '../../../server/log.ts';
 import { errorMiddleware, notFoundHandler } from '../../../server/http/errors.ts';
 import { tileRoutes } from '../../../server/routes/tiles.ts';
 import { TileService, type TileServiceOptions } from '../../../tiles/service.ts';
-import { registerComputedLayers } from '../../../server/analysis/computed-layers.ts';
-import type { AppContext } from '../../../server/context.ts';
+import { appContext, type AppContext } from '../../../server/context.ts';
 
 export interface TileResponse {
   status: number;
@@ -32,9 +31,9 @@ export async function fetchTile(app: express.Express, url: string, headers: Reco
 
 /** Only the tile routes, with a service the test holds (to look into its cache). */
 export function tileApp(db: Db, options: TileServiceOptions = {}): { app: express.Express; service: TileService; changes: ChangeBus; ctx: AppContext } {
-  registerComputedLayers(); // as buildApp does
   const changes = new ChangeBus();
-  const ctx: AppContext = { db, config: loadConfig({}), log: silentLogger, changes };
+  // As buildApp does: the analyses and the computed layers on them.
+  const ctx: AppContext = appContext({ db, config: loadConfig({}), log: silentLogger, changes });
   const service = new TileService(ctx, options);
   const app = express();
   app.use(tileRoutes(ctx, { service }));
