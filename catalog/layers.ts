@@ -85,6 +85,14 @@ export interface LayerDef {
 }
 
 export const RISK_LEVELS = ['red', 'orange', 'yellow', 'blue'] as const;
+
+/** Shelter planning classes, length-of-stay classes (GB 21734: I ≥ 30 days, II 10–30 days, III < 10 days) and statuses. */
+export const SHELTER_CLASSES = ['emergency', 'fixed', 'central'] as const;
+export type ShelterClass = (typeof SHELTER_CLASSES)[number];
+export const STAY_CLASSES = ['I', 'II', 'III'] as const;
+export type StayClass = (typeof STAY_CLASSES)[number];
+export const SHELTER_STATUSES = ['open', 'standby', 'closed', 'full'] as const;
+export type ShelterStatus = (typeof SHELTER_STATUSES)[number];
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 
 /** The four colours of graded risk; kept distinct on light and dark backgrounds. */
@@ -272,12 +280,12 @@ export const LAYERS: readonly LayerDef[] = [
       district,
       street,
       p('setting', 'string', '室内/室外', 'Indoor/outdoor', { enum: ['indoor', 'outdoor'], queryable: true, required: true }),
-      p('shelter_class', 'string', '场所类别', 'Shelter class', { enum: ['emergency', 'fixed', 'central'], queryable: true, required: true }),
-      p('stay_class', 'string', '避难时长类别', 'Length-of-stay class', { enum: ['I', 'II', 'III'] }),
+      p('shelter_class', 'string', '场所类别', 'Shelter class', { enum: [...SHELTER_CLASSES], queryable: true, required: true }),
+      p('stay_class', 'string', '避难时长类别', 'Length-of-stay class', { enum: [...STAY_CLASSES] }),
       p('effective_area_m2', 'number', '有效避难面积(m²)', 'Effective area (m²)', { required: true, min: 1, max: 1e8 }),
       p('capacity', 'integer', '可容纳人数', 'Capacity (people)', { required: true, min: 0, max: 10_000_000 }),
       p('occupancy', 'integer', '已入住人数', 'People housed', { readOnly: true }),
-      status(['open', 'standby', 'closed', 'full']),
+      status([...SHELTER_STATUSES]),
       p('usable', 'boolean', '可用', 'Usable', { queryable: true }),
       p('unusable_reason', 'string', '不可用原因', 'Why unusable', { enum: UNUSABLE_REASONS, queryable: true, readOnly: true }),
       p('unusable_note', 'string', '不可用说明', 'Unusable: note'),

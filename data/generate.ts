@@ -32,9 +32,8 @@ import {
   type RiskLevel,
 } from './plan.ts';
 import { Random, WeightTable, apportion } from './random.ts';
-import { bandLevel, LEC_VALUES, rLevel } from '../server/risk/grading.ts';
-import { DEFAULT_RISK_OPTIONS } from '../server/risk/options.ts';
-import type { ShelterClass, StayClass } from '../server/analysis/options.ts';
+import { bandLevel, DEFAULT_LEC_BANDS, DEFAULT_R_BANDS, LEC_VALUES } from '../catalog/grading.ts';
+import type { ShelterClass, StayClass } from '../catalog/layers.ts';
 
 /** The seed of the published demo data. Change it and every synthetic position and attribute changes. */
 export const DEMO_SEED = 20_261_101;
@@ -586,9 +585,9 @@ const RISK_CATEGORY_ZH: Record<RiskCategory, string> = {
 
 /** D = L·E·C graded by the default LEC bands the server grades with (server/risk/options.ts); the generator avoids the band edges. */
 export function lecLevel(d: number): RiskLevel {
-  return bandLevel(d, DEFAULT_RISK_OPTIONS.lecBands);
+  return bandLevel(d, DEFAULT_LEC_BANDS);
 }
-const LEC_EDGES = DEFAULT_RISK_OPTIONS.lecBands.map((b) => b.min);
+const LEC_EDGES = DEFAULT_LEC_BANDS.map((b) => b.min);
 
 const LEC_BY_LEVEL: Record<RiskLevel, [number, number, number][]> = (() => {
   const out: Record<RiskLevel, [number, number, number][]> = { red: [], orange: [], yellow: [], blue: [] };
@@ -890,7 +889,7 @@ const ORDINARY_LEVELS: Record<HazardSourceKind, [RiskLevel, number][]> = {
 
 /** GB 18218 grade from R by the server's default R bands. */
 export function majorHazardLevel(r: number): RiskLevel {
-  return rLevel(r, DEFAULT_RISK_OPTIONS);
+  return bandLevel(r, DEFAULT_R_BANDS);
 }
 
 const R_RANGES: Record<RiskLevel, [number, number]> = { red: [100, 160], orange: [50, 99], yellow: [10, 49], blue: [2, 9] };

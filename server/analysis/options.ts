@@ -5,15 +5,10 @@
  * `analysisServices(db, options)` and hands the result to buildApp (`analysis`)
  * to change them.
  */
-export const SHELTER_CLASSES = ['emergency', 'fixed', 'central'] as const;
-export type ShelterClass = (typeof SHELTER_CLASSES)[number];
+import { SHELTER_CLASSES, SHELTER_STATUSES, STAY_CLASSES, type ShelterClass, type ShelterStatus, type StayClass } from '../../catalog/layers.ts';
 
-/** Length-of-stay classes (GB 21734: I ≥ 30 days, II 10–30 days, III < 10 days). */
-export const STAY_CLASSES = ['I', 'II', 'III'] as const;
-export type StayClass = (typeof STAY_CLASSES)[number];
-
-export const SHELTER_STATUSES = ['open', 'standby', 'closed', 'full'] as const;
-export type ShelterStatus = (typeof SHELTER_STATUSES)[number];
+// The shelter vocabulary lives in the catalogue (the demo generator uses it too).
+export { SHELTER_CLASSES, SHELTER_STATUSES, STAY_CLASSES, type ShelterClass, type ShelterStatus, type StayClass };
 
 export interface AnalysisOptions {
   /**

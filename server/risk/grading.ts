@@ -1,5 +1,6 @@
 import { RISK_LEVELS, type RiskLevel } from '../../catalog/layers.ts';
 import type { BandTable, RiskOptions } from './options.ts';
+import { bandLevel, LEC_TABLES, LEC_VALUES } from '../../catalog/grading.ts';
 import { typhoonTableProblems } from './typhoon.ts';
 
 /**
@@ -16,11 +17,7 @@ export const higherLevel = (a: RiskLevel, b: RiskLevel): RiskLevel => (LEVEL_RAN
 /** Products and sums of decimal factors carry float noise (0.1 × 3 = 0.30000000000000004); compare at 1e-9. */
 const clean = (x: number) => Math.round(x * 1e9) / 1e9;
 
-/** The level of `score` in `bands` (highest first); below every band is blue. */
-export function bandLevel(score: number, bands: BandTable): RiskLevel {
-  for (const b of bands) if (b.inclusive ? score >= b.min : score > b.min) return b.level;
-  return 'blue';
-}
+export { bandLevel, LEC_TABLES, LEC_VALUES };
 
 /** Checks a band table from configuration: levels red→yellow in order, cutoffs falling. */
 export function checkBands(name: string, bands: BandTable): void {
@@ -35,41 +32,6 @@ export function checkBands(name: string, bands: BandTable): void {
 }
 
 // ------------------------------------------------------------------ LEC
-
-/** The standard LEC value tables (作业条件危险性评价法), with what each value means. */
-export const LEC_TABLES = {
-  l: {
-    10: '完全可以预料 (fully expected)',
-    6: '相当可能 (quite possible)',
-    3: '可能，但不经常 (possible, unusual)',
-    1: '可能性小，完全意外 (remotely possible)',
-    0.5: '很不可能，可以设想 (conceivable)',
-    0.2: '极不可能 (practically impossible)',
-    0.1: '实际不可能 (virtually impossible)',
-  },
-  e: {
-    10: '连续暴露 (continuous)',
-    6: '每天工作时间内暴露 (daily, working hours)',
-    3: '每周一次或偶然暴露 (weekly or occasional)',
-    2: '每月一次暴露 (monthly)',
-    1: '每年几次暴露 (a few times a year)',
-    0.5: '非常罕见地暴露 (very rare)',
-  },
-  c: {
-    100: '大灾难，许多人死亡 (catastrophe, many deaths)',
-    40: '灾难，数人死亡 (disaster, several deaths)',
-    15: '非常严重，一人死亡 (very serious, one death)',
-    7: '严重，重伤 (serious injury)',
-    3: '重大，致残 (disabling injury)',
-    1: '引人注目，需要救护 (noticeable, first aid)',
-  },
-} as const;
-
-export const LEC_VALUES = {
-  l: Object.keys(LEC_TABLES.l).map(Number).sort((a, b) => a - b),
-  e: Object.keys(LEC_TABLES.e).map(Number).sort((a, b) => a - b),
-  c: Object.keys(LEC_TABLES.c).map(Number).sort((a, b) => a - b),
-};
 
 export interface LecInput {
   l: number;

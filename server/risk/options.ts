@@ -1,4 +1,5 @@
 import type { RiskLevel } from '../../catalog/layers.ts';
+import { DEFAULT_LEC_BANDS, DEFAULT_R_BANDS, type Band, type BandTable } from '../../catalog/grading.ts';
 import { DEFAULT_TYPHOON_LEVELS, type TyphoonLevel, type TyphoonLevelRule } from './typhoon.ts';
 
 /**
@@ -7,15 +8,7 @@ import { DEFAULT_TYPHOON_LEVELS, type TyphoonLevel, type TyphoonLevelRule } from
  * `riskRoutes(ctx, options)` (see docs/risk.md for the sources of each figure).
  */
 
-/** One band of a graded score: the score reaches the band from `min` up (`inclusive` says whether `min` itself belongs). */
-export interface Band {
-  level: RiskLevel;
-  min: number;
-  inclusive: boolean;
-}
-
-/** Bands from the highest level down; a score below every band is `blue`. */
-export type BandTable = readonly Band[];
+export type { Band, BandTable };
 
 export interface InspectionRule {
   /** Months between inspections (calendar months; the 31st falls back to the month's last day). */
@@ -96,16 +89,8 @@ export interface RiskOptions {
 }
 
 export const DEFAULT_RISK_OPTIONS: RiskOptions = {
-  lecBands: [
-    { level: 'red', min: 320, inclusive: false },
-    { level: 'orange', min: 160, inclusive: true },
-    { level: 'yellow', min: 70, inclusive: true },
-  ],
-  rBands: [
-    { level: 'red', min: 100, inclusive: true },
-    { level: 'orange', min: 50, inclusive: true },
-    { level: 'yellow', min: 10, inclusive: true },
-  ],
+  lecBands: DEFAULT_LEC_BANDS,
+  rBands: DEFAULT_R_BANDS,
   geohazardPeopleBands: [
     { level: 'red', min: 1000, inclusive: true },
     { level: 'orange', min: 500, inclusive: true },
