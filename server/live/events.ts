@@ -1,7 +1,7 @@
 import { Router, type Response } from 'express';
 import type { ChangeBus, FeatureChange } from '../changes.ts';
 import { principalOf } from '../http/principal.ts';
-import { parseCanonicalInteger } from '../http/numbers.ts';
+import { HttpProblem } from '../http/problem.ts';
 import { getLayer } from '../../catalog/layers.ts';
 import { canSeeLayer, type Principal } from '../../catalog/access.ts';
 
@@ -17,10 +17,24 @@ export interface LiveOptions {
 export const DEFAULT_LIVE_OPTIONS: LiveOptions = { heartbeatSeconds: 15, replayBuffer: 500, maxClients: 1000 };
 
 interface LiveEvent {
-  id: number;
+  /** Data version of the change. */
+  version: number;
+  /** Place among the events of the same data version (one transaction may announce several changes). */
+  seq: number;
   layer: string;
   data: string;
 }
+
+/** The SSE id of an event: `V` for the first event of data version V, `V.k` for the k-th after it. */
+const eventId = (e: Pick<LiveEvent, 'version' | 'seq'>) => (e.seq === 0 ? String(e.version) : `${e.version}.${e.seq}`);
+
+/** Reads a `Last-Event-ID` this stream gave: `V` or `V.k`, canonical decimals only. */
+export function parseEventId(text: string): { version: number; seq: number } | undefined {
+  const m = /^(0|[1-9]\d{0,15})(?:\.([1-9]\d{0,8}))?$/.exec(text);
+  return m ? { version: Number(m[1]), seq: m[2] ? Number(m[2]) : 0 } : undefined;
+}
+
+const after = (e: LiveEvent, since: { version: number; seq: number }) => e.version > since.version || (e.version === since.version && e.seq > since.seq);
 
 interface Client {
   res: Response;
@@ -46,28 +60,34 @@ function toEventData(change: FeatureChange, id: number) {
 /**
  * `GET /events`: Server-Sent Events of committed changes. Every process relays
  * database NOTIFYs to its bus (server/live/notify.ts), so every open map sees
- * every change. Event ids are the data version, so `Last-Event-ID` resumes
- * exactly after the last change a client saw. Restricted layers' events go only
+ * every change. Event ids are the data version, with the event's place among
+ * that version's events when one transaction announced several (`V`, `V.1`,
+ * `V.2`: a flood spot's edit and the shelters it made unusable), so
+ * `Last-Event-ID` resumes exactly after the last event a client saw, even in
+ * the middle of a transaction's events. Every process numbers them alike: a
+ * transaction's notifications reach each listener together and in order. Restricted layers' events go only
  * to callers who may see them.
  */
 export function liveEvents(bus: ChangeBus, options: LiveOptions = DEFAULT_LIVE_OPTIONS) {
   const buffer: LiveEvent[] = [];
   const clients = new Set<Client>();
-  let lastId = 0;
+  let lastVersion = 0;
+  let lastSeq = -1;
 
   const write = (c: Client, e: LiveEvent) => {
     const layer = getLayer(e.layer);
     if (layer && !canSeeLayer(layer, c.who)) return;
-    c.res.write(`id: ${e.id}\nevent: change\ndata: ${e.data}\n\n`);
+    c.res.write(`id: ${eventId(e)}\nevent: change\ndata: ${e.data}\n\n`);
   };
 
   bus.on((change) => {
     // Ids are data versions, so a client resumes exactly where it left off. A
     // notice without a version (e.g. resync after a lost connection) repeats the
     // last id rather than inventing one that a later real change would reuse.
-    const id = change.dataVersion ?? lastId;
-    lastId = Math.max(lastId, id);
-    const event: LiveEvent = { id, layer: change.layer, data: JSON.stringify(toEventData(change, id)) };
+    const version = change.dataVersion ?? lastVersion;
+    const seq = version === lastVersion ? lastSeq + 1 : 0;
+    if (version >= lastVersion) [lastVersion, lastSeq] = [version, seq];
+    const event: LiveEvent = { version, seq, layer: change.layer, data: JSON.stringify(toEventData(change, version)) };
     buffer.push(event);
     if (buffer.length > options.replayBuffer) buffer.splice(0, buffer.length - options.replayBuffer);
     for (const c of clients) write(c, event);
@@ -80,6 +100,15 @@ export function liveEvents(bus: ChangeBus, options: LiveOptions = DEFAULT_LIVE_O
 
   const router = Router();
   router.get('/events', (req, res) => {
+    const header = req.get('last-event-id');
+    const resume = header ?? req.query.lastEventId;
+    const since = typeof resume === 'string' ? parseEventId(resume) : undefined;
+    if (resume !== undefined && !since) {
+      const name = header !== undefined ? 'Last-Event-ID' : 'lastEventId';
+      throw new HttpProblem(400, 'Bad Request', `${name} must be an event id this stream sent (V or V.k, decimal digits)`, [
+        { name, reason: 'an event id: digits, optionally a dot and digits' },
+      ]);
+    }
     if (clients.size >= options.maxClients) {
       res.status(503).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: 'Too many live clients', status: 503 }));
       return;
@@ -91,11 +120,9 @@ export function liveEvents(bus: ChangeBus, options: LiveOptions = DEFAULT_LIVE_O
       'X-Accel-Buffering': 'no',
     });
     res.flushHeaders();
-    res.write(`retry: 2000\n: connected, data version ${lastId}\n\n`);
+    res.write(`retry: 2000\n: connected, data version ${lastVersion}\n\n`);
     const client: Client = { res, who: principalOf(req) };
-    const resume = req.get('last-event-id') ?? req.query.lastEventId;
-    const since = typeof resume === 'string' ? parseCanonicalInteger(resume) : undefined;
-    if (since !== undefined && since >= 0) for (const e of buffer) if (e.id > since) write(client, e);
+    if (since) for (const e of buffer) if (after(e, since)) write(client, e);
     clients.add(client);
     req.on('close', () => clients.delete(client));
   });

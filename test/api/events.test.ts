@@ -72,6 +72,45 @@ describe('GET /events', () => {
     sub.close();
   });
 
+  it('numbers the events of one transaction, so a resume in the middle of them misses none', async () => {
+    // A flood spot's edit and the shelters it made unusable commit as one data version.
+    const v = await db.tx(async (q) => {
+      const version = await bumpDataVersion(q);
+      for (const id of [71, 72, 73]) await notifyChange(q, { layer: 'shelters', id, op: 'update', after: point, dataVersion: version });
+      return version;
+    });
+    const live = subscribeSse(`${base}/events`, { 'last-event-id': String(v - 1) });
+    await live.opened;
+    const all = await waitFor(() => (live.events.filter((e) => e.id === v).length === 3 ? live.events.filter((e) => e.id === v) : undefined), 2000);
+    live.close();
+    expect(all.map((e) => [e.eventId, e.data.id])).toEqual([[String(v), 71], [`${v}.1`, 72], [`${v}.2`, 73]]);
+    expect(all.every((e) => e.data.version === v)).toBe(true);
+
+    // A client that saw only the first event of the transaction gets the other two.
+    for (const [seen, rest] of [[String(v), [72, 73]], [`${v}.1`, [73]]] as const) {
+      const sub = subscribeSse(`${base}/events?lastEventId=${seen}`);
+      await sub.opened;
+      const got = await waitFor(() => (sub.events.filter((e) => e.id === v).length === rest.length ? sub.events : undefined), 1000, `resume after ${seen}`);
+      expect(got.filter((e) => e.id === v).map((e) => e.data.id)).toEqual(rest);
+      sub.close();
+    }
+  });
+
+  it('refuses an event id it never sent, naming the header or parameter', async () => {
+    for (const [headers, query, name] of [
+      [{ 'last-event-id': '0x10' }, '', 'Last-Event-ID'],
+      [{ 'last-event-id': '3.0' }, '', 'Last-Event-ID'],
+      [{}, '?lastEventId=1.01', 'lastEventId'],
+      [{}, '?lastEventId=-1', 'lastEventId'],
+    ] as const) {
+      const res = await fetch(`${base}/events${query}`, { headers });
+      expect(res.status, `${JSON.stringify(headers)}${query}`).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      const body = await res.json();
+      expect(body.param).toBe(name);
+    }
+  });
+
   it.runIf(backend === 'postgres')('survives a dropped LISTEN connection: reconnects, drops caches, streams again', async () => {
     const sub = subscribeSse(`${base}/events`);
     await sub.opened;

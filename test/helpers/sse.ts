@@ -1,6 +1,9 @@
 /** A minimal Server-Sent Events reader for tests: collects `change` events. */
 export interface SseEvent {
+  /** The data version of the event (the id's part before a dot). */
   id: number;
+  /** The SSE id as sent: `V`, or `V.k` for the k-th further event of that version. */
+  eventId: string;
   data: Record<string, unknown>;
 }
 
@@ -21,9 +24,9 @@ export function subscribeSse(url: string, headers: Record<string, string> = {}) 
           while ((cut = text.indexOf('\n\n')) >= 0) {
             const block = text.slice(0, cut);
             text = text.slice(cut + 2);
-            const id = /^id: (\d+)$/m.exec(block);
+            const id = /^id: ((\d+)(?:\.\d+)?)$/m.exec(block);
             const data = /^data: (.*)$/m.exec(block);
-            if (id && data) events.push({ id: Number(id[1]), data: JSON.parse(data[1]) });
+            if (id && data) events.push({ id: Number(id[2]), eventId: id[1], data: JSON.parse(data[1]) });
           }
         }
       } catch {

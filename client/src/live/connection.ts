@@ -29,7 +29,8 @@ const DEFAULTS: LiveOptions = { url: '/events', minRetryMs: 1000, maxRetryMs: 10
  */
 export class LiveConnection {
   private source: EventSource | null = null;
-  private lastId: number | null = null;
+  /** The last event id seen, as sent (`V` or `V.k`: a number would read `12.10` as `12.1`). */
+  private lastId: string | null = null;
   private retryMs: number;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private broken = false;
@@ -57,7 +58,7 @@ export class LiveConnection {
   }
 
   private connect(): void {
-    const url = this.lastId === null ? this.options.url : `${this.options.url}?lastEventId=${this.lastId}`;
+    const url = this.lastId === null ? this.options.url : `${this.options.url}?lastEventId=${encodeURIComponent(this.lastId)}`;
     const es = new EventSource(url);
     this.source = es;
     this.handlers.status(this.broken ? 'reconnecting' : 'connecting');
@@ -71,8 +72,7 @@ export class LiveConnection {
     });
     es.addEventListener('change', (e) => {
       const msg = e as MessageEvent<string>;
-      const id = Number(msg.lastEventId);
-      if (Number.isFinite(id)) this.lastId = id;
+      if (/^\d+(\.\d+)?$/.test(msg.lastEventId)) this.lastId = msg.lastEventId;
       try {
         this.handlers.change(JSON.parse(msg.data) as ChangeEvent);
       } catch {
