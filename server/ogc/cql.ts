@@ -9,9 +9,13 @@ import type { LayerProperty } from '../../catalog/layers.ts';
  *
  * Supported: comparisons (= <> < <= > >=), AND / OR / NOT, parentheses,
  * [NOT] LIKE, [NOT] BETWEEN, [NOT] IN (…), IS [NOT] NULL, TRUE / FALSE,
- * DATE('…') and TIMESTAMP('…') literals, and S_INTERSECTS(geometry, <WKT or
- * BBOX(…)>) in CRS84 longitude/latitude. A property is always compared with
- * literals (no property-to-property comparison, no arithmetic, no functions).
+ * DATE('…') and TIMESTAMP('…') literals, and S_INTERSECTS(geometry, <spatial
+ * literal>) with every literal of the CQL2 grammar (POINT … MULTIPOLYGON,
+ * GEOMETRYCOLLECTION, BBOX, with or without Z) in CRS84 longitude/latitude.
+ * Character literals take CQL2-text escapes (\' and '' for a quote, \\, \t, \n …).
+ * A property is always compared with literals (no property-to-property
+ * comparison, no arithmetic, no functions), which CQL2's permissions allow for
+ * Basic CQL2 and the advanced comparison operators.
  */
 
 export type Literal =
@@ -32,8 +36,8 @@ export type CqlNode =
   | { op: 'between'; property: string; low: Literal; high: Literal; negated: boolean }
   | { op: 'in'; property: string; values: Literal[]; negated: boolean }
   | { op: 'isNull'; property: string; negated: boolean }
-  /** `wkt` is rebuilt from the parsed coordinates, never the caller's text. */
-  | { op: 'intersects'; wkt: string };
+  /** `wkt` is rebuilt from the parsed coordinates, never the caller's text; `property` must be the geometry. */
+  | { op: 'intersects'; property: string; wkt: string };
 
 /** A CQL2 syntax or semantic error; the message says where and what is allowed. */
 export class CqlError extends Error {}
@@ -48,6 +52,12 @@ type Token =
   | { t: 'end'; at: number };
 
 const MAX_LENGTH = 10_000;
+
+/** Backslash escapes of a CQL2-text character literal. */
+const ESCAPES: Record<string, string> = { "'": "'", '\\': '\\', a: '\x07', b: '\b', t: '\t', n: '\n', v: '\v', f: '\f', r: '\r' };
+/** CQL2 identifiers: letters (any script), `_` and `:` first; then also digits, `.` and combining marks. */
+const IDENT_START = /[\p{L}_:]/u;
+const IDENT = /[\p{L}_:][\p{L}\p{N}\p{M}_:.\u203F\u2040]*/uy;
 
 function tokenize(text: string): Token[] {
   if (text.length > MAX_LENGTH) throw new CqlError(`longer than ${MAX_LENGTH} characters`);
@@ -74,6 +84,14 @@ function tokenize(text: string): Token[] {
           i++;
           break;
         }
+        if (text[i] === '\\' && i + 1 < text.length) {
+          // CQL2-text escapes (/req/cql2-text/escaping). Any other backslash pair is kept
+          // as written, so LIKE patterns keep their own escapes (\% and \_).
+          const escaped = ESCAPES[text[i + 1]];
+          v += escaped ?? text.slice(i, i + 2);
+          i += 2;
+          continue;
+        }
         v += text[i++];
       }
       out.push({ t: 'string', v, at });
@@ -87,8 +105,9 @@ function tokenize(text: string): Token[] {
       if (!m) throw new CqlError(`bad number at character ${at + 1}`);
       out.push({ t: 'number', v: Number(m[0]), at });
       i += m[0].length;
-    } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i))!;
+    } else if (IDENT_START.test(c)) {
+      IDENT.lastIndex = i;
+      const m = IDENT.exec(text)!;
       out.push({ t: 'ident', v: m[0], quoted: false, at });
       i += m[0].length;
     } else {
@@ -112,6 +131,8 @@ function tokenize(text: string): Token[] {
 
 const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'LIKE', 'BETWEEN', 'IN', 'IS', 'NULL', 'TRUE', 'FALSE', 'DATE', 'TIMESTAMP', 'S_INTERSECTS', 'BBOX']);
 const WKT_TYPES = ['POINT', 'LINESTRING', 'POLYGON', 'MULTIPOINT', 'MULTILINESTRING', 'MULTIPOLYGON'] as const;
+/** Words that start a spatial literal (rule spatialInstance). */
+const GEOMETRY_WORDS = [...WKT_TYPES, 'GEOMETRYCOLLECTION', 'BBOX'] as const;
 
 class Parser {
   private i = 0;
@@ -252,19 +273,32 @@ class Parser {
 
   private intersects(): CqlNode {
     this.expectPunct('(');
-    const first = this.property();
-    this.expectPunct(',');
-    const wkt = this.geometry();
+    // S_INTERSECTS is symmetric: the literal may come first.
+    let property: string;
+    let wkt: string;
+    if (this.atGeometryLiteral()) {
+      wkt = this.geometry();
+      this.expectPunct(',');
+      property = this.property();
+    } else {
+      property = this.property();
+      this.expectPunct(',');
+      wkt = this.geometry();
+    }
     this.expectPunct(')');
-    if (first !== 'geometry') throw new CqlError(`S_INTERSECTS compares the property 'geometry' with a geometry literal, not '${first}'`);
-    return { op: 'intersects', wkt };
+    return { op: 'intersects', property, wkt };
   }
 
-  /** A WKT or BBOX literal, validated and rewritten as WKT text. */
-  private geometry(): string {
+  private atGeometryLiteral(): boolean {
+    const tok = this.peek();
+    return tok.t === 'ident' && !tok.quoted && (GEOMETRY_WORDS as readonly string[]).includes(tok.v.toUpperCase());
+  }
+
+  /** A spatial literal (rule spatialInstance), validated and rewritten as WKT text. */
+  private geometry(inCollection = false): string {
     const tok = this.next();
     const word = tok.t === 'ident' && !tok.quoted ? tok.v.toUpperCase() : '';
-    if (word === 'BBOX') {
+    if (word === 'BBOX' && !inCollection) {
       this.expectPunct('(');
       const n = [this.number()];
       while (this.acceptPunct(',')) n.push(this.number());
@@ -276,35 +310,70 @@ class Parser {
       if (x0 > x1 || y0 > y1) throw new CqlError('BBOX minimum above maximum (order: minLon, minLat, maxLon, maxLat)');
       return `POLYGON((${x0} ${y0},${x1} ${y0},${x1} ${y1},${x0} ${y1},${x0} ${y0}))`;
     }
-    if (!(WKT_TYPES as readonly string[]).includes(word)) {
-      throw new CqlError(`expected a geometry literal (${WKT_TYPES.join(', ')} or BBOX) ${this.where(tok)}, found ${describe(tok)}`);
+    const allowed = inCollection ? WKT_TYPES : GEOMETRY_WORDS;
+    if (!(allowed as readonly string[]).includes(word)) {
+      throw new CqlError(`expected a geometry literal (${allowed.join(', ')}) ${this.where(tok)}, found ${describe(tok)}`);
     }
-    const type = word as (typeof WKT_TYPES)[number];
-    const depth = { POINT: 0, LINESTRING: 1, MULTIPOINT: 1, POLYGON: 2, MULTILINESTRING: 2, MULTIPOLYGON: 3 }[type];
-    if (type === 'POINT') {
-      this.expectPunct('(');
-      const position = this.position();
-      this.expectPunct(')');
-      return `POINT(${position})`;
+    // `POINT Z (1 2 3)`: the Z is optional and a third number is accepted either way (heights are ignored).
+    if (this.isKeyword('Z')) this.i++;
+    switch (word) {
+      case 'POINT': {
+        this.expectPunct('(');
+        const position = this.position();
+        this.expectPunct(')');
+        return `POINT(${position})`;
+      }
+      case 'LINESTRING':
+        return `LINESTRING${this.lineText()}`;
+      case 'POLYGON':
+        return `POLYGON${this.polygonText()}`;
+      case 'MULTIPOINT':
+        // Both (1 2, 3 4) and ((1 2), (3 4)).
+        return `MULTIPOINT${this.list(() => {
+          if (!this.acceptPunct('(')) return this.position();
+          const position = this.position();
+          this.expectPunct(')');
+          return position;
+        })}`;
+      case 'MULTILINESTRING':
+        return `MULTILINESTRING${this.list(() => this.lineText())}`;
+      case 'MULTIPOLYGON':
+        return `MULTIPOLYGON${this.list(() => this.polygonText())}`;
+      default:
+        return `GEOMETRYCOLLECTION${this.list(() => this.geometry(true))}`;
     }
-    return `${type}${this.nested(depth, type)}`;
   }
 
-  private nested(depth: number, type: string): string {
+  /** `( item , item … )`. */
+  private list(item: () => string): string {
     this.expectPunct('(');
-    const parts: string[] = [];
-    do {
-      // MULTIPOINT accepts both (1 2, 3 4) and ((1 2), (3 4)).
-      if (depth === 1 && type === 'MULTIPOINT' && this.acceptPunct('(')) {
-        parts.push(this.position());
-        this.expectPunct(')');
-      } else {
-        parts.push(depth === 1 ? this.position() : this.nested(depth - 1, type));
-      }
-    } while (this.acceptPunct(','));
+    const parts = [item()];
+    while (this.acceptPunct(',')) parts.push(item());
     this.expectPunct(')');
-    if (depth === 1 && type !== 'MULTIPOINT' && parts.length < 2) throw new CqlError(`${type}: a line needs at least 2 positions`);
     return `(${parts.join(',')})`;
+  }
+
+  private lineText(): string {
+    const at = this.peek();
+    const text = this.list(() => this.position());
+    if (!text.includes(',')) throw new CqlError(`a line needs at least 2 positions ${this.where(at)}`);
+    return text;
+  }
+
+  /** Rings of at least 4 positions that end where they start (PostGIS refuses others). */
+  private polygonText(): string {
+    return this.list(() => {
+      const at = this.peek();
+      const positions: string[] = [];
+      this.list(() => {
+        const p = this.position();
+        positions.push(p);
+        return p;
+      });
+      if (positions.length < 4) throw new CqlError(`a polygon ring needs at least 4 positions ${this.where(at)}`);
+      if (positions[0] !== positions[positions.length - 1]) throw new CqlError(`a polygon ring must end where it starts ${this.where(at)}`);
+      return `(${positions.join(',')})`;
+    });
   }
 
   private position(): string {
@@ -347,12 +416,16 @@ export function parseCql2Text(text: string): CqlNode {
 
 // ---------------------------------------------------------------- checking against the queryables
 
+/** The name of every collection's geometry in filters (the queryables list it). */
+export const GEOMETRY = 'geometry';
+
 /** Checks every property against `queryables` and every literal against the property's type and values. */
 export function checkCql(node: CqlNode, queryables: readonly LayerProperty[]): void {
   const prop = (name: string): LayerProperty => {
     const p = queryables.find((q) => q.name === name);
-    if (!p) throw new CqlError(`unknown property '${name}'; queryables of this collection: ${[...queryables.map((q) => q.name), 'geometry'].join(', ')}`);
-    return p;
+    if (p) return p;
+    if (name === GEOMETRY) throw new CqlError(`'${GEOMETRY}' is compared only with S_INTERSECTS(${GEOMETRY}, <geometry>) or IS [NOT] NULL`);
+    throw new CqlError(`unknown property '${name}'; queryables of this collection: ${[...queryables.map((q) => q.name), GEOMETRY].join(', ')}`);
   };
   const literal = (p: LayerProperty, v: Literal, enumCheck: boolean) => {
     const ok =
@@ -378,10 +451,15 @@ export function checkCql(node: CqlNode, queryables: readonly LayerProperty[]): v
     case 'not':
       return checkCql(node.arg, queryables);
     case 'const':
+      return;
     case 'intersects':
+      if (node.property !== GEOMETRY) {
+        prop(node.property); // an unknown name is refused as such
+        throw new CqlError(`S_INTERSECTS compares the geometry property '${GEOMETRY}' with a geometry literal; '${node.property}' is not a geometry`);
+      }
       return;
     case 'isNull':
-      prop(node.property);
+      if (node.property !== GEOMETRY) prop(node.property);
       return;
     case 'cmp': {
       const p = prop(node.property);
@@ -436,7 +514,7 @@ export function cqlToSql(node: CqlNode, queryables: readonly LayerProperty[], co
     case 'const':
       return node.value ? 'true' : 'false';
     case 'isNull':
-      return `(${column(node.property)} IS ${node.negated ? 'NOT ' : ''}NULL)`;
+      return `(${node.property === GEOMETRY ? geom : column(node.property)} IS ${node.negated ? 'NOT ' : ''}NULL)`;
     case 'cmp':
       return `(${col(node.property, node.value)} ${node.cmp} ${value(node.property, node.value)})`;
     case 'like':

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { CqlError, checkCql, cqlToSql, parseCql2Text } from '../../server/ogc/cql.ts';
 import { getLayer } from '../../catalog/layers.ts';
 import { ANONYMOUS } from '../../catalog/access.ts';
-import { cqlQueryables } from '../../server/ogc/params.ts';
+import { queryables as queryablesOf } from '../../server/ogc/params.ts';
 
-const queryables = cqlQueryables(getLayer('risk_points')!, ANONYMOUS);
+const queryables = queryablesOf(getLayer('risk_points')!, ANONYMOUS);
 
 function sql(text: string): { sql: string; values: unknown[] } {
   const node = parseCql2Text(text);
@@ -64,10 +64,35 @@ describe('CQL2-text grammar', () => {
     expect(sql(`S_INTERSECTS(geometry, LINESTRING(113 23, 114 24 5))`).values).toEqual(['LINESTRING(113 23,114 24)']);
   });
 
+  it('every spatial literal of the grammar (basic-spatial-functions-plus): Z, GEOMETRYCOLLECTION, either argument order', () => {
+    expect(sql(`S_INTERSECTS(geometry, POINT Z(113 23 40))`).values).toEqual(['POINT(113 23)']);
+    expect(sql(`S_INTERSECTS(geometry, MULTILINESTRING((113 23, 114 24), (113.5 23, 113.5 24)))`).values).toEqual(['MULTILINESTRING((113 23,114 24),(113.5 23,113.5 24))']);
+    expect(sql(`S_INTERSECTS(geometry, MULTIPOLYGON(((113 23, 114 23, 114 24, 113 23)), ((110 20, 111 20, 111 21, 110 20))))`).values).toEqual([
+      'MULTIPOLYGON(((113 23,114 23,114 24,113 23)),((110 20,111 20,111 21,110 20)))',
+    ]);
+    expect(sql(`S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(113 23), LINESTRING Z(113 23 1, 114 24 2)))`).values).toEqual([
+      'GEOMETRYCOLLECTION(POINT(113 23),LINESTRING(113 23,114 24))',
+    ]);
+    expect(sql(`S_INTERSECTS(BBOX(113.2, 23.1, 0, 113.3, 23.2, 100), geometry)`).values).toEqual(['POLYGON((113.2 23.1,113.3 23.1,113.3 23.2,113.2 23.2,113.2 23.1))']);
+    expect(sql(`geometry IS NOT NULL`).sql).toBe(`(t."geom" IS NOT NULL)`);
+  });
+
+  it('character literals take the CQL2-text escapes; other backslash pairs stay for LIKE', () => {
+    expect(sql(`street_id = 'it\\'s'`).values).toEqual(["it's"]);
+    expect(sql(`street_id = 'a\\tb\\nc\\rd\\\\e'`).values).toEqual(['a\tb\nc\rd\\e']);
+    expect(sql(`street_id = '\\a\\b\\v\\f'`).values).toEqual(['\x07\b\v\f']);
+    expect(sql(`street_id LIKE 'ogct\\_h%'`).values).toEqual(['ogct\\_h%']);
+  });
+
   it('refuses unknown properties, naming them and the queryables', () => {
     expect(fails(`levle = 'red'`)).toMatch(/unknown property 'levle'.*level/);
     expect(fails(`contact_phone = '1'`)).toMatch(/unknown property 'contact_phone'/);
     expect(fails(`name_zh = 'x'`)).toMatch(/unknown property 'name_zh'/);
+    // identifiers of the CQL2 grammar beyond ASCII: named, not a syntax error
+    expect(fails(`等级 = 'red'`)).toMatch(/unknown property '等级'/);
+    expect(fails(`ns:level.code = 'red'`)).toMatch(/unknown property 'ns:level.code'/);
+    expect(fails(`S_INTERSECTS(geom, POINT(1 2))`)).toMatch(/unknown property 'geom'/);
+    expect(fails(`geometry = 'x'`)).toMatch(/S_INTERSECTS/);
   });
 
   it('refuses wrong types, values outside a fixed list, and bad syntax with a position', () => {
@@ -83,7 +108,11 @@ describe('CQL2-text grammar', () => {
     expect(fails(`'red' = level`)).toMatch(/expected a property name/);
     expect(fails(`S_INTERSECTS(geometry, POINT(200 23))`)).toMatch(/outside CRS84/);
     expect(fails(`S_INTERSECTS(geometry, BBOX(1, 2, 3))`)).toMatch(/BBOX takes 4 numbers/);
-    expect(fails(`S_INTERSECTS(level, POINT(1 2))`)).toMatch(/'geometry'/);
+    expect(fails(`S_INTERSECTS(level, POINT(1 2))`)).toMatch(/'level' is not a geometry/);
+    expect(fails(`S_INTERSECTS(geometry, POLYGON((113 23, 114 23, 113 23)))`)).toMatch(/at least 4 positions at character 32/);
+    expect(fails(`S_INTERSECTS(geometry, POLYGON((113 23, 114 23, 114 24, 113 24)))`)).toMatch(/end where it starts/);
+    expect(fails(`S_INTERSECTS(geometry, LINESTRING(113 23))`)).toMatch(/at least 2 positions/);
+    expect(fails(`S_INTERSECTS(geometry, GEOMETRYCOLLECTION(BBOX(1, 2, 3, 4)))`)).toMatch(/expected a geometry literal/);
     expect(fails(`level; DROP TABLE x`)).toMatch(/unexpected character ';'/);
     expect(fails('')).toMatch(/empty/);
     expect(fails('('.repeat(60) + `level = 'red'` + ')'.repeat(60))).toMatch(/nested/);
