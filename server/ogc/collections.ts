@@ -2,13 +2,14 @@ import type { Request, Response } from 'express';
 import type { AppContext } from '../context.ts';
 import { principalOf } from '../http/principal.ts';
 import { LAYERS, getLayer, type LayerDef, type LayerProperty } from '../../catalog/layers.ts';
-import { visibleProperties, type Principal } from '../../catalog/access.ts';
+import type { Principal } from '../../catalog/access.ts';
 import { valueTitle } from '../../catalog/vocabulary.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { CRS84, LISTED_CRS_URIS } from './crs.ts';
 import { bilingual, collectionLayer, collectionLayers, geometryTypeOf } from './layer-access.ts';
 import { MEDIA, ogcBase, type Link } from './links.ts';
-import { F_JSON, F_PAGE, LANG, parseQuery, queryableProperties, temporalProperty } from './params.ts';
+import { F_JSON, F_PAGE, LANG, parseQuery, queryables, temporalProperty } from './params.ts';
+import { GEOMETRY } from './cql.ts';
 import { pageLang, sendPage, wantsHtml } from './html.ts';
 import { collectionPage, collectionsPage } from './html-pages.ts';
 import { selectExtent, tableFacts, type LayerExtent } from './sql.ts';
@@ -84,19 +85,19 @@ export function propertySchema(prop: LayerProperty): Record<string, unknown> {
 export function queryablesDocument(layer: LayerDef, who: Principal, req: Request, ctx: AppContext) {
   const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
   const properties: Record<string, unknown> = {
-    geometry: {
-      title: 'geometry (filter with bbox)',
+    // Part 3 /req/queryables/get-queryables-response D, E: a spatial property has a
+    // `format` naming its geometry type and neither `type` nor `$ref`.
+    [GEOMETRY]: {
+      title: 'geometry (filter with bbox or S_INTERSECTS)',
       format: `geometry-${geometryTypeOf(layer).toLowerCase()}`,
-      $ref: `https://geojson.org/schema/${geometryTypeOf(layer)}.json`,
     },
   };
   const temporal = temporalProperty(layer);
-  if (temporal && visibleProperties(layer, who).includes(temporal)) {
-    properties[temporal.name] = { ...propertySchema(temporal), description: 'filter with datetime' };
+  for (const prop of queryables(layer, who)) {
+    properties[prop.name] = prop === temporal ? { ...propertySchema(prop), description: 'also filtered by datetime' } : propertySchema(prop);
   }
-  for (const prop of queryableProperties(layer, who)) properties[prop.name] = propertySchema(prop);
   return {
-    $schema: 'https://json-schema.org/draft/2019-09/schema',
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: `${ogc}/collections/${layer.id}/queryables`,
     type: 'object',
     title: bilingual(layer.title),

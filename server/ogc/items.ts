@@ -19,11 +19,10 @@ import { htmlHref, pageLang, sendPage, wantsHtml, type PageLang } from './html.t
 import { itemsPage } from './html-pages.ts';
 import {
   FILTER_ALIASES,
-  cqlQueryables,
   itemParams,
   itemsParams,
   parseQuery,
-  queryableProperties,
+  queryables as queryablesOf,
   searchableColumns,
   temporalProperty,
   type DateInterval,
@@ -140,7 +139,7 @@ export function parseItemsRequest(req: Request, layer: LayerDef, who: Principal)
   if (temporal && q.datetime) filter.datetime = { property: temporal, interval: q.datetime as DateInterval };
 
   const propertyFilters: PropertyFilter[] = [];
-  for (const prop of queryableProperties(layer, who)) {
+  for (const prop of queryablesOf(layer, who)) {
     const names = [prop.name, ...Object.entries(FILTER_ALIASES).filter(([, t]) => t === prop.name).map(([a]) => a)];
     const given = names.filter((n) => q[n] !== undefined);
     if (given.length > 1) throw badRequest(given[1], `same filter as ${given[0]}; give only one of ${given.join(', ')}`);
@@ -154,7 +153,7 @@ export function parseItemsRequest(req: Request, layer: LayerDef, who: Principal)
   if (q.q) filter.search = { terms: q.q as string[], columns: searchableColumns(layer, who) };
 
   if (q.filter !== undefined) {
-    const queryables = cqlQueryables(layer, who);
+    const queryables = queryablesOf(layer, who);
     try {
       const node = parseCql2Text(q.filter as string);
       checkCql(node, queryables);

@@ -348,9 +348,10 @@ export function openApiDocument(who: Principal, computed: ComputedSources, optio
       title: '一张图 OGC API – Features / One map OGC API – Features',
       version: options.version,
       description:
-        'Every layer of the emergency-management one map as OGC API – Features (Part 1 core, GeoJSON, OpenAPI 3.0; Part 2 CRS). ' +
-        'Unknown query parameters are refused with 400 naming them. Paging: `limit` (default 100, larger than 10000 is clamped to 10000) and `offset`; ' +
-        'follow `next` links. Demo features are synthetic and say so (`synthetic: true`).',
+        'Every layer of the emergency-management one map as OGC API – Features (Part 1 core, GeoJSON, HTML, OpenAPI 3.0; Part 2 CRS; ' +
+        'Part 3 queryables and CQL2-text `filter`; /conformance lists the classes). ' +
+        'Unknown query parameters are refused with 400 naming them. Paging: `limit` (default 100, larger than 10000 is clamped to 10000); ' +
+        'follow `next` links (keyset cursors), or build your own `offset`. Demo features are synthetic and say so (`synthetic: true`).',
     },
     servers: [{ url: options.ogcUrl }],
     tags: [{ name: 'Capabilities' }, ...layers.map((l) => ({ name: l.id, description: bilingual(l.title) }))],

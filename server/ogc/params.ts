@@ -145,7 +145,8 @@ export const FILTER = param(
 export const FILTER_LANG = param(
   'filter-lang',
   'string',
-  z.enum(['cql2-text'], { message: 'cql2-text (the only filter language supported)' }).optional(),
+  // The schema's default names the language assumed without filter-lang (Part 3 /req/filter/filter-lang-param C).
+  z.enum(['cql2-text'], { message: 'cql2-text (the only filter language supported)' }).optional().meta({ default: 'cql2-text' }),
   'Language of `filter`: `cql2-text` (the default and the only one).',
 );
 
@@ -154,7 +155,8 @@ export const FILTER_CRS = param(
   'string',
   z
     .enum([CRS84.uri, ...CRS84.aliases] as [string, ...string[]], { message: `CRS84 (${CRS84.uri}), the only CRS of filter geometries` })
-    .optional(),
+    .optional()
+    .meta({ default: CRS84.uri }),
   'CRS of geometry literals in `filter`: CRS84 longitude/latitude (the default and the only one).',
 );
 
@@ -267,7 +269,7 @@ function filterSchema(prop: LayerProperty): { codec: Codec; schema: z.ZodType; e
     case 'number':
       return { codec: 'number-list', schema: list(z.number()) };
     case 'date':
-      return { codec: 'string-list', schema: list(z.string().regex(DATE, 'a date YYYY-MM-DD')) };
+      return { codec: 'string-list', schema: list(z.string().regex(DATE, 'a date YYYY-MM-DD')), example: '2024-06-01' };
     case 'datetime':
       return { codec: 'string-list', schema: list(z.iso.datetime({ message: 'an RFC 3339 date-time in UTC (2026-12-05T06:00:00Z)' })) };
     case 'string':
@@ -283,15 +285,15 @@ function filterSchema(prop: LayerProperty): { codec: Codec; schema: z.ZodType; e
   }
 }
 
-/** Properties a CQL2 filter may name: the queryables (queryable properties and the temporal property) `who` may see. */
-export function cqlQueryables(layer: LayerDef, who: Principal): LayerProperty[] {
+/**
+ * The queryables of a collection as `who` sees them (besides `geometry`): the
+ * registry's queryable properties and the temporal property. `/queryables` lists
+ * them, a CQL2 filter may name them, and each has its own query parameter
+ * (Part 3 "queryables as query parameters").
+ */
+export function queryables(layer: LayerDef, who: Principal): LayerProperty[] {
   const temporal = temporalProperty(layer);
   return visibleProperties(layer, who).filter((p) => p.queryable || p === temporal);
-}
-
-/** Properties that `who` may filter on: visible and queryable in the registry. */
-export function queryableProperties(layer: LayerDef, who: Principal): LayerProperty[] {
-  return visibleProperties(layer, who).filter((p) => p.queryable);
 }
 
 /** Columns searched by `q=`: the registry's searchable columns that `who` may see. */
@@ -307,7 +309,7 @@ export function sortableNames(layer: LayerDef, who: Principal): string[] {
 
 function propertyFilterParams(layer: LayerDef, who: Principal): QueryParam[] {
   const out: QueryParam[] = [];
-  for (const prop of queryableProperties(layer, who)) {
+  for (const prop of queryables(layer, who)) {
     const { codec, schema, example } = filterSchema(prop);
     const many = codec.endsWith('-list') ? ' Comma-separated values match any of them.' : '';
     const enumText = prop.enum ? ` Values: ${prop.enum.join(', ')}.` : '';
@@ -328,17 +330,20 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
   const sortExample = enumProp ? `-${enumProp.name},id` : `${visibleNames[0]},-id`;
   const filterExample = enumProp ? `${enumProp.name} = '${enumProp.enum![0]}'` : 'S_INTERSECTS(geometry, BBOX(113.2, 23.1, 113.3, 23.2))';
   const params: QueryParam[] = [F_ITEMS, LANG, LIMIT, OFFSET, CURSOR, NUMBER_MATCHED, BBOX, BBOX_CRS, CRS, { ...FILTER, example: filterExample }, FILTER_LANG, FILTER_CRS];
-  if (temporal) {
-    params.push(
-      param(
-        'datetime',
-        'string',
-        DATETIME_SCHEMA.optional(),
-        `Only features whose \`${temporal.name}\` (${temporal.title.en}) falls on the date or in the interval: \`2024-06-01\`, \`2024-06-01T08:00:00Z\`, \`2024-01-01/2024-06-30\`, \`../2024-06-30\`, \`2024-01-01/..\`. Features without a ${temporal.name} never match.`,
-        '2024-01-01/..',
-      ),
-    );
-  }
+  // Every items path takes datetime (Part 1 /req/core/fc-time-definition); a collection
+  // without a temporal property matches it with every feature (/req/core/fc-time-response C).
+  const intervals = '`2024-06-01`, `2024-06-01T08:00:00Z`, `2024-01-01/2024-06-30`, `../2024-06-30`, `2024-01-01/..`';
+  params.push(
+    param(
+      'datetime',
+      'string',
+      DATETIME_SCHEMA.optional(),
+      temporal
+        ? `Only features whose \`${temporal.name}\` (${temporal.title.en}) falls on the date or in the interval: ${intervals}. Features without a ${temporal.name} never match.`
+        : `A date or an interval (${intervals}). This collection has no temporal property, so every feature matches; the value is still checked.`,
+      '2024-01-01/..',
+    ),
+  );
   params.push(
     param(
       'sortby',
