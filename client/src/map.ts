@@ -18,6 +18,7 @@ import { defaults as defaultInteractions } from 'ol/interaction.js';
 import type { LayerInfo } from './api.ts';
 import { authHeaders } from './auth.ts';
 import { consistencyHeaders } from './consistency.ts';
+import { ogcItemsLoader } from './ogc-items-loader.ts';
 import { layerStyle, type LiveView } from './styles.ts';
 import type { Theme } from './theme.ts';
 
@@ -152,15 +153,18 @@ function tileLayer(map: OlMap, info: LayerInfo, theme: Theme, live: LiveView, z:
 
 function featureLayer(info: LayerInfo, theme: Theme, live: LiveView, z: number): MapLayer {
   const items = sameOriginPath(linkOf(info, 'items') ?? `/ogc/collections/${info.id}/items`);
-  const source = new VectorSource<Feature<Geometry>>({
-    format: new GeoJSON<Feature<Geometry>>(),
-    strategy: bboxStrategy,
-    url: (extent) => {
+  const format = new GeoJSON<Feature<Geometry>>();
+  // The key and the Consistency-Token go with these requests too (OpenLayers' own url loader sends neither).
+  const loader = ogcItemsLoader(
+    (extent) => {
       const [w, s, e, n] = transformExtent(extent, EPSG3857, 'EPSG:4326');
       const clamp = (v: number, lim: number) => Math.max(-lim, Math.min(lim, v)).toFixed(6);
       return `${items}?limit=10000&bbox=${clamp(w, 180)},${clamp(s, 85)},${clamp(e, 180)},${clamp(n, 85)}`;
     },
-  });
+    format,
+    (extent) => source.removeLoadedExtent(extent),
+  );
+  const source: VectorSource<Feature<Geometry>> = new VectorSource<Feature<Geometry>>({ format, strategy: bboxStrategy, loader });
   const layer = new VectorLayer<VectorSource<Feature<Geometry>>, Feature<Geometry>>({
     source,
     style: layerStyle(info, theme, live),
