@@ -134,6 +134,19 @@ describe.skipIf(!HAVE_GDAL)('GDAL OAPIF driver as a client', () => {
     expect(readGeoJson(out).features.length).toBe(n);
   });
 
+  it('-where beyond equality: GDAL 3.6 sends what it can as parameters (no CQL2 filter) and evaluates the rest; the result matches SQL', async () => {
+    const out = path.join(dir, 'mixed.geojson');
+    const before = requests.length;
+    const where = "level IN ('red', 'orange') AND last_inspection >= '2024-06-01'";
+    await gdal('ogr2ogr', ['-f', 'GeoJSON', out, `OAPIF:${root}`, 'risk_points', '-where', where, '-oo', 'PAGE_SIZE=50', '-preserve_fid']);
+    const sent = requests.slice(before).filter((u) => u.startsWith('/ogc/collections/risk_points/items?')).map(decodeURIComponent);
+    expect(sent.some((u) => u.includes('datetime=2024-06-01'))).toBe(true);
+    expect(sent.some((u) => u.includes('filter='))).toBe(false);
+    const ids = (await db.query<{ id: number }>(`SELECT id FROM risk_points WHERE deleted_at IS NULL AND ${where} ORDER BY id`)).rows.map((r) => Number(r.id));
+    expect(ids.length).toBeGreaterThan(0);
+    expect(readGeoJson(out).features.map((f) => f.id).sort((a, b) => a! - b!)).toEqual(ids);
+  });
+
   it('ogrinfo -fid reads one feature through /items/{id}', async () => {
     const [id] = await liveIds('risk_points');
     const before = requests.length;
