@@ -6,7 +6,10 @@
  *
  * - static maps, each uncached (a different width each time): composition and
  *   rasterisation run on the main thread; issue 13 moves them to the worker pool
- *   only if they block for more than ~20 ms;
+ *   only if they block for more than ~20 ms. Measured for a usual map (the
+ *   district's default layers, ~1000×700) and for the largest ones any caller
+ *   may ask for (MAP_MAX_SIZE pixels, the densest public layers, up to the
+ *   feature cap), with the renderer's own split of the time (query, SVG, raster);
  * - the first coverage analysis of a district (cold: the district snapshot is
  *   loaded, its grid built, the cells sent to a worker), then its steps one by
  *   one: loading the snapshot (async: worst delay while it runs, and the time
@@ -25,7 +28,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
-import { silentLogger } from '../server/log.ts';
+import type { Logger } from '../server/log.ts';
 import { loadDistrictSnapshot, readDataVersion } from '../server/analysis/snapshot.ts';
 import { cellGrid } from '../server/analysis/reach.ts';
 import { packCells } from '../server/analysis/packed-cells.ts';
@@ -88,9 +91,26 @@ function get(base: string, path: string): Promise<number> {
   });
 }
 
+/** The renderer's debug line per uncached map: features, then query / SVG / raster milliseconds. */
+const mapLines: string[] = [];
+const benchLog: Logger = {
+  error: () => {},
+  warn: () => {},
+  info: () => {},
+  debug: (m) => {
+    if (m.startsWith('static map ')) mapLines.push(m);
+  },
+  enabled: (level) => level === 'debug',
+  child: () => benchLog,
+};
+function lastMapTimings(): { features: number; query: number; svg: number; raster: number } | null {
+  const m = /: (\d+) features, query (\d+) ms, svg (\d+) ms, raster (\d+) ms$/.exec(mapLines.at(-1) ?? '');
+  return m ? { features: Number(m[1]), query: Number(m[2]), svg: Number(m[3]), raster: Number(m[4]) } : null;
+}
+
 const { db, cleanup } = await openBenchDb();
 try {
-  const app = buildApp({ db, config: loadConfig({ ...process.env, TILE_CACHE_MB: '64' } as Record<string, string>), log: silentLogger });
+  const app = buildApp({ db, config: loadConfig({ ...process.env, TILE_CACHE_MB: '64' } as Record<string, string>), log: benchLog });
   await app.locals.ready;
   await workerPool().warm();
   const server = app.listen(0, '127.0.0.1');
@@ -161,6 +181,40 @@ try {
     mapWorst.push(r.worst);
   }
   console.log(`static map ${DISTRICT} ~1000×700, uncached: ${fmt(mapMs)}; worst event-loop delay: ${fmt(mapWorst)}`);
+
+  // 4. The largest static maps an anonymous caller may ask for: MAP_MAX_SIZE (4096) pixels, the densest public layers.
+  const city = (await db.query<{ b: string }>(`SELECT concat_ws(',', ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)) AS b FROM (SELECT ST_Extent(geom) AS e FROM districts) x`)).rows[0].b;
+  const cityBbox = city.split(',').map((v) => Number(v).toFixed(4)).join(',');
+  const largest: [string, string][] = [
+    [`${DISTRICT}, population cells + networks + shelters + risk and flood points`, `district=${DISTRICT}&layers=population,networks,shelters,risk_points,flood_points`],
+    ['every district (bbox), population cells + networks + shelters + risk points', `bbox=${cityBbox}&layers=population,networks,shelters,risk_points`],
+  ];
+  const bigRuns = Math.max(3, Math.ceil(RUNS / 2));
+  for (const [label, query] of largest) {
+    const ms: number[] = [];
+    const worst: number[] = [];
+    const parts: { features: number; query: number; svg: number; raster: number }[] = [];
+    let status = 0;
+    for (let i = 0; i < bigRuns; i++) {
+      const r = await held(async () => {
+        status = await get(base, `/maps/static.png?${query}&width=${4096 - i}&height=4096`);
+      });
+      if (status !== 200) break;
+      ms.push(r.ms);
+      worst.push(r.worst);
+      const t = lastMapTimings();
+      if (t) parts.push(t);
+    }
+    if (status !== 200) {
+      console.log(`static map 4096×4096, ${label}: answered ${status} (refused), not measured`);
+      continue;
+    }
+    const m = (k: 'query' | 'svg' | 'raster') => median(parts.map((p) => p[k])).toFixed(0);
+    console.log(
+      `static map 4096×4096, ${label} (${parts[0]?.features ?? '?'} features): ${fmt(ms)}; worst event-loop delay: ${fmt(worst)}; ` +
+        `renderer's split, median: query ${m('query')} ms, SVG ${m('svg')} ms (synchronous), raster ${m('raster')} ms`,
+    );
+  }
   console.log(`load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   server.close();
 } finally {
