@@ -3,6 +3,7 @@ import { testDb } from '../setup/db.ts';
 import { loadDistrictSnapshot, readDataVersion } from '../../server/analysis/snapshot.ts';
 import { packCells } from '../../server/analysis/packed-cells.ts';
 import { workerPool } from '../../server/work/shared.ts';
+import { withFullWorkerPool } from '../helpers/full-pool.ts';
 import type { PopulationCell } from '../../server/analysis/model.ts';
 import type { Db } from '../../server/db/types.ts';
 
@@ -61,10 +62,31 @@ describe('district snapshot', () => {
     expect(Array.from(packed.lon)).toEqual(expected.map((c) => c.lon));
   });
 
+  it('parses the cells inline when every worker is busy and none may wait: the snapshot is never refused', async () => {
+    const version = await readDataVersion(db);
+    const expected = await cellsRowByRow('huadu');
+    await withFullWorkerPool(async (pool) => {
+      const { completed, rejectedFull } = pool.stats();
+      const snapshot = await loadDistrictSnapshot(db, 'huadu', version);
+      // refused by the pool (its 503) and parsed here instead
+      expect(pool.stats()).toMatchObject({ completed, rejectedFull: rejectedFull + 1 });
+      expect(snapshot.cells).toStrictEqual(expected);
+    });
+  });
+
   it('a district without cells has none', async () => {
-    const id = (await db.query<{ id: string }>('SELECT d.id FROM districts d WHERE NOT EXISTS (SELECT 1 FROM population_cells c WHERE c.district_id = d.id) LIMIT 1')).rows[0]?.id;
-    if (id === undefined) return; // every district of the demo data has cells
-    const snapshot = await loadDistrictSnapshot(db, id, await readDataVersion(db));
-    expect(snapshot.cells).toEqual([]);
+    // The demo districts all have cells: add one without (own database per file).
+    await db.query(
+      `INSERT INTO districts (id, adcode, name_zh, name_en, city_zh, city_en, population, population_source, shelter_target_m2, target_source, source, geom)
+       VALUES ('nocells', 999998, '无网格区', 'No cells', '广州市', 'Guangzhou', 0, 'test', 1, 'test', 'test',
+               ST_Multi(ST_MakeEnvelope(113.90, 23.90, 113.91, 23.91, 4326)))`,
+    );
+    try {
+      const snapshot = await loadDistrictSnapshot(db, 'nocells', await readDataVersion(db));
+      expect(snapshot.district.id).toBe('nocells');
+      expect(snapshot.cells).toEqual([]);
+    } finally {
+      await db.query(`DELETE FROM districts WHERE id = 'nocells'`);
+    }
   });
 });
