@@ -4,12 +4,12 @@
  * perf_hooks.monitorEventLoopDelay (1 ms resolution): the worst delay seen
  * while one request runs, alone, over HTTP on loopback.
  *
- * - static maps, each uncached (a different width each time): composition and
- *   rasterisation run on the main thread; issue 13 moves them to the worker pool
- *   only if they block for more than ~20 ms. Measured for a usual map (the
- *   district's default layers, ~1000×700) and for the largest ones any caller
- *   may ask for (MAP_MAX_SIZE pixels, the densest public layers, up to the
- *   feature cap), with the renderer's own split of the time (query, SVG, raster);
+ * - static maps, each uncached (a different width each time): their features
+ *   are parsed and the SVG composed on a worker, rasterised on libuv's threads
+ *   (sharp). Measured for a usual map (the district's default layers, ~1000×700)
+ *   and for the largest ones any caller may ask for (MAP_MAX_SIZE pixels, the
+ *   densest public layers), with the renderer's own split of the time (query,
+ *   SVG, raster) and the time the event loop was busy meanwhile;
  * - the first coverage analysis of a district (cold: the district snapshot is
  *   loaded, its grid built, the cells sent to a worker), then its steps one by
  *   one: loading the snapshot (async: worst delay while it runs, and the time
@@ -172,6 +172,7 @@ try {
   // 3. Static maps, uncached.
   const mapMs: number[] = [];
   const mapWorst: number[] = [];
+  const mapActive: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const r = await held(async () => {
       const status = await get(base, `/maps/static.png?district=${DISTRICT}&width=${1000 + i}&height=700`);
@@ -179,8 +180,9 @@ try {
     });
     mapMs.push(r.ms);
     mapWorst.push(r.worst);
+    mapActive.push(r.active);
   }
-  console.log(`static map ${DISTRICT} ~1000×700, uncached: ${fmt(mapMs)}; worst event-loop delay: ${fmt(mapWorst)}`);
+  console.log(`static map ${DISTRICT} ~1000×700, uncached: ${fmt(mapMs)}; worst event-loop delay: ${fmt(mapWorst)}; event loop busy: ${fmt(mapActive)}`);
 
   // 4. The largest static maps an anonymous caller may ask for: MAP_MAX_SIZE (4096) pixels, the densest public layers.
   const city = (await db.query<{ b: string }>(`SELECT concat_ws(',', ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)) AS b FROM (SELECT ST_Extent(geom) AS e FROM districts) x`)).rows[0].b;
@@ -193,6 +195,7 @@ try {
   for (const [label, query] of largest) {
     const ms: number[] = [];
     const worst: number[] = [];
+    const active: number[] = [];
     const parts: { features: number; query: number; svg: number; raster: number }[] = [];
     let status = 0;
     for (let i = 0; i < bigRuns; i++) {
@@ -202,6 +205,7 @@ try {
       if (status !== 200) break;
       ms.push(r.ms);
       worst.push(r.worst);
+      active.push(r.active);
       const t = lastMapTimings();
       if (t) parts.push(t);
     }
@@ -211,8 +215,8 @@ try {
     }
     const m = (k: 'query' | 'svg' | 'raster') => median(parts.map((p) => p[k])).toFixed(0);
     console.log(
-      `static map 4096×4096, ${label} (${parts[0]?.features ?? '?'} features): ${fmt(ms)}; worst event-loop delay: ${fmt(worst)}; ` +
-        `renderer's split, median: query ${m('query')} ms, SVG ${m('svg')} ms (synchronous), raster ${m('raster')} ms`,
+      `static map 4096×4096, ${label} (${parts[0]?.features ?? '?'} features): ${fmt(ms)}; worst event-loop delay: ${fmt(worst)}; event loop busy: ${fmt(active)}; ` +
+        `renderer's split, median: query ${m('query')} ms, SVG ${m('svg')} ms, raster ${m('raster')} ms`,
     );
   }
   console.log(`load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -78,47 +78,68 @@ function areaParam(area: MapArea): string {
 }
 
 /**
+ * One table layer's features as PostgreSQL wrote them: a single JSON text,
+ * `[[id, styleValue, synthetic, x, y], …]` for points and `[[id, styleValue,
+ * synthetic, geometry], …]` otherwise. A map may hold tens of thousands of
+ * features; one text costs the main thread nothing, and the worker that
+ * composes the map parses it (parseLayerFeatures).
+ */
+export interface LayerFeatureText {
+  layer: LayerDef;
+  count: number;
+  json: string;
+}
+
+/**
  * Features of `layers` inside the area (or the envelope `extent` for a bbox map),
  * in id order so the same data always draws the same image. Refuses (400) when
  * together they exceed `maxFeatures`, reading at most one row more than that.
  */
-export async function loadLayerFeatures(db: Db, layers: readonly LayerDef[], area: MapArea, extent: BBox, maxFeatures: number): Promise<LayerFeatures[]> {
+export async function loadLayerFeatureTexts(db: Db, layers: readonly LayerDef[], area: MapArea, extent: BBox, maxFeatures: number): Promise<LayerFeatureText[]> {
   const columns = await tableColumns(db);
-  const result: LayerFeatures[] = [];
+  const result: LayerFeatureText[] = [];
   let budget = maxFeatures;
   for (const layer of layers) {
     if (!layer.table) continue;
     const cols = columns.get(layer.table) ?? new Set<string>();
     const styleColumn = layer.style.by && cols.has(layer.style.by.property) ? `t.${layer.style.by.property}::text` : 'NULL::text';
     const syntheticColumn = cols.has('synthetic') ? 't.synthetic' : 'false';
-    const geometryColumns = layer.geometry === 'point' ? 'ST_X(t.geom) AS x, ST_Y(t.geom) AS y' : 'ST_AsGeoJSON(t.geom, 6) AS geojson';
+    // Numbers are written by the same output functions as in a row, so they parse to the same values.
+    const geometryColumns = layer.geometry === 'point' ? 'ST_X(t.geom), ST_Y(t.geom)' : 'ST_AsGeoJSON(t.geom, 6)::json';
     const params: unknown[] = [...extent];
-    let sql = `SELECT t.id, ${styleColumn} AS style_value, ${syntheticColumn} AS synthetic, ${geometryColumns}
+    let sql = `SELECT t.id, json_build_array(t.id, ${styleColumn}, ${syntheticColumn}, ${geometryColumns}) AS f
                  FROM ${layer.table} t
                 WHERE t.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)`;
     sql += areaFilter(area, params);
     if (cols.has('deleted_at')) sql += ' AND t.deleted_at IS NULL';
     params.push(budget + 1);
     sql += ` ORDER BY t.id LIMIT $${params.length}`;
-    const { rows } = await db.query<{ id: string | number; style_value: string | null; synthetic: boolean; x?: number; y?: number; geojson?: string }>(sql, params);
-    if (rows.length > budget) {
+    const { rows } = await db.query<{ n: number; features: string }>(
+      `SELECT count(*)::int AS n, COALESCE(json_agg(f ORDER BY id), '[]')::text AS features FROM (${sql}) x`,
+      params,
+    );
+    const count = Number(rows[0].n);
+    if (count > budget) {
       throw badRequest(
         areaParam(area),
         `the area holds more than ${maxFeatures} features of the requested layers; choose a smaller area or fewer layers`,
       );
     }
-    budget -= rows.length;
-    result.push({
-      layer,
-      features: rows.map((r) => ({
-        id: r.id,
-        styleValue: r.style_value,
-        synthetic: r.synthetic === true,
-        geometry: r.geojson !== undefined ? (JSON.parse(r.geojson) as Geometry) : { type: 'Point', coordinates: [Number(r.x), Number(r.y)] },
-      })),
-    });
+    budget -= count;
+    result.push({ layer, count, json: rows[0].features });
   }
   return result;
+}
+
+/** The features of a LayerFeatureText's JSON text. */
+export function parseLayerFeatures(json: string, geometry: LayerDef['geometry']): MapFeature[] {
+  const rows = JSON.parse(json) as [string | number, string | null, boolean, ...unknown[]][];
+  return rows.map((r) => ({
+    id: r[0],
+    styleValue: r[1],
+    synthetic: r[2] === true,
+    geometry: geometry === 'point' ? { type: 'Point', coordinates: [Number(r[3]), Number(r[4])] } : (r[3] as Geometry),
+  }));
 }
 
 /**

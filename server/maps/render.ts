@@ -16,8 +16,10 @@ export const CONTENT_TYPES: Record<ImageFormat, string> = {
 /** Refuse anything larger than this many input pixels, whatever the caller asked (defence in depth behind maxSize). */
 const LIMIT_INPUT_PIXELS = 8192 * 8192;
 
-export async function rasterise(svg: string, format: ImageFormat): Promise<Buffer> {
-  const image = sharp(Buffer.from(svg), { density: 72, limitInputPixels: LIMIT_INPUT_PIXELS }).flatten({ background: '#ffffff' });
+/** `svg` as text, or its UTF-8 bytes (as a worker composes it, server/maps/compose.ts). */
+export async function rasterise(svg: string | Uint8Array, format: ImageFormat): Promise<Buffer> {
+  const input = typeof svg === 'string' ? Buffer.from(svg) : Buffer.from(svg.buffer, svg.byteOffset, svg.byteLength);
+  const image = sharp(input, { density: 72, limitInputPixels: LIMIT_INPUT_PIXELS }).flatten({ background: '#ffffff' });
   switch (format) {
     case 'png':
       return image.png({ compressionLevel: 6 }).toBuffer();

@@ -3,18 +3,26 @@ import type { LayerDef } from '../../catalog/layers.ts';
 import type { ComputedSources } from '../../catalog/computed-sources.ts';
 import type { AnalysisServices } from '../analysis/service.ts';
 import { resolveArea } from './area.ts';
-import { loadComputedFeatures, loadContextUnits, loadLayerFeatures } from './features.ts';
+import { HttpProblem } from '../http/problem.ts';
+import { workerPool } from '../work/shared.ts';
+import type { ComposedMapBytes, MapComposition } from './compose.ts';
+import { loadComputedFeatures, loadContextUnits, loadLayerFeatureTexts } from './features.ts';
 import type { StaticMapOptions } from './options.ts';
 import type { BBox, StaticMapRequest } from './params.ts';
 import { loadOverlay } from './overlay.ts';
 import { fitBBox } from './projection.ts';
 import { CONTENT_TYPES, rasterise } from './render.ts';
-import { composeMapSvg, layoutFor, type ComposedMap } from './svg.ts';
+import { layoutFor, type ComposedMap } from './svg.ts';
 
 /**
  * One static map from a parsed request: resolve the area, fit it into the map
  * frame (Web Mercator), read the features, compose the SVG, rasterise it.
  * Layers must already be checked against the caller's permissions.
+ *
+ * Composing is CPU work proportional to the features shown (up to
+ * `maxFeatures`): it runs on the worker pool, which parses the features from the
+ * JSON text the database wrote, so the main thread neither parses nor composes.
+ * Rasterising runs on libuv's threads (sharp).
  */
 export interface RenderedMap {
   body: Buffer;
@@ -24,7 +32,7 @@ export interface RenderedMap {
   /** Every layer whose features the image shows, administrative outlines included. */
   layerIds: Set<string>;
   stats: ComposedMap['stats'] & { features: number };
-  /** Milliseconds spent reading the database, composing the SVG and rasterising it. */
+  /** Milliseconds spent reading the database, composing the SVG (on a worker) and rasterising it. */
   timings: { query: number; compose: number; rasterise: number };
 }
 
@@ -48,24 +56,28 @@ export async function renderStaticMap(
   const t0 = performance.now();
   const area = await resolveArea(db, request.area);
   const layout = layoutFor(request.width, request.height);
-  const viewport = fitBBox(area.bbox, layout.frame, area.outline ? AREA_PADDING : 0);
+  const padding = area.outline ? AREA_PADDING : 0;
+  const viewport = fitBBox(area.bbox, layout.frame, padding);
   // Unit maps read features inside the unit's outline; bbox maps everything in the frame.
   const featureExtent = area.outline ? area.bbox : viewport.extent;
-  const fromTables = await loadLayerFeatures(db, layers.filter((l) => l.table !== null), area, featureExtent, options.maxFeatures);
+  const fromTables = await loadLayerFeatureTexts(db, layers.filter((l) => l.table !== null), area, featureExtent, options.maxFeatures);
   const computed = await loadComputedFeatures(sources.computed, layers.filter((l) => l.table === null), area, viewport.extent);
   // In the order asked for: it is the drawing and legend order.
-  const layerFeatures = layers.flatMap((l) => [...fromTables, ...computed].filter((f) => f.layer === l));
+  const drawn = layers.flatMap((l): MapComposition['layers'] => [
+    ...fromTables.filter((t) => t.layer === l).map((t) => ({ layerId: l.id, json: t.json })),
+    ...computed.filter((c) => c.layer === l).map((c) => ({ layerId: l.id, features: c.features })),
+  ]);
   const context = await loadContextUnits(db, area, viewport.extent);
   const overlays = request.overlay ? [await loadOverlay(db, sources.analysis, request.overlay, area, viewport.extent)] : [];
   const t1 = performance.now();
 
-  const composed = composeMapSvg({
+  const composed = await composeOnWorker({
     layout,
-    viewport,
+    area,
+    padding,
     scale: request.scale,
     lang: request.lang,
-    area,
-    layers: layerFeatures,
+    layers: drawn,
     context,
     overlays,
     fontFamily,
@@ -90,7 +102,28 @@ export async function renderStaticMap(
     contentType: CONTENT_TYPES[request.format],
     extent: viewport.extent,
     layerIds,
-    stats: { ...composed.stats, features: layerFeatures.reduce((n, l) => n + l.features.length, 0) },
+    stats: composed.stats,
     timings: { query: t1 - t0, compose: t2 - t1, rasterise: t3 - t2 },
   };
+}
+
+/**
+ * Composes on the worker pool: a full pool answers 503 with Retry-After, a map
+ * that takes longer than the task budget 422. Not tied to the client: identical
+ * concurrent requests share one rendering (routes.ts), which one client leaving
+ * must not cancel for the others.
+ */
+async function composeOnWorker(composition: MapComposition): Promise<ComposedMapBytes> {
+  try {
+    return await workerPool().run('composeMap', composition, undefined);
+  } catch (err) {
+    if (err instanceof HttpProblem && err.status === 422 && err.title === 'Request too costly') {
+      throw new HttpProblem(
+        422,
+        'Request too costly',
+        `drawing the map needs more than the ${workerPool().options.taskBudgetMs} ms allowed per request; choose a smaller area, fewer layers or fewer pixels`,
+      );
+    }
+    throw err;
+  }
 }

@@ -9,6 +9,7 @@ import { PointGrid } from '../analysis/point-grid.ts';
 import { nearestLookup, type NearestShelterRow } from '../analysis/nearest.ts';
 import { parseCsvRows, parseGeoJsonRows, parseXlsxRows, type ImportFormat, type RawRow, type RowError } from '../imports/parse.ts';
 import { getLayer } from '../../catalog/layers.ts';
+import { composeMap, type ComposedMapBytes, type MapComposition } from '../maps/compose.ts';
 
 /**
  * The computations the worker pool runs (server/work/pool.ts): pure functions
@@ -68,6 +69,11 @@ export const TASKS = {
   /** A district's population cells from the JSON text the snapshot query gives (server/analysis/snapshot.ts). */
   packCellsFromJson(json: string): PackedCells {
     return packCellsFromJson(json);
+  },
+
+  /** A static map's features parsed and its SVG composed (server/maps/static-map.ts rasterises it). */
+  composeMap(input: MapComposition): ComposedMapBytes {
+    return composeMap(input);
   },
 
   coverageAnalysis(input: CoverageAnalysisInput): CoverageAnalysis {

@@ -11,7 +11,9 @@ import { mapRoutes } from '../../server/maps/routes.ts';
 import { appContext } from '../../server/context.ts';
 import { layoutFor } from '../../server/maps/svg.ts';
 import { RISK_COLORS, getLayer, legendEntries } from '../../catalog/layers.ts';
+import { workerPool } from '../../server/work/shared.ts';
 import type { Db } from '../../server/db/types.ts';
+import { withFullWorkerPool } from '../helpers/full-pool.ts';
 import { colourDistance, containsColour, decode, hexToRgb, pixelOf, rgbAt, RED_POINT, seedTestDistrict, SHELTER, TEST_BBOX, TEST_DISTRICT } from './helpers.ts';
 
 let db: Db;
@@ -304,5 +306,29 @@ describe('bad input', () => {
     expect(problem(size).detail).toContain('500');
     const many = await request(small).get(`/maps/static.png?district=${TEST_DISTRICT}&layers=risk_points,shelters&width=400&height=300`).expect(400);
     expect(problem(many)).toMatchObject({ param: 'district' });
+  });
+});
+
+describe('off the event loop', () => {
+  it('an uncached map is composed on a worker thread; a cached one is answered without it', async () => {
+    const q = `district=${TEST_DISTRICT}&layers=risk_points,shelters&width=611&height=401`;
+    await workerPool().warm();
+    const before = workerPool().stats().completed;
+    await png(q).expect(200);
+    expect(workerPool().stats().completed).toBe(before + 1);
+    await png(q).expect(200);
+    expect(workerPool().stats().completed).toBe(before + 1);
+  });
+
+  it('with every worker busy and no room to wait, an uncached map is 503 with Retry-After; a cached one is still served', async () => {
+    const cached = `district=${TEST_DISTRICT}&layers=shelters&width=612&height=401`;
+    const etag = (await png(cached).expect(200)).headers.etag;
+    await withFullWorkerPool(async () => {
+      const r = await png(`district=${TEST_DISTRICT}&layers=shelters&width=613&height=401`).expect(503);
+      expect(r.headers['retry-after']).toMatch(/^\d+$/);
+      expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(problem(r).title).toBe('Server busy');
+      expect((await png(cached).expect(200)).headers.etag).toBe(etag);
+    });
   });
 });
