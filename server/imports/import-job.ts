@@ -11,7 +11,7 @@ import { geometryToWgs84, type ImportCrs } from './crs.ts';
 import { DEFAULT_GEOMETRY_LIMITS, geometryIssue, type GeometryLimits } from '../geo/geometry-input.ts';
 import { bboxPolygon, geometryBBox, unionBBox } from '../geo/bbox.ts';
 import type { RawRow, RowError } from './parse.ts';
-import { HAZARD_ZONE_LAYERS, refreshHazardZones } from '../shelters/usability.ts';
+import { HAZARD_ZONE_LAYERS, refreshHazardZones, type FlaggedShelter, type HazardZoneRefresh } from '../shelters/usability.ts';
 
 /**
  * An import lands whole or not at all. Every row is validated first (types,
@@ -35,6 +35,12 @@ export interface ImportReport {
   errors: RowError[];
   /** Ids of the features created (first 1000; all are in the audit log). */
   ids: number[];
+  /**
+   * Shelters the import made unusable, once it has committed: those in the zone of an imported
+   * active flood-prone spot or geohazard site, or imported shelters inside an active hazard's
+   * zone (each with its zone and the note stored with the flag). Empty for a dry run.
+   */
+  sheltersFlagged: FlaggedShelter[];
   startedAt: string;
   finishedAt: string | null;
   /** Milliseconds spent per phase, for operators sizing big imports. */
@@ -66,6 +72,7 @@ export function newJob(layer: LayerDef, format: string, crs: ImportCrs, dryRun: 
     imported: 0,
     errors: [],
     ids: [],
+    sheltersFlagged: [],
     startedAt: new Date().toISOString(),
     finishedAt: null,
     timings: {},
@@ -193,7 +200,7 @@ export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Pr
              (to_jsonb(ins) - 'geom' - 'geom3857' - 'created_at' - 'updated_at' - 'deleted_at') || jsonb_build_object('geometry', ST_AsGeoJSON(ins.geom, 9)::jsonb), $4
         FROM ins
       RETURNING feature_id`;
-    await db.tx(async (q) => {
+    const zones = await db.tx(async (q) => {
       const dataVersion = await bumpDataVersion(q);
       const shelterIds: number[] = [];
       for (const [key, group] of groups) {
@@ -211,8 +218,9 @@ export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Pr
       }
       // Shelters in the zone of an imported active hazard, and imported shelters in any such zone,
       // are flagged in this same transaction: the import and its consequences land together or not at all.
-      if (HAZARD_ZONE_LAYERS.has(layer.id)) await refreshHazardZones(q, who, { places: valid.map((r) => r.geometry) });
-      else if (layer.id === 'shelters') await refreshHazardZones(q, who, { shelterIds });
+      let refresh: HazardZoneRefresh | null = null;
+      if (HAZARD_ZONE_LAYERS.has(layer.id)) refresh = await refreshHazardZones(q, who, { places: valid.map((r) => r.geometry) });
+      else if (layer.id === 'shelters') refresh = await refreshHazardZones(q, who, { shelterIds });
       // One event for the whole import, covering every row written.
       const importedBox = unionBBox(valid.map((r) => geometryBBox(r.geometry)));
       await notifyChange(q, {
@@ -224,8 +232,11 @@ export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Pr
         dataVersion,
         summary: { imported: valid.length, job: report.job },
       });
+      return refresh;
     });
     lap('writing');
+    // only now that they are committed
+    report.sheltersFlagged = zones?.made_unusable ?? [];
     report.ids.sort((a, b) => a - b);
     report.status = 'imported';
     return report;
@@ -233,6 +244,7 @@ export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Pr
     report.status = 'failed';
     report.imported = 0;
     report.ids = [];
+    report.sheltersFlagged = [];
     report.errors.push({ row: 0, field: 'body', reason: `the database refused the import: ${(err as Error).message}` });
     return report;
   } finally {

@@ -34,6 +34,7 @@ interface UsabilityRow {
   id: number;
   district_id: string;
   name_zh: string;
+  name_en: string | null;
   version: number;
   usable: boolean;
   unusable_reason: UnusableReason | null;
@@ -41,7 +42,7 @@ interface UsabilityRow {
   geometry: Geometry;
 }
 
-const LOCK = `SELECT id::int8 AS id, district_id, name_zh, version, usable, unusable_reason, unusable_note, ST_AsGeoJSON(geom, 9)::json AS geometry
+const LOCK = `SELECT id::int8 AS id, district_id, name_zh, name_en, version, usable, unusable_reason, unusable_note, ST_AsGeoJSON(geom, 9)::json AS geometry
                 FROM shelters WHERE deleted_at IS NULL`;
 
 interface Change {
@@ -50,6 +51,8 @@ interface Change {
   reason: UnusableReason | null;
   note: string | null;
   scenarioId: number | null;
+  /** The zone that flags the shelter, for a hazard-zone flag. */
+  zone?: UnusableZone;
 }
 
 /** Writes the changes with their audit rows and live events, under one new data version. */
@@ -162,11 +165,11 @@ const zoneNote = (zone: UnusableZone) => `within ${zone.within_m} m of active ${
  * never touched.
  */
 function hazardZoneChange(row: UsabilityRow, zone: UnusableZone | undefined): Change | null {
-  if (row.usable) return zone ? { row, usable: false, reason: 'hazard_zone', note: zoneNote(zone), scenarioId: null } : null;
+  if (row.usable) return zone ? { row, usable: false, reason: 'hazard_zone', note: zoneNote(zone), scenarioId: null, zone } : null;
   if (row.unusable_reason !== 'hazard_zone') return null;
   if (!zone) return { row, usable: true, reason: null, note: null, scenarioId: null };
   const note = zoneNote(zone);
-  return note === row.unusable_note ? null : { row, usable: false, reason: 'hazard_zone', note, scenarioId: null };
+  return note === row.unusable_note ? null : { row, usable: false, reason: 'hazard_zone', note, scenarioId: null, zone };
 }
 
 function outcome(changes: readonly Change[]) {
@@ -202,12 +205,25 @@ export async function recomputeHazardZones(db: Db, who: Principal, districtId: s
   });
 }
 
+/** A shelter a write made unusable: the zone that holds it and the note stored with the flag. */
+export interface FlaggedShelter {
+  id: number;
+  name_zh: string;
+  name_en: string | null;
+  lon: number;
+  lat: number;
+  unusable_note: string;
+  hazard_zone: UnusableZone;
+}
+
 export interface HazardZoneRefresh {
   /** Every shelter looked at (ids), whether or not it changed. */
   checked: number[];
   flagged: number[];
   restored: number[];
   renoted: number[];
+  /** The `flagged` shelters with their names and zones, in id order. */
+  made_unusable: FlaggedShelter[];
   data_version: number | null;
 }
 
@@ -244,14 +260,18 @@ export async function refreshHazardZones(
     );
     for (const r of near.rows) ids.add(Number(r.id));
   }
-  if (ids.size === 0) return { checked: [], flagged: [], restored: [], renoted: [], data_version: null };
+  if (ids.size === 0) return { checked: [], flagged: [], restored: [], renoted: [], made_unusable: [], data_version: null };
   const locked = await q.query<UsabilityRow & { lon: number; lat: number }>(`${LOCK_WITH_POSITION} AND id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [[...ids]]);
   const rows = numbered(locked.rows);
   const hazards = await loadActivePublicHazards(q, { shelterIds: rows.map((r) => r.id), withinM: reach + 1 });
   const zones = unusableZones(rows, standingCandidates(hazards, options));
   const changes = rows.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c): c is Change => c !== null);
   const dataVersion = await apply(q, changes, who);
-  return { checked: rows.map((r) => r.id), ...outcome(changes), data_version: dataVersion };
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const madeUnusable = changes
+    .filter((c) => c.row.usable && !c.usable && c.zone)
+    .map((c) => ({ id: c.row.id, name_zh: c.row.name_zh, name_en: c.row.name_en, lon: byId.get(c.row.id)!.lon, lat: byId.get(c.row.id)!.lat, unusable_note: c.note!, hazard_zone: c.zone! }));
+  return { checked: rows.map((r) => r.id), ...outcome(changes), made_unusable: madeUnusable, data_version: dataVersion };
 }
 
 /**

@@ -238,8 +238,16 @@ describe('hazard-zone usability follows created and imported hazards', () => {
     expect(await usability(demo)).toMatchObject({ usable: true, reason: null });
   });
 
+  /** The second spot of that import, 400 m south of the demo shelter, left active. */
+  let spotB: number;
+
   it('an import of flood-prone spots flags the shelters in their zones, in the import’s transaction', async () => {
-    const r = await importFlood([flood('导入积水点甲', await place(60, 0)), flood('导入积水点乙', await place(400, 180))]).expect(201);
+    const rows = [flood('导入积水点甲', await place(60, 0)), flood('导入积水点乙', await place(400, 180))];
+    // a dry run flags nothing and says so
+    const dry = await request(app).post('/import/flood_points?dryRun=true').set('authorization', editor).set('content-type', 'application/geo+json').send(JSON.stringify({ type: 'FeatureCollection', features: rows })).expect(200);
+    expect(dry.body).toMatchObject({ status: 'valid', sheltersFlagged: [] });
+    expect(await usability(demo)).toMatchObject({ usable: true });
+    const r = await importFlood(rows).expect(201);
     expect(r.body).toMatchObject({ status: 'imported', imported: 2 });
     const u = await usability(demo);
     expect(u).toMatchObject({ usable: false, reason: 'hazard_zone' });
@@ -248,10 +256,34 @@ describe('hazard-zone usability follows created and imported hazards', () => {
       r.body.ids.map(String),
     ]);
     expect(importVersion.rows).toHaveLength(1);
+    // the report names every shelter the import made unusable (those audited with it), with its zone and the stored note
+    const { properties: p, geometry } = (await request(app).get(`/ogc/collections/shelters/items/${demo}`).expect(200)).body;
+    const [lon, lat] = geometry.coordinates;
+    expect(r.body.sheltersFlagged).toContainEqual({
+      id: demo,
+      name_zh: p.name_zh,
+      name_en: p.name_en ?? null,
+      lon: expect.closeTo(lon, 6),
+      lat: expect.closeTo(lat, 6),
+      unusable_note: u.note,
+      hazard_zone: { hazard: 'flood_point', id: r.body.ids[0], distance_m: expect.closeTo(60, 0), within_m: 100 },
+    });
+    const flaggedWith = await db.query<{ id: string }>(
+      `SELECT feature_id AS id FROM audit_log WHERE layer = 'shelters' AND data_version = $1 AND (after->>'usable')::boolean = false ORDER BY feature_id::int8`,
+      [importVersion.rows[0].data_version],
+    );
+    expect(r.body.sheltersFlagged.map((s: { id: number }) => s.id)).toEqual(flaggedWith.rows.map((x) => Number(x.id)));
+    for (const s of r.body.sheltersFlagged) {
+      const stored = await usability(s.id);
+      expect(stored).toMatchObject({ usable: false, reason: 'hazard_zone', note: s.unusable_note });
+      expect(s.hazard_zone.distance_m).toBeLessThanOrEqual(s.hazard_zone.within_m);
+      expect(r.body.ids).toContain(s.hazard_zone.id);
+    }
     const audit = (await audits(demo)).at(-1)!;
     expect(audit).toMatchObject({ actor: expect.stringContaining('planner Chen'), after: { usable: false, unusable_reason: 'hazard_zone' } });
     expect(Number(audit.data_version)).toBe(Number(importVersion.rows[0].data_version));
     await waitForEvent((c) => c.kind === 'usability' && c.id === demo && c.summary?.usable === false && c.summary?.unusable_reason === 'hazard_zone' && Number(c.dataVersion) === Number(audit.data_version));
+    spotB = r.body.ids[1];
     // the spot is treated (an edit): the shelter is usable again
     await patch('flood_points', r.body.ids[0], { properties: { status: 'treated' } });
     expect(await usability(demo)).toMatchObject({ usable: true, reason: null });
@@ -273,6 +305,7 @@ describe('hazard-zone usability follows created and imported hazards', () => {
       const report = JSON.parse(r.text).report;
       expect(report, JSON.stringify(report.errors)).toMatchObject({ status: 'failed', imported: 0 });
       expect(report.errors[0].reason).toMatch(/refused at commit/);
+      expect(report.sheltersFlagged).toEqual([]);
       expect(await floodCount()).toBe(countBefore);
       expect(await usability(demo)).toEqual(before);
       expect(await audits(demo)).toHaveLength(auditsBefore);
@@ -285,5 +318,26 @@ describe('hazard-zone usability follows created and imported hazards', () => {
       await db.query('DROP TRIGGER test_refuse_flood ON flood_points');
       await db.query('DROP FUNCTION test_refuse_flood()');
     }
+  });
+
+  it('an import of shelters reports the imported shelters that lie in an active hazard’s zone, and only those', async () => {
+    const shelterRow = (name: string, point: { type: string; coordinates: number[] }) => ({
+      type: 'Feature',
+      geometry: point,
+      properties: { name_zh: name, district_id: 'huadu', setting: 'outdoor', shelter_class: 'emergency', effective_area_m2: 800, capacity: 500 },
+    });
+    // 50 m from the active spot (400 m south of the demo shelter), and 250 m from it
+    const r = await request(app)
+      .post('/import/shelters')
+      .set('authorization', editor)
+      .set('content-type', 'application/geo+json')
+      .send(JSON.stringify({ type: 'FeatureCollection', features: [shelterRow('导入场所近', await place(350, 180)), shelterRow('导入场所远', await place(150, 180))] }))
+      .expect(201);
+    const [near, far] = r.body.ids;
+    expect(await usability(near)).toMatchObject({ usable: false, reason: 'hazard_zone' });
+    expect(await usability(far)).toMatchObject({ usable: true });
+    expect(r.body.sheltersFlagged).toEqual([
+      expect.objectContaining({ id: near, name_zh: '导入场所近', unusable_note: (await usability(near)).note, hazard_zone: { hazard: 'flood_point', id: spotB, distance_m: expect.closeTo(50, 0), within_m: 100 } }),
+    ]);
   });
 });
