@@ -126,6 +126,17 @@ export interface ImportError {
   reason: string;
 }
 
+/** A shelter an import made unusable: inside the zone of an active flood-prone spot or geohazard site. */
+export interface ImportFlaggedShelter {
+  id: number;
+  name_zh: string;
+  name_en: string | null;
+  lon: number;
+  lat: number;
+  unusable_note: string;
+  hazard_zone: { hazard: string; id: number; distance_m: number; within_m: number };
+}
+
 export interface ImportJob {
   job: string;
   status: string;
@@ -135,6 +146,8 @@ export interface ImportJob {
   inserted?: number;
   dryRun: boolean;
   errors: ImportError[];
+  /** Once imported: the shelters the import made unusable (hazard zones follow imports on the server). */
+  sheltersFlagged?: ImportFlaggedShelter[];
   [more: string]: unknown;
 }
 

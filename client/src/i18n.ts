@@ -201,6 +201,9 @@ export const WORDS = {
   phaseDistricts: { zh: '核对所属区', en: 'checking districts' },
   phaseWriting: { zh: '写入', en: 'writing' },
   phaseDone: { zh: '完成', en: 'done' },
+  sheltersFlagged: { zh: '因本次导入不可用的避难场所', en: 'Shelters this import made unusable' },
+  hazard: { zh: '致灾点', en: 'Hazard' },
+  distanceZone: { zh: '距离 / 不可用范围', en: 'Distance / zone' },
   // Wall mode
   live: { zh: '实时', en: 'Live' },
   reconnecting: { zh: '连接中断，正在重连…', en: 'Connection lost; reconnecting…' },

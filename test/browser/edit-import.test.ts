@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { WORDS } from '../../client/src/i18n.ts';
 import { launchBrowser, matchScreenshot, openMap, pagePointOf, settle, startOneMap, watchPage, type Browser, type OneMapServer, type PageWatch } from './harness.ts';
 
 // Editing with a key (schema forms, If-Match conflicts, field errors, history), shelter
@@ -235,6 +236,9 @@ describe('importing a file', () => {
         if (hit && !w.seenAt) w.seenAt = Date.now();
       });
     }, [spot.lon, spot.lat]);
+    // Nothing red is drawn there before the import, so a hit after it is the imported point.
+    await settle(other);
+    expect(await other.evaluate(() => (window as unknown as { seenAt?: number }).seenAt)).toBeUndefined();
     const phases = new Set<string>();
     page.on('response', async (r) => {
       if (r.url().includes('/import/jobs/')) phases.add((await r.json().catch(() => ({}))).phase);
@@ -249,6 +253,88 @@ describe('importing a file', () => {
     expect(phases.has('done')).toBe(true);
     await settle(page);
     await matchScreenshot('planner-import-huadu', await page.screenshot({ clip: (await page.locator('#side').boundingBox())! }));
+  });
+});
+
+describe('importing hazards in English', () => {
+  interface Flagged {
+    id: number;
+    name_en: string | null;
+    hazard_zone: { hazard: string; id: number; distance_m: number; within_m: number };
+  }
+  const HAN = /\p{Script=Han}/u;
+
+  it('an import of a flood-prone spot beside a shelter lists the shelters it made unusable, as the job reports them, all in English', async () => {
+    const id = await shelterId();
+    expect((await item('shelters', id)).body.properties.usable).toBe(true);
+    await openMap(page, `${server.url}/?${VIEW}&lang=en`);
+    await page.click('[data-tab="data"]');
+    await page.selectOption('select[data-import="layer"]', 'flood_points');
+    await page.selectOption('select[data-import="crs"]', 'wgs84');
+    // one spot 50 m north of the shelter: inside a flood-prone spot's 100 m zone
+    await page.setInputFiles('input[data-import="file"]', `${FIXTURES}import-flood-point-near-shelter.csv`);
+    await page.click('[data-import-action="check"]');
+    await page.waitForSelector('[data-import-outcome="valid"]');
+    expect(await page.textContent('[data-import-outcome="valid"]')).toBe(`${WORDS.importValid.en} (1 ${WORDS.rows.en})`);
+    // a dry run writes nothing, so it makes no shelter unusable
+    expect(await page.locator('[data-import-flagged]').count()).toBe(0);
+    expect((await item('shelters', id)).body.properties.usable).toBe(true);
+
+    const jobs: { status: string; sheltersFlagged?: Flagged[] }[] = [];
+    page.on('response', async (r) => {
+      // the job as started (POST) and as polled
+      if (new URL(r.url()).pathname.startsWith('/import/')) jobs.push(await r.json().catch(() => ({})));
+    });
+    await page.click('[data-import-action="commit"]');
+    await page.waitForSelector('[data-import-outcome="imported"]', { timeout: 60_000 });
+    const job = jobs.find((j) => j.status === 'imported')!;
+    expect(job.sheltersFlagged!.map((s) => s.id)).toContain(id);
+    // every shelter listed is unusable on the server, in a hazard zone
+    for (const s of job.sheltersFlagged!) expect((await item('shelters', s.id)).body.properties).toMatchObject({ usable: false, unusable_reason: 'hazard_zone' });
+
+    // the page lists exactly those, with the hazard and its distance
+    expect(Number(await page.getAttribute('[data-import-flagged]', 'data-import-flagged'))).toBe(job.sheltersFlagged!.length);
+    const rows = await page.$$eval('.import-flagged tbody tr', (trs) =>
+      trs.map((tr) => ({ id: Number((tr as HTMLElement).dataset.flaggedShelter), cells: [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim()) })),
+    );
+    expect(rows.map((r) => r.id)).toEqual(job.sheltersFlagged!.map((s) => s.id));
+    const mine = job.sheltersFlagged!.find((s) => s.id === id)!;
+    expect(mine.hazard_zone).toMatchObject({ hazard: 'flood_point', within_m: 100 });
+    expect(mine.hazard_zone.distance_m).toBeCloseTo(50, -1);
+    const row = rows.find((r) => r.id === id)!;
+    const { layers } = (await (await fetch(`${server.url}/layers`)).json()) as { layers: { id: string; title: { en: string } }[] };
+    const floodTitle = layers.find((l) => l.id === 'flood_points')!.title.en;
+    expect(row.cells[1]).toBe(`${floodTitle} #${mine.hazard_zone.id}`);
+    expect(row.cells[2]).toBe(`${mine.hazard_zone.distance_m.toLocaleString('en', { maximumFractionDigits: 1 })} m / 100 m`);
+    if (mine.name_en) expect(row.cells[0]).toBe(mine.name_en);
+
+    // the words of the import view are English, none left in Chinese, none missing
+    const heads = await page.$$eval('.import-flagged thead th', (ths) => ths.map((th) => th.textContent));
+    expect(heads).toEqual([WORDS.shelter.en, WORDS.hazard.en, WORDS.distanceZone.en]);
+    expect(await page.textContent('[data-import-flagged]')).toBe(`${WORDS.sheltersFlagged.en} (${job.sheltersFlagged!.length})`);
+    expect(await page.textContent('.import-progress span')).toBe(`${WORDS.phaseDone.en} · 1 / 1 ${WORDS.rows.en}`);
+    expect(await page.textContent('[data-import-outcome="imported"]')).toBe(`${WORDS.imported.en}: 1`);
+    const words = await page.$$eval('#side-data :is(h2, h3, label, button, th, .import-progress span, .import-flagged td:not(:first-child))', (els) =>
+      els.map((el) => {
+        const copy = el.cloneNode(true) as HTMLElement;
+        for (const c of copy.querySelectorAll('select, option, input')) c.remove();
+        return copy.textContent!.replace(/\s+/g, ' ').trim();
+      }),
+    );
+    expect(words.filter((w) => HAN.test(w))).toEqual([]);
+    expect(words.filter((w) => /\b[a-z]+[A-Z]\w*\b/.test(w) && !/#/.test(w))).toEqual([]);
+
+    await settle(page);
+    await matchScreenshot('planner-import-flagged-en', await page.screenshot({ clip: (await page.locator('#side').boundingBox())! }));
+
+    // a row click centres the map on that shelter
+    await page.click(`.import-flagged tr[data-flagged-shelter="${id}"]`);
+    await page.waitForTimeout(500);
+    const [x, y] = await page.evaluate(() => (window.onemap!.map.getView() as unknown as { getCenter(): number[] }).getCenter());
+    const R = 6378137;
+    const shelter = (await item('shelters', id)).body.geometry.coordinates;
+    expect((x / R) * (180 / Math.PI)).toBeCloseTo(shelter[0], 4);
+    expect(Math.atan(Math.sinh(y / R)) * (180 / Math.PI)).toBeCloseTo(shelter[1], 4);
   });
 });
 

@@ -1,5 +1,6 @@
+import { fromLonLat } from 'ol/proj.js';
 import type { LayerInfo } from '../api.ts';
-import { IMPORT_TYPES, featureSchema, importJob, startImport, type ImportJob } from '../api-edit.ts';
+import { IMPORT_TYPES, featureSchema, importJob, startImport, type ImportFlaggedShelter, type ImportJob } from '../api-edit.ts';
 import type { OneMapApp } from '../app.ts';
 import { escapeHtml } from '../dom.ts';
 import { formatNumber, onLang, pick, t, type Word } from '../i18n.ts';
@@ -11,6 +12,8 @@ const CRS: [string, Word][] = [
   ['bd09', 'crsBd09'],
 ];
 const POLL_MS = 250;
+/** The layer of a hazard named in a hazard zone (`flood_point` → `flood_points`). */
+const HAZARD_LAYERS: Record<string, string> = { flood_point: 'flood_points', geohazard_site: 'geohazard_sites' };
 /** The server's import phases, in words. */
 const PHASES: Record<string, Word> = {
   parsing: 'phaseParsing',
@@ -56,9 +59,12 @@ export class ImportPanel {
       }
     });
     root.addEventListener('click', (e) => {
-      const action = (e.target as HTMLElement).closest<HTMLElement>('[data-import-action]')?.dataset.importAction;
+      const target = e.target as HTMLElement;
+      const action = target.closest<HTMLElement>('[data-import-action]')?.dataset.importAction;
       if (action === 'check') void this.run(true);
       if (action === 'commit') void this.run(false);
+      const flagged = target.closest<HTMLElement>('[data-flagged-shelter]')?.dataset.flaggedShelter;
+      if (flagged) this.showShelter(Number(flagged));
     });
   }
 
@@ -98,6 +104,30 @@ export class ImportPanel {
     this.renderStatus();
   }
 
+  /** Centres the map on a shelter the import made unusable. */
+  private showShelter(id: number): void {
+    const s = this.job?.sheltersFlagged?.find((f) => f.id === id);
+    if (!s) return;
+    const view = this.app.map.getView();
+    view.animate({ center: fromLonLat([s.lon, s.lat]), zoom: Math.max(view.getZoom() ?? 0, 16), duration: 300 });
+  }
+
+  /** The shelters a committed import made unusable, each with the hazard whose zone holds it. */
+  private flaggedTable(flagged: ImportFlaggedShelter[]): string {
+    if (!flagged.length) return '';
+    const rows = flagged
+      .map((s) => {
+        const z = s.hazard_zone;
+        const layer = this.app.layerInfo(HAZARD_LAYERS[z.hazard] ?? z.hazard);
+        const hazard = `${escapeHtml(layer ? pick(layer.title) : z.hazard)} #${z.id}`;
+        return `<tr data-flagged-shelter="${s.id}" title="${escapeHtml(s.unusable_note)}"><td>${escapeHtml(pick({ zh: s.name_zh, en: s.name_en ?? '' }))}</td><td>${hazard}</td>
+          <td data-distance="${z.distance_m}">${formatNumber(z.distance_m, 1)} m / ${formatNumber(z.within_m)} m</td></tr>`;
+      })
+      .join('');
+    return `<h3 data-import-flagged="${flagged.length}">${t('sheltersFlagged')} (${formatNumber(flagged.length)})</h3>
+      <table class="scenario-table import-flagged"><thead><tr><th>${t('shelter')}</th><th>${t('hazard')}</th><th>${t('distanceZone')}</th></tr></thead><tbody>${rows}</tbody></table>`;
+  }
+
   private render(): void {
     const option = (value: string, label: string, current: string) =>
       `<option value="${escapeHtml(value)}"${value === current ? ' selected' : ''}>${escapeHtml(label)}</option>`;
@@ -133,6 +163,6 @@ export class ImportPanel {
           : '';
     box.innerHTML = `<div class="actions"><button type="button" data-import-action="check"${this.running || !this.file ? ' disabled' : ''}>${t('dryRun')}</button>
         <button type="button" data-import-action="commit"${this.running || !this.checked ? ' disabled' : ''}>${t('importCommit')}</button></div>
-      ${progress}${outcome}${errors}${this.error ? `<p class="analysis-error small">${escapeHtml(this.error)}</p>` : ''}`;
+      ${progress}${outcome}${done && job.status === 'imported' ? this.flaggedTable(job.sheltersFlagged ?? []) : ''}${errors}${this.error ? `<p class="analysis-error small">${escapeHtml(this.error)}</p>` : ''}`;
   }
 }
