@@ -87,7 +87,8 @@ export async function renderStaticMap(
     clusterMinPoints: options.clusterMinPoints,
   });
   const t2 = performance.now();
-  const body = await rasterise(composed.svg, request.format);
+  // The same budget as a worker's task, in whole seconds (libvips counts seconds).
+  const body = await rasterise(composed.svg, request.format, Math.max(1, Math.ceil(workerPool().options.taskBudgetMs / 1000)));
   const t3 = performance.now();
 
   const layerIds = new Set(layers.map((l) => l.id));
