@@ -258,3 +258,20 @@ export async function fetchFeatures(base: string, layer: string, query: Record<s
   if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
   return (await res.json()) as { features: { id: number | string; geometry: { coordinates: [number, number] }; properties: Record<string, unknown> }[] };
 }
+
+/**
+ * How many CSS pixels a `<select>` leaves beside the text of its longest option (the text
+ * measured in the select's own font), where Chromium draws its arrow. A select sized by
+ * Chromium itself leaves about 21 px, and the last character of a Chinese name then runs
+ * under the arrow (台风橙色预警 did); 24 px or more leaves every name whole.
+ */
+export async function selectRoom(page: Page, selector: string): Promise<number> {
+  return page.$eval(selector, (el) => {
+    const select = el as HTMLSelectElement;
+    const css = getComputedStyle(select);
+    const ctx = document.createElement('canvas').getContext('2d')!;
+    ctx.font = `${css.fontStyle} ${css.fontWeight} ${css.fontSize} ${css.fontFamily}`;
+    const text = Math.max(...[...select.options].map((o) => ctx.measureText(o.text).width));
+    return select.clientWidth - parseFloat(css.paddingLeft) - parseFloat(css.paddingRight) - text;
+  });
+}

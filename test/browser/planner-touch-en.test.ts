@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CDPSession, Page } from 'playwright-core';
 import { WORDS } from '../../client/src/i18n.ts';
-import { fetchFeatures, launchBrowser, openMap, pagePointOf, settle, startOneMap, watchPage, type Browser, type OneMapServer, type PageWatch } from './harness.ts';
+import { fetchFeatures, launchBrowser, openMap, pagePointOf, selectRoom, settle, startOneMap, watchPage, type Browser, type OneMapServer, type PageWatch } from './harness.ts';
 
 // The planner on a touch screen, in English: a long-press asks for the nearest shelters
 // (and lifting the finger is not also a click), and every word of the planner's own
@@ -139,6 +139,8 @@ describe('the planner in English', () => {
         const levels = await api<{ typhoon_levels: { name_en: string }[] }>('/analysis/scenario/options');
         expect(await page.$$eval('[data-scenario="typhoon-level"] option', (os) => os.map((o) => o.textContent))).toEqual(levels.typhoon_levels.map((l) => l.name_en));
         expect(await page.textContent('.typhoon-rule')).toContain(WORDS.typhoonRain.en);
+        // the English names, longer than the Chinese, are not cut either
+        expect(await selectRoom(page, '[data-scenario="typhoon-level"]')).toBeGreaterThanOrEqual(24);
       }
       for (const text of await chromeTexts()) if (HAN.test(text)) chinese.push(`${tab}: ${text}`);
     }

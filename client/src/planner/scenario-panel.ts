@@ -286,7 +286,7 @@ export class ScenarioPanel {
           <dt>${t('typhoonWind')}</dt><dd>≥ ${r.mean_wind_force} / ≥ ${r.gust_force} (${formatNumber(r.mean_wind_min_ms, 1)} / ${formatNumber(r.gust_min_ms, 1)} m/s)</dd>
           <dt>${t('typhoonRain')}</dt><dd data-typhoon-rain="${r.rainfall_mm_h}">${r.rainfall_mm_h} mm/h</dd></dl>`
       : '';
-    return `<label>${t('typhoonLevel')} <select data-scenario="typhoon-level">${options}</select></label>${rule}`;
+    return `<label class="typhoon-level">${t('typhoonLevel')} <select data-scenario="typhoon-level">${options}</select></label>${rule}`;
   }
 
   private render(): void {
