@@ -9,7 +9,7 @@ import { LAYERS, type LayerDef, type LayerProperty } from '../../catalog/layers.
 import { visibleProperties, type Principal } from '../../catalog/access.ts';
 import { CRS84, MERCATOR_MAX, contentCrsHeader, gcj02ToWgs84, geometryToGcj02, mercatorToLonLat, type CrsDef } from './crs.ts';
 import { decodeCursor, encodeCursor, queryHash } from './cursor.ts';
-import { MatchedCounts, type MatchedMode } from './matched.ts';
+import { MatchedCounts, type Matched, type MatchedMode } from './matched.ts';
 import { toCsv } from './csv.ts';
 import { computedRows } from './computed.ts';
 import { collectionLayer } from './layer-access.ts';
@@ -33,6 +33,7 @@ import {
   selectFeature,
   selectFeaturePage,
   tableFacts,
+  type FeaturePage,
   type ItemsFilter,
   type PageQuery,
   type PropertyFilter,
@@ -217,14 +218,23 @@ export function itemRoutes(ctx: AppContext) {
       const who = principalOf(req);
       const layer = collectionLayer(req.params.collectionId, who, ctx.computed);
       const r = parseItemsRequest(req, layer, who);
-      const [facts, computed, version] = await Promise.all([factsOf(layer), rowsOf(layer), layer.table ? counts.dataVersion() : 0]);
+      const [facts, computed] = await Promise.all([factsOf(layer), rowsOf(layer)]);
       const page: PageQuery = { layer, facts, computed, filter: r.filter, sort: r.sort, limit: r.limit, offset: r.offset, after: r.cursor?.after };
       const out = outputGeometry(layer, r.crs);
+      const matchedAt = (version: number) => counts.get(layer, facts, r.filter, r.matched, layer.table ? version : 0, computed);
 
-      const [matched, body] = await Promise.all([
-        counts.get(layer, facts, r.filter, r.matched, version, computed),
-        r.format === 'csv' ? selectCsvPage(ctx.db, page, r.properties, out) : selectFeaturePage(ctx.db, page, r.properties, out),
-      ]);
+      let matched: Matched | undefined;
+      let body: Awaited<ReturnType<typeof selectCsvPage>> | FeaturePage;
+      if (r.format === 'csv') {
+        let version: number;
+        [version, body] = await Promise.all([layer.table ? counts.dataVersion() : 0, selectCsvPage(ctx.db, page, r.properties, out)]);
+        matched = await matchedAt(version);
+      } else {
+        // The page statement reads the data version too: with the count cached for it (a walk of
+        // next links, any repeated page) a page is one round trip to the database, as its SQL is.
+        body = await selectFeaturePage(ctx.db, page, r.properties, out);
+        matched = await matchedAt(body.dataVersion);
+      }
       const returned = 'rows' in body ? body.rows.length : body.returned;
       /** Position of this page's first feature among all matches. */
       const position = r.cursor ? r.cursor.position : r.offset;

@@ -275,6 +275,8 @@ export interface FeaturePage {
   more: boolean;
   /** Sort key values of the last row (for the next page's cursor); null on an empty page. */
   lastKey: (string | null)[] | null;
+  /** The data version the page was read at (server/db/data-version.ts), for the cached numberMatched. */
+  dataVersion: number;
 }
 
 /**
@@ -289,12 +291,19 @@ export async function selectFeaturePage(q: Queryable, page: PageQuery, propertie
   const sql = `SELECT '[' || coalesce(string_agg(f, ',' ORDER BY rn) FILTER (WHERE rn <= ${limit}::bigint), '') || ']' AS features,
            (count(*) FILTER (WHERE rn <= ${limit}::bigint))::int AS returned,
            count(*) > ${limit}::bigint AS more,
-           (array_agg(k ORDER BY rn DESC) FILTER (WHERE rn <= ${limit}::bigint))[1] AS last_key
+           (array_agg(k ORDER BY rn DESC) FILTER (WHERE rn <= ${limit}::bigint))[1] AS last_key,
+           (SELECT version FROM data_version)::text AS data_version
       FROM (SELECT ${featureJson(properties, out)} AS f, ${sortKeyJson(page.sort, p, 't')} AS k, row_number() OVER (ORDER BY ${orderClause(page.sort, p)}) AS rn
               FROM (${rows}) t) s`;
-  const r = await q.query<{ features: string; returned: number; more: boolean; last_key: string | null }>(sql, p.values);
+  const r = await q.query<{ features: string; returned: number; more: boolean; last_key: string | null; data_version: string | null }>(sql, p.values);
   const row = r.rows[0];
-  return { featuresJson: row.features, returned: row.returned, more: row.more, lastKey: row.last_key === null ? null : (JSON.parse(row.last_key) as (string | null)[]) };
+  return {
+    featuresJson: row.features,
+    returned: row.returned,
+    more: row.more,
+    lastKey: row.last_key === null ? null : (JSON.parse(row.last_key) as (string | null)[]),
+    dataVersion: Number(row.data_version ?? 0),
+  };
 }
 
 /** Number of features matching the filter (numberMatched). */
