@@ -330,6 +330,24 @@ describe('importing hazards in English', () => {
     expect(words.filter((w) => HAN.test(w))).toEqual([]);
     expect(words.filter((w) => /\b[a-z]+[A-Z]\w*\b/.test(w) && !/#/.test(w))).toEqual([]);
 
+    // the second open map (a colleague's, since the earlier imports) follows: it draws the shelter as unusable
+    const drawnUnusable = await other.waitForFunction(
+      ([lon, lat, sid]) => {
+        const R = 6378137;
+        const map = window.onemap!.map as unknown as {
+          getPixelFromCoordinate(c: number[]): number[];
+          forEachFeatureAtPixel(p: number[], fn: (f: { getId(): unknown; get(k: string): unknown }) => boolean, o: object): boolean | undefined;
+          render(): void;
+        };
+        map.render();
+        const at = [(lon * Math.PI * R) / 180, R * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360))];
+        return map.forEachFeatureAtPixel(map.getPixelFromCoordinate(at), (f) => Number(f.getId()) === sid && f.get('usable') === false, { hitTolerance: 4 }) === true;
+      },
+      [SHELTER.lon, SHELTER.lat, id],
+      { timeout: 5000, polling: 200 },
+    );
+    expect(await drawnUnusable.jsonValue()).toBe(true);
+
     await settle(page);
     await matchScreenshot('planner-import-flagged-en', await page.screenshot({ clip: (await page.locator('#side').boundingBox())! }));
 
