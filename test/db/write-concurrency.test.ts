@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, copyTestDb } from '../setup/db.ts';
+import pg from 'pg';
 import { openPostgres } from '../../server/db/postgres.ts';
 import type { Db } from '../../server/db/types.ts';
 
@@ -12,10 +13,12 @@ import type { Db } from '../../server/db/types.ts';
  * PostgreSQL only: the embedded database runs one transaction at a time.
  */
 let db: Db;
+let location: string;
 beforeAll(async () => {
   if (backend !== 'postgres') return;
+  location = (await copyTestDb()).location;
   // a pool as large as the writers (the usual test pool has 4 connections)
-  db = await openPostgres({ connectionString: (await copyTestDb()).location, max: 8 });
+  db = await openPostgres({ connectionString: location, max: 8 });
 });
 afterAll(async () => db?.close());
 
@@ -60,4 +63,44 @@ describe.skipIf(backend !== 'postgres')('concurrent writes of points', () => {
     expect(pyramid.rows.length).toBeGreaterThan(0);
     for (const r of pyramid.rows) expect(r.n, `zoom ${r.z}`).toBe(r.live);
   }, 60_000);
+
+  it('a transaction that moved the data version through another table, then adds a point, does not deadlock with a plain point insert', async () => {
+    const a = new pg.Client({ connectionString: location });
+    const b = new pg.Client({ connectionString: location });
+    await a.connect();
+    await b.connect();
+    const insert = (c: pg.Client, lon: number) =>
+      c.query(
+        `INSERT INTO risk_points (district_id, name_zh, category, level, responsible_unit, geom)
+         VALUES ('huadu', '顺序测试点', 'gas', 'red', '测试单位', ST_SetSRID(ST_MakePoint($1, 23.40), 4326))`,
+        [lon],
+      );
+    try {
+      // A moves the data version first (as recording an assessment does: its first write is another table)
+      await a.query('BEGIN');
+      await a.query('DELETE FROM hazard_assessments WHERE false');
+      // B adds a point: it must wait for A's data version before it locks any pyramid cell
+      await b.query('BEGIN');
+      const bDone = insert(b, 113.2).then(
+        () => b.query('COMMIT').then(() => 'committed'),
+        (err: { code?: string }) => b.query('ROLLBACK').then(() => `failed ${err.code}`),
+      );
+      for (let i = 0; i < 200; i++) {
+        const waiting = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO risk_points%'`,
+        );
+        if (waiting.rows[0].n > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // A now adds a point too, sharing the low-zoom cells B's insert touches
+      const aResult = await insert(a, 113.21).then(
+        () => a.query('COMMIT').then(() => 'committed'),
+        (err: { code?: string }) => a.query('ROLLBACK').then(() => `failed ${err.code}`),
+      );
+      expect([aResult, await bDone]).toEqual(['committed', 'committed']);
+    } finally {
+      await a.end();
+      await b.end();
+    }
+  }, 30_000);
 });
