@@ -1,7 +1,7 @@
 import express from 'express';
 import { appContext, type AppContext, type AppOptions } from './context.ts';
 import { errorMiddleware, notFoundHandler } from './http/errors.ts';
-import { installEdge, type EdgeHook } from './http/edge.ts';
+import { edgeHeadersIntoApp, installEdge, type EdgeHook } from './http/edge.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { corsHook } from './http/cors.ts';
 import { allowedHostsHook } from './http/allowed-hosts.ts';
@@ -44,6 +44,9 @@ export function buildApp(options: AppOptions): express.Express {
   app.set('etag', 'strong');
   app.set('query parser', 'simple');
   app.set('trust proxy', ctx.config.TRUST_PROXY);
+  // First: the headers of the edge hooks (request id, CORS, rate limit) and the security
+  // headers join every answer of the app (server/http/edge.ts; the hooks run before Express).
+  app.use(edgeHeadersIntoApp);
   // GeoJSON and merge-patch bodies are JSON too (QGIS sends application/geo+json).
   // Imports read their own (much larger) bodies.
   const json = express.json({ limit: JSON_BODY_LIMIT_BYTES, verify: verifyUtf8, type: ['application/json', 'application/geo+json', 'application/merge-patch+json'] });

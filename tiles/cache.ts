@@ -19,6 +19,9 @@ export interface CachedTile {
   headers: OutgoingHttpHeaders;
   /** Headers of a 304 answer to a matching If-None-Match. */
   notModifiedHeaders: OutgoingHttpHeaders;
+  /** `headers` and `notModifiedHeaders` as `[name, value, …]` lists, made on the first answer (tiles/fast-path.ts). */
+  headerList?: readonly string[];
+  notModifiedList?: readonly string[];
   /**
    * The body compressed, per encoding, made once on the first request that asks
    * for it and kept with the entry (tiles/fast-path.ts `variantOf`).
@@ -37,6 +40,8 @@ export interface TileVariant {
   etag: string;
   headers: OutgoingHttpHeaders;
   notModifiedHeaders: OutgoingHttpHeaders;
+  headerList?: readonly string[];
+  notModifiedList?: readonly string[];
 }
 
 export interface TileCacheStats {

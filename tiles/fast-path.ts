@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { CachedTile, TileCache, TileVariant } from './cache.ts';
 import { encodeBody, MIN_COMPRESS_BYTES, negotiateEncoding } from './content-encoding.ts';
 import { ANONYMOUS_KEY_PREFIX } from './cache-key.ts';
@@ -26,13 +26,25 @@ export interface FastPathStats {
   answered: number;
 }
 
+/**
+ * Writes an answer's head: `headers` is its own header list, `[name, value, …]`.
+ * The server passes one that adds the headers of its edge (security headers,
+ * request id, CORS, rate limit; server/http/edge.ts `writeEdgeHead`).
+ */
+export type HeadWriter = (res: ServerResponse, status: number, headers: readonly string[]) => void;
+
+/** The plain head: the answer's own headers. */
+export const plainHead: HeadWriter = (res, status, headers) => {
+  res.writeHead(status, headers as string[]);
+};
+
 /** Answers from the cache when it can; false = let Express handle the request. */
-export function answerFromCache(cache: TileCache, req: IncomingMessage, res: ServerResponse, stats?: FastPathStats): boolean {
+export function answerFromCache(cache: TileCache, req: IncomingMessage, res: ServerResponse, stats?: FastPathStats, write: HeadWriter = plainHead): boolean {
   if (!eligible(req, res)) return false;
   const entry = cache.get(ANONYMOUS_KEY_PREFIX + req.url);
   if (!entry || !entry.replayable) return false;
   if (stats) stats.answered++;
-  sendCached(entry, req, res, true, cache);
+  sendCached(entry, req, res, true, cache, write);
   return true;
 }
 
@@ -40,17 +52,30 @@ export function answerFromCache(cache: TileCache, req: IncomingMessage, res: Ser
  * Writes a cached (or just rendered) tile in the encoding the request accepts:
  * 304 when If-None-Match matches that encoding's ETag, else the tile.
  */
-export function sendCached(entry: CachedTile, req: IncomingMessage, res: ServerResponse, hit: boolean, cache?: TileCache): void {
-  const form = variantOf(entry, negotiateEncoding(req.headers['accept-encoding']), cache);
+export function sendCached(entry: CachedTile, req: IncomingMessage, res: ServerResponse, hit: boolean, cache?: TileCache, write: HeadWriter = plainHead): void {
+  const accept = req.headers['accept-encoding'];
+  const form = accept === undefined ? entry : variantOf(entry, negotiateEncoding(accept), cache);
   const inm = req.headers['if-none-match'];
-  if (inm && etagMatches(inm, form.etag)) {
-    res.writeHead(304, form.notModifiedHeaders);
+  if (inm !== undefined && etagMatches(inm, form.etag)) {
+    write(res, 304, (form.notModifiedList ??= headerList(form.notModifiedHeaders)));
     res.end();
     return;
   }
-  res.writeHead(entry.status, hit ? form.headers : { ...form.headers, 'X-Tile-Cache': 'miss' });
+  const list = (form.headerList ??= headerList(form.headers));
+  write(res, entry.status, hit ? list : headerList({ ...form.headers, 'X-Tile-Cache': 'miss' }));
   if (req.method === 'HEAD' || entry.status === 204) res.end();
   else res.end(form.body);
+}
+
+/** Headers as the list `writeHead` takes as it is, `[name, value, …]`. */
+function headerList(headers: OutgoingHttpHeaders): string[] {
+  const list: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) list.push(name, v);
+    else list.push(name, String(value));
+  }
+  return list;
 }
 
 /**
@@ -77,6 +102,7 @@ export function variantOf(entry: CachedTile, encoding: 'br' | 'gzip' | 'identity
 
 /** RFC 9110 If-None-Match: `*` or a list of entity tags, compared weakly. */
 export function etagMatches(header: string, etag: string): boolean {
+  if (header === etag) return true;
   if (header.trim() === '*') return true;
   const bare = etag.replace(/^W\//, '');
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
@@ -98,17 +124,18 @@ export type MissHandler = (req: IncomingMessage, res: ServerResponse, fallback: 
  * calls `app.handle` for every request, so wrapping it is the earliest point
  * inside the app: no change to how the server is created or listened on.
  */
-export function installFastPath(app: { handle: Handle }, cache: TileCache, stats?: FastPathStats, miss?: MissHandler): () => void {
+export function installFastPath(app: { handle: Handle }, cache: TileCache, stats?: FastPathStats, miss?: MissHandler, write: HeadWriter = plainHead): () => void {
   const handle = app.handle;
-  const fast: Handle = function tileFastPath(this: unknown, req, res, next) {
-    if (answerFromCache(cache, req, res, stats)) return;
-    if (miss && eligible(req, res) && miss(req, res, () => handle.call(this, req, res, next))) return;
+  let on = true;
+  app.handle = function tileFastPath(this: unknown, req, res, next) {
+    if (on && answerFromCache(cache, req, res, stats, write)) return;
+    if (on && miss && eligible(req, res) && miss(req, res, () => handle.call(this, req, res, next))) return;
     handle.call(this, req, res, next);
   };
-  app.handle = fast;
-  // Returns the way back (benches compare with and without).
+  // The way back (benches compare with and without); the hook stays in place, other
+  // wrappers (server/http/edge.ts) may sit outside it.
   return () => {
-    if (app.handle === fast) app.handle = handle;
+    on = false;
   };
 }
 

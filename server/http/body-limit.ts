@@ -24,6 +24,6 @@ export function bodyLimitHook(importMaxMb: number): EdgeHook {
           { name: 'Content-Length', reason: `at most ${limit} bytes` },
         ])
       : new HttpProblem(400, 'Invalid request', 'Content-Length: a decimal number of bytes', [{ name: 'Content-Length', reason: 'a decimal number of bytes' }]);
-    return answerProblem(req, res, problem, { Connection: 'close' });
+    return answerProblem(req, res, problem, ['Connection', 'close']);
   };
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpProblem } from './problem.ts';
-import { answerProblem, setRequestHeader, type EdgeHook } from './edge.ts';
+import { answerProblem, setRequestHeader, writeEdgeHead, type EdgeHook } from './edge.ts';
 
 /**
  * CORS for the reads other web applications may embed: tiles, OGC API, the
@@ -42,7 +42,7 @@ export function corsHook(origins: readonly string[]): EdgeHook {
       }
       return false;
     }
-    const vary = any ? {} : { Vary: 'Origin' };
+    const vary = any ? [] : ['Vary', 'Origin'];
     if (!granted) return answerProblem(req, res, problem('Origin', `one of ${origins.join(', ')}`), vary);
     const methods = methodsFor(url);
     const method = String(req.headers['access-control-request-method']).toUpperCase();
@@ -53,13 +53,13 @@ export function corsHook(origins: readonly string[]): EdgeHook {
       .filter(Boolean);
     const refused = asked.find((h) => !ALLOWED_REQUEST_HEADERS.includes(h));
     if (refused) return answerProblem(req, res, problem('Access-Control-Request-Headers', `only ${ALLOWED_REQUEST_HEADERS.join(', ')}; not ${refused} (no API keys across origins)`), vary);
-    res.writeHead(204, {
+    writeEdgeHead(res, 204, [
       ...vary,
-      'Access-Control-Allow-Origin': granted,
-      'Access-Control-Allow-Methods': methods.join(', '),
-      'Access-Control-Allow-Headers': ALLOWED_REQUEST_HEADERS.join(', '),
-      'Access-Control-Max-Age': MAX_AGE,
-    });
+      'Access-Control-Allow-Origin', granted,
+      'Access-Control-Allow-Methods', methods.join(', '),
+      'Access-Control-Allow-Headers', ALLOWED_REQUEST_HEADERS.join(', '),
+      'Access-Control-Max-Age', MAX_AGE,
+    ]);
     res.end();
     return true;
   };

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { answerProblem, type EdgeHook } from './edge.ts';
+import { answerProblem, writeEdgeHead, type EdgeHook } from './edge.ts';
 import { HttpProblem } from './problem.ts';
 import { isLoopback } from './client-address.ts';
 import { rejectReasonOf } from './reject.ts';
@@ -65,25 +65,100 @@ function routeOf(req: IncomingMessage): string {
   if (typeof r.route?.path === 'string') return (r.baseUrl ?? '') + r.route.path;
   // Answered before Express (tiles/fast-path.ts) or by static files / 404.
   const url = req.url ?? '';
-  if (url.startsWith('/tiles/') && /\.mvt(\?|$)/.test(url)) return TILE_ROUTE;
-  return '(other)';
+  return url.startsWith('/tiles/') && isMvtPath(url) ? TILE_ROUTE : '(other)';
+}
+
+/** The path (before any query) ends in `.mvt`. */
+function isMvtPath(url: string): boolean {
+  const q = url.indexOf('?');
+  return q < 0 ? url.endsWith('.mvt') : url.startsWith('.mvt', q - 4);
+}
+
+interface RouteSeries {
+  method: string;
+  route: string;
+  /** Answers by status (0: the client left first). */
+  statuses: Map<number, number>;
+  /** Observations per latency bucket (not cumulative); above the last bound only in `count`. */
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * Requests counted and timed per method, route template and status in plain
+ * records: a request costs three Map lookups and an add, where prom-client's
+ * labelled counter and histogram hash their label objects into strings on every
+ * call. prom-client reads the records when /metrics is scraped.
+ */
+export class RequestSeries {
+  private readonly byRoute = new Map<string, Map<string, RouteSeries>>();
+  /** The same records in the order they were first seen (the order prom-client exposes series in). */
+  private readonly list: RouteSeries[] = [];
+
+  add(method: string, route: string, status: number, seconds: number): void {
+    let byMethod = this.byRoute.get(route);
+    if (!byMethod) this.byRoute.set(route, (byMethod = new Map()));
+    let s = byMethod.get(method);
+    if (!s) {
+      s = { method, route, statuses: new Map(), buckets: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
+      byMethod.set(method, s);
+      this.list.push(s);
+    }
+    s.statuses.set(status, (s.statuses.get(status) ?? 0) + 1);
+    // The bucket of the first bound at or above the value (prom-client's rule).
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      if (seconds <= LATENCY_BUCKETS[i]) {
+        s.buckets[i]++;
+        break;
+      }
+    }
+    s.sum += seconds;
+    s.count++;
+  }
+
+  all(): readonly RouteSeries[] {
+    return this.list;
+  }
+}
+
+/**
+ * The latency histogram of RequestSeries in prom-client's shape (a registry
+ * accepts any object with a name and `get`): the same series, bucket lines,
+ * labels and order as a prom-client Histogram with labels method and route.
+ */
+class LatencyHistogram {
+  readonly name = 'onemap_http_request_duration_seconds';
+  readonly help = 'Time from the first byte of the request to the last byte of the answer, by route template';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+
+  constructor(private readonly series: RequestSeries) {}
+
+  async get() {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const s of this.series.all()) {
+      const { method, route } = s;
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += s.buckets[i];
+        values.push({ labels: { le, method, route }, value: cumulative, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { le: '+Inf', method, route }, value: s.count, metricName: `${this.name}_bucket` });
+      values.push({ labels: { method, route }, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: { method, route }, value: s.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  /** Nothing to reset: the records are the app's. */
+  reset(): void {}
 }
 
 export class AppMetrics {
   readonly registry = new Registry();
-  private readonly requests = new Counter({
-    name: 'onemap_http_requests_total',
-    help: 'Requests answered, by method, route template and status (aborted = client left first)',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
-  private readonly latency = new Histogram({
-    name: 'onemap_http_request_duration_seconds',
-    help: 'Time from the first byte of the request to the last byte of the answer, by route template',
-    labelNames: ['method', 'route'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  /** Requests and their latency by method, route and status (read by the two metrics below when scraped). */
+  private readonly series = new RequestSeries();
   private readonly rejected = new Counter({
     name: 'onemap_rejected_requests_total',
     help: 'Requests refused, by reason: rate_limit, auth_throttle, too_large, unavailable, validation, unauthorized, forbidden, other_4xx',
@@ -103,6 +178,20 @@ export class AppMetrics {
     private readonly log: Logger,
   ) {
     const r = [this.registry];
+    const { series } = this;
+    new Counter({
+      name: 'onemap_http_requests_total',
+      help: 'Requests answered, by method, route template and status (aborted = client left first)',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: r,
+      collect() {
+        this.reset();
+        for (const s of series.all()) {
+          for (const [status, n] of s.statuses) this.inc({ method: s.method, route: s.route, status: status ? String(status) : 'aborted' }, n);
+        }
+      },
+    });
+    this.registry.registerMetric(new LatencyHistogram(series) as unknown as Parameters<Registry['registerMetric']>[0]);
     const gauge = (name: string, help: string, read: () => number | undefined) =>
       new Gauge({
         name,
@@ -171,7 +260,7 @@ export class AppMetrics {
   readonly hook: EdgeHook = (_req, res) => {
     (res as Timed)[START] = process.hrtime.bigint();
     (res as Timed)[METRICS] = this;
-    res.once('close', onClose);
+    res.on('close', onClose); // emitted once per response; `once` would wrap it per request
     return false;
   };
 
@@ -179,8 +268,7 @@ export class AppMetrics {
     const method = METHODS.has(req.method ?? '') ? req.method! : 'other';
     const route = routeOf(req);
     const status = res.writableFinished ? res.statusCode : 0;
-    this.requests.inc({ method, route, status: status ? String(status) : 'aborted' });
-    this.latency.observe({ method, route }, seconds);
+    this.series.add(method, route, status, seconds);
     if (!status) return;
     const reason = rejectionOf(res, status);
     if (reason) this.rejected.inc({ reason });
@@ -237,15 +325,15 @@ export function metricsEndpoint(metrics: AppMetrics, token: string | undefined, 
     if (!allowed) {
       const reason = expected ? 'Bearer <METRICS_TOKEN>' : 'a loopback caller';
       const detail = expected ? 'metrics need Authorization: Bearer <METRICS_TOKEN>' : 'metrics are answered to loopback callers only (set METRICS_TOKEN to read them remotely)';
-      return answerProblem(req, res, new HttpProblem(403, 'Forbidden', detail, [{ name: 'Authorization', reason }]), { 'Cache-Control': 'no-store' });
+      return answerProblem(req, res, new HttpProblem(403, 'Forbidden', detail, [{ name: 'Authorization', reason }]), ['Cache-Control', 'no-store']);
     }
     metrics.text().then(
       (text) => {
-        res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' });
+        writeEdgeHead(res, 200, ['Content-Type', metrics.registry.contentType, 'Cache-Control', 'no-store']);
         res.end(req.method === 'HEAD' ? undefined : text);
       },
       () => {
-        res.writeHead(500, { 'Content-Type': 'text/plain' });
+        writeEdgeHead(res, 500, ['Content-Type', 'text/plain']);
         res.end('metrics failed');
       },
     );

@@ -110,7 +110,7 @@ export function addressRateLimit(limit: number, trustProxy: number): EdgeHook | 
     const { detail, param } = tooMany('addr', limiter);
     setRequestHeader(res, 'Retry-After', String(limiter.resetSeconds));
     markRejected(res, 'rate_limit');
-    return answerProblem(req, res, new HttpProblem(429, 'Too many requests', detail, [{ name: param, reason: `${limit} requests per minute` }]), { 'Cache-Control': 'no-store' });
+    return answerProblem(req, res, new HttpProblem(429, 'Too many requests', detail, [{ name: param, reason: `${limit} requests per minute` }]), ['Cache-Control', 'no-store']);
   };
 }
 

@@ -10,7 +10,7 @@ import { tileJson } from '../../tiles/tilejson.ts';
 import { installFastPath, sendCached, type FastPathStats, type MissHandler } from '../../tiles/fast-path.ts';
 import { ANONYMOUS } from '../../catalog/access.ts';
 import { filtersKey } from '../../tiles/filters.ts';
-import { appHeaders } from '../http/edge.ts';
+import { appHeaders, writeEdgeHead } from '../http/edge.ts';
 import { runInScope } from '../http/request-scope.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { TileArchiveFallback } from './tile-fallback.ts';
@@ -62,7 +62,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
       if (fallback && isConnectionError(err) && filtersKey(filters) === '' && fallback.holds(layers, tile)) return fallback.send(res, layers, tile);
       throw err;
     }
-    sendCached(answer.entry, req, res, answer.hit, service.cache);
+    sendCached(answer.entry, req, res, answer.hit, service.cache, writeEdgeHead);
   });
 
   // Public tile requests that missed the cache, parsed exactly as the route does.
@@ -79,7 +79,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     // in the request's scope: tile statement timeout, cancelled when the client leaves
     runInScope(req, res, 'tiles', () => service.tile({ ...parsed, who: ANONYMOUS, key: tileCacheKey(parsed, ANONYMOUS) }))
       .then(
-        ({ entry, hit }) => sendCached(entry, req, res, hit, service.cache),
+        ({ entry, hit }) => sendCached(entry, req, res, hit, service.cache, writeEdgeHead),
         () => fallback(),
       )
       .catch(() => res.destroy());
@@ -90,7 +90,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     parent.locals.tiles = service;
     parent.locals.tileFastPath = fastPath;
     if (options.fastPath !== false) {
-      fastPath.uninstall = installFastPath(parent as unknown as Parameters<typeof installFastPath>[0], service.cache, fastPath, renderMiss);
+      fastPath.uninstall = installFastPath(parent as unknown as Parameters<typeof installFastPath>[0], service.cache, fastPath, renderMiss, writeEdgeHead);
     }
   });
   return app;
