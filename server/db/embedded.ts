@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { postgis } from '@electric-sql/pglite-postgis';
 import type { Db, Queryable, QueryOptions, QueryResult, Row } from './types.ts';
 import { throwIfGone, currentScope } from '../http/request-scope.ts';
 import { TYPE_OIDS } from './types.ts';
+import { postgisExtension } from './postgis-bundle.ts';
 
 export interface EmbeddedOptions {
   /** Directory holding the database files; created when missing. `undefined` = in memory. */
@@ -35,7 +35,7 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
   ticker.unref();
   let pg: PGlite;
   try {
-    pg = await PGlite.create({ dataDir: options.dataDir, extensions: { postgis }, parsers });
+    pg = await PGlite.create({ dataDir: options.dataDir, extensions: { postgis: await postgisExtension() }, parsers });
     progress(`embedded PostgreSQL open after ${Date.now() - started} ms; loading PostGIS …`);
     await pg.exec('CREATE EXTENSION IF NOT EXISTS postgis');
     // The same planner settings as the server backend. PGlite is one process without
