@@ -165,8 +165,8 @@ export async function postgisExtension(): Promise<Extension> {
   if (!bundle) return postgis;
   return {
     name: postgis.name,
-    async setup(pg, emscriptenOpts, clientOnly) {
-      const setup = await postgis.setup(pg, emscriptenOpts, clientOnly);
+    async setup(pg, emscriptenOpts) {
+      const setup = await postgis.setup(pg, emscriptenOpts);
       return { ...setup, bundlePath: pathToFileURL(bundle) };
     },
   };
