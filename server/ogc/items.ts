@@ -298,7 +298,10 @@ export function itemRoutes(ctx: AppContext) {
         timeStamp: new Date().toISOString(),
         links,
       });
-      res.type(MEDIA.geojson).send(`${head.slice(0, -1)},"features":${features}}`);
+      // Not res.send: it would hash the whole page (SHA-1 over hundreds of KiB) for an ETag that
+      // never matches, since every page carries its own timeStamp.
+      const bytes = Buffer.from(`${head.slice(0, -1)},"features":${features}}`);
+      res.set({ 'Content-Type': `${MEDIA.geojson}; charset=utf-8`, 'Content-Length': String(bytes.length) }).end(bytes);
     },
 
     async item(req: Request<{ collectionId: string; featureId: string }>, res: Response) {

@@ -161,6 +161,9 @@ describe('items', () => {
   it('returns a FeatureCollection with numberMatched/numberReturned/timeStamp, ids and exactly the visible properties', async () => {
     const r = await request(app).get('/ogc/collections/risk_points/items').expect(200).expect('content-type', /^application\/geo\+json/);
     expect(r.headers['content-crs']).toBe('<http://www.opengis.net/def/crs/OGC/1.3/CRS84>');
+    expect(r.headers['content-type']).toBe('application/geo+json; charset=utf-8');
+    // no ETag: a page carries its own timeStamp, so hashing it for one would be waste
+    expect(r.headers.etag).toBeUndefined();
     const b = body(r);
     expect(b.type).toBe('FeatureCollection');
     expect(b.numberMatched).toBe(await liveCount('risk_points'));
