@@ -21,7 +21,8 @@ import { analysisServices } from '../server/analysis/service.ts';
 import { computedLayers } from '../server/analysis/computed-layers.ts';
 import { loadConfig } from '../server/config.ts';
 import { silentLogger } from '../server/log.ts';
-import { getLayer } from '../catalog/layers.ts';
+import { LAYERS as ALL_LAYERS, getLayer } from '../catalog/layers.ts';
+import { tableFactsOnce } from '../catalog/table-facts.ts';
 import { mapFonts } from '../server/maps/fonts.ts';
 import { mapOptions } from '../server/maps/options.ts';
 import type { StaticMapRequest } from '../server/maps/params.ts';
@@ -56,7 +57,7 @@ async function main() {
   const options = mapOptions();
   const layers = LAYERS.map((id) => getLayer(id)!);
   const analysis = analysisServices(db);
-  const sources = { analysis, computed: computedLayers(analysis) };
+  const sources = { analysis, computed: computedLayers(analysis), tableFacts: tableFactsOnce(db, ALL_LAYERS) };
   console.log(`static maps on ${db.backend}, district ${DISTRICT}, layers ${LAYERS.join(',')}, ${RUNS} runs each, font ${fonts.cjkFamily ?? 'none'}\n`);
 
   console.log('| size | features | drawn (points / clusters) | total median | p95 | query | SVG | rasterise | empty-SVG raster | total ÷ empty |');

@@ -10,6 +10,10 @@ export interface TableFacts {
   softDelete: boolean;
   /** The table has a `version` row-version column (ETags, optimistic locking for writes). */
   versioned: boolean;
+  /** The table has a `synthetic` column: its rows say whether they are demo data. */
+  synthetic: boolean;
+  /** Every column of the table. */
+  columns: ReadonlySet<string>;
 }
 
 /** The facts of every table of `layers` (computed layers have none). */
@@ -17,16 +21,33 @@ export async function readTableFacts(db: Queryable, layers: readonly LayerDef[])
   const tables = [...new Set(layers.map((l) => l.table).filter((t): t is string => t !== null))];
   const r = await db.query<{ table_name: string; column_name: string }>(
     `SELECT table_name, column_name FROM information_schema.columns
-      WHERE table_schema = current_schema() AND table_name = ANY($1::text[]) AND column_name IN ('deleted_at', 'version')`,
+      WHERE table_schema = current_schema() AND table_name = ANY($1::text[])`,
     [tables],
   );
-  const facts = new Map<string, TableFacts>(tables.map((t) => [t, { softDelete: false, versioned: false }]));
-  for (const row of r.rows) {
-    const f = facts.get(row.table_name)!;
-    if (row.column_name === 'deleted_at') f.softDelete = true;
-    if (row.column_name === 'version') f.versioned = true;
-  }
-  return facts;
+  const columns = new Map<string, Set<string>>(tables.map((t) => [t, new Set()]));
+  for (const row of r.rows) columns.get(row.table_name)!.add(row.column_name);
+  return new Map([...columns].map(([table, cols]) => [table, factsOf(cols)]));
+}
+
+/** The facts of a table with these columns. */
+export function factsOf(columns: ReadonlySet<string>): TableFacts {
+  return { softDelete: columns.has('deleted_at'), versioned: columns.has('version'), synthetic: columns.has('synthetic'), columns };
+}
+
+/**
+ * The table facts of `layers`, read once when first asked for and kept (a failed
+ * read is retried by the next caller): what one app or tool holds instead of
+ * reading the schema per request.
+ */
+export function tableFactsOnce(db: Queryable, layers: readonly LayerDef[]): () => Promise<Map<string, TableFacts>> {
+  let facts: Promise<Map<string, TableFacts>> | undefined;
+  return () => {
+    if (!facts) {
+      facts = readTableFacts(db, layers);
+      facts.catch(() => (facts = undefined));
+    }
+    return facts;
+  };
 }
 
 /** `AND <alias>.deleted_at IS NULL` for a soft-delete table, nothing otherwise. */

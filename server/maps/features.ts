@@ -3,6 +3,7 @@ import type { Db } from '../db/types.ts';
 import { badRequest } from '../http/problem.ts';
 import { getLayer, type Bilingual, type LayerDef } from '../../catalog/layers.ts';
 import type { ComputedSources } from '../../catalog/computed-sources.ts';
+import { liveRowsPredicate, type TableFacts } from '../../catalog/table-facts.ts';
 import type { MapArea, UnitLayer } from './area.ts';
 import type { BBox } from './params.ts';
 
@@ -40,31 +41,6 @@ export interface ContextUnits {
   labelled: boolean;
 }
 
-// Which columns each table has, read once per database: only tables with
-// `deleted_at` get the soft-delete filter, only those with `synthetic` report it.
-const columnCache = new WeakMap<Db, Promise<Map<string, Set<string>>>>();
-
-function tableColumns(db: Db): Promise<Map<string, Set<string>>> {
-  let cached = columnCache.get(db);
-  if (!cached) {
-    cached = db
-      .query<{ table_name: string; column_name: string }>(
-        `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()`,
-      )
-      .then(({ rows }) => {
-        const byTable = new Map<string, Set<string>>();
-        for (const r of rows) {
-          if (!byTable.has(r.table_name)) byTable.set(r.table_name, new Set());
-          byTable.get(r.table_name)!.add(r.column_name);
-        }
-        return byTable;
-      });
-    cached.catch(() => columnCache.delete(db));
-    columnCache.set(db, cached);
-  }
-  return cached;
-}
-
 /** SQL fragment limiting `t.geom` to the area: its outline when it has one, else the envelope. */
 function areaFilter(area: MapArea, params: unknown[]): string {
   if (!area.unitLayer || area.request.kind === 'bbox') return '';
@@ -95,15 +71,22 @@ export interface LayerFeatureText {
  * in id order so the same data always draws the same image. Refuses (400) when
  * together they exceed `maxFeatures`, reading at most one row more than that.
  */
-export async function loadLayerFeatureTexts(db: Db, layers: readonly LayerDef[], area: MapArea, extent: BBox, maxFeatures: number): Promise<LayerFeatureText[]> {
-  const columns = await tableColumns(db);
+export async function loadLayerFeatureTexts(
+  db: Db,
+  facts: Map<string, TableFacts>,
+  layers: readonly LayerDef[],
+  area: MapArea,
+  extent: BBox,
+  maxFeatures: number,
+): Promise<LayerFeatureText[]> {
   const result: LayerFeatureText[] = [];
   let budget = maxFeatures;
   for (const layer of layers) {
     if (!layer.table) continue;
-    const cols = columns.get(layer.table) ?? new Set<string>();
-    const styleColumn = layer.style.by && cols.has(layer.style.by.property) ? `t.${layer.style.by.property}::text` : 'NULL::text';
-    const syntheticColumn = cols.has('synthetic') ? 't.synthetic' : 'false';
+    // Only tables with `deleted_at` get the soft-delete filter, only those with `synthetic` report it.
+    const table = facts.get(layer.table);
+    const styleColumn = layer.style.by && table?.columns.has(layer.style.by.property) ? `t.${layer.style.by.property}::text` : 'NULL::text';
+    const syntheticColumn = table?.synthetic ? 't.synthetic' : 'false';
     // Numbers are written by the same output functions as in a row, so they parse to the same values.
     const geometryColumns = layer.geometry === 'point' ? 'ST_X(t.geom), ST_Y(t.geom)' : 'ST_AsGeoJSON(t.geom, 6)::json';
     const params: unknown[] = [...extent];
@@ -111,7 +94,7 @@ export async function loadLayerFeatureTexts(db: Db, layers: readonly LayerDef[],
                  FROM ${layer.table} t
                 WHERE t.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)`;
     sql += areaFilter(area, params);
-    if (cols.has('deleted_at')) sql += ' AND t.deleted_at IS NULL';
+    sql += liveRowsPredicate(table);
     params.push(budget + 1);
     sql += ` ORDER BY t.id LIMIT $${params.length}`;
     const { rows } = await db.query<{ n: number; features: string }>(

@@ -1,6 +1,7 @@
 import type { Db } from '../db/types.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
 import type { ComputedSources } from '../../catalog/computed-sources.ts';
+import type { TableFacts } from '../../catalog/table-facts.ts';
 import type { AnalysisServices } from '../analysis/service.ts';
 import { resolveArea } from './area.ts';
 import { HttpProblem } from '../http/problem.ts';
@@ -40,6 +41,8 @@ export interface RenderedMap {
 export interface MapSources {
   computed: ComputedSources;
   analysis: AnalysisServices;
+  /** The tables' facts (soft delete, the `synthetic` and style columns), read once for the app. */
+  tableFacts: () => Promise<Map<string, TableFacts>>;
 }
 
 /** Pixels kept free around an administrative area inside the frame. */
@@ -60,7 +63,7 @@ export async function renderStaticMap(
   const viewport = fitBBox(area.bbox, layout.frame, padding);
   // Unit maps read features inside the unit's outline; bbox maps everything in the frame.
   const featureExtent = area.outline ? area.bbox : viewport.extent;
-  const fromTables = await loadLayerFeatureTexts(db, layers.filter((l) => l.table !== null), area, featureExtent, options.maxFeatures);
+  const fromTables = await loadLayerFeatureTexts(db, await sources.tableFacts(), layers.filter((l) => l.table !== null), area, featureExtent, options.maxFeatures);
   const computed = await loadComputedFeatures(sources.computed, layers.filter((l) => l.table === null), area, viewport.extent);
   // In the order asked for: it is the drawing and legend order.
   const drawn = layers.flatMap((l): MapComposition['layers'] => [

@@ -12,7 +12,7 @@ import { F_JSON, F_PAGE, LANG, parseQuery, queryables, temporalProperty } from '
 import { GEOMETRY } from './cql.ts';
 import { pageLang, sendPage, wantsHtml } from './html.ts';
 import { collectionPage, collectionsPage } from './html-pages.ts';
-import { selectExtent, tableFacts, type LayerExtent } from './sql.ts';
+import { selectExtent, type LayerExtent } from './sql.ts';
 
 /** `/ogc/collections`, `/ogc/collections/{id}` and `…/queryables`, all derived from the layer registry. */
 
@@ -20,7 +20,7 @@ const GREGORIAN = 'http://www.opengis.net/def/uom/ISO-8601/0/Gregorian';
 export const QUERYABLES_REL = 'http://www.opengis.net/def/rel/ogc/1.0/queryables';
 
 export async function layerExtent(ctx: AppContext, layer: LayerDef): Promise<LayerExtent> {
-  const facts = await tableFacts(ctx.db, LAYERS);
+  const facts = await ctx.tableFacts();
   if (!layer.table) {
     // Computed layers (coverage gaps) lie within the districts; computing them only to
     // describe their extent would make /collections wait for an analysis.

@@ -6,6 +6,7 @@ import { badRequest, notFound } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
 import { CANONICAL_ID } from '../http/numbers.ts';
 import { LAYERS, type LayerDef, type LayerProperty } from '../../catalog/layers.ts';
+import { factsOf as tableFactsOf } from '../../catalog/table-facts.ts';
 import { visibleProperties, type Principal } from '../../catalog/access.ts';
 import { CRS84, MERCATOR_MAX, contentCrsHeader, gcj02ToWgs84, geometryToGcj02, mercatorToLonLat, type CrsDef } from './crs.ts';
 import { decodeCursor, encodeCursor, queryHash } from './cursor.ts';
@@ -32,7 +33,6 @@ import {
   selectCsvPage,
   selectFeature,
   selectFeaturePage,
-  tableFacts,
   type FeaturePage,
   type ItemsFilter,
   type PageQuery,
@@ -206,9 +206,12 @@ function featuresToGcj02(featuresJson: string, decimals: number): string {
   return JSON.stringify(features);
 }
 
+/** The facts of a computed layer: no table, nothing soft-deleted or versioned. */
+const NO_TABLE = tableFactsOf(new Set());
+
 export function itemRoutes(ctx: AppContext) {
   const factsOf = async (layer: LayerDef) =>
-    layer.table ? (await tableFacts(ctx.db, LAYERS)).get(layer.table)! : { softDelete: false, versioned: false };
+    layer.table ? (await ctx.tableFacts()).get(layer.table)! : NO_TABLE;
   const rowsOf = (layer: LayerDef) => (layer.table ? undefined : computedRows(ctx.computed, layer));
 
   const counts = new MatchedCounts(ctx.db, ctx.config.OGC_COUNT_EXACT_MAX);

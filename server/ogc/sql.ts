@@ -3,7 +3,7 @@ import type { LayerDef, LayerProperty } from '../../catalog/layers.ts';
 import type { DateInterval } from './params.ts';
 import { cqlToSql, type CqlNode } from './cql.ts';
 import { ident, utcMomentSql } from '../../catalog/sql-names.ts';
-import { readTableFacts, type TableFacts } from '../../catalog/table-facts.ts';
+import type { TableFacts } from '../../catalog/table-facts.ts';
 
 export type { TableFacts };
 
@@ -26,18 +26,6 @@ export class SqlParams {
 
 // ---------------------------------------------------------------- schema facts
 
-const factsByDb = new WeakMap<Db, Promise<Map<string, TableFacts>>>();
-
-/** The table facts (catalog/table-facts.ts) of the registry, read once per database. */
-export function tableFacts(db: Db, layers: readonly LayerDef[]): Promise<Map<string, TableFacts>> {
-  let facts = factsByDb.get(db);
-  if (!facts) {
-    facts = readTableFacts(db, layers);
-    facts.catch(() => factsByDb.delete(db));
-    factsByDb.set(db, facts);
-  }
-  return facts;
-}
 
 // ---------------------------------------------------------------- filters and order
 
