@@ -26,7 +26,7 @@ import { clientRoutes } from './routes/client.ts';
 import { riskRoutes } from './risk/routes.ts';
 import { scenarioRoutes } from './risk/scenario-routes.ts';
 import { requestScope } from './http/request-scope.ts';
-import { consistencyToken } from './http/consistency-token.ts';
+import { consistencyToken, TokenCoverage } from './http/consistency-token.ts';
 import { configureWorkerPool, workerPool, workerPoolOptions } from './work/shared.ts';
 import { requestIdHook } from './http/request-id.ts';
 import { AppMetrics, metricsEndpoint } from './http/metrics.ts';
@@ -77,7 +77,7 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(writeBarrier(ctx.db, applied, (v) => ctx.log.warn(`a write was answered before every server process applied data version ${v}`)));
   app.use(healthRoutes(ctx));
   app.use(layerRoutes(ctx));
-  app.use(tileRoutes(ctx, { cacheBytes: ctx.config.TILE_CACHE_MB * 1024 * 1024 }));
+  app.use(tileRoutes(ctx, { cacheBytes: ctx.config.TILE_CACHE_MB * 1024 * 1024, tokenCoverage: new TokenCoverage(ctx.db, applied) }));
   app.use(editRoutes(ctx));
   app.use(ogcRoutes(ctx));
   app.use(analysisRoutes(ctx));

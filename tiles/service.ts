@@ -53,6 +53,12 @@ export interface TileRequest {
   key: string;
   /** Headers set by earlier middleware, replayed on cache hits. */
   baseHeaders?: OutgoingHttpHeaders;
+  /**
+   * Render it now, for this request: neither the cache nor a render already under
+   * way may answer it (it must see a write this process has not heard of yet).
+   * The tile rendered is still cached.
+   */
+  fresh?: boolean;
 }
 
 export interface TileServiceContext {
@@ -101,6 +107,7 @@ export class TileService {
 
   /** The response for a tile request: from the cache, or rendered (once per key at a time) and cached. */
   async tile(req: TileRequest): Promise<{ entry: CachedTile; hit: boolean }> {
+    if (req.fresh) return { entry: await this.render(req), hit: false };
     const cached = this.cache.get(req.key);
     if (cached) return { entry: cached, hit: true };
     // Identical requests share one render, but not across an invalidation: a request

@@ -1,7 +1,8 @@
 import type { RequestHandler, Response } from 'express';
-import type { Db } from '../db/types.ts';
+import { readerOf, type Db } from '../db/types.ts';
 import { parseLsn } from '../db/lsn.ts';
-import { withReadConsistency } from '../db/read-consistency.ts';
+import { currentDataVersion } from '../db/data-version.ts';
+import { currentReadConsistency, withReadConsistency } from '../db/read-consistency.ts';
 import { badRequest } from './problem.ts';
 
 /**
@@ -56,4 +57,38 @@ export async function tokenNow(db: Db, res: Response): Promise<void> {
   if (!db.read) return;
   const r = await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn').catch(() => null);
   if (r?.rows[0]) res.setHeader(CONSISTENCY_TOKEN, r.rows[0].lsn);
+}
+
+/**
+ * Whether this process's caches may answer a request that sent a Consistency-Token.
+ *
+ * A cache drops what a change touched when this process hears the change's
+ * notification. A token from a write made through another server can name a
+ * change not heard here yet: its notification is still on its way, or that
+ * server is another host, which the write barrier (server/cluster/write-barrier.ts)
+ * does not cover. The data version read at the token's position (from the read
+ * side, which waits for the replica to replay that far, or from the primary)
+ * settles it: once this process has applied that version, its caches show
+ * everything the token asks for; until then the request must bypass them. A
+ * position found covered stays covered, so a client sending the same token
+ * again costs nothing.
+ */
+export class TokenCoverage {
+  private covered = 0n;
+
+  constructor(
+    private readonly db: Db,
+    /** Highest data version whose notification this process has applied to its caches. */
+    private readonly applied: { readonly current: number },
+  ) {}
+
+  /** True when the caches may answer the current request; false = read around them. */
+  async cachesCover(): Promise<boolean> {
+    const minLsn = currentReadConsistency()?.minLsn ?? 0n;
+    if (minLsn <= this.covered) return true;
+    const version = await currentDataVersion(readerOf(this.db));
+    if (version > this.applied.current) return false;
+    if (minLsn > this.covered) this.covered = minLsn;
+    return true;
+  }
 }

@@ -14,12 +14,18 @@ import { appHeaders, writeEdgeHead } from '../http/edge.ts';
 import { runInScope } from '../http/request-scope.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { TileArchiveFallback } from './tile-fallback.ts';
+import type { TokenCoverage } from '../http/consistency-token.ts';
 
 export interface TileRouteOptions extends TileServiceOptions {
   /** Use this service instead of making one (tests, benches). */
   service?: TileService;
   /** Answer public tile requests before Express routing (see tiles/fast-path.ts). Default true. */
   fastPath?: boolean;
+  /**
+   * Whether the cache covers what a request's Consistency-Token asks for
+   * (server/http/consistency-token.ts); without it the cache answers every request.
+   */
+  tokenCoverage?: TokenCoverage;
 }
 
 /**
@@ -55,7 +61,9 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     const parsed = parseTileRequest(req.params, req.query, who, ctx.computed);
     let answer;
     try {
-      answer = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: appHeaders(res) });
+      // A Consistency-Token naming a write this process has not heard of yet: the cached tile may predate it.
+      const fresh = options.tokenCoverage ? !(await options.tokenCoverage.cachesCover()) : false;
+      answer = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: appHeaders(res), fresh });
     } catch (err) {
       // The database is away: the archive's copy of an unfiltered tile, if it holds one.
       const { layers, tile, filters } = parsed;

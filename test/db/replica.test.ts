@@ -8,6 +8,8 @@ import { listenApp } from '../helpers/listen.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import { withReadConsistency } from '../../server/db/read-consistency.ts';
 import type { Db } from '../../server/db/types.ts';
+import { tileOf } from '../helpers/sse.ts';
+import { decodeTile } from '../tiles/helpers/decode.ts';
 
 /**
  * DATABASE_READ_URL against a real hot standby: a throwaway primary and a
@@ -157,6 +159,46 @@ describe.skipIf(backend !== 'postgres')('read replica (a real streaming hot stan
       const r = await fetch(b.base + '/ogc/collections/risk_points/items?limit=1', { headers: { 'Consistency-Token': token } });
       return r.ok && reads(b.db).replica > before;
     });
+  });
+
+  it('a tile cached by a server that has not heard of a write is not served to the writer: its token reads around that cache', async () => {
+    const [lon, lat] = [113.2345, 23.4123];
+    const { z, x, y } = tileOf(lon, lat, 16);
+    const path = `/tiles/risk_points/${z}/${x}/${y}.mvt`;
+    const get = async (base: string, headers: Record<string, string> = {}) => {
+      const r = await fetch(base + path, { headers });
+      expect([200, 204], base).toContain(r.status);
+      const ids = r.status === 204 ? [] : (decodeTile(new Uint8Array(await r.arrayBuffer())).risk_points ?? []).map((f) => f.id);
+      return { ids, cache: r.headers.get('x-tile-cache') };
+    };
+    // Both servers cache the tile as it is.
+    for (const server of [a, b]) {
+      await get(server.base);
+      expect((await get(server.base)).cache, server.base).toBe('hit');
+    }
+    const created = await fetch(`${a.base}/ogc/collections/risk_points/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/geo+json', authorization: editor },
+      body: JSON.stringify({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [lon, lat] },
+        properties: { name_zh: '副本缓存测试点', district_id: 'huadu', level: 'red', category: 'gas', responsible_unit: '花都区应急管理局' },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const id = (await created.json()).id as number;
+    const token = created.headers.get('consistency-token')!;
+    // B has not heard of the write: its cache still holds the tile without the point (other hosts learn of a
+    // write when its notification arrives), and a reader without the token gets that copy.
+    expect((await get(b.base)).ids).not.toContain(id);
+    // The writer's token names a data version B has not applied: B renders the tile at the token's position.
+    const withToken = await get(b.base, { 'Consistency-Token': token });
+    expect(withToken.ids).toContain(id);
+    expect(withToken.cache).toBe('miss');
+    // A heard the write before answering it: its cache covers the token and answers from it.
+    expect((await get(a.base)).ids).toContain(id);
+    const fromA = await get(a.base, { 'Consistency-Token': token });
+    expect(fromA).toEqual({ ids: expect.arrayContaining([id]), cache: 'hit' });
   });
 
   it('reads /risk/* and finished import jobs with the same token rule: the writer sees its inspection and import, a reader without the token may not', async () => {
