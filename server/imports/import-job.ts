@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Geometry } from 'geojson';
-import type { Db } from '../db/types.ts';
+import type { Db, Queryable } from '../db/types.ts';
 import { bumpDataVersion } from '../db/data-version.ts';
 import { notifyChange } from '../live/notify.ts';
 import type { LayerDef, PropertyType } from '../../catalog/layers.ts';
@@ -18,7 +18,8 @@ import { HAZARD_ZONE_LAYERS, refreshHazardZones, type FlaggedShelter, type Hazar
  * enums, required fields, geometry, district, the caller's district scope) and
  * EVERY bad row is reported; only when none is bad are the rows written, in one
  * transaction with one audit row per feature, one data-version bump and one
- * change event. Progress is visible while it runs (GET /import/jobs/{id}).
+ * change event. Progress is visible while it runs (GET /import/jobs/{id}, from
+ * any server process: server/imports/job-store.ts).
  */
 
 export interface ImportReport {
@@ -51,13 +52,6 @@ export interface ImportReport {
 const CHUNK = 5000;
 const SQL_TYPES: Record<PropertyType, string> = { string: 'text', integer: 'integer', number: 'numeric', boolean: 'boolean', date: 'date', datetime: 'timestamptz' };
 
-const jobs = new Map<string, ImportReport>();
-const MAX_JOBS_KEPT = 100;
-
-export function getJob(id: string): ImportReport | undefined {
-  return jobs.get(id);
-}
-
 export function newJob(layer: LayerDef, format: string, crs: ImportCrs, dryRun: boolean): ImportReport {
   const report: ImportReport = {
     job: randomUUID(),
@@ -77,8 +71,6 @@ export function newJob(layer: LayerDef, format: string, crs: ImportCrs, dryRun: 
     finishedAt: null,
     timings: {},
   };
-  jobs.set(report.job, report);
-  if (jobs.size > MAX_JOBS_KEPT) jobs.delete(jobs.keys().next().value!);
   return report;
 }
 
@@ -150,7 +142,19 @@ async function checkPlacement(db: Db, rows: ValidRow[], report: ImportReport): P
   }
 }
 
-export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Principal, report: ImportReport, limits: GeometryLimits = DEFAULT_GEOMETRY_LIMITS): Promise<ImportReport> {
+/**
+ * `finishIn`, when given, records the finished report in the import's own
+ * transaction, so the report says "imported" exactly when the rows are there.
+ */
+export async function runImport(
+  db: Db,
+  layer: LayerDef,
+  rows: RawRow[],
+  who: Principal,
+  report: ImportReport,
+  limits: GeometryLimits = DEFAULT_GEOMETRY_LIMITS,
+  finishIn?: (q: Queryable, finished: ImportReport) => Promise<void>,
+): Promise<ImportReport> {
   try {
     if (!layer.table || !EDITABLE_LAYERS.has(layer.id)) throw new Error(`${layer.id} cannot be imported into`);
     report.rows = rows.length;
@@ -232,6 +236,19 @@ export async function runImport(db: Db, layer: LayerDef, rows: RawRow[], who: Pr
         dataVersion,
         summary: { imported: valid.length, job: report.job },
       });
+      if (finishIn) {
+        const writing = Math.round(performance.now() - mark);
+        const finished: ImportReport = {
+          ...report,
+          ids: [...report.ids].sort((a, b) => a - b),
+          sheltersFlagged: refresh?.made_unusable ?? [],
+          status: 'imported',
+          phase: 'done',
+          finishedAt: new Date().toISOString(),
+          timings: { ...report.timings, writing },
+        };
+        await finishIn(q, finished);
+      }
       return refresh;
     });
     lap('writing');

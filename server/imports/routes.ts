@@ -17,7 +17,8 @@ import { tokenNow } from '../http/consistency-token.ts';
 
 /** Longest parsing of one import file may take on a worker (the file size is bounded by IMPORT_MAX_MB). */
 const IMPORT_PARSE_BUDGET_MS = 60_000;
-import { getJob, newJob, runImport, type ImportReport } from './import-job.ts';
+import { newJob, runImport, type ImportReport } from './import-job.ts';
+import { ImportJobs } from './job-store.ts';
 import { geometryLimits } from '../geo/geometry-input.ts';
 import { illFormedAt, WELL_FORMED } from '../http/unicode.ts';
 import { isUtf8 } from 'node:buffer';
@@ -50,8 +51,9 @@ function sendReport(res: express.Response, report: ImportReport): void {
  * `POST /import/{layer}` (GeoJSON, CSV or XLSX; `crs=wgs84|cgcs2000|gcj02|bd09`;
  * `dryRun=true`; `async=true` → 202 and a job to poll) and `GET /import/jobs/{id}`.
  */
-export function importRoutes({ db, config }: AppContext): Router {
+export function importRoutes({ db, config, log }: AppContext): Router {
   const router = Router();
+  const jobs = new ImportJobs(db, (m) => log.warn(m));
   const body = express.raw({ type: () => true, limit: config.IMPORT_MAX_MB * 1024 * 1024 });
 
   router.post('/import/:layer', requireRole('editor'), body, async (req, res) => {
@@ -103,19 +105,24 @@ export function importRoutes({ db, config }: AppContext): Router {
         report.finishedAt = new Date().toISOString();
         return report;
       }
-      return runImport(db, layer, rows, who, report, geometryLimits(config));
+      return runImport(db, layer, rows, who, report, geometryLimits(config), (q, finished) => jobs.finishIn(q, finished));
     })();
+    // Saved for every process to answer polls: the job before its 202, a synchronous import's outcome before its answer.
+    const saving = jobs.track(report, work);
 
     if (q.async) {
       work.catch(() => {});
+      await saving.saved;
       res.status(202).location(`${baseUrl(req, config.PUBLIC_URL)}/import/jobs/${report.job}`).json(report);
       return;
     }
-    sendReport(res, await work);
+    const done = await work.finally(() => saving.finished);
+    sendReport(res, done);
   });
 
   router.get('/import/jobs/:id', requireRole('editor'), async (req, res) => {
-    const job = getJob(req.params.id as string);
+    // Answered by any process: the one running the job, or from the report it saved.
+    const job = await jobs.get(req.params.id as string);
     if (!job) throw notFound(`no import job ${req.params.id}`);
     // The job's rows were committed after its POST was answered: a finished job hands out the token its reader needs.
     if (job.status === 'imported') await tokenNow(db, res);

@@ -3,6 +3,10 @@ import request from 'supertest';
 import ExcelJS from 'exceljs';
 import type { Express } from 'express';
 import { testApp } from '../helpers/test-app.ts';
+import { buildApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
+import { TEST_ENV } from '../helpers/test-env.ts';
 import { transformPosition } from '../../server/geo/gcoord.ts';
 import type { Db } from '../../server/db/types.ts';
 
@@ -122,6 +126,30 @@ describe('POST /import/{layer}', () => {
       job = (await request(app).get(path).set('authorization', editor).expect(200)).body;
     }
     expect(job).toMatchObject({ status: 'imported', imported: 10, phase: 'done' });
+  });
+
+  it('a job is answered by every server process, from the report saved in the database; one whose process stopped is failed', async () => {
+    // Another process of the same server (WORKERS>1, or another host): its own app over the same database.
+    const other = buildApp({ db, config: loadConfig(TEST_ENV), log: silentLogger });
+    const body = csv([HEADER, ...inside.slice(0, 4).map((p, i) => [`别处查询${i}`, 'huadu', 'blue', 'other', '单位', p[0], p[1]])]);
+    const r = await request(app).post('/import/risk_points?async=true').set('authorization', editor).set('content-type', 'text/csv').send(body).expect(202);
+    const path = new URL(r.headers.location).pathname;
+    // Found at once by the other process: the job's first report is saved before its 202.
+    let job = (await request(other).get(path).set('authorization', editor).expect(200)).body;
+    expect(job.job).toBe(r.body.job);
+    for (let i = 0; i < 100 && job.phase !== 'done'; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      job = (await request(other).get(path).set('authorization', editor).expect(200)).body;
+    }
+    expect(job).toMatchObject({ status: 'imported', imported: 4, phase: 'done' });
+    expect(job.ids).toEqual((await request(app).get(path).set('authorization', editor).expect(200)).body.ids);
+    await request(other).get('/import/jobs/no-such-job').set('authorization', editor).expect(404);
+
+    // A report left "running" and not refreshed for a minute: the process running it stopped before its transaction committed.
+    await db.query(`UPDATE import_jobs SET report = jsonb_set(report, '{status}', '"running"'), updated_at = now() - interval '1 minute' WHERE id = $1`, [job.job]);
+    const stopped = (await request(other).get(path).set('authorization', editor).expect(200)).body;
+    expect(stopped).toMatchObject({ status: 'failed', phase: 'done', imported: 0, ids: [] });
+    expect(stopped.errors.at(-1).reason).toMatch(/process running the import stopped before it finished; nothing was written/);
   });
 
   it('refuses viewers, unknown layers, bad parameters and unknown content types', async () => {

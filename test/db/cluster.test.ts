@@ -93,6 +93,30 @@ describe.runIf(backend === 'postgres')('WORKERS=2 on PostgreSQL', () => {
     }
   }, 240_000);
 
+  it('an import job started on one process is answered by every process', async () => {
+    const features = [0, 1, 2].map((i) => ({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [district.lon + i * 1e-4, district.lat] },
+      properties: { name_zh: `多进程导入点${i}`, district_id: 'jianghai', level: 'blue', category: 'fire', responsible_unit: '江海区应急管理局' },
+    }));
+    const started = await fresh(`${server.url}/import/risk_points?async=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/geo+json' },
+      body: JSON.stringify({ type: 'FeatureCollection', features }),
+    });
+    expect(started.status, started.body.toString()).toBe(202);
+    const job = (JSON.parse(started.body.toString()) as { job: string }).job;
+    // Each poll on a fresh connection, so the polls go round both processes; at least six of them.
+    let report: { status: string; imported: number } = { status: 'running', imported: 0 };
+    for (let i = 0; i < 6 || (report.status === 'running' && i < 200); i++) {
+      const r = await fresh(`${server.url}/import/jobs/${job}`, { headers: { authorization: `Bearer ${key}` } });
+      expect(r.status, `poll ${i}: ${r.body.toString()}`).toBe(200);
+      report = JSON.parse(r.body.toString());
+      if (report.status === 'running') await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(report).toMatchObject({ status: 'imported', imported: 3 });
+  }, 120_000);
+
   it('a killed process is replaced and no acknowledged write is lost', async () => {
     const pids = [...server.log().matchAll(/server process (\d+) started/g)].map((m) => Number(m[1]));
     expect(pids.length).toBeGreaterThanOrEqual(2);

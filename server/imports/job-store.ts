@@ -1,0 +1,105 @@
+import type { Db, Queryable } from '../db/types.ts';
+import type { ImportReport } from './import-job.ts';
+
+/**
+ * Import jobs' reports in the database (table import_jobs), so that any server
+ * process answers `GET /import/jobs/{id}`: with WORKERS>1, or several hosts
+ * behind a balancer, a client's poll seldom reaches the process running its job.
+ *
+ * The process running a job keeps the live report in memory and answers from
+ * it; it writes the report when the job starts, every second while it runs
+ * (progress, and the sign that it still runs) and when it ends. An import's
+ * final report is written in the import's own transaction, so the table says
+ * "imported" exactly when the rows are there. A job whose report has not been
+ * written for STALE_AFTER_MS ran in a process that stopped (crashed, killed):
+ * it is answered as failed, and nothing of it was written, since its
+ * transaction never committed.
+ */
+export const SAVE_EVERY_MS = 1000;
+export const STALE_AFTER_MS = 30_000;
+const KEEP_DAYS = 7;
+// Reports are nobody's request: a client leaving must not cancel their writes.
+const NEVER = new AbortController().signal;
+
+const UPSERT = `INSERT INTO import_jobs (id, report, updated_at) VALUES ($1, $2::jsonb, now())
+  ON CONFLICT (id) DO UPDATE SET report = EXCLUDED.report, updated_at = now()`;
+// Progress never overwrites a finished report (the import's transaction may have written it meanwhile).
+const PROGRESS = `UPDATE import_jobs SET report = $2::jsonb, updated_at = now() WHERE id = $1 AND report->>'status' = 'running'`;
+
+export class ImportJobs {
+  /** Jobs this process runs, until their final report is written. */
+  private readonly running = new Map<string, ImportReport>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly onError: (message: string) => void,
+    private readonly saveEveryMs = SAVE_EVERY_MS,
+  ) {}
+
+  /**
+   * Follows a job this process runs until `work` settles. `saved` resolves once
+   * the job's first report is written (answer its 202 after it, so a poll on any
+   * process finds the job), `finished` once its final report is.
+   */
+  track(report: ImportReport, work: Promise<unknown>): { saved: Promise<void>; finished: Promise<void> } {
+    this.running.set(report.job, report);
+    const saved = this.write(UPSERT, report);
+    // One write at a time per job, in order.
+    let chain: Promise<void> = saved.then(() =>
+      this.db.query(`DELETE FROM import_jobs WHERE updated_at < now() - interval '${KEEP_DAYS} days'`, [], { signal: NEVER }).then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    const timer = setInterval(() => {
+      chain = chain.then(() => this.write(PROGRESS, report));
+    }, this.saveEveryMs);
+    timer.unref();
+    const finished = new Promise<void>((resolve) => {
+      const done = () => {
+        clearInterval(timer);
+        chain = chain.then(() => this.write(UPSERT, report)).finally(() => {
+          this.running.delete(report.job);
+          resolve();
+        });
+      };
+      work.then(done, done);
+    });
+    return { saved, finished };
+  }
+
+  /** The final report, written by the transaction that imports the rows. */
+  async finishIn(q: Queryable, report: ImportReport): Promise<void> {
+    await q.query(UPSERT, [report.job, JSON.stringify(report)]);
+  }
+
+  /** The job's report: live when this process runs it, else as last written. */
+  async get(id: string): Promise<ImportReport | undefined> {
+    const live = this.running.get(id);
+    if (live) return live;
+    const r = await this.db.query<{ report: ImportReport | string; age_ms: number }>(
+      'SELECT report, (extract(epoch FROM now() - updated_at) * 1000)::float8 AS age_ms FROM import_jobs WHERE id = $1',
+      [id],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const report = typeof row.report === 'string' ? (JSON.parse(row.report) as ImportReport) : row.report;
+    if (report.status !== 'running' || row.age_ms <= STALE_AFTER_MS) return report;
+    return {
+      ...report,
+      status: 'failed',
+      phase: 'done',
+      imported: 0,
+      ids: [],
+      sheltersFlagged: [],
+      errors: [...report.errors, { row: 0, field: 'body', reason: 'the server process running the import stopped before it finished; nothing was written' }],
+    };
+  }
+
+  private write(sql: string, report: ImportReport): Promise<void> {
+    return this.db.query(sql, [report.job, JSON.stringify(report)], { signal: NEVER }).then(
+      () => undefined,
+      (err: Error) => this.onError(`import job ${report.job}: its report was not saved (${err.message})`),
+    );
+  }
+}
