@@ -93,12 +93,9 @@ export interface ClusterOutcome {
   features: ClusteredFeature[];
 }
 
-interface CellAgg {
-  n: number;
-  sx: number;
-  sy: number;
+interface CellAgg extends CellSums {
+  /** The cell's first point in the index. */
   first: number;
-  levels: number[];
 }
 
 /**
@@ -156,18 +153,42 @@ export function clusterTile(
     }
   }
   if (!forced && inTile <= opts.denseTilePoints) return { mode: 'plain', features: [] };
+  const features = cellFeatures(cells.values(), tile, opts, hasLevel, (agg) => ({ id: index.ids[agg.first], tags: tagsOf(agg.first) }));
+  return { mode: 'clustered', features };
+}
 
+/** What a cluster cell holds: its points' count, the sums of their world coordinates, the count per risk level. */
+export interface CellSums {
+  n: number;
+  sx: number;
+  sy: number;
+  levels: number[];
+}
+
+/**
+ * The features of a clustered tile from its cells (the tile's and the ring around
+ * it), in the order given: a cell of several points is a cluster at their mean
+ * position, a cell of one point is that point (`single` names it); cells whose
+ * feature falls outside the tile and its buffer are left out.
+ */
+export function cellFeatures<C extends CellSums>(
+  cells: Iterable<C>,
+  { z, x, y }: TileCoord,
+  opts: { extent: number; buffer: number },
+  hasLevel: boolean,
+  single: (cell: C) => { id: number | string; tags: Record<string, unknown> },
+): ClusteredFeature[] {
   const features: ClusteredFeature[] = [];
   const lo = -opts.buffer;
   const hi = opts.extent + opts.buffer;
   const toTile = (w: number, t: number) => Math.round((w * 2 ** z - t) * opts.extent);
-  for (const agg of cells.values()) {
+  for (const agg of cells) {
     const px = toTile(agg.sx / agg.n, x);
     const py = toTile(agg.sy / agg.n, y);
     if (px < lo || px > hi || py < lo || py > hi) continue;
     if (agg.n === 1) {
-      const id = index.ids[agg.first];
-      features.push({ type: 1, geometry: [[px, py]], tags: tagsOf(agg.first), ...(typeof id === 'number' ? { id } : {}) });
+      const { id, tags } = single(agg);
+      features.push({ type: 1, geometry: [[px, py]], tags, ...(typeof id === 'number' ? { id } : {}) });
       continue;
     }
     const tags: Record<string, unknown> = { [CLUSTER_FIELDS.cluster]: true, [CLUSTER_FIELDS.pointCount]: agg.n };
@@ -178,5 +199,5 @@ export function clusterTile(
     }
     features.push({ type: 1, geometry: [[px, py]], tags });
   }
-  return { mode: 'clustered', features };
+  return features;
 }

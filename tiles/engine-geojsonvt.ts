@@ -1,13 +1,13 @@
 import GeoJSONVT from 'geojson-vt';
 import type { Feature, FeatureCollection } from 'geojson';
 import type { FeatureChange } from '../catalog/ports.ts';
-import { getLayer, type LayerDef } from '../catalog/layers.ts';
+import { getLayer, type ClusterRule, type LayerDef } from '../catalog/layers.ts';
 import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngine, type TileGeometryOptions, type TileQuery } from './engine.ts';
 import { featurePredicate } from './filters.ts';
-import { clusterTile, type PointIndex } from './cluster.ts';
+import { cellFeatures, cellsPerTile, clusterTile, layerHasLevel, type CellSums, type PointIndex } from './cluster.ts';
 import { encodeLayer, type TileFeature } from './mvt-encode.ts';
-import type { FeatureSource, SourceFeature } from './source.ts';
-import { latToWorldY, lonToWorldX, quadCode } from './tile-coords.ts';
+import { isPyramidSource, type FeatureSource, type PyramidSource, type SourceFeature } from './source.ts';
+import { latToWorldY, lonToWorldX, MERCATOR_HALF_WORLD, quadCode, type TileCoord } from './tile-coords.ts';
 
 /**
  * The in-process engine: one geojson-vt index per layer, built from a feature
@@ -24,6 +24,12 @@ export interface GeojsonVtEngineOptions extends Partial<TileGeometryOptions> {
   tolerance?: number;
   /** How layer ids in change events are resolved (default: the registry). */
   resolveLayer?: (id: string) => LayerDef | undefined;
+  /**
+   * Clustered tiles below `belowZoom` from the database's count pyramid when the
+   * source can read it (DbFeatureSource). Default true; false clusters the layer's
+   * points in memory at every zoom (tests and benches compare the two).
+   */
+  pyramid?: boolean;
 }
 
 interface BuiltLayer {
@@ -44,14 +50,16 @@ export class GeojsonVtEngine implements TileEngine {
   private readonly opts: TileGeometryOptions & { tolerance: number };
   private readonly states = new Map<string, LayerState>();
   private readonly resolveLayer: (id: string) => LayerDef | undefined;
+  private readonly usePyramid: boolean;
 
   constructor(
     private readonly source: FeatureSource,
     options: GeojsonVtEngineOptions = {},
   ) {
-    const { resolveLayer, ...rest } = options;
+    const { resolveLayer, pyramid, ...rest } = options;
     this.opts = { ...TILE_DEFAULTS, tolerance: 0, ...rest };
     this.resolveLayer = resolveLayer ?? getLayer;
+    this.usePyramid = pyramid ?? true;
   }
 
   private state(layerId: string): LayerState {
@@ -111,6 +119,9 @@ export class GeojsonVtEngine implements TileEngine {
   }
 
   async renderLayer({ layer, tile, filters, who }: TileQuery): Promise<Uint8Array> {
+    if (layer.table && layer.cluster && layer.geometry === 'point' && tile.z < layer.cluster.belowZoom && this.usePyramid && isPyramidSource(this.source)) {
+      return this.clustersFromPyramid(this.source, { ...layer, cluster: layer.cluster }, tile, filters, tagPicker(layer, who));
+    }
     const built = await this.ensure(layer);
     if (!built.vt) return EMPTY_LAYER;
     const accept = featurePredicate(layer, filters);
@@ -129,6 +140,46 @@ export class GeojsonVtEngine implements TileEngine {
       if (accept && !accept(props)) continue;
       features.push({ type: f.type, geometry: f.geometry, tags: tagsOf(props), ...(typeof f.id === 'number' ? { id: f.id } : {}) });
     }
+    return encodeLayer(layer.id, features, this.opts.extent);
+  }
+
+  /**
+   * A tile below `belowZoom` (every one clustered) from the count pyramid, as the
+   * ST_AsMVT engine makes it: a few cells of the database's tile_cluster_cells
+   * (the tile's and the ring around it) with the point of each single-point cell,
+   * without loading the layer. The features and their order are those of
+   * `clusterTile` on the same points: neighbour tiles row by row, cells in
+   * quad-code order inside each.
+   */
+  private async clustersFromPyramid(
+    source: PyramidSource,
+    layer: LayerDef & { cluster: ClusterRule },
+    tile: TileCoord,
+    filters: TileQuery['filters'],
+    tagsOf: (props: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<Uint8Array> {
+    const n = cellsPerTile(layer.cluster);
+    const cx0 = tile.x * n;
+    const cy0 = tile.y * n;
+    const rows = await source.pyramidCells(layer, tile.z, n, { cx0: cx0 - 1, cx1: cx0 + n, cy0: cy0 - 1, cy1: cy0 + n }, filters);
+    const W = MERCATOR_HALF_WORLD;
+    const cells: (CellSums & { order: number; point?: SourceFeature })[] = [];
+    for (const r of rows) {
+      const tx = Math.floor(r.cx / n);
+      const ty = Math.floor(r.cy / n);
+      const order = ((ty - tile.y + 1) * 3 + (tx - tile.x + 1)) * n * n + interleave(r.cx - tx * n, r.cy - ty * n);
+      if (r.n === 1) {
+        // The point where the in-process engine puts it: its own coordinates, not the pyramid's sums.
+        const g = r.point?.geometry;
+        if (g?.type !== 'Point') continue;
+        cells.push({ n: 1, sx: lonToWorldX(g.coordinates[0]), sy: latToWorldY(g.coordinates[1]), levels: r.levels, order, point: r.point });
+        continue;
+      }
+      // World coordinates (0–1, y down) from the Mercator sums.
+      cells.push({ n: r.n, sx: (r.mx + r.n * W) / (2 * W), sy: (r.n * W - r.my) / (2 * W), levels: r.levels, order });
+    }
+    cells.sort((a, b) => a.order - b.order);
+    const features = cellFeatures(cells, tile, this.opts, layerHasLevel(layer), (c) => ({ id: c.point!.id, tags: tagsOf(c.point!.properties) }));
     return encodeLayer(layer.id, features, this.opts.extent);
   }
 
@@ -162,6 +213,13 @@ function tagPicker(layer: LayerDef, who: TileQuery['who']): (props: Record<strin
     for (const name of visible) out[name] = props[name];
     return out;
   };
+}
+
+/** A cell's place in quad-code order inside its tile (`quadCode` puts y bits above x bits). */
+function interleave(x: number, y: number): number {
+  let code = 0;
+  for (let bit = 0; bit < 6; bit++) code += (((x >> bit) & 1) << (2 * bit)) + (((y >> bit) & 1) << (2 * bit + 1));
+  return code;
 }
 
 export function buildPointIndex(features: SourceFeature[]): PointIndex {

@@ -5,8 +5,11 @@ import { idIsProperty } from './engine.ts';
 import { ident } from '../catalog/sql-names.ts';
 import { propertyExpr } from './layer-sql.ts';
 import { liveRowsPredicate, readTableFacts, type TableFacts } from '../catalog/table-facts.ts';
-import { LAYERS } from '../catalog/layers.ts';
+import { LAYERS, RISK_LEVELS } from '../catalog/layers.ts';
 import { ComputedSources } from '../catalog/computed-sources.ts';
+import { filterColumn, type TileFilters } from './filters.ts';
+import { layerHasLevel } from './cluster.ts';
+import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
 
 /**
  * Where the in-process engine gets its features: the database (DbFeatureSource,
@@ -25,6 +28,44 @@ export interface FeatureSource {
   loadLayer(layer: LayerDef): Promise<SourceFeature[]>;
   /** One feature by id, or null when it no longer exists (deleted). */
   loadFeature(layer: LayerDef, id: number | string): Promise<SourceFeature | null>;
+}
+
+/**
+ * A cell of a clustered layer's count pyramid (tile_cluster_cells) as a tile reads
+ * it: the live points of the cell that pass the tile's filters.
+ */
+export interface PyramidCell {
+  cx: number;
+  cy: number;
+  n: number;
+  /** Sums of the points' Web Mercator coordinates (metres). */
+  mx: number;
+  my: number;
+  /** Points per risk level (RISK_LEVELS order); zeros on a layer without levels. */
+  levels: number[];
+  /** The point itself when the cell holds one. */
+  point?: SourceFeature;
+}
+
+/** Cells cx0..cx1 × cy0..cy1 (inclusive) of one zoom. */
+export interface CellBox {
+  cx0: number;
+  cx1: number;
+  cy0: number;
+  cy1: number;
+}
+
+/** A source that can read the count pyramid of clustered point layers (the database's). */
+export interface PyramidSource {
+  /**
+   * The non-empty cells of zoom `z` (`cellsPerTile` cells per tile side) in
+   * [cx0, cx1] × [cy0, cy1], each with its point when it holds one, in one snapshot.
+   */
+  pyramidCells(layer: LayerDef, z: number, cellsPerTile: number, box: CellBox, filters: TileFilters): Promise<PyramidCell[]>;
+}
+
+export function isPyramidSource(source: FeatureSource): source is FeatureSource & PyramidSource {
+  return typeof (source as Partial<PyramidSource>).pyramidCells === 'function';
 }
 
 interface FeatureRow {
@@ -61,6 +102,65 @@ export class DbFeatureSource implements FeatureSource {
 
   loadLayer(layer: LayerDef): Promise<SourceFeature[]> {
     return this.select(layer, '', []);
+  }
+
+  /**
+   * The pyramid's rows of the cells, summed over the levels and districts the
+   * filters allow (the pyramid is kept per level and district for them); a cell
+   * of one point brings that point, found through the index inside the cell, with
+   * the properties `loadLayer` gives it. The statement of the ST_AsMVT engine's
+   * clustered tiles (tiles/engine-postgis.ts), returning rows instead of a tile.
+   */
+  async pyramidCells(layer: LayerDef, z: number, cellsPerTile: number, box: CellBox, filters: TileFilters): Promise<PyramidCell[]> {
+    if (!layer.table || !layer.cluster) throw new Error(`layer ${layer.id} has no count pyramid`);
+    this.tableInfo ??= readTableFacts(this.db, this.layers);
+    const info = (await this.tableInfo).get(layer.table);
+    const W = MERCATOR_HALF_WORLD;
+    const hasLevel = layerHasLevel(layer);
+    const levelColumn = filterColumn(layer, 'level');
+    const districtColumn = filterColumn(layer, 'district');
+    // $1 layer, $2 z, $3 cells per tile, $4-$7 the box, $8 levels, $9 districts (null: all).
+    const cell = `(${2 * W} / (2 ^ $2::int * $3::int))`;
+    const props = layer.properties.map((p) => `${propertyExpr(p)} AS ${ident(p.name)}`);
+    const levels = hasLevel ? RISK_LEVELS.map((l, i) => `, coalesce(sum(c.n) FILTER (WHERE c.level = '${l}'), 0)::float8 AS level_${i}`).join('') : '';
+    const pointFilters =
+      (levelColumn ? ` AND ($8::text[] IS NULL OR t.${ident(levelColumn)} = ANY($8::text[]))` : '') +
+      (districtColumn ? ` AND ($9::text[] IS NULL OR t.${ident(districtColumn)} = ANY($9::text[]))` : '');
+    const sql = `WITH cells AS (
+  SELECT c.cx, c.cy, sum(c.n)::float8 AS n, sum(c.sx) AS mx, sum(c.sy) AS my${levels}
+    FROM tile_cluster_cells c
+   WHERE c.layer = $1 AND c.z = $2::int AND c.cx BETWEEN $4::int AND $5::int AND c.cy BETWEEN $6::int AND $7::int
+     AND ($8::text[] IS NULL OR c.level = ANY($8::text[])) AND ($9::text[] IS NULL OR c.district = ANY($9::text[]))
+   GROUP BY c.cx, c.cy
+  HAVING sum(c.n) > 0
+)
+SELECT c.*, t.id, ${props.join(', ')}, ST_AsGeoJSON(t.geom, 9) AS geojson
+  FROM cells c LEFT JOIN LATERAL (
+    SELECT t.* FROM ${ident(layer.table)} t
+     WHERE c.n = 1
+       AND t.geom3857 && ST_MakeEnvelope(c.cx * ${cell} - ${W}, ${W} - (c.cy + 1) * ${cell}, (c.cx + 1) * ${cell} - ${W}, ${W} - c.cy * ${cell}, 3857)
+       AND floor((ST_X(t.geom3857) + ${W}) / ${cell}) = c.cx AND floor((${W} - ST_Y(t.geom3857)) / ${cell}) = c.cy${liveRowsPredicate(info)}${pointFilters}
+     LIMIT 1) t ON true`;
+    const rows = await this.db.query<FeatureRow & { cx: number; cy: number; n: number; mx: number; my: number; [level: `level_${number}`]: number }>(sql, [
+      layer.id,
+      z,
+      cellsPerTile,
+      box.cx0,
+      box.cx1,
+      box.cy0,
+      box.cy1,
+      levelColumn && filters.level ? [...filters.level] : null,
+      districtColumn && filters.district ? [...filters.district] : null,
+    ]);
+    return rows.rows.map((r) => ({
+      cx: Number(r.cx),
+      cy: Number(r.cy),
+      n: Number(r.n),
+      mx: Number(r.mx),
+      my: Number(r.my),
+      levels: RISK_LEVELS.map((_, i) => (hasLevel ? Number(r[`level_${i}`]) : 0)),
+      ...(r.id !== null && r.id !== undefined ? { point: toFeature(layer, r) } : {}),
+    }));
   }
 
   async loadFeature(layer: LayerDef, id: number | string): Promise<SourceFeature | null> {

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, testDb } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
-import { LAYERS } from '../../catalog/layers.ts';
+import { LAYERS, type LayerDef } from '../../catalog/layers.ts';
 import { ANONYMOUS } from '../../catalog/access.ts';
 import { cellsPerTile, pyramidLastZoom } from '../../tiles/cluster.ts';
 import { PostgisEngine } from '../../tiles/engine-postgis.ts';
+import { GeojsonVtEngine } from '../../tiles/engine-geojsonvt.ts';
+import { DbFeatureSource } from '../../tiles/source.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
 import type { TileFilters } from '../../tiles/filters.ts';
 import { decodeTile } from './helpers/decode.ts';
@@ -240,9 +242,65 @@ function rowsRead(plan: unknown, table: string): number {
 }
 
 /**
- * Why the embedded engine keeps its in-process renderer and does not read the pyramid
- * in SQL: PGlite's PostGIS is built without protobuf-c, so it has no ST_AsMVT. When a
- * PGlite release brings it, this fails, and the embedded engine could use the pyramid.
+ * The in-process engine (the embedded backend's) reads its clustered tiles below
+ * belowZoom from the same pyramid, without loading the layer: the tile must be the
+ * one it makes by clustering the layer's points in memory, byte for byte, for every
+ * filter and for callers who see restricted fields.
+ */
+describe('clustered tiles of the in-process engine from the pyramid', () => {
+  const spot = { lon: QUIET.lon - 0.4, lat: QUIET.lat - 0.3 };
+  class CountingSource extends DbFeatureSource {
+    loads = 0;
+    override loadLayer(layer: LayerDef) {
+      this.loads++;
+      return super.loadLayer(layer);
+    }
+  }
+  beforeAll(async () => {
+    // Clumps and scattered points: clusters, single-point cells and empty cells at every zoom.
+    await db.query(
+      `INSERT INTO risk_points (district_id, name_zh, category, level, responsible_unit, synthetic, geom)
+       SELECT (ARRAY['huadu','yuexiu','pingshan'])[1 + i % 3], '金字塔' || i, 'fire', (ARRAY['red','orange','yellow','blue'])[1 + (i * 7) % 4], '测试单位', true,
+              ST_SetSRID(ST_MakePoint($1 + CASE WHEN i % 5 = 0 THEN ((i * 7919) % 1000) / 1000.0 * 1.5 ELSE ((i * 7919) % 997) / 997.0 * 0.05 END,
+                                      $2 + CASE WHEN i % 5 = 0 THEN ((i * 104729) % 1009) / 1009.0 * 1.2 ELSE ((i * 104729) % 991) / 991.0 * 0.05 END), 4326)
+         FROM generate_series(1, 3000) AS i`,
+      [spot.lon, spot.lat],
+    );
+  });
+
+  it('equal clustering the points in memory, z0 to belowZoom − 1, without reading the layer', async () => {
+    const viewer = { ...ANONYMOUS, canSeeRestricted: true };
+    const filterSets: TileFilters[] = [{}, { level: ['red', 'orange'] }, { district: ['huadu'] }, { level: ['blue'], district: ['yuexiu', 'pingshan'] }];
+    const source = new CountingSource(db);
+    const fromPyramid = new GeojsonVtEngine(source);
+    const inMemory = new GeojsonVtEngine(new DbFeatureSource(db), { pyramid: false });
+    let features = 0;
+    for (const layer of [RISK, LAYERS.find((l) => l.id === 'hazard_sources')!]) {
+      for (let z = 0; z < layer.cluster!.belowZoom; z++) {
+        const centre = tileContaining(spot.lon + 0.02, spot.lat + 0.02, z);
+        for (const tile of [centre, { z, x: centre.x + 1, y: centre.y }, tileContaining(QUIET.lon, QUIET.lat, z)]) {
+          for (const filters of filterSets) {
+            for (const who of [ANONYMOUS, viewer]) {
+              const q = { layer, tile, filters, who };
+              const [a, b] = await Promise.all([fromPyramid.renderLayer(q), inMemory.renderLayer(q)]);
+              const where = `${layer.id} ${z}/${tile.x}/${tile.y} ${JSON.stringify(filters)} ${who.canSeeRestricted ? 'viewer' : 'anonymous'}`;
+              expect(Buffer.from(a).equals(Buffer.from(b)), where).toBe(true);
+              features += decodeTile(a)[layer.id]?.length ?? 0;
+            }
+          }
+        }
+      }
+    }
+    expect(features).toBeGreaterThan(100);
+    expect(source.loads).toBe(0);
+  }, 120_000);
+});
+
+/**
+ * Why the embedded engine reads the pyramid's rows and encodes the tile in Node rather
+ * than running the ST_AsMVT statements: PGlite's PostGIS is built without protobuf-c, so
+ * it has no ST_AsMVT. When a PGlite release brings it, this fails, and the embedded
+ * backend could run the PostgreSQL engine's statements.
  */
 describe.runIf(backend === 'embedded')('PGlite PostGIS', () => {
   it('has no ST_AsMVT (built without protobuf-c)', async () => {
