@@ -44,6 +44,7 @@ import { PostgisEngine } from '../tiles/engine-postgis.ts';
 import { tileContaining, MERCATOR_HALF_WORLD, type TileCoord } from '../tiles/tile-coords.ts';
 import { decodeTile } from '../test/tiles/helpers/decode.ts';
 import { QUICK_RUN, record } from './results.ts';
+import { fillRiskPoints } from './synthetic-risk-points.ts';
 
 // --quick (or BENCH_QUICK=1 from npm run bench -- --quick): one short round each, and part (c) on
 // 100,000 points instead of 1,000,000 — a check that everything runs, not figures to quote.
@@ -177,34 +178,6 @@ function benchTiles(): TileCoord[] {
     }
   }
   return tiles;
-}
-
-/** The synthetic distribution of test/tiles/helpers/synthetic-points.ts, generated in SQL. */
-async function fillRiskPoints(db: Db, count: number): Promise<number> {
-  const t = performance.now();
-  await db.query('TRUNCATE risk_points CASCADE');
-  await db.query('SELECT setseed(0.2026)');
-  const batch = 250_000;
-  for (let from = 1; from <= count; from += batch) {
-    await db.query(
-      `WITH p AS (
-         SELECT i, floor(random() * 5)::int AS d, random() < 0.7 AS clumped, random() AS u1, random() AS u2, random() AS u3, random() AS u4, random() AS lv
-           FROM generate_series($1::int, $2::int) AS i)
-       INSERT INTO risk_points (district_id, name_zh, name_en, category, level, responsible_unit, address, last_inspection, synthetic, geom)
-       SELECT (ARRAY['yuexiu','huadu','wujiang','pingshan','jianghai'])[d + 1], '合成风险点第' || i || '号仓储区', 'Synthetic risk point ' || i,
-              'fire', CASE WHEN lv < 0.05 THEN 'red' WHEN lv < 0.2 THEN 'orange' WHEN lv < 0.5 THEN 'yellow' ELSE 'blue' END,
-              '街道办事处', '合成地址' || (100 + floor(u4 * 900)) || '号', date '2026-01-01' + floor(u4 * 330)::int, true,
-              ST_SetSRID(CASE WHEN clumped THEN ST_MakePoint(
-                (ARRAY[113.27,113.22,113.59,114.35,113.12])[d + 1] + sqrt(-2 * ln(u1 + 1e-12)) * cos(2 * pi() * u2) * 0.05,
-                (ARRAY[23.13,23.40,24.80,22.70,22.55])[d + 1] + sqrt(-2 * ln(u3 + 1e-12)) * cos(2 * pi() * u4) * 0.05)
-              ELSE ST_MakePoint(112.5 + u1 * 2.5, 22 + u3 * 3) END, 4326)
-         FROM p`,
-      [from, Math.min(count, from + batch - 1)],
-    );
-  }
-  await db.query('VACUUM ANALYZE risk_points');
-  await db.query('VACUUM ANALYZE tile_cluster_cells');
-  return performance.now() - t;
 }
 
 // (a) ------------------------------------------------------------------------------------------
