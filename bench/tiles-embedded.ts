@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       if (!Buffer.from(figures.pyramid.tile).equals(Buffer.from(figures.memory.tile))) console.log(`(z${z}: the two tiles differ in bytes)`);
       const p = figures.pyramid;
       const m = figures.memory;
-      console.log(`| ${z} | ${r.rows[0].n.toLocaleString('en')} | ${features} | ${ms(p.cold)} | ${ms(p.warm)} | ${ms(m.cold)} | ${ms(m.warm)} | ${(p.cold / m.cold).toFixed(2)} |`);
+      console.log(`| ${z} | ${r.rows[0].n.toLocaleString('en')} | ${features} | ${ms(p.cold)} | ${ms(p.warm)} | ${ms(m.cold)} | ${ms(m.warm)} | ${(p.cold / m.cold).toPrecision(2)} |`);
       record({
         bench: 'tiles-embedded',
         name: `densest z${z} tile of ${COUNT.toLocaleString('en')} points, embedded, cold, from the pyramid`,

@@ -125,12 +125,30 @@ function get(port: number, urlPath: string, headers: Record<string, string> = {}
 }
 
 /** Requests/s and latency percentiles over `paths` (each connection cycles through them). */
-async function load(port: number, paths: string[], connections: number, seconds: number): Promise<{ rps: number; p95: number }> {
+async function load(port: number, paths: string[], connections: number, seconds: number, server?: ChildProcess): Promise<{ rps: number; p95: number; cpuUs?: number }> {
   const opts = { url: `http://127.0.0.1:${port}`, connections, requests: paths.map((p) => ({ path: p })) };
   await autocannon({ ...opts, duration: 1 });
+  const cpu0 = server && cpuSeconds(server);
   const r = await autocannon({ ...opts, duration: seconds });
+  const cpu1 = server && cpuSeconds(server);
   if (r.non2xx || r.errors || r.timeouts) throw new Error(`port ${port}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
-  return { rps: r.requests.average, p95: r.latency.p97_5 };
+  const cpuUs = cpu0 !== undefined && cpu1 !== undefined && r.requests.total > 0 ? ((cpu1 - cpu0) / r.requests.total) * 1e6 : undefined;
+  return { rps: r.requests.average, p95: r.latency.p97_5, cpuUs };
+}
+
+/**
+ * CPU time (user + system, seconds) a server process has used, from /proc (Linux; undefined
+ * elsewhere). Per request it tells what the server spends whatever the load generator, which
+ * shares the machine's cores, manages to send.
+ */
+function cpuSeconds(child: ChildProcess): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime + stime in clock ticks (USER_HZ, 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Sequential requests at one connection: p95 of the latencies, in ms. */
@@ -188,6 +206,7 @@ async function cached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
   const paths = tiles.map((t) => tilePath('risk_points', t));
   const bodies: Record<string, string> = {};
   let headers: Record<string, string> = {};
+  let allHeaders: Record<string, string> = {};
   let bytes = 0;
   for (const p of paths) {
     await get(app.port, p);
@@ -198,25 +217,48 @@ async function cached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
     if (hit.status === 200) {
       headers = {};
       for (const h of ['content-type', 'etag', 'cache-control', 'vary', 'x-tile-cache']) headers[h] = String(hit.headers[h]);
+      allHeaders = {};
+      for (const [h, v] of Object.entries(hit.headers)) if (!['date', 'connection', 'keep-alive', 'content-length'].includes(h)) allHeaders[h] = String(v);
     }
   }
   const bodyFile = path.join(os.tmpdir(), `onemap-bench-tiles-${process.pid}.json`);
   fs.writeFileSync(bodyFile, JSON.stringify({ tiles: bodies, headers }));
   const bare = await startServer({ MODE: 'bare', BODY_FILE: bodyFile });
+  // For reference: the bare server sending every header the app sends (security headers, request id, …).
+  const fullFile = path.join(os.tmpdir(), `onemap-bench-tiles-full-${process.pid}.json`);
+  fs.writeFileSync(fullFile, JSON.stringify({ tiles: bodies, headers: allHeaders }));
+  const full = await startServer({ MODE: 'bare', BODY_FILE: fullFile });
   const rBare: number[] = [];
   const rApp: number[] = [];
+  const rFull: number[] = [];
+  const cpu: Record<'bare' | 'app' | 'full', number[]> = { bare: [], app: [], full: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    rBare.push((await load(bare.port, paths, 32, SECONDS)).rps);
-    rApp.push((await load(app.port, paths, 32, SECONDS)).rps);
+    for (const [side, server, rates] of [['bare', bare, rBare], ['app', app, rApp], ['full', full, rFull]] as const) {
+      const r = await load(server.port, paths, 32, SECONDS, server.child);
+      rates.push(r.rps);
+      if (r.cpuUs !== undefined) cpu[side].push(r.cpuUs);
+    }
   }
   await stopServer(bare.child);
+  await stopServer(full.child);
   await stopServer(app.child);
   fs.rmSync(bodyFile, { force: true });
+  fs.rmSync(fullFile, { force: true });
   const ratios = rApp.map((a, i) => a / rBare[i]);
   console.log('| tiles | mean size | bare node:http | one-map, cached | ÷ bare (rounds) |');
   console.log('|---|---|---|---|---|');
   const empty = Object.values(bodies).filter((b) => b.length === 0).length;
   console.log(`| 64 × z14 risk_points (${empty} empty: 204) | ${kb(bytes / paths.length)} | ${median(rBare).toFixed(0)}/s | ${median(rApp).toFixed(0)}/s | **${median(ratios).toFixed(2)}** (${ratios.map((r) => r.toFixed(2)).join(', ')}) |`);
+  // autocannon runs in Node on the same cores and often cannot load both servers fully; the
+  // servers' own CPU time per answer does not depend on how fast it sends.
+  if (cpu.app.length === ROUNDS) {
+    const us = (xs: number[]) => `${median(xs).toFixed(1)} µs`;
+    console.log(
+      `
+Server CPU time per answer (user + system, median of the rounds): bare ${us(cpu.bare)}, one-map ${us(cpu.app)} → bare ÷ one-map **${(median(cpu.bare) / median(cpu.app)).toFixed(2)}**; ` +
+        `bare node:http sending every header one-map sends (${Object.keys(allHeaders).length} + Content-Length; ${rFull.length ? `${median(rFull).toFixed(0)}/s` : ''}) ${us(cpu.full)} → ÷ one-map ${(median(cpu.full) / median(cpu.app)).toFixed(2)}.`,
+    );
+  }
   record({
     bench: 'tiles',
     name: '(a) cached tiles, 32 connections, 64 z14 tiles of 100k points',
