@@ -1,4 +1,5 @@
 import type { Db } from '../server/db/types.ts';
+import { MERCATOR_HALF_WORLD as W } from '../tiles/tile-coords.ts';
 
 /**
  * `count` synthetic risk points in place of the table's rows, the distribution of
@@ -29,4 +30,14 @@ export async function fillRiskPoints(db: Db, count: number, batch = 250_000): Pr
   await db.query('VACUUM ANALYZE risk_points');
   await db.query('VACUUM ANALYZE tile_cluster_cells');
   return performance.now() - t;
+}
+
+/** The tile of zoom `z` holding the most risk points, and how many it holds. */
+export async function densestTile(db: Db, z: number): Promise<{ z: number; x: number; y: number; n: number }> {
+  const r = await db.query<{ x: number; y: number; n: number }>(
+    `SELECT floor((ST_X(geom3857) + ${W}) / $1)::int AS x, floor((${W} - ST_Y(geom3857)) / $1)::int AS y, count(*)::int AS n
+       FROM risk_points GROUP BY 1, 2 ORDER BY n DESC LIMIT 1`,
+    [(2 * W) / 2 ** z],
+  );
+  return { z, ...r.rows[0] };
 }

@@ -19,14 +19,12 @@ import { getLayer } from '../catalog/layers.ts';
 import { ANONYMOUS } from '../catalog/access.ts';
 import { GeojsonVtEngine } from '../tiles/engine-geojsonvt.ts';
 import { DbFeatureSource } from '../tiles/source.ts';
-import { MERCATOR_HALF_WORLD } from '../tiles/tile-coords.ts';
 import { decodeTile } from '../test/tiles/helpers/decode.ts';
 import { QUICK_RUN, record } from './results.ts';
-import { fillRiskPoints } from './synthetic-risk-points.ts';
+import { densestTile, fillRiskPoints } from './synthetic-risk-points.ts';
 
 const QUICK = process.argv.includes('--quick') || QUICK_RUN;
 const COUNT = QUICK ? 20_000 : 100_000;
-const W = MERCATOR_HALF_WORLD;
 const ms = (n: number) => (n >= 100 ? `${n.toFixed(0)} ms` : n >= 10 ? `${n.toFixed(1)} ms` : `${n.toFixed(2)} ms`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
@@ -45,13 +43,8 @@ async function main(): Promise<void> {
     console.log('| z | points in tile | features | pyramid: cold | pyramid: warm | in memory: cold | in memory: warm | cold ÷ in memory |');
     console.log('|---|---|---|---|---|---|---|---|');
     for (let z = 0; z < layer.cluster!.belowZoom; z++) {
-      const cell = (2 * W) / 2 ** z;
-      const r = await db.query<{ x: number; y: number; n: number }>(
-        `SELECT floor((ST_X(geom3857) + ${W}) / $1)::int AS x, floor((${W} - ST_Y(geom3857)) / $1)::int AS y, count(*)::int AS n
-           FROM risk_points GROUP BY 1, 2 ORDER BY n DESC LIMIT 1`,
-        [cell],
-      );
-      const tile = { z, x: r.rows[0].x, y: r.rows[0].y };
+      const densest = await densestTile(db, z);
+      const tile = { z, x: densest.x, y: densest.y };
       const sides = {
         pyramid: () => new GeojsonVtEngine(new DbFeatureSource(db)),
         memory: () => new GeojsonVtEngine(new DbFeatureSource(db), { pyramid: false }),
@@ -76,7 +69,7 @@ async function main(): Promise<void> {
       if (!Buffer.from(figures.pyramid.tile).equals(Buffer.from(figures.memory.tile))) console.log(`(z${z}: the two tiles differ in bytes)`);
       const p = figures.pyramid;
       const m = figures.memory;
-      console.log(`| ${z} | ${r.rows[0].n.toLocaleString('en')} | ${features} | ${ms(p.cold)} | ${ms(p.warm)} | ${ms(m.cold)} | ${ms(m.warm)} | ${(p.cold / m.cold).toPrecision(2)} |`);
+      console.log(`| ${z} | ${densest.n.toLocaleString('en')} | ${features} | ${ms(p.cold)} | ${ms(p.warm)} | ${ms(m.cold)} | ${ms(m.warm)} | ${(p.cold / m.cold).toPrecision(2)} |`);
       record({
         bench: 'tiles-embedded',
         name: `densest z${z} tile of ${COUNT.toLocaleString('en')} points, embedded, cold, from the pyramid`,

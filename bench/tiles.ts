@@ -41,10 +41,10 @@ import type { Db } from '../server/db/types.ts';
 import { getLayer, LAYERS } from '../catalog/layers.ts';
 import { ANONYMOUS } from '../catalog/access.ts';
 import { PostgisEngine } from '../tiles/engine-postgis.ts';
-import { tileContaining, MERCATOR_HALF_WORLD, type TileCoord } from '../tiles/tile-coords.ts';
+import { tileContaining, type TileCoord } from '../tiles/tile-coords.ts';
 import { decodeTile } from '../test/tiles/helpers/decode.ts';
 import { QUICK_RUN, record } from './results.ts';
-import { fillRiskPoints } from './synthetic-risk-points.ts';
+import { densestTile, fillRiskPoints } from './synthetic-risk-points.ts';
 
 // --quick (or BENCH_QUICK=1 from npm run bench -- --quick): one short round each, and part (c) on
 // 100,000 points instead of 1,000,000 — a check that everything runs, not figures to quote.
@@ -183,7 +183,6 @@ async function createDatabase(): Promise<{ url: string; drop: () => Promise<void
 
 const YUEXIU = { lon: 113.27, lat: 23.13 };
 const tilePath = (layers: string, t: TileCoord) => `/tiles/${layers}/${t.z}/${t.x}/${t.y}.mvt`;
-const W = MERCATOR_HALF_WORLD;
 
 /** 64 z14 tiles spread evenly over 113.1–113.5 E, 23.0–23.4 N (8 x 8). */
 function benchTiles(): TileCoord[] {
@@ -359,13 +358,8 @@ async function large(db: Db, dbUrl: string, count: number): Promise<void> {
   console.log('| z | points in tile | features | tile size | cold | warm | goal | warm, PostgreSQL defaults |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (let z = 0; z <= 16; z++) {
-    const cell = (2 * W) / 2 ** z;
-    const r = await db.query<{ x: number; y: number; n: number }>(
-      `SELECT floor((ST_X(geom3857) + ${W}) / $1)::int AS x, floor((${W} - ST_Y(geom3857)) / $1)::int AS y, count(*)::int AS n
-         FROM risk_points GROUP BY 1, 2 ORDER BY n DESC LIMIT 1`,
-      [cell],
-    );
-    const tile = { z, x: r.rows[0].x, y: r.rows[0].y };
+    const densest = await densestTile(db, z);
+    const tile = { z, x: densest.x, y: densest.y };
     const t0 = performance.now();
     const buf = await engine.renderLayer({ layer, tile, filters: {}, who: ANONYMOUS });
     const cold = performance.now() - t0;
@@ -384,11 +378,11 @@ async function large(db: Db, dbUrl: string, count: number): Promise<void> {
       warmUntuned.push(performance.now() - t);
     }
     console.log(
-      `| ${z} | ${r.rows[0].n} | ${decodeTile(buf).risk_points?.length ?? 0} | ${kb(buf.length)} | ${ms(cold)} | ${ms(median(warm))} | ${goal} | ${ms(median(warmUntuned))} |`,
+      `| ${z} | ${densest.n} | ${decodeTile(buf).risk_points?.length ?? 0} | ${kb(buf.length)} | ${ms(cold)} | ${ms(median(warm))} | ${goal} | ${ms(median(warmUntuned))} |`,
     );
     record({
       bench: 'tiles',
-      name: `(c) densest z${z} tile of ${count.toLocaleString('en')} points (${r.rows[0].n.toLocaleString('en')} in it), cold`,
+      name: `(c) densest z${z} tile of ${count.toLocaleString('en')} points (${densest.n.toLocaleString('en')} in it), cold`,
       value: cold,
       unit: 'ms',
       better: 'lower',

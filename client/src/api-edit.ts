@@ -1,3 +1,4 @@
+import type { FlaggedShelter } from '../../server/shelters/usability.ts';
 import type { HistoryEntry as ServerHistoryEntry } from '../../server/edits/feature-store.ts';
 import { ApiError, fetchOk } from './api.ts';
 
@@ -126,16 +127,8 @@ export interface ImportError {
   reason: string;
 }
 
-/** A shelter an import made unusable: inside the zone of an active flood-prone spot or geohazard site. */
-export interface ImportFlaggedShelter {
-  id: number;
-  name_zh: string;
-  name_en: string | null;
-  lon: number;
-  lat: number;
-  unusable_note: string;
-  hazard_zone: { hazard: string; id: number; distance_m: number; within_m: number };
-}
+/** A shelter an import made unusable: inside the zone of an active flood-prone spot or geohazard site (as the server builds it, type only). */
+export type ImportFlaggedShelter = FlaggedShelter;
 
 export interface ImportJob {
   job: string;
