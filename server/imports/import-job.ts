@@ -204,7 +204,7 @@ export async function runImport(
              (to_jsonb(ins) - 'geom' - 'geom3857' - 'created_at' - 'updated_at' - 'deleted_at') || jsonb_build_object('geometry', ST_AsGeoJSON(ins.geom, 9)::jsonb), $4
         FROM ins
       RETURNING feature_id`;
-    const zones = await db.tx(async (q) => {
+    const committed = await db.tx(async (q) => {
       const dataVersion = await bumpDataVersion(q);
       const shelterIds: number[] = [];
       for (const [key, group] of groups) {
@@ -236,26 +236,22 @@ export async function runImport(
         dataVersion,
         summary: { imported: valid.length, job: report.job },
       });
-      if (finishIn) {
-        const writing = Math.round(performance.now() - mark);
-        const finished: ImportReport = {
-          ...report,
-          ids: [...report.ids].sort((a, b) => a - b),
-          sheltersFlagged: refresh?.made_unusable ?? [],
-          status: 'imported',
-          phase: 'done',
-          finishedAt: new Date().toISOString(),
-          timings: { ...report.timings, writing },
-        };
-        await finishIn(q, finished);
-      }
-      return refresh;
+      // The report as it reads once the rows are committed; with `finishIn`, stored by this transaction.
+      const finished: ImportReport = {
+        ...report,
+        ids: [...report.ids].sort((a, b) => a - b),
+        sheltersFlagged: refresh?.made_unusable ?? [],
+        status: 'imported',
+        phase: 'done',
+        finishedAt: new Date().toISOString(),
+        timings: { ...report.timings, writing: Math.round(performance.now() - mark) },
+      };
+      if (finishIn) await finishIn(q, finished);
+      return finished;
     });
+    // only now that the rows are committed (the writing time then includes the commit)
+    Object.assign(report, committed);
     lap('writing');
-    // only now that they are committed
-    report.sheltersFlagged = zones?.made_unusable ?? [];
-    report.ids.sort((a, b) => a - b);
-    report.status = 'imported';
     return report;
   } catch (err) {
     report.status = 'failed';

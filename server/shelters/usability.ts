@@ -45,8 +45,8 @@ interface UsabilityRow {
 const LOCK = `SELECT id::int8 AS id, district_id, name_zh, name_en, version, usable, unusable_reason, unusable_note, ST_AsGeoJSON(geom, 9)::json AS geometry
                 FROM shelters WHERE deleted_at IS NULL`;
 
-interface Change {
-  row: UsabilityRow;
+interface Change<Row extends UsabilityRow = UsabilityRow> {
+  row: Row;
   usable: boolean;
   reason: UnusableReason | null;
   note: string | null;
@@ -164,7 +164,7 @@ const zoneNote = (zone: UnusableZone) => `within ${zone.within_m} m of active ${
  * nearest zone changed gets the new note (its since is kept). An editor's or a scenario's flag is
  * never touched.
  */
-function hazardZoneChange(row: UsabilityRow, zone: UnusableZone | undefined): Change | null {
+function hazardZoneChange<Row extends UsabilityRow>(row: Row, zone: UnusableZone | undefined): Change<Row> | null {
   if (row.usable) return zone ? { row, usable: false, reason: 'hazard_zone', note: zoneNote(zone), scenarioId: null, zone } : null;
   if (row.unusable_reason !== 'hazard_zone') return null;
   if (!zone) return { row, usable: true, reason: null, note: null, scenarioId: null };
@@ -199,7 +199,7 @@ export async function recomputeHazardZones(db: Db, who: Principal, districtId: s
     // a key scoped to districts recomputes only its own
     const mine = rows.filter((r) => districtRefusal(who, r.district_id) === null);
     const zones = unusableZones(mine, standingCandidates(await loadActivePublicHazards(q), options));
-    const changes = mine.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c): c is Change => c !== null);
+    const changes = mine.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c) => c !== null);
     const dataVersion = await apply(q, changes, who);
     return { district: districtId, ...outcome(changes), in_hazard_zones: mine.filter((r) => zones.has(r.id)).length, data_version: dataVersion };
   });
@@ -265,12 +265,11 @@ export async function refreshHazardZones(
   const rows = numbered(locked.rows);
   const hazards = await loadActivePublicHazards(q, { shelterIds: rows.map((r) => r.id), withinM: reach + 1 });
   const zones = unusableZones(rows, standingCandidates(hazards, options));
-  const changes = rows.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c): c is Change => c !== null);
+  const changes = rows.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c) => c !== null);
   const dataVersion = await apply(q, changes, who);
-  const byId = new Map(rows.map((r) => [r.id, r]));
   const madeUnusable = changes
     .filter((c) => c.row.usable && !c.usable && c.zone)
-    .map((c) => ({ id: c.row.id, name_zh: c.row.name_zh, name_en: c.row.name_en, lon: byId.get(c.row.id)!.lon, lat: byId.get(c.row.id)!.lat, unusable_note: c.note!, hazard_zone: c.zone! }));
+    .map(({ row, note, zone }) => ({ id: row.id, name_zh: row.name_zh, name_en: row.name_en, lon: row.lon, lat: row.lat, unusable_note: note!, hazard_zone: zone! }));
   return { checked: rows.map((r) => r.id), ...outcome(changes), made_unusable: madeUnusable, data_version: dataVersion };
 }
 
