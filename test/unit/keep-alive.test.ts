@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyKeepAlive, closeKeepAliveOnShutdown } from '../../server/http/keep-alive.ts';
 import { loadConfig } from '../../server/config.ts';
@@ -76,6 +76,54 @@ describe('keep-alive connections', () => {
     expect((await answer).status).toBe(200);
     const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 5000))]);
     expect(ms).toBeLessThan(3000);
+    server = undefined;
+  }, 15_000);
+
+  it('on shutdown, a connection opened before it whose request comes after is still answered, then closed', async () => {
+    server = http.createServer((_req, res) => res.end('ok'));
+    applyKeepAlive(server, { keepAliveTimeoutMs: 65_000 });
+    const accepted = new Promise<void>((r) => server!.once('connection', () => r()));
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (d) => (received += d.toString()));
+    const ended = new Promise<void>((r) => socket.once('close', () => r()));
+    await accepted; // the server holds the connection; no request on it yet
+    closeKeepAliveOnShutdown(server);
+    const closed = new Promise<void>((r) => server!.close(() => r()));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await ended;
+    expect(received).toMatch(/^HTTP\/1\.1 200/);
+    expect(received).toMatch(/\r\nConnection: close\r\n/i);
+    await closed;
+    server = undefined;
+  }, 15_000);
+
+  it('on shutdown, a connection that never sends a request is closed after the grace, and one idle after its answer at once', async () => {
+    server = http.createServer((_req, res) => res.end('ok'));
+    applyKeepAlive(server, { keepAliveTimeoutMs: 65_000 });
+    let accepted = 0;
+    const bothAccepted = new Promise<void>((r) => server!.on('connection', () => ++accepted === 2 && r()));
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    expect((await get(port)).status).toBe(200); // its connection is now idle, kept by the agent
+    const silent = net.connect(port, '127.0.0.1');
+    silent.on('error', () => {});
+    await bothAccepted;
+    const order: string[] = [];
+    const idleSocket = Object.values(agent.freeSockets).flat()[0]!;
+    const idleClosed = new Promise<void>((r) => idleSocket.once('close', () => (order.push('idle'), r())));
+    const silentClosed = new Promise<void>((r) => silent.once('close', () => (order.push('silent'), r())));
+    closeKeepAliveOnShutdown(server, 2000);
+    const closed = new Promise<void>((r) => server!.close(() => r()));
+    await idleClosed;
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(['idle']); // the silent one is still given its grace
+    await silentClosed;
+    await closed;
+    expect(order).toEqual(['idle', 'silent']);
     server = undefined;
   }, 15_000);
 });
