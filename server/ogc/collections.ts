@@ -5,7 +5,7 @@ import { LAYERS, getLayer, type LayerDef, type LayerProperty } from '../../catal
 import type { Principal } from '../../catalog/access.ts';
 import { valueTitle } from '../../catalog/vocabulary.ts';
 import { baseUrl } from '../http/base-url.ts';
-import { CRS84, LISTED_CRS_URIS } from './crs.ts';
+import { CRS84, CRS_URIS, STORAGE_CRS } from './crs.ts';
 import { bilingual, collectionLayer, collectionLayers, geometryTypeOf } from './layer-access.ts';
 import { MEDIA, ogcBase, type Link } from './links.ts';
 import { F_JSON, F_PAGE, LANG, parseQuery, queryables, temporalProperty } from './params.ts';
@@ -65,8 +65,8 @@ export function collectionDocument(layer: LayerDef, extent: LayerExtent, req: Re
           },
         }
       : {}),
-    crs: LISTED_CRS_URIS,
-    storageCrs: CRS84.uri,
+    crs: CRS_URIS,
+    storageCrs: STORAGE_CRS.uri,
     links,
   };
 }
@@ -124,7 +124,7 @@ export function collectionRoutes(ctx: AppContext) {
             { href: `${ogc}/collections`, rel: 'self', type: MEDIA.json, title: 'collections' },
             { href: ogc, rel: 'root', type: MEDIA.json, title: 'landing page' },
           ],
-          crs: LISTED_CRS_URIS,
+          crs: CRS_URIS,
           collections: layers.map((l, i) => collectionDocument(l, extents[i], req, ctx)),
         }),
       );

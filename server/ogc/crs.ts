@@ -18,6 +18,7 @@ const gcoord = ((gcoordModule as unknown as { default?: Gcoord }).default ?? gco
  * - EPSG:3857: Web Mercator x/y in metres (easting, northing), transformed by PostGIS;
  *   what web map platforms draw in. Only latitudes within ±85.05° exist in it.
  * - gcj02 (non-standard, for Chinese web maps): GCJ-02 lon/lat, converted with gcoord.
+ *   It has no registered URI, so it is listed under its own URN like the others.
  */
 export interface CrsDef {
   /** Canonical identifier, sent in `Content-Crs` and listed in collections. */
@@ -30,8 +31,6 @@ export interface CrsDef {
   gcj02: boolean;
   /** PostGIS SRID of the output: 4326 (degrees, as stored) or 3857 (metres, transformed). */
   srid: 4326 | 3857;
-  /** Listed in the collections' `crs` arrays (standard CRSs only). */
-  listed: boolean;
   title: string;
 }
 
@@ -41,7 +40,6 @@ export const CRS84: CrsDef = {
   axisOrder: 'lonlat',
   gcj02: false,
   srid: 4326,
-  listed: true,
   title: 'WGS84 longitude/latitude (default)',
 };
 
@@ -51,7 +49,6 @@ export const EPSG_4326: CrsDef = {
   axisOrder: 'latlon',
   gcj02: false,
   srid: 4326,
-  listed: true,
   title: 'WGS84 latitude/longitude',
 };
 
@@ -61,7 +58,6 @@ export const EPSG_4490: CrsDef = {
   axisOrder: 'latlon',
   gcj02: false,
   srid: 4326,
-  listed: true,
   title: 'CGCS2000 latitude/longitude (same numbers as WGS84 within centimetres)',
 };
 
@@ -71,7 +67,6 @@ export const EPSG_3857: CrsDef = {
   axisOrder: 'lonlat',
   gcj02: false,
   srid: 3857,
-  listed: true,
   title: 'Web Mercator x/y in metres (easting, northing)',
 };
 
@@ -92,16 +87,23 @@ export const GCJ02: CrsDef = {
   axisOrder: 'lonlat',
   gcj02: true,
   srid: 4326,
-  listed: false,
   title: 'GCJ-02 longitude/latitude (non-standard; for Chinese web maps)',
 };
 
+/**
+ * The one list of CRSs: what every collection advertises in `crs` (and `/collections`
+ * in its global `crs`) is exactly what `crs` and `bbox-crs` accept, since Part 2 makes
+ * that list the values a client may ask for. CRS84 first: the default and the storageCrs.
+ */
 export const SUPPORTED_CRS: readonly CrsDef[] = [CRS84, EPSG_4490, EPSG_4326, EPSG_3857, GCJ02];
 
-/** URIs listed in `crs` of every collection (the first is the default). */
-export const LISTED_CRS_URIS: string[] = SUPPORTED_CRS.filter((c) => c.listed).map((c) => c.uri);
+/** URIs listed in `crs` of every collection, in the order of SUPPORTED_CRS. */
+export const CRS_URIS: string[] = SUPPORTED_CRS.map((c) => c.uri);
 
-/** Every accepted spelling, canonical URIs first (the enum of the OpenAPI parameter). */
+/** The CRS the data is stored in (lon/lat WGS84, SRID 4326): the collections' `storageCrs`. */
+export const STORAGE_CRS: CrsDef = CRS84;
+
+/** Every accepted spelling of a listed CRS, canonical URIs first (the enum of the OpenAPI parameter). */
 export const CRS_SPELLINGS: [string, ...string[]] = [
   ...SUPPORTED_CRS.map((c) => c.uri),
   ...SUPPORTED_CRS.flatMap((c) => c.aliases),
@@ -112,6 +114,9 @@ const bySpelling = new Map<string, CrsDef>(SUPPORTED_CRS.flatMap((c) => [[c.uri,
 export function crsBySpelling(value: string): CrsDef | undefined {
   return bySpelling.get(value);
 }
+
+/** What a 400 for `crs` / `bbox-crs` says is allowed: the listed URIs, then the short spellings. */
+export const CRS_ALLOWED_TEXT = `one of the collection's crs: ${CRS_URIS.join(', ')} (short forms: ${SUPPORTED_CRS.map((c) => c.aliases.find((a) => !a.startsWith('[') && !a.startsWith('urn:') && !a.startsWith('OGC:'))).join(', ')})`;
 
 /** `Content-Crs` header value (Part 2). */
 export function contentCrsHeader(crs: CrsDef): string {

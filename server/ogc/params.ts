@@ -3,7 +3,7 @@ import { HttpProblem, type InvalidParam } from '../http/problem.ts';
 import { parseCanonicalInteger, parseCanonicalNumber } from '../http/numbers.ts';
 import { type LayerDef, type LayerProperty } from '../../catalog/layers.ts';
 import { visibleProperties, type Principal } from '../../catalog/access.ts';
-import { CRS84, CRS_SPELLINGS, crsBySpelling, type CrsDef } from './crs.ts';
+import { CRS84, CRS_ALLOWED_TEXT, CRS_SPELLINGS, crsBySpelling, type CrsDef } from './crs.ts';
 
 /**
  * Every query parameter of the OGC API, declared once: how the raw string is
@@ -174,7 +174,7 @@ export const BBOX = param(
 
 const crsSchema = (what: string) =>
   z
-    .enum(CRS_SPELLINGS, { message: `a supported CRS: ${CRS_SPELLINGS.slice(0, 4).join(', ')} (or EPSG:4490, EPSG:4326, EPSG:3857, CRS84, gcj02)` })
+    .enum(CRS_SPELLINGS, { message: CRS_ALLOWED_TEXT })
     .transform((v) => crsBySpelling(v) as CrsDef)
     .optional()
     .describe(what);

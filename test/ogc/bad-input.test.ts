@@ -47,10 +47,10 @@ const cases: [string, string, RegExp?][] = [
   ['bbox', 'bbox=113.2,23.1,100,113.3,23.2,0', /height/],
   ['bbox', 'bbox=113.2,23.1,113.3,23.2&bbox-crs=EPSG:4490', /latitude 113.2/],
   // bbox-crs / crs
-  ['bbox-crs', 'bbox=113.2,23.1,113.3,23.2&bbox-crs=EPSG:2000', /supported CRS/],
-  ['crs', 'crs=EPSG:2000', /supported CRS/],
+  ['bbox-crs', 'bbox=113.2,23.1,113.3,23.2&bbox-crs=EPSG:2000', /one of the collection's crs/],
+  ['crs', 'crs=EPSG:2000', /one of the collection's crs/],
   ['bbox', 'bbox=0,0,30000000,10&bbox-crs=EPSG:3857', /outside the Web Mercator world/],
-  ['crs', 'crs=', /supported CRS/],
+  ['crs', 'crs=', /one of the collection's crs/],
   // datetime
   ['datetime', 'datetime=yesterday', /RFC 3339/],
   ['datetime', 'datetime=2024-13-01', /RFC 3339/],
