@@ -34,8 +34,12 @@ afterAll(async () => {
 
 const auth = () => ({ Authorization: `Bearer ${server.editorKey}` });
 
-async function item(layer: string, id: number): Promise<{ status: number; etag: string | null; body: { geometry: { coordinates: number[] }; properties: Record<string, unknown> } }> {
-  const res = await fetch(`${server.url}/ogc/collections/${layer}/items/${id}`);
+async function item(
+  layer: string,
+  id: number,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; etag: string | null; body: { geometry: { coordinates: number[] }; properties: Record<string, unknown> } }> {
+  const res = await fetch(`${server.url}/ogc/collections/${layer}/items/${id}`, { headers });
   return { status: res.status, etag: res.headers.get('etag'), body: res.status === 200 ? await res.json() : null };
 }
 
@@ -157,6 +161,52 @@ describe('editing points with a key', () => {
     await page.click('[data-edit-action="delete"]');
     await page.waitForSelector('.edit-form', { state: 'detached' });
     expect((await item('risk_points', id)).status).toBe(404);
+  });
+  it('adds and deletes a feature of every other editable point layer from the form its schema builds', async () => {
+    await openMap(page, `${server.url}/?${VIEW}`);
+    await page.click('[data-tab="data"]');
+    const layers = await page.$$eval('select[data-edit-layer] option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    // Every layer the server marks editable with point geometry is offered (lines are edited through the API).
+    const published = (await (await fetch(`${server.url}/layers`, { headers: auth() })).json()) as { layers: { id: string; geometryType?: string; geometry?: string }[] };
+    expect(layers).toEqual(expect.arrayContaining(['risk_points', 'shelters', 'flood_points', 'geohazard_sites', 'candidate_sites']));
+    expect(published.layers.map((l) => l.id)).toEqual(expect.arrayContaining(layers));
+    const others = layers.filter((l) => !['risk_points', 'shelters'].includes(l));
+    for (const [i, layer] of others.entries()) {
+      await page.selectOption('select[data-edit-layer]', layer);
+      await page.click('[data-edit-action="add"]');
+      const at = { lon: SHELTER.lon - 0.002 - i * 0.0005, lat: SHELTER.lat - 0.001 };
+      const [x, y] = await pagePointOf(page, at.lon, at.lat);
+      await page.mouse.click(x, y);
+      await page.waitForSelector(`.edit-form[data-edit-form="${layer}"]`);
+      // Fill what the schema requires and nothing else: choices take their first value, numbers
+      // their lower bound (or 1), dates a fixed day, text a name that says which layer it is.
+      const filled = await page.$$eval('.edit-form [required]', (fields, name) => {
+        const out: Record<string, string> = {};
+        for (const f of fields as (HTMLInputElement | HTMLSelectElement)[]) {
+          if (f.value !== '') continue;
+          if (f instanceof HTMLSelectElement) f.value = [...f.options].find((o) => o.value !== '')!.value;
+          else if (f.type === 'number') f.value = f.min !== '' && Number(f.min) > 0 ? f.min : '1';
+          else if (f.type === 'date') f.value = '2026-06-01';
+          else f.value = `${name}·${f.name}`;
+          f.dispatchEvent(new Event('change', { bubbles: true }));
+          out[f.name] = f.value;
+        }
+        return out;
+      }, `浏览器新增${layer}`);
+      await page.click('.edit-form button[type="submit"]');
+      await page.waitForFunction(() => document.querySelector('.edit-form h3')?.textContent?.includes('#'), null, { timeout: 15_000 }).catch(async (err) => {
+        const errors = await page.$$eval('[data-field-error]:not(:empty)', (es) => es.map((e) => `${e.getAttribute('data-field-error')}: ${e.textContent}`));
+        throw new Error(`${layer} not saved (${errors.join('; ') || (err as Error).message}); filled ${JSON.stringify(filled)}`);
+      });
+      const id = Number(/#(\d+)/.exec((await page.textContent('.edit-form h3'))!)![1]);
+      const created = await item(layer, id, auth()); // restricted layers too
+      expect(created.status, layer).toBe(200);
+      for (const [name, value] of Object.entries(filled)) expect(String(created.body.properties[name]), `${layer}.${name}`).toBe(value);
+      expect(created.body.geometry.coordinates[0], layer).toBeCloseTo(at.lon, 4);
+      await page.click('[data-edit-action="delete"]');
+      await page.waitForSelector('.edit-form', { state: 'detached' });
+      expect((await item(layer, id, auth())).status, layer).toBe(404);
+    }
   });
 });
 
