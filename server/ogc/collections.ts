@@ -8,7 +8,7 @@ import { baseUrl } from '../http/base-url.ts';
 import { CRS84, CRS_URIS, STORAGE_CRS } from './crs.ts';
 import { bilingual, collectionLayer, collectionLayers, geometryTypeOf } from './layer-access.ts';
 import { MEDIA, ogcBase, type Link } from './links.ts';
-import { F_JSON, F_PAGE, LANG, parseQuery, queryables, temporalProperty } from './params.ts';
+import { F_JSON, F_PAGE, LANG, datetimeRule, parseQuery, queryables, temporalProperty } from './params.ts';
 import { GEOMETRY } from './cql.ts';
 import { pageLang, sendPage, wantsHtml } from './html.ts';
 import { collectionPage, collectionsPage } from './html-pages.ts';
@@ -47,13 +47,16 @@ export function collectionDocument(layer: LayerDef, extent: LayerExtent, req: Re
     { href: ogc, rel: 'root', type: MEDIA.json, title: 'landing page' },
   ];
   const synthetic = layer.syntheticData ? ' (合成演示数据 / synthetic demo data)' : '';
+  // A client reading the collection learns how datetime treats features without a date.
+  const rule = datetimeRule(layer);
+  const descriptions = rule ? { zh: `${layer.description.zh}。${rule.zh}`, en: `${layer.description.en}. ${rule.en}` } : layer.description;
   return {
     id: layer.id,
     title: bilingual(layer.title),
-    description: bilingual(layer.description) + synthetic,
+    description: bilingual(descriptions) + synthetic,
     // The registry's bilingual texts, for clients that show one language.
     titles: layer.title,
-    descriptions: layer.description,
+    descriptions,
     itemType: 'feature',
     geometryType: layer.geometry,
     synthetic: layer.syntheticData,
@@ -94,7 +97,7 @@ export function queryablesDocument(layer: LayerDef, who: Principal, req: Request
   };
   const temporal = temporalProperty(layer);
   for (const prop of queryables(layer, who)) {
-    properties[prop.name] = prop === temporal ? { ...propertySchema(prop), description: 'also filtered by datetime' } : propertySchema(prop);
+    properties[prop.name] = prop === temporal ? { ...propertySchema(prop), description: bilingual(datetimeRule(layer)!) } : propertySchema(prop);
   }
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -256,6 +256,26 @@ export function temporalProperty(layer: LayerDef): LayerProperty | undefined {
   return layer.properties.find((p) => p.type === 'date');
 }
 
+/**
+ * How `datetime` treats the layer's features, said in the same words wherever a client
+ * reads about it (collection description, queryables, OpenAPI). Part 1 selects the features
+ * whose temporal geometry intersects the value (/req/core/fc-time-response A); a feature
+ * whose temporal property is empty has an unknown date, which intersects no interval, open
+ * or closed, so it never matches. (Clause C, "match all features not associated with a
+ * temporal geometry", is what collections without a temporal property get: every feature.)
+ * Reading C per feature instead would hand GDAL 3.6, which sends `-where` date comparisons
+ * as datetime and does not check them again, the undated points as "after 2024-06-01", and
+ * make its own re-check fail on their empty dates (docs/ogc.md).
+ */
+export function datetimeRule(layer: LayerDef): { zh: string; en: string } | undefined {
+  const t = temporalProperty(layer);
+  if (!t) return undefined;
+  return {
+    en: `datetime filters on ${t.name} (${t.title.en}): a feature matches when its ${t.name} falls on the date or in the interval; features without a ${t.name} match no datetime, not even an open interval (../2026-01-01, 2020-01-01/..). To include them, use filter=${t.name} IS NULL OR ….`,
+    zh: `datetime 按 ${t.name}（${t.title.zh}）筛选：${t.name} 落在该日期或区间内的要素匹配；没有 ${t.name} 的要素不匹配任何 datetime，开放区间（../2026-01-01、2020-01-01/..）也不匹配。要包含它们，用 filter=${t.name} IS NULL OR …。`,
+  };
+}
+
 /** Query parameter names that filter on a property (the property's own name, plus aliases). */
 export const FILTER_ALIASES: Record<string, string> = { district: 'district_id' };
 
@@ -339,7 +359,7 @@ function itemsParamsFor(layer: LayerDef, who: Principal): QueryParam[] {
       'string',
       DATETIME_SCHEMA.optional(),
       temporal
-        ? `Only features whose \`${temporal.name}\` (${temporal.title.en}) falls on the date or in the interval: ${intervals}. Features without a ${temporal.name} never match.`
+        ? `A date or an interval: ${intervals}. ${datetimeRule(layer)!.en} Date-times count by their UTC day.`
         : `A date or an interval (${intervals}). This collection has no temporal property, so every feature matches; the value is still checked.`,
       '2024-01-01/..',
     ),

@@ -314,8 +314,10 @@ describe('items', () => {
     await expectProblem(app, '/ogc/collections/population/items?q=x', 400);
   });
 
-  it('datetime filters on the layer temporal property (dates, date-times, open intervals)', async () => {
+  it('datetime filters on the layer temporal property (dates, date-times, open intervals); undated features match no datetime', async () => {
     const count = (where: string) => liveCount('risk_points', where);
+    const undated = await liveCount('risk_points', 'last_inspection IS NULL');
+    expect(undated).toBeGreaterThan(0);
     const day = body(await request(app).get('/ogc/collections/risk_points/items?datetime=2024-01-11').expect(200));
     expect(day.numberMatched).toBe(await count(`last_inspection = '2024-01-11'`));
     const range = body(await request(app).get('/ogc/collections/risk_points/items?datetime=2024-02-01/2024-03-31').expect(200));
@@ -327,6 +329,29 @@ describe('items', () => {
     // GDAL 3.6 sends a date constant as 2024-06-01T
     const gdal = body(await request(app).get('/ogc/collections/risk_points/items?datetime=2024-06-01T%2F..').expect(200));
     expect(gdal.numberMatched).toBe(after.numberMatched);
+    // Open either side, the two halves together, or everything: dated features only.
+    for (const v of ['../2100-01-01', '1900-01-01/..', '../..']) {
+      const page = body(await request(app).get(`/ogc/collections/risk_points/items?limit=10000&properties=last_inspection&datetime=${v}`).expect(200));
+      expect(page.numberMatched, v).toBe(await count('last_inspection IS NOT NULL'));
+      expect(page.features.filter((f: { properties: { last_inspection: string | null } }) => f.properties.last_inspection === null), v).toEqual([]);
+    }
+    // A client that wants the undated ones too says so in a filter.
+    const withUndated = body(await request(app).get(`/ogc/collections/risk_points/items?filter=${encodeURIComponent(`last_inspection IS NULL OR last_inspection >= DATE('2024-06-01')`)}`).expect(200));
+    expect(withUndated.numberMatched).toBe(after.numberMatched + undated);
+  });
+
+  it('the rule is told where a client reads: collection description, queryables and the OpenAPI datetime parameter', async () => {
+    const c = body(await request(app).get('/ogc/collections/risk_points').expect(200));
+    const q = body(await request(app).get('/ogc/collections/risk_points/queryables').expect(200));
+    for (const text of [c.description, c.descriptions.en, q.properties.last_inspection.description]) {
+      expect(text).toMatch(/without a last_inspection match no datetime, not even an open interval/);
+    }
+    expect(c.descriptions.zh).toMatch(/没有 last_inspection 的要素不匹配任何 datetime/);
+    const api = body(await request(app).get('/ogc/api').expect(200));
+    const param = api.paths['/collections/risk_points/items'].get.parameters.find((p: { name?: string }) => p.name === 'datetime');
+    expect(param.description).toMatch(/without a last_inspection match no datetime/);
+    // Collections without a date say nothing about it.
+    expect(body(await request(app).get('/ogc/collections/shelters').expect(200)).description).not.toMatch(/datetime/);
   });
 
   it('sortby orders by properties (+/-), enums in registry order, ties by id', async () => {

@@ -135,6 +135,8 @@ describe.skipIf(!HAVE_GDAL)('GDAL OAPIF driver as a client', () => {
   });
 
   it('-where beyond equality: GDAL 3.6 sends what it can as parameters (no CQL2 filter) and evaluates the rest; the result matches SQL', async () => {
+    // GDAL re-checks the whole -where on what arrives and fails on an empty date ("Failed to parse
+    // date ''"): this works because datetime never returns points without a last_inspection.
     const out = path.join(dir, 'mixed.geojson');
     const before = requests.length;
     const where = "level IN ('red', 'orange') AND last_inspection >= '2024-06-01'";
