@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/ogc.ts                                        # embedded database (in memory)
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/ogc.ts
+ *   BENCH_ONLY=bbox BENCH_CONNECTIONS=8 npx tsx bench/ogc.ts   # one page, one concurrency
  *
  * With DATABASE_URL the bench creates its own database next to the one named
  * (onemap_bench_<pid>) and drops it afterwards; it never writes into yours. On
@@ -34,6 +35,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,32').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+/** Pages to measure (comma-separated names of bench/ogc-pages.ts, e.g. `bbox`); default every page. */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const PAGES = ONLY ? BENCH_PAGES.filter((p) => ONLY.includes(p.name)) : BENCH_PAGES;
 
 interface Server {
   child: ChildProcess;
@@ -204,14 +208,14 @@ async function main() {
   try {
     const server = await startServer({ DATABASE_URL: dbUrl });
     try {
-      await measure(server, 'server planner settings (default)', BENCH_PAGES);
+      await measure(server, 'server planner settings (default)', PAGES);
     } finally {
       server.child.kill();
     }
     if (dbUrl) {
       const plain = await startServer({ DATABASE_URL: dbUrl, PG_PLANNER_SETTINGS: 'none' });
       try {
-        await measure(plain, 'PG_PLANNER_SETTINGS=none (PostgreSQL defaults: parallel workers, JIT)', BENCH_PAGES.filter((p) => p.name !== 'deep'), ', PG_PLANNER_SETTINGS=none');
+        await measure(plain, 'PG_PLANNER_SETTINGS=none (PostgreSQL defaults: parallel workers, JIT)', PAGES.filter((p) => p.name !== 'deep'), ', PG_PLANNER_SETTINGS=none');
       } finally {
         plain.child.kill();
       }
