@@ -6,7 +6,7 @@ import { filterColumn, FILTER_NAMES, type FilterName } from './filters.ts';
 import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel, pyramidLastZoom } from './cluster.ts';
 import { ident } from '../catalog/sql-names.ts';
 import { propertyExpr, propertySqlType } from './layer-sql.ts';
-import { liveRowsPredicate, readTableFacts, type TableFacts } from '../catalog/table-facts.ts';
+import { liveRowsPredicate, tableFactsOnce, type TableFacts } from '../catalog/table-facts.ts';
 import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
 
 /**
@@ -63,18 +63,24 @@ export class PostgisEngine implements TileEngine {
 
   constructor(
     private readonly db: Db,
-    options: Partial<TileGeometryOptions> & { layers?: readonly LayerDef[] } = {},
+    options: Partial<TileGeometryOptions> & {
+      layers?: readonly LayerDef[];
+      /** The app's schema facts (read here when not given). */
+      tableFacts?: () => Promise<Map<string, TableFacts>>;
+    } = {},
   ) {
-    const { layers, ...rest } = options;
+    const { layers, tableFacts, ...rest } = options;
     this.opts = { ...TILE_DEFAULTS, ...rest };
     this.layers = layers ?? LAYERS;
+    this.tableFacts = tableFacts ?? tableFactsOnce(db, this.layers);
   }
 
   private readonly layers: readonly LayerDef[];
+  private readonly tableFacts: () => Promise<Map<string, TableFacts>>;
 
   /** Reads the schema once and builds every layer's statements; later calls reuse them. */
   start(): Promise<Map<string, LayerStatement>> {
-    this.statements ??= readTableFacts(this.db, this.layers).then((info) => {
+    this.statements ??= this.tableFacts().then((info) => {
       const map = new Map<string, LayerStatement>();
       for (const layer of this.layers) {
         if (!layer.table) continue;

@@ -16,7 +16,7 @@ import type { TileFilters } from './filters.ts';
 import { expandBBox, geometryWorldBBox, latToWorldY, lonToWorldX, MAX_ZOOM, type TileCoord, type WorldBBox } from './tile-coords.ts';
 import { ComputedSources } from '../catalog/computed-sources.ts';
 import { ident } from '../catalog/sql-names.ts';
-import { liveRowsPredicate, readTableFacts, type TableFacts } from '../catalog/table-facts.ts';
+import { liveRowsPredicate, tableFactsOnce, type TableFacts } from '../catalog/table-facts.ts';
 
 /**
  * The tile service: picks the engine for the backend, answers tile requests
@@ -67,6 +67,8 @@ export interface TileServiceContext {
   log: Logger;
   /** The computed layers the server registered (none when not given). */
   computed?: ComputedSources;
+  /** The schema facts of the layers' tables, read once for the whole app (read here when not given). */
+  tableFacts?: () => Promise<Map<string, TableFacts>>;
 }
 
 export class TileService {
@@ -79,7 +81,7 @@ export class TileService {
   private readonly maxAge: number;
   private readonly inFlight = new Map<string, Promise<CachedTile>>();
   private readonly bounds = new Map<string, Promise<LonLatBox | null>>();
-  private tableInfo?: Promise<Map<string, TableFacts>>;
+  private readonly tableFacts: () => Promise<Map<string, TableFacts>>;
   private readonly unsubscribe: () => void;
   /** Where tiles and extents are read: the read replica when there is one (server/db/replica.ts). */
   private readonly db: Db;
@@ -92,10 +94,14 @@ export class TileService {
     this.geometry = { ...TILE_DEFAULTS, ...options.geometry };
     const db = (this.db = ctx.db.read ?? ctx.db);
     const computed = (this.computed = ctx.computed ?? new ComputedSources());
+    const tableFacts = (this.tableFacts = ctx.tableFacts ?? tableFactsOnce(db, LAYERS));
     this.engine =
       options.engine ??
-      (db.backend === 'postgres' ? new PostgisEngine(db, this.geometry) : new GeojsonVtEngine(new DbFeatureSource(db, LAYERS, computed), this.geometry));
-    this.computedEngine = this.engine instanceof GeojsonVtEngine ? this.engine : new GeojsonVtEngine(new DbFeatureSource(db, LAYERS, computed), this.geometry);
+      (db.backend === 'postgres'
+        ? new PostgisEngine(db, { ...this.geometry, tableFacts })
+        : new GeojsonVtEngine(new DbFeatureSource(db, LAYERS, computed, tableFacts), this.geometry));
+    this.computedEngine =
+      this.engine instanceof GeojsonVtEngine ? this.engine : new GeojsonVtEngine(new DbFeatureSource(db, LAYERS, computed, tableFacts), this.geometry);
     if (this.engine instanceof PostgisEngine) {
       // Build every layer's SQL now rather than on the first request.
       this.engine.start().catch((err) => ctx.log.warn(`tile SQL not prepared yet: ${(err as Error).message}`));
@@ -194,14 +200,10 @@ export class TileService {
     let p = this.bounds.get(layer.id);
     const table = layer.table ?? this.computed.get(layer.id)?.extentTable;
     if (!p && table) {
-      this.tableInfo ??= readTableFacts(this.db, LAYERS).catch((err) => {
-        this.tableInfo = undefined;
-        throw err;
-      });
       const sql = (info: Map<string, TableFacts>) =>
         `SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n
            FROM (SELECT ST_Extent(t.geom) AS b FROM ${ident(table)} t WHERE true${liveRowsPredicate(info.get(table))}) x`;
-      p = this.tableInfo
+      p = this.tableFacts()
         .then((info) => this.db.query<{ w: number | null; s: number; e: number; n: number }>(sql(info)))
         .then(({ rows: [r] }) => (r && r.w !== null ? ([r.w, r.s, r.e, r.n] as LonLatBox) : null));
       p.catch(() => this.bounds.delete(layer.id));

@@ -4,7 +4,7 @@ import type { LayerDef } from '../catalog/layers.ts';
 import { idIsProperty } from './engine.ts';
 import { ident } from '../catalog/sql-names.ts';
 import { propertyExpr } from './layer-sql.ts';
-import { liveRowsPredicate, readTableFacts, type TableFacts } from '../catalog/table-facts.ts';
+import { liveRowsPredicate, tableFactsOnce, type TableFacts } from '../catalog/table-facts.ts';
 import { LAYERS, RISK_LEVELS } from '../catalog/layers.ts';
 import { ComputedSources } from '../catalog/computed-sources.ts';
 import { filterColumn, type TileFilters } from './filters.ts';
@@ -75,13 +75,13 @@ interface FeatureRow {
 }
 
 export class DbFeatureSource implements FeatureSource {
-  private tableInfo?: Promise<Map<string, TableFacts>>;
-
   constructor(
     private readonly db: Db,
     private readonly layers: readonly LayerDef[] = LAYERS,
     /** Where computed layers come from (the server registers them). */
     private readonly computed: ComputedSources = new ComputedSources(),
+    /** The app's schema facts (read here when not given). */
+    private readonly tableFacts: () => Promise<Map<string, TableFacts>> = tableFactsOnce(db, layers),
   ) {}
 
   private async select(layer: LayerDef, where: string, params: unknown[]): Promise<SourceFeature[]> {
@@ -90,8 +90,7 @@ export class DbFeatureSource implements FeatureSource {
       // Text ids of computed features are also their `id` property.
       return computed.map((f) => ({ id: String(f.id), properties: { id: String(f.id), ...f.properties }, geometry: f.geometry }));
     }
-    this.tableInfo ??= readTableFacts(this.db, this.layers);
-    const info = (await this.tableInfo).get(layer.table);
+    const info = (await this.tableFacts()).get(layer.table);
     const props = layer.properties.map((p) => `${propertyExpr(p)} AS ${ident(p.name)}`);
     // 9 decimals of a degree is 0.1 mm: below one tile unit at every zoom we serve.
     const sql = `SELECT t.id, ${props.join(', ')}, ST_AsGeoJSON(t.geom, 9) AS geojson
@@ -113,8 +112,7 @@ export class DbFeatureSource implements FeatureSource {
    */
   async pyramidCells(layer: LayerDef, z: number, cellsPerTile: number, box: CellBox, filters: TileFilters): Promise<PyramidCell[]> {
     if (!layer.table || !layer.cluster) throw new Error(`layer ${layer.id} has no count pyramid`);
-    this.tableInfo ??= readTableFacts(this.db, this.layers);
-    const info = (await this.tableInfo).get(layer.table);
+    const info = (await this.tableFacts()).get(layer.table);
     const W = MERCATOR_HALF_WORLD;
     const hasLevel = layerHasLevel(layer);
     const levelColumn = filterColumn(layer, 'level');
