@@ -8,6 +8,7 @@ import { ident } from '../catalog/sql-names.ts';
 import { propertyExpr, propertySqlType } from './layer-sql.ts';
 import { liveRowsPredicate, tableFactsOnce, type TableFacts } from '../catalog/table-facts.ts';
 import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
+import { cellSizeSql, levelCountName, pointOfCellSql, pyramidCellsSql, pyramidFiltersSql, type PyramidFilter } from './pyramid-sql.ts';
 
 /**
  * The PostGIS engine: ST_AsMVT / ST_AsMVTGeom on a real PostgreSQL server. The
@@ -188,15 +189,15 @@ export function buildStatement(layer: LayerDef, info: TableFacts | undefined, re
     ...props.map((p) => `NULL::${propertySqlType(p)}`),
     'true',
     'c.n',
-    ...(hasLevel ? RISK_LEVELS.map((l) => `c.${ident(l)}`) : []),
-    hasLevel ? `CASE ${RISK_LEVELS.map((l) => `WHEN c.${ident(l)} > 0 THEN '${l}'`).join(' ')} END` : 'NULL::text',
+    ...(hasLevel ? RISK_LEVELS.map((_, i) => `c.${levelCountName(i)}`) : []),
+    hasLevel ? `CASE ${RISK_LEVELS.map((l, i) => `WHEN c.${levelCountName(i)} > 0 THEN '${l}'`).join(' ')} END` : 'NULL::text',
   ];
   const columns = ['id', ...props.map((p) => ident(p.name)), ...clusterNames].map((c) => `f.${c}`).join(', ');
 
   // Cells are numbered over the whole world at this zoom: cx = floor((x + W) / cell size),
   // $5 cells per tile. The search box is the tile plus one cell, so every cell that can
   // reach the buffer is complete. Single-point cells show the point itself.
-  const cell = `(${2 * W} / (2 ^ $1::int * $5::int))`;
+  const cell = cellSizeSql('$1', '$5');
   const cellsOf = (first: number) => `pts AS (
   SELECT t.id${hasLevel ? ', t.level' : ''}, ST_X(t.geom3857) AS mx, ST_Y(t.geom3857) AS my,
          floor((ST_X(t.geom3857) + ${W}) / ${cell}) AS cx, floor((${W} - ST_Y(t.geom3857)) / ${cell}) AS cy
@@ -204,7 +205,7 @@ export function buildStatement(layer: LayerDef, info: TableFacts | undefined, re
    WHERE t.geom3857 && ST_TileEnvelope($1::int, $2::int, $3::int, margin => 1.0 / $5::int) AND $4::float8 >= 0 AND ${where(first)}
 ), cells AS (
   SELECT k.cx, k.cy, count(*) AS n, avg(k.mx) AS mx, avg(k.my) AS my, min(k.id) AS one_id
-         ${hasLevel ? RISK_LEVELS.map((l) => `, count(*) FILTER (WHERE k.level = '${l}') AS ${ident(l)}`).join('') : ''}
+         ${hasLevel ? RISK_LEVELS.map((l, i) => `, count(*) FILTER (WHERE k.level = '${l}') AS ${levelCountName(i)}`).join('') : ''}
     FROM pts k
    WHERE k.cx BETWEEN $2::int * $5::int - 1 AND ($2::int + 1) * $5::int
      AND k.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int
@@ -221,25 +222,22 @@ export function buildStatement(layer: LayerDef, info: TableFacts | undefined, re
   // single point shows that point, found through the index inside the cell. Every tile
   // below belowZoom reads it, and so does a dense tile from belowZoom to its last zoom.
   // $1-$3 z/x/y, $4 buffer fraction (typed only), $5 cells per tile, filters from `first`.
-  const pyramidFilter = (first: number) =>
-    filters.map((f, i) => ` AND ($${first + i}::text[] IS NULL OR c.${f === 'level' ? 'level' : 'district'} = ANY($${first + i}::text[]))`).join('');
-  const cellBox = `ST_MakeEnvelope(c.cx * ${cell} - ${W}, ${W} - (c.cy + 1) * ${cell}, (c.cx + 1) * ${cell} - ${W}, ${W} - c.cy * ${cell}, 3857)`;
+  const pyramidFilters = (first: number): PyramidFilter[] =>
+    filters.map((f, i) => ({ column: f === 'level' ? 'level' : 'district', values: `$${first + i}::text[]` }));
+  // ($4, the buffer, is not used here, but every statement of a layer takes the same parameters.)
   const pyramidCells = `cells AS (
-  SELECT c.cx, c.cy, sum(c.n)::int8 AS n, sum(c.sx) / sum(c.n) AS mx, sum(c.sy) / sum(c.n) AS my
-         ${hasLevel ? RISK_LEVELS.map((l) => `, coalesce(sum(c.n) FILTER (WHERE c.level = '${l}'), 0)::int8 AS ${ident(l)}`).join('') : ''}
-    FROM tile_cluster_cells c
-   WHERE c.layer = '${name}' AND c.z = $1::int AND $4::float8 >= 0
-     AND c.cx BETWEEN $2::int * $5::int - 1 AND ($2::int + 1) * $5::int
-     AND c.cy BETWEEN $3::int * $5::int - 1 AND ($3::int + 1) * $5::int${pyramidFilter(6)}
-   GROUP BY c.cx, c.cy
-  HAVING sum(c.n) > 0
+  SELECT p.*, p.sx / p.n AS mx, p.sy / p.n AS my FROM (${pyramidCellsSql({
+    layer: `'${name}'`,
+    z: '$1::int',
+    cx: ['$2::int * $5::int - 1', '($2::int + 1) * $5::int'],
+    cy: ['$3::int * $5::int - 1', '($3::int + 1) * $5::int'],
+    filters: pyramidFilters(6),
+    levels: hasLevel,
+  })}) p WHERE $4::float8 >= 0
 )`;
   const pyramidFeatures = `SELECT ${pointCols.join(', ')}, t.geom3857 AS g
     FROM cells c CROSS JOIN LATERAL (
-      SELECT t.* FROM ${table} t
-       WHERE c.n = 1 AND t.geom3857 && ${cellBox} AND ${where(6)}
-         AND floor((ST_X(t.geom3857) + ${W}) / ${cell}) = c.cx AND floor((${W} - ST_Y(t.geom3857)) / ${cell}) = c.cy
-       LIMIT 1) t
+      ${pointOfCellSql(table, cell, where(6))}) t
   UNION ALL
   SELECT ${clusterValues.join(', ')}, ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)
     FROM cells c WHERE c.n > 1`;
@@ -267,7 +265,7 @@ ${asTile}`;
   const k = Math.log2(cellsPerTile(layer.cluster!));
   const denseFromPyramid = `dense AS (
   SELECT coalesce(sum(c.n), 0) > $5::int AS yes FROM tile_cluster_cells c
-   WHERE c.layer = '${name}' AND c.z = $1::int - ${k} AND c.cx = $2::int AND c.cy = $3::int${pyramidFilter(6)}
+   WHERE c.layer = '${name}' AND c.z = $1::int - ${k} AND c.cx = $2::int AND c.cy = $3::int${pyramidFiltersSql(pyramidFilters(6))}
 )`;
   // ...past the pyramid's reach, a count of the table that stops at the limit + 1.
   const denseFromCount = `dense AS (

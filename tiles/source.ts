@@ -9,7 +9,7 @@ import { LAYERS, RISK_LEVELS } from '../catalog/layers.ts';
 import { ComputedSources } from '../catalog/computed-sources.ts';
 import { filterColumn, type TileFilters } from './filters.ts';
 import { layerHasLevel } from './cluster.ts';
-import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
+import { cellSizeSql, levelCountName, pointOfCellSql, pyramidCellsSql } from './pyramid-sql.ts';
 
 /**
  * Where the in-process engine gets its features: the database (DbFeatureSource,
@@ -113,33 +113,31 @@ export class DbFeatureSource implements FeatureSource {
   async pyramidCells(layer: LayerDef, z: number, cellsPerTile: number, box: CellBox, filters: TileFilters): Promise<PyramidCell[]> {
     if (!layer.table || !layer.cluster) throw new Error(`layer ${layer.id} has no count pyramid`);
     const info = (await this.tableFacts()).get(layer.table);
-    const W = MERCATOR_HALF_WORLD;
     const hasLevel = layerHasLevel(layer);
     const levelColumn = filterColumn(layer, 'level');
     const districtColumn = filterColumn(layer, 'district');
     // $1 layer, $2 z, $3 cells per tile, $4-$7 the box, $8 levels, $9 districts (null: all).
-    const cell = `(${2 * W} / (2 ^ $2::int * $3::int))`;
     const props = layer.properties.map((p) => `${propertyExpr(p)} AS ${ident(p.name)}`);
-    const levels = hasLevel ? RISK_LEVELS.map((l, i) => `, coalesce(sum(c.n) FILTER (WHERE c.level = '${l}'), 0)::float8 AS level_${i}`).join('') : '';
     const pointFilters =
+      `true${liveRowsPredicate(info)}` +
       (levelColumn ? ` AND ($8::text[] IS NULL OR t.${ident(levelColumn)} = ANY($8::text[]))` : '') +
       (districtColumn ? ` AND ($9::text[] IS NULL OR t.${ident(districtColumn)} = ANY($9::text[]))` : '');
-    const sql = `WITH cells AS (
-  SELECT c.cx, c.cy, sum(c.n)::float8 AS n, sum(c.sx) AS mx, sum(c.sy) AS my${levels}
-    FROM tile_cluster_cells c
-   WHERE c.layer = $1 AND c.z = $2::int AND c.cx BETWEEN $4::int AND $5::int AND c.cy BETWEEN $6::int AND $7::int
-     AND ($8::text[] IS NULL OR c.level = ANY($8::text[])) AND ($9::text[] IS NULL OR c.district = ANY($9::text[]))
-   GROUP BY c.cx, c.cy
-  HAVING sum(c.n) > 0
-)
+    const cells = pyramidCellsSql({
+      layer: '$1',
+      z: '$2::int',
+      cx: ['$4::int', '$5::int'],
+      cy: ['$6::int', '$7::int'],
+      filters: [
+        { column: 'level', values: '$8::text[]' },
+        { column: 'district', values: '$9::text[]' },
+      ],
+      levels: hasLevel,
+    });
+    const sql = `WITH cells AS (${cells})
 SELECT c.*, t.id, ${props.join(', ')}, ST_AsGeoJSON(t.geom, 9) AS geojson
   FROM cells c LEFT JOIN LATERAL (
-    SELECT t.* FROM ${ident(layer.table)} t
-     WHERE c.n = 1
-       AND t.geom3857 && ST_MakeEnvelope(c.cx * ${cell} - ${W}, ${W} - (c.cy + 1) * ${cell}, (c.cx + 1) * ${cell} - ${W}, ${W} - c.cy * ${cell}, 3857)
-       AND floor((ST_X(t.geom3857) + ${W}) / ${cell}) = c.cx AND floor((${W} - ST_Y(t.geom3857)) / ${cell}) = c.cy${liveRowsPredicate(info)}${pointFilters}
-     LIMIT 1) t ON true`;
-    const rows = await this.db.query<FeatureRow & { cx: number; cy: number; n: number; mx: number; my: number; [level: `level_${number}`]: number }>(sql, [
+    ${pointOfCellSql(ident(layer.table), cellSizeSql('$2', '$3'), pointFilters)}) t ON true`;
+    const rows = await this.db.query<FeatureRow & { cx: number; cy: number; n: number; sx: number; sy: number; [level: `level_${number}`]: number }>(sql, [
       layer.id,
       z,
       cellsPerTile,
@@ -154,9 +152,9 @@ SELECT c.*, t.id, ${props.join(', ')}, ST_AsGeoJSON(t.geom, 9) AS geojson
       cx: Number(r.cx),
       cy: Number(r.cy),
       n: Number(r.n),
-      mx: Number(r.mx),
-      my: Number(r.my),
-      levels: RISK_LEVELS.map((_, i) => (hasLevel ? Number(r[`level_${i}`]) : 0)),
+      mx: Number(r.sx),
+      my: Number(r.sy),
+      levels: RISK_LEVELS.map((_, i) => (hasLevel ? Number(r[levelCountName(i) as `level_${number}`]) : 0)),
       ...(r.id !== null && r.id !== undefined ? { point: toFeature(layer, r) } : {}),
     }));
   }
