@@ -1,7 +1,7 @@
 import type { Db } from './types.ts';
 import { migrate } from './migrate.ts';
-import { bumpDataVersion } from './data-version.ts';
-import { insertDemoData, isEmpty } from '../../data/load.ts';
+import { isEmpty } from '../../data/load.ts';
+import { loadDataset } from './load-data.ts';
 import { generateDemoData } from '../../data/generate.ts';
 
 export interface PrepareOptions {
@@ -25,15 +25,13 @@ export async function prepareDatabase(db: Db, options: PrepareOptions): Promise<
   return { migrationLevel, loadedDemo };
 }
 
-/** Generates the demo dataset and loads it in one transaction, bumping the data version caches key on. */
+/** Generates the demo dataset and loads it in one transaction (server/db/load-data.ts), bumping the data version caches key on. */
 async function loadDemoData(db: Db, log: (m: string) => void): Promise<void> {
   const started = Date.now();
   const data = generateDemoData();
   log(`demo data generated in ${Date.now() - started} ms (seed ${data.seed}); inserting …`);
   const inserting = Date.now();
-  await db.tx(async (q) => {
-    await insertDemoData(q, data, log);
-    await bumpDataVersion(q);
-  });
+  // with the shelters in an active hazard's zone flagged, as the server's own rule says
+  await db.tx((q) => loadDataset(q, data, log));
   log(`demo data loaded in ${Date.now() - inserting} ms`);
 }

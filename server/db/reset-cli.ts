@@ -8,10 +8,10 @@
 import { ConfigError, loadConfig } from '../config.ts';
 import { openDb } from './open.ts';
 import { migrate } from './migrate.ts';
-import { bumpDataVersion } from './data-version.ts';
+import { loadDataset } from './load-data.ts';
 import type { Db } from './types.ts';
 import { generateDemoData } from '../../data/generate.ts';
-import { clearData, insertDemoData } from '../../data/load.ts';
+import { clearData } from '../../data/load.ts';
 
 const log = (m: string) => console.log(m);
 
@@ -45,8 +45,7 @@ async function main(): Promise<void> {
     const loading = Date.now();
     await db.tx(async (q) => {
       await clearData(q);
-      await insertDemoData(q, data, log);
-      await bumpDataVersion(q);
+      await loadDataset(q, data, log);
     });
     log(`replaced the demo data in one transaction in ${Date.now() - loading} ms`);
 

@@ -192,17 +192,24 @@ const LOCK_WITH_POSITION = LOCK.replace('AS geometry', 'AS geometry, ST_X(geom) 
  */
 export async function recomputeHazardZones(db: Db, who: Principal, districtId: string | null = null, options: RiskOptions = DEFAULT_RISK_OPTIONS) {
   if (districtId) assertScope(who, districtId);
-  return db.tx(async (q) => {
-    const scope = districtId ? ' AND district_id = $1' : '';
-    const locked = await q.query<UsabilityRow & { lon: number; lat: number }>(`${LOCK_WITH_POSITION}${scope} ORDER BY id FOR UPDATE`, districtId ? [districtId] : []);
-    const rows = numbered(locked.rows);
-    // a key scoped to districts recomputes only its own
-    const mine = rows.filter((r) => districtRefusal(who, r.district_id) === null);
-    const zones = unusableZones(mine, standingCandidates(await loadActivePublicHazards(q), options));
-    const changes = mine.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c) => c !== null);
-    const dataVersion = await apply(q, changes, who);
-    return { district: districtId, ...outcome(changes), in_hazard_zones: mine.filter((r) => zones.has(r.id)).length, data_version: dataVersion };
-  });
+  return db.tx((q) => recomputeHazardZonesIn(q, who, districtId, options));
+}
+
+/**
+ * The same recomputation inside a transaction the caller holds open: a bulk load of data
+ * (server/db/load-data.ts) runs it before it commits, so loaded shelters are flagged as an
+ * edit or import of the same rows would have flagged them.
+ */
+export async function recomputeHazardZonesIn(q: Queryable, who: Principal, districtId: string | null = null, options: RiskOptions = DEFAULT_RISK_OPTIONS) {
+  const scope = districtId ? ' AND district_id = $1' : '';
+  const locked = await q.query<UsabilityRow & { lon: number; lat: number }>(`${LOCK_WITH_POSITION}${scope} ORDER BY id FOR UPDATE`, districtId ? [districtId] : []);
+  const rows = numbered(locked.rows);
+  // a key scoped to districts recomputes only its own
+  const mine = rows.filter((r) => districtRefusal(who, r.district_id) === null);
+  const zones = unusableZones(mine, standingCandidates(await loadActivePublicHazards(q), options));
+  const changes = mine.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c) => c !== null);
+  const dataVersion = await apply(q, changes, who);
+  return { district: districtId, ...outcome(changes), in_hazard_zones: mine.filter((r) => zones.has(r.id)).length, data_version: dataVersion };
 }
 
 /** A shelter a write made unusable: the zone that holds it and the note stored with the flag. */

@@ -36,7 +36,7 @@ const POSTGIS_COVERED = `
   SELECT c.id::int8 AS id FROM population_cells c
   WHERE c.district_id = $1 AND EXISTS (
     SELECT 1 FROM shelters s
-    WHERE s.district_id = $1 AND s.deleted_at IS NULL AND s.status = ANY($2::text[])
+    WHERE s.district_id = $1 AND s.deleted_at IS NULL AND s.status = ANY($2::text[]) AND s.usable
       AND ST_DWithin(ST_PointOnSurface(c.geom)::geography, s.geom::geography,
             CASE s.shelter_class WHEN 'emergency' THEN $3::float8 WHEN 'fixed' THEN $4::float8 ELSE $5::float8 END))
   ORDER BY c.id`;
@@ -52,7 +52,8 @@ describe('service, PostGIS and Turf agree on radius coverage', () => {
         const version = await models.dataVersion();
         const { loaded, analysis } = await models.analysis(district, settings, 'none', version);
         const { cells, shelters } = loaded.snapshot;
-        const usable = shelters.filter((s) => settings.statuses.includes(s.status));
+        // the shelters coverage counts by default: of the counted statuses, and not stored as unusable (hazard zones flagged at load)
+        const usable = shelters.filter((s) => settings.statuses.includes(s.status) && s.usable !== false);
         const ours = new Set(cells.filter((_, i) => analysis.covered[i]).map((c) => c.id));
 
         const pg = await db.query<{ id: number }>(POSTGIS_COVERED, [district, settings.statuses, settings.radii.emergency, settings.radii.fixed, settings.radii.central]);

@@ -118,7 +118,10 @@ describe('golden outputs on the demo data', () => {
     expect(coverage.residents_gaining_cover).toBe(0);
     const lostByStreet = coverage.by_street.reduce((a: number, s: { residents_losing_cover: number }) => a + s.residents_losing_cover, 0);
     expect(lostByStreet).toBeLessThanOrEqual(coverage.residents_losing_cover);
-    expect(coverage.after.shelters_counted).toBe(coverage.before.shelters_counted - shelters.closed.length);
+    // Coverage before counts only shelters stored usable: a closed shelter already flagged (here both, each in the
+    // zone of an active hazard since the data was loaded) was not counted before and takes nothing away.
+    const stored = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM shelters WHERE id = ANY($1::bigint[]) AND usable', [shelters.closed.map((s: { id: number }) => s.id)]);
+    expect(coverage.after.shelters_counted).toBe(coverage.before.shelters_counted - stored.rows[0].n);
     expect(await checksum()).toBe(before);
   });
 });
