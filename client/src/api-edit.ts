@@ -1,4 +1,4 @@
-import type { FlaggedShelter } from '../../server/shelters/usability.ts';
+import type { ImportFlaggedShelter as ServerImportFlaggedShelter } from '../../server/imports/import-job.ts';
 import type { HistoryEntry as ServerHistoryEntry } from '../../server/edits/feature-store.ts';
 import { ApiError, fetchOk } from './api.ts';
 
@@ -127,8 +127,8 @@ export interface ImportError {
   reason: string;
 }
 
-/** A shelter an import made unusable: inside the zone of an active flood-prone spot or geohazard site (as the server builds it, type only). */
-export type ImportFlaggedShelter = FlaggedShelter;
+/** A shelter an import made (or a dry run would make) unusable: inside the zone of an active flood-prone spot or geohazard site (as the server builds it, type only). */
+export type ImportFlaggedShelter = ServerImportFlaggedShelter;
 
 export interface ImportJob {
   job: string;

@@ -202,6 +202,8 @@ export const WORDS = {
   phaseWriting: { zh: '写入', en: 'writing' },
   phaseDone: { zh: '完成', en: 'done' },
   sheltersFlagged: { zh: '因本次导入不可用的避难场所', en: 'Shelters this import made unusable' },
+  sheltersWouldFlag: { zh: '导入后将不可用的避难场所', en: 'Shelters this import would make unusable' },
+  importRow: { zh: '导入行', en: 'import row' },
   hazard: { zh: '致灾点', en: 'Hazard' },
   distanceZone: { zh: '距离 / 不可用范围', en: 'Distance / zone' },
   // Wall mode
@@ -252,10 +254,38 @@ export function pick(text: Bilingual | undefined | null): string {
 
 const numberFormats = new Map<string, Intl.NumberFormat>();
 export function formatNumber(n: number, digits = 0): string {
-  const key = `${current}|${digits}`;
+  return formatNumberIn(n, current, digits);
+}
+
+function formatNumberIn(n: number, language: Lang, digits: number): string {
+  const key = `${language}|${digits}`;
   let f = numberFormats.get(key);
-  if (!f) numberFormats.set(key, (f = new Intl.NumberFormat(current === 'zh' ? 'zh-CN' : 'en-GB', { maximumFractionDigits: digits, minimumFractionDigits: 0 })));
+  if (!f) numberFormats.set(key, (f = new Intl.NumberFormat(language === 'zh' ? 'zh-CN' : 'en-GB', { maximumFractionDigits: digits, minimumFractionDigits: 0 })));
   return f.format(n);
+}
+
+/**
+ * English nouns printed after a count that change with it (WORDS holds their plural);
+ * Chinese nouns do not change, so "1 行" and "2 行".
+ */
+const EN_SINGULAR: Partial<Record<Word, string>> = { rows: 'row', points: 'point' };
+const enPlurals = new Map<number, Intl.PluralRules>();
+
+/** `n` and its noun in `language` as formatNumber shows it: "1 row", "2 rows", "1.5 rows", "1 行". */
+export function countPhrase(n: number, noun: Word, language: Lang, digits = 0): string {
+  let word = WORDS[noun][language];
+  if (language === 'en' && EN_SINGULAR[noun]) {
+    let rules = enPlurals.get(digits);
+    // the same rounding as the number shown, so "1" (from 1.04) takes the singular
+    if (!rules) enPlurals.set(digits, (rules = new Intl.PluralRules('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: 0 })));
+    if (rules.select(n) === 'one') word = EN_SINGULAR[noun]!;
+  }
+  return `${formatNumberIn(n, language, digits)} ${word}`;
+}
+
+/** `n` and its noun in the current language. */
+export function formatCount(n: number, noun: Word, digits = 0): string {
+  return countPhrase(n, noun, current, digits);
 }
 
 export function formatTime(d: Date, seconds = true): string {

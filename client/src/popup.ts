@@ -4,7 +4,7 @@ import type { FeatureLike } from 'ol/Feature.js';
 import type { Layer } from 'ol/layer.js';
 import type { Coordinate } from 'ol/coordinate.js';
 import { fetchJson, type GeoJsonFeature, type LayerInfo, type LayerProperty } from './api.ts';
-import { formatNumber, lang, onLang, pick, t } from './i18n.ts';
+import { formatCount, formatNumber, lang, onLang, pick, t } from './i18n.ts';
 import { RISK_LEVELS, riskLevelColor } from './risk.ts';
 import { escapeHtml } from './dom.ts';
 
@@ -48,7 +48,7 @@ function sectionHtml(p: Picked, extra: PopupExtras | null): string {
         return `<li><span class="swatch" style="background:${riskLevelColor(p.info, l)}"></span>${escapeHtml(formatValue(prop, l))}: ${formatNumber(Number(p.props[l]))}</li>`;
       })
       .join('');
-    return `<section class="popup-feature" data-layer="${p.info.id}"><h3><small>${escapeHtml(title)} · ${t('cluster')}</small>${formatNumber(count)} ${t('points')}</h3>
+    return `<section class="popup-feature" data-layer="${p.info.id}"><h3><small>${escapeHtml(title)} · ${t('cluster')}</small>${formatCount(count, 'points')}</h3>
       ${levels ? `<ul class="levels">${levels}</ul>` : ''}<button type="button" class="link" data-action="zoom">${t('zoomIn')}</button></section>`;
   }
   const rows = p.info.properties

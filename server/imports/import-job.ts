@@ -11,7 +11,8 @@ import { geometryToWgs84, type ImportCrs } from './crs.ts';
 import { DEFAULT_GEOMETRY_LIMITS, geometryIssue, type GeometryLimits } from '../geo/geometry-input.ts';
 import { bboxPolygon, geometryBBox, unionBBox } from '../geo/bbox.ts';
 import type { RawRow, RowError } from './parse.ts';
-import { HAZARD_ZONE_LAYERS, refreshHazardZones, type FlaggedShelter, type HazardZoneRefresh } from '../shelters/usability.ts';
+import { HAZARD_ZONE_LAYERS, refreshHazardZones, zoneNote, type FlaggedShelter, type HazardZoneRefresh } from '../shelters/usability.ts';
+import type { UnusableZone } from '../risk/exposure.ts';
 
 /**
  * An import lands whole or not at all. Every row is validated first (types,
@@ -37,15 +38,39 @@ export interface ImportReport {
   /** Ids of the features created (first 1000; all are in the audit log). */
   ids: number[];
   /**
-   * Shelters the import made unusable, once it has committed: those in the zone of an imported
-   * active flood-prone spot or geohazard site, or imported shelters inside an active hazard's
-   * zone (each with its zone and the note stored with the flag). Empty for a dry run.
+   * Shelters the import made unusable once it has committed — or, for a dry run, would make
+   * unusable: those in the zone of an imported active flood-prone spot or geohazard site, or
+   * imported shelters inside an active hazard's zone (each with its zone and the note stored
+   * with the flag). A dry run works it out by writing the rows in a transaction it rolls back,
+   * so it equals the report of the import committed next (unless other writes came between),
+   * except that what the import creates has no id yet: it is named by its import row.
    */
-  sheltersFlagged: FlaggedShelter[];
+  sheltersFlagged: ImportFlaggedShelter[];
   startedAt: string;
   finishedAt: string | null;
   /** Milliseconds spent per phase, for operators sizing big imports. */
   timings: Partial<Record<'validating' | 'checking districts' | 'writing', number>>;
+}
+
+/** A shelter an import makes unusable, with the import rows of what the import creates. */
+export interface ImportFlaggedShelter extends Omit<FlaggedShelter, 'id' | 'hazard_zone'> {
+  /** The shelter's id: null in a dry run for a shelter the import would create (see `row`). */
+  id: number | null;
+  /** The import row that creates this shelter; null for a shelter stored before. */
+  row: number | null;
+  hazard_zone: Omit<UnusableZone, 'id'> & {
+    /** The hazard's id: null in a dry run for a hazard the import would create (see `row`). */
+    id: number | null;
+    /** The import row that creates this hazard; null for a hazard stored before. */
+    row: number | null;
+  };
+}
+
+/** Thrown to roll a dry run's writing back, carrying what it found. */
+class DryRunRollback extends Error {
+  constructor(readonly flagged: ImportFlaggedShelter[]) {
+    super('dry run: rolled back');
+  }
 }
 
 // Rows per INSERT statement: big enough to amortise per-statement cost, small enough for memory.
@@ -143,6 +168,27 @@ async function checkPlacement(db: Db, rows: ValidRow[], report: ImportReport): P
 }
 
 /**
+ * A flagged shelter as the import reports it: what the import creates is named by its import
+ * row as well as its id; a dry run's ids of created features are dropped (they were drawn in a
+ * transaction rolled back, and the commit will draw others), and so is the id in its note.
+ */
+const HAZARD_OF_LAYER: Readonly<Record<string, UnusableZone['hazard']>> = { flood_points: 'flood_point', geohazard_sites: 'geohazard_site' };
+
+function importFlag(s: FlaggedShelter, layerId: string, rowOf: ReadonlyMap<number, number>, dryRun: boolean): ImportFlaggedShelter {
+  const row = layerId === 'shelters' ? (rowOf.get(s.id) ?? null) : null;
+  const hazardRow = HAZARD_OF_LAYER[layerId] === s.hazard_zone.hazard ? (rowOf.get(s.hazard_zone.id) ?? null) : null;
+  if (!dryRun) return { ...s, row, hazard_zone: { ...s.hazard_zone, row: hazardRow } };
+  const zone = s.hazard_zone;
+  return {
+    ...s,
+    id: row === null ? s.id : null,
+    row,
+    unusable_note: hazardRow === null ? s.unusable_note : zoneNote(zone, `of import row ${hazardRow}`),
+    hazard_zone: { ...zone, id: hazardRow === null ? zone.id : null, row: hazardRow },
+  };
+}
+
+/**
  * `finishIn`, when given, records the finished report in the import's own
  * transaction, so the report says "imported" exactly when the rows are there.
  */
@@ -176,12 +222,10 @@ export async function runImport(
       report.status = 'rejected';
       return report;
     }
-    if (report.dryRun) {
-      report.status = 'valid';
-      return report;
-    }
-    report.phase = 'writing';
-    report.processed = 0;
+    // A dry run writes too, in a transaction it rolls back: the shelters it would flag are
+    // found by the very code the import runs, so the prediction cannot drift from the outcome.
+    if (!report.dryRun) report.phase = 'writing';
+    if (!report.dryRun) report.processed = 0;
     const table = layer.table;
     const geomSql = layer.geometry === 'line' ? `ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(v->>'_g'), 4326))` : `ST_SetSRID(ST_GeomFromGeoJSON(v->>'_g'), 4326)`;
     // Rows are written in groups with the same fields present, so a field a row
@@ -192,63 +236,80 @@ export async function runImport(
       (groups.get(key) ?? groups.set(key, []).get(key)!).push(r);
     }
     const byName = new Map(writableProperties(layer, who).map((c) => [c.name, c]));
-    // Column names from the registry; every value from the JSON parameter.
+    // Column names from the registry; every value from the JSON parameter. Ids are drawn in
+    // the rows' order (ORDER BY ord), so the sorted ids of a chunk match its rows one to one.
     const insertSql = (names: string[]) => `
       WITH ins AS (
         INSERT INTO ${table} (${[...names, 'synthetic', 'geom'].join(', ')})
         SELECT ${[...names.map((n) => `(v->>'${n}')::${SQL_TYPES[byName.get(n)!.type]}`), 'false', geomSql].join(', ')}
-          FROM json_array_elements($1::json) v
+          FROM json_array_elements($1::json) WITH ORDINALITY AS e(v, ord)
+         ORDER BY ord
         RETURNING *)
       INSERT INTO audit_log (actor, layer, feature_id, operation, after, data_version)
       SELECT $2, $3, ins.id::text, 'import',
              (to_jsonb(ins) - 'geom' - 'geom3857' - 'created_at' - 'updated_at' - 'deleted_at') || jsonb_build_object('geometry', ST_AsGeoJSON(ins.geom, 9)::jsonb), $4
         FROM ins
       RETURNING feature_id`;
-    const committed = await db.tx(async (q) => {
-      const dataVersion = await bumpDataVersion(q);
-      const shelterIds: number[] = [];
-      for (const [key, group] of groups) {
-        const names = key ? key.split(',').filter((n) => byName.has(n)) : [];
-        for (let i = 0; i < group.length; i += CHUNK) {
-          const chunk = group.slice(i, i + CHUNK).map((r) => ({ ...r.properties, _g: JSON.stringify(r.geometry) }));
-          const r = await q.query<{ feature_id: string }>(insertSql(names), [JSON.stringify(chunk), who.actor, layer.id, dataVersion]);
-          for (const row of r.rows) {
-            if (report.ids.length < 1000) report.ids.push(Number(row.feature_id));
-            if (layer.id === 'shelters') shelterIds.push(Number(row.feature_id));
+    let committed: ImportReport;
+    try {
+      committed = await db.tx(async (q) => {
+        const dataVersion = await bumpDataVersion(q);
+        const ids: number[] = [];
+        /** The import row of each feature written, by id. */
+        const rowOf = new Map<number, number>();
+        for (const [key, group] of groups) {
+          const names = key ? key.split(',').filter((n) => byName.has(n)) : [];
+          for (let i = 0; i < group.length; i += CHUNK) {
+            const rows = group.slice(i, i + CHUNK);
+            const chunk = rows.map((r) => ({ ...r.properties, _g: JSON.stringify(r.geometry) }));
+            const r = await q.query<{ feature_id: string }>(insertSql(names), [JSON.stringify(chunk), who.actor, layer.id, dataVersion]);
+            const written = r.rows.map((row) => Number(row.feature_id)).sort((a, b) => a - b);
+            written.forEach((id, k) => rowOf.set(id, rows[k].row));
+            ids.push(...written);
+            if (!report.dryRun) {
+              for (const id of written) if (report.ids.length < 1000) report.ids.push(id);
+              report.imported += written.length;
+              report.processed += chunk.length;
+            }
           }
-          report.imported += r.rows.length;
-          report.processed += chunk.length;
         }
-      }
-      // Shelters in the zone of an imported active hazard, and imported shelters in any such zone,
-      // are flagged in this same transaction: the import and its consequences land together or not at all.
-      let refresh: HazardZoneRefresh | null = null;
-      if (HAZARD_ZONE_LAYERS.has(layer.id)) refresh = await refreshHazardZones(q, who, { places: valid.map((r) => r.geometry) });
-      else if (layer.id === 'shelters') refresh = await refreshHazardZones(q, who, { shelterIds });
-      // One event for the whole import, covering every row written.
-      const importedBox = unionBBox(valid.map((r) => geometryBBox(r.geometry)));
-      await notifyChange(q, {
-        layer: layer.id,
-        id: `import:${report.job}`,
-        op: 'insert',
-        kind: 'import',
-        after: importedBox ? bboxPolygon(importedBox) : null,
-        dataVersion,
-        summary: { imported: valid.length, job: report.job },
+        // Shelters in the zone of an imported active hazard, and imported shelters in any such zone,
+        // are flagged in this same transaction: the import and its consequences land together or not at all.
+        let refresh: HazardZoneRefresh | null = null;
+        if (HAZARD_ZONE_LAYERS.has(layer.id)) refresh = await refreshHazardZones(q, who, { places: valid.map((r) => r.geometry) });
+        else if (layer.id === 'shelters') refresh = await refreshHazardZones(q, who, { shelterIds: ids });
+        const flagged = (refresh?.made_unusable ?? []).map((s) => importFlag(s, layer.id, rowOf, report.dryRun));
+        if (report.dryRun) throw new DryRunRollback(flagged);
+        // One event for the whole import, covering every row written.
+        const importedBox = unionBBox(valid.map((r) => geometryBBox(r.geometry)));
+        await notifyChange(q, {
+          layer: layer.id,
+          id: `import:${report.job}`,
+          op: 'insert',
+          kind: 'import',
+          after: importedBox ? bboxPolygon(importedBox) : null,
+          dataVersion,
+          summary: { imported: valid.length, job: report.job },
+        });
+        // The report as it reads once the rows are committed; with `finishIn`, stored by this transaction.
+        const finished: ImportReport = {
+          ...report,
+          ids: [...report.ids].sort((a, b) => a - b),
+          sheltersFlagged: flagged,
+          status: 'imported',
+          phase: 'done',
+          finishedAt: new Date().toISOString(),
+          timings: { ...report.timings, writing: Math.round(performance.now() - mark) },
+        };
+        if (finishIn) await finishIn(q, finished);
+        return finished;
       });
-      // The report as it reads once the rows are committed; with `finishIn`, stored by this transaction.
-      const finished: ImportReport = {
-        ...report,
-        ids: [...report.ids].sort((a, b) => a - b),
-        sheltersFlagged: refresh?.made_unusable ?? [],
-        status: 'imported',
-        phase: 'done',
-        finishedAt: new Date().toISOString(),
-        timings: { ...report.timings, writing: Math.round(performance.now() - mark) },
-      };
-      if (finishIn) await finishIn(q, finished);
-      return finished;
-    });
+    } catch (err) {
+      if (!(err instanceof DryRunRollback)) throw err;
+      report.sheltersFlagged = err.flagged;
+      report.status = 'valid';
+      return report;
+    }
     // only now that the rows are committed (the writing time then includes the commit)
     Object.assign(report, committed);
     lap('writing');

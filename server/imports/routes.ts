@@ -37,7 +37,7 @@ function sendReport(res: express.Response, report: ImportReport): void {
     const problem = new HttpProblem(
       422,
       'Import rejected',
-      report.status === 'failed' ? `the import failed; nothing was written` : `${n} of ${report.rows} rows are invalid; nothing was imported`,
+      report.status === 'failed' ? `the import failed; nothing was written` : `${n} of ${report.rows} ${report.rows === 1 ? 'row' : 'rows'} ${n === 1 ? 'is' : 'are'} invalid; nothing was imported`,
       [],
       { report },
     );

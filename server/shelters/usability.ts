@@ -156,7 +156,8 @@ export const HAZARD_ZONE_LAYERS: ReadonlySet<string> = new Set(['flood_points', 
 /** How far a public hazard's unusable zone reaches at most, in metres. */
 const zoneReachM = (options: RiskOptions) => Math.max(options.shelterDistances.flood_point.unusableWithinM, options.shelterDistances.geohazard_site.unusableWithinM);
 
-const zoneNote = (zone: UnusableZone) => `within ${zone.within_m} m of active ${zone.hazard.replace(/_/g, ' ')} ${zone.id} (${zone.distance_m} m)`;
+/** The note stored with a hazard-zone flag; `hazard` names the hazard in place of its id (a dry run's import row). */
+export const zoneNote = (zone: UnusableZone, hazard = String(zone.id)) => `within ${zone.within_m} m of active ${zone.hazard.replace(/_/g, ' ')} ${hazard} (${zone.distance_m} m)`;
 
 /**
  * What the hazard-zone rule does to one shelter, given the zone that holds it (if any): a usable

@@ -15,6 +15,7 @@ import { ChangeBus, type FeatureChange } from '../../server/changes.ts';
 import { relayChanges } from '../../server/live/notify.ts';
 import { silentLogger } from '../../server/log.ts';
 import { fixtureToLonLat, loadGridFixture, readFixture } from '../analysis/fixture-db.ts';
+import type { ImportFlaggedShelter as ImportFlag } from '../../server/imports/import-job.ts';
 
 const S1 = 900001;
 const S2 = 900002;
@@ -243,11 +244,27 @@ describe('hazard-zone usability follows created and imported hazards', () => {
 
   it('an import of flood-prone spots flags the shelters in their zones, in the import’s transaction', async () => {
     const rows = [flood('导入积水点甲', await place(60, 0)), flood('导入积水点乙', await place(400, 180))];
-    // a dry run flags nothing and says so
+    // a dry run writes nothing, but predicts the shelters the import will flag
+    const floodCount = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM flood_points`)).rows[0].n;
+    const countBefore = await floodCount();
+    const auditsBefore = (await audits(demo)).length;
     const dry = await request(app).post('/import/flood_points?dryRun=true').set('authorization', editor).set('content-type', 'application/geo+json').send(JSON.stringify({ type: 'FeatureCollection', features: rows })).expect(200);
-    expect(dry.body).toMatchObject({ status: 'valid', sheltersFlagged: [] });
+    expect(dry.body).toMatchObject({ status: 'valid', dryRun: true, imported: 0, ids: [] });
+    expect(dry.body.sheltersFlagged.map((s: { id: number }) => s.id)).toContain(demo);
     expect(await usability(demo)).toMatchObject({ usable: true });
+    expect(await floodCount()).toBe(countBefore);
+    expect(await audits(demo)).toHaveLength(auditsBefore);
     const r = await importFlood(rows).expect(201);
+    // The prediction is the commit's report, with the hazards the import creates named by their import row
+    // (the dry run drew ids in a transaction it rolled back; the commit drew others).
+    expect(r.body.sheltersFlagged.length).toBeGreaterThan(0);
+    for (const s of r.body.sheltersFlagged) expect(s.hazard_zone.id).toBe(r.body.ids[s.hazard_zone.row - 1]);
+    const predicted = r.body.sheltersFlagged.map((s: ImportFlag) => ({
+      ...s,
+      unusable_note: s.unusable_note.replace(` ${s.hazard_zone.id} (`, ` of import row ${s.hazard_zone.row} (`),
+      hazard_zone: { ...s.hazard_zone, id: null },
+    }));
+    expect(dry.body.sheltersFlagged).toEqual(predicted);
     expect(r.body).toMatchObject({ status: 'imported', imported: 2 });
     const u = await usability(demo);
     expect(u).toMatchObject({ usable: false, reason: 'hazard_zone' });
@@ -261,12 +278,13 @@ describe('hazard-zone usability follows created and imported hazards', () => {
     const [lon, lat] = geometry.coordinates;
     expect(r.body.sheltersFlagged).toContainEqual({
       id: demo,
+      row: null,
       name_zh: p.name_zh,
       name_en: p.name_en ?? null,
       lon: expect.closeTo(lon, 6),
       lat: expect.closeTo(lat, 6),
       unusable_note: u.note,
-      hazard_zone: { hazard: 'flood_point', id: r.body.ids[0], distance_m: expect.closeTo(60, 0), within_m: 100 },
+      hazard_zone: { hazard: 'flood_point', id: r.body.ids[0], row: 1, distance_m: expect.closeTo(60, 0), within_m: 100 },
     });
     const flaggedWith = await db.query<{ id: string }>(
       `SELECT feature_id AS id FROM audit_log WHERE layer = 'shelters' AND data_version = $1 AND (after->>'usable')::boolean = false ORDER BY feature_id::int8`,
@@ -327,17 +345,25 @@ describe('hazard-zone usability follows created and imported hazards', () => {
       properties: { name_zh: name, district_id: 'huadu', setting: 'outdoor', shelter_class: 'emergency', effective_area_m2: 800, capacity: 500 },
     });
     // 50 m from the active spot (400 m south of the demo shelter), and 250 m from it
-    const r = await request(app)
-      .post('/import/shelters')
-      .set('authorization', editor)
-      .set('content-type', 'application/geo+json')
-      .send(JSON.stringify({ type: 'FeatureCollection', features: [shelterRow('导入场所近', await place(350, 180)), shelterRow('导入场所远', await place(150, 180))] }))
-      .expect(201);
+    const features = [shelterRow('导入场所近', await place(350, 180)), shelterRow('导入场所远', await place(150, 180))];
+    const importShelters = (query: string) =>
+      request(app).post(`/import/shelters${query}`).set('authorization', editor).set('content-type', 'application/geo+json').send(JSON.stringify({ type: 'FeatureCollection', features }));
+    const dry = await importShelters('?dryRun=true').expect(200);
+    const r = await importShelters('').expect(201);
     const [near, far] = r.body.ids;
     expect(await usability(near)).toMatchObject({ usable: false, reason: 'hazard_zone' });
     expect(await usability(far)).toMatchObject({ usable: true });
     expect(r.body.sheltersFlagged).toEqual([
-      expect.objectContaining({ id: near, name_zh: '导入场所近', unusable_note: (await usability(near)).note, hazard_zone: { hazard: 'flood_point', id: spotB, distance_m: expect.closeTo(50, 0), within_m: 100 } }),
+      expect.objectContaining({
+        id: near,
+        row: 1,
+        name_zh: '导入场所近',
+        unusable_note: (await usability(near)).note,
+        hazard_zone: { hazard: 'flood_point', id: spotB, row: null, distance_m: expect.closeTo(50, 0), within_m: 100 },
+      }),
     ]);
+    // the dry run predicted it: the same shelter by its import row (it had no id yet), the same zone and note
+    expect(dry.body).toMatchObject({ status: 'valid', imported: 0, ids: [] });
+    expect(dry.body.sheltersFlagged).toEqual(r.body.sheltersFlagged.map((s: ImportFlag) => ({ ...s, id: null })));
   });
 });

@@ -73,7 +73,17 @@ describe('POST /import/{layer}', () => {
     expect(byRow(5)).toEqual(['geometry']);
     expect(byRow(6)).toEqual(['name_zh', 'geometry.coordinates']);
     expect(new Set(report.errors.map((e: { row: number }) => e.row))).toEqual(new Set([3, 5, 6]));
+    expect(JSON.parse(r.text).detail).toBe(`3 of ${report.rows} rows are invalid; nothing was imported`);
     expect(await count()).toBe(before);
+  });
+
+  it('says how many rows are invalid in words that agree with the counts', async () => {
+    const one = csv([HEADER, ['坏等级', 'huadu', 'purple', 'fire', '单位', inside[1][0], inside[1][1]]]);
+    const r = await request(app).post('/import/risk_points').set('authorization', editor).set('content-type', 'text/csv').send(one).expect(422);
+    expect(JSON.parse(r.text).detail).toBe('1 of 1 row is invalid; nothing was imported');
+    const two = csv([HEADER, ['好点', 'huadu', 'blue', 'fire', '单位', inside[0][0], inside[0][1]], ['坏等级', 'huadu', 'purple', 'fire', '单位', inside[1][0], inside[1][1]]]);
+    const r2 = await request(app).post('/import/risk_points').set('authorization', editor).set('content-type', 'text/csv').send(two).expect(422);
+    expect(JSON.parse(r2.text).detail).toBe('1 of 2 rows is invalid; nothing was imported');
   });
 
   it('dryRun validates and reports without writing', async () => {

@@ -331,10 +331,17 @@ describe('importing hazards in English', () => {
     await page.setInputFiles('input[data-import="file"]', `${FIXTURES}import-flood-point-near-shelter.csv`);
     await page.click('[data-import-action="check"]');
     await page.waitForSelector('[data-import-outcome="valid"]');
-    expect(await page.textContent('[data-import-outcome="valid"]')).toBe(`${WORDS.importValid.en} (1 ${WORDS.rows.en})`);
-    // a dry run writes nothing, so it makes no shelter unusable
+    expect(await page.textContent('[data-import-outcome="valid"]')).toBe(`${WORDS.importValid.en} (1 row)`);
+    // a dry run writes nothing, so it makes no shelter unusable, but it lists those the import would
     expect(await page.locator('[data-import-flagged]').count()).toBe(0);
     expect((await item('shelters', id)).body.properties.usable).toBe(true);
+    const predicted = await page.$$eval('.import-flagged tbody tr', (trs) =>
+      trs.map((tr) => ({ id: Number((tr as HTMLElement).dataset.flaggedShelter), hazard: tr.querySelectorAll('td')[1].textContent!.trim() })),
+    );
+    expect(predicted.map((p) => p.id)).toContain(id);
+    expect(await page.textContent('[data-import-would-flag]')).toBe(`${WORDS.sheltersWouldFlag.en} (${predicted.length})`);
+    // the spot has no id before it is imported: it is named by its row in the file
+    for (const p of predicted) expect(p.hazard).toMatch(new RegExp(`\\(${WORDS.importRow.en} 1\\)$`));
 
     const jobs: { status: string; sheltersFlagged?: Flagged[] }[] = [];
     page.on('response', async (r) => {
@@ -345,6 +352,8 @@ describe('importing hazards in English', () => {
     await page.waitForSelector('[data-import-outcome="imported"]', { timeout: 60_000 });
     const job = jobs.find((j) => j.status === 'imported')!;
     expect(job.sheltersFlagged!.map((s) => s.id)).toContain(id);
+    // the dry run predicted exactly these
+    expect(job.sheltersFlagged!.map((s) => s.id)).toEqual(predicted.map((p) => p.id));
     // every shelter listed is unusable on the server, in a hazard zone
     for (const s of job.sheltersFlagged!) expect((await item('shelters', s.id)).body.properties).toMatchObject({ usable: false, unusable_reason: 'hazard_zone' });
 
@@ -368,7 +377,7 @@ describe('importing hazards in English', () => {
     const heads = await page.$$eval('.import-flagged thead th', (ths) => ths.map((th) => th.textContent));
     expect(heads).toEqual([WORDS.shelter.en, WORDS.hazard.en, WORDS.distanceZone.en]);
     expect(await page.textContent('[data-import-flagged]')).toBe(`${WORDS.sheltersFlagged.en} (${job.sheltersFlagged!.length})`);
-    expect(await page.textContent('.import-progress span')).toBe(`${WORDS.phaseDone.en} · 1 / 1 ${WORDS.rows.en}`);
+    expect(await page.textContent('.import-progress span')).toBe(`${WORDS.phaseDone.en} · 1 / 1 row`);
     expect(await page.textContent('[data-import-outcome="imported"]')).toBe(`${WORDS.imported.en}: 1`);
     const words = await page.$$eval('#side-data :is(h2, h3, label, button, th, .import-progress span, .import-flagged td:not(:first-child))', (els) =>
       els.map((el) => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { WORDS } from '../../client/src/i18n.ts';
+import { WORDS, countPhrase } from '../../client/src/i18n.ts';
 
 /**
  * The client's own words come in pairs: every Chinese word has its English one and
@@ -54,5 +54,32 @@ describe('bilingual literals elsewhere in the client', () => {
     }
     expect(unpaired).toEqual([]);
     expect(pairs).toBeGreaterThan(100);
+  });
+});
+
+describe('counts with their nouns (countPhrase)', () => {
+  it('English takes the singular for one and the plural otherwise; Chinese nouns do not change', () => {
+    expect(countPhrase(1, 'rows', 'en')).toBe('1 row');
+    expect(countPhrase(0, 'rows', 'en')).toBe('0 rows');
+    expect(countPhrase(2, 'rows', 'en')).toBe('2 rows');
+    expect(countPhrase(12_345, 'rows', 'en')).toBe('12,345 rows');
+    expect(countPhrase(1, 'points', 'en')).toBe('1 point');
+    expect(countPhrase(1, 'rows', 'zh')).toBe(`1 ${WORDS.rows.zh}`);
+    expect(countPhrase(2, 'rows', 'zh')).toBe(`2 ${WORDS.rows.zh}`);
+  });
+
+  it('agrees with the number as shown, after rounding', () => {
+    expect(countPhrase(1.04, 'rows', 'en', 1)).toBe('1 row');
+    expect(countPhrase(1.5, 'rows', 'en', 1)).toBe('1.5 rows');
+  });
+
+  it('the client prints no count before a bare plural noun', () => {
+    // "${formatNumber(n)} ${t('rows')}" printed "1 rows"; counts go through formatCount.
+    const root = fileURLToPath(new URL('../../client/src/', import.meta.url));
+    const files = fs.readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const bare = files.flatMap((f) =>
+      [...fs.readFileSync(path.join(root, f), 'utf8').matchAll(/formatNumber\([^)]*\)\}? ?\$\{t\('(rows|points)'\)\}/g)].map((m) => `${f}: ${m[0]}`),
+    );
+    expect(bare).toEqual([]);
   });
 });

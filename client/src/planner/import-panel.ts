@@ -3,7 +3,7 @@ import type { LayerInfo } from '../api.ts';
 import { IMPORT_TYPES, featureSchema, importJob, startImport, type ImportFlaggedShelter, type ImportJob } from '../api-edit.ts';
 import type { OneMapApp } from '../app.ts';
 import { escapeHtml } from '../dom.ts';
-import { formatNumber, onLang, pick, t, type Word } from '../i18n.ts';
+import { formatCount, formatNumber, onLang, pick, t, type Word } from '../i18n.ts';
 
 const CRS: [string, Word][] = [
   ['wgs84', 'crsWgs84'],
@@ -63,7 +63,7 @@ export class ImportPanel {
       const action = target.closest<HTMLElement>('[data-import-action]')?.dataset.importAction;
       if (action === 'check') void this.run(true);
       if (action === 'commit') void this.run(false);
-      const flagged = target.closest<HTMLElement>('[data-flagged-shelter]')?.dataset.flaggedShelter;
+      const flagged = target.closest<HTMLElement>('[data-flagged-index]')?.dataset.flaggedIndex;
       if (flagged) this.showShelter(Number(flagged));
     });
   }
@@ -104,27 +104,33 @@ export class ImportPanel {
     this.renderStatus();
   }
 
-  /** Centres the map on a shelter the import made unusable. */
-  private showShelter(id: number): void {
-    const s = this.job?.sheltersFlagged?.find((f) => f.id === id);
+  /** Centres the map on a shelter the import made (or would make) unusable, by its place in the list. */
+  private showShelter(index: number): void {
+    const s = this.job?.sheltersFlagged?.[index];
     if (!s) return;
     const view = this.app.map.getView();
     view.animate({ center: fromLonLat([s.lon, s.lat]), zoom: Math.max(view.getZoom() ?? 0, 16), duration: 300 });
   }
 
-  /** The shelters a committed import made unusable, each with the hazard whose zone holds it. */
-  private flaggedTable(flagged: ImportFlaggedShelter[]): string {
+  /**
+   * The shelters a committed import made unusable — or, after a dry run, would make unusable —
+   * each with the hazard whose zone holds it. What the import would create has no id yet: the
+   * dry run names it by its row in the file.
+   */
+  private flaggedTable(flagged: ImportFlaggedShelter[], predicted: boolean): string {
     if (!flagged.length) return '';
     const rows = flagged
-      .map((s) => {
+      .map((s, i) => {
         const z = s.hazard_zone;
         const layer = this.app.layerInfo(HAZARD_LAYERS[z.hazard] ?? z.hazard);
-        const hazard = `${escapeHtml(layer ? pick(layer.title) : z.hazard)} #${z.id}`;
-        return `<tr data-flagged-shelter="${s.id}" title="${escapeHtml(s.unusable_note)}"><td>${escapeHtml(pick({ zh: s.name_zh, en: s.name_en ?? '' }))}</td><td>${hazard}</td>
+        const hazard = `${escapeHtml(layer ? pick(layer.title) : z.hazard)} ${z.id === null ? `(${t('importRow')} ${z.row})` : `#${z.id}`}`;
+        const name = escapeHtml(pick({ zh: s.name_zh, en: s.name_en ?? '' })) + (s.id === null ? ` (${t('importRow')} ${s.row})` : '');
+        return `<tr data-flagged-shelter="${s.id ?? ''}" data-flagged-index="${i}" title="${escapeHtml(s.unusable_note)}"><td>${name}</td><td>${hazard}</td>
           <td data-distance="${z.distance_m}">${formatNumber(z.distance_m, 1)} m / ${formatNumber(z.within_m)} m</td></tr>`;
       })
       .join('');
-    return `<h3 data-import-flagged="${flagged.length}">${t('sheltersFlagged')} (${formatNumber(flagged.length)})</h3>
+    const heading = predicted ? `data-import-would-flag="${flagged.length}">${t('sheltersWouldFlag')}` : `data-import-flagged="${flagged.length}">${t('sheltersFlagged')}`;
+    return `<h3 ${heading} (${formatNumber(flagged.length)})</h3>
       <table class="scenario-table import-flagged"><thead><tr><th>${t('shelter')}</th><th>${t('hazard')}</th><th>${t('distanceZone')}</th></tr></thead><tbody>${rows}</tbody></table>`;
   }
 
@@ -148,7 +154,7 @@ export class ImportPanel {
     const progress = job
       ? `<div class="import-progress" data-phase="${escapeHtml(job.phase)}" data-status="${escapeHtml(job.status)}">
           <progress max="${Math.max(job.rows, 1)}" value="${job.status === 'running' ? (job.processed ?? 0) : Math.max(job.rows, 1)}"></progress>
-          <span>${PHASES[job.phase] ? t(PHASES[job.phase]) : escapeHtml(job.phase)} · ${formatNumber(job.processed ?? 0)} / ${formatNumber(job.rows)} ${t('rows')}</span></div>`
+          <span>${PHASES[job.phase] ? t(PHASES[job.phase]) : escapeHtml(job.phase)} · ${formatNumber(job.processed ?? 0)} / ${formatCount(job.rows, 'rows')}</span></div>`
       : '';
     const errors = job?.errors.length
       ? `${done && job.status === 'rejected' ? `<p class="bad small" data-import-rejected="${job.errors.length}">${t('importRejected')}</p>` : ''}<table class="scenario-table import-errors"><thead><tr><th>${t('row')}</th><th>${t('field')}</th><th>${t('reason')}</th></tr></thead><tbody>${job.errors
@@ -157,12 +163,12 @@ export class ImportPanel {
       : '';
     const outcome =
       done && job.status === 'valid'
-        ? `<p class="small" data-import-outcome="valid">${t('importValid')} (${formatNumber(job.rows)} ${t('rows')})</p>`
+        ? `<p class="small" data-import-outcome="valid">${t('importValid')} (${formatCount(job.rows, 'rows')})</p>`
         : done && job.status === 'imported'
           ? `<p class="small" data-import-outcome="imported">${t('imported')}: ${formatNumber(Number(job.imported ?? job.rows))}</p>`
           : '';
     box.innerHTML = `<div class="actions"><button type="button" data-import-action="check"${this.running || !this.file ? ' disabled' : ''}>${t('dryRun')}</button>
         <button type="button" data-import-action="commit"${this.running || !this.checked ? ' disabled' : ''}>${t('importCommit')}</button></div>
-      ${progress}${outcome}${done && job.status === 'imported' ? this.flaggedTable(job.sheltersFlagged ?? []) : ''}${errors}${this.error ? `<p class="analysis-error small">${escapeHtml(this.error)}</p>` : ''}`;
+      ${progress}${outcome}${done && (job.status === 'imported' || job.status === 'valid') ? this.flaggedTable(job.sheltersFlagged ?? [], job.status === 'valid') : ''}${errors}${this.error ? `<p class="analysis-error small">${escapeHtml(this.error)}</p>` : ''}`;
   }
 }
