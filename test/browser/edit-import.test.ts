@@ -340,8 +340,8 @@ describe('importing hazards in English', () => {
     );
     expect(predicted.map((p) => p.id)).toContain(id);
     expect(await page.textContent('[data-import-would-flag]')).toBe(`${WORDS.sheltersWouldFlag.en} (${predicted.length})`);
-    // the spot has no id before it is imported: it is named by its row in the file
-    for (const p of predicted) expect(p.hazard).toMatch(new RegExp(`\\(${WORDS.importRow.en} 1\\)$`));
+    // the spot has no id before it is imported: it is named by its row in the file (the CSV's header is row 1)
+    for (const p of predicted) expect(p.hazard).toMatch(new RegExp(`\\(${WORDS.importRow.en} 2\\)$`));
 
     const jobs: { status: string; sheltersFlagged?: Flagged[] }[] = [];
     page.on('response', async (r) => {

@@ -209,7 +209,10 @@ describe('scenario runner', () => {
       body: JSON.stringify({ district: DISTRICT, rainfall_mm_h: 80 }),
     });
     const unusable = report.shelters.closed.length + report.shelters.already_closed.length;
-    expect(unusable).toBeGreaterThan(normal.size);
+    expect(unusable).toBeGreaterThan(0);
+    // The data load flags every shelter in an active hazard's zone, so the shelters rain closes are
+    // among those the normal view already shows unusable (docs/analysis.md); the scenario draws them apart.
+    for (const s of report.shelters.closed) expect(normal.has(s.id), `shelter ${s.id}`).toBe(true);
     // … and the normal view draws none of the scenario's.
     expect((await layerFeatures('scenario')).length).toBe(0);
 
