@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ensureClientBuilt } from '../../client/build.ts';
-import { createKey } from '../../server/auth/keys.ts';
-import { openTestDb } from '../setup/db.ts';
+import { inject } from 'vitest';
+import { copyTestDb } from '../setup/db.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import { TEST_ENV } from '../helpers/test-env.ts';
 import { REGEN, goldenBytes } from '../helpers/golden.ts';
@@ -68,10 +68,11 @@ export interface OneMapServer {
 /** Builds the client if needed and starts the real server on a fresh copy of the seeded database. */
 export async function startOneMap(): Promise<OneMapServer> {
   await ensureClientBuilt();
-  // A copy of the seeded database, so the server does not generate the demo data again.
-  const { db, env } = await openTestDb();
-  const { key: editorKey } = await createKey(db, { name: 'browser test', role: 'editor' });
-  await db.close();
+  // A copy of the seeded database, so the server does not generate the demo data again. It is
+  // not opened here: the server process is the only one to open it, and the seeded database
+  // already holds an editor key for it (test/setup/global-db.ts).
+  const { env } = await copyTestDb();
+  const editorKey = inject('browserEditorKey');
   let server: RunningServer | null = await startServer({ ...TEST_ENV, ...env, LOG_LEVEL: 'info' }, 170_000);
   const url = server.url;
   let earlier = '';

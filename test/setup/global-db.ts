@@ -11,6 +11,8 @@ import type { TestProject } from 'vitest/node';
 import { openEmbedded } from '../../server/db/embedded.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 import { prepareDatabase } from '../../server/db/prepare.ts';
+import { createKey } from '../../server/auth/keys.ts';
+import type { Db } from '../../server/db/types.ts';
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -19,6 +21,8 @@ declare module 'vitest' {
     templateDir: string;
     templateDbUrl: string;
     scratchDir: string;
+    /** An editor key stored in the seeded database, for servers the browser suites start on a copy. */
+    browserEditorKey: string;
   }
 }
 
@@ -32,6 +36,7 @@ export default async function setup(project: TestProject) {
     const templateDir = path.join(scratchDir, 'template');
     const db = await openEmbedded({ dataDir: templateDir });
     await prepareDatabase(db, { demoData: true });
+    project.provide('browserEditorKey', await browserKey(db));
     await db.close();
     project.provide('templateDir', templateDir);
     project.provide('templateDbUrl', '');
@@ -53,6 +58,7 @@ export default async function setup(project: TestProject) {
   const templateUrl = withDatabase(adminUrl, templateName);
   const db = await openPostgres({ connectionString: templateUrl, max: 2 });
   await prepareDatabase(db, { demoData: true });
+  project.provide('browserEditorKey', await browserKey(db));
   await db.close();
   await admin.end();
   project.provide('templateDir', '');
@@ -66,6 +72,15 @@ export default async function setup(project: TestProject) {
     await pool.end();
     fs.rmSync(scratchDir, { recursive: true, force: true });
   };
+}
+
+/**
+ * The browser suites' server needs an editor key in its copy of the database. Made here,
+ * where the template is open anyway: made per suite, it cost an extra open of the embedded
+ * database in the test worker (seconds of CPU) before the server process opened it again.
+ */
+async function browserKey(db: Db): Promise<string> {
+  return (await createKey(db, { name: 'browser test', role: 'editor' })).key;
 }
 
 function processAlive(pid: number): boolean {
