@@ -4,6 +4,7 @@ import type { Db, Queryable, QueryOptions, QueryResult, Row } from './types.ts';
 import { throwIfGone, currentScope } from '../http/request-scope.ts';
 import { TYPE_OIDS } from './types.ts';
 import { postgisExtension } from './postgis-bundle.ts';
+import { openJournal, settleJournal } from './data-version.ts';
 
 export interface EmbeddedOptions {
   /** Directory holding the database files; created when missing. `undefined` = in memory. */
@@ -74,7 +75,10 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
             await t.exec(sql);
           },
         };
-        return fn(q);
+        openJournal(q);
+        const result = await fn(q);
+        await settleJournal(q); // the data version and what carries it, before COMMIT
+        return result;
       });
     },
     async listen(channel, onPayload) {

@@ -23,7 +23,7 @@ export async function loadDataset(q: Queryable, data: DemoDataset, log: (m: stri
   await insertDemoData(q, data, log);
   const { flagged } = await recomputeHazardZonesIn(q, DATA_LOAD_ACTOR);
   log(`  shelters in an active hazard's zone, flagged unusable: ${flagged.length}`);
-  // the inserts' triggers already moved the version; this returns it when nothing else did
+  // the version moves here, after every write of the load (the inserts' triggers would move it at COMMIT)
   await bumpDataVersion(q);
   return { flagged };
 }

@@ -3,6 +3,7 @@ import type { Db, Queryable, QueryOptions, QueryResult, Row, WorkKind } from './
 import { TYPE_OIDS } from './types.ts';
 import { isConnectionError } from './errors.ts';
 import { ClientGoneError, currentScope } from '../http/request-scope.ts';
+import { openJournal, settleJournal } from './data-version.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -91,7 +92,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
               await client.query(sql);
             },
           };
+          openJournal(q);
           const result = await fn(q);
+          // the data version and what carries it: last, so its lock is held only until COMMIT
+          await settleJournal(q);
           await client.query('COMMIT');
           return result;
         } catch (err) {

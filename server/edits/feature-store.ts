@@ -1,8 +1,8 @@
 import type { Feature, Geometry } from 'geojson';
 import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
-import { bumpDataVersion } from '../db/data-version.ts';
-import { notifyChange } from '../live/notify.ts';
+import { journalOf } from '../db/data-version.ts';
+import { recordChange } from '../live/notify.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
 import type { Principal } from '../../catalog/access.ts';
 import { visibleProperties } from '../../catalog/access.ts';
@@ -61,12 +61,12 @@ function toStored(layer: LayerDef, row: Record<string, unknown>, who: Principal)
   };
 }
 
-function auditJson(layer: LayerDef, row: Record<string, unknown> | undefined): string | null {
+function auditJson(layer: LayerDef, row: Record<string, unknown> | undefined): Record<string, unknown> | null {
   if (!row) return null;
   const out: Record<string, unknown> = { version: row.version };
   for (const p of layer.properties) out[p.name] = row[p.name] ?? null;
   out.geometry = row._geometry;
-  return JSON.stringify(out);
+  return out;
 }
 
 export function assertEditable(layer: LayerDef): string {
@@ -142,25 +142,21 @@ async function record(
   before: Record<string, unknown> | undefined,
   after: Record<string, unknown> | undefined,
 ): Promise<void> {
-  const dataVersion = await bumpDataVersion(q);
-  await q.query(
-    `INSERT INTO audit_log (actor, layer, feature_id, operation, before, after, data_version) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [who.actor, layer.id, String(id), op, auditJson(layer, before), auditJson(layer, after), dataVersion],
-  );
-  const change: FeatureChange = {
+  // the audit row and the change carry the data version, taken at the end of the transaction
+  journalOf(q).audit({ actor: who.actor, layer: layer.id, feature_id: String(id), operation: op, before: auditJson(layer, before), after: auditJson(layer, after) });
+  const change: Omit<FeatureChange, 'dataVersion'> = {
     layer: layer.id,
     id,
     op: op === 'restore' ? 'insert' : op,
     before: (before?._geometry as Geometry | undefined) ?? null,
     after: op === 'delete' ? null : ((after?._geometry as Geometry | undefined) ?? null),
-    dataVersion,
     summary: {
       ...(after?.level !== undefined ? { level: after.level } : {}),
       ...(before?.level !== undefined ? { previousLevel: before.level } : {}),
       ...(after?.name_zh !== undefined ? { name_zh: after.name_zh } : {}),
     },
   };
-  await notifyChange(q, change);
+  recordChange(q, change);
   // Shelters in a hazard's zone follow the hazard (and a moved shelter its new place), in this transaction.
   await hazardZonesAfterEdit(q, who, layer.id, id, change.before ?? null, change.after ?? null);
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Geometry } from 'geojson';
 import type { Db, Queryable } from '../db/types.ts';
-import { bumpDataVersion } from '../db/data-version.ts';
-import { notifyChange } from '../live/notify.ts';
+import { recordChange } from '../live/notify.ts';
 import type { LayerDef, PropertyType } from '../../catalog/layers.ts';
 import { districtRefusal, type Principal } from '../../catalog/access.ts';
 import { geometrySchema, propertiesSchema, writableProperties } from '../edits/feature-schema.ts';
@@ -245,15 +244,17 @@ export async function runImport(
           FROM json_array_elements($1::json) WITH ORDINALITY AS e(v, ord)
          ORDER BY ord
         RETURNING *)
-      INSERT INTO audit_log (actor, layer, feature_id, operation, after, data_version)
+      INSERT INTO audit_log_pending (actor, layer, feature_id, operation, after)
       SELECT $2, $3, ins.id::text, 'import',
-             (to_jsonb(ins) - 'geom' - 'geom3857' - 'created_at' - 'updated_at' - 'deleted_at') || jsonb_build_object('geometry', ST_AsGeoJSON(ins.geom, 9)::jsonb), $4
+             (to_jsonb(ins) - 'geom' - 'geom3857' - 'created_at' - 'updated_at' - 'deleted_at') || jsonb_build_object('geometry', ST_AsGeoJSON(ins.geom, 9)::jsonb)
         FROM ins
       RETURNING feature_id`;
     let committed: ImportReport;
     try {
+      // The audit rows wait in audit_log_pending for the data version, taken as the
+      // transaction's last statement (migration 015), so other editors are not held
+      // up for the whole import.
       committed = await db.tx(async (q) => {
-        const dataVersion = await bumpDataVersion(q);
         const ids: number[] = [];
         /** The import row of each feature written, by id. */
         const rowOf = new Map<number, number>();
@@ -262,7 +263,7 @@ export async function runImport(
           for (let i = 0; i < group.length; i += CHUNK) {
             const rows = group.slice(i, i + CHUNK);
             const chunk = rows.map((r) => ({ ...r.properties, _g: JSON.stringify(r.geometry) }));
-            const r = await q.query<{ feature_id: string }>(insertSql(names), [JSON.stringify(chunk), who.actor, layer.id, dataVersion]);
+            const r = await q.query<{ feature_id: string }>(insertSql(names), [JSON.stringify(chunk), who.actor, layer.id]);
             const written = r.rows.map((row) => Number(row.feature_id)).sort((a, b) => a - b);
             written.forEach((id, k) => rowOf.set(id, rows[k].row));
             ids.push(...written);
@@ -282,13 +283,12 @@ export async function runImport(
         if (report.dryRun) throw new DryRunRollback(flagged);
         // One event for the whole import, covering every row written.
         const importedBox = unionBBox(valid.map((r) => geometryBBox(r.geometry)));
-        await notifyChange(q, {
+        recordChange(q, {
           layer: layer.id,
           id: `import:${report.job}`,
           op: 'insert',
           kind: 'import',
           after: importedBox ? bboxPolygon(importedBox) : null,
-          dataVersion,
           summary: { imported: valid.length, job: report.job },
         });
         // The report as it reads once the rows are committed; with `finishIn`, stored by this transaction.

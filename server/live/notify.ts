@@ -3,6 +3,7 @@ import type { ChangeBus, FeatureChange } from '../changes.ts';
 import type { Logger } from '../log.ts';
 import { bboxPolygon, geometryBBox, unionBBox } from '../geo/bbox.ts';
 import { LAYERS } from '../../catalog/layers.ts';
+import { journalOf } from '../db/data-version.ts';
 
 /**
  * Changes travel through PostgreSQL NOTIFY on both backends. NOTIFY issued in a
@@ -29,7 +30,16 @@ export function encodeChange(change: FeatureChange): string {
   return payload;
 }
 
-/** Call inside the write's transaction. */
+/**
+ * Queues the change in the write's transaction journal: it is sent as the last
+ * statement before COMMIT, with the data version the transaction gets
+ * (server/db/data-version.ts), and delivered only if it commits.
+ */
+export function recordChange(q: Queryable, change: Omit<FeatureChange, 'dataVersion'>): void {
+  journalOf(q).notify({ channel: CHANGE_CHANNEL, payload: encodeChange(change) });
+}
+
+/** Sends a change that already carries its version, inside the write's transaction. */
 export async function notifyChange(q: Queryable, change: FeatureChange): Promise<void> {
   await q.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, encodeChange(change)]);
 }

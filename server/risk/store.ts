@@ -2,8 +2,8 @@ import type { Geometry } from 'geojson';
 import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { assertDistrictScope } from '../auth/district-scope.ts';
-import { bumpDataVersion } from '../db/data-version.ts';
-import { notifyChange } from '../live/notify.ts';
+import { journalOf } from '../db/data-version.ts';
+import { recordChange } from '../live/notify.ts';
 import { featureEtag } from '../edits/feature-store.ts';
 import { actorFor } from '../edits/actor-privacy.ts';
 import type { RiskLevel } from '../../catalog/layers.ts';
@@ -26,11 +26,15 @@ function checkVersion(current: number, ifMatch: number | 'any' | null): void {
   });
 }
 
-async function audit(q: Queryable, who: Principal, layer: string, id: number, before: object, after: object, dataVersion: number): Promise<void> {
-  await q.query(
-    `INSERT INTO audit_log (actor, layer, feature_id, operation, before, after, data_version) VALUES ($1, $2, $3, 'update', $4, $5, $6)`,
-    [who.actor, layer, String(id), JSON.stringify(before), JSON.stringify(after), dataVersion],
-  );
+/** An update's audit row, written under the transaction's data version before COMMIT. */
+function audit(q: Queryable, who: Principal, layer: string, id: number, before: object, after: object): void {
+  journalOf(q).audit({ actor: who.actor, layer, feature_id: String(id), operation: 'update', before, after });
+}
+
+/** `out.data_version` becomes the version the transaction commits with. */
+function versioned<T extends { data_version: number | null }>(q: Queryable, out: T): T {
+  journalOf(q).onVersion((v) => (out.data_version = v));
+  return out;
 }
 
 // ------------------------------------------------------------------ inspections
@@ -93,18 +97,16 @@ export async function recordInspection(db: Db, pointId: number, input: Inspectio
       version = u.rows[0].version;
     }
     const lastInspection = moves ? input.date : point.last_inspection;
-    const dataVersion = await bumpDataVersion(q);
-    await audit(q, who, 'risk_points', pointId, { version: point.version, last_inspection: point.last_inspection }, { version, last_inspection: lastInspection, inspection }, dataVersion);
-    await notifyChange(q, {
+    audit(q, who, 'risk_points', pointId, { version: point.version, last_inspection: point.last_inspection }, { version, last_inspection: lastInspection, inspection });
+    recordChange(q, {
       layer: 'risk_points',
       id: pointId,
       op: 'update',
       before: point.geometry,
       after: point.geometry,
-      dataVersion,
       summary: { level: point.level, name_zh: point.name_zh, last_inspection: lastInspection },
     });
-    return { inspection, point: { id: pointId, level: point.level, last_inspection: lastInspection, version }, data_version: dataVersion };
+    return versioned(q, { inspection, point: { id: pointId, level: point.level, last_inspection: lastInspection, version }, data_version: 0 });
   });
 }
 
@@ -153,20 +155,18 @@ export async function setPointLevel(db: Db, pointId: number, input: LevelInput, 
       [pointId, after.level, after.level_source, after.level_reason, after.lec_l, after.lec_e, after.lec_c],
     );
     const version = u.rows[0].version;
-    const dataVersion = await bumpDataVersion(q);
     const pick = (p: LockedPoint) => ({ version: p.version, level: p.level, level_source: p.level_source, level_reason: p.level_reason, lec_l: p.lec_l, lec_e: p.lec_e, lec_c: p.lec_c });
-    await audit(q, who, 'risk_points', pointId, pick(before), { version, ...after }, dataVersion);
-    await notifyChange(q, {
+    audit(q, who, 'risk_points', pointId, pick(before), { version, ...after });
+    recordChange(q, {
       layer: 'risk_points',
       id: pointId,
       op: 'update',
       before: before.geometry,
       after: before.geometry,
-      dataVersion,
       summary: { level, previousLevel: before.level, name_zh: before.name_zh },
     });
     const assessed = lec ? lecGrade(lec, options) : null;
-    return {
+    return versioned(q, {
       id: pointId,
       ...after,
       lec_d: assessed?.d ?? null,
@@ -175,8 +175,8 @@ export async function setPointLevel(db: Db, pointId: number, input: LevelInput, 
       previous_level: before.level,
       version,
       etag: featureEtag(version),
-      data_version: dataVersion,
-    };
+      data_version: 0,
+    });
   });
 }
 
@@ -228,26 +228,23 @@ export async function setHazardSubstances(db: Db, sourceId: number, input: Subst
       [sourceId, grade.r_value, grade.major_hazard, grade.level],
     );
     const version = u.rows[0].version;
-    const dataVersion = await bumpDataVersion(q);
-    await audit(
+    audit(
       q,
       who,
       'hazard_sources',
       sourceId,
       { version: before.version, level: before.level, r_value: before.r_value, major_hazard: before.major_hazard },
       { version, level: grade.level, r_value: grade.r_value, major_hazard: grade.major_hazard, alpha, sum_q_over_q: grade.sum_q_over_q, substances: input.substances },
-      dataVersion,
     );
-    await notifyChange(q, {
+    recordChange(q, {
       layer: 'hazard_sources',
       id: sourceId,
       op: 'update',
       before: before.geometry,
       after: before.geometry,
-      dataVersion,
       summary: { level: grade.level, previousLevel: before.level, name_zh: before.name_zh },
     });
-    return { ...(await readAssessment(q, sourceId, who))!, previous_level: before.level, version, data_version: dataVersion };
+    return versioned(q, { ...(await readAssessment(q, sourceId, who))!, previous_level: before.level, version, data_version: 0 });
   });
 }
 
@@ -291,13 +288,12 @@ export async function closeShelters(db: Db, ids: readonly number[], reason: stri
     );
     for (const s of locked.rows) assertDistrictScope(who, s.district_id);
     const toClose = locked.rows.filter((s) => s.status !== 'closed');
-    if (toClose.length === 0) return { closed: [] as number[], data_version: null };
-    const dataVersion = await bumpDataVersion(q);
+    if (toClose.length === 0) return { closed: [] as number[], data_version: null as number | null };
     for (const s of toClose) {
       const u = await q.query<{ version: number }>("UPDATE shelters SET status = 'closed', version = version + 1, updated_at = now() WHERE id = $1 RETURNING version", [s.id]);
-      await audit(q, who, 'shelters', Number(s.id), { version: s.version, status: s.status }, { version: u.rows[0].version, status: 'closed', reason }, dataVersion);
-      await notifyChange(q, { layer: 'shelters', id: Number(s.id), op: 'update', before: s.geometry, after: s.geometry, dataVersion, summary: { status: 'closed', name_zh: s.name_zh } });
+      audit(q, who, 'shelters', Number(s.id), { version: s.version, status: s.status }, { version: u.rows[0].version, status: 'closed', reason });
+      recordChange(q, { layer: 'shelters', id: Number(s.id), op: 'update', before: s.geometry, after: s.geometry, summary: { status: 'closed', name_zh: s.name_zh } });
     }
-    return { closed: toClose.map((s) => Number(s.id)), data_version: dataVersion };
+    return versioned(q, { closed: toClose.map((s) => Number(s.id)), data_version: null as number | null });
   });
 }

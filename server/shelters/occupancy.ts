@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
-import { bumpDataVersion } from '../db/data-version.ts';
-import { notifyChange } from '../live/notify.ts';
+import { journalOf } from '../db/data-version.ts';
+import { recordChange } from '../live/notify.ts';
 import type { Principal } from '../../catalog/access.ts';
 import { districtScopeProblem } from '../auth/district-scope.ts';
 
@@ -55,14 +55,10 @@ export async function changeOccupancy(db: Db, shelterId: number, change: Occupan
       'INSERT INTO shelter_checkins (shelter_id, direction, people, evacuee_hash, actor) VALUES ($1, $2, $3, $4, $5)',
       [shelterId, change.direction, change.people, change.evacuee ? hashEvacuee(change.evacuee) : null, who.actor],
     );
-    const dataVersion = await bumpDataVersion(q);
     const summary = { occupancy: row.occupancy, capacity: row.capacity, status: row.status };
-    await q.query(
-      `INSERT INTO audit_log (actor, layer, feature_id, operation, before, after, data_version)
-       VALUES ($1, 'shelters', $2, $3, $4, $5, $6)`,
-      [who.actor, String(shelterId), change.direction === 'in' ? 'checkin' : 'checkout', JSON.stringify({ occupancy: row.occupancy - delta }), JSON.stringify(summary), dataVersion],
-    );
-    await notifyChange(q, { layer: 'shelters', id: shelterId, op: 'update', kind: 'occupancy', dataVersion, summary });
+    // audit row and live event under the data version taken at the end of the transaction
+    journalOf(q).audit({ actor: who.actor, layer: 'shelters', feature_id: String(shelterId), operation: change.direction === 'in' ? 'checkin' : 'checkout', before: { occupancy: row.occupancy - delta }, after: summary });
+    recordChange(q, { layer: 'shelters', id: shelterId, op: 'update', kind: 'occupancy', summary });
     return row;
   });
 }

@@ -17,8 +17,8 @@
  */
 import type { Geometry } from 'geojson';
 import type { Db, Queryable } from '../db/types.ts';
-import { bumpDataVersion } from '../db/data-version.ts';
-import { notifyChange } from '../live/notify.ts';
+import { journalOf } from '../db/data-version.ts';
+import { recordChange } from '../live/notify.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { districtRefusal, type Principal } from '../../catalog/access.ts';
 import { UNUSABLE_REASONS } from '../../catalog/layers.ts';
@@ -55,10 +55,15 @@ interface Change<Row extends UsabilityRow = UsabilityRow> {
   zone?: UnusableZone;
 }
 
-/** Writes the changes with their audit rows and live events, under one new data version. */
-async function apply(q: Queryable, changes: readonly Change[], who: Principal): Promise<number | null> {
-  if (changes.length === 0) return null;
-  const dataVersion = await bumpDataVersion(q);
+/**
+ * Writes the changes and records their audit rows and live events in the transaction's
+ * journal, under the data version it commits with. `out.data_version` is set to that
+ * version before COMMIT (it stays null when nothing changed).
+ */
+async function apply(q: Queryable, changes: readonly Change[], who: Principal, out: { data_version: number | null }): Promise<void> {
+  if (changes.length === 0) return;
+  const journal = journalOf(q);
+  journal.onVersion((v) => (out.data_version = v));
   for (const c of changes) {
     const after = await q.query<{ version: number; unusable_since: string | null }>(
       `UPDATE shelters SET usable = $2, unusable_reason = $3, unusable_note = $4, unusable_scenario_id = $5, version = version + 1, updated_at = now()
@@ -67,28 +72,24 @@ async function apply(q: Queryable, changes: readonly Change[], who: Principal): 
       [c.row.id, c.usable, c.reason, c.note, c.scenarioId],
     );
     const { version, unusable_since } = after.rows[0];
-    await q.query(
-      `INSERT INTO audit_log (actor, layer, feature_id, operation, before, after, data_version) VALUES ($1, 'shelters', $2, 'update', $3, $4, $5)`,
-      [
-        who.actor,
-        String(c.row.id),
-        JSON.stringify({ version: c.row.version, usable: c.row.usable, unusable_reason: c.row.unusable_reason, unusable_note: c.row.unusable_note }),
-        JSON.stringify({ version, usable: c.usable, unusable_reason: c.reason, unusable_note: c.note, unusable_since }),
-        dataVersion,
-      ],
-    );
-    await notifyChange(q, {
+    journal.audit({
+      actor: who.actor,
+      layer: 'shelters',
+      feature_id: String(c.row.id),
+      operation: 'update',
+      before: { version: c.row.version, usable: c.row.usable, unusable_reason: c.row.unusable_reason, unusable_note: c.row.unusable_note },
+      after: { version, usable: c.usable, unusable_reason: c.reason, unusable_note: c.note, unusable_since },
+    });
+    recordChange(q, {
       layer: 'shelters',
       id: c.row.id,
       op: 'update',
       kind: 'usability',
       before: c.row.geometry,
       after: c.row.geometry,
-      dataVersion,
       summary: { name_zh: c.row.name_zh, usable: c.usable, unusable_reason: c.reason, previous_usable: c.row.usable },
     });
   }
-  return dataVersion;
 }
 
 function assertScope(who: Principal, districtId: string): void {
@@ -129,8 +130,9 @@ export async function startScenarioRun(
     for (const r of locked.rows) assertScope(who, r.district_id);
     const rows = locked.rows.map((r) => ({ ...r, id: Number(r.id) }));
     const changes = rows.filter((r) => r.usable).map((row) => ({ row, usable: false, reason: 'scenario' as const, note: notes.get(row.id) ?? null, scenarioId }));
-    const dataVersion = await apply(q, changes, who);
-    return { scenario_id: scenarioId, marked: changes.map((c) => c.row.id), already_unusable: rows.filter((r) => !r.usable).map((r) => r.id), data_version: dataVersion };
+    const out: ScenarioMarking = { scenario_id: scenarioId, marked: changes.map((c) => c.row.id), already_unusable: rows.filter((r) => !r.usable).map((r) => r.id), data_version: null };
+    await apply(q, changes, who, out);
+    return out;
   });
 }
 
@@ -144,9 +146,10 @@ export async function endScenarioRun(db: Db, scenarioId: number, who: Principal)
     if (r.ended_at !== null) throw new HttpProblem(409, 'Scenario ended', `scenario run ${scenarioId} already ended at ${r.ended_at}`);
     const locked = await q.query<UsabilityRow>(`${LOCK} AND unusable_scenario_id = $1 AND unusable_reason = 'scenario' ORDER BY id FOR UPDATE`, [scenarioId]);
     const changes = locked.rows.map((row) => ({ row: { ...row, id: Number(row.id) }, usable: true, reason: null, note: null, scenarioId: null }));
-    const dataVersion = await apply(q, changes, who);
+    const out = { scenario_id: scenarioId, restored: changes.map((c) => c.row.id), data_version: null as number | null };
+    await apply(q, changes, who, out);
     await q.query('UPDATE scenario_runs SET ended_at = now(), ended_by = $2 WHERE id = $1', [scenarioId, who.actor]);
-    return { scenario_id: scenarioId, restored: changes.map((c) => c.row.id), data_version: dataVersion };
+    return out;
   });
 }
 
@@ -209,8 +212,9 @@ export async function recomputeHazardZonesIn(q: Queryable, who: Principal, distr
   const mine = rows.filter((r) => districtRefusal(who, r.district_id) === null);
   const zones = unusableZones(mine, standingCandidates(await loadActivePublicHazards(q), options));
   const changes = mine.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c) => c !== null);
-  const dataVersion = await apply(q, changes, who);
-  return { district: districtId, ...outcome(changes), in_hazard_zones: mine.filter((r) => zones.has(r.id)).length, data_version: dataVersion };
+  const out = { district: districtId, ...outcome(changes), in_hazard_zones: mine.filter((r) => zones.has(r.id)).length, data_version: null as number | null };
+  await apply(q, changes, who, out);
+  return out;
 }
 
 /** A shelter a write made unusable: the zone that holds it and the note stored with the flag. */
@@ -274,11 +278,12 @@ export async function refreshHazardZones(
   const hazards = await loadActivePublicHazards(q, { shelterIds: rows.map((r) => r.id), withinM: reach + 1 });
   const zones = unusableZones(rows, standingCandidates(hazards, options));
   const changes = rows.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c) => c !== null);
-  const dataVersion = await apply(q, changes, who);
   const madeUnusable = changes
     .filter((c) => c.row.usable && !c.usable && c.zone)
     .map(({ row, note, zone }) => ({ id: row.id, name_zh: row.name_zh, name_en: row.name_en, lon: row.lon, lat: row.lat, unusable_note: note!, hazard_zone: zone! }));
-  return { checked: rows.map((r) => r.id), ...outcome(changes), made_unusable: madeUnusable, data_version: dataVersion };
+  const out: HazardZoneRefresh = { checked: rows.map((r) => r.id), ...outcome(changes), made_unusable: madeUnusable, data_version: null };
+  await apply(q, changes, who, out);
+  return out;
 }
 
 /**
