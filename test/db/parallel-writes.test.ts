@@ -118,18 +118,23 @@ describe.skipIf(backend !== 'postgres')('writers in parallel', () => {
       await a.query('BEGIN');
       await a.query(insert(0));
       await a.query("UPDATE shelters SET capacity = capacity WHERE district_id = 'huadu'");
-      // another session's plain insert of the same layer, district and level, and an edit through the store
+      // another session's plain insert of the same layer, district and level, then an edit
+      // through the store (one after the other: two commits at the same instant do queue
+      // for the version row, for that instant)
       let done = 0;
-      const others = [
-        db.query(insert(1)).then(() => done++),
-        createFeature(db, layer, {
-          geometry: { type: 'Point', coordinates: points[WRITERS + 2] },
-          properties: { name_zh: 'SQL 旁的编辑', district_id: 'huadu', level: 'red', category: 'gas', responsible_unit: '测试单位' },
-        }, EDITOR).then(() => done++),
-      ];
+      const others = db
+        .query(insert(1))
+        .then(() => done++)
+        .then(() =>
+          createFeature(db, layer, {
+            geometry: { type: 'Point', coordinates: points[WRITERS + 2] },
+            properties: { name_zh: 'SQL 旁的编辑', district_id: 'huadu', level: 'red', category: 'gas', responsible_unit: '测试单位' },
+          }, EDITOR),
+        )
+        .then(() => done++);
       const blocked = await arrivedOrBlocked(() => done === 2);
       await a.query(blocked.length ? 'ROLLBACK' : 'COMMIT');
-      await Promise.all(others);
+      await others;
       expect(blocked).toEqual([]);
       // one each: the two others, then the open transaction at its commit
       expect(await version()).toBe(v0 + 3);
