@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { WORDS } from '../../client/src/i18n.ts';
-import { launchBrowser, matchScreenshot, openMap, pagePointOf, settle, startOneMap, watchPage, type Browser, type OneMapServer, type PageWatch } from './harness.ts';
+import { launchBrowser, matchScreenshot, openMap, pagePointOf, settle, startOneMap, waitForCentre, watchPage, type Browser, type OneMapServer, type PageWatch } from './harness.ts';
 
 // Editing with a key (schema forms, If-Match conflicts, field errors, history), shelter
 // check-ins and imports with a dry run, in Chromium against the real server.
@@ -412,10 +412,10 @@ describe('importing hazards in English', () => {
 
     // a row click centres the map on that shelter
     await page.click(`.import-flagged tr[data-flagged-shelter="${id}"]`);
-    await page.waitForTimeout(500);
+    const shelter = (await item('shelters', id)).body.geometry.coordinates;
+    await waitForCentre(page, shelter[0], shelter[1]);
     const [x, y] = await page.evaluate(() => (window.onemap!.map.getView() as unknown as { getCenter(): number[] }).getCenter());
     const R = 6378137;
-    const shelter = (await item('shelters', id)).body.geometry.coordinates;
     expect((x / R) * (180 / Math.PI)).toBeCloseTo(shelter[0], 4);
     expect(Math.atan(Math.sinh(y / R)) * (180 / Math.PI)).toBeCloseTo(shelter[1], 4);
   });

@@ -240,6 +240,29 @@ export async function pagePointOf(page: Page, lon: number, lat: number): Promise
   return point as [number, number];
 }
 
+/**
+ * Waits until the map's view has stopped animating with its centre on lon/lat (within
+ * 5e-5°, what `toBeCloseTo(…, 4)` accepts), rather than a fixed pause that a loaded
+ * machine can outlast. Gives up quietly after `timeoutMs`: the caller's assertions then
+ * say where the view is.
+ */
+export async function waitForCentre(page: Page, lon: number, lat: number, timeoutMs = 10_000): Promise<void> {
+  await page
+    .waitForFunction(
+      ([a, b]) => {
+        const view = window.onemap!.map.getView() as unknown as { getAnimating(): boolean; getCenter(): number[] | undefined };
+        const c = view.getCenter();
+        if (view.getAnimating() || !c) return false;
+        const R = 6378137;
+        const centre = [(c[0] / R) * (180 / Math.PI), Math.atan(Math.sinh(c[1] / R)) * (180 / Math.PI)];
+        return Math.abs(centre[0] - a) < 5e-5 && Math.abs(centre[1] - b) < 5e-5;
+      },
+      [lon, lat],
+      { timeout: timeoutMs },
+    )
+    .catch(() => {});
+}
+
 /** Waits until the URL (written a moment after each change) satisfies `test`. */
 export async function waitForUrl(page: Page, test: (q: URLSearchParams) => boolean): Promise<URLSearchParams> {
   const until = Date.now() + 5000;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Request } from 'playwright-core';
 import sharp from 'sharp';
-import { launchBrowser, matchScreenshot, openMap, pagePointOf, selectRoom, settle, startOneMap, watchPage, type Browser, type OneMapServer, type PageWatch } from './harness.ts';
+import { launchBrowser, matchScreenshot, openMap, pagePointOf, selectRoom, settle, startOneMap, waitForCentre, watchPage, type Browser, type OneMapServer, type PageWatch } from './harness.ts';
 
 // The risk table, inspections due, scenario runner, nearest shelter and print views
 // in Chromium, each checked against the real server's API.
@@ -130,7 +130,7 @@ describe('risk table beside the map', () => {
     const table = await api<Table>(`/risk/table?district=${DISTRICT}`);
     const [a, b] = [table.points[0], table.points[table.points.length - 1]];
     await page.click(`.risk-table tr[data-risk-id="${a.id}"]`);
-    await page.waitForTimeout(500); // the centring animation
+    await waitForCentre(page, a.lon, a.lat); // the centring animation
     const [lon, lat] = await mapCentre();
     expect(lon).toBeCloseTo(a.lon, 4);
     expect(lat).toBeCloseTo(a.lat, 4);
