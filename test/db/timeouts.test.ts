@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backend, openTestDb } from '../setup/db.ts';
+import { backend, openTestDb, testDb } from '../setup/db.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 import { errorMiddleware, toProblem } from '../../server/http/errors.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -18,7 +18,10 @@ import type { Db } from '../../server/db/types.ts';
 let db: Db;
 let location: string;
 beforeAll(async () => {
-  ({ db, location } = await openTestDb());
+  // Only the PostgreSQL tests open more connections to it (by location); on the embedded
+  // backend the worker's shared database does, without opening a copy of its own.
+  if (backend === 'postgres') ({ db, location } = await openTestDb());
+  else db = await testDb();
 });
 afterAll(async () => db?.close());
 

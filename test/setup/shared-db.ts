@@ -116,17 +116,18 @@ function lend(inner: Db): Loan {
   };
   loan.db = {
     backend: inner.backend,
-    async query(sql, params) {
+    // The options go through: a request's signal must stop the statement on a loan too.
+    async query(sql, params, opts) {
       open();
-      return inner.query(sql, params);
+      return inner.query(sql, params, opts);
     },
     async exec(sql) {
       open();
       return inner.exec(sql);
     },
-    async tx(fn) {
+    async tx(fn, opts) {
       open();
-      return inner.tx(fn);
+      return inner.tx(fn, opts);
     },
     async listen(channel, onPayload, onGap) {
       open();
