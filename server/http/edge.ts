@@ -79,11 +79,13 @@ function namesOf(list: readonly string[]): Set<string> {
 
 /**
  * Headers every answer carries unless it sets one of them itself (the security
- * headers, server/http/security-headers.ts). Made once per app.
+ * headers, server/http/security-headers.ts), in two sets: one for documents a
+ * browser renders (HTML, SVG) and one, smaller, for everything else (tiles, JSON,
+ * images), picked by the answer's Content-Type when its head is written. Made once per app.
  */
 export class DefaultHeaders {
-  private readonly names: readonly string[];
-  private readonly values: Readonly<Record<string, string>>;
+  private readonly document: HeaderSet;
+  private readonly resource: HeaderSet;
   /** Prepared heads of answers given before the app, per header list (a cached tile's lists live as long as the tile). */
   private readonly heads = new WeakMap<readonly string[], PreparedHead>();
   /**
@@ -93,18 +95,17 @@ export class DefaultHeaders {
    */
   readonly writeHeadInApp: ServerResponse['writeHead'];
 
-  constructor(headers: Readonly<Record<string, string>>) {
-    const values: Record<string, string> = {};
-    for (const [name, value] of Object.entries(headers)) values[lowerName(name)] = value;
-    const names = Object.keys(values);
-    this.names = names;
-    this.values = values;
+  constructor(sets: { document: Readonly<Record<string, string>>; resource: Readonly<Record<string, string>> }) {
+    const document = (this.document = headerSet(sets.document));
+    const resource = (this.resource = headerSet(sets.resource));
     this.writeHeadInApp = function writeHeadWithDefaults(this: ServerResponse, status: number, ...rest: unknown[]): ServerResponse {
       const last = rest[rest.length - 1];
-      if (last !== null && typeof last === 'object' && !Array.isArray(last)) {
+      const given = last !== null && typeof last === 'object' && !Array.isArray(last) ? (last as OutgoingHttpHeaders) : undefined;
+      const { names, values } = isDocument(contentTypeOf(given) ?? this.getHeader('content-type')) ? document : resource;
+      if (given) {
         const merged: OutgoingHttpHeaders = {};
         for (const name of names) if (!this.hasHeader(name)) merged[name] = values[name];
-        rest[rest.length - 1] = Object.assign(merged, last as OutgoingHttpHeaders);
+        rest[rest.length - 1] = Object.assign(merged, given);
       } else {
         for (const name of names) if (!this.hasHeader(name)) this.setHeader(name, values[name]);
       }
@@ -117,13 +118,41 @@ export class DefaultHeaders {
     let head = this.heads.get(list);
     if (!head) {
       const names = namesOf(list);
+      let contentType: string | undefined;
+      for (let i = 0; i < list.length; i += 2) if (lowerName(list[i]) === 'content-type') contentType = list[i + 1];
+      const set = isDocument(contentType) ? this.document : this.resource;
       const out: string[] = [];
-      for (const name of this.names) if (!names.has(name)) out.push(name, this.values[name]);
+      for (const name of set.names) if (!names.has(name)) out.push(name, set.values[name]);
       head = { list: out.concat(list), names };
       this.heads.set(list, head);
     }
     return head;
   }
+}
+
+interface HeaderSet {
+  names: readonly string[];
+  values: Readonly<Record<string, string>>;
+}
+
+function headerSet(headers: Readonly<Record<string, string>>): HeaderSet {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) values[lowerName(name)] = value;
+  return { names: Object.keys(values), values };
+}
+
+/** The Content-Type of a `writeHead` headers object, whatever the case of its name. */
+function contentTypeOf(headers: OutgoingHttpHeaders | undefined): unknown {
+  if (!headers) return undefined;
+  for (const name of Object.keys(headers)) if (lowerName(name) === 'content-type') return headers[name];
+  return undefined;
+}
+
+/** An answer a browser renders as a page (its own origin, frames, links), not data it hands to a script. */
+function isDocument(contentType: unknown): boolean {
+  if (typeof contentType !== 'string') return false;
+  const t = contentType.trimStart().toLowerCase();
+  return t.startsWith('text/html') || t.startsWith('application/xhtml') || t.startsWith('image/svg') || t.startsWith('text/xml') || t.startsWith('application/xml');
 }
 
 /** Edge hook helper: every answer to this request carries `defaults` (unless it sets its own). */

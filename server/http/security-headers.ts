@@ -8,10 +8,22 @@ import { DefaultHeaders, useDefaultHeaders, type EdgeHook } from './edge.ts';
  * against a recording response; the hook only names the recorded list as the
  * response's defaults, which join its head when it is written (server/http/edge.ts).
  *
+ * Documents a browser renders (HTML, SVG, XML) get helmet's whole set. Every
+ * other answer (tiles, JSON, images, problems) gets the ones that protect a
+ * resource — CSP (no scripts, no framing), nosniff, Cross-Origin-Resource-Policy,
+ * Referrer-Policy, HSTS — as OWASP's REST security guidance lists them; the
+ * rest (COOP, Origin-Agent-Cluster, X-Frame-Options, X-DNS-Prefetch-Control,
+ * X-Download-Options, X-Permitted-Cross-Domain-Policies, X-XSS-Protection) are
+ * read by browsers only on documents, and seven headers on every cached tile
+ * are a measurable part of what it costs to send.
+ *
  * The CSP here suits JSON, images and the small `?f=html` pages (inline style
  * only); the map page sets its own, wider CSP (server/routes/client.ts).
  */
 export const API_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+
+/** The headers of helmet's set that also protect answers that are not documents. */
+export const RESOURCE_HEADERS = ['content-security-policy', 'x-content-type-options', 'cross-origin-resource-policy', 'referrer-policy', 'strict-transport-security'] as const;
 
 export function securityHeaders(options: { crossOrigin: boolean }): EdgeHook {
   const middleware = helmet({
@@ -19,13 +31,14 @@ export function securityHeaders(options: { crossOrigin: boolean }): EdgeHook {
     // Browsers of other origins may only embed our answers when CORS is on.
     crossOriginResourcePolicy: { policy: options.crossOrigin ? 'cross-origin' : 'same-origin' },
   });
-  const recorded: Record<string, string> = { 'content-security-policy': API_CSP };
+  const document: Record<string, string> = { 'content-security-policy': API_CSP };
   const recorder = {
-    setHeader: (name: string, value: string | number | readonly string[]) => (recorded[name.toLowerCase()] = String(value)),
+    setHeader: (name: string, value: string | number | readonly string[]) => (document[name.toLowerCase()] = String(value)),
     removeHeader: () => undefined,
   };
   middleware({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
-  const defaults = new DefaultHeaders(recorded);
+  const resource = Object.fromEntries(RESOURCE_HEADERS.map((name) => [name, document[name]]));
+  const defaults = new DefaultHeaders({ document, resource });
 
   return (_req, res) => {
     useDefaultHeaders(res, defaults);

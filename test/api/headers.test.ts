@@ -19,13 +19,16 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.close());
 
+/** The headers that protect any answer; documents (HTML) also get helmet's document-only ones. */
 const expectSecurityHeaders = (r: request.Response) => {
   expect(r.headers['x-content-type-options']).toBe('nosniff');
   expect(r.headers['content-security-policy']).toBeTruthy();
   expect(r.headers['referrer-policy']).toBeTruthy();
-  expect(r.headers['x-frame-options']).toBe('SAMEORIGIN');
   expect(r.headers['strict-transport-security']).toMatch(/max-age=/);
   expect(r.headers['cross-origin-resource-policy']).toBe('same-origin');
+  const documentOnly = [r.headers['x-frame-options'], r.headers['cross-origin-opener-policy'], r.headers['x-dns-prefetch-control']];
+  if (/^text\/html/.test(r.headers['content-type'] ?? '')) expect(documentOnly).toEqual(['SAMEORIGIN', 'same-origin', 'off']);
+  else expect(documentOnly).toEqual([undefined, undefined, undefined]);
 };
 
 describe('security headers (helmet) on every response', () => {
