@@ -81,7 +81,8 @@ describe('heavy analyses run off the event loop', () => {
       expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
       expect((await r.json()).title).toBe('Server busy');
-      expect(await heavy).toBe(422);
+      // The siting only had to hold the one worker; it may end within its budget or be stopped at it.
+      expect([200, 422]).toContain(await heavy);
       // the pool took work again afterwards
       const ok = await fetch(`${server.base}/analysis/nearest-shelters`, {
         method: 'POST',
@@ -113,7 +114,9 @@ describe('heavy analyses run off the event loop', () => {
       expect(await dropped).toBe('AbortError');
       await until(() => workerPool().stats().queued === 0, 5000);
       expect(workerPool().stats().abandoned).toBe(abandonedBefore + 1);
-      expect(await heavy).toBe(422);
+      // The heavy siting only had to hold the one worker while the other task queued; whether it
+      // then ends within its 8 s budget (200) or is stopped at it (422) depends on the machine.
+      expect([200, 422]).toContain(await heavy);
     } finally {
       await server.close();
     }
