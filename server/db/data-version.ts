@@ -65,6 +65,15 @@ export function journalOf(q: Queryable): WriteJournal {
 }
 
 /**
+ * `out.data_version` becomes the version the transaction `q` commits with (set before
+ * COMMIT, so the answer built from `out` carries it); returns `out`.
+ */
+export function stampVersion<T extends { data_version: number | null }>(q: Queryable, out: T): T {
+  journalOf(q).onVersion((v) => (out.data_version = v));
+  return out;
+}
+
+/**
  * The transaction helpers' last statement before COMMIT: when the journal holds
  * anything, moves the version and writes what carries it, in one round trip.
  */

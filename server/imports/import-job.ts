@@ -223,8 +223,10 @@ export async function runImport(
     }
     // A dry run writes too, in a transaction it rolls back: the shelters it would flag are
     // found by the very code the import runs, so the prediction cannot drift from the outcome.
-    if (!report.dryRun) report.phase = 'writing';
-    if (!report.dryRun) report.processed = 0;
+    if (!report.dryRun) {
+      report.phase = 'writing';
+      report.processed = 0;
+    }
     const table = layer.table;
     const geomSql = layer.geometry === 'line' ? `ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(v->>'_g'), 4326))` : `ST_SetSRID(ST_GeomFromGeoJSON(v->>'_g'), 4326)`;
     // Rows are written in groups with the same fields present, so a field a row

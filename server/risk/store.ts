@@ -2,7 +2,7 @@ import type { Geometry } from 'geojson';
 import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { assertDistrictScope } from '../auth/district-scope.ts';
-import { journalOf } from '../db/data-version.ts';
+import { journalOf, stampVersion } from '../db/data-version.ts';
 import { recordChange } from '../live/notify.ts';
 import { featureEtag } from '../edits/feature-store.ts';
 import { actorFor } from '../edits/actor-privacy.ts';
@@ -31,11 +31,6 @@ function audit(q: Queryable, who: Principal, layer: string, id: number, before: 
   journalOf(q).audit({ actor: who.actor, layer, feature_id: String(id), operation: 'update', before, after });
 }
 
-/** `out.data_version` becomes the version the transaction commits with. */
-function versioned<T extends { data_version: number | null }>(q: Queryable, out: T): T {
-  journalOf(q).onVersion((v) => (out.data_version = v));
-  return out;
-}
 
 // ------------------------------------------------------------------ inspections
 
@@ -106,7 +101,7 @@ export async function recordInspection(db: Db, pointId: number, input: Inspectio
       after: point.geometry,
       summary: { level: point.level, name_zh: point.name_zh, last_inspection: lastInspection },
     });
-    return versioned(q, { inspection, point: { id: pointId, level: point.level, last_inspection: lastInspection, version }, data_version: 0 });
+    return stampVersion(q, { inspection, point: { id: pointId, level: point.level, last_inspection: lastInspection, version }, data_version: 0 });
   });
 }
 
@@ -166,7 +161,7 @@ export async function setPointLevel(db: Db, pointId: number, input: LevelInput, 
       summary: { level, previousLevel: before.level, name_zh: before.name_zh },
     });
     const assessed = lec ? lecGrade(lec, options) : null;
-    return versioned(q, {
+    return stampVersion(q, {
       id: pointId,
       ...after,
       lec_d: assessed?.d ?? null,
@@ -244,7 +239,7 @@ export async function setHazardSubstances(db: Db, sourceId: number, input: Subst
       after: before.geometry,
       summary: { level: grade.level, previousLevel: before.level, name_zh: before.name_zh },
     });
-    return versioned(q, { ...(await readAssessment(q, sourceId, who))!, previous_level: before.level, version, data_version: 0 });
+    return stampVersion(q, { ...(await readAssessment(q, sourceId, who))!, previous_level: before.level, version, data_version: 0 });
   });
 }
 
@@ -294,6 +289,6 @@ export async function closeShelters(db: Db, ids: readonly number[], reason: stri
       audit(q, who, 'shelters', Number(s.id), { version: s.version, status: s.status }, { version: u.rows[0].version, status: 'closed', reason });
       recordChange(q, { layer: 'shelters', id: Number(s.id), op: 'update', before: s.geometry, after: s.geometry, summary: { status: 'closed', name_zh: s.name_zh } });
     }
-    return versioned(q, { closed: toClose.map((s) => Number(s.id)), data_version: null as number | null });
+    return stampVersion(q, { closed: toClose.map((s) => Number(s.id)), data_version: null as number | null });
   });
 }

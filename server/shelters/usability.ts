@@ -17,7 +17,7 @@
  */
 import type { Geometry } from 'geojson';
 import type { Db, Queryable } from '../db/types.ts';
-import { journalOf } from '../db/data-version.ts';
+import { journalOf, stampVersion } from '../db/data-version.ts';
 import { recordChange } from '../live/notify.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { districtRefusal, type Principal } from '../../catalog/access.ts';
@@ -62,8 +62,8 @@ interface Change<Row extends UsabilityRow = UsabilityRow> {
  */
 async function apply(q: Queryable, changes: readonly Change[], who: Principal, out: { data_version: number | null }): Promise<void> {
   if (changes.length === 0) return;
+  stampVersion(q, out);
   const journal = journalOf(q);
-  journal.onVersion((v) => (out.data_version = v));
   for (const c of changes) {
     const after = await q.query<{ version: number; unusable_since: string | null }>(
       `UPDATE shelters SET usable = $2, unusable_reason = $3, unusable_note = $4, unusable_scenario_id = $5, version = version + 1, updated_at = now()
