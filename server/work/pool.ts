@@ -22,6 +22,12 @@ export interface WorkerPoolOptions {
   size: number;
   maxQueue: number;
   taskBudgetMs: number;
+  /**
+   * Nice value of the worker threads (Linux; 0 = unchanged). When the cores are
+   * busy, the thread answering tiles, items and writes goes first, and a heavy
+   * analysis takes what is left over instead of half of what there is.
+   */
+  nice?: number;
 }
 
 interface Job {
@@ -104,7 +110,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(BOOTSTRAP, { workerData: { entry: ENTRY } });
+    const worker = new Worker(BOOTSTRAP, { workerData: { entry: ENTRY, nice: this.options.nice ?? 0 } });
     const slot: Slot = { worker, loaded: false, job: null, timer: null, ready: Promise.resolve() };
     slot.ready = new Promise<void>((ready) => {
       const onFirst = (m: { ready?: boolean }) => {

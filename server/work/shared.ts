@@ -12,11 +12,17 @@ export const DEFAULT_WORKER_POOL: WorkerPoolOptions = {
   size: Math.max(2, Math.min(8, os.availableParallelism() - 1)),
   maxQueue: 16,
   taskBudgetMs: 2000,
+  nice: 10,
 };
 
 /** The pool's options from the configuration (WORKER_*). */
-export function workerPoolOptions(config: Pick<Config, 'WORKER_POOL_SIZE' | 'WORKER_QUEUE_MAX' | 'WORKER_TASK_BUDGET_MS'>): WorkerPoolOptions {
-  return { size: config.WORKER_POOL_SIZE ?? DEFAULT_WORKER_POOL.size, maxQueue: config.WORKER_QUEUE_MAX, taskBudgetMs: config.WORKER_TASK_BUDGET_MS };
+export function workerPoolOptions(config: Pick<Config, 'WORKER_POOL_SIZE' | 'WORKER_QUEUE_MAX' | 'WORKER_TASK_BUDGET_MS' | 'WORKER_NICE'>): WorkerPoolOptions {
+  return {
+    size: config.WORKER_POOL_SIZE ?? DEFAULT_WORKER_POOL.size,
+    maxQueue: config.WORKER_QUEUE_MAX,
+    taskBudgetMs: config.WORKER_TASK_BUDGET_MS,
+    nice: config.WORKER_NICE,
+  };
 }
 
 let pool: WorkerPool | null = null;
