@@ -36,6 +36,7 @@ import { prepareDatabase } from '../server/db/prepare.ts';
 import { tileContaining, type TileCoord } from '../tiles/tile-coords.ts';
 import { loadBenchRows } from './ogc-pages.ts';
 import { QUICK_RUN, record } from './results.ts';
+import { hasWrk, wrkScript } from './wrk.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROWS = Number(process.env.BENCH_ROWS ?? (QUICK_RUN ? 20_000 : 100_000));
@@ -195,10 +196,7 @@ async function wrk(server: Server, script: string, clustered: boolean): Promise<
 async function main() {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL (a PostgreSQL database for this bench): several processes need PostgreSQL');
-  await run('wrk', ['--version']).catch((err: NodeJS.ErrnoException) => {
-    // wrk --version exits 1 after printing its version; only a missing program is fatal.
-    if (err.code === 'ENOENT') throw new Error('this bench needs wrk (Debian: apt-get install wrk)');
-  });
+  if (!(await hasWrk())) throw new Error('this bench needs wrk (Debian: apt-get install wrk)');
   const db = await openPostgres({ connectionString: url, max: 2 });
   try {
     await prepareDatabase(db, { demoData: true });
@@ -208,12 +206,7 @@ async function main() {
   }
   const paths = benchTiles().map((t) => `/tiles/risk_points/${t.z}/${t.x}/${t.y}.mvt`);
   const script = path.join(os.tmpdir(), `onemap-bench-processes-${process.pid}.lua`);
-  // The requests are formatted once, not once per request: wrk shares the two cores with the servers,
-  // and formatting each request in Lua cost it ~30 instead of ~24 µs of CPU per request (loaded machine).
-  fs.writeFileSync(
-    script,
-    `local paths = { ${paths.map((p) => `"${p}"`).join(', ')} }\nlocal reqs = {}\ninit = function()\n  for k, p in ipairs(paths) do reqs[k] = wrk.format("GET", p) end\nend\nlocal i = 0\nrequest = function()\n  i = (i % #reqs) + 1\n  return reqs[i]\nend\n`,
-  );
+  fs.writeFileSync(script, wrkScript(paths));
   const servers: Server[] = [];
   try {
     for (const [label, env] of [
