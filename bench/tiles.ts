@@ -270,27 +270,21 @@ Server CPU time per answer (user + system, median of the rounds): bare ${us(cpu.
         `bare node:http sending every header one-map sends (${Object.keys(allHeaders).length} + Content-Length; ${rFull.length ? `${median(rFull).toFixed(0)}/s` : ''}) ${us(cpu.full)} → ÷ one-map ${(median(cpu.full) / median(cpu.app)).toFixed(2)}.`,
     );
   }
-  record({
-    bench: 'tiles',
-    name: '(a) cached tiles, 32 connections (autocannon), 64 z14 tiles of 100k points',
-    value: median(rApp),
-    unit: 'req/s',
-    baseline: { name: 'bare node:http, same bytes from a Map', value: median(rBare) },
-    better: 'higher',
-    goal: { op: '>=', value: 0.8 },
-  });
-  if (withWrk) {
-    const ratiosWrk = wApp.map((a, i) => a / wBare[i]);
-    console.log(`\nThe same under wrk (one thread, 32 connections): bare ${median(wBare).toFixed(0)}/s, one-map ${median(wApp).toFixed(0)}/s → **${median(ratiosWrk).toFixed(2)}** (${ratiosWrk.map((r) => r.toFixed(2)).join(', ')}).`);
+  const recordCached = (generator: string, app: number[], bare: number[]) =>
     record({
       bench: 'tiles',
-      name: '(a) cached tiles, 32 connections (wrk), 64 z14 tiles of 100k points',
-      value: median(wApp),
+      name: `(a) cached tiles, 32 connections (${generator}), 64 z14 tiles of 100k points`,
+      value: median(app),
       unit: 'req/s',
-      baseline: { name: 'bare node:http, same bytes from a Map', value: median(wBare) },
+      baseline: { name: 'bare node:http, same bytes from a Map', value: median(bare) },
       better: 'higher',
       goal: { op: '>=', value: 0.8 },
     });
+  recordCached('autocannon', rApp, rBare);
+  if (withWrk) {
+    const ratiosWrk = wApp.map((a, i) => a / wBare[i]);
+    console.log(`\nThe same under wrk (one thread, 32 connections): bare ${median(wBare).toFixed(0)}/s, one-map ${median(wApp).toFixed(0)}/s → **${median(ratiosWrk).toFixed(2)}** (${ratiosWrk.map((r) => r.toFixed(2)).join(', ')}).`);
+    recordCached('wrk', wApp, wBare);
   } else console.log('\nwrk is not installed: no figure under wrk (Debian: apt-get install wrk).');
 }
 
