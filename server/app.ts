@@ -57,10 +57,12 @@ export function buildApp(options: AppOptions): express.Express {
   });
   // gzip/brotli by Accept-Encoding for JSON, GeoJSON, CSV, HTML (tiles and built assets carry their own).
   app.use(compressResponses());
+  // From here on, statement timeouts, the embedded backend's deadline and cancellation follow
+  // the request (server/http/request-scope.ts): from before the API key is looked up, so the
+  // request's time counts from its arrival (its JSON body read) and its key lookup is bounded too.
+  app.use(requestScope);
   app.use(authenticate(ctx.db, { trustProxy: ctx.config.TRUST_PROXY }));
   app.use(limitPerKey(ctx.config.RATE_LIMIT_KEY_PER_MIN));
-  // From here on, statement timeouts and cancellation follow the request (server/http/request-scope.ts).
-  app.use(requestScope);
   // … and so does what its reads must see of earlier writes (server/http/consistency-token.ts).
   app.use(consistencyToken(ctx.db));
   configureWorkerPool(workerPoolOptions(ctx.config));

@@ -7,9 +7,10 @@ import type { ReadConsistency } from '../db/read-consistency.ts';
  * (one store to propagate per async resource, however many fields there are).
  * Each field is set by the part of the server that owns it and read where it
  * is needed, without every call site passing it along:
- * - `kind` and `signal` (server/http/request-scope.ts): the kind of work, which
- *   picks the statement timeout, and a signal that fires when the client has
- *   gone, which cancels its statements and worker tasks;
+ * - `kind`, `signal` and `started` (server/http/request-scope.ts): the kind of
+ *   work, which picks the statement timeout, a signal that fires when the
+ *   client has gone, which cancels its statements and worker tasks, and when
+ *   the request started, from which the embedded backend counts its deadline;
  * - `consistency` (server/db/read-consistency.ts): what the request's reads
  *   must see of earlier writes when a read replica is configured.
  * Start-up and background work run with no context at all.
@@ -17,6 +18,8 @@ import type { ReadConsistency } from '../db/read-consistency.ts';
 export interface RequestContext {
   kind?: WorkKind;
   signal?: AbortSignal;
+  /** performance.now() when the request's scope began. */
+  started?: number;
   consistency?: ReadConsistency;
 }
 

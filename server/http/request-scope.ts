@@ -4,11 +4,11 @@ import type { WorkKind } from '../db/types.ts';
 import { currentContext, runWithContext } from './request-context.ts';
 
 /**
- * What kind of work a request is, and a signal that fires when its client has
- * gone. Carried with the request through every await (its context,
+ * What kind of work a request is, a signal that fires when its client has
+ * gone, and when it started. Carried with the request through every await (its context,
  * server/http/request-context.ts), so
- * the database backends pick their statement timeout and cancel abandoned
- * statements, and the worker pool drops abandoned tasks, without every call
+ * the database backends pick their statement timeout (on the embedded backend,
+ * a deadline counted from `started`) and cancel abandoned statements, and the worker pool drops abandoned tasks, without every call
  * site passing them along.
  */
 export { WORK_KINDS, type WorkKind } from '../db/types.ts';
@@ -16,6 +16,12 @@ export { WORK_KINDS, type WorkKind } from '../db/types.ts';
 export interface RequestScope {
   kind: WorkKind;
   signal: AbortSignal;
+  /**
+   * performance.now() when the request's scope began: the embedded backend starts no
+   * statement after started + the kind's limit (server/db/deadline.ts). Unset: no
+   * deadline (work that outlives its request, see outlivingRequest).
+   */
+  started?: number;
 }
 
 /** The scope of the request being served, if any (start-up and background work have none). */
@@ -46,9 +52,13 @@ export function disconnectSignal(req: IncomingMessage, res: ServerResponse): Abo
   return controller.signal;
 }
 
-/** Runs `fn` (and everything it awaits) in the scope of one request; the rest of its context is kept. */
+/**
+ * Runs `fn` (and everything it awaits) in the scope of one request; the rest of its context is kept.
+ * The request's clock starts here, or keeps running when it is already in a scope: its time limit
+ * bounds the whole request, not each part of it.
+ */
 export function runInScope<T>(req: IncomingMessage, res: ServerResponse, kind: WorkKind, fn: () => T): T {
-  return runWithContext({ kind, signal: disconnectSignal(req, res) }, fn);
+  return runWithContext({ kind, signal: disconnectSignal(req, res), started: currentScope()?.started ?? performance.now() }, fn);
 }
 
 /** Express middleware: the rest of the chain runs in the request's scope. */
@@ -73,10 +83,21 @@ export function throwIfGone(signal: AbortSignal | undefined = currentScope()?.si
 const NEVER = new AbortController().signal;
 
 /**
- * Runs `fn` keeping the current kind (statement timeout) but not the client's
- * disconnect signal: for computations shared by several requests through a
- * cache, which one leaving client must not cancel for the others.
+ * Runs `fn` keeping the current kind (statement timeout) and start (the
+ * embedded backend's deadline) but not the client's disconnect signal: for
+ * computations shared by several requests through a cache, which one leaving
+ * client must not cancel for the others.
  */
 export function detachedFromClient<T>(fn: () => T): T {
   return currentScope() ? runWithContext({ signal: NEVER }, fn) : fn();
+}
+
+/**
+ * Runs `fn` as work that goes on after its request was answered (an asynchronous
+ * import job): the kind is kept (PostgreSQL's statement timeout bounds each
+ * statement), but neither the client's disconnect signal nor the request's
+ * deadline, which would cut the job off half-way once the request's time is up.
+ */
+export function outlivingRequest<T>(fn: () => T): T {
+  return currentScope() ? runWithContext({ signal: NEVER, started: undefined }, fn) : fn();
 }
