@@ -5,6 +5,7 @@ import { throwIfGone, currentScope } from '../http/request-scope.ts';
 import { TYPE_OIDS } from './types.ts';
 import { postgisExtension } from './postgis-bundle.ts';
 import { openJournal, settleJournal } from './data-version.ts';
+import { deadlineOf, throwIfPast, type StatementTimeouts } from './deadline.ts';
 
 export interface EmbeddedOptions {
   /** Directory holding the database files; created when missing. `undefined` = in memory. */
@@ -13,6 +14,11 @@ export interface EmbeddedOptions {
   onProgress?: (message: string) => void;
   /** Planner settings (name, value) for the session; see postgres.ts. */
   plannerSettings?: readonly (readonly [string, string])[];
+  /**
+   * Time limit per kind of work, ms (0 or missing = none): the same STATEMENT_TIMEOUT_*_MS
+   * as PostgreSQL's, applied as a deadline on each request (server/db/deadline.ts).
+   */
+  statementTimeouts?: StatementTimeouts;
 }
 
 // Same value shapes as the pg backend: numbers for int8/numeric, 'YYYY-MM-DD' for dates.
@@ -49,36 +55,60 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
   progress(`PostGIS ready after ${Date.now() - started} ms`);
 
   // PGlite has one connection and cannot cancel a running statement (nor enforce
-  // statement_timeout). What it can do: start no statement for a client that has
-  // gone, so an abandoned request stops at its next query instead of queueing
-  // every remaining one in front of everybody else.
+  // statement_timeout). What it can do is decide, when a statement's turn on the
+  // connection comes, whether to start it at all: not for a client that has gone,
+  // and not after its request's deadline (server/db/deadline.ts). So an abandoned
+  // or overdue request stops at its next statement instead of queueing every
+  // remaining one in front of everybody else. PGlite serialises statements
+  // itself, but checking when they are called would miss the time spent waiting:
+  // this queue hands out the connection, and the checks run when a statement gets it.
+  const timeouts = options.statementTimeouts ?? {};
+  const turn = serialQueue();
+  const startable = (opts?: QueryOptions) => {
+    const signal = opts?.signal ?? currentScope()?.signal;
+    const deadline = deadlineOf(timeouts, opts);
+    return () => {
+      throwIfGone(signal);
+      throwIfPast(deadline);
+    };
+  };
   const query = async <R extends object>(sql: string, params?: unknown[], opts?: QueryOptions) => {
-    throwIfGone(opts?.signal ?? currentScope()?.signal);
-    return wrapResult(await pg.query<R>(sql, params as unknown[]));
+    const check = startable(opts);
+    return turn(async () => {
+      check();
+      return wrapResult(await pg.query<R>(sql, params as unknown[]));
+    });
   };
 
   return {
     backend: 'embedded',
     query,
     async exec(sql) {
-      await pg.exec(sql);
+      const check = startable();
+      await turn(async () => {
+        check();
+        await pg.exec(sql);
+      });
     },
     async tx(fn, opts) {
-      throwIfGone(opts?.signal ?? currentScope()?.signal);
-      // PGlite has one connection; its transaction() holds it exclusively, so
-      // concurrent callers queue instead of interleaving statements.
-      return pg.transaction(async (t) => {
-        const q: Queryable = {
-          query: async <R extends object>(sql: string, params?: unknown[]) =>
-            wrapResult(await t.query<R>(sql, params as unknown[])),
-          exec: async (sql: string) => {
-            await t.exec(sql);
-          },
-        };
-        openJournal(q);
-        const result = await fn(q);
-        await settleJournal(q); // the data version and what carries it, before COMMIT
-        return result;
+      const check = startable(opts);
+      // Decided once, at BEGIN: a transaction that started in time runs to its end
+      // (its statements go through `t`, not the queue, which it holds meanwhile).
+      return turn(async () => {
+        check();
+        return pg.transaction(async (t) => {
+          const q: Queryable = {
+            query: async <R extends object>(sql: string, params?: unknown[]) =>
+              wrapResult(await t.query<R>(sql, params as unknown[])),
+            exec: async (sql: string) => {
+              await t.exec(sql);
+            },
+          };
+          openJournal(q);
+          const result = await fn(q);
+          await settleJournal(q); // the data version and what carries it, before COMMIT
+          return result;
+        });
       });
     },
     async listen(channel, onPayload) {
@@ -88,5 +118,18 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
     async close() {
       await pg.close();
     },
+  };
+}
+
+/**
+ * Runs tasks one at a time in call order: `turn(task)` starts `task` once every
+ * task queued before it has settled, whether it resolved or threw.
+ */
+function serialQueue() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(task: () => Promise<T>): Promise<T> => {
+    const run = tail.then(task);
+    tail = run.catch(() => {});
+    return run;
   };
 }

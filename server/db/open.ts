@@ -14,17 +14,19 @@ export async function openDb(
     Partial<Pick<Config, 'PG_PLANNER_SETTINGS' | 'DATABASE_READ_URL' | 'DATABASE_READ_MAX_WAIT_MS'>>,
   log: (m: string) => void,
 ): Promise<Db> {
+  // PostgreSQL's statement_timeout per kind; on the embedded backend, a deadline per request.
+  const statementTimeouts = {
+    tiles: config.STATEMENT_TIMEOUT_TILES_MS,
+    items: config.STATEMENT_TIMEOUT_ITEMS_MS,
+    analyses: config.STATEMENT_TIMEOUT_ANALYSES_MS,
+    imports: config.STATEMENT_TIMEOUT_IMPORTS_MS,
+  };
   if (config.DATABASE_URL) {
     log(`database: PostgreSQL at ${redact(config.DATABASE_URL)}`);
     const common: Omit<PostgresOptions, 'connectionString'> = {
       max: config.PG_POOL_SIZE,
       plannerSettings: config.PG_PLANNER_SETTINGS,
-      statementTimeouts: {
-        tiles: config.STATEMENT_TIMEOUT_TILES_MS,
-        items: config.STATEMENT_TIMEOUT_ITEMS_MS,
-        analyses: config.STATEMENT_TIMEOUT_ANALYSES_MS,
-        imports: config.STATEMENT_TIMEOUT_IMPORTS_MS,
-      },
+      statementTimeouts,
     };
     const primary = await openPostgres({
       ...common,
@@ -39,7 +41,7 @@ export async function openDb(
     return db;
   }
   log('database: embedded PostgreSQL + PostGIS (PGlite)');
-  return openEmbedded({ dataDir: path.join(config.dataDir, 'pgdata'), onProgress: log, plannerSettings: config.PG_PLANNER_SETTINGS });
+  return openEmbedded({ dataDir: path.join(config.dataDir, 'pgdata'), onProgress: log, plannerSettings: config.PG_PLANNER_SETTINGS, statementTimeouts });
 }
 
 /** Hides a password in a connection URL before it reaches a log. */

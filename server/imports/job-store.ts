@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/types.ts';
 import type { ImportReport } from './import-job.ts';
+import { outlivingRequest } from '../http/request-scope.ts';
 
 /**
  * Import jobs' reports in the database (table import_jobs), so that any server
@@ -42,6 +43,11 @@ export class ImportJobs {
    * process finds the job), `finished` once its final report is.
    */
   track(report: ImportReport, work: Promise<unknown>): { saved: Promise<void>; finished: Promise<void> } {
+    // The progress and final writes come after the request's time is up, for a long job.
+    return outlivingRequest(() => this.follow(report, work));
+  }
+
+  private follow(report: ImportReport, work: Promise<unknown>): { saved: Promise<void>; finished: Promise<void> } {
     this.running.set(report.job, report);
     const saved = this.write(UPSERT, report);
     // One write at a time per job, in order.

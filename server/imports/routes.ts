@@ -12,7 +12,7 @@ import { canSeeLayer } from '../../catalog/access.ts';
 import { IMPORT_CRS } from './crs.ts';
 import { formatOf, type RawRow } from './parse.ts';
 import { workerPool } from '../work/shared.ts';
-import { ClientGoneError, currentScope } from '../http/request-scope.ts';
+import { ClientGoneError, currentScope, outlivingRequest } from '../http/request-scope.ts';
 import { tokenNow } from '../http/consistency-token.ts';
 
 /** Longest parsing of one import file may take on a worker (the file size is bounded by IMPORT_MAX_MB). */
@@ -67,7 +67,7 @@ export function importRoutes({ db, config, log }: AppContext): Router {
     const who = principalOf(req);
     const report = newJob(layer, format, q.crs, q.dryRun);
 
-    const work = (async () => {
+    const job = async () => {
       let rows: RawRow[];
       try {
         // Parsed on a worker thread (a big file takes seconds); a synchronous import is
@@ -106,7 +106,9 @@ export function importRoutes({ db, config, log }: AppContext): Router {
         return report;
       }
       return runImport(db, layer, rows, who, report, geometryLimits(config), (q, finished) => jobs.finishIn(q, finished));
-    })();
+    };
+    // An asynchronous job runs on after its 202: the request's deadline (embedded backend) does not cut it off.
+    const work = q.async ? outlivingRequest(job) : job();
     // Saved for every process to answer polls: the job before its 202, a synchronous import's outcome before its answer.
     const saving = jobs.track(report, work);
 

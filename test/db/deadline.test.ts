@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import type { Express } from 'express';
+import { backend, copyTestDb } from '../setup/db.ts';
+import { TEST_ENV } from '../helpers/test-env.ts';
+import { openDb } from '../../server/db/open.ts';
+import { loadConfig } from '../../server/config.ts';
+import { buildApp } from '../../server/app.ts';
+import { createKey } from '../../server/auth/keys.ts';
+import { silentLogger } from '../../server/log.ts';
+import { runWithContext } from '../../server/http/request-context.ts';
+import { currentScope, outlivingRequest } from '../../server/http/request-scope.ts';
+import type { Db, Queryable } from '../../server/db/types.ts';
+
+/**
+ * The embedded backend's bound on work per request: PGlite can neither cancel a
+ * statement nor honour statement_timeout, so STATEMENT_TIMEOUT_*_MS is a deadline
+ * from the request's start, checked when each statement (or transaction) gets the
+ * single connection. On PostgreSQL the same limits are statement timeouts, each
+ * statement on a connection of its own (test/db/timeouts.test.ts), so nothing here
+ * queues there: the file runs on the embedded backend only.
+ */
+// Long enough for a write with nothing in its way, even on a busy test machine.
+const ITEMS_LIMIT_MS = 1000;
+
+/** Polls `ok` every 5 ms, for at most `ms`. */
+async function until(ok: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Waits until the clock has passed `at` (performance.now()): a deadline passing is the condition under test. */
+const past = (at: number) => until(() => performance.now() > at);
+
+describe.skipIf(backend !== 'embedded')('embedded backend: a deadline per request', () => {
+  let db: Db;
+  let app: Express;
+  let editor: string;
+  /** Statements the app asked for: the kind and start of the request that asked. */
+  const asked: { kind: string; started: number }[] = [];
+  const askedSince = (kind: string, t: number) => asked.some((a) => a.kind === kind && a.started >= t);
+
+  beforeAll(async () => {
+    const copy = await copyTestDb();
+    // Items get a tiny limit, tiles none: opened as the server opens its database.
+    const config = loadConfig({ ...TEST_ENV, ...copy.env, STATEMENT_TIMEOUT_ITEMS_MS: String(ITEMS_LIMIT_MS), STATEMENT_TIMEOUT_TILES_MS: '0' });
+    db = await openDb(config, () => {});
+    ({ key: editor } = await createKey(db, { name: 'deadline editor', role: 'editor' }));
+    const count = () => {
+      const scope = currentScope();
+      if (scope?.started !== undefined) asked.push({ kind: scope.kind, started: scope.started });
+    };
+    const spied: Db = {
+      ...db,
+      query: (...args) => (count(), db.query(...args)),
+      tx: (...args) => (count(), db.tx(...args)),
+    };
+    app = buildApp({ db: spied, config, log: silentLogger });
+  });
+  afterAll(async () => db?.close());
+
+  /** Holds the single connection with a transaction of background work until `release()`. */
+  function holdConnection() {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let held!: () => void;
+    const holding = new Promise<void>((r) => (held = r));
+    const done = db.tx(async (q) => {
+      await q.query('SELECT 1');
+      held();
+      await gate;
+    });
+    return { holding, release, done };
+  }
+
+  const point = async () =>
+    (await db.query<{ x: number; y: number }>("SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_PointOnSurface(geom) AS p FROM districts WHERE id = 'huadu') s")).rows[0];
+  const stored = async (name: string) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM risk_points WHERE name_zh = $1', [name])).rows[0].n;
+
+  it('a request whose statements wait past its limit answers 503 + Retry-After and writes nothing; one without a passed deadline is answered', async () => {
+    const { x, y } = await point();
+    const name = `deadline-${Date.now()}`;
+    const feature = {
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [x, y] },
+      properties: { name_zh: name, district_id: 'huadu', level: 'orange', category: 'gas', responsible_unit: '花都区应急管理局' },
+    };
+    // The key's slow hash is checked once and remembered: not part of what is measured.
+    await request(app).get('/health/counts').set('authorization', `Bearer ${editor}`);
+    // The write is fine: answered when nothing is in its way.
+    const control = await request(app).post('/ogc/collections/risk_points/items').set('authorization', `Bearer ${editor}`).send({ ...feature, properties: { ...feature.properties, name_zh: `${name}-control` } });
+    expect(control.status).toBe(201);
+
+    const held = holdConnection();
+    await held.holding;
+    const sent = performance.now();
+    const write = request(app).post('/ogc/collections/risk_points/items').set('authorization', `Bearer ${editor}`).send(feature).then((r) => r);
+    const tile = request(app).get('/tiles/risk_points/10/835/444.mvt').then((r) => r);
+    // Background work, no request: queued behind too.
+    const background = db.query<{ one: number }>('SELECT 1 AS one');
+    // Both requests wait for the connection, and the write's time is up.
+    try {
+      await until(() => askedSince('items', sent) && askedSince('tiles', sent), 5000);
+      await past(sent + ITEMS_LIMIT_MS);
+    } finally {
+      held.release();
+      await held.done;
+    }
+
+    const refused = await write;
+    expect(refused.status).toBe(503);
+    expect(refused.type).toBe('application/problem+json');
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(refused.body.title).toBe('Took too long');
+    // The tile request has no limit: answered once the connection is free (204: no point in that tile).
+    expect((await tile).status).toBe(204);
+    await expect(background).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    // Nothing of the refused write was run; the one sent in time was stored.
+    expect(await stored(name)).toBe(0);
+    expect(await stored(`${name}-control`)).toBe(1);
+  });
+
+  it('checks the deadline when a statement gets the connection, not when it is called; later statements of the request are not run', async () => {
+    const version = async () => (await db.query<{ version: number }>('SELECT version FROM data_version')).rows[0].version;
+    const versionBefore = await version();
+    let ran = 0;
+    const held = holdConnection();
+    await held.holding;
+    const result = runWithContext({ kind: 'items', signal: new AbortController().signal, started: performance.now() }, async () => {
+      const first = db.query('SELECT 1'); // called in time, its turn comes too late
+      await past(currentScope()!.started! + ITEMS_LIMIT_MS).finally(held.release);
+      const err = await first.catch((e: unknown) => e);
+      // a later statement and a transaction of the same request
+      const insert = await db.query('UPDATE data_version SET version = version + 1').catch((e: unknown) => e);
+      const tx = await db
+        .tx(async (q: Queryable) => {
+          ran++;
+          await q.query('SELECT 1');
+        })
+        .catch((e: unknown) => e);
+      return { err, insert, tx };
+    });
+    const { err, insert, tx } = await result;
+    for (const e of [err, insert, tx]) {
+      expect(e).toMatchObject({ code: '57014' });
+      expect((e as Error).message).toContain(`time limit for items (${ITEMS_LIMIT_MS} ms) had passed before this statement could start`);
+    }
+    expect(ran).toBe(0);
+    expect(await version()).toBe(versionBefore);
+    await held.done;
+  });
+
+  it('lets a transaction that started in time run to its end', async () => {
+    const out = await runWithContext({ kind: 'items', signal: new AbortController().signal, started: performance.now() }, () =>
+      db.tx(async (q) => {
+        await past(currentScope()!.started! + ITEMS_LIMIT_MS);
+        return (await q.query<{ one: number }>('SELECT 1 AS one')).rows[0].one;
+      }),
+    );
+    expect(out).toBe(1);
+  });
+
+  it('never refuses work outside requests, nor work that outlives its request (an asynchronous import job)', async () => {
+    const long = performance.now() - 60 * ITEMS_LIMIT_MS;
+    await expect(db.query<{ one: number }>('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    await runWithContext({ kind: 'items', signal: new AbortController().signal, started: long }, async () => {
+      await expect(db.query('SELECT 1')).rejects.toMatchObject({ code: '57014' });
+      await expect(outlivingRequest(() => db.query<{ one: number }>('SELECT 1 AS one'))).resolves.toMatchObject({ rows: [{ one: 1 }] });
+      await expect(outlivingRequest(() => db.tx((q) => q.query('SELECT 1')))).resolves.toMatchObject({ rowCount: 1 });
+    });
+  });
+});
