@@ -10,8 +10,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ensureClientBuilt } from '../../client/build.ts';
-import { inject } from 'vitest';
-import { copyTestDb } from '../setup/db.ts';
+import { copyTestDb, seeded } from '../setup/db.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import { TEST_ENV } from '../helpers/test-env.ts';
 import { REGEN, goldenBytes } from '../helpers/golden.ts';
@@ -67,12 +66,12 @@ export interface OneMapServer {
 
 /** Builds the client if needed and starts the real server on a fresh copy of the seeded database. */
 export async function startOneMap(): Promise<OneMapServer> {
-  await ensureClientBuilt();
   // A copy of the seeded database, so the server does not generate the demo data again. It is
   // not opened here: the server process is the only one to open it, and the seeded database
-  // already holds an editor key for it (test/setup/global-db.ts).
-  const { env } = await copyTestDb();
-  const editorKey = inject('browserEditorKey');
+  // already holds an editor key for it (test/setup/seed-template.ts). At the start of a run the
+  // seeded database may still be in the making: the client builds meanwhile.
+  const [, { env }] = await Promise.all([ensureClientBuilt(), copyTestDb()]);
+  const editorKey = (await seeded()).browserEditorKey;
   let server: RunningServer | null = await startServer({ ...TEST_ENV, ...env, LOG_LEVEL: 'info' }, 170_000);
   const url = server.url;
   let earlier = '';

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { seeded } from '../setup/db.ts';
 
 /**
  * A PostgreSQL cluster of its own for tests that stop and start the database
@@ -91,6 +92,7 @@ function clusterAt(dir: string, data: string, port: number): ThrowawayCluster {
  * (`templateDbUrl`, from the test setup) as database `onemap`.
  */
 export async function createSeededCluster(templateDbUrl: string): Promise<ThrowawayCluster> {
+  await seeded();
   const cluster = await createCluster();
   cluster.start();
   const admin = new pg.Client({ connectionString: cluster.url('postgres') });

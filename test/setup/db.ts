@@ -17,6 +17,7 @@ import { openEmbedded } from '../../server/db/embedded.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 import type { BackendKind, Db } from '../../server/db/types.ts';
 import { borrowSharedDb } from './shared-db.ts';
+import type { SeedReady } from './seed-template.ts';
 
 export const backend = (process.env.TEST_BACKEND ?? 'embedded') as BackendKind;
 
@@ -29,6 +30,23 @@ export interface TestCopy {
 
 export interface TestDb extends TestCopy {
   db: Db;
+}
+
+let ready: Promise<SeedReady> | undefined;
+
+/**
+ * Waits until the seeded database of this run is complete: the global setup makes it in a
+ * process of its own while the first test files run (test/setup/global-db.ts).
+ */
+export function seeded(): Promise<SeedReady> {
+  ready ??= (async () => {
+    const file = inject('seedReadyFile');
+    while (!fs.existsSync(file)) await new Promise((r) => setTimeout(r, 50));
+    const answer = JSON.parse(fs.readFileSync(file, 'utf8')) as SeedReady | { error: string };
+    if ('error' in answer) throw new Error(answer.error);
+    return answer;
+  })();
+  return ready;
 }
 
 /** The seeded database for one test file; close it in afterAll. */
@@ -48,6 +66,7 @@ export async function testDb(): Promise<Db> {
  * database costs seconds, so a test that only hands the copy on skips it.
  */
 export async function copyTestDb(): Promise<TestCopy> {
+  await seeded();
   const id = randomBytes(4).toString('hex');
   if (backend === 'embedded') {
     // DATA_DIR holds the embedded database in pgdata/.

@@ -1,18 +1,21 @@
 /**
  * Prepares one seeded database per test run and backend: migrations applied and
- * demo data loaded once (the embedded PostGIS takes seconds to load), then every
- * test file opens its own copy (test/setup/db.ts), so writes never leak between files.
+ * demo data loaded once, then every test file gets its own copy (test/setup/db.ts),
+ * so writes never leak between files.
+ *
+ * The seeding runs in a process of its own (test/setup/seed-template.ts) that this
+ * setup starts and does not wait for: making the embedded database takes tens of
+ * seconds of one core, and test files that need no seeded database (the unit
+ * project, and files still importing their modules) run meanwhile. Workers wait
+ * for its ready file before the first copy (`seeded()` in test/setup/db.ts).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { openEmbedded } from '../../server/db/embedded.ts';
-import { openPostgres } from '../../server/db/postgres.ts';
-import { prepareDatabase } from '../../server/db/prepare.ts';
-import { createKey } from '../../server/auth/keys.ts';
-import type { Db } from '../../server/db/types.ts';
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -21,9 +24,35 @@ declare module 'vitest' {
     templateDir: string;
     templateDbUrl: string;
     scratchDir: string;
-    /** An editor key stored in the seeded database, for servers the browser suites start on a copy. */
-    browserEditorKey: string;
+    /** Written once the seeded database is complete (JSON, `SeedReady` of test/setup/seed-template.ts). */
+    seedReadyFile: string;
   }
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Starts the seeding process. Its ready file appears when it succeeds; when it fails,
+ * the file says why, so waiting workers fail at once rather than at their timeout.
+ */
+function seed(backend: string, target: string, readyFile: string): { done: Promise<void>; child: ChildProcess } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/setup/seed-template.ts', backend, target, readyFile], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<void>((resolve) => {
+    child.on('close', (code, signal) => {
+      if (!fs.existsSync(readyFile)) {
+        const error = `seeding the ${backend} test database failed (exit ${code ?? signal}):\n${stderr}`;
+        console.error(error);
+        fs.writeFileSync(readyFile, JSON.stringify({ error }));
+      }
+      resolve();
+    });
+  });
+  return { done, child };
 }
 
 export default async function setup(project: TestProject) {
@@ -32,15 +61,18 @@ export default async function setup(project: TestProject) {
   const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), `onemap-test-${backend}-`));
   project.provide('scratchDir', scratchDir);
 
+  const readyFile = path.join(scratchDir, 'seeded.json');
+  project.provide('seedReadyFile', readyFile);
+
   if (backend === 'embedded') {
     const templateDir = path.join(scratchDir, 'template');
-    const db = await openEmbedded({ dataDir: templateDir });
-    await prepareDatabase(db, { demoData: true });
-    project.provide('browserEditorKey', await browserKey(db));
-    await db.close();
+    const seeding = seed(backend, templateDir, readyFile);
     project.provide('templateDir', templateDir);
     project.provide('templateDbUrl', '');
-    return async () => fs.rmSync(scratchDir, { recursive: true, force: true });
+    return async () => {
+      await stop(seeding);
+      fs.rmSync(scratchDir, { recursive: true, force: true });
+    };
   }
 
   const adminUrl = process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
@@ -55,16 +87,14 @@ export default async function setup(project: TestProject) {
   }
   const templateName = `onemap_tpl_${runId}`;
   await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(templateName)}`);
-  const templateUrl = withDatabase(adminUrl, templateName);
-  const db = await openPostgres({ connectionString: templateUrl, max: 2 });
-  await prepareDatabase(db, { demoData: true });
-  project.provide('browserEditorKey', await browserKey(db));
-  await db.close();
   await admin.end();
+  const templateUrl = withDatabase(adminUrl, templateName);
+  const seeding = seed(backend, templateUrl, readyFile);
   project.provide('templateDir', '');
   project.provide('templateDbUrl', templateUrl);
 
   return async () => {
+    await stop(seeding);
     // One DROP per copy, a hundred or so per run: four at a time rather than one after another.
     const pool = new pg.Pool({ connectionString: adminUrl, max: 4 });
     const mine = await pool.query(`SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`, [`onemap_t_${runId}%`, templateName]);
@@ -74,13 +104,10 @@ export default async function setup(project: TestProject) {
   };
 }
 
-/**
- * The browser suites' server needs an editor key in its copy of the database. Made here,
- * where the template is open anyway: made per suite, it cost an extra open of the embedded
- * database in the test worker (seconds of CPU) before the server process opened it again.
- */
-async function browserKey(db: Db): Promise<string> {
-  return (await createKey(db, { name: 'browser test', role: 'editor' })).key;
+/** Ends a seeding still running (a run cut short) and waits for it to be gone. */
+async function stop(seeding: ReturnType<typeof seed>): Promise<void> {
+  if (seeding.child.exitCode === null && seeding.child.signalCode === null) seeding.child.kill('SIGKILL');
+  await seeding.done;
 }
 
 function processAlive(pid: number): boolean {
