@@ -101,3 +101,15 @@ export function detachedFromClient<T>(fn: () => T): T {
 export function outlivingRequest<T>(fn: () => T): T {
   return currentScope() ? runWithContext({ signal: NEVER, started: undefined }, fn) : fn();
 }
+
+/**
+ * Runs `fn` with the request's clock started again: for the database work of a
+ * request whose earlier part is bounded otherwise (an import's upload, limited
+ * by IMPORT_MAX_MB, and its parsing, by its own budget on a worker), so the time
+ * limit of its kind bounds what it asks of the database, as PostgreSQL's
+ * statement timeout does, not how slowly the client sent the file.
+ */
+export function restartClock<T>(fn: () => T): T {
+  const scope = currentScope();
+  return scope?.started !== undefined ? runWithContext({ started: performance.now() }, fn) : fn();
+}

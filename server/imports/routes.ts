@@ -12,7 +12,7 @@ import { canSeeLayer } from '../../catalog/access.ts';
 import { IMPORT_CRS } from './crs.ts';
 import { formatOf, type RawRow } from './parse.ts';
 import { workerPool } from '../work/shared.ts';
-import { ClientGoneError, currentScope, outlivingRequest } from '../http/request-scope.ts';
+import { ClientGoneError, currentScope, outlivingRequest, restartClock } from '../http/request-scope.ts';
 import { tokenNow } from '../http/consistency-token.ts';
 
 /** Longest parsing of one import file may take on a worker (the file size is bounded by IMPORT_MAX_MB). */
@@ -105,7 +105,8 @@ export function importRoutes({ db, config, log }: AppContext): Router {
         report.finishedAt = new Date().toISOString();
         return report;
       }
-      return runImport(db, layer, rows, who, report, geometryLimits(config), (q, finished) => jobs.finishIn(q, finished));
+      // The deadline (embedded backend) counts from here: the upload and the parsing are bounded on their own.
+      return restartClock(() => runImport(db, layer, rows, who, report, geometryLimits(config), (q, finished) => jobs.finishIn(q, finished)));
     };
     // An asynchronous job runs on after its 202: the request's deadline (embedded backend) does not cut it off.
     const work = q.async ? outlivingRequest(job) : job();

@@ -9,7 +9,7 @@ import { buildApp } from '../../server/app.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import { silentLogger } from '../../server/log.ts';
 import { runWithContext } from '../../server/http/request-context.ts';
-import { currentScope, outlivingRequest } from '../../server/http/request-scope.ts';
+import { currentScope, outlivingRequest, restartClock } from '../../server/http/request-scope.ts';
 import type { Db, Queryable } from '../../server/db/types.ts';
 
 /**
@@ -163,13 +163,16 @@ describe.skipIf(backend !== 'embedded')('embedded backend: a deadline per reques
     expect(out).toBe(1);
   });
 
-  it('never refuses work outside requests, nor work that outlives its request (an asynchronous import job)', async () => {
+  it('never refuses work outside requests, nor work that outlives its request (an asynchronous import job); an import’s clock starts again after its upload', async () => {
     const long = performance.now() - 60 * ITEMS_LIMIT_MS;
     await expect(db.query<{ one: number }>('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
     await runWithContext({ kind: 'items', signal: new AbortController().signal, started: long }, async () => {
       await expect(db.query('SELECT 1')).rejects.toMatchObject({ code: '57014' });
       await expect(outlivingRequest(() => db.query<{ one: number }>('SELECT 1 AS one'))).resolves.toMatchObject({ rows: [{ one: 1 }] });
       await expect(outlivingRequest(() => db.tx((q) => q.query('SELECT 1')))).resolves.toMatchObject({ rowCount: 1 });
+      // an import's database work counts from the end of its upload and parsing
+      await expect(restartClock(() => db.query<{ one: number }>('SELECT 1 AS one'))).resolves.toMatchObject({ rows: [{ one: 1 }] });
+      await expect(db.query('SELECT 1')).rejects.toMatchObject({ code: '57014' });
     });
   });
 });
