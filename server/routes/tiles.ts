@@ -84,13 +84,15 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
       return false; // the route answers with the problem
     }
     fastPath.rendered++;
-    // in the request's scope: tile statement timeout, cancelled when the client leaves
-    runInScope(req, res, 'tiles', () => service.tile({ ...parsed, who: ANONYMOUS, key: tileCacheKey(parsed, ANONYMOUS) }))
-      .then(
+    // In the request's scope: tile statement timeout, cancelled when the client leaves. A failure
+    // goes on to Express in the same scope, so the request's clock (the embedded backend's
+    // deadline) keeps running there instead of starting again for a second rendering.
+    runInScope(req, res, 'tiles', () =>
+      service.tile({ ...parsed, who: ANONYMOUS, key: tileCacheKey(parsed, ANONYMOUS) }).then(
         ({ entry, hit }) => sendCached(entry, req, res, hit, service.cache, writeEdgeHead),
         () => fallback(),
-      )
-      .catch(() => res.destroy());
+      ),
+    ).catch(() => res.destroy());
     return true;
   };
 
