@@ -1,7 +1,16 @@
 /**
  * Configuration every test app and test server starts with, before a test's own `env`.
- * An analysis is stopped after WORKER_TASK_BUDGET_MS (2 s by default); with several
- * test files, databases and browsers on two cores, the same analysis can take longer than
- * that, so tests allow 30 s unless they test the budget itself (test/api/pressure.test.ts).
+ * With several test files, databases and browsers on two cores, work takes longer than
+ * on a served machine, so tests allow 30 s where production allows less, unless they test
+ * the limit itself:
+ * - an analysis is stopped after WORKER_TASK_BUDGET_MS (2 s by default; test/api/pressure.test.ts);
+ * - a request's statements are bound by STATEMENT_TIMEOUT_*_MS (5–15 s by default), which on the
+ *   embedded backend count the time spent waiting for its one connection
+ *   (test/db/timeouts.test.ts, test/db/deadline.test.ts).
  */
-export const TEST_ENV: Readonly<Record<string, string>> = { WORKER_TASK_BUDGET_MS: '30000' };
+export const TEST_ENV: Readonly<Record<string, string>> = {
+  WORKER_TASK_BUDGET_MS: '30000',
+  STATEMENT_TIMEOUT_TILES_MS: '30000',
+  STATEMENT_TIMEOUT_ITEMS_MS: '30000',
+  STATEMENT_TIMEOUT_ANALYSES_MS: '30000',
+};
