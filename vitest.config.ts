@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import SlowFirst from './test/setup/sequencer.ts';
 
 // The whole suite runs twice: once on the embedded backend (PGlite + PostGIS in
 // WASM, the default of `npm start`) and once on a real PostgreSQL/PostGIS server.
@@ -42,6 +43,8 @@ export default defineConfig({
     // machines this runs on. Most test time is spent waiting on a database, a server
     // process or Chromium, so three files at a time keep two cores busy.
     maxWorkers: 3,
+    // Long files first, so none starts near the end (test/setup/sequencer.ts).
+    sequence: { sequencer: SlowFirst },
     testTimeout: 60_000,
     hookTimeout: 180_000,
     projects: [
