@@ -150,17 +150,25 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         }
         client = c;
       };
-      await connect();
       const stop = async () => {
         stopped = true;
         stops.delete(stop);
         const c = client;
         client = null;
-        if (!c) return;
+        if (!c) return; // none yet: the connection being made is released once made (above)
         await c.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
         c.release(true); // closed, not pooled: its notification and error handlers go with it
       };
+      // Known to close() before the first connection is made: an app starts its LISTEN
+      // without waiting (server/app.ts), and a close meanwhile must stop it too, or the
+      // connection, made after, stays held and the pool's end waits for it for ever.
       stops.add(stop);
+      try {
+        await connect();
+      } catch (err) {
+        stops.delete(stop);
+        throw err;
+      }
       return stop;
     },
     async close() {

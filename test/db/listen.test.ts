@@ -15,6 +15,20 @@ describe.runIf(backend === 'postgres')('a LISTEN connection', () => {
     await expect(stop()).resolves.toBeUndefined();
   });
 
+  it('being made while the database closes is stopped by the close, which ends', async () => {
+    // An app starts its LISTEN without waiting for it (server/app.ts); a close that came
+    // before the connection was made left that connection held and the pool's end waiting for it.
+    const { location } = await copyTestDb();
+    // No probe: the pool has no idle connection, so the LISTEN's is still being made at the close.
+    const db = await openPostgres({ connectionString: location, max: 2, probe: false });
+    const listening = db.listen('onemap_test_listen', () => {});
+    const closed = db.close().then(() => 'closed');
+    const within = new Promise((r) => setTimeout(() => r('still waiting after 10 s'), 10_000).unref());
+    expect(await Promise.race([closed, within])).toBe('closed');
+    // the LISTEN itself either ends stopped or fails on the closed pool; it does not stay open
+    await listening.then((stop) => stop(), () => {});
+  });
+
   it('hears notifications until stopped, and the pool is whole afterwards', async () => {
     const { location } = await copyTestDb();
     const db = await openPostgres({ connectionString: location, max: 2 });
