@@ -5,6 +5,7 @@ import { throwIfGone, currentScope } from '../http/request-scope.ts';
 import { TYPE_OIDS } from './types.ts';
 import { postgisExtension } from './postgis-bundle.ts';
 import { openJournal, settleJournal } from './data-version.ts';
+import { withoutContext } from '../http/request-context.ts';
 import { deadlineOf, throwIfPast, type StatementTimeouts } from './deadline.ts';
 
 export interface EmbeddedOptions {
@@ -112,7 +113,10 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
       });
     },
     async listen(channel, onPayload) {
-      const unsub = await pg.listen(channel, onPayload);
+      // PGlite delivers a notification inside the statement that caused it, so in the
+      // writer's request context; PostgreSQL's arrive on their own connection with none.
+      // Listeners get none here either: they serve every client, not that request.
+      const unsub = await pg.listen(channel, (payload) => withoutContext(() => onPayload(payload)));
       return async () => unsub();
     },
     async close() {

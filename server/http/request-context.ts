@@ -38,3 +38,13 @@ export function currentContext(): RequestContext | undefined {
 export function runWithContext<T>(fields: RequestContext, fn: () => T): T {
   return storage.run({ ...storage.getStore(), ...fields }, fn);
 }
+
+/**
+ * Runs `fn` (and everything it awaits) with no request context: for callbacks
+ * that the database delivers on behalf of nobody in particular, such as change
+ * notifications, which must not inherit the signal or deadline of whichever
+ * request's statement happened to cause them.
+ */
+export function withoutContext<T>(fn: () => T): T {
+  return storage.exit(fn);
+}

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { backend, copyTestDb } from '../setup/db.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { backend, copyTestDb, testDb } from '../setup/db.ts';
+import { currentContext, runWithContext, type RequestContext } from '../../server/http/request-context.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 
 // A LISTEN holds a pool connection of its own. It must be released exactly once
@@ -44,5 +45,24 @@ describe.runIf(backend === 'postgres')('a LISTEN connection', () => {
     // Both pool slots are usable: the LISTEN's slot was given back once.
     await Promise.all([db.query('SELECT pg_sleep(0.05)'), db.query('SELECT pg_sleep(0.05)')]);
     await db.close();
+  });
+});
+
+// A change notification is for every client; on the embedded backend it is delivered inside
+// the statement that caused it, and must not carry that request's signal or deadline.
+describe('a change notification', () => {
+  it('reaches its listener outside the context of the request whose write caused it', async () => {
+    const db = await testDb();
+    onTestFinished(() => db.close());
+    const seen: (RequestContext | undefined)[] = [];
+    const stop = await db.listen('onemap_test_context', () => seen.push(currentContext()));
+    try {
+      const signal = new AbortController().signal;
+      await runWithContext({ kind: 'items', signal, started: performance.now() }, () => db.query(`SELECT pg_notify('onemap_test_context', 'x')`));
+      await expect.poll(() => seen.length).toBe(1);
+      expect(seen[0]).toBeUndefined();
+    } finally {
+      await stop();
+    }
   });
 });
