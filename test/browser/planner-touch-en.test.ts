@@ -131,7 +131,15 @@ describe('the planner in English', () => {
     const chinese: string[] = [];
     for (const { tab } of tabs) {
       await page.click(`[data-tab="${tab}"]`);
-      await page.waitForTimeout(300);
+      // The tab's pane is shown, and what it loads on showing (the risk table of the district) is in.
+      await page.waitForFunction(
+        (t) => {
+          const pane = document.getElementById(`side-${t}`);
+          return pane !== null && !pane.hidden && !pane.querySelector('[data-risk-state="loading"]');
+        },
+        tab,
+        { timeout: 30_000 },
+      );
       if (tab === 'scenario') {
         // the typhoon picker lists the server's English level names
         await page.check('[data-scenario="kind"][value="typhoon"]');
