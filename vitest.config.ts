@@ -76,6 +76,7 @@ export default defineConfig({
           ...(sharedDb ? { isolate: false } : {}),
           env: { TEST_BACKEND: 'postgres' },
           globalSetup: ['test/setup/global-db.ts'],
+          setupFiles: ['test/setup/after-file.ts'],
         },
       },
     ],
