@@ -5,6 +5,7 @@ import { migrationLevel } from '../db/migrate.ts';
 import { LAYERS } from '../../catalog/layers.ts';
 import { canSeeLayer } from '../../catalog/access.ts';
 import { DB_RETRY_AFTER_S } from '../http/errors.ts';
+import { isStatementTimeout } from '../db/errors.ts';
 import { principalOf } from '../http/principal.ts';
 
 /** `/health`: liveness plus what an operator checks first — backend, PostGIS, schema level; `/health/counts`; `/ready`. */
@@ -26,7 +27,9 @@ export function healthRoutes({ db, tileArchive }: AppContext): Router {
       (err: Error) => err,
     );
     if (dbDown) {
-      res.json({ status: 'ok', backend: db.backend, database: 'unavailable' });
+      // A statement refused at the request's time limit means the database is there but busy
+      // (on the embedded backend: its one connection was taken for longer than the limit).
+      res.json({ status: 'ok', backend: db.backend, database: isStatementTimeout(dbDown) ? 'busy' : 'unavailable' });
       return;
     }
     const [postgis, level, version] = await Promise.all([
@@ -72,7 +75,7 @@ export function healthRoutes({ db, tileArchive }: AppContext): Router {
       res
         .status(503)
         .set('Retry-After', String(DB_RETRY_AFTER_S))
-        .json({ status: 'not ready', reason: `database unavailable: ${(err as Error).message}`, ...replica(), ...(archive ? { tiles_from_archive: archive.describe() } : {}) });
+        .json({ status: 'not ready', reason: `database ${isStatementTimeout(err) ? 'busy' : 'unavailable'}: ${(err as Error).message}`, ...replica(), ...(archive ? { tiles_from_archive: archive.describe() } : {}) });
       return;
     }
     res.json({ status: 'ready', ...replica() });
