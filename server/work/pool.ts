@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { HttpProblem } from '../http/problem.ts';
 import { ClientGoneError, currentScope } from '../http/request-scope.ts';
 import type { TaskName, Tasks } from './tasks.ts';
+import { threadCpuMs } from './thread-cpu.ts';
 
 /**
  * A small pool of worker threads for CPU-heavy pure computations (siting,
@@ -10,8 +11,13 @@ import type { TaskName, Tasks } from './tasks.ts';
  *
  * - At most `size` tasks run at once; at most `maxQueue` wait. A full queue is
  *   a 503 with Retry-After at once, instead of an ever longer wait.
- * - A task that runs longer than `taskBudgetMs` is stopped (its worker is
- *   terminated and replaced): that bounds the CPU any one request can take.
+ * - A task that uses more than `taskBudgetMs` of CPU time is stopped (its worker
+ *   is terminated and replaced) and answered 422: that bounds the CPU any one
+ *   request can take. CPU time, not time on the clock (Linux; elsewhere the
+ *   clock): the workers run at a lower priority, and a computation that waited
+ *   for a busy core has not cost more. One that has had less than its budget
+ *   of CPU after WALL_BUDGET_FACTOR × the budget on the clock is stopped too,
+ *   with 503 + Retry-After: the server is too busy, the request is not too big.
  * - A task whose request's client has gone is dropped from the queue, or its
  *   worker terminated when it already runs.
  *
@@ -28,6 +34,8 @@ export interface WorkerPoolOptions {
    * analysis takes what is left over instead of half of what there is.
    */
   nice?: number;
+  /** How many times its CPU budget a task may take on the clock while it waits for a busy core (default WALL_BUDGET_FACTOR). */
+  wallBudgetFactor?: number;
 }
 
 interface Job {
@@ -47,7 +55,17 @@ interface Slot {
   loaded: boolean;
   job: Job | null;
   timer: NodeJS.Timeout | null;
+  /** The kernel's id of the worker's thread, to read its CPU time (undefined: not on Linux). */
+  tid?: number;
+  /** The thread's CPU time (ms) and the clock when the current job started on it. */
+  cpuAtStart?: number;
+  startedAt: number;
 }
+
+/** How many times its CPU budget a task may take on the clock while it waits for a busy core. */
+export const WALL_BUDGET_FACTOR = 5;
+/** Shortest wait before the budget is looked at again (the CPU time is counted in 10 ms ticks). */
+const MIN_RECHECK_MS = 50;
 
 const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
 const ENTRY = new URL('./worker.ts', import.meta.url).href;
@@ -111,12 +129,13 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const worker = new Worker(BOOTSTRAP, { workerData: { entry: ENTRY, nice: this.options.nice ?? 0 } });
-    const slot: Slot = { worker, loaded: false, job: null, timer: null, ready: Promise.resolve() };
+    const slot: Slot = { worker, loaded: false, job: null, timer: null, ready: Promise.resolve(), startedAt: 0 };
     slot.ready = new Promise<void>((ready) => {
-      const onFirst = (m: { ready?: boolean }) => {
+      const onFirst = (m: { ready?: boolean; tid?: number }) => {
         if (m?.ready) {
           worker.off('message', onFirst);
           slot.loaded = true;
+          slot.tid = m.tid;
           ready();
           this.dispatch();
         }
@@ -173,18 +192,44 @@ export class WorkerPool {
       if (!slot.loaded) continue; // it dispatches itself once loaded
       const job = this.queue.shift()!;
       slot.job = job;
-      slot.timer = setTimeout(() => {
-        this.counters.overBudget++;
+      slot.startedAt = performance.now();
+      slot.cpuAtStart = slot.tid === undefined ? undefined : threadCpuMs(slot.tid);
+      this.watchBudget(slot, job, job.budgetMs);
+      slot.worker.postMessage({ task: job.task, input: job.input });
+    }
+  }
+
+  /**
+   * Looks at the task's budget after `ms`: stopped (422) once it has used its CPU
+   * budget, or (503) once it has waited WALL_BUDGET_FACTOR × the budget on the clock;
+   * otherwise looked at again when it could have used the CPU time it has left.
+   */
+  private watchBudget(slot: Slot, job: Job, ms: number): void {
+    slot.timer = setTimeout(() => {
+      if (slot.job !== job) return;
+      const now = threadCpuMs(slot.tid ?? -1);
+      const cpuMs = now === undefined || slot.cpuAtStart === undefined ? performance.now() - slot.startedAt : now - slot.cpuAtStart;
+      const wallMs = performance.now() - slot.startedAt;
+      const wallLimitMs = job.budgetMs * (this.options.wallBudgetFactor ?? WALL_BUDGET_FACTOR);
+      if (cpuMs < job.budgetMs && wallMs < wallLimitMs) {
+        this.watchBudget(slot, job, Math.max(MIN_RECHECK_MS, job.budgetMs - cpuMs));
+        return;
+      }
+      this.counters.overBudget++;
+      if (cpuMs >= job.budgetMs) {
         const p = new HttpProblem(
           422,
           'Request too costly',
-          `the computation needs more than the ${job.budgetMs} ms allowed per request; narrow it (smaller radius, fewer candidates or a smaller k)`,
+          `the computation needs more than the ${job.budgetMs} ms of CPU time allowed per request; narrow it (smaller radius, fewer candidates or a smaller k)`,
         );
         this.stop(slot, p);
-      }, job.budgetMs);
-      slot.timer.unref();
-      slot.worker.postMessage({ task: job.task, input: job.input });
-    }
+      } else {
+        const p = new HttpProblem(503, 'Server busy', `the computation did not get its ${job.budgetMs} ms of CPU time within ${wallLimitMs / 1000} s: the server is busy; try again shortly`);
+        p.retryAfter = POOL_RETRY_AFTER_S;
+        this.stop(slot, p);
+      }
+    }, ms);
+    slot.timer.unref();
   }
 
   /** Stops the task on `slot` by terminating its worker (JavaScript cannot be interrupted otherwise). */

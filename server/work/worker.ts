@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { HttpProblem } from '../http/problem.ts';
 import { TASKS, type TaskName } from './tasks.ts';
+import { currentThreadId } from './thread-cpu.ts';
 
 /** One worker thread of the pool: runs one task at a time and answers with its value or its error. */
 const port = parentPort!;
@@ -14,4 +15,5 @@ port.on('message', async (m: { task: TaskName; input: unknown }) => {
     port.postMessage({ ok: false, error: { message: e?.message ?? String(err), status, param: err instanceof HttpProblem ? err.param : undefined } });
   }
 });
-port.postMessage({ ready: true });
+// Ready, with the kernel's id of this thread: the pool reads its CPU time to apply the budget.
+port.postMessage({ ready: true, tid: currentThreadId() });
