@@ -79,8 +79,8 @@ export const configSchema = z.object({
   WORKER_QUEUE_MAX: intIn(0, 10_000).default(16),
   /** Longest a computation may run on a worker, ms; beyond that it is stopped and answered 422. */
   WORKER_TASK_BUDGET_MS: intIn(100, 600_000).default(2000),
-  /** Nice value of the worker threads on Linux (0 = the same CPU priority as the thread serving HTTP). */
-  WORKER_NICE: intIn(0, 19).default(10),
+  /** Nice value of the worker threads on Linux (0 = the same CPU priority as the thread serving HTTP); docs/operations.md weighs it. */
+  WORKER_NICE: intIn(0, 19).default(0),
   /** PostgreSQL statement timeouts per kind of request, ms (0 = none); a timeout answers 503 with Retry-After. */
   STATEMENT_TIMEOUT_TILES_MS: intIn(0, 3_600_000).default(5000),
   STATEMENT_TIMEOUT_ITEMS_MS: intIn(0, 3_600_000).default(10_000),

@@ -12,7 +12,7 @@ export const DEFAULT_WORKER_POOL: WorkerPoolOptions = {
   size: Math.max(2, Math.min(8, os.availableParallelism() - 1)),
   maxQueue: 16,
   taskBudgetMs: 2000,
-  nice: 10,
+  nice: 0,
 };
 
 /** The pool's options from the configuration (WORKER_*). */

@@ -81,8 +81,9 @@ describe('heavy analyses run off the event loop', () => {
       expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
       expect((await r.json()).title).toBe('Server busy');
-      // The siting only had to hold the one worker; it may end within its budget or be stopped at it.
-      expect([200, 422]).toContain(await heavy);
+      // The siting only had to hold the one worker; it may end within its budget, be stopped at it,
+      // or not get its CPU time within 5 × the budget on a busy machine (503).
+      expect([200, 422, 503]).toContain(await heavy);
       // the pool took work again afterwards
       const ok = await fetch(`${server.base}/analysis/nearest-shelters`, {
         method: 'POST',
@@ -115,8 +116,9 @@ describe('heavy analyses run off the event loop', () => {
       await until(() => workerPool().stats().queued === 0, 5000);
       expect(workerPool().stats().abandoned).toBe(abandonedBefore + 1);
       // The heavy siting only had to hold the one worker while the other task queued; whether it
-      // then ends within its 8 s budget (200) or is stopped at it (422) depends on the machine.
-      expect([200, 422]).toContain(await heavy);
+      // then ends within its 8 s of CPU (200), is stopped at it (422), or does not get that much CPU
+      // within 5 × 8 s on a machine busy with other work (503) depends on the machine.
+      expect([200, 422, 503]).toContain(await heavy);
     } finally {
       await server.close();
     }
