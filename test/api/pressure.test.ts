@@ -58,9 +58,11 @@ describe('heavy analyses run off the event loop', () => {
       const answer = await heavy;
       // /health was asked after the computation had started and answered before it ended
       expect(healthAt).toBeLessThan(answer.at);
-      expect(answer.status).toBe(422);
       expect(answer.type).toMatch(/application\/problem\+json/);
-      expect(answer.body.detail).toMatch(/3000 ms/);
+      // Stopped at its budget: 422 once it has used 3 s of CPU, or 503 when cores busy with other
+      // work did not give it that much within 5 × 3 s on the clock (as under a whole test run).
+      expect([422, 503]).toContain(answer.status);
+      expect(answer.body.detail).toMatch(answer.status === 422 ? /3000 ms of CPU time/ : /did not get its 3000 ms of CPU time/);
       expect(workerPool().stats().overBudget).toBeGreaterThan(0);
     } finally {
       await server.close();
