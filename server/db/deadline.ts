@@ -1,4 +1,4 @@
-import type { QueryOptions, WorkKind } from './types.ts';
+import { statementLimitMs, type QueryOptions, type StatementTimeouts, type WorkKind } from './types.ts';
 import { currentScope } from '../http/request-scope.ts';
 
 /**
@@ -10,8 +10,6 @@ import { currentScope } from '../http/request-scope.ts';
  * statements counts, as it does for the client. A statement already running
  * is not interrupted (it cannot be): one slow statement still runs to its end.
  */
-export type StatementTimeouts = Partial<Record<WorkKind, number>>;
-
 export interface Deadline {
   kind: WorkKind;
   limitMs: number;
@@ -27,7 +25,7 @@ export interface Deadline {
 export function deadlineOf(timeouts: StatementTimeouts, opts?: QueryOptions): Deadline | undefined {
   const scope = currentScope();
   const kind = opts?.kind ?? scope?.kind;
-  const limitMs = kind ? Math.max(0, Math.floor(timeouts[kind] ?? 0)) : 0;
+  const limitMs = statementLimitMs(timeouts, kind);
   if (!kind || limitMs === 0) return undefined;
   const started = scope ? scope.started : performance.now();
   return started === undefined ? undefined : { kind, limitMs, at: started + limitMs };

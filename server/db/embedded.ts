@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { Db, Queryable, QueryOptions, QueryResult, Row } from './types.ts';
+import type { Db, Queryable, QueryOptions, QueryResult, Row, StatementTimeouts } from './types.ts';
 import { throwIfGone, currentScope } from '../http/request-scope.ts';
 import { TYPE_OIDS } from './types.ts';
 import { postgisExtension } from './postgis-bundle.ts';
 import { openJournal, settleJournal } from './data-version.ts';
 import { withoutContext } from '../http/request-context.ts';
-import { deadlineOf, throwIfPast, type StatementTimeouts } from './deadline.ts';
+import { deadlineOf, throwIfPast } from './deadline.ts';
 
 export interface EmbeddedOptions {
   /** Directory holding the database files; created when missing. `undefined` = in memory. */

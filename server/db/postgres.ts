@@ -1,6 +1,6 @@
 import pg from 'pg';
-import type { Db, Queryable, QueryOptions, QueryResult, Row, WorkKind } from './types.ts';
-import { TYPE_OIDS } from './types.ts';
+import type { Db, Queryable, QueryOptions, QueryResult, Row, StatementTimeouts } from './types.ts';
+import { statementLimitMs, TYPE_OIDS } from './types.ts';
 import { isConnectionError } from './errors.ts';
 import { ClientGoneError, currentScope } from '../http/request-scope.ts';
 import { openJournal, settleJournal } from './data-version.ts';
@@ -19,7 +19,7 @@ export interface PostgresOptions {
   /** Planner settings (name, value) for every connection of the pool, e.g. max_parallel_workers_per_gather=0. */
   plannerSettings?: readonly (readonly [string, string])[];
   /** statement_timeout per kind of work, ms (0 or missing = none). */
-  statementTimeouts?: Partial<Record<WorkKind, number>>;
+  statementTimeouts?: StatementTimeouts;
 }
 
 /**
@@ -184,7 +184,7 @@ function requestLimits(options: PostgresOptions) {
   return (opts?: QueryOptions) => {
     const scope = currentScope();
     const kind = opts?.kind ?? scope?.kind;
-    return { timeoutMs: kind ? Math.max(0, Math.floor(timeouts[kind] ?? 0)) : 0, signal: opts?.signal ?? scope?.signal };
+    return { timeoutMs: statementLimitMs(timeouts, kind), signal: opts?.signal ?? scope?.signal };
   };
 }
 

@@ -12,6 +12,14 @@ export const WORK_KINDS = ['tiles', 'items', 'analyses', 'imports'] as const sat
 const _everyKindListed: readonly WorkKind[] extends readonly (typeof WORK_KINDS)[number][] ? true : never = true;
 void _everyKindListed;
 
+/** Time limit per kind of work, ms (0 or missing = none): STATEMENT_TIMEOUT_*_MS. */
+export type StatementTimeouts = Partial<Record<WorkKind, number>>;
+
+/** The time limit of a statement of `kind` (none: 0), as both backends apply it. */
+export function statementLimitMs(timeouts: StatementTimeouts, kind: WorkKind | undefined): number {
+  return kind ? Math.max(0, Math.floor(timeouts[kind] ?? 0)) : 0;
+}
+
 /** Type OIDs we parse the same way on both backends so callers see one shape. */
 export const TYPE_OIDS = { int8: 20, numeric: 1700, date: 1082 } as const;
 
