@@ -62,6 +62,9 @@ interface Slot {
   startedAt: number;
 }
 
+/** CPU time (ms) the worker thread of `slot` has used, where it can be read. */
+const cpuMsOf = (slot: Slot) => (slot.tid === undefined ? undefined : threadCpuMs(slot.tid));
+
 /** How many times its CPU budget a task may take on the clock while it waits for a busy core. */
 export const WALL_BUDGET_FACTOR = 5;
 /** Shortest wait before the budget is looked at again (the CPU time is counted in 10 ms ticks). */
@@ -193,7 +196,7 @@ export class WorkerPool {
       const job = this.queue.shift()!;
       slot.job = job;
       slot.startedAt = performance.now();
-      slot.cpuAtStart = slot.tid === undefined ? undefined : threadCpuMs(slot.tid);
+      slot.cpuAtStart = cpuMsOf(slot);
       this.watchBudget(slot, job, job.budgetMs);
       slot.worker.postMessage({ task: job.task, input: job.input });
     }
@@ -207,9 +210,10 @@ export class WorkerPool {
   private watchBudget(slot: Slot, job: Job, ms: number): void {
     slot.timer = setTimeout(() => {
       if (slot.job !== job) return;
-      const now = threadCpuMs(slot.tid ?? -1);
-      const cpuMs = now === undefined || slot.cpuAtStart === undefined ? performance.now() - slot.startedAt : now - slot.cpuAtStart;
+      const now = cpuMsOf(slot);
       const wallMs = performance.now() - slot.startedAt;
+      // without the thread's CPU time (not Linux, or the thread gone), the clock
+      const cpuMs = now === undefined || slot.cpuAtStart === undefined ? wallMs : now - slot.cpuAtStart;
       const wallLimitMs = job.budgetMs * (this.options.wallBudgetFactor ?? WALL_BUDGET_FACTOR);
       if (cpuMs < job.budgetMs && wallMs < wallLimitMs) {
         this.watchBudget(slot, job, Math.max(MIN_RECHECK_MS, job.budgetMs - cpuMs));
