@@ -18,6 +18,7 @@ import { openPostgres } from '../../server/db/postgres.ts';
 import type { BackendKind, Db } from '../../server/db/types.ts';
 import { borrowSharedDb } from './shared-db.ts';
 import type { SeedReady } from './seed-template.ts';
+import { withDatabase } from './global-db.ts';
 
 export const backend = (process.env.TEST_BACKEND ?? 'embedded') as BackendKind;
 
@@ -79,14 +80,14 @@ export async function copyTestDb(): Promise<TestCopy> {
   const template = new URL(templateUrl).pathname.slice(1);
   const runId = template.replace(/^onemap_tpl_/, '');
   const name = `onemap_t_${runId}_${id}`;
-  const admin = new pg.Client({ connectionString: templateUrl.replace(/\/[^/]*$/, '/postgres') });
+  const admin = new pg.Client({ connectionString: withDatabase(templateUrl, 'postgres') });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`);
   } finally {
     await admin.end();
   }
-  const location = templateUrl.replace(/\/[^/]*$/, `/${name}`);
+  const location = withDatabase(templateUrl, name);
   copiesOfThisFile.push(name);
   return { location, env: { DATABASE_URL: location } };
 }
@@ -103,7 +104,7 @@ const copiesOfThisFile: string[] = [];
 export async function dropCopiesOfThisFile(): Promise<void> {
   const names = copiesOfThisFile.splice(0);
   if (backend !== 'postgres' || names.length === 0) return;
-  const admin = new pg.Client({ connectionString: inject('templateDbUrl').replace(/\/[^/]*$/, '/postgres') });
+  const admin = new pg.Client({ connectionString: withDatabase(inject('templateDbUrl'), 'postgres') });
   admin.on('error', () => {});
   try {
     await admin.connect();
