@@ -22,6 +22,12 @@ export interface QueryOptions {
   kind?: WorkKind;
   /** Cancels the statement when it fires; default: the current request's disconnect signal. */
   signal?: AbortSignal;
+  /**
+   * Keep the statement prepared on the connection (PostgreSQL, unless PG_PREPARED_STATEMENTS=false):
+   * parsed once per connection instead of on every call. Only for texts from a small fixed set run
+   * very often (the tile statements): each one stays prepared on every connection of the pool.
+   */
+  prepare?: boolean;
 }
 
 /** Something that runs parameterised SQL: the database itself or an open transaction. */

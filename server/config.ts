@@ -71,6 +71,12 @@ export const configSchema = z.object({
     .regex(/^(none|[a-z_]+=[A-Za-z0-9_.]+(,[a-z_]+=[A-Za-z0-9_.]+)*)$/, 'none or name=value pairs separated by commas, e.g. max_parallel_workers_per_gather=0,jit=off')
     .default('max_parallel_workers_per_gather=0,jit=off')
     .transform((v) => (v === 'none' ? [] : v.split(',').map((pair) => pair.split('=') as [string, string]))),
+  /**
+   * Keep the tile statements prepared on each PostgreSQL connection (parsed once per connection,
+   * not per tile). Turn off behind a pooler that cannot hold prepared statements across
+   * transactions: pgbouncer in transaction mode before 1.21 (1.21+: max_prepared_statements > 0).
+   */
+  PG_PREPARED_STATEMENTS: bool.default(true),
   /** OGC items: above this many matches (planner estimate) numberMatched is the estimate instead of an exact count. */
   OGC_COUNT_EXACT_MAX: z.coerce.number({ message: 'an integer from 0' }).int('an integer from 0').min(0, 'an integer from 0').default(1_000_000),
   /** Worker threads for heavy computations (siting, coverage analyses, big batches); default max(2, cores − 1). */

@@ -11,7 +11,7 @@ import type { Db } from './types.ts';
  */
 export async function openDb(
   config: Pick<Config, 'DATABASE_URL' | 'dataDir' | 'PG_POOL_SIZE' | 'STATEMENT_TIMEOUT_TILES_MS' | 'STATEMENT_TIMEOUT_ITEMS_MS' | 'STATEMENT_TIMEOUT_ANALYSES_MS' | 'STATEMENT_TIMEOUT_IMPORTS_MS'> &
-    Partial<Pick<Config, 'PG_PLANNER_SETTINGS' | 'DATABASE_READ_URL' | 'DATABASE_READ_MAX_WAIT_MS'>>,
+    Partial<Pick<Config, 'PG_PLANNER_SETTINGS' | 'PG_PREPARED_STATEMENTS' | 'DATABASE_READ_URL' | 'DATABASE_READ_MAX_WAIT_MS'>>,
   log: (m: string) => void,
 ): Promise<Db> {
   // PostgreSQL's statement_timeout per kind; on the embedded backend, a deadline per request.
@@ -26,6 +26,7 @@ export async function openDb(
     const common: Omit<PostgresOptions, 'connectionString'> = {
       max: config.PG_POOL_SIZE,
       plannerSettings: config.PG_PLANNER_SETTINGS,
+      preparedStatements: config.PG_PREPARED_STATEMENTS,
       statementTimeouts,
     };
     const primary = await openPostgres({

@@ -20,6 +20,12 @@ export interface PostgresOptions {
   plannerSettings?: readonly (readonly [string, string])[];
   /** statement_timeout per kind of work, ms (0 or missing = none). */
   statementTimeouts?: StatementTimeouts;
+  /**
+   * Whether a query asking for it (`prepare`) is kept as a named prepared statement on its
+   * connection (default true). Off behind a pooler that cannot hold them across transactions
+   * (pgbouncer in transaction mode before 1.21): PG_PREPARED_STATEMENTS=false.
+   */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -64,6 +70,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   }
 
   const limits = requestLimits(options);
+  const prepared = options.preparedStatements ?? true;
   // Stops of the open LISTENs: close() stops them, and a stop runs once however often it is called.
   const stops = new Set<() => Promise<void>>();
   return {
@@ -73,7 +80,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       const { timeoutMs, signal } = limits(opts);
       return withClient(pool, signal, async (client) => {
         await setTimeoutOf(client, timeoutMs);
-        return wrap<R>(await client.query(sql, params));
+        const name = opts?.prepare && prepared ? statementName(sql) : undefined;
+        return wrap<R>(await client.query(name ? { name, text: sql, values: params } : { text: sql, values: params }));
       });
     },
     async exec(sql) {
@@ -186,6 +194,19 @@ function requestLimits(options: PostgresOptions) {
     const kind = opts?.kind ?? scope?.kind;
     return { timeoutMs: statementLimitMs(timeouts, kind), signal: opts?.signal ?? scope?.signal };
   };
+}
+
+/**
+ * The name a text is prepared under: one per distinct text in this process, the same on every
+ * connection (node-pg prepares it on a connection the first time that connection runs it, and
+ * then sends only the parameters). A tile statement is ~2 kB of SQL whose parsing and analysis
+ * cost PostgreSQL about as much as running it on a sparse tile.
+ */
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) statementNames.set(sql, (name = `onemap_${statementNames.size + 1}`));
+  return name;
 }
 
 // The statement_timeout each pooled connection currently has, so it is only SET when it changes.
