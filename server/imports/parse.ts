@@ -1,5 +1,6 @@
 import type { Geometry } from 'geojson';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcelJs } from './excel.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
 import { DISTRICT_ALIASES, VALUE_ALIASES, normaliseHeader } from './headers.ts';
 
@@ -114,7 +115,7 @@ export function parseCsvRows(layer: LayerDef, text: string): RawRow[] {
 }
 
 export async function parseXlsxRows(layer: LayerDef, data: Buffer): Promise<RawRow[]> {
-  const workbook = new ExcelJS.Workbook();
+  const workbook = new (await loadExcelJs()).Workbook();
   await workbook.xlsx.load(data as unknown as ArrayBuffer);
   const sheet = workbook.worksheets[0];
   if (!sheet) return [];

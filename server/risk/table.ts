@@ -1,4 +1,5 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcelJs } from '../imports/excel.ts';
 import { RISK_COLORS, RISK_LEVELS, type RiskLevel } from '../../catalog/layers.ts';
 import { valueTitle } from '../../catalog/vocabulary.ts';
 import type { countPoints, RiskPointLine } from './points.ts';
@@ -152,7 +153,7 @@ export async function toXlsx(input: {
   hazardSources?: readonly HazardSourceLine[];
   notes: string[];
 }): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+  const wb = new (await loadExcelJs()).Workbook();
   wb.creator = 'onemap';
   // A fixed date keeps the file the same for the same data (ExcelJS stamps "now" otherwise).
   wb.created = new Date(0);
