@@ -56,6 +56,24 @@ async function openPopup(layer: string, lon: number, lat: number): Promise<void>
   await page.waitForSelector(`.popup .popup-feature[data-layer="${layer}"] [data-extra="history"]`);
 }
 
+/**
+ * Clicks the map where the edit form should place its point, and waits until the form shows
+ * the place: OpenLayers reports a single click 250 ms after it (once no second click came).
+ */
+async function placeOnMap(lon: number, lat: number): Promise<void> {
+  const shown = () => page.evaluate(() => document.querySelector('[data-edit-location]')?.textContent ?? '');
+  const before = await shown();
+  const [x, y] = await pagePointOf(page, lon, lat);
+  await page.mouse.click(x, y);
+  await page.waitForFunction(
+    (was) => {
+      const now = document.querySelector('[data-edit-location]')?.textContent ?? '';
+      return now !== was && /\d+\.\d{6}, \d+\.\d{6}/.test(now);
+    },
+    before,
+  );
+}
+
 describe('editing points with a key', () => {
   it('builds the form from the layer schema and shows each field error of the server beside its field, changing nothing', async () => {
     const id = await shelterId();
@@ -129,8 +147,7 @@ describe('editing points with a key', () => {
     await page.selectOption('select[data-edit-layer]', 'risk_points');
     await page.click('[data-edit-action="add"]');
     const at = { lon: SHELTER.lon + 0.002, lat: SHELTER.lat + 0.001 };
-    const [x, y] = await pagePointOf(page, at.lon, at.lat);
-    await page.mouse.click(x, y);
+    await placeOnMap(at.lon, at.lat);
     await page.waitForSelector('.edit-form [data-field="name_zh"]');
     expect(await page.$eval('.edit-form [data-field="district_id"]', (s) => (s as HTMLSelectElement).value)).toBe('huadu');
     await page.fill('.edit-form [data-field="name_zh"]', '浏览器新增风险点');
@@ -149,8 +166,7 @@ describe('editing points with a key', () => {
 
     await page.click('[data-edit-action="move"]');
     const to = { lon: at.lon + 0.001, lat: at.lat };
-    const [mx, my] = await pagePointOf(page, to.lon, to.lat);
-    await page.mouse.click(mx, my);
+    await placeOnMap(to.lon, to.lat);
     await page.click('.edit-form button[type="submit"]');
     await page.waitForFunction(() => document.querySelector('[data-edit-message]')?.textContent?.includes('v2'), null, { timeout: 15_000 }).catch(async (err) => {
       await page.screenshot({ path: '/tmp/onemap-edit-move.png' });
@@ -175,8 +191,7 @@ describe('editing points with a key', () => {
       await page.selectOption('select[data-edit-layer]', layer);
       await page.click('[data-edit-action="add"]');
       const at = { lon: SHELTER.lon - 0.002 - i * 0.0005, lat: SHELTER.lat - 0.001 };
-      const [x, y] = await pagePointOf(page, at.lon, at.lat);
-      await page.mouse.click(x, y);
+      await placeOnMap(at.lon, at.lat);
       await page.waitForSelector(`.edit-form[data-edit-form="${layer}"]`);
       // Fill what the schema requires and nothing else: choices take their first value, numbers
       // their lower bound (or 1), dates a fixed day, text a name that says which layer it is.

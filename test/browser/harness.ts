@@ -144,6 +144,11 @@ export function watchPage(page: Page, origin: string): PageWatch {
 
 /** Opens the client and waits until the map has drawn everything it loaded. */
 export async function openMap(page: Page, url: string): Promise<void> {
+  // A page that loads the map while another page of the browser is in front gets about two
+  // animation frames a second for as long as it lives (headless Chromium), and every click
+  // then waits ~2 s for Playwright's two-frame stability check. In front while loading, it
+  // keeps its 60 frames a second after another page comes to the front.
+  await page.bringToFront();
   await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60_000 });
   await settle(page);
