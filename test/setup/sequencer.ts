@@ -25,7 +25,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const SLOW: Record<string, Record<string, number>> = {
   postgres: {
-    'test/browser/edit-import.test.ts': 199,
+    'test/browser/edit-import.test.ts': 67,
     'test/db/cluster.test.ts': 62,
     'test/browser/wall.test.ts': 60,
     'test/db/archive-fallback.test.ts': 57,
