@@ -80,8 +80,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       const { timeoutMs, signal } = limits(opts);
       return withClient(pool, signal, async (client) => {
         await setTimeoutOf(client, timeoutMs);
+        // Without a name node-pg sends the text with every call, as for any query.
         const name = opts?.prepare && prepared ? statementName(sql) : undefined;
-        return wrap<R>(await client.query(name ? { name, text: sql, values: params } : { text: sql, values: params }));
+        return wrap<R>(await client.query({ name, text: sql, values: params }));
       });
     },
     async exec(sql) {
