@@ -37,6 +37,7 @@ import { tileContaining, type TileCoord } from '../tiles/tile-coords.ts';
 import { loadBenchRows } from './ogc-pages.ts';
 import { QUICK_RUN, record } from './results.ts';
 import { hasWrk, wrkScript } from './wrk.ts';
+import { readProcStat } from '../server/work/thread-cpu.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROWS = Number(process.env.BENCH_ROWS ?? (QUICK_RUN ? 20_000 : 100_000));
@@ -110,20 +111,13 @@ function onFreshConnection(port: number, p: string): Promise<string | undefined>
   });
 }
 
-/** CPU time used so far, in clock ticks, by each process (all its threads), from /proc. */
-function cpuTicksByPid(): Map<number, { ppid: number; ticks: number }> {
-  const out = new Map<number, { ppid: number; ticks: number }>();
+/** CPU time used so far, in ms, by each process (all its threads), from /proc. */
+function cpuMsByPid(): Map<number, { ppid: number; cpuMs: number }> {
+  const out = new Map<number, { ppid: number; cpuMs: number }>();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // pid (comm) state ppid … utime stime: fields 4, 14 and 15; comm may hold spaces.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    const stat = readProcStat(`/proc/${name}/stat`);
+    if (stat) out.set(Number(name), stat); // else gone meanwhile
   }
   return out;
 }
@@ -173,9 +167,9 @@ interface Measured {
 async function wrk(server: Server, script: string, clustered: boolean): Promise<Measured> {
   const pin = process.env.BENCH_WRK_CPU;
   const cmd = `${pin ? `taskset -c ${Number(pin)} ` : ''}wrk -t1 -c${CONNECTIONS} -d${SECONDS}s --timeout 30s -s "$1" "$2"; times`;
-  const before = { procs: cpuTicksByPid(), machine: machineTicks(), at: performance.now() };
+  const before = { procs: cpuMsByPid(), machine: machineTicks(), at: performance.now() };
   const { stdout } = await run('sh', ['-c', cmd, 'sh', script, `http://127.0.0.1:${server.port}`], { maxBuffer: 1 << 20 });
-  const after = { procs: cpuTicksByPid(), machine: machineTicks(), at: performance.now() };
+  const after = { procs: cpuMsByPid(), machine: machineTicks(), at: performance.now() };
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
   const bad = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
   if (!rps) throw new Error(`wrk printed no rate:\n${stdout}`);
@@ -183,7 +177,7 @@ async function wrk(server: Server, script: string, clustered: boolean): Promise<
   // `times`: the shell's own user and system time, then its children's (wrk's).
   const times = [...stdout.matchAll(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]));
   const seconds = (after.at - before.at) / 1000;
-  const used = (pid: number) => ((after.procs.get(pid)?.ticks ?? 0) - (before.procs.get(pid)?.ticks ?? after.procs.get(pid)?.ticks ?? 0)) / TICKS_PER_S;
+  const used = (pid: number) => ((after.procs.get(pid)?.cpuMs ?? 0) - (before.procs.get(pid)?.cpuMs ?? after.procs.get(pid)?.cpuMs ?? 0)) / 1000;
   const root = server.child.pid!;
   const tree = [...treeOf(root, after.procs)];
   const primary = clustered ? used(root) : 0;

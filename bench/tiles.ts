@@ -43,6 +43,7 @@ import { ANONYMOUS } from '../catalog/access.ts';
 import { PostgisEngine } from '../tiles/engine-postgis.ts';
 import { tileContaining, type TileCoord } from '../tiles/tile-coords.ts';
 import { decodeTile } from '../test/tiles/helpers/decode.ts';
+import { readProcStat } from '../server/work/thread-cpu.ts';
 import { QUICK_RUN, record } from './results.ts';
 import { densestTile, fillRiskPoints } from './synthetic-risk-points.ts';
 import { hasWrk, wrkRate } from './wrk.ts';
@@ -143,13 +144,8 @@ async function load(port: number, paths: string[], connections: number, seconds:
  * shares the machine's cores, manages to send.
  */
 function cpuSeconds(child: ChildProcess): number | undefined {
-  try {
-    const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime + stime in clock ticks (USER_HZ, 100 on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
+  const stat = readProcStat(`/proc/${child.pid}/stat`);
+  return stat && stat.cpuMs / 1000;
 }
 
 /** Sequential requests at one connection: p95 of the latencies, in ms. */

@@ -22,11 +22,20 @@ export function currentThreadId(): number | undefined {
 
 /** CPU milliseconds the thread `tid` of this process has used; undefined once it has gone. */
 export function threadCpuMs(tid: number): number | undefined {
+  return readProcStat(`/proc/self/task/${tid}/stat`)?.cpuMs;
+}
+
+/**
+ * A process's or a thread's /proc stat file (`/proc/<pid>/stat`, `/proc/self/task/<tid>/stat`):
+ * its parent process and the CPU time it has used (user + system, ms); undefined once it has gone.
+ * The benches read their servers' CPU time with it too.
+ */
+export function readProcStat(path: string): { ppid: number; cpuMs: number } | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    // fields after the command name, which may hold spaces: utime and stime are the 12th and 13th
+    const stat = fs.readFileSync(path, 'utf8');
+    // fields after the command name, which may hold spaces: ppid is the 2nd, utime and stime the 12th and 13th
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    return { ppid: Number(fields[1]), cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
   } catch {
     return undefined;
   }
