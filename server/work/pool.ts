@@ -14,8 +14,9 @@ import { threadCpuMs } from './thread-cpu.ts';
  * - A task that uses more than `taskBudgetMs` of CPU time is stopped (its worker
  *   is terminated and replaced) and answered 422: that bounds the CPU any one
  *   request can take. CPU time, not time on the clock (Linux; elsewhere the
- *   clock): the workers run at a lower priority, and a computation that waited
- *   for a busy core has not cost more. One that has had less than its budget
+ *   clock): the cores are shared (and the workers may run at a lower priority,
+ *   WORKER_NICE), and a computation that waited for a busy core has not cost
+ *   more. One that has had less than its budget
  *   of CPU after WALL_BUDGET_FACTOR × the budget on the clock is stopped too,
  *   with 503 + Retry-After: the server is too busy, the request is not too big.
  * - A task whose request's client has gone is dropped from the queue, or its

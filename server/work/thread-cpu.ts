@@ -3,7 +3,8 @@ import fs from 'node:fs';
 /**
  * CPU time of one thread of this process, from Linux's /proc (user + system, in
  * clock ticks of 10 ms). The worker pool's budget is CPU time, not time on the
- * clock: a worker thread runs at a lower priority (WORKER_NICE), so on busy
+ * clock: a worker thread shares the cores with the thread serving HTTP, PostgreSQL
+ * and other work (and may run at a lower priority, WORKER_NICE), so on busy
  * cores a computation takes longer without costing more, and must not be stopped
  * as "too costly" for waiting its turn. Elsewhere than Linux there is no thread
  * id to read: `undefined`, and the pool falls back to the clock.

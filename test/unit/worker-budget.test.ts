@@ -7,7 +7,7 @@ import { HttpProblem } from '../../server/http/problem.ts';
 
 /**
  * The worker pool's budget is CPU time: a computation that waits for a busy core
- * (the workers run at a lower priority) is not stopped as too costly; one that
+ * (other work on the cores, or the workers' lower priority) is not stopped as too costly; one that
  * computes past its budget is (422); one that cannot get its CPU time within a
  * few times its budget on the clock is stopped as the server being busy (503).
  */
