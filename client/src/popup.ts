@@ -69,6 +69,8 @@ export interface PopupExtras {
   html(info: LayerInfo, id: string | number): string;
   /** A click on an element with `data-extra` inside a feature's section. */
   onAction(action: string, info: LayerInfo, id: string | number, section: HTMLElement): void;
+  /** The popup opens on a new click: state kept across its redraws starts afresh. */
+  onOpen?(): void;
 }
 
 export class Popup {
@@ -135,6 +137,7 @@ export class Popup {
     if (!picked.length) return this.close();
     this.picked = picked;
     this.at = coordinate;
+    this.extras?.onOpen?.();
     this.render();
     this.overlay.setPosition(coordinate);
     for (const p of picked) if (p.partial && typeof p.id === 'number') void this.complete(p);

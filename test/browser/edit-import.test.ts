@@ -139,6 +139,12 @@ describe('editing points with a key', () => {
     await page.waitForSelector('.popup .history-list li');
     expect(await page.locator('.popup .history-list li').count()).toBe(history.length);
     expect(await page.textContent('.popup .history-list')).toContain('我修改的地址');
+    // The popup redraws itself (a language switch here; the full record of a feature just
+    // changed, picked from the live layer, does the same): the history opened stays, in the new language.
+    await page.click('#lang-toggle');
+    await page.waitForFunction(() => document.querySelector('.popup .history-list li')?.textContent?.includes('updated'));
+    expect(await page.locator('.popup .history-list li').count()).toBe(history.length);
+    await page.click('#lang-toggle');
   });
 
   it('adds a risk point where the map is clicked, moves it, then deletes it', async () => {

@@ -26,6 +26,12 @@ export class FeatureActions implements PopupExtras {
   private readonly editable = new Set<string>();
   /** The last check-in answer per shelter, kept across the popup redrawing itself. */
   private readonly results = new Map<string, { text: string; occupancy?: number; error: boolean }>();
+  /**
+   * The history shown per feature (`layer/id`), kept across the popup redrawing itself: a
+   * feature changed a moment ago is picked from the live layer too, and the popup redraws
+   * when its full record arrives, which would otherwise drop a history just opened.
+   */
+  private readonly histories = new Map<string, HistoryEntry[] | Error | 'loading'>();
 
   constructor(
     app: OneMapApp,
@@ -50,7 +56,7 @@ export class FeatureActions implements PopupExtras {
           <button type="button" data-extra="checkin" title="${t('checkIn')}">＋ ${t('checkIn')}</button><button type="button" data-extra="checkout" title="${t('checkOut')}">－ ${t('checkOut')}</button>
           ${this.resultHtml(String(id))}</div>`
         : '';
-    return `<div class="popup-actions">${buttons}</div>${checkins}<div class="history" data-history></div>`;
+    return `<div class="popup-actions">${buttons}</div>${checkins}<div class="history" data-history>${this.historyHtml(`${info.id}/${id}`)}</div>`;
   }
 
   private resultHtml(id: string): string {
@@ -60,27 +66,45 @@ export class FeatureActions implements PopupExtras {
 
   onAction(action: string, info: LayerInfo, id: string | number, section: HTMLElement): void {
     if (action === 'edit') void this.editor.edit(info, id);
-    if (action === 'history') void this.showHistory(info, id, section.querySelector<HTMLElement>('[data-history]')!);
+    if (action === 'history') void this.showHistory(info, id);
     if (action === 'checkin' || action === 'checkout') void this.checkIn(id, action === 'checkout', section);
   }
 
-  private async showHistory(info: LayerInfo, id: string | number, box: HTMLElement): Promise<void> {
-    box.textContent = t('loading');
+  private historyHtml(key: string): string {
+    const h = this.histories.get(key);
+    if (h === undefined) return '';
+    if (h === 'loading') return escapeHtml(t('loading'));
+    if (h instanceof Error) return `<p class="analysis-error small">${escapeHtml(h.message)}</p>`;
+    if (!h.length) return `<p class="muted small">${t('noHistory')}</p>`;
+    const items = h
+      .slice()
+      .reverse()
+      .map(
+        (e) =>
+          `<li data-operation="${escapeHtml(e.operation)}"><b>${escapeHtml(e.at.slice(0, 16).replace('T', ' '))}</b> ${escapeHtml(e.actor)} · ${t(OPERATIONS[e.operation] ?? 'opUpdate')}<br><small>${escapeHtml(changedFields(e))}</small></li>`,
+      );
+    return `<ol class="history-list">${items.join('')}</ol>`;
+  }
+
+  private async showHistory(info: LayerInfo, id: string | number): Promise<void> {
+    const key = `${info.id}/${id}`;
+    const show = (h: HistoryEntry[] | Error | 'loading') => {
+      this.histories.set(key, h);
+      // The popup may have redrawn meanwhile: write into its current section.
+      const box = document.querySelector<HTMLElement>(`.popup .popup-feature[data-layer="${CSS.escape(info.id)}"][data-id="${CSS.escape(String(id))}"] [data-history]`);
+      if (box) box.innerHTML = this.historyHtml(key);
+    };
+    show('loading');
     try {
-      const entries = await featureHistory(info.id, id);
-      box.innerHTML = entries.length
-        ? `<ol class="history-list">${entries
-            .slice()
-            .reverse()
-            .map(
-              (e) =>
-                `<li data-operation="${escapeHtml(e.operation)}"><b>${escapeHtml(e.at.slice(0, 16).replace('T', ' '))}</b> ${escapeHtml(e.actor)} · ${t(OPERATIONS[e.operation] ?? 'opUpdate')}<br><small>${escapeHtml(changedFields(e))}</small></li>`,
-            )
-            .join('')}</ol>`
-        : `<p class="muted small">${t('noHistory')}</p>`;
+      show(await featureHistory(info.id, id));
     } catch (err) {
-      box.innerHTML = `<p class="analysis-error small">${escapeHtml((err as Error).message)}</p>`;
+      show(err as Error);
     }
+  }
+
+  /** A new click on the map: histories opened before are not shown again (they may be out of date). */
+  onOpen(): void {
+    this.histories.clear();
   }
 
   private async checkIn(id: string | number, out: boolean, section: HTMLElement): Promise<void> {
