@@ -113,11 +113,11 @@ async function stopServer(child: ChildProcess): Promise<void> {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-function get(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; ms: number }> {
+function get(port: number, urlPath: string, headers: Record<string, string> = {}, via = agent): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; ms: number }> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     http
-      .get({ host: '127.0.0.1', port, path: urlPath, agent, headers }, (res) => {
+      .get({ host: '127.0.0.1', port, path: urlPath, agent: via, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - start }));
@@ -153,6 +153,29 @@ async function p95AtOne(port: number, paths: string[], rounds: number): Promise<
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) for (const p of paths) times.push((await get(port, p)).ms);
   return pct(times.slice(paths.length), 0.95);
+}
+
+const pairAgents = [new http.Agent({ keepAlive: true, maxSockets: 1 }), new http.Agent({ keepAlive: true, maxSockets: 1 })];
+
+/**
+ * p95 at one connection of two servers measured in pairs: each tile is asked of one server and
+ * at once of the other, which goes first alternating, so both meet the machine in the same state.
+ * On a VM whose speed drifts by 20 % from one ten-second stretch to the next, measuring one
+ * server after the other compares the drift as much as the servers. Each server has its own
+ * keep-alive connection; the first pass is warm-up.
+ */
+async function pairedP95AtOne(ports: [number, number], paths: string[], passes: number): Promise<[number, number]> {
+  const times: [number[], number[]] = [[], []];
+  for (let pass = 0; pass < passes; pass++) {
+    for (const [k, p] of paths.entries()) {
+      const order = (pass + k) % 2 ? [1, 0] : [0, 1];
+      for (const side of order) {
+        const ms = (await get(ports[side], p, {}, pairAgents[side])).ms;
+        if (pass > 0) times[side].push(ms);
+      }
+    }
+  }
+  return [pct(times[0], 0.95), pct(times[1], 0.95)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,9 +351,13 @@ async function uncached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
   }
   for (let round = 0; round < ROUNDS; round++) {
     // 10 passes over the 64 tiles (the first is warm-up): p95 is then the 29th slowest of 576
-    // requests, not the 10th of 192, so one stray scheduling delay moves it less. The untuned
-    // side (~80 ms a tile, for reference only) gets 3.
-    for (const side of ['hand', 'untuned', 'app'] as const) one[side].push(await p95AtOne(sides[side].port, paths, side === 'untuned' ? 3 : 10));
+    // requests, not the 10th of 192, so one stray scheduling delay moves it less. The app and
+    // its baseline in pairs (pairedP95AtOne); the untuned side (~80 ms a tile, for reference
+    // only) alone, 3 passes.
+    const [app, hand] = await pairedP95AtOne([sides.app.port, sides.hand.port], paths, 10);
+    one.app.push(app);
+    one.hand.push(hand);
+    one.untuned.push(await p95AtOne(sides.untuned.port, paths, 3));
   }
   for (const s of Object.values(sides)) await stopServer(s.child);
   const ratios = (side: Side, base: Side) => rate[side].map((a, i) => a / rate[base][i]);
@@ -507,6 +534,7 @@ async function main(): Promise<void> {
   } finally {
     stopChildren();
     agent.destroy();
+    for (const a of pairAgents) a.destroy();
     await db.close();
     await database.drop();
   }

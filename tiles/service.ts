@@ -135,7 +135,7 @@ export class TileService {
         .filter((layer) => z >= layer.minzoom && z <= layer.maxzoom)
         .map((layer) => (layer.table ? this.engine : this.computedEngine).renderLayer({ layer, tile: req.tile, filters: req.filters, who: req.who })),
     );
-    const body = Buffer.concat(parts.filter((p) => p.length > 0));
+    const body = joinLayers(parts);
     const entry = this.entry(req, body);
     this.cache.set(entry, epoch);
     return entry;
@@ -246,4 +246,16 @@ export function affectedAreas(layer: LayerDef, boxes: WorldBBox[], z: number, ge
     }
     return expandBBox(b, buffer);
   });
+}
+
+/**
+ * The tile: its layers one after another (an MVT is a sequence of layer messages). One layer,
+ * the usual request, is its bytes as they came, not a copy: on a dense tile copying them
+ * costs as much as hashing them for the ETag.
+ */
+function joinLayers(parts: readonly Uint8Array[]): Buffer {
+  const filled = parts.filter((p) => p.length > 0);
+  if (filled.length !== 1) return Buffer.concat(filled);
+  const only = filled[0];
+  return Buffer.isBuffer(only) ? only : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
 }
