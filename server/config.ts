@@ -85,6 +85,12 @@ export const configSchema = z.object({
   WORKER_QUEUE_MAX: intIn(0, 10_000).default(16),
   /** Longest a computation may run on a worker, ms; beyond that it is stopped and answered 422. */
   WORKER_TASK_BUDGET_MS: intIn(100, 600_000).default(2000),
+  /**
+   * Start the analysis workers with the server (true), so the first analysis does not wait the
+   * second or so a worker takes to load its modules, or on the first analysis (false: a quicker
+   * start on less CPU and memory, for processes that seldom or never run one).
+   */
+  WORKER_WARM_START: bool.default(true),
   /** Nice value of the worker threads on Linux (0 = the same CPU priority as the thread serving HTTP); docs/operations.md weighs it. */
   WORKER_NICE: intIn(0, 19).default(0),
   /** PostgreSQL statement timeouts per kind of request, ms (0 = none); a timeout answers 503 with Retry-After. */

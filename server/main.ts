@@ -65,8 +65,8 @@ async function main() {
     log.info(`tiles archive ${config.TILES_ARCHIVE} of ${tileArchive.json.exported_at ?? 'unknown date'} answers while the database is away`);
   }
   const app = buildApp({ db, config, log, tileArchive });
-  // Load the workers' modules now rather than on the first analysis.
-  workerPool().warm().catch((err) => log.warn(`analysis workers failed to start: ${(err as Error).message}`));
+  // Load the workers' modules now rather than on the first analysis (WORKER_WARM_START).
+  if (config.WORKER_WARM_START) workerPool().warm().catch((err) => log.warn(`analysis workers failed to start: ${(err as Error).message}`));
   const server = app.listen(config.PORT, config.HOST);
   applyKeepAlive(server, { keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS });
   server.on('error', (err: NodeJS.ErrnoException) => {

@@ -25,7 +25,7 @@ export interface MetricSources {
   /** The read replica (DATABASE_READ_URL), when there is one. */
   replica?: () => ReplicaStatus;
   liveClients?: () => number | undefined;
-  workerPool?: () => { size: number; busy: number; queued: number; completed: number; overBudget: number; abandoned: number; rejectedFull: number } | undefined;
+  workerPool?: () => { size: number; loaded: number; busy: number; queued: number; completed: number; overBudget: number; abandoned: number; rejectedFull: number } | undefined;
 }
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -247,6 +247,7 @@ export class AppMetrics {
       });
     }
     gauge('onemap_worker_pool_size', 'Worker threads for heavy computations (WORKER_POOL_SIZE)', () => sources.workerPool?.()?.size);
+    gauge('onemap_worker_pool_loaded', 'Workers started and ready for computations (up to the pool size; WORKER_WARM_START=false: 0 until the first)', () => sources.workerPool?.()?.loaded);
     gauge('onemap_worker_pool_busy', 'Workers computing now', () => sources.workerPool?.()?.busy);
     gauge('onemap_worker_queue_length', 'Computations waiting for a worker (WORKER_QUEUE_MAX; beyond it 503)', () => sources.workerPool?.()?.queued);
     counter('onemap_worker_tasks_completed_total', 'Computations finished on a worker', () => sources.workerPool?.()?.completed);

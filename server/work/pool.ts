@@ -93,7 +93,7 @@ export class WorkerPool {
   }
 
   stats() {
-    return { size: this.options.size, busy: this.slots.filter((s) => s.job).length, queued: this.queue.length, ...this.counters };
+    return { size: this.options.size, loaded: this.slots.filter((s) => s.loaded).length, busy: this.slots.filter((s) => s.job).length, queued: this.queue.length, ...this.counters };
   }
 
   /** Runs `task(input)` on a worker; aborted by `signal` (default: the current request's disconnect signal). */

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyTestDb, backend } from '../setup/db.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
+import { loadConfig } from '../../server/config.ts';
 
 // The README's start command, for real: the server process starts on this backend and answers.
 let server: RunningServer | undefined;
@@ -9,15 +10,22 @@ afterAll(async () => {
 });
 
 describe('npm start', { timeout: 120_000 }, () => {
-  it('starts, says which backend it uses, and answers /health and /layers', async () => {
+  it('starts, says which backend it uses, and answers /health and /layers; its analysis workers start with it', async () => {
     // A copy of the seeded database, so the server does not generate the demo data again.
     const { env } = await copyTestDb();
-    server = await startServer({ ...env, LOG_LEVEL: 'info' });
+    // WORKER_WARM_START as in production (startServer turns it off for the other test servers).
+    server = await startServer({ ...env, LOG_LEVEL: 'info', WORKER_WARM_START: String(loadConfig({}).WORKER_WARM_START) });
     expect(server.log()).toContain(backend === 'embedded' ? 'embedded PostgreSQL + PostGIS' : 'database: PostgreSQL at');
     const health = await (await fetch(`${server.url}/health`)).json();
     expect(health).toMatchObject({ status: 'ok', backend });
     const layers = await (await fetch(`${server.url}/layers`)).json();
     expect(layers.layers.length).toBeGreaterThan(5);
+    // The workers load their modules in the background: every one of them, before any analysis.
+    const gauge = async (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await (await fetch(`${server!.url}/metrics`)).text())?.[1]);
+    const size = await gauge('onemap_worker_pool_size');
+    expect(size).toBeGreaterThan(0);
+    await expect.poll(() => gauge('onemap_worker_pool_loaded'), { timeout: 60_000, interval: 250 }).toBe(size);
+    expect(await gauge('onemap_worker_tasks_completed_total')).toBe(0);
     expect(await server.stop()).toBe(0);
     server = undefined;
   });

@@ -82,8 +82,11 @@ export interface RunningServer {
 /** Starts the real server on a free port and resolves once it listens. */
 export function startServer(env: Record<string, string>, timeoutMs = 120_000): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    // One process unless a test asks for more (WORKERS defaults to one per CPU on PostgreSQL).
-    const child = startServerProcess({ PORT: '0', LOG_LEVEL: 'info', WORKERS: '1', ...env });
+    // One process unless a test asks for more (WORKERS defaults to one per CPU on PostgreSQL),
+    // its analysis workers started on the first analysis (most test servers never run one; two
+    // workers loading their modules cost a process about 2 s of CPU). test/db/startup.test.ts
+    // starts one as production does.
+    const child = startServerProcess({ PORT: '0', LOG_LEVEL: 'info', WORKERS: '1', WORKER_WARM_START: 'false', ...env });
     let output = '';
     const timer = setTimeout(() => {
       killGroup(child, 'SIGKILL');

@@ -8,6 +8,7 @@ describe('config', () => {
     expect(c.HOST).toBe('127.0.0.1');
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c.DEMO_DATA).toBe(true);
+    expect(c.WORKER_WARM_START).toBe(true);
     expect(c.dataDir).toMatch(/\.data$/);
   });
 
@@ -16,6 +17,7 @@ describe('config', () => {
     expect(c).toMatchObject({ PORT: 8080, DATABASE_URL: 'postgres://u@h/db', LOG_LEVEL: 'debug', DEMO_DATA: false });
     expect(c.DATABASE_READ_MAX_WAIT_MS).toBe(200);
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', DATABASE_READ_URL: 'postgres://u@replica/db' }).DATABASE_READ_URL).toBe('postgres://u@replica/db');
+    expect(loadConfig({ WORKER_WARM_START: 'false' }).WORKER_WARM_START).toBe(false);
     // 0 turns the tile cache off.
     expect(loadConfig({ TILE_CACHE_MB: '0' }).TILE_CACHE_MB).toBe(0);
   });
@@ -27,6 +29,7 @@ describe('config', () => {
     ['DATABASE_URL', 'mysql://x', /invalid DATABASE_URL="mysql:\/\/x": expected a postgres:\/\//],
     ['LOG_LEVEL', 'loud', /invalid LOG_LEVEL="loud": expected one of silent, error, warn, info, debug/],
     ['DEMO_DATA', 'maybe', /invalid DEMO_DATA="maybe": expected one of true, false/],
+    ['WORKER_WARM_START', 'later', /invalid WORKER_WARM_START="later": expected one of true, false/],
     ['PUBLIC_URL', 'not a url', /invalid PUBLIC_URL/],
     ['TILE_CACHE_MB', '-1', /invalid TILE_CACHE_MB="-1": expected a number of megabytes 0-65536/],
     ['DATABASE_READ_URL', 'postgres://u@replica/db', /invalid DATABASE_READ_URL="postgres:\/\/u@replica\/db": a read replica needs DATABASE_URL/],
