@@ -25,7 +25,7 @@ export interface MetricSources {
   /** The read replica (DATABASE_READ_URL), when there is one. */
   replica?: () => ReplicaStatus;
   liveClients?: () => number | undefined;
-  workerPool?: () => { size: number; loaded: number; busy: number; queued: number; completed: number; overBudget: number; abandoned: number; rejectedFull: number } | undefined;
+  workerPool?: () => { size: number; loaded: number; busy: number; queued: number; completed: number; overBudget: number; starved: number; abandoned: number; rejectedFull: number } | undefined;
 }
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -251,7 +251,8 @@ export class AppMetrics {
     gauge('onemap_worker_pool_busy', 'Workers computing now', () => sources.workerPool?.()?.busy);
     gauge('onemap_worker_queue_length', 'Computations waiting for a worker (WORKER_QUEUE_MAX; beyond it 503)', () => sources.workerPool?.()?.queued);
     counter('onemap_worker_tasks_completed_total', 'Computations finished on a worker', () => sources.workerPool?.()?.completed);
-    counter('onemap_worker_tasks_over_budget_total', 'Computations stopped at WORKER_TASK_BUDGET_MS', () => sources.workerPool?.()?.overBudget);
+    counter('onemap_worker_tasks_over_budget_total', 'Computations stopped with 422 for using more CPU time than WORKER_TASK_BUDGET_MS', () => sources.workerPool?.()?.overBudget);
+    counter('onemap_worker_tasks_starved_total', 'Computations stopped with 503 for not getting their CPU time within 5 × WORKER_TASK_BUDGET_MS on the clock (busy cores)', () => sources.workerPool?.()?.starved);
     counter('onemap_worker_tasks_abandoned_total', 'Computations stopped because the client left', () => sources.workerPool?.()?.abandoned);
     counter('onemap_worker_queue_rejected_total', 'Computations refused with 503 because the queue was full', () => sources.workerPool?.()?.rejectedFull);
     gauge('onemap_live_clients', 'Open live-update streams (GET /events)', () => sources.liveClients?.());

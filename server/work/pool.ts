@@ -81,8 +81,13 @@ export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private closed = false;
-  /** Tasks stopped for running past the budget, and dropped because the client left. */
-  readonly counters = { completed: 0, overBudget: 0, abandoned: 0, rejectedFull: 0 };
+  /**
+   * Tasks finished; stopped for using more CPU time than their budget (422: the request is too
+   * costly); stopped for not getting that CPU time in WALL_BUDGET_FACTOR × the budget on the clock
+   * (503: the cores are busy, the request is fine); dropped because the client left; refused
+   * because the queue was full.
+   */
+  readonly counters = { completed: 0, overBudget: 0, starved: 0, abandoned: 0, rejectedFull: 0 };
 
   constructor(readonly options: WorkerPoolOptions) {}
 
@@ -220,8 +225,8 @@ export class WorkerPool {
         this.watchBudget(slot, job, Math.max(MIN_RECHECK_MS, job.budgetMs - cpuMs));
         return;
       }
-      this.counters.overBudget++;
       if (cpuMs >= job.budgetMs) {
+        this.counters.overBudget++;
         const p = new HttpProblem(
           422,
           'Request too costly',
@@ -229,6 +234,7 @@ export class WorkerPool {
         );
         this.stop(slot, p);
       } else {
+        this.counters.starved++;
         const p = new HttpProblem(503, 'Server busy', `the computation did not get its ${job.budgetMs} ms of CPU time within ${wallLimitMs / 1000} s: the server is busy; try again shortly`);
         p.retryAfter = POOL_RETRY_AFTER_S;
         this.stop(slot, p);

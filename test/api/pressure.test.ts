@@ -63,7 +63,8 @@ describe('heavy analyses run off the event loop', () => {
       // work did not give it that much within 5 × 3 s on the clock (as under a whole test run).
       expect([422, 503]).toContain(answer.status);
       expect(answer.body.detail).toMatch(answer.status === 422 ? /3000 ms of CPU time/ : /did not get its 3000 ms of CPU time/);
-      expect(workerPool().stats().overBudget).toBeGreaterThan(0);
+      // Counted by why it was stopped: too costly (422) or starved of CPU by busy cores (503).
+      expect(workerPool().stats()[answer.status === 422 ? 'overBudget' : 'starved']).toBeGreaterThan(0);
     } finally {
       await server.close();
     }
