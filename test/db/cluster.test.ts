@@ -122,7 +122,9 @@ describe.runIf(backend === 'postgres')('WORKERS=2 on PostgreSQL', () => {
   }, 120_000);
 
   it('a killed process is replaced and no acknowledged write is lost', async () => {
-    const pids = [...server.log().matchAll(/server process (\d+) started/g)].map((m) => Number(m[1]));
+    // The processes running now: started, and not reported gone since.
+    const gone = new Set([...server.log().matchAll(/server process (\d+) exited/g)].map((m) => Number(m[1])));
+    const pids = [...server.log().matchAll(/server process (\d+) started/g)].map((m) => Number(m[1])).filter((pid) => !gone.has(pid));
     expect(pids.length).toBeGreaterThanOrEqual(2);
     const acknowledged: number[] = [];
     let writing = true;
@@ -149,12 +151,13 @@ describe.runIf(backend === 'postgres')('WORKERS=2 on PostgreSQL', () => {
     })();
     await waitFor(() => (acknowledged.length >= 3 ? true : undefined), 60_000, 'writes before the kill');
     process.kill(pids[0], 'SIGKILL');
-    await waitFor(() => (/exited \(SIGKILL\); starting a replacement/.test(server.log()) ? true : undefined), 30_000, 'replacement');
-    await waitFor(() => (listening(server) >= 3 ? true : undefined), 120_000, 'the replacement listening');
+    const withLog = (err: unknown) => {
+      throw new Error(`${(err as Error).message}; killed ${pids[0]} of ${pids.join(', ')}; acknowledged ${acknowledged.length}; server log:\n${server.log().slice(-3000)}`);
+    };
+    await waitFor(() => (new RegExp(`process ${pids[0]} exited \\(SIGKILL\\); starting a replacement`).test(server.log()) ? true : undefined), 30_000, 'replacement').catch(withLog);
+    await waitFor(() => (listening(server) >= 3 ? true : undefined), 120_000, 'the replacement listening').catch(withLog);
     const after = acknowledged.length;
-    await waitFor(() => (acknowledged.length >= after + 3 ? true : undefined), 60_000, 'writes after the replacement').catch((err) => {
-      throw new Error(`${(err as Error).message}; acknowledged ${acknowledged.length}; server log:\n${server.log().slice(-3000)}`);
-    });
+    await waitFor(() => (acknowledged.length >= after + 3 ? true : undefined), 60_000, 'writes after the replacement').catch(withLog);
     writing = false;
     await writer;
     const db = await openPostgres({ connectionString: location, max: 1 });
