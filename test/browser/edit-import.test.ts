@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { WORDS } from '../../client/src/i18n.ts';
 import { launchBrowser, matchScreenshot, openMap, pagePointOf, settle, startOneMap, waitForCentre, watchPage, type Browser, type OneMapServer, type PageWatch } from './harness.ts';
@@ -30,6 +30,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
+});
+
+// These steps pass alone and now and then time out in a whole run: say what the page and the
+// server were doing when one did.
+afterEach(async ({ task }) => {
+  if (task.result?.state !== 'fail') return;
+  const side = await page.evaluate(() => document.querySelector('#side')?.textContent?.replace(/\s+/g, ' ').slice(0, 1500) ?? '').catch((e: Error) => e.message);
+  console.error(`${task.name} failed. The side panel said: ${side}\nThe server's log ended:\n${server.log().slice(-4000)}`);
 });
 
 const auth = () => ({ Authorization: `Bearer ${server.editorKey}` });

@@ -72,7 +72,10 @@ export async function startOneMap(): Promise<OneMapServer> {
   // seeded database may still be in the making: the client builds meanwhile.
   const [, { env }] = await Promise.all([ensureClientBuilt(), copyTestDb()]);
   const editorKey = (await seeded()).browserEditorKey;
-  let server: RunningServer | null = await startServer({ ...TEST_ENV, ...env, LOG_LEVEL: 'info' }, 170_000);
+  // The map runs analyses from its first view (coverage, nearest shelters): its server starts its
+  // analysis workers with it, as in production, rather than in the middle of a timed browser step.
+  const serverEnv = { ...TEST_ENV, ...env, LOG_LEVEL: 'info', WORKER_WARM_START: 'true' };
+  let server: RunningServer | null = await startServer(serverEnv, 170_000);
   const url = server.url;
   let earlier = '';
   return {
@@ -85,7 +88,7 @@ export async function startOneMap(): Promise<OneMapServer> {
     async restart() {
       earlier += server?.log() ?? '';
       await server?.stop();
-      server = await startServer({ ...TEST_ENV, ...env, LOG_LEVEL: 'info', PORT: new URL(url).port }, 180_000);
+      server = await startServer({ ...serverEnv, PORT: new URL(url).port }, 180_000);
     },
     log: () => earlier + (server?.log() ?? ''),
   };

@@ -84,8 +84,8 @@ export function startServer(env: Record<string, string>, timeoutMs = 120_000): P
   return new Promise((resolve, reject) => {
     // One process unless a test asks for more (WORKERS defaults to one per CPU on PostgreSQL),
     // its analysis workers started on the first analysis (most test servers never run one; two
-    // workers loading their modules cost a process about 2 s of CPU). test/db/startup.test.ts
-    // starts one as production does.
+    // workers loading their modules cost a process about 2 s of CPU). test/db/startup.test.ts and
+    // the browser suites' servers (test/browser/harness.ts) start them as production does.
     const child = startServerProcess({ PORT: '0', LOG_LEVEL: 'info', WORKERS: '1', WORKER_WARM_START: 'false', ...env });
     let output = '';
     const timer = setTimeout(() => {
