@@ -6,6 +6,7 @@ import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
 import type { Db } from '../../server/db/types.ts';
+import { metricValue as value } from '../helpers/metrics.ts';
 
 let db: Db;
 let app: Express;
@@ -22,12 +23,6 @@ async function scrape(target = app): Promise<string> {
   const r = await request(target).get('/metrics').expect(200);
   expect(r.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   return r.text;
-}
-
-/** The value of one series, or undefined when it is absent. */
-function value(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 describe('GET /metrics', () => {

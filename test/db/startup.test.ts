@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { copyTestDb, backend } from '../setup/db.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import { loadConfig } from '../../server/config.ts';
+import { metricValue } from '../helpers/metrics.ts';
 
 // The README's start command, for real: the server process starts on this backend and answers.
 let server: RunningServer | undefined;
@@ -21,7 +22,7 @@ describe('npm start', { timeout: 120_000 }, () => {
     const layers = await (await fetch(`${server.url}/layers`)).json();
     expect(layers.layers.length).toBeGreaterThan(5);
     // The workers load their modules in the background: every one of them, before any analysis.
-    const gauge = async (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await (await fetch(`${server!.url}/metrics`)).text())?.[1]);
+    const gauge = async (name: string) => metricValue(await (await fetch(`${server!.url}/metrics`)).text(), name);
     const size = await gauge('onemap_worker_pool_size');
     expect(size).toBeGreaterThan(0);
     await expect.poll(() => gauge('onemap_worker_pool_loaded'), { timeout: 60_000, interval: 250 }).toBe(size);
