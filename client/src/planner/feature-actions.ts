@@ -18,6 +18,14 @@ function changedFields(e: HistoryEntry): string {
 }
 
 /**
+ * The part `selector` of a feature's section in the popup as it is now: the popup may have
+ * redrawn itself while an answer was awaited, replacing the section the action came from.
+ */
+function currentPart(layer: string, id: string | number, selector: string): HTMLElement | null {
+  return document.querySelector<HTMLElement>(`.popup .popup-feature[data-layer="${CSS.escape(layer)}"][data-id="${CSS.escape(String(id))}"] ${selector}`);
+}
+
+/**
  * The popup's buttons for someone with a key: edit (opens the form), the audit
  * history, and for shelters adding or subtracting people (check-ins and
  * check-outs). Occupancy on every map follows through the live events.
@@ -90,8 +98,7 @@ export class FeatureActions implements PopupExtras {
     const key = `${info.id}/${id}`;
     const show = (h: HistoryEntry[] | Error | 'loading') => {
       this.histories.set(key, h);
-      // The popup may have redrawn meanwhile: write into its current section.
-      const box = document.querySelector<HTMLElement>(`.popup .popup-feature[data-layer="${CSS.escape(info.id)}"][data-id="${CSS.escape(String(id))}"] [data-history]`);
+      const box = currentPart(info.id, id, '[data-history]');
       if (box) box.innerHTML = this.historyHtml(key);
     };
     show('loading');
@@ -119,8 +126,7 @@ export class FeatureActions implements PopupExtras {
     } catch (err) {
       this.results.set(String(id), { text: (err as Error).message, error: true });
     }
-    // The popup may have redrawn meanwhile: write into its current section.
-    const box = document.querySelector<HTMLElement>(`.popup .popup-feature[data-layer="shelters"][data-id="${CSS.escape(String(id))}"] [data-checkin-result]`);
+    const box = currentPart('shelters', id, '[data-checkin-result]');
     if (box) box.outerHTML = this.resultHtml(String(id));
   }
 }
