@@ -167,6 +167,9 @@ export function buildStatement(layer: LayerDef, info: TableFacts | undefined, re
   const env = `ST_TileEnvelope($1::int, $2::int, $3::int)`;
   // The tile grown by the buffer: what can reach the drawn area (ST_AsMVTGeom drops the rest).
   const searchEnv = `ST_TileEnvelope($1::int, $2::int, $3::int, margin => $4::float8)`;
+  // No `WHERE geom IS NOT NULL` around it: ST_AsMVT skips rows whose geometry is NULL (the
+  // bytes are the same), and PostgreSQL pushes such a condition down into the scan, where it
+  // computes ST_AsMVTGeom a second time for every row: 0.2–0.4 ms on a tile of 437 points.
   const geom = (g: string) => `ST_AsMVTGeom(${g}, ${env}, ${opts.extent}, ${opts.buffer}, true)`;
   const where = (first: number, alias = 't') =>
     `true${liveRowsPredicate(info, alias)}` +
@@ -178,7 +181,7 @@ export function buildStatement(layer: LayerDef, info: TableFacts | undefined, re
   SELECT ${[idCol, ...propCols].join(', ')}, ${geom('t.geom3857')} AS geom
     FROM ${table} t
    WHERE t.geom3857 && ${searchEnv} AND ${where(5)}
-) mvt WHERE mvt.geom IS NOT NULL`;
+) mvt`;
     return { text, filters, clustered };
   }
 
@@ -247,7 +250,7 @@ export function buildStatement(layer: LayerDef, info: TableFacts | undefined, re
     FROM cells c WHERE c.n > 1`;
   const asTile = `SELECT ${asMvt} AS mvt FROM (
   SELECT ${columns}, ${geom('f.g')} AS geom FROM features f
-) mvt WHERE mvt.geom IS NOT NULL`;
+) mvt`;
   const clusteredText = `WITH ${pyramidCells}, features AS (
   ${pyramidFeatures}
 )
@@ -281,7 +284,7 @@ SELECT (SELECT yes FROM dense) AS dense, ${asMvt} AS mvt FROM (
   SELECT ${pointCols.join(', ')}, ${geom('t.geom3857')} AS geom
     FROM ${table} t
    WHERE NOT (SELECT yes FROM dense) AND t.geom3857 && ${searchEnv} AND ${where(6)}
-) mvt WHERE mvt.geom IS NOT NULL`;
+) mvt`;
   return { text: pointsUnlessDense(denseFromCount), pointsText: pointsUnlessDense(denseFromPyramid), clusteredText, aggregateText, filters, clustered };
 }
 
