@@ -84,12 +84,13 @@ const NEVER = new AbortController().signal;
 
 /**
  * Runs `fn` keeping the current kind (statement timeout) and start (the
- * embedded backend's deadline) but not the client's disconnect signal: for
- * computations shared by several requests through a cache, which one leaving
- * client must not cancel for the others.
+ * embedded backend's deadline), with `signal` in place of the client's
+ * disconnect signal: for a computation shared by several requests through a
+ * cache, which one leaving client must not cancel for the others, and which
+ * the cache stops (`signal`) when the last of them has left.
  */
-export function detachedFromClient<T>(fn: () => T): T {
-  return currentScope() ? runWithContext({ signal: NEVER }, fn) : fn();
+export function sharedByClients<T>(signal: AbortSignal, fn: () => T): T {
+  return currentScope() ? runWithContext({ signal }, fn) : fn();
 }
 
 /**

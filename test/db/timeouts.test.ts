@@ -4,7 +4,7 @@ import { openPostgres } from '../../server/db/postgres.ts';
 import { errorMiddleware, toProblem } from '../../server/http/errors.ts';
 import { silentLogger } from '../../server/log.ts';
 import { runWithContext } from '../../server/http/request-context.ts';
-import { detachedFromClient } from '../../server/http/request-scope.ts';
+import { sharedByClients } from '../../server/http/request-scope.ts';
 import { withReadConsistency } from '../../server/db/read-consistency.ts';
 import express from 'express';
 import request from 'supertest';
@@ -45,8 +45,8 @@ describe('on both backends', () => {
       await withReadConsistency({ minLsn: 0n, primary: false }, async () => {
         await expect(read()).rejects.toMatchObject({ code: 'CLIENT_GONE' });
         await expect(db.tx((q) => q.query('SELECT 1'))).rejects.toMatchObject({ code: 'CLIENT_GONE' });
-        // shared through a cache: one leaving client does not cancel it for the others
-        await expect(detachedFromClient(read)).resolves.toMatchObject({ rows: [{ one: 1 }] });
+        // shared through a cache: runs under the computation's own signal, not this client's
+        await expect(sharedByClients(new AbortController().signal, read)).resolves.toMatchObject({ rows: [{ one: 1 }] });
       });
     });
   });

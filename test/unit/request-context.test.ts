@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { currentContext } from '../../server/http/request-context.ts';
-import { currentScope, detachedFromClient, requestScope } from '../../server/http/request-scope.ts';
+import { currentScope, requestScope, sharedByClients } from '../../server/http/request-scope.ts';
 import { currentReadConsistency, withReadConsistency } from '../../server/db/read-consistency.ts';
 import { consistencyToken } from '../../server/http/consistency-token.ts';
 import type { Db } from '../../server/db/types.ts';
@@ -22,11 +22,12 @@ function app() {
     await new Promise((r) => setTimeout(r, Number(req.query.wait ?? 0)));
     await Promise.resolve();
     const context = currentContext()!;
-    const detached = await detachedFromClient(async () => {
+    const shared = new AbortController().signal;
+    const detached = await sharedByClients(shared, async () => {
       await new Promise((r) => setImmediate(r));
       const d = currentContext()!;
       d.consistency!.primary = true; // as a read that fell back to the primary does
-      return { kind: d.kind, sameConsistency: d.consistency === context.consistency, signalKept: d.signal === context.signal };
+      return { kind: d.kind, sameConsistency: d.consistency === context.consistency, signalKept: d.signal === context.signal, sharedSignal: d.signal === shared };
     });
     res.json({
       kind: context.kind,
@@ -54,7 +55,7 @@ describe('one request context', () => {
       scopeIsContext: true,
       minLsn: String(0x3000148n),
       primary: true, // set inside the detached computation: one object, shared
-      detached: { kind: 'analyses', sameConsistency: true, signalKept: false },
+      detached: { kind: 'analyses', sameConsistency: true, signalKept: false, sharedSignal: true },
     });
     expect(fast.body.minLsn).toBe('0');
     const items = await request(a).get('/collections/x/items');
@@ -70,7 +71,7 @@ describe('one request context', () => {
       expect(currentReadConsistency()).toBe(needs);
       expect(currentScope()).toBeUndefined();
       // nothing to detach from: the same context
-      expect(detachedFromClient(() => currentContext())).toBe(currentContext());
+      expect(sharedByClients(new AbortController().signal, () => currentContext())).toBe(currentContext());
     });
   });
 });

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { AnalysisCache } from '../../server/analysis/cache.ts';
+import { runWithContext } from '../../server/http/request-context.ts';
+import { currentScope } from '../../server/http/request-scope.ts';
+
+/**
+ * A computation shared by several requests through the analysis cache runs as long as one
+ * of them still waits for it, and is stopped when the last has left.
+ */
+
+/** A computation that ends only when told to, and reports whether its signal stopped it. */
+function computation() {
+  let finish!: (v: string) => void;
+  const seen: { signal?: AbortSignal } = {};
+  const run = () =>
+    new Promise<string>((resolve, reject) => {
+      seen.signal = currentScope()?.signal;
+      seen.signal?.addEventListener('abort', () => reject(seen.signal!.reason));
+      finish = resolve;
+    });
+  return { run, finish: (v: string) => finish(v), seen };
+}
+
+/** `fn` as a request whose client may leave: `leave()` fires its disconnect signal. */
+function client<T>(fn: () => Promise<T>) {
+  const gone = new AbortController();
+  const answer = runWithContext({ kind: 'analyses', signal: gone.signal }, fn).then(
+    (v) => ({ ok: v }),
+    (e: Error) => ({ error: e.name }),
+  );
+  return { answer, leave: () => gone.abort() };
+}
+
+describe('analysis cache: shared computations', () => {
+  it('goes on while one waiting client is still there, and answers it', async () => {
+    const cache = new AnalysisCache(10);
+    const c = computation();
+    const a = client(() => cache.get('k', c.run));
+    const b = client(() => cache.get('k', c.run));
+    await Promise.resolve();
+    a.leave();
+    expect(await a.answer).toEqual({ error: 'AbortError' });
+    expect(c.seen.signal?.aborted).toBe(false);
+    c.finish('done');
+    expect(await b.answer).toEqual({ ok: 'done' });
+    expect(cache.size).toBe(1);
+    // cached: the next client gets it without computing
+    expect(await client(() => cache.get('k', () => Promise.reject(new Error('computed again')))).answer).toEqual({ ok: 'done' });
+  });
+
+  it('stops the computation and forgets it when every waiting client has left', async () => {
+    const cache = new AnalysisCache(10);
+    const c = computation();
+    const a = client(() => cache.get('k', c.run));
+    const b = client(() => cache.get('k', c.run));
+    await Promise.resolve();
+    a.leave();
+    b.leave();
+    expect(await b.answer).toEqual({ error: 'AbortError' });
+    expect(c.seen.signal?.aborted).toBe(true);
+    expect(cache.size).toBe(0);
+    // a later client starts afresh
+    const again = computation();
+    const d = client(() => cache.get('k', again.run));
+    await Promise.resolve();
+    again.finish('fresh');
+    expect(await d.answer).toEqual({ ok: 'fresh' });
+  });
+
+  it('is never stopped while a caller outside any request waits for it', async () => {
+    const cache = new AnalysisCache(10);
+    const c = computation();
+    const background = cache.get('k', c.run);
+    const a = client(() => cache.get('k', c.run));
+    await Promise.resolve();
+    a.leave();
+    expect(await a.answer).toEqual({ error: 'AbortError' });
+    c.finish('kept');
+    expect(await background).toBe('kept');
+  });
+
+  it('refuses a client that has already left, without computing', async () => {
+    const cache = new AnalysisCache(10);
+    const gone = new AbortController();
+    gone.abort();
+    let computed = false;
+    const r = runWithContext({ kind: 'analyses', signal: gone.signal }, () =>
+      cache.get('k', async () => {
+        computed = true;
+        return 1;
+      }),
+    );
+    await expect(r).rejects.toMatchObject({ code: 'CLIENT_GONE' });
+    expect(computed).toBe(false);
+  });
+});
