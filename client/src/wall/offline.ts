@@ -4,7 +4,9 @@ import { lang, onLang, pick, type Bilingual } from '../i18n.ts';
  * "Offline copy of <date>": while the server answers tiles from its archive
  * (TILES_ARCHIVE, the database is unreachable), /ready says so and the wall
  * shows when that copy was made, so nobody reads an old map as the live one.
- * Checked every `everyMs` and whenever the live connection drops or returns.
+ * Checked every `everyMs` and whenever the live connection drops or returns;
+ * while the database is away every `downEveryMs`, so the notice goes soon
+ * after it is back.
  */
 const OFFLINE: Bilingual = { zh: '离线副本', en: 'Offline copy of' };
 const NO_DATABASE: Bilingual = { zh: '数据库不可用，地图未更新', en: 'Database unavailable — the map is not updating' };
@@ -16,18 +18,20 @@ interface ReadyAnswer {
 
 export class OfflineNotice {
   private state: { archiveDate: string | null; down: boolean } = { archiveDate: null, down: false };
+  private next?: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly el: HTMLElement,
-    everyMs = 15_000,
+    private readonly everyMs = 15_000,
+    private readonly downEveryMs = 3_000,
   ) {
     el.hidden = true;
     onLang(() => this.render());
-    setInterval(() => void this.check(), everyMs);
     void this.check();
   }
 
   async check(): Promise<void> {
+    clearTimeout(this.next);
     try {
       const res = await fetch('/ready', { cache: 'no-store' });
       const body = (await res.json().catch(() => ({}))) as ReadyAnswer;
@@ -37,6 +41,8 @@ export class OfflineNotice {
       this.state = { archiveDate: null, down: true };
     }
     this.render();
+    clearTimeout(this.next);
+    this.next = setTimeout(() => void this.check(), this.state.down ? this.downEveryMs : this.everyMs);
   }
 
   private render(): void {
