@@ -5,6 +5,7 @@ import { currentDataVersion } from '../db/data-version.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { badRequest, HttpProblem } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
+import { SharedWork } from '../http/shared-work.ts';
 import { getLayer, type LayerDef } from '../../catalog/layers.ts';
 import { canSeeLayer, type Principal } from '../../catalog/access.ts';
 import type { ComputedSources } from '../../catalog/computed-sources.ts';
@@ -49,28 +50,31 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
   const reads = readerOf(ctx.db);
   const cache = new ImageCache(options.cacheBytes, options.cacheEntries);
   ctx.changes.on((change) => cache.invalidate(change));
-  // Identical requests arriving together are rendered once.
-  const inFlight = new Map<string, Promise<CachedImage>>();
+  // Identical requests arriving together are rendered once; the drawing stops when
+  // every one of them has left (SharedWork), not when the first one does.
+  const inFlight = new Map<string, SharedWork<CachedImage>>();
 
   async function cached(key: string, make: () => Promise<CachedImage>): Promise<CachedImage> {
     const hit = cache.get(key);
     if (hit) return hit;
     let pending = inFlight.get(key);
     if (!pending) {
-      pending = make().then(
-        (image) => {
-          inFlight.delete(key);
-          cache.set(key, image);
-          return image;
-        },
-        (err: unknown) => {
-          inFlight.delete(key);
-          throw err;
-        },
+      const forget = () => {
+        if (inFlight.get(key) === work) inFlight.delete(key);
+      };
+      const work: SharedWork<CachedImage> = new SharedWork(
+        () =>
+          make().then((image) => {
+            cache.set(key, image);
+            return image;
+          }),
+        forget,
       );
-      inFlight.set(key, pending);
+      work.result.then(forget, forget);
+      inFlight.set(key, work);
+      pending = work;
     }
-    return pending;
+    return pending.wait();
   }
 
   // The last data version seen: while the database is unavailable, images of that

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import express, { type Express } from 'express';
 import sharp from 'sharp';
@@ -160,6 +161,37 @@ describe('caching', () => {
     const q2 = `district=${TEST_DISTRICT}&layers=shelters&width=410&height=300`;
     const [a, b, c] = await Promise.all([png(q2), png(q2), png(q2)]);
     expect(new Set([a.headers.etag, b.headers.etag, c.headers.etag]).size).toBe(1);
+  });
+
+  it('one of two identical requests leaving does not stop the drawing for the other', async () => {
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/maps/static.png?district=${TEST_DISTRICT}&layers=risk_points&width=433&height=301`;
+      const first = new AbortController();
+      let second: Promise<Response> | undefined;
+      const firstAnswer = fetch(url, { signal: first.signal }).then(
+        (r) => r.status,
+        (e: Error) => e.name,
+      );
+      // The table held by another transaction: both requests wait inside the one drawing
+      // while the first client leaves.
+      await db.tx(async (q) => {
+        await q.query('LOCK TABLE risk_points IN ACCESS EXCLUSIVE MODE');
+        await new Promise((r) => setTimeout(r, 300));
+        second = fetch(url);
+        await new Promise((r) => setTimeout(r, 300));
+        first.abort();
+        expect(await firstAnswer).toBe('AbortError');
+        await new Promise((r) => setTimeout(r, 100));
+      });
+      const r = await second!;
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('image/png');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('a new data version is a new image even without an announcement', async () => {
