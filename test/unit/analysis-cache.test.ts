@@ -31,14 +31,20 @@ function client<T>(fn: () => Promise<T>) {
   return { answer, leave: () => gone.abort() };
 }
 
+/** Two clients asking the cache for the same computation; the first of them has left. */
+async function twoClientsOneLeft() {
+  const cache = new AnalysisCache(10);
+  const c = computation();
+  const a = client(() => cache.get('k', c.run));
+  const b = client(() => cache.get('k', c.run));
+  await Promise.resolve();
+  a.leave();
+  return { cache, c, a, b };
+}
+
 describe('analysis cache: shared computations', () => {
   it('goes on while one waiting client is still there, and answers it', async () => {
-    const cache = new AnalysisCache(10);
-    const c = computation();
-    const a = client(() => cache.get('k', c.run));
-    const b = client(() => cache.get('k', c.run));
-    await Promise.resolve();
-    a.leave();
+    const { cache, c, a, b } = await twoClientsOneLeft();
     expect(await a.answer).toEqual({ error: 'AbortError' });
     expect(c.seen.signal?.aborted).toBe(false);
     c.finish('done');
@@ -49,12 +55,7 @@ describe('analysis cache: shared computations', () => {
   });
 
   it('stops the computation and forgets it when every waiting client has left', async () => {
-    const cache = new AnalysisCache(10);
-    const c = computation();
-    const a = client(() => cache.get('k', c.run));
-    const b = client(() => cache.get('k', c.run));
-    await Promise.resolve();
-    a.leave();
+    const { cache, c, b } = await twoClientsOneLeft();
     b.leave();
     expect(await b.answer).toEqual({ error: 'AbortError' });
     expect(c.seen.signal?.aborted).toBe(true);
