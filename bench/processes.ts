@@ -1,7 +1,7 @@
 /**
  * Several server processes (issue 16 §1): requests/s of cached and uncached tiles
- * with WORKERS=2 ÷ WORKERS=1, the server started as deployed (`server/main.ts`,
- * node:cluster), loaded by wrk (C, one thread, so the load generator takes as
+ * with WORKERS=2 ÷ WORKERS=1, the server started as deployed (the bundle `npm start`
+ * runs, server/build.ts; node:cluster), loaded by wrk (C, one thread, so the load generator takes as
  * little of the two cores as it can). Goal on this 2-core machine: cached 2 ÷ 1
  * ≥ 1.6. Uncached is reported too (it is bound by PostgreSQL, which shares the
  * same two cores).
@@ -29,8 +29,8 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ensureServerBuilt, SERVER_BUNDLE } from '../server/build.ts';
 import { openPostgres } from '../server/db/postgres.ts';
 import { prepareDatabase } from '../server/db/prepare.ts';
 import { tileContaining, type TileCoord } from '../tiles/tile-coords.ts';
@@ -39,7 +39,6 @@ import { QUICK_RUN, record } from './results.ts';
 import { hasWrk, wrkScript } from './wrk.ts';
 import { readProcStat } from '../server/work/thread-cpu.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROWS = Number(process.env.BENCH_ROWS ?? (QUICK_RUN ? 20_000 : 100_000));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK_RUN ? 2 : 5));
 const ROUNDS = QUICK_RUN ? 1 : 3;
@@ -74,7 +73,8 @@ interface Server {
 
 async function startServer(label: string, env: Record<string, string>): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, '..', 'server', 'main.ts')], {
+  await ensureServerBuilt();
+  const child = spawn(process.execPath, ['--enable-source-maps', SERVER_BUNDLE], {
     // No rate limit: the load generator is one address asking thousands of times a second.
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MIN: '0' },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,6 +1,6 @@
 /**
- * Reliability under load (docs/reliability.md). Runs the real server (server/main.ts,
- * its own process) on a THROWAWAY PostgreSQL cluster (bench/throwaway-pg.ts, never a
+ * Reliability under load (docs/reliability.md). Runs the real server (the bundle `npm start`
+ * runs, server/build.ts; its own process) on a THROWAWAY PostgreSQL cluster (bench/throwaway-pg.ts, never a
  * shared server) and drives a mixed load from this process:
  *
  *   base     tiles 70 %, OGC items 20 %, analyses 5 %, writes 5 % at --connections
@@ -28,6 +28,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { ensureServerBuilt, SERVER_BUNDLE } from '../server/build.ts';
 import { openPostgres } from '../server/db/postgres.ts';
 import { prepareDatabase } from '../server/db/prepare.ts';
 import { createKey } from '../server/auth/keys.ts';
@@ -353,7 +354,8 @@ async function main() {
         s.close(() => resolve(p));
       });
     });
-    server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    await ensureServerBuilt();
+    server = spawn(process.execPath, ['--enable-source-maps', SERVER_BUNDLE], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', DEMO_DATA: 'false', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MIN: '0', RATE_LIMIT_KEY_PER_MIN: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],

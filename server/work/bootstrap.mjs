@@ -1,10 +1,11 @@
-// Entry of every worker thread. The server is TypeScript run through tsx, and
-// a worker does not inherit the main thread's loader (nor, under vitest, have
-// one at all), so register tsx here, then load the TypeScript worker module.
+// Entry of every worker thread. `npm start` runs the bundle (server/build.ts), whose
+// worker module is plain JavaScript. Run from the TypeScript sources (tests that build
+// an app in-process, `tsx server/main.ts`), the worker module is TypeScript, and a worker
+// does not inherit the main thread's loader (nor, under vitest, have one at all), so
+// register tsx here first, then load it.
 import fs from 'node:fs';
 import os from 'node:os';
 import { workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
 // Lower this thread's CPU priority first, so that loading the modules already
 // yields to the thread serving HTTP. On Linux the nice value belongs to a thread
@@ -20,5 +21,5 @@ if (workerData.nice > 0 && process.platform === 'linux') {
   }
 }
 
-register();
+if (workerData.entry.endsWith('.ts')) (await import('tsx/esm/api')).register();
 await import(workerData.entry);

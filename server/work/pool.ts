@@ -71,8 +71,13 @@ export const WALL_BUDGET_FACTOR = 5;
 /** Shortest wait before the budget is looked at again (the CPU time is counted in 10 ms ticks). */
 const MIN_RECHECK_MS = 50;
 
+/**
+ * In the bundle (server/build.ts) this module is part of server/dist/main.mjs, beside the
+ * bundled worker.mjs and a copy of bootstrap.mjs; from the sources it sits beside worker.ts.
+ */
+const BUNDLED = import.meta.url.endsWith('.mjs');
 const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
-const ENTRY = new URL('./worker.ts', import.meta.url).href;
+const ENTRY = new URL(BUNDLED ? './worker.mjs' : './worker.ts', import.meta.url).href;
 
 /** Seconds a client should wait before asking again when the pool is saturated. */
 export const POOL_RETRY_AFTER_S = 2;

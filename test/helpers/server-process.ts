@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ensureServerBuilt, SERVER_BUNDLE } from '../../server/build.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /**
@@ -8,16 +9,28 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * more per start (docs/testing.md). Signals now reach the script itself.
  */
 function startTsx(script: string, args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Own process group: a SIGKILL must also reach what the script started (cluster workers).
-    detached: true,
-  });
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], spawnOptions(env));
 }
 
-const startServerProcess = (env: Record<string, string>) => startTsx('server/main.ts', [], env);
+const spawnOptions = (env: Record<string, string>) => ({
+  cwd: ROOT,
+  env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+  stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
+  // Own process group: a SIGKILL must also reach what the script started (cluster workers).
+  detached: true,
+});
+
+/**
+ * The server runs as `npm start` runs it: the bundle of server/build.ts, built here first
+ * when it is missing or older than its sources (once per test worker; concurrent builds
+ * are safe). A process loads it in about a third of the CPU the TypeScript sources cost
+ * through tsx (docs/testing.md, Timings).
+ */
+let built: Promise<unknown> | undefined;
+async function startServerProcess(env: Record<string, string>): Promise<ChildProcess> {
+  await (built ??= ensureServerBuilt());
+  return spawn(process.execPath, ['--enable-source-maps', SERVER_BUNDLE], spawnOptions(env));
+}
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
@@ -28,9 +41,9 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** Runs the real start command until it exits (for start-up failures). */
-export function runServerToExit(env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stderr: string }> {
+export async function runServerToExit(env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stderr: string }> {
+  const child = await startServerProcess(env);
   return new Promise((resolve, reject) => {
-    const child = startServerProcess(env);
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
@@ -80,13 +93,13 @@ export interface RunningServer {
 }
 
 /** Starts the real server on a free port and resolves once it listens. */
-export function startServer(env: Record<string, string>, timeoutMs = 120_000): Promise<RunningServer> {
+export async function startServer(env: Record<string, string>, timeoutMs = 120_000): Promise<RunningServer> {
+  // One process unless a test asks for more (WORKERS defaults to one per CPU on PostgreSQL),
+  // its analysis workers started on the first analysis (most test servers never run one; two
+  // workers loading their modules cost a process about 2 s of CPU). test/db/startup.test.ts and
+  // the browser suites' servers (test/browser/harness.ts) start them as production does.
+  const child = await startServerProcess({ PORT: '0', LOG_LEVEL: 'info', WORKERS: '1', WORKER_WARM_START: 'false', ...env });
   return new Promise((resolve, reject) => {
-    // One process unless a test asks for more (WORKERS defaults to one per CPU on PostgreSQL),
-    // its analysis workers started on the first analysis (most test servers never run one; two
-    // workers loading their modules cost a process about 2 s of CPU). test/db/startup.test.ts and
-    // the browser suites' servers (test/browser/harness.ts) start them as production does.
-    const child = startServerProcess({ PORT: '0', LOG_LEVEL: 'info', WORKERS: '1', WORKER_WARM_START: 'false', ...env });
     let output = '';
     const timer = setTimeout(() => {
       killGroup(child, 'SIGKILL');

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { ensureServerBuilt } from '../../server/build.ts';
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -57,6 +58,9 @@ function seed(backend: string, target: string, readyFile: string): { done: Promi
 
 export default async function setup(project: TestProject) {
   const backend = project.name;
+  // The server bundle the tests' server processes run (test/helpers/server-process.ts), built
+  // here once while the seeding starts rather than by the first workers to start a server.
+  const building = ensureServerBuilt();
   const runId = `${process.pid}_${Date.now().toString(36)}`;
   const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), `onemap-test-${backend}-`));
   project.provide('scratchDir', scratchDir);
@@ -69,6 +73,7 @@ export default async function setup(project: TestProject) {
     const seeding = seed(backend, templateDir, readyFile);
     project.provide('templateDir', templateDir);
     project.provide('templateDbUrl', '');
+    await building;
     return async () => {
       await stop(seeding);
       fs.rmSync(scratchDir, { recursive: true, force: true });
@@ -92,6 +97,7 @@ export default async function setup(project: TestProject) {
   const seeding = seed(backend, templateUrl, readyFile);
   project.provide('templateDir', '');
   project.provide('templateDbUrl', templateUrl);
+  await building;
 
   return async () => {
     await stop(seeding);
