@@ -33,8 +33,8 @@ export interface RunMeta {
   loadEnd: readonly number[];
   durationMs: number;
   quick: boolean;
-  /** Benches run (all when the run was not restricted). */
-  benches: readonly string[];
+  /** Benches run (all when the run was not restricted), with the seconds each took. */
+  benches: readonly { name: string; seconds: number }[];
   /** Benches that failed, with the reason. */
   failed: readonly { bench: string; error: string }[];
   /** Written with --force while the machine was loaded. */
@@ -110,7 +110,7 @@ export function formatReport(meta: RunMeta, figures: readonly Figure[]): string 
   out.push(
     `${meta.cores} cores (${meta.cpuModel}), ${(meta.memoryBytes / 2 ** 30).toFixed(0)} GiB; ${versions}. ` +
       `Load average (1 / 5 / 15 min) ${loadText(meta.loadStart)} at the start, ${loadText(meta.loadEnd)} at the end; ` +
-      `the run took ${(meta.durationMs / 60_000).toFixed(1)} min. Benches: ${meta.benches.join(', ')}.`,
+      `the run took ${(meta.durationMs / 60_000).toFixed(1)} min. Benches (seconds each): ${meta.benches.map((b) => `${b.name} ${b.seconds}`).join(', ')}.`,
   );
   out.push('');
   for (const f of meta.failed) {

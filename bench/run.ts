@@ -159,6 +159,7 @@ async function main(): Promise<number> {
   const resultsFile = path.join(dir, 'figures.jsonl');
   console.log(`npm run bench${QUICK ? ' --quick' : ''}: ${benches.map((b) => b.name).join(', ')}; logs in ${dir}`);
   const failed: { bench: string; error: string }[] = [];
+  const took: { name: string; seconds: number }[] = [];
   for (const bench of benches) {
     const log = path.join(dir, `${bench.name}.log`);
     const env: Record<string, string> = { BENCH_RESULTS: resultsFile, ...(QUICK ? { BENCH_QUICK: '1', ...bench.quickEnv } : bench.fullEnv) };
@@ -177,7 +178,8 @@ async function main(): Promise<number> {
     current = { drop };
     const error = await runBench(bench, env, log).finally(() => drop?.());
     current = {};
-    console.log(`${error ? `FAILED (${error}; see ${log})` : 'done'} in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+    took.push({ name: bench.name, seconds: Math.round((Date.now() - t) / 1000) });
+    console.log(`${error ? `FAILED (${error}; see ${log})` : 'done'} in ${took.at(-1)!.seconds} s`);
     if (error) failed.push({ bench: bench.name, error: `${error}; last lines: ${lastLines(log, 3)}` });
   }
   const figures: Figure[] = fs.existsSync(resultsFile) ? parseFigures(fs.readFileSync(resultsFile, 'utf8')) : [];
@@ -192,7 +194,7 @@ async function main(): Promise<number> {
     loadEnd: os.loadavg(),
     durationMs: Date.now() - started.getTime(),
     quick: QUICK,
-    benches: benches.map((b) => b.name),
+    benches: took,
     failed,
     loaded: decision.loaded,
   };

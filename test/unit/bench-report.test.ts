@@ -23,7 +23,10 @@ const meta = (over: Partial<RunMeta> = {}): RunMeta => ({
   loadEnd: [1.9, 1.2, 0.9],
   durationMs: 8.5 * 60_000,
   quick: false,
-  benches: ['tiles', 'bundle'],
+  benches: [
+    { name: 'tiles', seconds: 212 },
+    { name: 'bundle', seconds: 3 },
+  ],
   failed: [],
   loaded: false,
   ...over,
@@ -65,6 +68,7 @@ describe('bench report', () => {
     expect(md).toContain('2026-12-05 06:00 UTC');
     expect(md).toContain('2 cores (AMD EPYC), 24 GiB; Node v20.20.2, PostgreSQL 15.20, PostGIS 3.3.2');
     expect(md).toContain('0.40 / 0.60 / 0.70 at the start, 1.90 / 1.20 / 0.90 at the end');
+    expect(md).toContain('Benches (seconds each): tiles 212, bundle 3.');
     expect(md).toMatch(/#### tiles[\s\S]*#### bundle/);
     expect(md).not.toMatch(/loaded|quick/i);
   });
