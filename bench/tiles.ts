@@ -52,7 +52,8 @@ import { hasWrk, wrkRate } from './wrk.ts';
 // 100,000 points instead of 1,000,000 — a check that everything runs, not figures to quote.
 const QUICK = process.argv.includes('--quick') || QUICK_RUN;
 const ROUNDS = QUICK ? 1 : 3;
-const SECONDS = QUICK ? 2 : 5;
+/** Seconds of load per measurement (BENCH_SECONDS; npm run bench uses 4, bench/run.ts). */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 5));
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 /** Parts by name or by their letter in the issue: --only=a is --only=cached. */
 const PART_LETTERS = { cached: 'a', uncached: 'b', large: 'c', bytes: 'd' } as const;
