@@ -1,6 +1,8 @@
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { SERVER_DIST } from './server/build.ts';
 import SlowFirst from './test/setup/sequencer.ts';
 
 // The whole suite runs twice: once on the embedded backend (PGlite + PostGIS in
@@ -9,6 +11,9 @@ import SlowFirst from './test/setup/sequencer.ts';
 // and the pure suites that sit beside the database tests of their area.
 const dbTests = ['test/**/*.test.ts'];
 const sharedDb = process.env.TEST_SHARED_DB !== '0';
+// The analysis worker threads of the apps the database projects build in-process load the
+// server bundle's worker module (server/work/pool.ts), which their global setup builds.
+const bundledWorker = { ONEMAP_WORKER_MODULE: pathToFileURL(path.join(SERVER_DIST, 'worker.mjs')).href };
 const unitTests = [
   'test/unit/**/*.test.ts',
   'test/analysis/allocation.test.ts',
@@ -60,7 +65,7 @@ export default defineConfig({
           // between files (test/setup/shared-db.ts), so the worker must outlive a file.
           // TEST_SHARED_DB=0: every file opens its own copy, in a fresh worker.
           ...(sharedDb ? { isolate: false } : {}),
-          env: { TEST_BACKEND: 'embedded' },
+          env: { TEST_BACKEND: 'embedded', ...bundledWorker },
           globalSetup: ['test/setup/global-db.ts'],
         },
       },
@@ -74,7 +79,7 @@ export default defineConfig({
           // rather than once per file; each file still gets its own database (TEST_SHARED_DB=0:
           // a fresh worker per file, as on the embedded project).
           ...(sharedDb ? { isolate: false } : {}),
-          env: { TEST_BACKEND: 'postgres' },
+          env: { TEST_BACKEND: 'postgres', ...bundledWorker },
           globalSetup: ['test/setup/global-db.ts'],
           setupFiles: ['test/setup/after-file.ts'],
         },

@@ -74,10 +74,14 @@ const MIN_RECHECK_MS = 50;
 /**
  * In the bundle (server/build.ts) this module is part of server/dist/main.mjs, beside the
  * bundled worker.mjs and a copy of bootstrap.mjs; from the sources it sits beside worker.ts.
+ * ONEMAP_WORKER_MODULE (a file URL) names another worker module: the test projects, whose
+ * apps run from the sources, point it at the bundle's worker.mjs, so a worker thread loads
+ * plain JavaScript instead of starting tsx's loader and transforming the modules again
+ * (about half of the ~1.4 s of CPU a thread took to start; vitest.config.ts).
  */
 const BUNDLED = import.meta.url.endsWith('.mjs');
 const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
-const ENTRY = new URL(BUNDLED ? './worker.mjs' : './worker.ts', import.meta.url).href;
+const ENTRY = process.env.ONEMAP_WORKER_MODULE || new URL(BUNDLED ? './worker.mjs' : './worker.ts', import.meta.url).href;
 
 /** Seconds a client should wait before asking again when the pool is saturated. */
 export const POOL_RETRY_AFTER_S = 2;
