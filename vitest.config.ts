@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { SERVER_DIST } from './server/build.ts';
+import { SERVER_WORKER } from './server/build.ts';
 import SlowFirst from './test/setup/sequencer.ts';
 
 // The whole suite runs twice: once on the embedded backend (PGlite + PostGIS in
@@ -13,7 +12,7 @@ const dbTests = ['test/**/*.test.ts'];
 const sharedDb = process.env.TEST_SHARED_DB !== '0';
 // The analysis worker threads of the apps the database projects build in-process load the
 // server bundle's worker module (server/work/pool.ts), which their global setup builds.
-const bundledWorker = { ONEMAP_WORKER_MODULE: pathToFileURL(path.join(SERVER_DIST, 'worker.mjs')).href };
+const bundledWorker = { ONEMAP_WORKER_MODULE: pathToFileURL(SERVER_WORKER).href };
 const unitTests = [
   'test/unit/**/*.test.ts',
   'test/analysis/allocation.test.ts',

@@ -182,8 +182,9 @@ async function main(): Promise<number> {
     current = { drop };
     const error = await runBench(bench, env, log).finally(() => drop?.());
     current = {};
-    took.push({ name: bench.name, seconds: Math.round((Date.now() - t) / 1000) });
-    console.log(`${error ? `FAILED (${error}; see ${log})` : 'done'} in ${took.at(-1)!.seconds} s`);
+    const seconds = Math.round((Date.now() - t) / 1000);
+    took.push({ name: bench.name, seconds });
+    console.log(`${error ? `FAILED (${error}; see ${log})` : 'done'} in ${seconds} s`);
     if (error) failed.push({ bench: bench.name, error: `${error}; last lines: ${lastLines(log, 3)}` });
   }
   const figures: Figure[] = fs.existsSync(resultsFile) ? parseFigures(fs.readFileSync(resultsFile, 'utf8')) : [];

@@ -24,6 +24,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const SERVER_DIST = path.join(ROOT, 'server', 'dist');
 export const SERVER_BUNDLE = path.join(SERVER_DIST, 'main.mjs');
+/** The bundled analysis worker (what server/work/pool.ts loads in the bundle, and the tests' apps). */
+export const SERVER_WORKER = path.join(SERVER_DIST, 'worker.mjs');
 /** The files the last build read (esbuild's metafile), relative to the root. */
 const INPUTS = 'inputs.json';
 /** Besides the modules: a new version of a package may change what gets bundled around it. */
