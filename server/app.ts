@@ -14,6 +14,7 @@ import { tileRoutes } from './routes/tiles.ts';
 import { ogcRoutes } from './ogc/routes.ts';
 import { analysisRoutes } from './analysis/routes.ts';
 import { mapRoutes } from './maps/routes.ts';
+import { configureRasterGate, rasterGate } from './maps/render.ts';
 import { authenticate } from './auth/middleware.ts';
 import { shelterRoutes } from './shelters/routes.ts';
 import { editRoutes } from './edits/routes.ts';
@@ -66,6 +67,7 @@ export function buildApp(options: AppOptions): express.Express {
   // … and so does what its reads must see of earlier writes (server/http/consistency-token.ts).
   app.use(consistencyToken(ctx.db));
   configureWorkerPool(workerPoolOptions(ctx.config));
+  configureRasterGate({ concurrency: ctx.config.MAP_RASTER_CONCURRENCY, maxQueue: ctx.config.MAP_RASTER_QUEUE_MAX });
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.
   const live = liveEvents(ctx.changes);
@@ -107,6 +109,7 @@ export function buildApp(options: AppOptions): express.Express {
       replica: ctx.db.read && (() => ctx.db.read!.status()),
       liveClients: () => live.clientCount(),
       workerPool: () => workerPool().stats(),
+      rasterGate: () => rasterGate().stats(),
     },
     ctx.log,
   );

@@ -63,6 +63,13 @@ export const configSchema = z.object({
   /** Largest width or height of a static map image, in pixels (after `scale`). */
   MAP_MAX_SIZE: z.coerce.number({ message: 'an integer 256-16384' }).int('an integer 256-16384').min(256, 'an integer 256-16384').max(16384, 'an integer 256-16384').default(4096),
   /**
+   * Static-map images rasterised at once by one process; each holds one of libuv's threads
+   * (UV_THREADPOOL_SIZE, 4 by default), which file reads and compression also need.
+   */
+  MAP_RASTER_CONCURRENCY: z.coerce.number({ message: 'an integer 1-16' }).int('an integer 1-16').min(1, 'an integer 1-16').max(16, 'an integer 1-16').default(1),
+  /** Static-map images waiting to be rasterised; beyond it 503 with Retry-After. */
+  MAP_RASTER_QUEUE_MAX: z.coerce.number({ message: 'an integer 0-1000' }).int('an integer 0-1000').min(0, 'an integer 0-1000').max(1000, 'an integer 0-1000').default(8),
+  /**
    * Planner settings for every database connection, `name=value` comma-separated, or `none`.
    * The OGC pages and tiles are small indexed queries on which a parallel worker or JIT costs more than the query.
    */

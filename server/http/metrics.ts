@@ -26,6 +26,8 @@ export interface MetricSources {
   replica?: () => ReplicaStatus;
   liveClients?: () => number | undefined;
   workerPool?: () => { size: number; loaded: number; busy: number; queued: number; completed: number; overBudget: number; starved: number; abandoned: number; rejectedFull: number } | undefined;
+  /** Static-map rasterising (server/maps/render.ts). */
+  rasterGate?: () => { active: number; queued: number; completed: number; rejectedFull: number } | undefined;
 }
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -255,6 +257,9 @@ export class AppMetrics {
     counter('onemap_worker_tasks_starved_total', 'Computations stopped with 503 for not getting their CPU time within 5 × WORKER_TASK_BUDGET_MS on the clock (busy cores)', () => sources.workerPool?.()?.starved);
     counter('onemap_worker_tasks_abandoned_total', 'Computations stopped because the client left', () => sources.workerPool?.()?.abandoned);
     counter('onemap_worker_queue_rejected_total', 'Computations refused with 503 because the queue was full', () => sources.workerPool?.()?.rejectedFull);
+    gauge('onemap_map_raster_active', 'Static-map images being rasterised now (MAP_RASTER_CONCURRENCY at most)', () => sources.rasterGate?.()?.active);
+    gauge('onemap_map_raster_queue_length', 'Static-map images waiting to be rasterised (MAP_RASTER_QUEUE_MAX; beyond it 503)', () => sources.rasterGate?.()?.queued);
+    counter('onemap_map_raster_rejected_total', 'Static-map images refused with 503 because the rasterising queue was full', () => sources.rasterGate?.()?.rejectedFull);
     gauge('onemap_live_clients', 'Open live-update streams (GET /events)', () => sources.liveClients?.());
   }
 

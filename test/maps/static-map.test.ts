@@ -13,6 +13,10 @@ import { appContext } from '../../server/context.ts';
 import { layoutFor } from '../../server/maps/svg.ts';
 import { RISK_COLORS, getLayer, legendEntries } from '../../catalog/layers.ts';
 import { workerPool } from '../../server/work/shared.ts';
+import { configureRasterGate, DEFAULT_RASTER_GATE, rasterGate } from '../../server/maps/render.ts';
+import { buildApp } from '../../server/app.ts';
+import { TEST_ENV } from '../helpers/test-env.ts';
+import { metricValue } from '../helpers/metrics.ts';
 import type { Db } from '../../server/db/types.ts';
 import { withFullWorkerPool } from '../helpers/full-pool.ts';
 import { colourDistance, containsColour, decode, hexToRgb, pixelOf, rgbAt, RED_POINT, seedTestDistrict, SHELTER, TEST_BBOX, TEST_DISTRICT } from './helpers.ts';
@@ -362,5 +366,35 @@ describe('off the event loop', () => {
       expect(problem(r).title).toBe('Server busy');
       expect((await png(cached).expect(200)).headers.etag).toBe(etag);
     });
+  });
+
+  it('rasterises one image at a time (libuv threads stay free for the rest); with the queue full an uncached map is 503 with Retry-After and nothing is kept', async () => {
+    const gated = buildApp({ db, config: loadConfig({ ...TEST_ENV, MAP_RASTER_CONCURRENCY: '1', MAP_RASTER_QUEUE_MAX: '0' }), log: silentLogger });
+    try {
+      const q = `/maps/static.png?district=${TEST_DISTRICT}&layers=shelters&width=614&height=401`;
+      expect(rasterGate().options).toMatchObject({ concurrency: 1, maxQueue: 0 });
+      let release!: () => void;
+      // Another image holding the one slot.
+      const held = rasterGate().run(() => new Promise<void>((r) => (release = r)), undefined);
+      try {
+        expect(rasterGate().stats()).toMatchObject({ active: 1, queued: 0 });
+        const r = await request(gated).get(q).expect(503);
+        expect(r.headers['retry-after']).toMatch(/^\d+$/);
+        expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
+        expect(problem(r)).toMatchObject({ title: 'Server busy', detail: expect.stringContaining('image rasterising') });
+        const metrics = (await request(gated).get('/metrics').expect(200)).text;
+        expect(metricValue(metrics, 'onemap_map_raster_rejected_total')).toBeGreaterThanOrEqual(1);
+        expect(metricValue(metrics, 'onemap_map_raster_active')).toBe(1);
+      } finally {
+        release();
+        await held;
+      }
+      // Nothing was cached by the refusal: the same request now draws (not a cached 503).
+      await request(gated).get(q).expect(200).expect('content-type', 'image/png');
+      expect(rasterGate().stats()).toMatchObject({ active: 0, queued: 0 });
+    } finally {
+      // The gate is the process's: later apps and files get the defaults back.
+      configureRasterGate(DEFAULT_RASTER_GATE);
+    }
   });
 });

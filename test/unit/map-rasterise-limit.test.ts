@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rasterise } from '../../server/maps/render.ts';
+import { rasterise, stoppedByTimeout } from '../../server/maps/render.ts';
 import { HttpProblem } from '../../server/http/problem.ts';
 
 /**
@@ -19,4 +19,14 @@ describe('rasterising is bounded', () => {
     expect(err).toBeInstanceOf(HttpProblem);
     expect(err).toMatchObject({ status: 422, title: 'Request too costly' });
   }, 120_000);
+
+  it('counts a failure at or past the limit as the limit, whatever stage libvips was in', () => {
+    // Stopped while reading the SVG …
+    expect(stoppedByTimeout('VipsImage: timeout', 1000, 1)).toBe(true);
+    // … or while the PNG encoder was writing (seen under load: a 500 before this rule).
+    expect(stoppedByTimeout('vips2png: unable to write to target target', 1004, 1)).toBe(true);
+    // A failure before the limit is a failure of its own.
+    expect(stoppedByTimeout('vips2png: unable to write to target target', 400, 1)).toBe(false);
+    expect(stoppedByTimeout('Input file has corrupt header', 10, 2)).toBe(false);
+  });
 });
