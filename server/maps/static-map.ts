@@ -113,13 +113,13 @@ export async function renderStaticMap(
 
 /**
  * Composes on the worker pool: a full pool answers 503 with Retry-After, a map
- * that takes longer than the task budget 422. Not tied to the client: identical
- * concurrent requests share one rendering (routes.ts), which one client leaving
- * must not cancel for the others.
+ * that takes longer than the task budget 422. Identical concurrent requests share
+ * one drawing (routes.ts, SharedWork), whose signal fires only when the last of
+ * their clients has left: then the task leaves the queue, or its worker is stopped.
  */
 async function composeOnWorker(composition: MapComposition): Promise<ComposedMapBytes> {
   try {
-    return await workerPool().run('composeMap', composition, undefined);
+    return await workerPool().run('composeMap', composition);
   } catch (err) {
     if (err instanceof HttpProblem && err.status === 422 && err.title === 'Request too costly') {
       throw new HttpProblem(

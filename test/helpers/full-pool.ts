@@ -5,16 +5,16 @@ import type { WorkerPool } from '../../server/work/pool.ts';
 
 /**
  * Runs `fn` while the process's worker pool is full: one worker, no room to
- * wait, and that worker busy with a task that would run for hours (an exact
+ * wait (or `room` places), and that worker busy with a task that would run for hours (an exact
  * siting over 40 candidates choosing 12: ~5.6e9 subsets), stopped afterwards.
  * Throws when the task ended before `fn` did, since then `fn` did not see a
  * full pool. The pool's options are put back afterwards.
  */
-export async function withFullWorkerPool<T>(fn: (pool: WorkerPool) => Promise<T>): Promise<T> {
+export async function withFullWorkerPool<T>(fn: (pool: WorkerPool) => Promise<T>, room = 0): Promise<T> {
   const before = { ...workerPool().options };
   const busy = new AbortController();
   try {
-    const pool = configureWorkerPool({ ...before, size: 1, maxQueue: 0 });
+    const pool = configureWorkerPool({ ...before, size: 1, maxQueue: room });
     await pool.warm();
     // 40 cells 1 km apart, each its own candidate reaching only itself
     const cells: PopulationCell[] = Array.from({ length: 40 }, (_, i) => ({ id: i + 1, lon: 100 + i * 0.01, lat: 0, residents: 10 + i, streetId: null, communityId: null }));

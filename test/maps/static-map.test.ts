@@ -368,6 +368,29 @@ describe('off the event loop', () => {
     });
   });
 
+  it('a map whose every client has left is not drawn: its composition leaves the worker queue', async () => {
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/maps/static.png?district=${TEST_DISTRICT}&layers=shelters&width=615&height=401`;
+      await withFullWorkerPool(async (pool) => {
+        const before = pool.stats().abandoned;
+        const client = new AbortController();
+        const answer = fetch(url, { signal: client.signal }).catch((e: Error) => e.name);
+        await until(() => pool.stats().queued === 1);
+        client.abort();
+        expect(await answer).toBe('AbortError');
+        await until(() => pool.stats().queued === 0);
+        expect(pool.stats().abandoned).toBe(before + 1);
+        // The one worker is still on its own task: the map was never drawn.
+        expect(pool.stats().busy).toBe(1);
+      }, 1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('rasterises one image at a time (libuv threads stay free for the rest); with the queue full an uncached map is 503 with Retry-After and nothing is kept', async () => {
     const gated = buildApp({ db, config: loadConfig({ ...TEST_ENV, MAP_RASTER_CONCURRENCY: '1', MAP_RASTER_QUEUE_MAX: '0' }), log: silentLogger });
     try {
@@ -398,3 +421,11 @@ describe('off the event loop', () => {
     }
   });
 });
+
+async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
