@@ -6,6 +6,7 @@ import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
 import { workerPool } from '../../server/work/shared.ts';
+import { until } from '../helpers/until.ts';
 import type { Db } from '../../server/db/types.ts';
 
 /**
@@ -33,15 +34,6 @@ async function listen(env: Record<string, string>) {
       await new Promise((r) => server.close(r));
     },
   };
-}
-
-/** Polls `ok` every 20 ms, for at most `ms`. */
-async function until(ok: () => boolean, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /**
@@ -76,7 +68,7 @@ describe('heavy analyses run off the event loop', () => {
     const server = await listen({ WORKER_POOL_SIZE: '2', WORKER_TASK_BUDGET_MS: '3000' });
     try {
       const heavy = fetch(server.base + HEAVY).then(async (r) => ({ status: r.status, type: r.headers.get('content-type'), body: await r.json(), at: performance.now() }));
-      await until(() => workerPool().stats().busy > 0);
+      await until(() => workerPool().stats().busy > 0, 60_000);
       const health = await fetch(`${server.base}/health`);
       const healthAt = performance.now();
       expect(health.status).toBe(200);
@@ -99,7 +91,7 @@ describe('heavy analyses run off the event loop', () => {
     const server = await listen({ WORKER_POOL_SIZE: '1', WORKER_QUEUE_MAX: '0', WORKER_TASK_BUDGET_MS: '8000' });
     try {
       const heavy = runningSiting(server.base + HEAVY.replace('k=100', 'k=99'));
-      await until(() => workerPool().stats().busy > 0);
+      await until(() => workerPool().stats().busy > 0, 60_000);
       const r = await fetch(`${server.base}/analysis/nearest-shelters`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -128,7 +120,7 @@ describe('heavy analyses run off the event loop', () => {
     const server = await listen({ WORKER_POOL_SIZE: '1', WORKER_QUEUE_MAX: '4', WORKER_TASK_BUDGET_MS: '8000' });
     try {
       const heavy = runningSiting(server.base + HEAVY.replace('k=100', 'k=98'));
-      await until(() => workerPool().stats().busy > 0);
+      await until(() => workerPool().stats().busy > 0, 60_000);
       const abandonedBefore = workerPool().stats().abandoned;
       const ac = new AbortController();
       const dropped = fetch(`${server.base}/analysis/nearest-shelters`, {
@@ -137,7 +129,7 @@ describe('heavy analyses run off the event loop', () => {
         body: JSON.stringify({ points: points(700) }),
         signal: ac.signal,
       }).catch((e: Error) => e.name);
-      await until(() => workerPool().stats().queued === 1);
+      await until(() => workerPool().stats().queued === 1, 60_000);
       ac.abort();
       expect(await dropped).toBe('AbortError');
       await until(() => workerPool().stats().queued === 0, 5000);

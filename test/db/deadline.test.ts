@@ -3,6 +3,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { backend, copyTestDb } from '../setup/db.ts';
 import { TEST_ENV } from '../helpers/test-env.ts';
+import { until } from '../helpers/until.ts';
 import { openDb } from '../../server/db/open.ts';
 import { loadConfig } from '../../server/config.ts';
 import { buildApp } from '../../server/app.ts';
@@ -23,17 +24,8 @@ import type { Db, Queryable } from '../../server/db/types.ts';
 // Long enough for a write with nothing in its way, even on a busy test machine.
 const ITEMS_LIMIT_MS = 1000;
 
-/** Polls `ok` every 5 ms, for at most `ms`. */
-async function until(ok: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Waits until the clock has passed `at` (performance.now()): a deadline passing is the condition under test. */
-const past = (at: number) => until(() => performance.now() > at);
+const past = (at: number) => until(() => performance.now() > at, 30_000, 5);
 
 describe.skipIf(backend !== 'embedded')('embedded backend: a deadline per request', () => {
   let db: Db;
@@ -114,7 +106,7 @@ describe.skipIf(backend !== 'embedded')('embedded backend: a deadline per reques
     // The requests wait for the connection, and the write's and the tile's time is up.
     try {
       // items: the write and /health
-      await until(() => askedSince('items', sent, 2) && askedSince('tiles', sent) && askedSince('analyses', sent), 5000);
+      await until(() => askedSince('items', sent, 2) && askedSince('tiles', sent) && askedSince('analyses', sent), 5000, 5);
       // past the deadline of the latest of them to start (each counts from its own start)
       const lastStart = Math.max(...asked.filter((a) => a.started >= sent && a.kind !== 'analyses').map((a) => a.started));
       await past(lastStart + ITEMS_LIMIT_MS);

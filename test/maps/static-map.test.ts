@@ -19,6 +19,7 @@ import { TEST_ENV } from '../helpers/test-env.ts';
 import { metricValue } from '../helpers/metrics.ts';
 import type { Db } from '../../server/db/types.ts';
 import { withFullWorkerPool } from '../helpers/full-pool.ts';
+import { until } from '../helpers/until.ts';
 import { colourDistance, containsColour, decode, hexToRgb, pixelOf, rgbAt, RED_POINT, seedTestDistrict, SHELTER, TEST_BBOX, TEST_DISTRICT } from './helpers.ts';
 
 let db: Db;
@@ -377,10 +378,10 @@ describe('off the event loop', () => {
         const before = pool.stats().abandoned;
         const client = new AbortController();
         const answer = fetch(url, { signal: client.signal }).catch((e: Error) => e.name);
-        await until(() => pool.stats().queued === 1);
+        await until(() => pool.stats().queued === 1, 20_000);
         client.abort();
         expect(await answer).toBe('AbortError');
-        await until(() => pool.stats().queued === 0);
+        await until(() => pool.stats().queued === 0, 20_000);
         expect(pool.stats().abandoned).toBe(before + 1);
         // The one worker is still on its own task: the map was never drawn.
         expect(pool.stats().busy).toBe(1);
@@ -421,11 +422,3 @@ describe('off the event loop', () => {
     }
   });
 });
-
-async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
