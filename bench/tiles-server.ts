@@ -25,6 +25,7 @@ import { loadConfig } from '../server/config.ts';
 import { silentLogger } from '../server/log.ts';
 import { openDb } from '../server/db/open.ts';
 import { plannerOptions } from '../server/db/postgres.ts';
+import { applyKeepAlive } from '../server/http/keep-alive.ts';
 
 const mode = process.env.MODE;
 
@@ -102,10 +103,12 @@ async function main() {
     const app = buildApp({ db, config, log: silentLogger });
     if (mode === 'express') app.locals.tileFastPath.uninstall();
     server = http.createServer(app);
+    // What server/main.ts does to the server it listens with: its per-request work is the app's too.
+    applyKeepAlive(server, { keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS });
   } else {
     throw new Error(`unknown MODE ${mode}`);
   }
-  server.keepAliveTimeout = 60_000;
+  if (mode !== 'app' && mode !== 'express') server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => {
     const addr = server.address();
     process.stdout.write(JSON.stringify({ port: typeof addr === 'object' && addr ? addr.port : 0 }) + '\n');
