@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { createKey } from '../../server/auth/keys.ts';
+import { buildApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
+import { TEST_ENV } from '../helpers/test-env.ts';
 import type { Db } from '../../server/db/types.ts';
 import { LAYERS, getLayer } from '../../catalog/layers.ts';
 import { visibleProperties, ANONYMOUS } from '../../catalog/access.ts';
@@ -64,13 +68,10 @@ describe('landing page, conformance, API', () => {
   });
 
   it('honours PUBLIC_URL in every link', async () => {
-    const { db: db2, app: proxied } = await openOgcApp({ riskPoints: 3 }, { PUBLIC_URL: 'https://map.example.gov.cn/onemap' });
-    try {
-      const r = await request(proxied).get('/ogc/collections/risk_points/items?limit=1').expect(200);
-      for (const l of body(r).links) expect(l.href).toMatch(/^https:\/\/map\.example\.gov\.cn\/onemap\/ogc\//);
-    } finally {
-      await db2.close();
-    }
+    // A second app on the same database: only the configuration differs.
+    const proxied = buildApp({ db, config: loadConfig({ ...TEST_ENV, PUBLIC_URL: 'https://map.example.gov.cn/onemap' }), log: silentLogger });
+    const r = await request(proxied).get('/ogc/collections/risk_points/items?limit=1').expect(200);
+    for (const l of body(r).links) expect(l.href).toMatch(/^https:\/\/map\.example\.gov\.cn\/onemap\/ogc\//);
   });
 });
 
