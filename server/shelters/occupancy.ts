@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { journalOf } from '../db/data-version.ts';
 import { recordChange } from '../live/notify.ts';
 import type { Principal } from '../../catalog/access.ts';
 import { districtScopeProblem } from '../auth/district-scope.ts';
+import { hashEvacuee } from './evacuee-key.ts';
 
 export interface OccupancyChange {
   direction: 'in' | 'out';
@@ -12,6 +12,9 @@ export interface OccupancyChange {
   /** Evacuee reference (ID card, wristband); stored only as a keyed hash. */
   evacuee?: string;
 }
+
+/** The key of that hash (server/shelters/evacuee-key.ts): asked for only when a reference is given. */
+export type EvacueeKey = () => Promise<string>;
 
 export interface ShelterOccupancy {
   id: number;
@@ -22,10 +25,6 @@ export interface ShelterOccupancy {
   version: number;
 }
 
-// Keyed so a leaked table cannot be reversed by hashing every ID-card number.
-const EVACUEE_KEY = process.env.EVACUEE_HASH_KEY ?? 'onemap-evacuee-reference';
-const hashEvacuee = (ref: string) => createHmac('sha256', EVACUEE_KEY).update(ref.trim()).digest('base64url');
-
 /**
  * Checks people in or out of a shelter with ONE conditional UPDATE, so parallel
  * check-ins can never push occupancy past capacity: the row lock makes each
@@ -33,7 +32,9 @@ const hashEvacuee = (ref: string) => createHmac('sha256', EVACUEE_KEY).update(re
  * Status follows: standby → open on the first arrival, open → full at capacity,
  * full → open when someone leaves; closed shelters accept nobody.
  */
-export async function changeOccupancy(db: Db, shelterId: number, change: OccupancyChange, who: Principal): Promise<ShelterOccupancy> {
+export async function changeOccupancy(db: Db, shelterId: number, change: OccupancyChange, who: Principal, evacueeKey: EvacueeKey): Promise<ShelterOccupancy> {
+  // Before the transaction: the first one made is stored on the same single connection (PGlite).
+  const evacueeHash = change.evacuee ? hashEvacuee(await evacueeKey(), change.evacuee) : null;
   return db.tx(async (q) => {
     const delta = change.direction === 'in' ? change.people : -change.people;
     const updated = await q.query<ShelterOccupancy>(
@@ -53,7 +54,7 @@ export async function changeOccupancy(db: Db, shelterId: number, change: Occupan
     if (!row) throw await explainRefusal(q, shelterId, change, who);
     await q.query(
       'INSERT INTO shelter_checkins (shelter_id, direction, people, evacuee_hash, actor) VALUES ($1, $2, $3, $4, $5)',
-      [shelterId, change.direction, change.people, change.evacuee ? hashEvacuee(change.evacuee) : null, who.actor],
+      [shelterId, change.direction, change.people, evacueeHash, who.actor],
     );
     const summary = { occupancy: row.occupancy, capacity: row.capacity, status: row.status };
     // audit row and live event under the data version taken at the end of the transaction

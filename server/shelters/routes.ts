@@ -5,6 +5,7 @@ import { requireRole } from '../auth/middleware.ts';
 import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
 import { changeOccupancy } from './occupancy.ts';
+import { evacueeHashKey } from './evacuee-key.ts';
 import { recomputeHazardZones } from './usability.ts';
 import { districtParam } from '../analysis/params.ts';
 import { assertDistrictExists } from '../risk/points.ts';
@@ -21,13 +22,20 @@ const body = z
   .strict();
 
 /** `POST /shelters/{id}/checkins` and `/checkouts`: live occupancy of shelters. */
-export function shelterRoutes({ db }: AppContext): Router {
+export function shelterRoutes({ db, config }: AppContext): Router {
   const router = Router();
+  // Read (or made) once per app; a failure is not kept, the next check-in asks again.
+  let key: Promise<string> | undefined;
+  const evacueeKey = () =>
+    (key ??= evacueeHashKey(db, config.EVACUEE_HASH_KEY).catch((err: unknown) => {
+      key = undefined;
+      throw err;
+    }));
   for (const [path, direction] of [['checkins', 'in'], ['checkouts', 'out']] as const) {
     router.post(`/shelters/:id/${path}`, requireRole('editor'), async (req, res) => {
       const { id } = parseInput(idParam, req.params, 'path');
       const input = parseInput(body, req.body ?? {}, 'body');
-      const result = await changeOccupancy(db, id, { direction, ...input }, principalOf(req));
+      const result = await changeOccupancy(db, id, { direction, ...input }, principalOf(req), evacueeKey);
       res.status(200).json({ id: result.id, occupancy: result.occupancy, capacity: result.capacity, free: result.capacity - result.occupancy, status: result.status });
     });
   }

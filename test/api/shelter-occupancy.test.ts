@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
+import { createHmac } from 'node:crypto';
 import { testApp } from '../helpers/test-app.ts';
+import { TEST_ENV } from '../helpers/test-env.ts';
+import { buildApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
 import type { Db } from '../../server/db/types.ts';
 
 let db: Db;
@@ -78,5 +83,38 @@ describe('shelter check-in and check-out', () => {
     const refused = await request(app).post(`/shelters/${shelterId}/checkouts`).set('authorization', editor).send({ people: 46 }).expect(409);
     expect(JSON.parse(refused.text)).toMatchObject({ occupancy: 45, capacity: 50 });
     expect(await occupancy()).toEqual({ occupancy: 45, status: 'open' });
+  });
+});
+
+describe('evacuee references', () => {
+  const hashesOf = async (ids: number[]) =>
+    (await db.query<{ h: string }>('SELECT evacuee_hash AS h FROM shelter_checkins WHERE id = ANY($1::bigint[]) ORDER BY id', [ids])).rows.map((r) => r.h);
+  const lastCheckins = async (n: number) =>
+    (await db.query<{ id: number }>('SELECT id FROM shelter_checkins WHERE shelter_id = $1 ORDER BY id DESC LIMIT $2', [shelterId, n])).rows.map((r) => r.id).reverse();
+
+  it('are stored as their HMAC-SHA256 under a key made for this installation and kept in its database, not under a key in the code', async () => {
+    for (const evacuee of ['440103199001011234', ' 440103199001011234 ', '440103199001015678']) {
+      await request(app).post(`/shelters/${shelterId}/checkouts`).set('authorization', editor).send({ people: 1, evacuee }).expect(200);
+    }
+    const stored = await db.query<{ value: string }>(`SELECT value FROM installation_secrets WHERE name = 'evacuee_hash_key'`);
+    expect(stored.rows).toHaveLength(1);
+    const key = stored.rows[0].value;
+    expect(Buffer.from(key, 'base64url')).toHaveLength(32);
+    const [a, b, c] = await hashesOf(await lastCheckins(3));
+    // The same person (spaces around the reference do not count), another person.
+    expect(a).toBe(createHmac('sha256', key).update('440103199001011234').digest('base64url'));
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+    expect(a).not.toBe(createHmac('sha256', 'onemap-evacuee-reference').update('440103199001011234').digest('base64url'));
+    // An app started again on the same database keeps the key.
+    const again = buildApp({ db, config: loadConfig(TEST_ENV), log: silentLogger });
+    await request(again).post(`/shelters/${shelterId}/checkouts`).set('authorization', editor).send({ people: 1, evacuee: '440103199001011234' }).expect(200);
+    expect(await hashesOf(await lastCheckins(1))).toEqual([a]);
+  });
+
+  it('are stored under EVACUEE_HASH_KEY when it is set', async () => {
+    const own = buildApp({ db, config: loadConfig({ ...TEST_ENV, EVACUEE_HASH_KEY: 'a-key-kept-in-the-bureau-vault' }), log: silentLogger });
+    await request(own).post(`/shelters/${shelterId}/checkouts`).set('authorization', editor).send({ people: 1, evacuee: 'W-0042' }).expect(200);
+    expect(await hashesOf(await lastCheckins(1))).toEqual([createHmac('sha256', 'a-key-kept-in-the-bureau-vault').update('W-0042').digest('base64url')]);
   });
 });

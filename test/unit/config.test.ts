@@ -45,4 +45,16 @@ describe('config', () => {
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
   });
+
+  it.each(['METRICS_TOKEN', 'EVACUEE_HASH_KEY'])('refuses a %s shorter than 16 characters without repeating it', (name) => {
+    let message = '';
+    try {
+      loadConfig({ [name]: 'vault-key-part' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`^invalid ${name} \\(value not shown\\): expected at least 16 printable ASCII characters`));
+    expect(message).not.toContain('vault-key-part');
+    expect(loadConfig({ [name]: 'vault-key-part-and-more' })[name as 'METRICS_TOKEN']).toBe('vault-key-part-and-more');
+  });
 });
