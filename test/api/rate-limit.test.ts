@@ -120,7 +120,8 @@ describe('configuration', () => {
     ['TRUST_PROXY', '11'],
     ['METRICS_TOKEN', 'short'],
   ])('%s=%s stops start-up naming the variable', (name, value) => {
-    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid ${name}=`));
+    // A secret's value is not repeated (test/unit/config.test.ts).
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid ${name}(=| \\(value not shown\\))`));
   });
 
   it('defaults leave a wall display and a busy desk alone', () => {
