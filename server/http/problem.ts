@@ -36,6 +36,13 @@ export const badRequest = (param: string, reason: string) =>
 
 export const notFound = (detail: string) => new HttpProblem(404, 'Not found', detail);
 
+/** 503 for work refused because the capacity for it is taken: the client may try again after `retryAfterS`. */
+export function serverBusy(detail: string, retryAfterS: number): HttpProblem {
+  const p = new HttpProblem(503, 'Server busy', detail);
+  p.retryAfter = retryAfterS;
+  return p;
+}
+
 /** Turns a zod failure on `where` (query/path/body) into a 400 naming every offending field. */
 export function problemFromZod(error: ZodError, where: 'query' | 'path' | 'body' | 'header'): HttpProblem {
   const invalidParams = error.issues.map((issue) => {

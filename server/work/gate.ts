@@ -1,4 +1,4 @@
-import { HttpProblem } from '../http/problem.ts';
+import { serverBusy } from '../http/problem.ts';
 import { ClientGoneError, currentScope } from '../http/request-scope.ts';
 
 /**
@@ -51,13 +51,9 @@ export class Gate {
   private waitForSlot(signal: AbortSignal | undefined): Promise<void> {
     if (this.queue.length >= this.options.maxQueue) {
       this.counters.rejectedFull++;
-      const p = new HttpProblem(
-        503,
-        'Server busy',
-        `every ${this.options.what} slot is busy and ${this.options.maxQueue} requests are waiting; try again shortly`,
+      return Promise.reject(
+        serverBusy(`every ${this.options.what} slot is busy and ${this.options.maxQueue} requests are waiting; try again shortly`, this.options.retryAfterS),
       );
-      p.retryAfter = this.options.retryAfterS;
-      return Promise.reject(p);
     }
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { HttpProblem } from '../http/problem.ts';
+import { HttpProblem, serverBusy } from '../http/problem.ts';
 import { ClientGoneError, currentScope } from '../http/request-scope.ts';
 import type { TaskName, Tasks } from './tasks.ts';
 import { threadCpuMs } from './thread-cpu.ts';
@@ -124,9 +124,7 @@ export class WorkerPool {
     const busy = this.slots.every((s) => s.job);
     if (busy && this.queue.length >= this.options.maxQueue) {
       this.counters.rejectedFull++;
-      const p = new HttpProblem(503, 'Server busy', `every analysis worker is busy and ${this.options.maxQueue} requests are waiting; try again shortly`);
-      p.retryAfter = POOL_RETRY_AFTER_S;
-      return Promise.reject(p);
+      return Promise.reject(serverBusy(`every analysis worker is busy and ${this.options.maxQueue} requests are waiting; try again shortly`, POOL_RETRY_AFTER_S));
     }
     return new Promise((resolve, reject) => {
       const job: Job = { task, input, signal, budgetMs, resolve: resolve as (v: unknown) => void, reject };
@@ -244,9 +242,7 @@ export class WorkerPool {
         this.stop(slot, p);
       } else {
         this.counters.starved++;
-        const p = new HttpProblem(503, 'Server busy', `the computation did not get its ${job.budgetMs} ms of CPU time within ${wallLimitMs / 1000} s: the server is busy; try again shortly`);
-        p.retryAfter = POOL_RETRY_AFTER_S;
-        this.stop(slot, p);
+        this.stop(slot, serverBusy(`the computation did not get its ${job.budgetMs} ms of CPU time within ${wallLimitMs / 1000} s: the server is busy; try again shortly`, POOL_RETRY_AFTER_S));
       }
     }, ms);
     slot.timer.unref();
