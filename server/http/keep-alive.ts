@@ -78,10 +78,6 @@ export function applyKeepAlive(server: http.Server, { keepAliveTimeoutMs }: Keep
  */
 export function closeKeepAliveOnShutdown(server: http.Server, firstRequestGraceMs = FIRST_REQUEST_GRACE_MS): void {
   const sockets = tracked.get(server);
-  for (const socket of sockets ?? []) {
-    const res = socket[ANSWER];
-    if (res && !res.headersSent) res.setHeader('Connection', 'close');
-  }
   // Before the app's own listener, so an answer written at once says it too.
   server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
     res.setHeader('Connection', 'close');
@@ -94,7 +90,10 @@ export function closeKeepAliveOnShutdown(server: http.Server, firstRequestGraceM
   for (const socket of sockets) {
     const res = socket[ANSWER];
     // Busy: its answer is not finished; it closes right after it (Connection: close).
-    if (res && !res.writableFinished && !res.destroyed) continue;
+    if (res && !res.writableFinished && !res.destroyed) {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+      continue;
+    }
     // Idle between requests.
     if (res) {
       socket.destroy();
