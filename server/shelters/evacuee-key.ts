@@ -17,5 +17,23 @@ export async function evacueeHashKey(db: Db, configured: string | undefined): Pr
   return stored.rows[0].value;
 }
 
+/** The key of the hash, asked for only when a check-in gives a reference. */
+export type EvacueeKey = () => Promise<string>;
+
+/**
+ * evacueeHashKey read (or made) once for an app and then kept; a failure is not kept,
+ * so the next check-in with a reference asks again.
+ */
+export function evacueeKeyOnce(db: Db, configured: string | undefined): EvacueeKey {
+  let key: Promise<string> | undefined;
+  return () => {
+    if (!key) {
+      key = evacueeHashKey(db, configured);
+      key.catch(() => (key = undefined));
+    }
+    return key;
+  };
+}
+
 /** An evacuee reference (ID card, wristband) as stored: its HMAC-SHA256 under `key`. */
 export const hashEvacuee = (key: string, reference: string) => createHmac('sha256', key).update(reference.trim()).digest('base64url');

@@ -4,7 +4,7 @@ import { journalOf } from '../db/data-version.ts';
 import { recordChange } from '../live/notify.ts';
 import type { Principal } from '../../catalog/access.ts';
 import { districtScopeProblem } from '../auth/district-scope.ts';
-import { hashEvacuee } from './evacuee-key.ts';
+import { hashEvacuee, type EvacueeKey } from './evacuee-key.ts';
 
 export interface OccupancyChange {
   direction: 'in' | 'out';
@@ -12,9 +12,6 @@ export interface OccupancyChange {
   /** Evacuee reference (ID card, wristband); stored only as a keyed hash. */
   evacuee?: string;
 }
-
-/** The key of that hash (server/shelters/evacuee-key.ts): asked for only when a reference is given. */
-export type EvacueeKey = () => Promise<string>;
 
 export interface ShelterOccupancy {
   id: number;

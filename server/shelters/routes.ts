@@ -5,7 +5,7 @@ import { requireRole } from '../auth/middleware.ts';
 import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
 import { changeOccupancy } from './occupancy.ts';
-import { evacueeHashKey } from './evacuee-key.ts';
+import { evacueeKeyOnce } from './evacuee-key.ts';
 import { recomputeHazardZones } from './usability.ts';
 import { districtParam } from '../analysis/params.ts';
 import { assertDistrictExists } from '../risk/points.ts';
@@ -24,13 +24,7 @@ const body = z
 /** `POST /shelters/{id}/checkins` and `/checkouts`: live occupancy of shelters. */
 export function shelterRoutes({ db, config }: AppContext): Router {
   const router = Router();
-  // Read (or made) once per app; a failure is not kept, the next check-in asks again.
-  let key: Promise<string> | undefined;
-  const evacueeKey = () =>
-    (key ??= evacueeHashKey(db, config.EVACUEE_HASH_KEY).catch((err: unknown) => {
-      key = undefined;
-      throw err;
-    }));
+  const evacueeKey = evacueeKeyOnce(db, config.EVACUEE_HASH_KEY);
   for (const [path, direction] of [['checkins', 'in'], ['checkouts', 'out']] as const) {
     router.post(`/shelters/:id/${path}`, requireRole('editor'), async (req, res) => {
       const { id } = parseInput(idParam, req.params, 'path');
