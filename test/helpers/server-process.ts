@@ -3,13 +3,25 @@ import { fileURLToPath } from 'node:url';
 import { ensureServerBuilt, SERVER_BUNDLE } from '../../server/build.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * V8 flags of the processes tests start (servers, command-line scripts, the seeding).
+ * They live seconds to a minute. By default V8 recompiles the hot WebAssembly of the
+ * embedded database (PGlite) with its optimising compiler on background threads: a
+ * third of the CPU of an embedded server in a browser suite (5.9–6.0 s instead of
+ * 8.5–9.4 s to start and serve two map loads), which the process ends before earning
+ * back. The baseline compiler's code does the same, only slower to run. The apps the
+ * test workers build in-process keep V8's default tiering.
+ */
+export const SHORT_LIVED_NODE_FLAGS = ['--liftoff-only'];
+
 /**
  * Node with tsx's loader rather than the tsx command: the command is a node process of its
  * own that starts the script in a second one and relays signals to it, about 0.15 s of CPU
  * more per start (docs/testing.md). Signals now reach the script itself.
  */
 function startTsx(script: string, args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script, ...args], spawnOptions(env));
+  return spawn(process.execPath, [...SHORT_LIVED_NODE_FLAGS, '--import', 'tsx', script, ...args], spawnOptions(env));
 }
 
 const spawnOptions = (env: Record<string, string>) => ({
@@ -21,7 +33,7 @@ const spawnOptions = (env: Record<string, string>) => ({
 });
 
 /**
- * The server runs as `npm start` runs it: the bundle of server/build.ts, built here first
+ * The server runs as `npm start` runs it (with SHORT_LIVED_NODE_FLAGS): the bundle of server/build.ts, built here first
  * when it is missing or older than its sources (once per test worker; concurrent builds
  * are safe). A process loads it in about a third of the CPU the TypeScript sources cost
  * through tsx (docs/testing.md, Timings).
@@ -29,7 +41,7 @@ const spawnOptions = (env: Record<string, string>) => ({
 let built: Promise<unknown> | undefined;
 async function startServerProcess(env: Record<string, string>): Promise<ChildProcess> {
   await (built ??= ensureServerBuilt());
-  return spawn(process.execPath, ['--enable-source-maps', SERVER_BUNDLE], spawnOptions(env));
+  return spawn(process.execPath, [...SHORT_LIVED_NODE_FLAGS, '--enable-source-maps', SERVER_BUNDLE], spawnOptions(env));
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
