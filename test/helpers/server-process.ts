@@ -33,10 +33,10 @@ const spawnOptions = (env: Record<string, string>) => ({
 });
 
 /**
- * The server runs as `npm start` runs it (with SHORT_LIVED_NODE_FLAGS): the bundle of server/build.ts, built here first
- * when it is missing or older than its sources (once per test worker; concurrent builds
- * are safe). A process loads it in about a third of the CPU the TypeScript sources cost
- * through tsx (docs/testing.md, Timings).
+ * The server runs as `npm start` runs it, with SHORT_LIVED_NODE_FLAGS: the bundle of
+ * server/build.ts, built here first when it is missing or older than its sources (once
+ * per test worker; concurrent builds are safe). A process loads it in about a third of
+ * the CPU the TypeScript sources cost through tsx (docs/testing.md, Timings).
  */
 let built: Promise<unknown> | undefined;
 async function startServerProcess(env: Record<string, string>): Promise<ChildProcess> {
