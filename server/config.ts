@@ -30,8 +30,14 @@ const perMinute = z
   .regex(/^\d{1,8}$/, perMinuteMessage)
   .transform(Number)
   .pipe(z.number().max(10_000_000, perMinuteMessage));
-/** A token or key: long enough not to be guessed, and safe in a header or a shell. */
-const secret = z.string().regex(/^[\x21-\x7e]{16,200}$/, 'at least 16 printable ASCII characters without spaces');
+/**
+ * A token or key, optional: long enough not to be guessed, and safe in a header or a shell.
+ * Errors never repeat the value of a variable of this schema (SECRETS below).
+ */
+const secret = z
+  .string()
+  .regex(/^[\x21-\x7e]{16,200}$/, 'at least 16 printable ASCII characters without spaces')
+  .optional();
 
 export const configSchema = z.object({
   /** TCP port the HTTP server listens on. */
@@ -145,17 +151,20 @@ export const configSchema = z.object({
   /** Reverse proxies in front of the server whose X-Forwarded-For is trusted for the client address; 0 = none. */
   TRUST_PROXY: z.string().regex(/^(10|\d)$/, 'an integer 0-10 (proxy hops)').transform(Number).default(0),
   /** Bearer token that may read GET /metrics from anywhere; unset = loopback clients only. */
-  METRICS_TOKEN: secret.optional(),
+  METRICS_TOKEN: secret,
   /** Key of the keyed hash evacuee references are stored under; unset = one made per installation and kept in its database. */
-  EVACUEE_HASH_KEY: secret.optional(),
+  EVACUEE_HASH_KEY: secret,
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string; workers: number };
 
 export class ConfigError extends Error {}
 
-/** Variables whose value an error never repeats: a secret refused as too short may still be most of a real one, and start-up errors end up in logs. */
-const SECRETS = new Set(['METRICS_TOKEN', 'EVACUEE_HASH_KEY']);
+/**
+ * Variables whose value an error never repeats, those of the `secret` schema: a secret refused
+ * as too short may still be most of a real one, and start-up errors end up in logs.
+ */
+const SECRETS = new Set(Object.entries(configSchema.shape).flatMap(([name, schema]) => (schema === secret ? [name] : [])));
 
 /** Parses `env`; throws ConfigError with a one-line message on the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
