@@ -2,11 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import ExcelJS from 'exceljs';
 import type { Express } from 'express';
-import { testApp } from '../helpers/test-app.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
-import { TEST_ENV } from '../helpers/test-env.ts';
+import { appOn, testApp } from '../helpers/test-app.ts';
 import { transformPosition } from '../../server/geo/gcoord.ts';
 import type { Db } from '../../server/db/types.ts';
 
@@ -140,7 +136,7 @@ describe('POST /import/{layer}', () => {
 
   it('a job is answered by every server process, from the report saved in the database; one whose process stopped is failed', async () => {
     // Another process of the same server (WORKERS>1, or another host): its own app over the same database.
-    const other = buildApp({ db, config: loadConfig(TEST_ENV), log: silentLogger });
+    const other = appOn(db);
     const body = csv([HEADER, ...inside.slice(0, 4).map((p, i) => [`别处查询${i}`, 'huadu', 'blue', 'other', '单位', p[0], p[1]])]);
     const r = await request(app).post('/import/risk_points?async=true').set('authorization', editor).set('content-type', 'text/csv').send(body).expect(202);
     const path = new URL(r.headers.location).pathname;

@@ -2,11 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { createHmac } from 'node:crypto';
-import { testApp } from '../helpers/test-app.ts';
-import { TEST_ENV } from '../helpers/test-env.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { appOn, testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 
 let db: Db;
@@ -117,13 +113,13 @@ describe('evacuee references', () => {
     expect(c).not.toBe(a);
     expect(a).not.toBe(createHmac('sha256', 'onemap-evacuee-reference').update('440103199001011234').digest('base64url'));
     // An app started again on the same database keeps the key.
-    const again = buildApp({ db, config: loadConfig(TEST_ENV), log: silentLogger });
+    const again = appOn(db);
     await checkIn(again, '440103199001011234');
     expect(await hashesOf(await lastCheckins(1))).toEqual([a]);
   });
 
   it('are stored under EVACUEE_HASH_KEY when it is set', async () => {
-    const own = buildApp({ db, config: loadConfig({ ...TEST_ENV, EVACUEE_HASH_KEY: 'a-key-kept-in-the-bureau-vault' }), log: silentLogger });
+    const own = appOn(db, { EVACUEE_HASH_KEY: 'a-key-kept-in-the-bureau-vault' });
     await checkIn(own, 'W-0042');
     expect(await hashesOf(await lastCheckins(1))).toEqual([createHmac('sha256', 'a-key-kept-in-the-bureau-vault').update('W-0042').digest('base64url')]);
   });

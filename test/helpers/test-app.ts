@@ -42,6 +42,14 @@ export interface TestApp<K extends string> {
   close(): Promise<void>;
 }
 
+/**
+ * The app testApp builds, on a database the test already has: a second app with another
+ * configuration, or the same one started again.
+ */
+export function appOn(db: Db, env: Record<string, string> = {}, app: TestAppOptions<never>['app'] = {}): Express {
+  return buildApp({ db, config: loadConfig({ ...TEST_ENV, ...env }), log: silentLogger, ...app });
+}
+
 export async function testApp<K extends string = never>(options: TestAppOptions<K> = {}): Promise<TestApp<K>> {
   const db = await testDb();
   try {
@@ -54,9 +62,7 @@ export async function testApp<K extends string = never>(options: TestAppOptions<
       keys[label] = key;
       bearer[label] = `Bearer ${key}`;
     }
-    const app = options.noApp
-      ? (undefined as unknown as Express)
-      : buildApp({ db, config: loadConfig({ ...TEST_ENV, ...options.env }), log: silentLogger, ...options.app });
+    const app = options.noApp ? (undefined as unknown as Express) : appOn(db, options.env, options.app);
     return { app, db, keys, bearer, close: () => db.close() };
   } catch (err) {
     await db.close();

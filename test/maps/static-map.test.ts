@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import express, { type Express } from 'express';
 import sharp from 'sharp';
-import { testApp } from '../helpers/test-app.ts';
+import { appOn, testApp } from '../helpers/test-app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
 import { ChangeBus } from '../../server/changes.ts';
@@ -14,8 +14,6 @@ import { layoutFor } from '../../server/maps/svg.ts';
 import { RISK_COLORS, getLayer, legendEntries } from '../../catalog/layers.ts';
 import { workerPool } from '../../server/work/shared.ts';
 import { configureRasterGate, DEFAULT_RASTER_GATE, rasterGate } from '../../server/maps/render.ts';
-import { buildApp } from '../../server/app.ts';
-import { TEST_ENV } from '../helpers/test-env.ts';
 import { metricValue } from '../helpers/metrics.ts';
 import type { Db } from '../../server/db/types.ts';
 import { withFullWorkerPool } from '../helpers/full-pool.ts';
@@ -393,7 +391,7 @@ describe('off the event loop', () => {
   });
 
   it('rasterises one image at a time (libuv threads stay free for the rest); with the queue full an uncached map is 503 with Retry-After and nothing is kept', async () => {
-    const gated = buildApp({ db, config: loadConfig({ ...TEST_ENV, MAP_RASTER_CONCURRENCY: '1', MAP_RASTER_QUEUE_MAX: '0' }), log: silentLogger });
+    const gated = appOn(db, { MAP_RASTER_CONCURRENCY: '1', MAP_RASTER_QUEUE_MAX: '0' });
     try {
       const q = `/maps/static.png?district=${TEST_DISTRICT}&layers=shelters&width=614&height=401`;
       expect(rasterGate().options).toMatchObject({ concurrency: 1, maxQueue: 0 });

@@ -2,15 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { createKey } from '../../server/auth/keys.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
-import { TEST_ENV } from '../helpers/test-env.ts';
 import type { Db } from '../../server/db/types.ts';
 import { LAYERS, getLayer } from '../../catalog/layers.ts';
 import { visibleProperties, ANONYMOUS } from '../../catalog/access.ts';
 import { wgs84ToGcj02 } from '../../server/ogc/crs.ts';
 import type { AnalysisServices } from '../../server/analysis/service.ts';
+import { appOn } from '../helpers/test-app.ts';
 import { body, expectProblem, openOgcApp, walkPages } from './helpers.ts';
 import { YUEXIU_BOX } from './seed.ts';
 
@@ -69,7 +66,7 @@ describe('landing page, conformance, API', () => {
 
   it('honours PUBLIC_URL in every link', async () => {
     // A second app on the same database: only the configuration differs.
-    const proxied = buildApp({ db, config: loadConfig({ ...TEST_ENV, PUBLIC_URL: 'https://map.example.gov.cn/onemap' }), log: silentLogger });
+    const proxied = appOn(db, { PUBLIC_URL: 'https://map.example.gov.cn/onemap' });
     const r = await request(proxied).get('/ogc/collections/risk_points/items?limit=1').expect(200);
     for (const l of body(r).links) expect(l.href).toMatch(/^https:\/\/map\.example\.gov\.cn\/onemap\/ogc\//);
   });
