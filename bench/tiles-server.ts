@@ -58,12 +58,15 @@ function appConfig() {
   });
 }
 
+/** Keep-alive of the baselines' servers: longer than a measurement, so no connection is remade during one. */
+const baseline = { keepAliveTimeout: 60_000 };
+
 async function main() {
   let server: http.Server;
   if (mode === 'bare') {
     const spec = JSON.parse(fs.readFileSync(process.env.BODY_FILE!, 'utf8')) as { tiles: Record<string, string>; headers: Record<string, string> };
     const bodies = new Map(Object.entries(spec.tiles).map(([url, b64]) => [url, Buffer.from(b64, 'base64')]));
-    server = http.createServer((req, res) => {
+    server = http.createServer(baseline, (req, res) => {
       const body = bodies.get(req.url!);
       if (!body) {
         res.writeHead(404).end();
@@ -82,7 +85,7 @@ async function main() {
     if (planner !== 'app' && planner !== 'default') throw new Error(`PLANNER=${planner}: app or default`);
     const settings = planner === 'app' ? appConfig().PG_PLANNER_SETTINGS : [];
     const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL!, max: 10, options: plannerOptions(settings) });
-    server = http.createServer((req, res) => {
+    server = http.createServer(baseline, (req, res) => {
       const m = /^\/tiles\/risk_points\/(\d+)\/(\d+)\/(\d+)\.mvt$/.exec(req.url!);
       if (!m) {
         res.writeHead(404).end();
@@ -108,7 +111,6 @@ async function main() {
   } else {
     throw new Error(`unknown MODE ${mode}`);
   }
-  if (mode !== 'app' && mode !== 'express') server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => {
     const addr = server.address();
     process.stdout.write(JSON.stringify({ port: typeof addr === 'object' && addr ? addr.port : 0 }) + '\n');
