@@ -78,7 +78,7 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(live.router);
   // A write answers once every process of this server shows it (server/cluster/write-barrier.ts).
   const applied = new AppliedVersion();
-  app.use(writeBarrier(ctx.db, applied, (v) => ctx.log.warn(`a write was answered before every server process applied data version ${v}`)));
+  app.use(writeBarrier(applied, (v) => ctx.log.warn(`a write was answered before every server process applied data version ${v}`)));
   app.use(healthRoutes(ctx));
   app.use(layerRoutes(ctx));
   app.use(tileRoutes(ctx, { cacheBytes: ctx.config.TILE_CACHE_MB * 1024 * 1024, tokenCoverage: new TokenCoverage(ctx.db, applied) }));

@@ -1,8 +1,7 @@
 import cluster from 'node:cluster';
 import type { NextFunction, Request, Response } from 'express';
 import type { ChangeBus } from '../changes.ts';
-import type { Db } from '../db/types.ts';
-import { currentDataVersion } from '../db/data-version.ts';
+import { runWithContext, type WrittenVersion } from '../http/request-context.ts';
 
 /**
  * Read-your-writes across every process of one server.
@@ -120,22 +119,33 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Express middleware: a successful write's response is held (its `end`) until
- * every process has applied the data version current after the write.
+ * every process has applied the data version its own transactions committed
+ * with change notifications (`written` in the request's context, set by
+ * `settleJournal`).
+ *
+ * Only that version: a caller's request that changed nothing (an analysis sent
+ * by POST, a write that found nothing to change) is answered at once, and so is
+ * one made after rows were written in plain SQL (psql, an ETL job). Such a
+ * write moves the data version without a notification, so no process would
+ * ever "apply" it: waiting for the current version instead held every later
+ * POST, PUT, PATCH and DELETE for the whole timeout, until the next change made
+ * through the server.
  */
-export function writeBarrier(db: Db, applied: AppliedVersion, onTimeout: (version: number) => void) {
+export function writeBarrier(applied: AppliedVersion, onTimeout: (version: number) => void) {
   return (req: Request, res: Response, next: NextFunction) => {
     if (!WRITES.has(req.method)) return next();
+    const written: WrittenVersion = { version: 0 };
     const end = res.end.bind(res) as (...args: unknown[]) => Response;
     let held = false;
     (res as unknown as { end: (...args: unknown[]) => Response }).end = (...args: unknown[]) => {
-      if (held || res.statusCode >= 400 || res.headersSent) return end(...args);
+      const v = written.version;
+      if (held || v === 0 || res.statusCode >= 400 || res.headersSent) return end(...args);
       held = true;
-      currentDataVersion(db)
-        .then((v) => everyProcessReached(applied, v).then((ok) => (ok ? undefined : onTimeout(v))))
-        .catch(() => undefined)
+      everyProcessReached(applied, v)
+        .then((ok) => (ok ? undefined : onTimeout(v)))
         .finally(() => end(...args));
       return res;
     };
-    next();
+    runWithContext({ written }, next);
   };
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from './types.ts';
+import { currentContext } from '../http/request-context.ts';
 
 /**
  * The one data version caches, ETags, live event ids and the write barrier key on.
@@ -91,6 +92,11 @@ export async function settleJournal(q: Queryable): Promise<void> {
   ]);
   const version = Number(r.rows[0].version);
   for (const fn of j.listeners) fn(version);
+  // The request's answer waits until every process has heard these notifications
+  // (server/cluster/write-barrier.ts). Taken before COMMIT: a transaction that then
+  // fails leaves its request an error, whose answer is not held.
+  const written = currentContext()?.written;
+  if (written && j.notes.length > 0 && version > written.version) written.version = version;
 }
 
 /**

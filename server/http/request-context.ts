@@ -12,7 +12,9 @@ import type { ReadConsistency } from '../db/read-consistency.ts';
  *   client has gone, which cancels its statements and worker tasks, and when
  *   the request started, from which the embedded backend counts its deadline;
  * - `consistency` (server/db/read-consistency.ts): what the request's reads
- *   must see of earlier writes when a read replica is configured.
+ *   must see of earlier writes when a read replica is configured;
+ * - `written` (server/cluster/write-barrier.ts): the data version the request's
+ *   own writes committed with change notifications, which its answer waits for.
  * Start-up and background work run with no context at all.
  */
 export interface RequestContext {
@@ -21,6 +23,16 @@ export interface RequestContext {
   /** performance.now() when the request's scope began. */
   started?: number;
   consistency?: ReadConsistency;
+  written?: WrittenVersion;
+}
+
+/**
+ * The highest data version a request's transactions committed with change
+ * notifications (0: none). Set by the transaction helpers (server/db/data-version.ts
+ * `settleJournal`), read by the write barrier when the answer is sent.
+ */
+export interface WrittenVersion {
+  version: number;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
