@@ -171,14 +171,15 @@ describe('caching', () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/maps/static.png?district=${TEST_DISTRICT}&layers=risk_points&width=433&height=301`;
       const first = new AbortController();
       let second: Promise<Response> | undefined;
-      const firstAnswer = fetch(url, { signal: first.signal }).then(
-        (r) => r.status,
-        (e: Error) => e.name,
-      );
-      // The table held by another transaction: both requests wait inside the one drawing
-      // while the first client leaves.
+      // The table held by another transaction from before the first request: both requests
+      // wait inside the one drawing while the first client leaves. (Sent before the lock was
+      // granted, the first request could be drawn and answered first on a busy machine.)
       await db.tx(async (q) => {
         await q.query('LOCK TABLE risk_points IN ACCESS EXCLUSIVE MODE');
+        const firstAnswer = fetch(url, { signal: first.signal }).then(
+          (r) => r.status,
+          (e: Error) => e.name,
+        );
         await new Promise((r) => setTimeout(r, 300));
         second = fetch(url);
         await new Promise((r) => setTimeout(r, 300));
