@@ -33,7 +33,17 @@ export function runPrimary({ workers, log, shutdownMs = 15_000 }: PrimaryOptions
   const fork = () => {
     const w = cluster.fork();
     w.on('message', (m: BarrierMessage) => onMessage(w, m));
+    w.on('error', (err) => log.warn(`server process ${w.process.pid}: ${err.message}`));
     return w;
+  };
+
+  // A worker killed a moment ago can still count as connected: the message then fails
+  // with EPIPE. Without a callback that failure is an 'error' event, which would end
+  // the primary and every worker with it. The worker's 'exit' releases what it held up.
+  const send = (w: Worker, m: BarrierMessage) => {
+    w.send(m, (err: Error | null) => {
+      if (err) log.debug(`barrier message to server process ${w.process.pid} not sent: ${err.message}`);
+    });
   };
 
   // A write in one worker waits until every worker has applied its data version.
@@ -43,7 +53,7 @@ export function runPrimary({ workers, log, shutdownMs = 15_000 }: PrimaryOptions
       const check = nextCheck++;
       const b: Barrier = { from, id: m.id, waiting: new Set(live.map((w) => w.id)), ok: true };
       barriers.set(String(check), b);
-      for (const w of live) w.send({ type: 'onemap:barrier-check', id: check, version: m.version } satisfies BarrierMessage);
+      for (const w of live) send(w, { type: 'onemap:barrier-check', id: check, version: m.version });
       if (b.waiting.size === 0) finish(String(check));
     } else if (m?.type === 'onemap:barrier-ack') {
       const b = barriers.get(String(m.id));
@@ -57,7 +67,7 @@ export function runPrimary({ workers, log, shutdownMs = 15_000 }: PrimaryOptions
   const finish = (key: string) => {
     const b = barriers.get(key)!;
     barriers.delete(key);
-    if (b.from.isConnected()) b.from.send({ type: 'onemap:barrier-done', id: b.id, ok: b.ok } satisfies BarrierMessage);
+    if (b.from.isConnected()) send(b.from, { type: 'onemap:barrier-done', id: b.id, ok: b.ok });
   };
 
   cluster.on('exit', (worker, code, signal) => {
