@@ -103,6 +103,18 @@ export interface FeatureChange {
   summary?: Record<string, unknown>;
 }
 
+/**
+ * The id of a change that names no one feature: anything in the layer may have
+ * changed (notifications missed while the connection was down, rows written in
+ * plain SQL). Caches drop the whole layer; live maps reload it.
+ */
+export const WHOLE_LAYER = 'resync';
+
+/** Whether `change` may concern any feature of its layer (a whole-layer change, or an import: one change for all its rows). */
+export function concernsWholeLayer(change: FeatureChange): boolean {
+  return change.id === WHOLE_LAYER || change.id === undefined || change.id === null || change.kind === 'import';
+}
+
 export type ChangeListener = (change: FeatureChange) => void;
 
 /** Where committed changes can be heard (the server's ChangeBus). */

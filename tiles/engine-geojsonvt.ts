@@ -1,6 +1,6 @@
 import GeoJSONVT from 'geojson-vt';
 import type { Feature, FeatureCollection } from 'geojson';
-import type { FeatureChange } from '../catalog/ports.ts';
+import { concernsWholeLayer, type FeatureChange } from '../catalog/ports.ts';
 import { getLayer, type ClusterRule, type LayerDef } from '../catalog/layers.ts';
 import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngine, type TileGeometryOptions, type TileQuery } from './engine.ts';
 import { featurePredicate } from './filters.ts';
@@ -187,8 +187,8 @@ export class GeojsonVtEngine implements TileEngine {
     const layer = this.resolveLayer(change.layer);
     const s = layer && this.states.get(layer.id);
     if (!layer || !s) return; // never loaded: the first request reads fresh rows
-    // An import is one change for all its rows: its id names the job, not a feature, so re-read the layer.
-    if (change.id === undefined || change.id === null || change.kind === 'import') s.reloadAll = true;
+    // An import's id names the job and a whole-layer change's no feature: re-read the layer.
+    if (concernsWholeLayer(change)) s.reloadAll = true;
     else s.dirty.add(layer.idType === 'integer' ? Number(change.id) : String(change.id));
   }
 
