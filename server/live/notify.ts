@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/types.ts';
 import type { ChangeBus, FeatureChange } from '../changes.ts';
+import { WHOLE_LAYER } from '../../catalog/ports.ts';
 import type { Logger } from '../log.ts';
 import { bboxPolygon, geometryBBox, unionBBox } from '../geo/bbox.ts';
 import { LAYERS } from '../../catalog/layers.ts';
@@ -44,16 +45,46 @@ export async function notifyChange(q: Queryable, change: FeatureChange): Promise
   await q.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, encodeChange(change)]);
 }
 
+/**
+ * Tables that are no layer's own, by the layer whose features they describe: an
+ * inspection changes what a risk point shows as due, a check-in a shelter's occupancy.
+ */
+const DESCRIBES: Readonly<Record<string, string>> = {
+  risk_inspections: 'risk_points',
+  hazard_assessments: 'hazard_sources',
+  hazard_substances: 'hazard_sources',
+  shelter_checkins: 'shelters',
+};
+
+/** What a transaction that wrote these tables in plain SQL changed, with no geometry: every layer stored in (or described by) them. */
+export function plainSqlChanges(tables: readonly string[], dataVersion: number): FeatureChange[] {
+  const layers = LAYERS.filter((l) => l.table !== null && tables.some((t) => t === l.table || DESCRIBES[t] === l.id));
+  return layers.map((l) => ({ layer: l.id, id: WHOLE_LAYER, op: 'update', summary: { resync: true }, dataVersion }));
+}
+
+/**
+ * One notification as the changes it announces: the server's writes send one per
+ * change; a transaction written in plain SQL sends `{dataVersion, tables}` at COMMIT
+ * (migration 017), a change of every layer in those tables.
+ */
+function changesOf(payload: string): FeatureChange[] {
+  const parsed = JSON.parse(payload) as FeatureChange | { dataVersion: number; tables: string[] };
+  return 'tables' in parsed ? plainSqlChanges(parsed.tables, parsed.dataVersion) : [parsed];
+}
+
 /** Relays committed changes from the database to the in-process bus. */
 export async function relayChanges(db: Db, bus: ChangeBus, log: Logger, delayMs = 0): Promise<() => Promise<void>> {
   return db.listen(
     CHANGE_CHANNEL,
     (payload) => {
       try {
-        const change = JSON.parse(payload) as FeatureChange;
+        const changes = changesOf(payload);
+        const emit = () => {
+          for (const change of changes) bus.emit(change);
+        };
         // A slow notification path, on purpose (FAULT_NOTIFY_DELAY_MS): resilience tests only.
-        if (delayMs > 0) setTimeout(() => bus.emit(change), delayMs);
-        else bus.emit(change);
+        if (delayMs > 0) setTimeout(emit, delayMs);
+        else emit();
       } catch (err) {
         log.warn(`ignored a malformed change notification: ${(err as Error).message}`);
       }
@@ -61,7 +92,7 @@ export async function relayChanges(db: Db, bus: ChangeBus, log: Logger, delayMs 
     // After a lost connection, changes may have been missed: a change without
     // geometry per layer makes every cache drop that whole layer, and tells live maps.
     () => {
-      for (const layer of LAYERS) bus.emit({ layer: layer.id, id: 'resync', op: 'update', summary: { resync: true } });
+      for (const layer of LAYERS) bus.emit({ layer: layer.id, id: WHOLE_LAYER, op: 'update', summary: { resync: true } });
     },
   );
 }

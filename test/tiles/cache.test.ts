@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import type { Point } from 'geojson';
 import { testApp } from '../helpers/test-app.ts';
-import { ChangeBus } from '../../server/changes.ts';
+import { ChangeBus, type FeatureChange } from '../../server/changes.ts';
+import { recordChange } from '../../server/live/notify.ts';
 import { tileContaining, type TileCoord } from '../../tiles/tile-coords.ts';
-import type { Db } from '../../server/db/types.ts';
+import type { Db, Queryable } from '../../server/db/types.ts';
 import { fetchTile, tileApp } from './helpers/http.ts';
 import { decodeTile } from './helpers/decode.ts';
 import { QUIET, insertRiskPoint } from './helpers/rows.ts';
@@ -22,9 +23,32 @@ const point = (lon: number, lat: number): Point => ({ type: 'Point', coordinates
 const urlOf = (layer: string, t: TileCoord) => `/tiles/${layer}/${t.z}/${t.x}/${t.y}.mvt`;
 const ids = async (a: Express, url: string) => (decodeTile((await fetchTile(a, url)).body).risk_points ?? []).map((f) => f.id);
 
-async function moveRiskPoint(id: number, to: { lon: number; lat: number }): Promise<Point> {
-  const before = await db.query<{ g: string }>('SELECT ST_AsGeoJSON(geom) AS g FROM risk_points WHERE id = $1', [id]);
-  await db.query('UPDATE risk_points SET geom = ST_SetSRID(ST_MakePoint($2, $3), 4326), version = version + 1 WHERE id = $1', [id, to.lon, to.lat]);
+/**
+ * Writes as the server does: the transaction records its change, which the database
+ * announces at COMMIT and the app's relay puts on the ChangeBus; resolves once it is heard.
+ * (A write that records nothing is announced as a change of the whole layer, migration 017.)
+ */
+async function announced(write: (q: Queryable) => Promise<Omit<FeatureChange, 'dataVersion'>>): Promise<void> {
+  let heard!: () => void;
+  const done = new Promise<void>((resolve) => (heard = resolve));
+  let expected: Omit<FeatureChange, 'dataVersion'> | undefined;
+  const off = changes.on((c) => {
+    if (expected && c.layer === expected.layer && c.id === expected.id && c.op === expected.op) heard();
+  });
+  try {
+    await db.tx(async (q) => {
+      expected = await write(q);
+      recordChange(q, expected);
+    });
+    await done;
+  } finally {
+    off();
+  }
+}
+
+async function moveRiskPoint(q: Queryable, id: number, to: { lon: number; lat: number }): Promise<Point> {
+  const before = await q.query<{ g: string }>('SELECT ST_AsGeoJSON(geom) AS g FROM risk_points WHERE id = $1', [id]);
+  await q.query('UPDATE risk_points SET geom = ST_SetSRID(ST_MakePoint($2, $3), 4326), version = version + 1 WHERE id = $1', [id, to.lon, to.lat]);
   return JSON.parse(before.rows[0].g);
 }
 
@@ -48,10 +72,12 @@ describe('tile cache', () => {
     const from = { lon: QUIET.lon + 0.01, lat: QUIET.lat + 0.01 };
     const to = { lon: QUIET.lon + 0.31, lat: QUIET.lat + 0.2 };
     const far = { lon: QUIET.lon + 1.5, lat: QUIET.lat - 1.2 };
-    const id = await insertRiskPoint(db, from.lon, from.lat, 'red');
-    const other = await insertRiskPoint(db, far.lon, far.lat, 'blue');
-    changes.emit({ layer: 'risk_points', id, op: 'insert', after: point(from.lon, from.lat) });
-    changes.emit({ layer: 'risk_points', id: other, op: 'insert', after: point(far.lon, far.lat) });
+    let id = 0;
+    await announced(async (q) => {
+      id = await insertRiskPoint(q, from.lon, from.lat, 'red');
+      return { layer: 'risk_points', id, op: 'insert', after: point(from.lon, from.lat) };
+    });
+    await announced(async (q) => ({ layer: 'risk_points', id: await insertRiskPoint(q, far.lon, far.lat, 'blue'), op: 'insert', after: point(far.lon, far.lat) }));
 
     const zooms = [0, 3, 6, 9, 11, 12, 14, 16, 18];
     const tilesAt = (p: { lon: number; lat: number }) => zooms.map((z) => tileContaining(p.lon, p.lat, z));
@@ -61,8 +87,7 @@ describe('tile cache', () => {
     await fetchTile(app, shelterUrl);
     expect(await ids(app, urlOf('risk_points', tileContaining(from.lon, from.lat, 14)))).toContain(id);
 
-    const before = await moveRiskPoint(id, to);
-    changes.emit({ layer: 'risk_points', id, op: 'update', before, after: point(to.lon, to.lat) });
+    await announced(async (q) => ({ layer: 'risk_points', id, op: 'update', before: await moveRiskPoint(q, id, to), after: point(to.lon, to.lat) }));
 
     for (const z of zooms) {
       const [a, b, c] = [from, to, far].map((p) => tileContaining(p.lon, p.lat, z));

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import type { Express } from 'express';
+import { testApp } from '../helpers/test-app.ts';
+import { waitFor } from '../helpers/sse.ts';
+import { ChangeBus, type FeatureChange } from '../../server/changes.ts';
+import { tileContaining } from '../../tiles/tile-coords.ts';
+import type { Db } from '../../server/db/types.ts';
+import { fetchTile } from './helpers/http.ts';
+import { decodeTile } from './helpers/decode.ts';
+
+// Rows written in plain SQL (psql, an ETL job) are announced at COMMIT (migration 017):
+// the cached tiles of their layers go, and open maps hear of it, as after an edit
+// made through the server.
+let db: Db;
+let app: Express;
+let editor: string;
+const heard: FeatureChange[] = [];
+let point: { id: number; lon: number; lat: number; level: string };
+
+beforeAll(async () => {
+  const changes = new ChangeBus();
+  changes.on((c) => heard.push(c));
+  ({ db, app, bearer: { editor } } = await testApp({ keys: { editor: 'editor' }, app: { changes } }));
+  await app.locals.ready;
+  const r = await db.query<{ id: number; lon: number; lat: number; level: string }>(
+    "SELECT id::int8 AS id, ST_X(geom) AS lon, ST_Y(geom) AS lat, level FROM risk_points WHERE district_id = 'huadu' AND level <> 'blue' AND deleted_at IS NULL ORDER BY id LIMIT 1",
+  );
+  point = { ...r.rows[0], id: Number(r.rows[0].id) };
+});
+afterAll(async () => db?.close());
+
+const version = async () => Number((await db.query<{ v: number }>('SELECT version AS v FROM data_version')).rows[0].v);
+const heardFrom = (v: number) => heard.filter((c) => c.dataVersion === v);
+
+/** The level the z16 tile holding the point gives it (the tile is cached after the first call). */
+async function levelInTile(): Promise<unknown> {
+  const t = tileContaining(point.lon, point.lat, 16);
+  const r = await fetchTile(app, `/tiles/risk_points/16/${t.x}/${t.y}.mvt`);
+  expect(r.status).toBe(200);
+  return (decodeTile(r.body).risk_points ?? []).find((f) => f.id === point.id)?.properties.level;
+}
+
+describe('writes made in plain SQL', () => {
+  it('drop the cached tiles of their layer, announced once with the version they committed', async () => {
+    expect(await levelInTile()).toBe(point.level); // now cached
+    await db.query("UPDATE risk_points SET level = 'blue' WHERE id = $1", [point.id]);
+    const v = await version();
+    await waitFor(() => (heardFrom(v).length ? true : undefined), 10_000, 'the change of the plain SQL write');
+    expect(heardFrom(v)).toEqual([{ layer: 'risk_points', id: 'resync', op: 'update', summary: { resync: true }, dataVersion: v }]);
+    expect(await levelInTile()).toBe('blue');
+  });
+
+  it('announce the layer a table describes, and every layer of a transaction', async () => {
+    await db.tx(async (q) => {
+      await q.query("UPDATE shelters SET name_zh = name_zh WHERE district_id = 'huadu'");
+      await q.query("UPDATE flood_points SET name_zh = name_zh WHERE district_id = 'huadu'");
+    });
+    const both = await version();
+    await waitFor(() => (heardFrom(both).length ? true : undefined), 10_000, 'the changes of the transaction');
+    expect(heardFrom(both).map((c) => c.layer).sort()).toEqual(['flood_points', 'shelters']);
+
+    // an inspection is no layer's own table: it changes what a risk point shows
+    await db.query('UPDATE risk_inspections SET findings = findings WHERE risk_point_id = $1', [point.id]);
+    const inspection = await version();
+    await waitFor(() => (heardFrom(inspection).length ? true : undefined), 10_000, 'the change of the inspection');
+    expect(heardFrom(inspection).map((c) => c.layer)).toEqual(['risk_points']);
+  });
+
+  it('a rolled-back write announces nothing, and an edit through the server only its own change', async () => {
+    const before = await version();
+    const count = heard.length;
+    await expect(
+      db.tx(async (q) => {
+        await q.query("UPDATE risk_points SET level = 'red' WHERE id = $1", [point.id]);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await version()).toBe(before);
+
+    const read = await request(app).get(`/ogc/collections/risk_points/items/${point.id}`).expect(200);
+    const edited = await request(app)
+      .patch(`/ogc/collections/risk_points/items/${point.id}`)
+      .set('authorization', editor)
+      .set('if-match', read.headers.etag)
+      .send({ type: 'Feature', properties: { level: 'yellow' } })
+      .expect(200);
+    const v = await version();
+    expect(v).toBe(before + 1);
+    await waitFor(() => (heardFrom(v).length ? true : undefined), 10_000, 'the change of the edit');
+    // nothing from the rollback, and the edit's own change only (no second one at COMMIT)
+    expect(heard.slice(count).map((c) => [c.layer, c.id, c.dataVersion])).toEqual([['risk_points', point.id, v]]);
+    expect(edited.body.properties.level).toBe('yellow');
+    expect(await levelInTile()).toBe('yellow');
+  });
+});
