@@ -50,11 +50,12 @@ export interface Db extends Queryable {
   /** Runs `fn` in one transaction: commits when it resolves, rolls back when it throws. */
   tx<T>(fn: (q: Queryable) => Promise<T>, options?: QueryOptions): Promise<T>;
   /**
-   * Subscribes to NOTIFY on `channel`; returns an unsubscribe function. `onGap`
-   * is called after a lost connection was re-established: notifications sent
+   * Subscribes to NOTIFY on `channel`; returns an unsubscribe function. `onLost`
+   * is called when the listening connection drops (the database stopped, the
+   * network failed), `onGap` once it was re-established: notifications sent
    * meanwhile are gone, so callers must treat everything as possibly changed.
    */
-  listen(channel: string, onPayload: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>>;
+  listen(channel: string, onPayload: (payload: string) => void, onGap?: () => void, onLost?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
   /** Connections of the pool (PostgreSQL backend only), for metrics. */
   poolStats?(): { total: number; idle: number; waiting: number };

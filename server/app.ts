@@ -71,7 +71,7 @@ export function buildApp(options: AppOptions): express.Express {
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.
   const live = liveEvents(ctx.changes);
-  const relay = relayChanges(ctx.db, ctx.changes, ctx.log, ctx.config.FAULT_NOTIFY_DELAY_MS);
+  const relay = relayChanges(ctx.db, ctx.changes, ctx.log, ctx.config.FAULT_NOTIFY_DELAY_MS, (up) => live.database(up));
   relay.catch((err) => ctx.log.error(`live updates are off: cannot LISTEN (${(err as Error).message})`));
   app.locals.ready = relay.then(() => undefined);
   app.locals.live = live;

@@ -113,7 +113,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         }
       });
     },
-    async listen(channel, onPayload, onGap) {
+    async listen(channel, onPayload, onGap, onLost) {
       // A dedicated connection per channel. If it drops (server restart, network),
       // the error must not crash the process: reconnect with backoff and LISTEN again.
       // Each connection is released exactly once: by its error, by stop, or by close.
@@ -131,6 +131,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
           c.release(err);
           if (stopped) return;
           options.onListenLost?.(channel, err);
+          onLost?.();
           const retry = () => {
             if (stopped) return;
             connect().then(

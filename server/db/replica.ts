@@ -53,7 +53,7 @@ export async function withReadReplica(primary: Db, replica: Db, options: Replica
       return result;
     },
     // A heard change is delivered once the primary's position after it is recorded.
-    listen: (channel, onPayload, onGap) => primary.listen(channel, (payload) => router.afterChange(() => onPayload(payload)), onGap && (() => router.afterChange(onGap))),
+    listen: (channel, onPayload, onGap, onLost) => primary.listen(channel, (payload) => router.afterChange(() => onPayload(payload)), onGap && (() => router.afterChange(onGap)), onLost),
     async close() {
       router.stop();
       await Promise.all([replica.close().catch(() => {}), primary.close()]);

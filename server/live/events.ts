@@ -130,6 +130,14 @@ export function liveEvents(bus: ChangeBus, options: LiveOptions = DEFAULT_LIVE_O
   return {
     router,
     clientCount: () => clients.size,
+    /**
+     * Tells every open map that the database went away (`up: false`) or is back, as
+     * an `event: database` without an id (not a change: a resumed stream does not
+     * replay it). Walls then ask /ready at once instead of at their next check.
+     */
+    database(up: boolean) {
+      for (const c of clients) c.res.write(`event: database\ndata: ${JSON.stringify({ up })}\n\n`);
+    },
     /** Ends every stream; with `retryMs`, tells clients how long to wait before reconnecting (shutdown). */
     close(retryMs?: number) {
       clearInterval(heartbeat);

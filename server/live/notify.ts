@@ -72,8 +72,12 @@ function changesOf(payload: string): FeatureChange[] {
   return 'tables' in parsed ? plainSqlChanges(parsed.tables, parsed.dataVersion) : [parsed];
 }
 
-/** Relays committed changes from the database to the in-process bus. */
-export async function relayChanges(db: Db, bus: ChangeBus, log: Logger, delayMs = 0): Promise<() => Promise<void>> {
+/**
+ * Relays committed changes from the database to the in-process bus. `onDatabase`
+ * hears when the listening connection drops (false) and is back (true): the first
+ * sign, within a second, that the database went away, which live maps are told.
+ */
+export async function relayChanges(db: Db, bus: ChangeBus, log: Logger, delayMs = 0, onDatabase?: (up: boolean) => void): Promise<() => Promise<void>> {
   return db.listen(
     CHANGE_CHANNEL,
     (payload) => {
@@ -93,6 +97,8 @@ export async function relayChanges(db: Db, bus: ChangeBus, log: Logger, delayMs 
     // geometry per layer makes every cache drop that whole layer, and tells live maps.
     () => {
       for (const layer of LAYERS) bus.emit({ layer: layer.id, id: WHOLE_LAYER, op: 'update', summary: { resync: true } });
+      onDatabase?.(true);
     },
+    () => onDatabase?.(false),
   );
 }

@@ -106,12 +106,19 @@ describe.skipIf(backend !== 'postgres')('tiles from an archive during a database
     const browser = await launchBrowser();
     try {
       const page = await browser.context.newPage();
+      let lastReady = 0;
+      page.on('request', (r) => {
+        if (new URL(r.url()).pathname === '/ready') lastReady = Date.now();
+      });
       await openMap(page, `${base}/?mode=wall&lang=en`);
       expect(await page.locator('#offline-copy').isHidden()).toBe(true);
+      const nextCheck = lastReady + 15_000;
       cluster.stop();
       try {
-        // The notice checks /ready every 15 s (every 3 s while the database is away) and whenever the live connection changes.
+        // The notice checks /ready when the server says over the live stream that its database went away,
+        // not only at its next check 15 s after the last (then every 3 s while the database is away).
         await page.waitForFunction(() => !document.getElementById('offline-copy')!.hidden, null, { timeout: 40_000 });
+        expect(Date.now(), 'the notice shows before the next periodic check').toBeLessThan(nextCheck);
         const notice = page.locator('#offline-copy');
         expect(await notice.getAttribute('data-archive')).toBe(archive.json.exported_at);
         expect(await notice.textContent()).toMatch(/^Offline copy of /);

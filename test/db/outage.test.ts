@@ -6,6 +6,7 @@ import { openPostgres } from '../../server/db/postgres.ts';
 import { listenApp } from '../helpers/listen.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import type { Db } from '../../server/db/types.ts';
+import { subscribeSse, waitFor } from '../helpers/sse.ts';
 
 /**
  * A database outage on a PostgreSQL cluster of the test's own: cached reads are
@@ -57,8 +58,12 @@ describe.skipIf(backend !== 'postgres')('database outage (throwaway PostgreSQL c
     expect(tile.status).toBe(200);
     const tileBytes = Buffer.from(await tile.arrayBuffer());
     expect((await fetch(base + ITEMS)).status).toBe(200);
+    // an open map hears that the database went away, and that it is back
+    const live = subscribeSse(`${base}/events`);
+    await live.opened;
 
     cluster.stop();
+    await waitFor(() => live.notices.find((n) => n.event === 'database' && n.data.up === false), 10_000, 'event: database, up false');
 
     const cached = await fetch(base + TILE);
     expect(cached.status).toBe(200);
@@ -101,6 +106,8 @@ describe.skipIf(backend !== 'postgres')('database outage (throwaway PostgreSQL c
       await new Promise((r) => setTimeout(r, 200));
     }
     expect((await fetch(base + ITEMS)).status).toBe(200);
+    await waitFor(() => live.notices.find((n) => n.event === 'database' && n.data.up === true), 30_000, 'event: database, up true');
+    live.close();
     const after = await write(3);
     expect(after.status).toBe(201);
     acknowledged.push(Number((await after.json()).id));

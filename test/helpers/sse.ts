@@ -1,4 +1,7 @@
-/** A minimal Server-Sent Events reader for tests: collects `change` events. */
+/**
+ * A minimal Server-Sent Events reader for tests: collects `change` events (they carry
+ * ids) in `events`, and events without an id (`event: database`) in `notices`.
+ */
 export interface SseEvent {
   /** The data version of the event (the id's part before a dot). */
   id: number;
@@ -9,6 +12,7 @@ export interface SseEvent {
 
 export function subscribeSse(url: string, headers: Record<string, string> = {}) {
   const events: SseEvent[] = [];
+  const notices: { event: string; data: Record<string, unknown> }[] = [];
   const controller = new AbortController();
   const opened = fetch(url, { headers, signal: controller.signal }).then((res) => {
     const reader = res.body!.getReader();
@@ -26,7 +30,9 @@ export function subscribeSse(url: string, headers: Record<string, string> = {}) 
             text = text.slice(cut + 2);
             const id = /^id: ((\d+)(?:\.\d+)?)$/m.exec(block);
             const data = /^data: (.*)$/m.exec(block);
+            const name = /^event: (.*)$/m.exec(block);
             if (id && data) events.push({ id: Number(id[2]), eventId: id[1], data: JSON.parse(data[1]) });
+            else if (name && data) notices.push({ event: name[1], data: JSON.parse(data[1]) });
           }
         }
       } catch {
@@ -35,7 +41,7 @@ export function subscribeSse(url: string, headers: Record<string, string> = {}) 
     })();
     return res;
   });
-  return { events, opened, close: () => controller.abort() };
+  return { events, notices, opened, close: () => controller.abort() };
 }
 
 export async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined>, ms: number, what = 'condition'): Promise<T> {

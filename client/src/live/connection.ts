@@ -7,6 +7,8 @@ export interface LiveHandlers {
   status(status: LiveStatus): void;
   /** The stream came back after a break: changes may have been missed. */
   resync(): void;
+  /** The server lost its database (`false`) or has it back (`true`). */
+  database?(up: boolean): void;
 }
 
 export interface LiveOptions {
@@ -77,6 +79,13 @@ export class LiveConnection {
         this.handlers.change(JSON.parse(msg.data) as ChangeEvent);
       } catch {
         /* a malformed event is skipped, the stream goes on */
+      }
+    });
+    es.addEventListener('database', (e) => {
+      try {
+        this.handlers.database?.(Boolean((JSON.parse((e as MessageEvent<string>).data) as { up?: unknown }).up));
+      } catch {
+        /* a malformed notice is skipped */
       }
     });
     es.addEventListener('error', () => {

@@ -44,6 +44,7 @@ export class LiveMap {
   private readonly eventListeners = new Set<(event: ChangeEvent, alarming: boolean) => void>();
   private readonly statusListeners = new Set<(status: LiveStatus) => void>();
   private readonly resyncListeners = new Set<() => void>();
+  private readonly databaseListeners = new Set<(up: boolean) => void>();
   status: LiveStatus = 'connecting';
 
   constructor(private readonly options: LiveMapOptions) {
@@ -63,6 +64,9 @@ export class LiveMap {
         for (const fn of this.statusListeners) fn(s);
       },
       resync: () => this.resync(),
+      database: (up) => {
+        for (const fn of this.databaseListeners) fn(up);
+      },
     });
   }
 
@@ -87,6 +91,11 @@ export class LiveMap {
   /** After a break in the stream: panels reload what they show. */
   onResync(fn: () => void): void {
     this.resyncListeners.add(fn);
+  }
+
+  /** When the server says it lost its database or has it back (the wall's offline notice checks at once). */
+  onDatabase(fn: (up: boolean) => void): void {
+    this.databaseListeners.add(fn);
   }
 
   /** Applies one event (exposed for the wall's own use and for tests). */

@@ -4,9 +4,10 @@ import { lang, onLang, pick, type Bilingual } from '../i18n.ts';
  * "Offline copy of <date>": while the server answers tiles from its archive
  * (TILES_ARCHIVE, the database is unreachable), /ready says so and the wall
  * shows when that copy was made, so nobody reads an old map as the live one.
- * Checked every `everyMs` and whenever the live connection drops or returns;
- * while the database is away every `downEveryMs`, so the notice goes soon
- * after it is back.
+ * Checked every `everyMs`, whenever the live connection drops or returns, and
+ * when the server says over it that its database went away or is back (the
+ * caller's `check()`); while the database is away every `downEveryMs`, so the
+ * notice goes soon after it is back.
  */
 const OFFLINE: Bilingual = { zh: '离线副本', en: 'Offline copy of' };
 const NO_DATABASE: Bilingual = { zh: '数据库不可用，地图未更新', en: 'Database unavailable — the map is not updating' };

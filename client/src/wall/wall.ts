@@ -59,6 +59,7 @@ export function startWall(app: OneMapApp): void {
     board.apply(e);
   });
   app.live.onResync(() => void board.load());
+  app.live.onDatabase(() => void offline.check());
   void board.load();
 
   // Browsers allow full screen only after a gesture: the first click or key on the wall asks for it.
