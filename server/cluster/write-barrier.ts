@@ -123,13 +123,11 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * with change notifications (`written` in the request's context, set by
  * `settleJournal`).
  *
- * Only that version: a caller's request that changed nothing (an analysis sent
- * by POST, a write that found nothing to change) is answered at once, and so is
- * one made after rows were written in plain SQL (psql, an ETL job). Such a
- * write moves the data version without a notification, so no process would
- * ever "apply" it: waiting for the current version instead held every later
- * POST, PUT, PATCH and DELETE for the whole timeout, until the next change made
- * through the server.
+ * Only that version: a request that changed nothing (an analysis sent by POST,
+ * a write that found nothing to change) is answered at once. Waiting for the
+ * database's current version instead cost every write request one more query,
+ * and held every one of them for the whole timeout whenever that version was
+ * one no notification announced (rows written in plain SQL before migration 017).
  */
 export function writeBarrier(applied: AppliedVersion, onTimeout: (version: number) => void) {
   return (req: Request, res: Response, next: NextFunction) => {

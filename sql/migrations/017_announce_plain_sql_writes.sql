@@ -34,7 +34,8 @@ END
 $fn$;
 
 -- The server's last statement before COMMIT (migration 015), now also marking the
--- transaction as announced, so the settling at COMMIT sends nothing more.
+-- transaction as announced when it sends its changes, so the settling at COMMIT sends
+-- nothing more. One that sends none (an audit row only) is announced at COMMIT.
 CREATE OR REPLACE FUNCTION data_version_commit(audits jsonb, channel text, notes text[]) RETURNS bigint
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -42,7 +43,9 @@ DECLARE
   note text;
 BEGIN
   v := data_version_bump();
-  PERFORM set_config('onemap.changes_announced', 'on', true);
+  IF coalesce(array_length(notes, 1), 0) > 0 THEN
+    PERFORM set_config('onemap.changes_announced', 'on', true);
+  END IF;
   INSERT INTO audit_log (actor, layer, feature_id, operation, before, after, data_version)
   SELECT e.a->>'actor', e.a->>'layer', e.a->>'feature_id', e.a->>'operation',
          nullif(e.a->'before', 'null'::jsonb), nullif(e.a->'after', 'null'::jsonb), v
