@@ -32,13 +32,14 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.close());
 
+// Each cell's point and each shelter's position made geography once, not once per pair.
 const POSTGIS_COVERED = `
-  SELECT c.id::int8 AS id FROM population_cells c
-  WHERE c.district_id = $1 AND EXISTS (
-    SELECT 1 FROM shelters s
-    WHERE s.district_id = $1 AND s.deleted_at IS NULL AND s.status = ANY($2::text[]) AND s.usable
-      AND ST_DWithin(ST_PointOnSurface(c.geom)::geography, s.geom::geography,
-            CASE s.shelter_class WHEN 'emergency' THEN $3::float8 WHEN 'fixed' THEN $4::float8 ELSE $5::float8 END))
+  WITH c AS MATERIALIZED (SELECT id, ST_PointOnSurface(geom)::geography AS g FROM population_cells WHERE district_id = $1),
+       s AS MATERIALIZED (
+    SELECT geom::geography AS g, CASE shelter_class WHEN 'emergency' THEN $3::float8 WHEN 'fixed' THEN $4::float8 ELSE $5::float8 END AS radius
+      FROM shelters WHERE district_id = $1 AND deleted_at IS NULL AND status = ANY($2::text[]) AND usable)
+  SELECT c.id::int8 AS id FROM c
+  WHERE EXISTS (SELECT 1 FROM s WHERE ST_DWithin(c.g, s.g, s.radius))
   ORDER BY c.id`;
 
 describe('service, PostGIS and Turf agree on radius coverage', () => {
