@@ -56,10 +56,12 @@ const DESCRIBES: Readonly<Record<string, string>> = {
   shelter_checkins: 'shelters',
 };
 
-/** What a transaction that wrote these tables in plain SQL changed, with no geometry: every layer stored in (or described by) them. */
-export function plainSqlChanges(tables: readonly string[], dataVersion: number): FeatureChange[] {
-  const layers = LAYERS.filter((l) => l.table !== null && tables.some((t) => t === l.table || DESCRIBES[t] === l.id));
-  return layers.map((l) => ({ layer: l.id, id: WHOLE_LAYER, op: 'update', summary: { resync: true }, dataVersion }));
+/** A change that may concern any feature of the layer: caches drop it whole, live maps reload it. */
+const wholeLayerChange = (layer: string, dataVersion?: number): FeatureChange => ({ layer, id: WHOLE_LAYER, op: 'update', summary: { resync: true }, dataVersion });
+
+/** What a transaction that wrote these tables in plain SQL changed: every layer stored in (or described by) them. */
+function plainSqlChanges(tables: readonly string[], dataVersion: number): FeatureChange[] {
+  return LAYERS.filter((l) => l.table !== null && tables.some((t) => t === l.table || DESCRIBES[t] === l.id)).map((l) => wholeLayerChange(l.id, dataVersion));
 }
 
 /**
@@ -96,7 +98,7 @@ export async function relayChanges(db: Db, bus: ChangeBus, log: Logger, delayMs 
     // After a lost connection, changes may have been missed: a change without
     // geometry per layer makes every cache drop that whole layer, and tells live maps.
     () => {
-      for (const layer of LAYERS) bus.emit({ layer: layer.id, id: WHOLE_LAYER, op: 'update', summary: { resync: true } });
+      for (const layer of LAYERS) bus.emit(wholeLayerChange(layer.id));
       onDatabase?.(true);
     },
     () => onDatabase?.(false),
