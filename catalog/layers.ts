@@ -78,6 +78,11 @@ export interface LayerDef {
   /** false: planning layers a map shows only when asked (candidate sites); default true. */
   onByDefault?: boolean;
   /**
+   * Tables whose rows describe the layer's features (a risk point's inspections): a
+   * write to them is a change of the layer, announced as one (server/live/notify.ts).
+   */
+  describedBy?: readonly string[];
+  /**
    * Decimals of longitude/latitude in OGC API output (GeoJSON, CSV); default 7
    * (about 1 cm). Web Mercator output uses 2 decimals (1 cm in metres).
    */
@@ -180,6 +185,7 @@ export const LAYERS: readonly LayerDef[] = [
   {
     id: 'risk_points',
     table: 'risk_points',
+    describedBy: ['risk_inspections'],
     title: { zh: '风险点与危险源', en: 'Risk points and hazard sources' },
     description: { zh: '按红橙黄蓝四色分级的风险点', en: 'Risk points graded in four colours (red, orange, yellow, blue)' },
     geometry: 'point',
@@ -270,6 +276,7 @@ export const LAYERS: readonly LayerDef[] = [
   {
     id: 'shelters',
     table: 'shelters',
+    describedBy: ['shelter_checkins'],
     title: { zh: '应急避难场所', en: 'Emergency shelters' },
     description: { zh: '室内、室外应急避难场所，含有效面积、容量、状态与入住人数', en: 'Indoor and outdoor shelters with effective area, capacity, status and occupancy' },
     geometry: 'point',
@@ -304,6 +311,7 @@ export const LAYERS: readonly LayerDef[] = [
   {
     id: 'hazard_sources',
     table: 'hazard_sources',
+    describedBy: ['hazard_assessments', 'hazard_substances'],
     title: { zh: '危险化学品企业', en: 'Hazardous-chemical enterprises' },
     description: { zh: '生产、储存、加油加气、经营企业及重大危险源', en: 'Production, storage, gas-station and trading enterprises; major hazard sources' },
     geometry: 'point',

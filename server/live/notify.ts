@@ -45,23 +45,12 @@ export async function notifyChange(q: Queryable, change: FeatureChange): Promise
   await q.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, encodeChange(change)]);
 }
 
-/**
- * Tables that are no layer's own, by the layer whose features they describe: an
- * inspection changes what a risk point shows as due, a check-in a shelter's occupancy.
- */
-const DESCRIBES: Readonly<Record<string, string>> = {
-  risk_inspections: 'risk_points',
-  hazard_assessments: 'hazard_sources',
-  hazard_substances: 'hazard_sources',
-  shelter_checkins: 'shelters',
-};
-
 /** A change that may concern any feature of the layer: caches drop it whole, live maps reload it. */
 const wholeLayerChange = (layer: string, dataVersion?: number): FeatureChange => ({ layer, id: WHOLE_LAYER, op: 'update', summary: { resync: true }, dataVersion });
 
-/** What a transaction that wrote these tables in plain SQL changed: every layer stored in (or described by) them. */
+/** What a transaction that wrote these tables in plain SQL changed: every layer stored in them or described by them (`describedBy`). */
 function plainSqlChanges(tables: readonly string[], dataVersion: number): FeatureChange[] {
-  return LAYERS.filter((l) => l.table !== null && tables.some((t) => t === l.table || DESCRIBES[t] === l.id)).map((l) => wholeLayerChange(l.id, dataVersion));
+  return LAYERS.filter((l) => tables.some((t) => t === l.table || l.describedBy?.includes(t))).map((l) => wholeLayerChange(l.id, dataVersion));
 }
 
 /**

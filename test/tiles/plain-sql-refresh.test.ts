@@ -6,6 +6,7 @@ import { waitFor } from '../helpers/sse.ts';
 import { ChangeBus, type FeatureChange } from '../../server/changes.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
 import type { Db } from '../../server/db/types.ts';
+import { LAYERS } from '../../catalog/layers.ts';
 import { fetchTile } from './helpers/http.ts';
 import { decodeTile } from './helpers/decode.ts';
 
@@ -42,6 +43,18 @@ async function levelInTile(): Promise<unknown> {
 }
 
 describe('writes made in plain SQL', () => {
+  it('every table whose writes move the data version is a layer\'s, or describes one (the catalogue knows what to announce)', async () => {
+    const r = await db.query<{ name: string }>(
+      `SELECT DISTINCT c.relname AS name FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
+        WHERE p.proname = 'data_version_touch' AND NOT t.tgisinternal ORDER BY 1`,
+    );
+    // audit rows waiting for their transaction's version (migration 015) are no features
+    const tables = r.rows.map((row) => row.name).filter((t) => t !== 'audit_log_pending');
+    expect(tables.length).toBeGreaterThan(10);
+    const known = new Set(LAYERS.flatMap((l) => [l.table, ...(l.describedBy ?? [])]));
+    expect(tables.filter((t) => !known.has(t))).toEqual([]);
+  });
+
   it('drop the cached tiles of their layer, announced once with the version they committed', async () => {
     expect(await levelInTile()).toBe(point.level); // now cached
     await db.query("UPDATE risk_points SET level = 'blue' WHERE id = $1", [point.id]);
