@@ -217,6 +217,7 @@ export const WORDS = {
   opDelete: { zh: '删除', en: 'removed' },
   opOccupancy: { zh: '入住变化', en: 'occupancy' },
   opImport: { zh: '批量导入', en: 'import' },
+  opReload: { zh: '整层重新载入', en: 'layer reloaded' },
   upgraded: { zh: '升级为', en: 'raised to' },
 } satisfies Record<string, Bilingual>;
 

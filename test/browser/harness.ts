@@ -58,6 +58,8 @@ export interface OneMapServer {
   url: string;
   /** An API key with the editor role (to create features as a user would). */
   editorKey: string;
+  /** Where the server's database is (`DATABASE_URL` on PostgreSQL), to write to it as psql or an ETL job would. */
+  databaseUrl?: string;
   stop(): Promise<void>;
   /** Stops the server and starts it again on the same port and database. */
   restart(): Promise<void>;
@@ -81,6 +83,7 @@ export async function startOneMap(): Promise<OneMapServer> {
   return {
     url,
     editorKey,
+    databaseUrl: env.DATABASE_URL,
     async stop() {
       await server?.stop();
       server = null;

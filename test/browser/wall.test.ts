@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres } from '../../server/db/postgres.ts';
 import type { Page } from 'playwright-core';
 import {
   countColours,
@@ -212,6 +213,20 @@ describe('wall mode', () => {
     } finally {
       await close.close();
     }
+  });
+
+  it('says in the ticker that a layer written in plain SQL was reloaded, naming no feature', async () => {
+    // psql or an ETL job on the server's database: announced at COMMIT as a change of the whole layer
+    const db = await openPostgres({ connectionString: server.databaseUrl!, max: 1 });
+    try {
+      await db.query("UPDATE flood_points SET name_zh = name_zh WHERE district_id = 'pingshan'");
+    } finally {
+      await db.close();
+    }
+    const item = await page.waitForFunction(() => document.querySelector<HTMLElement>('#ticker li[data-layer="flood_points"][data-id="resync"]')?.textContent, null, { timeout: 5000 });
+    const text = String(await item.jsonValue());
+    expect(text).toContain('整层重新载入');
+    expect(text).not.toContain('#resync');
   });
 
   it('rotates through the districts by itself when asked to (rotate=seconds)', async () => {

@@ -19,6 +19,8 @@ export interface ChangeEvent {
   occupancy?: number;
   capacity?: number;
   status?: string;
+  /** A change of the whole layer, naming no one feature (`id: "resync"`): rows written in plain SQL, or changes missed during a break. */
+  resync?: boolean;
   at: string;
 }
 

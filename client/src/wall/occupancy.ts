@@ -67,8 +67,9 @@ export class OccupancyBoard {
     if (e.layer !== 'shelters') return;
     const row = this.rows.get(String(e.id));
     if (!row) {
-      // A new shelter: reload the list once things are quiet (a burst of inserts loads it once).
-      if (e.op === 'insert') {
+      // A new shelter, or any of them changed (written in plain SQL): reload the list once things
+      // are quiet (a burst of inserts loads it once).
+      if (e.op === 'insert' || e.resync) {
         clearTimeout(this.reload);
         this.reload = setTimeout(() => void this.load(), 2000);
       }

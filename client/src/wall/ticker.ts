@@ -48,16 +48,26 @@ export class Ticker {
   private itemHtml({ event: e, alarming, at }: TickerItem): string {
     const info = this.app.live.layerOf(e.layer);
     const layerTitle = info ? pick(info.title) : e.layer;
-    const op =
-      e.type === 'occupancy' ? t('opOccupancy') : e.type === 'import' ? t('opImport') : e.op === 'insert' ? t('opInsert') : e.op === 'delete' ? t('opDelete') : t('opUpdate');
+    const op = e.resync
+      ? t('opReload')
+      : e.type === 'occupancy'
+        ? t('opOccupancy')
+        : e.type === 'import'
+          ? t('opImport')
+          : e.op === 'insert'
+            ? t('opInsert')
+            : e.op === 'delete'
+              ? t('opDelete')
+              : t('opUpdate');
     const levelProp = info?.properties.find((p) => p.name === 'level');
     const level = e.level && levelProp?.enumTitles?.[e.level] ? pick(levelProp.enumTitles[e.level]) : '';
     const chip = e.level && info ? `<i class="chip" style="background:${riskLevelColor(info, e.level)}"></i>` : '';
-    const name = e.name_zh ?? this.nameOf(e.layer, e.id) ?? '';
+    // A whole-layer change names no feature: the layer's title says it all.
+    const name = e.resync ? '' : (e.name_zh ?? this.nameOf(e.layer, e.id) ?? '') || `#${e.id}`;
     const occupancy =
       e.type === 'occupancy' && e.occupancy !== undefined ? ` ${formatNumber(e.occupancy)}${e.capacity ? ` / ${formatNumber(e.capacity)}` : ''}` : '';
     return `<li class="${alarming ? 'alarming' : ''}" data-layer="${escapeHtml(e.layer)}" data-id="${escapeHtml(String(e.id))}">
       <time>${formatTime(at)}</time>${chip}<span class="what">${escapeHtml(op)} · ${escapeHtml(layerTitle)}</span>
-      <span class="name">${escapeHtml(name || `#${e.id}`)}${level ? ` · ${escapeHtml(level)}` : ''}${escapeHtml(occupancy)}</span></li>`;
+      <span class="name">${escapeHtml(name)}${level ? ` · ${escapeHtml(level)}` : ''}${escapeHtml(occupancy)}</span></li>`;
   }
 }
