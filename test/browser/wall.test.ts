@@ -229,6 +229,19 @@ describe('wall mode', () => {
     expect(text).not.toContain('#resync');
   });
 
+  it('puts the layers one version reloaded on one line of the ticker', async () => {
+    const top = await page.evaluate(async () => {
+      const live = window.onemap!.live;
+      for (const layer of ['risk_points', 'shelters', 'flood_points']) {
+        live.handle({ type: 'feature', op: 'update', layer, id: 'resync', resync: true, version: 2e9, bbox: null, at: new Date().toISOString() });
+      }
+      await new Promise((r) => requestAnimationFrame(r));
+      const items = [...document.querySelectorAll<HTMLElement>('#ticker li')];
+      return { first: items[0].dataset.layer, lines: items.filter((li) => li.dataset.layer!.split(' ').includes('shelters') && li.dataset.id === 'resync').length };
+    });
+    expect(top).toEqual({ first: 'risk_points shelters flood_points', lines: 1 });
+  });
+
   it('rotates through the districts by itself when asked to (rotate=seconds)', async () => {
     const rotating = await browser.context.newPage();
     await openMap(rotating, `${server.url}/?mode=wall&rotate=5`);

@@ -8,6 +8,8 @@ interface TickerItem {
   event: ChangeEvent;
   alarming: boolean;
   at: Date;
+  /** Whole-layer changes: every layer one transaction (or one reconnection) reloaded, on one line. */
+  layers?: string[];
 }
 
 /**
@@ -27,7 +29,14 @@ export class Ticker {
 
   add(event: ChangeEvent, alarming: boolean): void {
     const at = new Date(event.at);
-    this.items.unshift({ event, alarming, at: Number.isNaN(at.getTime()) ? new Date() : at });
+    const top = this.items[0];
+    // The whole-layer changes of one version arrive together (a transaction written in plain SQL,
+    // or every layer after a break in the stream): one line, not one per layer pushing the rest out.
+    if (event.resync && top?.layers && top.event.version === event.version) {
+      if (!top.layers.includes(event.layer)) top.layers.push(event.layer);
+    } else {
+      this.items.unshift({ event, alarming, at: Number.isNaN(at.getTime()) ? new Date() : at, ...(event.resync ? { layers: [event.layer] } : {}) });
+    }
     if (this.items.length > this.size) this.items.length = this.size;
     // A burst of events redraws the list once per frame, not once per event.
     if (!this.frame) this.frame = requestAnimationFrame(() => this.render());
@@ -45,9 +54,13 @@ export class Ticker {
     this.el.innerHTML = this.items.map((item) => this.itemHtml(item)).join('');
   }
 
-  private itemHtml({ event: e, alarming, at }: TickerItem): string {
+  private itemHtml({ event: e, alarming, at, layers = [e.layer] }: TickerItem): string {
     const info = this.app.live.layerOf(e.layer);
-    const layerTitle = info ? pick(info.title) : e.layer;
+    const titleOf = (id: string) => {
+      const l = this.app.live.layerOf(id);
+      return l ? pick(l.title) : id;
+    };
+    const layerTitle = layers.map(titleOf).join(', ');
     const op = e.resync
       ? t('opReload')
       : e.type === 'occupancy'
@@ -66,7 +79,7 @@ export class Ticker {
     const name = e.resync ? '' : (e.name_zh ?? this.nameOf(e.layer, e.id) ?? '') || `#${e.id}`;
     const occupancy =
       e.type === 'occupancy' && e.occupancy !== undefined ? ` ${formatNumber(e.occupancy)}${e.capacity ? ` / ${formatNumber(e.capacity)}` : ''}` : '';
-    return `<li class="${alarming ? 'alarming' : ''}" data-layer="${escapeHtml(e.layer)}" data-id="${escapeHtml(String(e.id))}">
+    return `<li class="${alarming ? 'alarming' : ''}" data-layer="${escapeHtml(layers.join(' '))}" data-id="${escapeHtml(String(e.id))}">
       <time>${formatTime(at)}</time>${chip}<span class="what">${escapeHtml(op)} · ${escapeHtml(layerTitle)}</span>
       <span class="name">${escapeHtml(name)}${level ? ` · ${escapeHtml(level)}` : ''}${escapeHtml(occupancy)}</span></li>`;
   }
