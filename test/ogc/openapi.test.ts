@@ -106,7 +106,8 @@ describe('OpenAPI document', () => {
       for (const p of op.get.parameters!) {
         const value = sampleValue(p);
         if (value === undefined) continue;
-        const url = `/ogc${path}?${p.name}=${encodeURIComponent(value)}`;
+        // One feature a page (unless the parameter is the page size): what is checked is that the value is accepted.
+        const url = `/ogc${path}?${p.name}=${encodeURIComponent(value)}${p.name === 'limit' ? '' : '&limit=1'}`;
         const r = await request(app).get(url);
         expect(r.status, `${url}: ${r.text.slice(0, 200)}`).toBe(200);
       }
