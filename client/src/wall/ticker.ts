@@ -61,17 +61,7 @@ export class Ticker {
       return l ? pick(l.title) : id;
     };
     const layerTitle = layers.map(titleOf).join(', ');
-    const op = e.resync
-      ? t('opReload')
-      : e.type === 'occupancy'
-        ? t('opOccupancy')
-        : e.type === 'import'
-          ? t('opImport')
-          : e.op === 'insert'
-            ? t('opInsert')
-            : e.op === 'delete'
-              ? t('opDelete')
-              : t('opUpdate');
+    const op = opWord(e);
     const levelProp = info?.properties.find((p) => p.name === 'level');
     const level = e.level && levelProp?.enumTitles?.[e.level] ? pick(levelProp.enumTitles[e.level]) : '';
     const chip = e.level && info ? `<i class="chip" style="background:${riskLevelColor(info, e.level)}"></i>` : '';
@@ -83,4 +73,12 @@ export class Ticker {
       <time>${formatTime(at)}</time>${chip}<span class="what">${escapeHtml(op)} · ${escapeHtml(layerTitle)}</span>
       <span class="name">${escapeHtml(name)}${level ? ` · ${escapeHtml(level)}` : ''}${escapeHtml(occupancy)}</span></li>`;
   }
+}
+
+/** What happened, in a word: a whole layer reloaded, occupancy, an import, or an edit. */
+function opWord(e: ChangeEvent): string {
+  if (e.resync) return t('opReload');
+  if (e.type === 'occupancy') return t('opOccupancy');
+  if (e.type === 'import') return t('opImport');
+  return t(e.op === 'insert' ? 'opInsert' : e.op === 'delete' ? 'opDelete' : 'opUpdate');
 }
