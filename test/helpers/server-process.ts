@@ -13,15 +13,20 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * back. The baseline compiler's code does the same, only slower to run. The apps the
  * test workers build in-process keep V8's default tiering.
  */
-export const SHORT_LIVED_NODE_FLAGS = ['--liftoff-only'];
+const SHORT_LIVED_NODE_FLAGS = ['--liftoff-only'];
 
 /**
- * Node with tsx's loader rather than the tsx command: the command is a node process of its
- * own that starts the script in a second one and relays signals to it, about 0.15 s of CPU
- * more per start (docs/testing.md). Signals now reach the script itself.
+ * Node's arguments to run a TypeScript script with tsx's loader rather than the tsx command:
+ * the command is a node process of its own that starts the script in a second one and relays
+ * signals to it, about 0.15 s of CPU more per start (docs/testing.md). Signals reach the
+ * script itself. For command-line scripts and the seeding of the test databases.
  */
+export function tsxArgs(script: string, args: readonly string[]): string[] {
+  return [...SHORT_LIVED_NODE_FLAGS, '--import', 'tsx', script, ...args];
+}
+
 function startTsx(script: string, args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...SHORT_LIVED_NODE_FLAGS, '--import', 'tsx', script, ...args], spawnOptions(env));
+  return spawn(process.execPath, tsxArgs(script, args), spawnOptions(env));
 }
 
 const spawnOptions = (env: Record<string, string>) => ({

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { ensureServerBuilt } from '../../server/build.ts';
-import { SHORT_LIVED_NODE_FLAGS } from '../helpers/server-process.ts';
+import { tsxArgs } from '../helpers/server-process.ts';
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -38,7 +38,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * the file says why, so waiting workers fail at once rather than at their timeout.
  */
 function seed(backend: string, target: string, readyFile: string): { done: Promise<void>; child: ChildProcess } {
-  const child = spawn(process.execPath, [...SHORT_LIVED_NODE_FLAGS, '--import', 'tsx', 'test/setup/seed-template.ts', backend, target, readyFile], {
+  const child = spawn(process.execPath, tsxArgs('test/setup/seed-template.ts', [backend, target, readyFile]), {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'pipe'],
   });
