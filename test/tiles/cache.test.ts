@@ -9,12 +9,15 @@ import type { Db, Queryable } from '../../server/db/types.ts';
 import { fetchTile, tileApp } from './helpers/http.ts';
 import { decodeTile } from './helpers/decode.ts';
 import { QUIET, insertRiskPoint } from './helpers/rows.ts';
+import { waitFor } from '../helpers/sse.ts';
 
 let db: Db;
 let app: Express;
 let changes: ChangeBus;
+const heard: FeatureChange[] = [];
 beforeAll(async () => {
   changes = new ChangeBus();
+  changes.on((c) => heard.push(c));
   ({ db, app } = await testApp({ app: { changes } }));
 });
 afterAll(async () => db?.close());
@@ -29,21 +32,14 @@ const ids = async (a: Express, url: string) => (decodeTile((await fetchTile(a, u
  * (A write that records nothing is announced as a change of the whole layer, migration 017.)
  */
 async function announced(write: (q: Queryable) => Promise<Omit<FeatureChange, 'dataVersion'>>): Promise<void> {
-  let heard!: () => void;
-  const done = new Promise<void>((resolve) => (heard = resolve));
-  let expected: Omit<FeatureChange, 'dataVersion'> | undefined;
-  const off = changes.on((c) => {
-    if (expected && c.layer === expected.layer && c.id === expected.id && c.op === expected.op) heard();
+  const from = heard.length;
+  let change!: Omit<FeatureChange, 'dataVersion'>;
+  await db.tx(async (q) => {
+    change = await write(q);
+    recordChange(q, change);
   });
-  try {
-    await db.tx(async (q) => {
-      expected = await write(q);
-      recordChange(q, expected);
-    });
-    await done;
-  } finally {
-    off();
-  }
+  const isIt = (c: FeatureChange) => c.layer === change.layer && c.id === change.id && c.op === change.op;
+  await waitFor(() => (heard.slice(from).some(isIt) ? true : undefined), 10_000, `the ${change.op} of ${change.layer} ${change.id} heard`);
 }
 
 async function moveRiskPoint(q: Queryable, id: number, to: { lon: number; lat: number }): Promise<Point> {
