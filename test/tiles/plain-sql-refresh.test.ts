@@ -6,6 +6,7 @@ import { waitFor } from '../helpers/sse.ts';
 import { ChangeBus, type FeatureChange } from '../../server/changes.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
 import type { Db } from '../../server/db/types.ts';
+import { currentDataVersion } from '../../server/db/data-version.ts';
 import { LAYERS } from '../../catalog/layers.ts';
 import { fetchTile } from './helpers/http.ts';
 import { decodeTile } from './helpers/decode.ts';
@@ -31,7 +32,7 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.close());
 
-const version = async () => Number((await db.query<{ v: number }>('SELECT version AS v FROM data_version')).rows[0].v);
+const version = async () => Number(await currentDataVersion(db));
 const heardFrom = (v: number) => heard.filter((c) => c.dataVersion === v);
 
 /** The level the z16 tile holding the point gives it (the tile is cached after the first call). */
