@@ -21,6 +21,7 @@ import { editRoutes } from './edits/routes.ts';
 import { importRoutes } from './imports/routes.ts';
 import { liveEvents } from './live/events.ts';
 import { relayChanges } from './live/notify.ts';
+import { keepHazardZones } from './shelters/hazard-zone-keeper.ts';
 import { AppliedVersion, joinClusterBarrier, writeBarrier } from './cluster/write-barrier.ts';
 import { currentDataVersion } from './db/data-version.ts';
 import { clientRoutes } from './routes/client.ts';
@@ -75,6 +76,8 @@ export function buildApp(options: AppOptions): express.Express {
   relay.catch((err) => ctx.log.error(`live updates are off: cannot LISTEN (${(err as Error).message})`));
   app.locals.ready = relay.then(() => undefined);
   app.locals.live = live;
+  // Hazards or shelters written in plain SQL (an ETL job, psql): shelters' hazard-zone flags follow.
+  if (ctx.config.HAZARD_ZONES_FOLLOW_SQL) app.locals.hazardZones = keepHazardZones(ctx.db, ctx.changes, ctx.log);
   app.use(live.router);
   // A write answers once every process of this server shows it (server/cluster/write-barrier.ts).
   const applied = new AppliedVersion();

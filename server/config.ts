@@ -106,6 +106,11 @@ export const configSchema = z.object({
    * start on less CPU and memory, for processes that seldom or never run one).
    */
   WORKER_WARM_START: bool.default(true),
+  /**
+   * Recompute shelters' hazard-zone flags when hazards or shelters are written in plain SQL
+   * (server/shelters/hazard-zone-keeper.ts); false: POST /shelters/usability/hazard-zones after such writes.
+   */
+  HAZARD_ZONES_FOLLOW_SQL: bool.default(true),
   /** Nice value of the worker threads on Linux (0 = the same CPU priority as the thread serving HTTP); docs/operations.md weighs it. */
   WORKER_NICE: intIn(0, 19).default(0),
   /** PostgreSQL statement timeouts per kind of request, ms (0 = none); a timeout answers 503 with Retry-After. */

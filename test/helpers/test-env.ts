@@ -7,10 +7,14 @@
  * - a request's statements are bound by STATEMENT_TIMEOUT_*_MS (5–15 s by default), which on the
  *   embedded backend count the time spent waiting for its one connection
  *   (test/db/timeouts.test.ts, test/db/deadline.test.ts).
+ * Tests load their fixtures in plain SQL after building their app, so the hazard-zone
+ * recomputation that follows such writes would run in the background against the test's own
+ * writes: it is off unless a test turns it on (test/api/hazard-zones-follow-sql.test.ts).
  */
 export const TEST_ENV: Readonly<Record<string, string>> = {
   WORKER_TASK_BUDGET_MS: '30000',
   STATEMENT_TIMEOUT_TILES_MS: '30000',
   STATEMENT_TIMEOUT_ITEMS_MS: '30000',
   STATEMENT_TIMEOUT_ANALYSES_MS: '30000',
+  HAZARD_ZONES_FOLLOW_SQL: 'false',
 };

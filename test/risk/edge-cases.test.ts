@@ -14,9 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { testDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
+import { appOn } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 import { fixtureToLonLat, loadGridFixture } from '../analysis/fixture-db.ts';
 
@@ -50,7 +48,7 @@ beforeAll(async () => {
     await spot(F3, 'fixture_next', 'fixture_next-s', 2500);
     await q.query('UPDATE data_version SET version = version + 1');
   });
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  app = appOn(db);
 });
 afterAll(async () => db?.close());
 

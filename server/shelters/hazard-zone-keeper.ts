@@ -1,0 +1,101 @@
+/**
+ * Hazard-zone flags after writes made in plain SQL.
+ *
+ * Edits and imports through the server recompute the shelters near the hazards
+ * they change, in their own transaction (server/shelters/usability.ts). A flood-prone
+ * spot or geohazard site loaded by an ETL job or typed in psql bypasses that: its
+ * COMMIT only announces the tables it wrote (migration 017), and the shelters in its
+ * zone stayed usable on every map and in every analysis until someone called
+ * `POST /shelters/usability/hazard-zones`. On the night that matters, the newest
+ * hazards are exactly the ones a city platform pushes in bulk.
+ *
+ * So every process hears those announcements (as whole-layer changes that carry the
+ * version they committed with) and recomputes every shelter's hazard-zone flag, as
+ * the endpoint does; shelters written in plain SQL may have appeared or moved into a
+ * zone, so their announcements count too. The changes it makes are written, audited
+ * and announced like any other write, so tile caches, open maps and walls follow.
+ *
+ * With several processes on one database (WORKERS=N), each hears every announcement:
+ * a transaction-scoped advisory lock lets one of them recompute, and the others leave
+ * it to that one. A process holding the lock that hears another announcement
+ * meanwhile runs once more after it, so a write that landed while it computed is
+ * never left out.
+ */
+import type { ChangeFeed, FeatureChange } from '../../catalog/ports.ts';
+import { WHOLE_LAYER } from '../../catalog/ports.ts';
+import type { Principal } from '../../catalog/access.ts';
+import type { Db } from '../db/types.ts';
+import type { Logger } from '../log.ts';
+import { HAZARD_ZONE_LAYERS, recomputeHazardZonesIn } from './usability.ts';
+
+/** Who the audit names for flags set or given back after a write in plain SQL. */
+export const PLAIN_SQL_ZONE_ACTOR: Principal = { canSeeRestricted: true, role: 'admin', actor: 'hazard zones after a plain-SQL write', districts: null };
+
+/** One key for the whole database: the recomputation covers every shelter. */
+const LOCK_KEY = 0x6f6e655a; // "oneZ"
+
+/** The layers whose plain-SQL writes move hazard zones or the shelters in them. */
+const ZONE_INPUTS: ReadonlySet<string> = new Set([...HAZARD_ZONE_LAYERS, 'shelters']);
+
+/** A plain-SQL write of a zone input: a whole-layer change that carries its version (a resync after a lost connection carries none). */
+export function isPlainSqlZoneWrite(change: FeatureChange): boolean {
+  return change.id === WHOLE_LAYER && change.dataVersion !== undefined && ZONE_INPUTS.has(change.layer);
+}
+
+export interface HazardZoneKeeper {
+  /** Recomputations this process started (each one announcement, or several heard while one ran). */
+  readonly rounds: number;
+  /** Settles once no recomputation is running or due (tests, shutdown). */
+  idle(): Promise<void>;
+  stop(): void;
+}
+
+export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger): HazardZoneKeeper {
+  let state: 'idle' | 'due' | 'running' = 'idle';
+  let again = false;
+  let done: Promise<void> = Promise.resolve();
+
+  let rounds = 0;
+
+  const recompute = async () => {
+    rounds++;
+    const out = await db.tx(async (q) => {
+      const { rows } = await q.query<{ mine: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS mine', [LOCK_KEY]);
+      // Another process is recomputing: it heard the same announcement.
+      if (!rows[0].mine) return null;
+      return recomputeHazardZonesIn(q, PLAIN_SQL_ZONE_ACTOR);
+    });
+    if (out && (out.flagged.length || out.restored.length)) {
+      log.info(`hazard zones after a plain-SQL write: ${out.flagged.length} shelter(s) flagged, ${out.restored.length} given back`);
+    }
+  };
+
+  const run = async () => {
+    state = 'running';
+    do {
+      again = false;
+      await recompute().catch((err) => log.warn(`hazard zones were not recomputed after a plain-SQL write: ${(err as Error).message}`));
+    } while (again);
+  };
+
+  const unsubscribe = changes.on((change) => {
+    if (!isPlainSqlZoneWrite(change)) return;
+    if (state === 'running') again = true;
+    if (state !== 'idle') return;
+    // Started on the next turn: the changes of one announcement (a layer each) arrive together, and one recomputation serves them all.
+    state = 'due';
+    done = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(run)
+      .finally(() => (state = 'idle'));
+  });
+
+  return {
+    get rounds() {
+      return rounds;
+    },
+    idle: async () => {
+      while (state !== 'idle') await done;
+    },
+    stop: unsubscribe,
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Hazards written in plain SQL (an ETL job, psql) move shelters' hazard-zone flags
+ * as an edit through the server does: every process hears the COMMIT's announcement
+ * (migration 017) and recomputes every shelter (server/shelters/hazard-zone-keeper.ts),
+ * audited and announced shelter by shelter. A flood-prone spot's zone is 100 m
+ * (server/risk/options.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import type { Express } from 'express';
+import { testApp, appOn } from '../helpers/test-app.ts';
+import { waitFor } from '../helpers/sse.ts';
+import { ChangeBus, type FeatureChange } from '../../server/changes.ts';
+import { currentDataVersion } from '../../server/db/data-version.ts';
+import { PLAIN_SQL_ZONE_ACTOR, type HazardZoneKeeper } from '../../server/shelters/hazard-zone-keeper.ts';
+import type { Db } from '../../server/db/types.ts';
+
+let db: Db;
+let app: Express;
+const heard: FeatureChange[] = [];
+let shelter: { id: number; lon: number; lat: number };
+
+beforeAll(async () => {
+  const changes = new ChangeBus();
+  changes.on((c) => heard.push(c));
+  ({ db, app } = await testApp({ env: { HAZARD_ZONES_FOLLOW_SQL: 'true' }, app: { changes } }));
+  await app.locals.ready;
+  // A usable shelter with no active hazard within a kilometre: nothing flags it yet.
+  const r = await db.query<{ id: number; lon: number; lat: number }>(
+    `SELECT s.id::int8 AS id, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM shelters s
+      WHERE s.usable AND s.deleted_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM flood_points f WHERE f.deleted_at IS NULL AND ST_DWithin(f.geom::geography, s.geom::geography, 1000))
+        AND NOT EXISTS (SELECT 1 FROM geohazard_sites g WHERE g.deleted_at IS NULL AND ST_DWithin(g.geom::geography, s.geom::geography, 1000))
+      ORDER BY s.id LIMIT 1`,
+  );
+  shelter = { ...r.rows[0], id: Number(r.rows[0].id) };
+});
+afterAll(async () => db?.close());
+
+const keeper = () => app.locals.hazardZones as HazardZoneKeeper;
+const usability = async (id: number) => {
+  const p = (await request(app).get(`/ogc/collections/shelters/items/${id}`).expect(200)).body.properties;
+  return { usable: p.usable, reason: p.unusable_reason };
+};
+/** Writes in plain SQL, waits until this process has heard the COMMIT's announcement and the recomputation it started has ended. */
+async function plainSql(write: () => Promise<unknown>): Promise<number> {
+  await write();
+  const v = Number(await currentDataVersion(db));
+  await waitFor(() => (heard.some((c) => c.dataVersion === v && c.id === 'resync') ? true : undefined), 10_000, 'the announcement of the plain-SQL write');
+  await keeper().idle();
+  return v;
+}
+const audits = async (id: number) =>
+  (await db.query<{ actor: string; after: { usable: boolean; unusable_reason: string | null } }>(`SELECT actor, after FROM audit_log WHERE layer = 'shelters' AND feature_id = $1 ORDER BY id`, [String(id)])).rows;
+
+describe('hazard-zone flags after writes in plain SQL', () => {
+  let spot: number;
+
+  it('a flood-prone spot inserted next to a usable shelter flags it, audited and announced like an edit', async () => {
+    expect(await usability(shelter.id)).toEqual({ usable: true, reason: null });
+    const before = heard.length;
+    const v = await plainSql(() =>
+      db.query(
+        `INSERT INTO flood_points (district_id, name_zh, kind, status, synthetic, geom)
+         SELECT district_id, '积水点 (ETL)', 'black_spot', 'active', true, ST_SetSRID(ST_MakePoint($2, $3), 4326) FROM shelters WHERE id = $1`,
+        [shelter.id, shelter.lon + 0.0003, shelter.lat],
+      ),
+    );
+    spot = Number((await db.query<{ id: number }>(`SELECT max(id)::int8 AS id FROM flood_points`)).rows[0].id);
+
+    expect(await usability(shelter.id)).toEqual({ usable: false, reason: 'hazard_zone' });
+    expect((await audits(shelter.id)).at(-1)).toMatchObject({ actor: PLAIN_SQL_ZONE_ACTOR.actor, after: { usable: false, unusable_reason: 'hazard_zone' } });
+    // the shelter's own change reaches maps and caches, with a later version than the write's
+    const own = await waitFor(() => heard.slice(before).find((c) => c.layer === 'shelters' && c.id === shelter.id && c.kind === 'usability'), 10_000, 'the shelter change');
+    expect(own.dataVersion).toBeGreaterThan(v);
+    expect(own.summary).toMatchObject({ usable: false, unusable_reason: 'hazard_zone', previous_usable: true });
+  });
+
+  it('deleting the spot in plain SQL gives the flag back', async () => {
+    await plainSql(() => db.query('DELETE FROM flood_points WHERE id = $1', [spot]));
+    expect(await usability(shelter.id)).toEqual({ usable: true, reason: null });
+    expect((await audits(shelter.id)).at(-1)).toMatchObject({ actor: PLAIN_SQL_ZONE_ACTOR.actor, after: { usable: true } });
+  });
+
+  it('a shelter moved into a zone in plain SQL is flagged; one round per transaction, none for other layers', async () => {
+    const site = Number(
+      (await db.query<{ id: number }>(`SELECT id::int8 AS id FROM flood_points WHERE deleted_at IS NULL AND status = 'active' ORDER BY id LIMIT 1`)).rows[0].id,
+    );
+    const rounds = keeper().rounds;
+    await plainSql(() => db.query(`UPDATE risk_points SET name_zh = name_zh WHERE id = (SELECT min(id) FROM risk_points)`));
+    expect(keeper().rounds).toBe(rounds);
+
+    // one transaction writing hazards and shelters: one announcement, one round for both layers
+    await plainSql(() =>
+      db.tx(async (q) => {
+        await q.query(`UPDATE geohazard_sites SET name_zh = name_zh WHERE id = (SELECT min(id) FROM geohazard_sites)`);
+        await q.query(`UPDATE shelters SET geom = (SELECT geom FROM flood_points WHERE id = $2) WHERE id = $1`, [shelter.id, site]);
+      }),
+    );
+    expect(keeper().rounds).toBe(rounds + 1);
+    expect(await usability(shelter.id)).toEqual({ usable: false, reason: 'hazard_zone' });
+  });
+
+  it('with HAZARD_ZONES_FOLLOW_SQL=false nothing recomputes: the endpoint is the way', async () => {
+    const off = appOn(db, { HAZARD_ZONES_FOLLOW_SQL: 'false' });
+    expect(off.locals.hazardZones).toBeUndefined();
+  });
+});
