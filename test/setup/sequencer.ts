@@ -62,7 +62,6 @@ const SLOW: Record<string, Record<string, number>> = {
     'test/ogc/planner.test.ts': 25,
     'test/db/persistence.test.ts': 23,
     'test/db/startup.test.ts': 23,
-    'test/ogc/speed.test.ts': 23,
     'test/api/shutdown.test.ts': 22,
     'test/ogc/openapi.test.ts': 22,
     'test/api/shelter-usability.test.ts': 20,
