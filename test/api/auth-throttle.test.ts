@@ -2,11 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import request from 'supertest';
 import type { Express } from 'express';
 import { testDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import type { Db } from '../../server/db/types.ts';
+import { appOn } from '../helpers/test-app.ts';
 
 let db: Db;
 let app: Express;
@@ -25,7 +23,7 @@ beforeAll(async () => {
       };
     },
   });
-  app = buildApp({ db: counting, config: loadConfig({ TRUST_PROXY: '1' }), log: silentLogger });
+  app = appOn(counting, { TRUST_PROXY: '1' });
 });
 afterAll(async () => db?.close());
 afterEach(() => vi.useRealTimers());

@@ -2,11 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { testDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import type { Db } from '../../server/db/types.ts';
+import { appOn } from '../helpers/test-app.ts';
 
 // GET /ogc/collections/{id}/schema: what an edit form is built from.
 let db: Db;
@@ -14,7 +12,7 @@ let app: Express;
 let editor: string;
 beforeAll(async () => {
   db = await testDb();
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  app = appOn(db);
   editor = `Bearer ${(await createKey(db, { name: 'schema reader', role: 'editor' })).key}`;
 });
 afterAll(async () => db?.close());

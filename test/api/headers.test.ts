@@ -2,11 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { testDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
 import { API_CSP } from '../../server/http/security-headers.ts';
 import type { Db } from '../../server/db/types.ts';
+import { appOn } from '../helpers/test-app.ts';
 
 /** Security headers on every answer, CORS when configured, and no links built from a foreign Host. */
 let db: Db;
@@ -15,7 +14,7 @@ const TILE = '/tiles/risk_points/8/213/111.mvt';
 
 beforeAll(async () => {
   db = await testDb();
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  app = appOn(db);
 });
 afterAll(async () => db?.close());
 
@@ -71,8 +70,8 @@ describe('CORS (CORS_ORIGINS)', () => {
   let other: Express;
   beforeAll(() => {
     // Also lists the hosts (tested below): each app holds a database connection for LISTEN.
-    cors = buildApp({ db, config: loadConfig({ CORS_ORIGINS: `${A}, ${B}`, ALLOWED_HOSTS: 'onemap.bureau.local,127.0.0.1' }), log: silentLogger });
-    other = buildApp({ db, config: loadConfig({ CORS_ORIGINS: '*', PUBLIC_URL: 'https://map.example.org' }), log: silentLogger });
+    cors = appOn(db, { CORS_ORIGINS: `${A}, ${B}`, ALLOWED_HOSTS: 'onemap.bureau.local,127.0.0.1' });
+    other = appOn(db, { CORS_ORIGINS: '*', PUBLIC_URL: 'https://map.example.org' });
   });
 
   it('off by default: no Access-Control headers, preflight not answered', async () => {

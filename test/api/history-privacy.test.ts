@@ -2,11 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { testDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import type { Db } from '../../server/db/types.ts';
+import { appOn } from '../helpers/test-app.ts';
 
 let db: Db;
 let app: Express;
@@ -17,7 +15,7 @@ let admin: string;
 let featureId: number;
 beforeAll(async () => {
   db = await testDb();
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  app = appOn(db);
   const e = await createKey(db, { name: 'planner Chen', role: 'editor' });
   editor = `Bearer ${e.key}`;
   editorId = e.record.id;

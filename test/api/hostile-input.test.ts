@@ -4,11 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { testDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import type { Db } from '../../server/db/types.ts';
+import { appOn } from '../helpers/test-app.ts';
 
 /**
  * Hostile input on both backends: every case is a clear 4xx problem naming
@@ -22,7 +20,7 @@ let shelterId: number;
 
 beforeAll(async () => {
   db = await testDb();
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  app = appOn(db);
   editor = `Bearer ${(await createKey(db, { name: 'desk', role: 'editor' })).key}`;
   const p = await db.query<{ x: number; y: number }>("SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_PointOnSurface(geom) AS p FROM districts WHERE id = 'huadu') s");
   inside = [p.rows[0].x, p.rows[0].y];
@@ -77,7 +75,7 @@ describe('geometry input: one rule before any SQL (no "Antipodal edge detected" 
     ring.push(ring[0]);
     const body = { type: 'Polygon', coordinates: [ring] };
     await request(app).post('/analysis/area-summary').send(body).expect(200);
-    const strict = buildApp({ db, config: loadConfig({ GEOMETRY_MAX_VERTICES: '100' }), log: silentLogger });
+    const strict = appOn(db, { GEOMETRY_MAX_VERTICES: '100' });
     const r = await request(strict).post('/analysis/area-summary').send(body).expect(400);
     expect(problemOf(r).detail).toMatch(/at most 100 vertices/);
   });
@@ -231,7 +229,7 @@ describe('Content-Length over the route limit: 413 at once, before the body is r
   let server: http.Server;
   let port: number;
   beforeAll(async () => {
-    const small = buildApp({ db, config: loadConfig({ IMPORT_MAX_MB: '1' }), log: silentLogger });
+    const small = appOn(db, { IMPORT_MAX_MB: '1' });
     server = http.createServer(small);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;

@@ -2,11 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { backend, testDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
 import type { Db } from '../../server/db/types.ts';
 import { metricValue as value } from '../helpers/metrics.ts';
+import { appOn } from '../helpers/test-app.ts';
 
 let db: Db;
 let app: Express;
@@ -14,8 +12,8 @@ let guarded: Express;
 const TOKEN = 'metrics-token-0123456789';
 beforeAll(async () => {
   db = await testDb();
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
-  guarded = buildApp({ db, config: loadConfig({ METRICS_TOKEN: TOKEN, RATE_LIMIT_PER_MIN: '2', TRUST_PROXY: '1' }), log: silentLogger });
+  app = appOn(db);
+  guarded = appOn(db, { METRICS_TOKEN: TOKEN, RATE_LIMIT_PER_MIN: '2', TRUST_PROXY: '1' });
 });
 afterAll(async () => db?.close());
 
@@ -104,7 +102,7 @@ describe('GET /metrics', () => {
     expect(JSON.parse(wrong.text)).toMatchObject({ status: 403, param: 'Authorization' });
     await request(guarded).get('/metrics').set('authorization', `Bearer ${TOKEN}`).expect(200);
 
-    const proxiedApp = buildApp({ db, config: loadConfig({ TRUST_PROXY: '1' }), log: silentLogger });
+    const proxiedApp = appOn(db, { TRUST_PROXY: '1' });
     await request(proxiedApp).get('/metrics').set('x-forwarded-for', '203.0.113.9').expect(403);
     await request(proxiedApp).get('/metrics').expect(200);
   });

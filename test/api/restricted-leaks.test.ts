@@ -18,12 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { testDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import type { Db } from '../../server/db/types.ts';
 import { LAYERS } from '../../catalog/layers.ts';
+import { appOn } from '../helpers/test-app.ts';
 
 let db: Db;
 let app: Express;
@@ -42,7 +40,7 @@ const tileOf = (lon: number, lat: number, z: number) => {
 
 beforeAll(async () => {
   db = await testDb();
-  app = buildApp({ db, config: loadConfig({ PUBLIC_URL: 'http://onemap.test' }), log: silentLogger });
+  app = appOn(db, { PUBLIC_URL: 'http://onemap.test' });
   editor = `Bearer ${(await createKey(db, { name: 'chemicals desk', role: 'editor' })).key}`;
   const shelters = await db.query<{ id: number; lon: number; lat: number }>(
     `SELECT id::int8 AS id, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM shelters WHERE district_id = 'huadu' AND status = 'open' AND deleted_at IS NULL ORDER BY id LIMIT 2`,

@@ -1,11 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { openTestDb, reopenTestDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
 import { prepareDatabase } from '../../server/db/prepare.ts';
 import type { Db } from '../../server/db/types.ts';
+import { appOn } from '../helpers/test-app.ts';
 
 // Edits survive a restart: the embedded database lives on disk under DATA_DIR.
 const open: Db[] = [];
@@ -29,7 +27,7 @@ describe('persistence', () => {
     // A restart runs the same preparation as start-up: it must neither fail nor reload the demo data.
     const prepared = await prepareDatabase(again, { demoData: true });
     expect(prepared.loadedDemo).toBe(false);
-    const app = buildApp({ db: again, config: loadConfig({}), log: silentLogger });
+    const app = appOn(again);
     const counted = await request(app).get('/health/counts').expect(200);
     expect(counted.body.counts.shelters).toBeGreaterThan(0);
     const row = await again.query<{ name_zh: string; capacity: number; lon: number }>(

@@ -3,15 +3,13 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { Db } from '../../server/db/types.ts';
 import { bumpDataVersion } from '../../server/db/data-version.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
 import { getLayer } from '../../catalog/layers.ts';
 import { ANONYMOUS, visibleProperties } from '../../catalog/access.ts';
 import { outputGeometry } from '../../server/ogc/sql.ts';
 import { CRS84, EPSG_3857 } from '../../server/ogc/crs.ts';
 import { body, expectProblem, openOgcApp, walkPages } from './helpers.ts';
 import { YUEXIU_BOX } from './seed.ts';
+import { appOn } from '../helpers/test-app.ts';
 
 /**
  * Items at the speed of their SQL: keyset cursors in next links, cached and
@@ -130,7 +128,7 @@ describe('numberMatched', () => {
   });
 
   it('above OGC_COUNT_EXACT_MAX the default is the estimate', async () => {
-    const small = buildApp({ db, config: loadConfig({ OGC_COUNT_EXACT_MAX: '100' }), log: silentLogger });
+    const small = appOn(db, { OGC_COUNT_EXACT_MAX: '100' });
     const big = body(await request(small).get('/ogc/collections/risk_points/items?limit=1').expect(200));
     expect(big.numberMatchedEstimated).toBe(true);
     const few = body(await request(small).get('/ogc/collections/districts/items?limit=1').expect(200));

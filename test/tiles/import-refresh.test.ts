@@ -2,14 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { testDb } from '../setup/db.ts';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import { tileContaining } from '../../tiles/tile-coords.ts';
 import type { Db } from '../../server/db/types.ts';
 import { fetchTile } from './helpers/http.ts';
 import { decodeTile } from './helpers/decode.ts';
+import { appOn } from '../helpers/test-app.ts';
 
 // An import is one change event for all its rows: the next tiles must hold every imported
 // feature on either tile engine (ST_AsMVT on PostgreSQL, the in-process index on the embedded backend).
@@ -22,7 +20,7 @@ const url = `/tiles/risk_points/14/${at.x}/${at.y}.mvt`;
 
 beforeAll(async () => {
   db = await testDb();
-  app = buildApp({ db, config: loadConfig({}), log: silentLogger });
+  app = appOn(db);
   editor = `Bearer ${(await createKey(db, { name: 'import desk', role: 'editor' })).key}`;
 });
 afterAll(async () => db?.close());
