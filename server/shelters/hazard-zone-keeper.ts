@@ -15,6 +15,10 @@
  * zone, so their announcements count too. The changes it makes are written, audited
  * and announced like any other write, so tile caches, open maps and walls follow.
  *
+ * After its listening connection was lost and is back, a process may have missed such
+ * announcements: the relay then sends a whole-layer change of every layer without a
+ * version, and the keeper recomputes for it too.
+ *
  * With several processes on one database (WORKERS=N), each hears every announcement:
  * a transaction-scoped advisory lock lets one of them recompute, and the others leave
  * it to that one. A process holding the lock that hears another announcement
@@ -37,9 +41,13 @@ const LOCK_KEY = 0x6f6e655a; // "oneZ"
 /** The layers whose plain-SQL writes move hazard zones or the shelters in them. */
 const ZONE_INPUTS: ReadonlySet<string> = new Set([...HAZARD_ZONE_LAYERS, 'shelters']);
 
-/** A plain-SQL write of a zone input: a whole-layer change that carries its version (a resync after a lost connection carries none). */
-export function isPlainSqlZoneWrite(change: FeatureChange): boolean {
-  return change.id === WHOLE_LAYER && change.dataVersion !== undefined && ZONE_INPUTS.has(change.layer);
+/**
+ * A change after which zones may have moved unseen: a plain-SQL write of a zone input (a
+ * whole-layer change with the version it committed with), or the resync after a lost
+ * connection (a whole-layer change of every layer, with no version).
+ */
+export function movesZonesUnseen(change: FeatureChange): boolean {
+  return change.id === WHOLE_LAYER && ZONE_INPUTS.has(change.layer);
 }
 
 export interface HazardZoneKeeper {
@@ -79,7 +87,7 @@ export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger): Hazar
   };
 
   const unsubscribe = changes.on((change) => {
-    if (!isPlainSqlZoneWrite(change)) return;
+    if (!movesZonesUnseen(change)) return;
     if (state === 'running') again = true;
     if (state !== 'idle') return;
     // Started on the next turn: the changes of one announcement (a layer each) arrive together, and one recomputation serves them all.

@@ -14,26 +14,29 @@ import { ChangeBus, type FeatureChange } from '../../server/changes.ts';
 import { currentDataVersion } from '../../server/db/data-version.ts';
 import { PLAIN_SQL_ZONE_ACTOR, type HazardZoneKeeper } from '../../server/shelters/hazard-zone-keeper.ts';
 import type { Db } from '../../server/db/types.ts';
+import { LAYERS } from '../../catalog/layers.ts';
 
 let db: Db;
 let app: Express;
 const heard: FeatureChange[] = [];
 let shelter: { id: number; lon: number; lat: number };
+let other: { id: number; lon: number; lat: number };
+let bus: ChangeBus;
 
 beforeAll(async () => {
-  const changes = new ChangeBus();
-  changes.on((c) => heard.push(c));
-  ({ db, app } = await testApp({ env: { HAZARD_ZONES_FOLLOW_SQL: 'true' }, app: { changes } }));
+  bus = new ChangeBus();
+  bus.on((c) => heard.push(c));
+  ({ db, app } = await testApp({ env: { HAZARD_ZONES_FOLLOW_SQL: 'true' }, app: { changes: bus } }));
   await app.locals.ready;
-  // A usable shelter with no active hazard within a kilometre: nothing flags it yet.
+  // Two usable shelters with no hazard within a kilometre: nothing flags them yet.
   const r = await db.query<{ id: number; lon: number; lat: number }>(
     `SELECT s.id::int8 AS id, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM shelters s
       WHERE s.usable AND s.deleted_at IS NULL
         AND NOT EXISTS (SELECT 1 FROM flood_points f WHERE f.deleted_at IS NULL AND ST_DWithin(f.geom::geography, s.geom::geography, 1000))
         AND NOT EXISTS (SELECT 1 FROM geohazard_sites g WHERE g.deleted_at IS NULL AND ST_DWithin(g.geom::geography, s.geom::geography, 1000))
-      ORDER BY s.id LIMIT 1`,
+      ORDER BY s.id LIMIT 2`,
   );
-  shelter = { ...r.rows[0], id: Number(r.rows[0].id) };
+  [shelter, other] = r.rows.map((row) => ({ ...row, id: Number(row.id) }));
 });
 afterAll(async () => db?.close());
 
@@ -99,6 +102,26 @@ describe('hazard-zone flags after writes in plain SQL', () => {
     );
     expect(keeper().rounds).toBe(rounds + 1);
     expect(await usability(shelter.id)).toEqual({ usable: false, reason: 'hazard_zone' });
+  });
+
+  it('after a lost connection, the writes it may have missed are taken in', async () => {
+    // A hazard written with the triggers off announces nothing: as a write made while this process was not listening.
+    await db.tx(async (q) => {
+      await q.query('SET LOCAL session_replication_role = replica');
+      await q.query(
+        `INSERT INTO flood_points (district_id, name_zh, kind, status, synthetic, geom)
+         SELECT district_id, '积水点 (未通知)', 'black_spot', 'active', true, geom FROM shelters WHERE id = $1`,
+        [other.id],
+      );
+    });
+    await keeper().idle();
+    expect(await usability(other.id)).toEqual({ usable: true, reason: null });
+    // What the relay sends once its connection is back (server/live/notify.ts): every layer, no version.
+    const rounds = keeper().rounds;
+    for (const layer of LAYERS) bus.emit({ layer: layer.id, id: 'resync', op: 'update', summary: { resync: true } });
+    await keeper().idle();
+    expect(keeper().rounds).toBe(rounds + 1);
+    expect(await usability(other.id)).toEqual({ usable: false, reason: 'hazard_zone' });
   });
 
   it('with HAZARD_ZONES_FOLLOW_SQL=false nothing recomputes: the endpoint is the way', async () => {
