@@ -1,10 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { seeded } from '../setup/db.ts';
+import { seededClusterDir } from '../setup/global-db.ts';
 
 /**
  * A PostgreSQL cluster of its own for tests that stop and start the database
@@ -23,6 +25,11 @@ export interface ThrowawayCluster {
 
 function asPostgres(cmd: string, args: string[]): string {
   return execFileSync('runuser', ['-u', 'postgres', '--', path.join(BIN, cmd), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+}
+
+/** The same, without stopping this worker's event loop while it runs (a copy of a data directory). */
+async function asPostgresAsync(cmd: string, args: string[]): Promise<void> {
+  await promisify(execFile)('runuser', ['-u', 'postgres', '--', cmd, ...args], { timeout: 60_000 });
 }
 
 async function freePort(): Promise<number> {
@@ -90,16 +97,59 @@ function clusterAt(dir: string, data: string, port: number): ThrowawayCluster {
 /**
  * A started throwaway cluster holding a copy of the seeded test database
  * (`templateDbUrl`, from the test setup) as database `onemap`.
+ *
+ * The first file of a run to ask makes a seeded cluster once (initdb, then the seeded
+ * database dumped and restored: seconds of CPU) and stops it cleanly; every file, that
+ * one included, then gets a copy of its data directory (`cp -a` as postgres) on a port
+ * of its own. test/setup/global-db.ts removes the template when the run ends.
  */
 export async function createSeededCluster(templateDbUrl: string): Promise<ThrowawayCluster> {
-  await seeded();
-  const cluster = await createCluster();
+  const template = await seededClusterTemplate(templateDbUrl);
+  const dir = clusterDir('onemap-outage-pg-');
+  const data = path.join(dir, 'data');
+  await asPostgresAsync('cp', ['-a', template, data]);
+  const cluster = clusterAt(dir, data, await freePort());
   cluster.start();
-  const admin = new pg.Client({ connectionString: cluster.url('postgres') });
-  await admin.connect();
-  await admin.query('CREATE DATABASE onemap');
-  await admin.end();
-  const dump = execFileSync('pg_dump', ['--no-owner', '-d', templateDbUrl], { maxBuffer: 1 << 30 });
-  execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', cluster.url('onemap')], { input: dump, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
   return cluster;
+}
+
+/**
+ * The data directory of the run's seeded throwaway cluster (stopped), made by the
+ * first caller: the directory's creation decides who makes it, the others wait for
+ * its `ready` file.
+ */
+async function seededClusterTemplate(templateDbUrl: string): Promise<string> {
+  await seeded();
+  const root = seededClusterDir(templateDbUrl);
+  const data = path.join(root, 'data');
+  const ready = path.join(root, 'ready');
+  try {
+    fs.mkdirSync(root);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    for (const until = Date.now() + 180_000; !fs.existsSync(ready); ) {
+      if (Date.now() > until) throw new Error(`the seeded throwaway cluster in ${root} was not made within 180 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return data;
+  }
+  execFileSync('chown', ['postgres:postgres', root]);
+  fs.chmodSync(root, 0o700);
+  asPostgres('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  const cluster = clusterAt(root, data, await freePort());
+  cluster.start();
+  try {
+    const admin = new pg.Client({ connectionString: cluster.url('postgres') });
+    await admin.connect();
+    await admin.query('CREATE DATABASE onemap');
+    await admin.end();
+    const dump = execFileSync('pg_dump', ['--no-owner', '-d', templateDbUrl], { maxBuffer: 1 << 30 });
+    execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', cluster.url('onemap')], { input: dump, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  } finally {
+    cluster.stop();
+  }
+  // The log of the template's own run is no part of the copies.
+  fs.rmSync(path.join(root, 'log'), { force: true });
+  fs.writeFileSync(ready, '');
+  return data;
 }

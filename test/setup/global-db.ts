@@ -84,12 +84,14 @@ export default async function setup(project: TestProject) {
   const adminUrl = process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  // Drop what an interrupted earlier run left behind — only databases of runs
+  // Drop what an interrupted earlier run left behind (its databases and seeded throwaway cluster), only of runs
   // whose process is gone, so parallel test runs on one server leave each other alone.
   const stale = await admin.query(`SELECT datname FROM pg_database WHERE datname ~ '^onemap_t(pl)?_[0-9]+_'`);
   for (const r of stale.rows) {
     const pid = Number(/^onemap_t(?:pl)?_(\d+)_/.exec(r.datname)![1]);
-    if (!processAlive(pid)) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(r.datname)} WITH (FORCE)`).catch(() => {});
+    if (processAlive(pid)) continue;
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(r.datname)} WITH (FORCE)`).catch(() => {});
+    if (r.datname.startsWith('onemap_tpl_')) fs.rmSync(seededClusterDir(withDatabase(adminUrl, r.datname)), { recursive: true, force: true });
   }
   const templateName = `onemap_tpl_${runId}`;
   await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(templateName)}`);
@@ -108,6 +110,7 @@ export default async function setup(project: TestProject) {
     await Promise.all(mine.rows.map((r) => pool.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(r.datname)} WITH (FORCE)`).catch(() => {})));
     await pool.end();
     fs.rmSync(scratchDir, { recursive: true, force: true });
+    fs.rmSync(seededClusterDir(templateUrl), { recursive: true, force: true });
   };
 }
 
@@ -124,6 +127,15 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Where the run whose seeded database is `templateDbUrl` keeps its seeded throwaway
+ * cluster (test/helpers/throwaway-pg.ts): outside the scratch directory, which the
+ * postgres user may not enter.
+ */
+export function seededClusterDir(templateDbUrl: string): string {
+  return path.join(os.tmpdir(), `onemap-pg-template-${new URL(templateDbUrl).pathname.slice(1)}`);
 }
 
 export function withDatabase(url: string, database: string): string {
