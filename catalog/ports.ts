@@ -102,6 +102,12 @@ export interface FeatureChange {
   bbox?: [number, number, number, number];
   /** Extra facts live maps show without a round trip (risk level, occupancy, capacity …). */
   summary?: Record<string, unknown>;
+  /**
+   * A whole-layer change announced by a transaction written in plain SQL: the tables it
+   * wrote that hold or describe the layer (a check-in written in SQL changes shelters
+   * without moving one). Not sent to live maps.
+   */
+  tables?: string[];
 }
 
 /**

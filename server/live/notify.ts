@@ -46,11 +46,21 @@ export async function notifyChange(q: Queryable, change: FeatureChange): Promise
 }
 
 /** A change that may concern any feature of the layer: caches drop it whole, live maps reload it. */
-const wholeLayerChange = (layer: string, dataVersion?: number): FeatureChange => ({ layer, id: WHOLE_LAYER, op: 'update', summary: { resync: true }, dataVersion });
+const wholeLayerChange = (layer: string, dataVersion?: number, tables?: string[]): FeatureChange => ({
+  layer,
+  id: WHOLE_LAYER,
+  op: 'update',
+  summary: { resync: true },
+  dataVersion,
+  ...(tables ? { tables } : {}),
+});
 
 /** What a transaction that wrote these tables in plain SQL changed: every layer stored in them or described by them (`describedBy`). */
 function plainSqlChanges(tables: readonly string[], dataVersion: number): FeatureChange[] {
-  return LAYERS.filter((l) => tables.some((t) => t === l.table || l.describedBy?.includes(t))).map((l) => wholeLayerChange(l.id, dataVersion));
+  return LAYERS.flatMap((l) => {
+    const own = tables.filter((t) => t === l.table || l.describedBy?.includes(t));
+    return own.length ? [wholeLayerChange(l.id, dataVersion, own)] : [];
+  });
 }
 
 /**
@@ -59,8 +69,8 @@ function plainSqlChanges(tables: readonly string[], dataVersion: number): Featur
  * (migration 017), a change of every layer in those tables.
  */
 function changesOf(payload: string): FeatureChange[] {
-  const parsed = JSON.parse(payload) as FeatureChange | { dataVersion: number; tables: string[] };
-  return 'tables' in parsed ? plainSqlChanges(parsed.tables, parsed.dataVersion) : [parsed];
+  const parsed = JSON.parse(payload) as FeatureChange | { dataVersion: number; tables: string[]; layer?: undefined };
+  return parsed.layer === undefined ? plainSqlChanges(parsed.tables, parsed.dataVersion) : [parsed];
 }
 
 /**

@@ -28,6 +28,7 @@
 import type { ChangeFeed, FeatureChange } from '../../catalog/ports.ts';
 import { WHOLE_LAYER } from '../../catalog/ports.ts';
 import type { Principal } from '../../catalog/access.ts';
+import { getLayer } from '../../catalog/layers.ts';
 import type { Db } from '../db/types.ts';
 import type { Logger } from '../log.ts';
 import { HAZARD_ZONE_LAYERS, recomputeHazardZonesIn } from './usability.ts';
@@ -40,14 +41,17 @@ const LOCK_KEY = 0x6f6e655a; // "oneZ"
 
 /** The layers whose plain-SQL writes move hazard zones or the shelters in them. */
 const ZONE_INPUTS: ReadonlySet<string> = new Set([...HAZARD_ZONE_LAYERS, 'shelters']);
+/** Their own tables: a write of a table that only describes one (check-ins) moves nothing. */
+const ZONE_TABLES: ReadonlySet<string> = new Set([...ZONE_INPUTS].map((id) => getLayer(id)!.table!));
 
 /**
- * A change after which zones may have moved unseen: a plain-SQL write of a zone input (a
- * whole-layer change with the version it committed with), or the resync after a lost
- * connection (a whole-layer change of every layer, with no version).
+ * A change after which zones may have moved unseen: a plain-SQL write of a zone input's
+ * own table (a whole-layer change naming the tables written), or the resync after a lost
+ * connection (a whole-layer change of every layer, naming none).
  */
 export function movesZonesUnseen(change: FeatureChange): boolean {
-  return change.id === WHOLE_LAYER && ZONE_INPUTS.has(change.layer);
+  if (change.id !== WHOLE_LAYER || !ZONE_INPUTS.has(change.layer)) return false;
+  return change.tables === undefined || change.tables.some((t) => ZONE_TABLES.has(t));
 }
 
 export interface HazardZoneKeeper {

@@ -85,12 +85,15 @@ describe('hazard-zone flags after writes in plain SQL', () => {
     expect((await audits(shelter.id)).at(-1)).toMatchObject({ actor: PLAIN_SQL_ZONE_ACTOR.actor, after: { usable: true } });
   });
 
-  it('a shelter moved into a zone in plain SQL is flagged; one round per transaction, none for other layers', async () => {
+  it('a shelter moved into a zone in plain SQL is flagged; one round per transaction, none for other layers or check-ins', async () => {
     const site = Number(
       (await db.query<{ id: number }>(`SELECT id::int8 AS id FROM flood_points WHERE deleted_at IS NULL AND status = 'active' ORDER BY id LIMIT 1`)).rows[0].id,
     );
     const rounds = keeper().rounds;
     await plainSql(() => db.query(`UPDATE risk_points SET name_zh = name_zh WHERE id = (SELECT min(id) FROM risk_points)`));
+    // a check-in written in SQL changes the shelters layer, but moves no shelter
+    await plainSql(() => db.query(`INSERT INTO shelter_checkins (shelter_id, direction, people, actor) VALUES ($1, 'in', 3, 'ETL')`, [shelter.id]));
+    expect(heard.at(-1)).toMatchObject({ layer: 'shelters', id: 'resync', tables: ['shelter_checkins'] });
     expect(keeper().rounds).toBe(rounds);
 
     // one transaction writing hazards and shelters: one announcement, one round for both layers

@@ -61,7 +61,7 @@ describe('writes made in plain SQL', () => {
     await db.query("UPDATE risk_points SET level = 'blue' WHERE id = $1", [point.id]);
     const v = await version();
     await waitFor(() => (heardFrom(v).length ? true : undefined), 10_000, 'the change of the plain SQL write');
-    expect(heardFrom(v)).toEqual([{ layer: 'risk_points', id: 'resync', op: 'update', summary: { resync: true }, dataVersion: v }]);
+    expect(heardFrom(v)).toEqual([{ layer: 'risk_points', id: 'resync', op: 'update', summary: { resync: true }, dataVersion: v, tables: ['risk_points'] }]);
     expect(await levelInTile()).toBe('blue');
   });
 
@@ -78,7 +78,7 @@ describe('writes made in plain SQL', () => {
     await db.query('UPDATE risk_inspections SET findings = findings WHERE risk_point_id = $1', [point.id]);
     const inspection = await version();
     await waitFor(() => (heardFrom(inspection).length ? true : undefined), 10_000, 'the change of the inspection');
-    expect(heardFrom(inspection).map((c) => c.layer)).toEqual(['risk_points']);
+    expect(heardFrom(inspection).map((c) => [c.layer, c.tables])).toEqual([['risk_points', ['risk_inspections']]]);
   });
 
   it('a rolled-back write announces nothing, and an edit through the server only its own change', async () => {
