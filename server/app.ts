@@ -113,6 +113,7 @@ export function buildApp(options: AppOptions): express.Express {
       liveClients: () => live.clientCount(),
       workerPool: () => workerPool().stats(),
       rasterGate: () => rasterGate().stats(),
+      hazardZones: () => app.locals.hazardZones,
     },
     ctx.log,
   );

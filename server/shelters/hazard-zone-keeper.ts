@@ -57,6 +57,8 @@ export function movesZonesUnseen(change: FeatureChange): boolean {
 export interface HazardZoneKeeper {
   /** Recomputations this process started (each one announcement, or several heard while one ran). */
   readonly rounds: number;
+  /** Of those, the ones that failed (logged). */
+  readonly failed: number;
   /** Settles once no recomputation is running or due (tests, shutdown). */
   idle(): Promise<void>;
   stop(): void;
@@ -68,6 +70,7 @@ export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger): Hazar
   let done: Promise<void> = Promise.resolve();
 
   let rounds = 0;
+  let failed = 0;
 
   const recompute = async () => {
     rounds++;
@@ -86,7 +89,10 @@ export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger): Hazar
     state = 'running';
     do {
       again = false;
-      await recompute().catch((err) => log.warn(`hazard zones were not recomputed after a plain-SQL write: ${(err as Error).message}`));
+      await recompute().catch((err) => {
+        failed++;
+        log.warn(`hazard zones were not recomputed after a plain-SQL write: ${(err as Error).message}`);
+      });
     } while (again);
   };
 
@@ -104,6 +110,9 @@ export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger): Hazar
   return {
     get rounds() {
       return rounds;
+    },
+    get failed() {
+      return failed;
     },
     idle: async () => {
       while (state !== 'idle') await done;

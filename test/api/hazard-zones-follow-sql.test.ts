@@ -105,6 +105,10 @@ describe('hazard-zone flags after writes in plain SQL', () => {
     );
     expect(keeper().rounds).toBe(rounds + 1);
     expect(await usability(shelter.id)).toEqual({ usable: false, reason: 'hazard_zone' });
+    // operators see the rounds (and failures) on /metrics
+    const metrics = (await request(app).get('/metrics').expect(200)).text;
+    expect(metrics).toContain(`onemap_hazard_zone_rounds_total ${rounds + 1}\n`);
+    expect(metrics).toContain('onemap_hazard_zone_failures_total 0\n');
   });
 
   it('after a lost connection, the writes it may have missed are taken in', async () => {
