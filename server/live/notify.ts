@@ -46,14 +46,7 @@ export async function notifyChange(q: Queryable, change: FeatureChange): Promise
 }
 
 /** A change that may concern any feature of the layer: caches drop it whole, live maps reload it. */
-const wholeLayerChange = (layer: string, dataVersion?: number, tables?: string[]): FeatureChange => ({
-  layer,
-  id: WHOLE_LAYER,
-  op: 'update',
-  summary: { resync: true },
-  dataVersion,
-  ...(tables ? { tables } : {}),
-});
+const wholeLayerChange = (layer: string, dataVersion?: number, tables?: string[]): FeatureChange => ({ layer, id: WHOLE_LAYER, op: 'update', summary: { resync: true }, dataVersion, tables });
 
 /** What a transaction that wrote these tables in plain SQL changed: every layer stored in them or described by them (`describedBy`). */
 function plainSqlChanges(tables: readonly string[], dataVersion: number): FeatureChange[] {

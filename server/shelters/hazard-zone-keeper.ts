@@ -9,8 +9,8 @@
  * `POST /shelters/usability/hazard-zones`. On the night that matters, the newest
  * hazards are exactly the ones a city platform pushes in bulk.
  *
- * So every process hears those announcements (as whole-layer changes that carry the
- * version they committed with) and recomputes every shelter's hazard-zone flag, as
+ * So every process hears those announcements (as whole-layer changes naming the tables
+ * written) and recomputes every shelter's hazard-zone flag, as
  * the endpoint does; shelters written in plain SQL may have appeared or moved into a
  * zone, so their announcements count too. The changes it makes are written, audited
  * and announced like any other write, so tile caches, open maps and walls follow.
@@ -59,9 +59,8 @@ export interface HazardZoneKeeper {
   readonly rounds: number;
   /** Of those, the ones that failed (logged). */
   readonly failed: number;
-  /** Settles once no recomputation is running or due (tests, shutdown). */
+  /** Settles once no recomputation is running or due. */
   idle(): Promise<void>;
-  stop(): void;
 }
 
 export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger): HazardZoneKeeper {
@@ -96,7 +95,7 @@ export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger): Hazar
     } while (again);
   };
 
-  const unsubscribe = changes.on((change) => {
+  changes.on((change) => {
     if (!movesZonesUnseen(change)) return;
     if (state === 'running') again = true;
     if (state !== 'idle') return;
@@ -117,6 +116,5 @@ export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger): Hazar
     idle: async () => {
       while (state !== 'idle') await done;
     },
-    stop: unsubscribe,
   };
 }
