@@ -15,6 +15,7 @@ import { currentDataVersion } from '../../server/db/data-version.ts';
 import { PLAIN_SQL_ZONE_ACTOR, type HazardZoneKeeper } from '../../server/shelters/hazard-zone-keeper.ts';
 import type { Db } from '../../server/db/types.ts';
 import { LAYERS } from '../../catalog/layers.ts';
+import { WHOLE_LAYER } from '../../catalog/ports.ts';
 
 let db: Db;
 let app: Express;
@@ -49,7 +50,7 @@ const usability = async (id: number) => {
 async function plainSql(write: () => Promise<unknown>): Promise<number> {
   await write();
   const v = Number(await currentDataVersion(db));
-  await waitFor(() => (heard.some((c) => c.dataVersion === v && c.id === 'resync') ? true : undefined), 10_000, 'the announcement of the plain-SQL write');
+  await waitFor(() => (heard.some((c) => c.dataVersion === v && c.id === WHOLE_LAYER) ? true : undefined), 10_000, 'the announcement of the plain-SQL write');
   await keeper().idle();
   return v;
 }
@@ -93,7 +94,7 @@ describe('hazard-zone flags after writes in plain SQL', () => {
     await plainSql(() => db.query(`UPDATE risk_points SET name_zh = name_zh WHERE id = (SELECT min(id) FROM risk_points)`));
     // a check-in written in SQL changes the shelters layer, but moves no shelter
     await plainSql(() => db.query(`INSERT INTO shelter_checkins (shelter_id, direction, people, actor) VALUES ($1, 'in', 3, 'ETL')`, [shelter.id]));
-    expect(heard.at(-1)).toMatchObject({ layer: 'shelters', id: 'resync', tables: ['shelter_checkins'] });
+    expect(heard.at(-1)).toMatchObject({ layer: 'shelters', id: WHOLE_LAYER, tables: ['shelter_checkins'] });
     expect(keeper().rounds).toBe(rounds);
 
     // one transaction writing hazards and shelters: one announcement, one round for both layers
@@ -125,13 +126,13 @@ describe('hazard-zone flags after writes in plain SQL', () => {
     expect(await usability(other.id)).toEqual({ usable: true, reason: null });
     // What the relay sends once its connection is back (server/live/notify.ts): every layer, no version.
     const rounds = keeper().rounds;
-    for (const layer of LAYERS) bus.emit({ layer: layer.id, id: 'resync', op: 'update', summary: { resync: true } });
+    for (const layer of LAYERS) bus.emit({ layer: layer.id, id: WHOLE_LAYER, op: 'update', summary: { resync: true } });
     await keeper().idle();
     expect(keeper().rounds).toBe(rounds + 1);
     expect(await usability(other.id)).toEqual({ usable: false, reason: 'hazard_zone' });
   });
 
-  it('with HAZARD_ZONES_FOLLOW_SQL=false nothing recomputes: the endpoint is the way', async () => {
+  it('HAZARD_ZONES_FOLLOW_SQL=false starts no keeper (POST /shelters/usability/hazard-zones is then the way)', async () => {
     const off = appOn(db, { HAZARD_ZONES_FOLLOW_SQL: 'false' });
     expect(off.locals.hazardZones).toBeUndefined();
   });
