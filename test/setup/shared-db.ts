@@ -16,7 +16,8 @@ import type { Db, Queryable } from '../../server/db/types.ts';
 const SNAPSHOT = 'test_seed_snapshot';
 
 interface Seeded {
-  tables: { name: string; columns: string[]; rows: number }[];
+  /** `key`: the primary key's columns (empty: none, the table is refilled whole). */
+  tables: { name: string; columns: string[]; key: string[]; rows: number }[];
   /** Sequences and their seeded value; null = never used (restarted on reset). */
   sequences: { name: string; value: number | null }[];
   /** Rows written after this transaction id are not seeded ones. */
@@ -62,6 +63,16 @@ export async function takeSnapshot(db: Db): Promise<Seeded> {
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> 'spatial_ref_sys'
       GROUP BY c.relname ORDER BY c.relname`,
   );
+  const keys = await db.query<{ name: string; key: string[] }>(
+    `SELECT c.relname AS name, array_agg(a.attname::text ORDER BY array_position(i.indkey::int2[], a.attnum)) AS key
+       FROM pg_index i
+       JOIN pg_class c ON c.oid = i.indrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey::int2[])
+      WHERE i.indisprimary AND n.nspname = 'public'
+      GROUP BY c.relname`,
+  );
+  const keyOf = new Map(keys.rows.map((k) => [k.name, k.key]));
   const sequences = await db.query<{ name: string; value: number | null }>(
     `SELECT sequencename AS name, last_value AS value FROM pg_sequences WHERE schemaname = 'public'`,
   );
@@ -71,7 +82,7 @@ export async function takeSnapshot(db: Db): Promise<Seeded> {
   const withRows = [];
   for (const t of tables.rows) {
     const n = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${SNAPSHOT}.${quote(t.name)}`);
-    withRows.push({ ...t, rows: n.rows[0].n });
+    withRows.push({ ...t, key: keyOf.get(t.name) ?? [], rows: n.rows[0].n });
   }
   return {
     tables: withRows,
@@ -83,7 +94,12 @@ export async function takeSnapshot(db: Db): Promise<Seeded> {
 /**
  * Puts the tables a test file changed, and every sequence, back to the seeded
  * state, in one transaction. A table has changed when its row count differs or
- * a row version was written after the last reset (its xmin is newer).
+ * a row version was written after the last reset (its xmin is newer). In a
+ * changed table with a primary key only the rows that differ are put back: the
+ * rows written since the last reset and those not in the snapshot go, and the
+ * snapshot's rows now missing come back (a fixture of a few dozen rows no longer
+ * costs a refill of thousands, with their spatial indexes). A table without a
+ * primary key is emptied and refilled.
  */
 export async function restoreSnapshot(q: Queryable, seeded: Seeded): Promise<string[]> {
   const probe = seeded.tables
@@ -98,7 +114,14 @@ export async function restoreSnapshot(q: Queryable, seeded: Seeded): Promise<str
       .filter((t) => changed.has(t.name))
       .flatMap((t) => {
         const cols = t.columns.map(quote).join(', ');
-        return [`DELETE FROM public.${quote(t.name)}`, `INSERT INTO public.${quote(t.name)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${SNAPSHOT}.${quote(t.name)}`];
+        const table = `public.${quote(t.name)}`;
+        const snapshot = `${SNAPSHOT}.${quote(t.name)}`;
+        if (t.key.length === 0) return [`DELETE FROM ${table}`, `INSERT INTO ${table} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${snapshot}`];
+        const same = t.key.map((k) => `s.${quote(k)} = p.${quote(k)}`).join(' AND ');
+        return [
+          `DELETE FROM ${table} p WHERE p.xmin::text::bigint > ${seeded.mark} OR NOT EXISTS (SELECT 1 FROM ${snapshot} s WHERE ${same})`,
+          `INSERT INTO ${table} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${t.columns.map((c) => `s.${quote(c)}`).join(', ')} FROM ${snapshot} s WHERE NOT EXISTS (SELECT 1 FROM ${table} p WHERE ${same})`,
+        ];
       }),
     ...seeded.sequences.map((s) => (s.value === null ? `ALTER SEQUENCE public.${quote(s.name)} RESTART` : `SELECT setval('public.${quote(s.name)}', ${s.value}, true)`)),
   ];
