@@ -10,8 +10,8 @@ import { seededClusterDir } from '../setup/global-db.ts';
 
 /**
  * A PostgreSQL cluster of its own for tests that stop and start the database
- * (outage, recovery): initdb into a temporary directory as user postgres, on a
- * free port, sockets in that directory. Never the shared server on 5432.
+ * (outage, recovery): a data directory of the postgres user's in a temporary
+ * directory, on a free port, sockets in that directory. Never the shared server on 5432.
  */
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -27,7 +27,7 @@ function asPostgres(cmd: string, args: string[]): string {
   return execFileSync('runuser', ['-u', 'postgres', '--', path.join(BIN, cmd), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
 }
 
-/** The same, without stopping this worker's event loop while it runs (a copy of a data directory). */
+/** A command run as postgres without stopping this worker's event loop while it runs (a copy of a data directory). */
 async function asPostgresAsync(cmd: string, args: string[]): Promise<void> {
   await promisify(execFile)('runuser', ['-u', 'postgres', '--', cmd, ...args], { timeout: 60_000 });
 }
@@ -46,13 +46,6 @@ function clusterDir(prefix: string): string {
   execFileSync('chown', ['postgres:postgres', dir]);
   fs.chmodSync(dir, 0o700);
   return dir;
-}
-
-export async function createCluster(): Promise<ThrowawayCluster> {
-  const dir = clusterDir('onemap-outage-pg-');
-  const data = path.join(dir, 'data');
-  asPostgres('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
-  return clusterAt(dir, data, await freePort());
 }
 
 /**
