@@ -40,11 +40,6 @@ export function recordChange(q: Queryable, change: Omit<FeatureChange, 'dataVers
   journalOf(q).notify({ channel: CHANGE_CHANNEL, payload: encodeChange(change) });
 }
 
-/** Sends a change that already carries its version, inside the write's transaction. */
-export async function notifyChange(q: Queryable, change: FeatureChange): Promise<void> {
-  await q.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, encodeChange(change)]);
-}
-
 /** A change that may concern any feature of the layer: caches drop it whole, live maps reload it. */
 const wholeLayerChange = (layer: string, dataVersion?: number, tables?: string[]): FeatureChange => ({ layer, id: WHOLE_LAYER, op: 'update', summary: { resync: true }, dataVersion, tables });
 

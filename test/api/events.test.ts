@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, backend } from '../setup/db.ts';
 import { listenApp } from '../helpers/listen.ts';
-import { notifyChange } from '../../server/live/notify.ts';
+import { CHANGE_CHANNEL, encodeChange } from '../../server/live/notify.ts';
 import { bumpDataVersion } from '../../server/db/data-version.ts';
-import type { Db } from '../../server/db/types.ts';
+import type { Db, Queryable } from '../../server/db/types.ts';
 import { subscribeSse, waitFor } from '../helpers/sse.ts';
+import type { FeatureChange } from '../../server/changes.ts';
+
+/** Sends a change that already carries its version, inside the test's transaction, as the server's writes do. */
+const notifyChange = (q: Queryable, change: FeatureChange) => q.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, encodeChange(change)]);
 
 let db: Db;
 let base: string;
