@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backend, copyTestDb } from '../setup/db.ts';
+import { backend, copyTestDb, testDb } from '../setup/db.ts';
 import { openEmbedded } from '../../server/db/embedded.ts';
 import { openPostgres, plannerOptions } from '../../server/db/postgres.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
@@ -39,8 +39,11 @@ describe('planner settings', () => {
   it('none keeps the server defaults', async () => {
     expect(loadConfig({ PG_PLANNER_SETTINGS: 'none' }).PG_PLANNER_SETTINGS).toEqual([]);
     expect(plannerOptions([])).toBeUndefined();
-    const db = await reopen([]);
+    // The test databases open with no planner settings, as PG_PLANNER_SETTINGS=none does (an
+    // embedded copy of their own would cost seconds to open).
+    const db = await testDb();
     try {
+      expect(await show(db, 'jit')).toBe('on');
       // PostgreSQL's own default; PGlite is one process and ships with no parallel workers.
       expect(await show(db, 'max_parallel_workers_per_gather')).toBe(backend === 'embedded' ? '0' : '2');
     } finally {
