@@ -49,7 +49,7 @@ const ZONE_TABLES: ReadonlySet<string> = new Set([...ZONE_INPUTS].map((id) => ge
  * own table (a whole-layer change naming the tables written), or the resync after a lost
  * connection (a whole-layer change of every layer, naming none).
  */
-export function movesZonesUnseen(change: FeatureChange): boolean {
+function movesZonesUnseen(change: FeatureChange): boolean {
   if (change.id !== WHOLE_LAYER || !ZONE_INPUTS.has(change.layer)) return false;
   return change.tables === undefined || change.tables.some((t) => ZONE_TABLES.has(t));
 }

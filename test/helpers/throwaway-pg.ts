@@ -43,9 +43,14 @@ async function freePort(): Promise<number> {
 /** A directory of the postgres user's own for one cluster. */
 function clusterDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  givePostgres(dir);
+  return dir;
+}
+
+/** Makes `dir` the postgres user's alone, as PostgreSQL wants of a data directory's parent. */
+function givePostgres(dir: string): void {
   execFileSync('chown', ['postgres:postgres', dir]);
   fs.chmodSync(dir, 0o700);
-  return dir;
 }
 
 /**
@@ -126,8 +131,7 @@ async function seededClusterTemplate(templateDbUrl: string): Promise<string> {
     }
     return data;
   }
-  execFileSync('chown', ['postgres:postgres', root]);
-  fs.chmodSync(root, 0o700);
+  givePostgres(root);
   asPostgres('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
   const cluster = clusterAt(root, data, await freePort());
   cluster.start();
