@@ -76,8 +76,8 @@ export function buildApp(options: AppOptions): express.Express {
   relay.catch((err) => ctx.log.error(`live updates are off: cannot LISTEN (${(err as Error).message})`));
   app.locals.ready = relay.then(() => undefined);
   app.locals.live = live;
-  // Hazards or shelters written in plain SQL (an ETL job, psql): shelters' hazard-zone flags follow.
-  if (ctx.config.HAZARD_ZONES_FOLLOW_SQL) app.locals.hazardZones = keepHazardZones(ctx.db, ctx.changes, ctx.log);
+  // Hazards or shelters written in plain SQL (an ETL job, psql), also while no process ran: shelters' hazard-zone flags follow.
+  if (ctx.config.HAZARD_ZONES_FOLLOW_SQL) app.locals.hazardZones = keepHazardZones(ctx.db, ctx.changes, ctx.log, relay);
   app.use(live.router);
   // A write answers once every process of this server shows it (server/cluster/write-barrier.ts).
   const applied = new AppliedVersion();

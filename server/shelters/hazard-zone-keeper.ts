@@ -17,7 +17,9 @@
  *
  * After its listening connection was lost and is back, a process may have missed such
  * announcements: the relay then sends a whole-layer change of every layer without a
- * version, and the keeper recomputes for it too.
+ * version, and the keeper recomputes for it too. So does a process that has just
+ * started listening (`listening`): an ETL job may have loaded hazards while no
+ * process ran, during maintenance or a restart, and nobody heard it.
  *
  * With several processes on one database (WORKERS=N), each hears every announcement:
  * a transaction-scoped advisory lock lets one of them recompute, and the others leave
@@ -63,7 +65,12 @@ export interface HazardZoneKeeper {
   idle(): Promise<void>;
 }
 
-export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger): HazardZoneKeeper {
+/**
+ * `listening` settles once the process listens for announcements (the relay's first LISTEN):
+ * one round then takes in what was written before. A round started earlier could miss a
+ * write committed between it and the LISTEN.
+ */
+export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger, listening: Promise<unknown>): HazardZoneKeeper {
   let state: 'idle' | 'due' | 'running' = 'idle';
   let again = false;
   let done: Promise<void> = Promise.resolve();
@@ -95,8 +102,8 @@ export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger): Hazar
     } while (again);
   };
 
-  changes.on((change) => {
-    if (!movesZonesUnseen(change)) return;
+  /** A round is due: one more if one is running, none more if one is due already. */
+  const due = () => {
     if (state === 'running') again = true;
     if (state !== 'idle') return;
     // Started on the next turn: the changes of one announcement (a layer each) arrive together, and one recomputation serves them all.
@@ -104,7 +111,13 @@ export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger): Hazar
     done = new Promise<void>((resolve) => setImmediate(resolve))
       .then(run)
       .finally(() => (state = 'idle'));
+  };
+
+  changes.on((change) => {
+    if (movesZonesUnseen(change)) due();
   });
+  // Not listening (the database refused LISTEN, logged by the app): no announcement will come either.
+  listening.then(due, () => {});
 
   return {
     get rounds() {

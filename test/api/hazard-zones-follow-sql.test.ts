@@ -22,6 +22,7 @@ let app: Express;
 const heard: FeatureChange[] = [];
 let shelter: { id: number; lon: number; lat: number };
 let other: { id: number; lon: number; lat: number };
+let third: { id: number; lon: number; lat: number };
 let bus: ChangeBus;
 
 beforeAll(async () => {
@@ -29,21 +30,26 @@ beforeAll(async () => {
   bus.on((c) => heard.push(c));
   ({ db, app } = await testApp({ env: { HAZARD_ZONES_FOLLOW_SQL: 'true' }, app: { changes: bus } }));
   await app.locals.ready;
-  // Two usable shelters with no hazard within a kilometre: nothing flags them yet.
+  // The round a process runs once it listens (see the last test) changes nothing in the seeded data.
+  await keeper().idle();
+  expect(keeper().rounds).toBe(1);
+  expect((await db.query(`SELECT 1 FROM audit_log WHERE actor = $1`, [PLAIN_SQL_ZONE_ACTOR.actor])).rows).toEqual([]);
+  // Three usable shelters with no hazard within a kilometre: nothing flags them yet.
   const r = await db.query<{ id: number; lon: number; lat: number }>(
     `SELECT s.id::int8 AS id, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM shelters s
       WHERE s.usable AND s.deleted_at IS NULL
         AND NOT EXISTS (SELECT 1 FROM flood_points f WHERE f.deleted_at IS NULL AND ST_DWithin(f.geom::geography, s.geom::geography, 1000))
         AND NOT EXISTS (SELECT 1 FROM geohazard_sites g WHERE g.deleted_at IS NULL AND ST_DWithin(g.geom::geography, s.geom::geography, 1000))
-      ORDER BY s.id LIMIT 2`,
+      ORDER BY s.id LIMIT 3`,
   );
-  [shelter, other] = r.rows.map((row) => ({ ...row, id: Number(row.id) }));
+  [shelter, other, third] = r.rows.map((row) => ({ ...row, id: Number(row.id) }));
 });
 afterAll(async () => db?.close());
 
-const keeper = () => app.locals.hazardZones as HazardZoneKeeper;
-const usability = async (id: number) => {
-  const p = (await request(app).get(`/ogc/collections/shelters/items/${id}`).expect(200)).body.properties;
+const keeperOf = (a: Express) => a.locals.hazardZones as HazardZoneKeeper;
+const keeper = () => keeperOf(app);
+const usability = async (id: number, on = app) => {
+  const p = (await request(on).get(`/ogc/collections/shelters/items/${id}`).expect(200)).body.properties;
   return { usable: p.usable, reason: p.unusable_reason };
 };
 /** Writes in plain SQL, waits until this process has heard the COMMIT's announcement and the recomputation it started has ended. */
@@ -54,6 +60,16 @@ async function plainSql(write: () => Promise<unknown>): Promise<number> {
   await keeper().idle();
   return v;
 }
+/** A hazard written with the triggers off announces nothing: as a write made while no process was listening. */
+const unheardSpotAt = (shelterId: number) =>
+  db.tx(async (q) => {
+    await q.query('SET LOCAL session_replication_role = replica');
+    await q.query(
+      `INSERT INTO flood_points (district_id, name_zh, kind, status, synthetic, geom)
+       SELECT district_id, '积水点 (未通知)', 'black_spot', 'active', true, geom FROM shelters WHERE id = $1`,
+      [shelterId],
+    );
+  });
 const audits = async (id: number) =>
   (await db.query<{ actor: string; after: { usable: boolean; unusable_reason: string | null } }>(`SELECT actor, after FROM audit_log WHERE layer = 'shelters' AND feature_id = $1 ORDER BY id`, [String(id)])).rows;
 
@@ -113,15 +129,7 @@ describe('hazard-zone flags after writes in plain SQL', () => {
   });
 
   it('after a lost connection, the writes it may have missed are taken in', async () => {
-    // A hazard written with the triggers off announces nothing: as a write made while this process was not listening.
-    await db.tx(async (q) => {
-      await q.query('SET LOCAL session_replication_role = replica');
-      await q.query(
-        `INSERT INTO flood_points (district_id, name_zh, kind, status, synthetic, geom)
-         SELECT district_id, '积水点 (未通知)', 'black_spot', 'active', true, geom FROM shelters WHERE id = $1`,
-        [other.id],
-      );
-    });
+    await unheardSpotAt(other.id);
     await keeper().idle();
     expect(await usability(other.id)).toEqual({ usable: true, reason: null });
     // What the relay sends once its connection is back (server/live/notify.ts): every layer, no version.
@@ -130,6 +138,19 @@ describe('hazard-zone flags after writes in plain SQL', () => {
     await keeper().idle();
     expect(keeper().rounds).toBe(rounds + 1);
     expect(await usability(other.id)).toEqual({ usable: false, reason: 'hazard_zone' });
+  });
+
+  it('a process that starts takes in the writes made while no process was listening', async () => {
+    await unheardSpotAt(third.id);
+    await keeper().idle();
+    expect(await usability(third.id)).toEqual({ usable: true, reason: null });
+    // A process started now (as after maintenance): one round once it listens, audited as the others.
+    const started = appOn(db, { HAZARD_ZONES_FOLLOW_SQL: 'true' });
+    await started.locals.ready;
+    await keeperOf(started).idle();
+    expect(keeperOf(started).rounds).toBe(1);
+    expect(await usability(third.id, started)).toEqual({ usable: false, reason: 'hazard_zone' });
+    expect((await audits(third.id)).at(-1)).toMatchObject({ actor: PLAIN_SQL_ZONE_ACTOR.actor, after: { usable: false, unusable_reason: 'hazard_zone' } });
   });
 
   it('HAZARD_ZONES_FOLLOW_SQL=false starts no keeper (POST /shelters/usability/hazard-zones is then the way)', async () => {
