@@ -114,8 +114,9 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
     },
     async listen(channel, onPayload) {
       // PGlite delivers a notification inside the statement that caused it, so in the
-      // writer's request context; PostgreSQL's arrive on their own connection with none.
-      // Listeners get none here either: they serve every client, not that request.
+      // writer's request context (PostgreSQL's, on a pooled connection, in the context of
+      // the request that opened it: server/db/postgres.ts). Listeners get none: they serve
+      // every client, not that request.
       const unsub = await pg.listen(channel, (payload) => withoutContext(() => onPayload(payload)));
       return async () => unsub();
     },

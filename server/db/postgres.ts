@@ -4,6 +4,7 @@ import { statementLimitMs, TYPE_OIDS } from './types.ts';
 import { isConnectionError } from './errors.ts';
 import { ClientGoneError, currentScope } from '../http/request-scope.ts';
 import { openJournal, settleJournal } from './data-version.ts';
+import { withoutContext } from '../http/request-context.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -122,10 +123,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       let delay = 500;
       const connect = async (): Promise<void> => {
         const c = await pool.connect();
+        // A pooled connection may have been opened inside a request, and its socket's events
+        // would then run in that request's context (its signal, its deadline). Notifications
+        // and the reconnection serve every client: they run in none.
         c.on('notification', (n) => {
-          if (n.channel === channel) onPayload(n.payload ?? '');
+          if (n.channel === channel) withoutContext(() => onPayload(n.payload ?? ''));
         });
-        c.on('error', (err) => {
+        c.on('error', (err) => withoutContext(() => {
           if (client !== c) return; // already released (stopped, or the LISTEN failed)
           client = null;
           c.release(err);
@@ -147,7 +151,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
             );
           };
           setTimeout(retry, delay).unref();
-        });
+        }));
         try {
           await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
         } catch (err) {

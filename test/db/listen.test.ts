@@ -49,11 +49,15 @@ describe.runIf(backend === 'postgres')('a LISTEN connection', () => {
 });
 
 // A change notification is for every client; on the embedded backend it is delivered inside
-// the statement that caused it, and must not carry that request's signal or deadline.
+// the statement that caused it, on PostgreSQL on a pooled connection that a request may have
+// opened, and must not carry that request's signal or deadline.
 describe('a change notification', () => {
-  it('reaches its listener outside the context of the request whose write caused it', async () => {
-    const db = await testDb();
+  it('reaches its listener outside the context of the request whose write caused it, or that opened its connection', async () => {
+    // On PostgreSQL a pool with no connection yet (a copy of its own), so the request below opens one …
+    const db = backend === 'postgres' ? await openPostgres({ connectionString: (await copyTestDb()).location, max: 2, probe: false }) : await testDb();
     onTestFinished(() => db.close());
+    // … and the LISTEN takes it, the pool's last idle connection.
+    await runWithContext({ kind: 'tiles', signal: new AbortController().signal, started: performance.now() }, () => db.query('SELECT 1'));
     const seen: (RequestContext | undefined)[] = [];
     const stop = await db.listen('onemap_test_context', () => seen.push(currentContext()));
     try {
