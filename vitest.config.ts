@@ -74,9 +74,11 @@ export default defineConfig({
           name: 'postgres',
           include: dbTests,
           exclude: notOn('postgres'),
-          // A worker outlives a file, so the server modules are imported once per worker
-          // rather than once per file; each file still gets its own database (TEST_SHARED_DB=0:
-          // a fresh worker per file, as on the embedded project).
+          // As on the embedded project: one database per worker, lent to one file at a time
+          // and reset between files, and the server modules imported once per worker.
+          // Copies a file makes for itself (a server process's, a second database) are
+          // dropped when it ends (test/setup/after-file.ts). TEST_SHARED_DB=0: a fresh
+          // worker and a database of its own per file.
           ...(sharedDb ? { isolate: false } : {}),
           env: { TEST_BACKEND: 'postgres', ...bundledWorker },
           globalSetup: ['test/setup/global-db.ts'],

@@ -1,20 +1,19 @@
 /**
- * The reset between test files on the embedded project (test/setup/shared-db.ts)
+ * The reset between test files (test/setup/shared-db.ts)
  * puts every table back exactly as seeded, whatever a file did to it: rows added,
  * changed and removed, and sequences.
- * Run on the postgres project, where a file has a database of its own to snapshot
- * (the embedded project's files borrow the worker's, which is snapshotted already);
- * the statements are the same on both.
+ * Run on the postgres project, on a copy of its own (the worker's database, which files
+ * borrow, is snapshotted already); the statements are the same on both backends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDb } from '../setup/db.ts';
+import { openTestDb } from '../setup/db.ts';
 import { restoreSnapshot, takeSnapshot } from '../setup/shared-db.ts';
 import type { Db } from '../../server/db/types.ts';
 
 const backend = process.env.TEST_BACKEND;
 let db: Db;
 beforeAll(async () => {
-  if (backend === 'postgres') db = await testDb();
+  if (backend === 'postgres') ({ db } = await openTestDb());
 });
 afterAll(async () => db?.close());
 

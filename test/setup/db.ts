@@ -1,8 +1,10 @@
 /**
  * `testDb()` gives a test file the seeded database on the backend of the
- * current vitest project (embedded or postgres), as if it were its own: on
- * postgres a copy made by TEMPLATE (cheap), on the embedded backend the test
+ * current vitest project (embedded or postgres), as if it were its own: the test
  * worker's one database, put back to the seeded state (test/setup/shared-db.ts).
+ * On postgres that is a copy made by TEMPLATE when the worker first asks; a copy
+ * per file cost a CREATE DATABASE, a DROP DATABASE with its checkpoint, and
+ * connections that build every catalogue cache anew (docs/testing.md, Timings).
  *
  * `openTestDb()` always makes a separate copy and says where it is, for tests
  * that reopen it or need two databases at once; `copyTestDb()` makes one without
@@ -52,10 +54,11 @@ export function seeded(): Promise<SeedReady> {
 
 /** The seeded database for one test file; close it in afterAll. */
 export async function testDb(): Promise<Db> {
-  // vitest.config.ts runs the embedded project with `isolate: false` (a worker outlives a file)
+  // vitest.config.ts runs the database projects with `isolate: false` (a worker outlives a file)
   // unless TEST_SHARED_DB=0.
-  if (backend === 'embedded' && process.env.TEST_SHARED_DB !== '0') {
-    const lent = await borrowSharedDb(async () => (await openTestDb()).db);
+  if (process.env.TEST_SHARED_DB !== '0') {
+    // The worker's database outlives the file: not dropped when the file ends, but by the run's teardown.
+    const lent = await borrowSharedDb(async () => reopenTestDb((await copyTestDb({ keep: true })).location));
     if (lent) return lent;
   }
   return (await openTestDb()).db;
@@ -65,8 +68,10 @@ export async function testDb(): Promise<Db> {
  * A copy of the seeded database, not opened here: for a server or CLI process
  * (`env`), or to open later with settings of its own. Opening the embedded
  * database costs seconds, so a test that only hands the copy on skips it.
+ * A postgres copy is dropped when the test file ends, unless `keep` (the worker's
+ * own, which the run's teardown drops).
  */
-export async function copyTestDb(): Promise<TestCopy> {
+export async function copyTestDb(options: { keep?: boolean } = {}): Promise<TestCopy> {
   await seeded();
   const id = randomBytes(4).toString('hex');
   if (backend === 'embedded') {
@@ -88,7 +93,7 @@ export async function copyTestDb(): Promise<TestCopy> {
     await admin.end();
   }
   const location = withDatabase(templateUrl, name);
-  copiesOfThisFile.push(name);
+  if (!options.keep) copiesOfThisFile.push(name);
   return { location, env: { DATABASE_URL: location } };
 }
 

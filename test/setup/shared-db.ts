@@ -1,8 +1,9 @@
 /**
- * One embedded database per test worker instead of one per test file.
+ * One database per test worker instead of one per test file, on both backends.
  *
- * Opening PGlite with PostGIS costs seconds, so the worker opens a copy of the
- * seeded template once and lends it to one test file at a time. When the next
+ * Opening PGlite with PostGIS costs seconds, and a PostgreSQL copy per file costs a
+ * CREATE and a DROP DATABASE (with a checkpoint) and fresh connections, so the worker
+ * opens a copy of the seeded template once and lends it to one test file at a time. When the next
  * file asks for it, every table is put back to the seeded state from snapshot
  * tables taken right after opening (truncate + reload with triggers off, and
  * sequences set back), which takes a fraction of a second.
@@ -152,9 +153,16 @@ function lend(inner: Db): Loan {
       open();
       return inner.tx(fn, opts);
     },
-    async listen(channel, onPayload, onGap) {
+    async listen(channel, onPayload, onGap, onLost) {
       open();
-      const unsubscribe = await inner.listen(channel, onPayload, onGap);
+      const unsubscribe = await inner.listen(channel, onPayload, onGap, onLost);
+      // Made once the loan had closed (an app starts its LISTEN without waiting): ended at
+      // once, as a closing database ends it, or its connection would stay held in the
+      // worker's pool for the files after.
+      if (loan.closed) {
+        await unsubscribe();
+        return async () => {};
+      }
       unsubscribes.add(unsubscribe);
       return async () => {
         if (unsubscribes.delete(unsubscribe)) await unsubscribe();
@@ -167,6 +175,8 @@ function lend(inner: Db): Loan {
       unsubscribes.clear();
       if (done === STUCK) loan.stuck = true;
     },
+    // The pool's figures (PostgreSQL), for the metrics an app reports.
+    ...(inner.poolStats ? { poolStats: () => inner.poolStats!() } : {}),
   };
   return loan;
 }
@@ -185,7 +195,8 @@ export async function borrowSharedDb(open: () => Promise<Db>): Promise<Db | unde
   let s = await shared;
   if (s.loan && !s.loan.closed) return undefined;
   // A file that ends with a transaction still waiting holds the single PGlite
-  // connection; rather than wait for it, the worker leaves that database behind.
+  // connection (on PostgreSQL, locks the reset needs); rather than wait for it,
+  // the worker leaves that database behind.
   const reset = s.loan && !s.loan.stuck ? await within(STUCK_MS, s.db.tx((q) => restoreSnapshot(q, s.seeded))) : undefined;
   if (s.loan?.stuck || reset === STUCK) {
     shared = start();
