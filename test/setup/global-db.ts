@@ -1,7 +1,8 @@
 /**
  * Prepares one seeded database per test run and backend: migrations applied and
- * demo data loaded once, then every test file gets its own copy (test/setup/db.ts),
- * so writes never leak between files.
+ * demo data loaded once, then copied: one copy per test worker, put back to the
+ * seeded state between the files it serves, and a copy of its own for a file that
+ * asks (test/setup/db.ts), so writes never leak between files.
  *
  * The seeding runs in a process of its own (test/setup/seed-template.ts) that this
  * setup starts and does not wait for: making the embedded database takes tens of
