@@ -28,7 +28,7 @@ export interface MetricSources {
   workerPool?: () => { size: number; loaded: number; busy: number; queued: number; completed: number; overBudget: number; starved: number; abandoned: number; rejectedFull: number } | undefined;
   /** Static-map rasterising (server/maps/render.ts). */
   rasterGate?: () => { active: number; queued: number; completed: number; rejectedFull: number } | undefined;
-  /** Hazard-zone recomputations after plain-SQL writes (server/shelters/hazard-zone-keeper.ts), when on. */
+  /** Hazard-zone recomputations after plain-SQL writes, at start and after a lost LISTEN (server/shelters/hazard-zone-keeper.ts), when on. */
   hazardZones?: () => { rounds: number; failed: number } | undefined;
 }
 
@@ -262,7 +262,7 @@ export class AppMetrics {
     gauge('onemap_map_raster_active', 'Static-map images being rasterised now (MAP_RASTER_CONCURRENCY at most)', () => sources.rasterGate?.()?.active);
     gauge('onemap_map_raster_queue_length', 'Static-map images waiting to be rasterised (MAP_RASTER_QUEUE_MAX; beyond it 503)', () => sources.rasterGate?.()?.queued);
     counter('onemap_map_raster_rejected_total', 'Static-map images refused with 503 because the rasterising queue was full', () => sources.rasterGate?.()?.rejectedFull);
-    counter('onemap_hazard_zone_rounds_total', 'Hazard-zone recomputations after hazards or shelters were written in plain SQL (HAZARD_ZONES_FOLLOW_SQL)', () => sources.hazardZones?.()?.rounds);
+    counter('onemap_hazard_zone_rounds_total', 'Hazard-zone recomputations after hazards or shelters were written in plain SQL, at start and after a lost LISTEN connection (HAZARD_ZONES_FOLLOW_SQL)', () => sources.hazardZones?.()?.rounds);
     counter('onemap_hazard_zone_failures_total', 'Of those, the ones that failed (the database was away): shelters may be flagged wrongly until the next write or POST /shelters/usability/hazard-zones', () => sources.hazardZones?.()?.failed);
     gauge('onemap_live_clients', 'Open live-update streams (GET /events)', () => sources.liveClients?.());
   }
