@@ -29,7 +29,7 @@ export interface MetricSources {
   /** Static-map rasterising (server/maps/render.ts). */
   rasterGate?: () => { active: number; queued: number; completed: number; rejectedFull: number } | undefined;
   /** Hazard-zone recomputations after plain-SQL writes, at start and after a lost LISTEN (server/shelters/hazard-zone-keeper.ts), when on. */
-  hazardZones?: () => { rounds: number; failed: number } | undefined;
+  hazardZones?: () => { rounds: number; failed: number; skipped: number } | undefined;
 }
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -264,6 +264,7 @@ export class AppMetrics {
     counter('onemap_map_raster_rejected_total', 'Static-map images refused with 503 because the rasterising queue was full', () => sources.rasterGate?.()?.rejectedFull);
     counter('onemap_hazard_zone_rounds_total', 'Hazard-zone recomputations after hazards or shelters were written in plain SQL, at start and after a lost LISTEN connection (HAZARD_ZONES_FOLLOW_SQL)', () => sources.hazardZones?.()?.rounds);
     counter('onemap_hazard_zone_failures_total', 'Of those, the ones that failed (the database was away): shelters may be flagged wrongly until the next write or POST /shelters/usability/hazard-zones', () => sources.hazardZones?.()?.failed);
+    counter('onemap_hazard_zone_skipped_total', 'Of those, the ones left to another server process that was recomputing (WORKERS>1): the rounds done are rounds − skipped', () => sources.hazardZones?.()?.skipped);
     gauge('onemap_live_clients', 'Open live-update streams (GET /events)', () => sources.liveClients?.());
   }
 

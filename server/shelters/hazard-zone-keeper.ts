@@ -38,8 +38,8 @@ import { HAZARD_ZONE_LAYERS, recomputeHazardZonesIn } from './usability.ts';
 /** Who the audit names for flags set or given back after a write in plain SQL. */
 export const PLAIN_SQL_ZONE_ACTOR: Principal = { canSeeRestricted: true, role: 'admin', actor: 'hazard zones after a plain-SQL write', districts: null };
 
-/** One key for the whole database: the recomputation covers every shelter. */
-const LOCK_KEY = 0x6f6e655a; // "oneZ"
+/** The advisory lock of a round: one key for the whole database, as a round covers every shelter. */
+export const HAZARD_ZONE_LOCK = 0x6f6e655a; // "oneZ"
 
 /** The layers whose plain-SQL writes move hazard zones or the shelters in them. */
 const ZONE_INPUTS: ReadonlySet<string> = new Set([...HAZARD_ZONE_LAYERS, 'shelters']);
@@ -61,6 +61,8 @@ export interface HazardZoneKeeper {
   readonly rounds: number;
   /** Of those, the ones that failed (logged). */
   readonly failed: number;
+  /** Of those, the ones left to another process that was recomputing (WORKERS>1). */
+  readonly skipped: number;
   /** Settles once no recomputation is running or due. */
   idle(): Promise<void>;
 }
@@ -77,16 +79,18 @@ export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger, listen
 
   let rounds = 0;
   let failed = 0;
+  let skipped = 0;
 
   const recompute = async () => {
     rounds++;
     const out = await db.tx(async (q) => {
-      const { rows } = await q.query<{ mine: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS mine', [LOCK_KEY]);
+      const { rows } = await q.query<{ mine: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS mine', [HAZARD_ZONE_LOCK]);
       // Another process is recomputing: it heard the same announcement.
       if (!rows[0].mine) return null;
       return recomputeHazardZonesIn(q, PLAIN_SQL_ZONE_ACTOR);
     });
-    if (out && (out.flagged.length || out.restored.length)) {
+    if (!out) skipped++;
+    else if (out.flagged.length || out.restored.length) {
       log.info(`hazard zones after a plain-SQL write: ${out.flagged.length} shelter(s) flagged, ${out.restored.length} given back`);
     }
   };
@@ -125,6 +129,9 @@ export function keepHazardZones(db: Db, changes: ChangeFeed, log: Logger, listen
     },
     get failed() {
       return failed;
+    },
+    get skipped() {
+      return skipped;
     },
     idle: async () => {
       while (state !== 'idle') await done;

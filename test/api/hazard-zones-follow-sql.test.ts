@@ -12,7 +12,8 @@ import { testApp, appOn } from '../helpers/test-app.ts';
 import { waitFor } from '../helpers/sse.ts';
 import { ChangeBus, type FeatureChange } from '../../server/changes.ts';
 import { currentDataVersion } from '../../server/db/data-version.ts';
-import { PLAIN_SQL_ZONE_ACTOR, type HazardZoneKeeper } from '../../server/shelters/hazard-zone-keeper.ts';
+import { HAZARD_ZONE_LOCK, PLAIN_SQL_ZONE_ACTOR, type HazardZoneKeeper } from '../../server/shelters/hazard-zone-keeper.ts';
+import { backend } from '../setup/db.ts';
 import type { Db } from '../../server/db/types.ts';
 import { LAYERS } from '../../catalog/layers.ts';
 import { WHOLE_LAYER } from '../../catalog/ports.ts';
@@ -126,6 +127,7 @@ describe('hazard-zone flags after writes in plain SQL', () => {
     const metrics = (await request(app).get('/metrics').expect(200)).text;
     expect(metrics).toContain(`onemap_hazard_zone_rounds_total ${rounds + 1}\n`);
     expect(metrics).toContain('onemap_hazard_zone_failures_total 0\n');
+    expect(metrics).toContain('onemap_hazard_zone_skipped_total 0\n');
   });
 
   it('after a lost connection, the writes it may have missed are taken in', async () => {
@@ -151,6 +153,27 @@ describe('hazard-zone flags after writes in plain SQL', () => {
     expect(keeperOf(started).rounds).toBe(1);
     expect(await usability(third.id, started)).toEqual({ usable: false, reason: 'hazard_zone' });
     expect((await audits(third.id)).at(-1)).toMatchObject({ actor: PLAIN_SQL_ZONE_ACTOR.actor, after: { usable: false, unusable_reason: 'hazard_zone' } });
+  });
+
+  // Several processes on one database (PostgreSQL; the embedded backend serves one process).
+  it.runIf(backend === 'postgres')('a round is left to another process that is recomputing, and counted as skipped', async () => {
+    const before = { rounds: keeper().rounds, skipped: keeper().skipped };
+    let locked!: () => void;
+    let release!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // Another process's round, holding the lock.
+    const other = db.tx(async (q) => {
+      await q.query('SELECT pg_advisory_xact_lock($1)', [HAZARD_ZONE_LOCK]);
+      locked();
+      await released;
+    });
+    await isLocked;
+    for (const layer of LAYERS) bus.emit({ layer: layer.id, id: WHOLE_LAYER, op: 'update', summary: { resync: true } });
+    await keeper().idle();
+    release();
+    await other;
+    expect(keeper()).toMatchObject({ rounds: before.rounds + 1, skipped: before.skipped + 1, failed: 0 });
   });
 
   it('HAZARD_ZONES_FOLLOW_SQL=false starts no keeper (POST /shelters/usability/hazard-zones is then the way)', async () => {
