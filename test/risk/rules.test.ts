@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RISK_OPTIONS as O, riskOptions } from '../../server/risk/options.ts';
 import { alphaFor, bandLevel, checkBands, checkRiskOptions, geohazardGrade, hazardGrade, invalidLecFactor, LEC_VALUES, lecGrade, lecScore } from '../../server/risk/grading.ts';
 import { addMonths, blueSample, daysBetween, dueState, isIsoDate, todayIn } from '../../server/risk/schedule.ts';
-import { flagShelters, residentExposure, standingCandidates } from '../../server/risk/exposure.ts';
+import { flagShelters, floodCandidate, residentExposure, standingCandidates, unusableZones } from '../../server/risk/exposure.ts';
 import { rainfallAt, scenarioEffects } from '../../server/risk/scenario.ts';
-import { metresPerDegree } from '../../server/analysis/geodesy.ts';
+import { distanceM, metresPerDegree } from '../../server/analysis/geodesy.ts';
+import { mulberry32 } from '../../data/random.ts';
 import type { Shelter } from '../../server/analysis/model.ts';
 import type { DistrictHazards } from '../../server/risk/hazards.ts';
 
@@ -316,5 +317,70 @@ describe('exposure and scenario rules', () => {
     expect(wet.floods.map((f) => f.active)).toEqual([true]);
     expect(wet.closed.map((s) => s.id)).toEqual([1]); // 150 m is outside the 100 m zone; 3 was closed already
     expect(wet.alreadyClosed).toEqual([3]);
+  });
+});
+
+describe('hazard zones are measured only against hazards within reach', () => {
+  // Hazards over a city (40 × 40 km) with reaches from 30 m to 3 km, and shelters among them: some on
+  // a hazard, some exactly one reach north or south of one (the edge of the latitude band), some
+  // equally far from two hazards (the first in the hazards' order wins, as in a scan of all).
+  const random = mulberry32(20261207);
+  const { kx, ky } = metresPerDegree(23.1);
+  const hazards = Array.from({ length: 400 }, (_, i) => {
+    const unusableWithinM = 30 + Math.floor(random() * 3000);
+    const spot = { id: i + 1, district_id: 'd1', name_zh: `内涝点${i + 1}`, kind: 'black_spot', status: 'active' as const, threshold_mm_h: null, street_id: null };
+    return floodCandidate({ ...spot, lon: 113.1 + (random() * 40_000) / kx, lat: 22.9 + (random() * 40_000) / ky }, { unusableWithinM, atRiskWithinM: unusableWithinM * 3 });
+  });
+  const twin = { ...hazards[7], id: 401 };
+  const candidates = [...hazards, twin];
+  // Just inside the reach of the hazard that reaches furthest, due north and due south: the band's edge.
+  const furthest = (reach: (c: (typeof hazards)[number]) => number) => hazards.reduce((a, b) => (reach(b) > reach(a) ? b : a));
+  const edge = (h: (typeof hazards)[number], m: number, id: number) => [
+    { id, lon: h.lon, lat: h.lat + (m - 0.05) / metresPerDegree(h.lat).ky },
+    { id: id + 1, lon: h.lon, lat: h.lat - (m - 0.05) / metresPerDegree(h.lat).ky },
+  ];
+  const unusableEdge = furthest((c) => c.limits.unusableWithinM);
+  const atRiskEdge = furthest((c) => c.limits.atRiskWithinM);
+  const points = [
+    ...Array.from({ length: 600 }, (_, i) => ({ id: i + 1, lon: 113.1 + (random() * 40_000) / kx, lat: 22.9 + (random() * 40_000) / ky })),
+    ...hazards.slice(0, 50).map((h, i) => ({ id: 1000 + i, lon: h.lon, lat: h.lat })),
+    ...edge(unusableEdge, unusableEdge.limits.unusableWithinM, 5000),
+    ...edge(atRiskEdge, atRiskEdge.limits.atRiskWithinM, 5002),
+  ];
+
+  it('unusable zones equal a scan of every hazard', () => {
+    const scanned = new Map<number, { id: number; distance_m: number }>();
+    for (const p of points) {
+      let best: { id: number; d: number } | undefined;
+      for (const c of candidates) {
+        const d = distanceM(p.lon, p.lat, c.lon, c.lat);
+        if (d <= c.limits.unusableWithinM && (!best || d < best.d)) best = { id: c.id, d };
+      }
+      if (best) scanned.set(p.id, { id: best.id, distance_m: Math.round(best.d * 10) / 10 });
+    }
+    const zones = unusableZones(points, candidates);
+    expect(zones.size).toBeGreaterThan(100);
+    expect(new Map([...zones].map(([id, z]) => [id, { id: z.id, distance_m: z.distance_m }]))).toEqual(scanned);
+    // the twin lies where the hazard before it does: the earlier one is named
+    expect(zones.get(1007)?.id).toBe(8);
+    // the points at the edge of the band are in a zone (its own, or a nearer one's)
+    expect(zones.has(5000) && zones.has(5001)).toBe(true);
+  });
+
+  it('flagged shelters name every hazard within its at-risk distance, as a scan of every hazard finds them', () => {
+    const shelters: Shelter[] = points.map((p) => ({
+      ...p, name_zh: `避难场所${p.id}`, name_en: null, shelterClass: 'emergency', setting: 'outdoor', status: 'open',
+      effectiveAreaM2: 3000, capacity: 2000, occupancy: 0, streetId: null, communityId: null,
+    }));
+    const flagged = new Map(flagShelters(shelters, candidates).map((s) => [s.id, s.reasons.map((r) => r.id).sort((a, b) => a - b)]));
+    const scanned = new Map<number, number[]>();
+    for (const s of shelters) {
+      const ids = candidates.filter((c) => distanceM(s.lon, s.lat, c.lon, c.lat) <= c.limits.atRiskWithinM).map((c) => c.id);
+      if (ids.length) scanned.set(s.id, ids.sort((a, b) => a - b));
+    }
+    expect(flagged.size).toBeGreaterThan(300);
+    expect(flagged).toEqual(scanned);
+    expect(flagged.get(5002)).toContain(atRiskEdge.id);
+    expect(flagged.get(5003)).toContain(atRiskEdge.id);
   });
 });
