@@ -156,12 +156,12 @@ export function flaggedShelter(s: Shelter, flag: ShelterFlag, reasons: ExposureR
 }
 
 /**
- * Candidates by latitude, so that a point is measured only against those that can reach it.
- * Every shelter against every hazard was a geodesic each (Vincenty beyond 10 km): with 3,160
- * shelters and 3,240 hazards a recomputation of the hazard zones took 3 s, holding every
- * shelter's row lock. A candidate further from the point in latitude alone than the longest
- * reach is out of reach (`searchBox`). `near` keeps the candidates' own order, so ties resolve
- * as a scan of all of them did.
+ * Candidates by latitude, so that a point (a shelter, a population cell) is measured only
+ * against those that can reach it. Every shelter against every hazard was a geodesic each
+ * (Vincenty beyond 10 km): with 3,160 shelters and 3,240 hazards a recomputation of the hazard
+ * zones took 3 s, holding every shelter's row lock. A candidate further from the point in
+ * latitude alone than the longest reach is out of reach (`searchBox`). `near` keeps the
+ * candidates' own order, so ties resolve as a scan of all of them did.
  */
 class LatitudeBand<C extends { lat: number }> {
   private readonly order: number[];
@@ -179,12 +179,14 @@ class LatitudeBand<C extends { lat: number }> {
 
   /** The candidates within the longest reach of latitude `lat`, in their own order. */
   near(lat: number): C[] {
+    return this.nearIndices(lat).map((i) => this.candidates[i]);
+  }
+
+  /** Their indices among the candidates, ascending. */
+  nearIndices(lat: number): number[] {
     const from = this.firstAbove(lat - this.reachDeg, true);
     const to = this.firstAbove(lat + this.reachDeg, false);
-    return this.order
-      .slice(from, to)
-      .sort((a, b) => a - b)
-      .map((i) => this.candidates[i]);
+    return this.order.slice(from, to).sort((a, b) => a - b);
   }
 
   /** The index of the first latitude above `v` (or equal to it, `orEqual`). */
@@ -241,18 +243,20 @@ export function residentExposure(cells: readonly PopulationCell[], streets: read
   const tallies = new Map<string, Tally>(streets.map((s) => [s.id, blank()]));
   const total = blank();
   const perSource = sources.map(() => 0);
+  const band = new LatitudeBand(sources, (s) => s.radius);
   for (const c of cells) {
     const near = { red_point: false, orange_point: false, major_hazard_source: false };
     let own = false;
     let neighbours = false;
-    sources.forEach((s, k) => {
+    for (const k of band.nearIndices(c.lat)) {
+      const s = sources[k];
       if (distanceM(c.lon, c.lat, s.lon, s.lat) <= s.radius) {
         near[s.hazard] = true;
         perSource[k] += c.residents;
         if (s.district_id === districtId) own = true;
         else neighbours = true;
       }
-    });
+    }
     const t = c.streetId ? tallies.get(c.streetId) : undefined;
     for (const x of t ? [t, total] : [total]) {
       x.residents += c.residents;
