@@ -122,9 +122,12 @@ describe.runIf(fs.existsSync(TILESERVER))('tileserver-gl-light serves the MBTile
     const child = spawn(TILESERVER, ['-c', path.join(work, 'config.json'), '--port', String(port), '--bind', '127.0.0.1', '--silent'], { stdio: 'ignore' });
     try {
       const base = `http://127.0.0.1:${port}`;
+      // Up once /health says its start-up is complete: it listens, and answers /data.json, while
+      // the MBTiles is still being opened, and a tile asked for then is a 404 (seen under a whole
+      // run's load).
       let up = false;
       for (let i = 0; i < 120 && !up; i++) {
-        up = await fetch(`${base}/data.json`).then((r) => r.ok, () => false);
+        up = await fetch(`${base}/health`).then((r) => r.ok, () => false);
         if (!up) await new Promise((r) => setTimeout(r, 500));
       }
       expect(up).toBe(true);
