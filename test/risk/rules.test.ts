@@ -321,9 +321,10 @@ describe('exposure and scenario rules', () => {
 });
 
 describe('hazard zones are measured only against hazards within reach', () => {
-  // Hazards over a city (40 × 40 km) with reaches from 30 m to 3 km, and shelters among them: some on
-  // a hazard, some exactly one reach north or south of one (the edge of the latitude band), some
-  // equally far from two hazards (the first in the hazards' order wins, as in a scan of all).
+  // Hazards over a city (40 × 40 km), unusable within 30 m to 3 km and at risk within three times
+  // that, and shelters among them: some on a hazard, one on a hazard and its twin (equally far from
+  // both: the first in the hazards' order wins, as in a scan of all), and some just inside the
+  // furthest reach, due north and south (the edge of the latitude band).
   const random = mulberry32(20261207);
   const { kx, ky } = metresPerDegree(23.1);
   const hazards = Array.from({ length: 400 }, (_, i) => {
