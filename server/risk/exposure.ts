@@ -1,4 +1,4 @@
-import { distanceM, searchBox } from '../analysis/geodesy.ts';
+import { PointGrid } from '../analysis/point-grid.ts';
 import type { AdminUnit, PopulationCell, Shelter } from '../analysis/model.ts';
 import { geohazardGrade } from './grading.ts';
 import type { DistrictHazards, FloodPoint, GeohazardSite, HazardSource } from './hazards.ts';
@@ -99,12 +99,11 @@ const SEVERITY: Record<ShelterFlag, number> = { unusable: 0, at_risk: 1 };
  */
 export function flagShelters(shelters: readonly Shelter[], candidates: readonly Candidate[], districtId?: string): FlaggedShelter[] {
   const out: FlaggedShelter[] = [];
-  const band = new LatitudeBand(candidates, (c) => c.limits.atRiskWithinM);
+  const inReach = reachOf(candidates, (c) => c.limits.atRiskWithinM);
   for (const s of shelters) {
     const reasons: ExposureReason[] = [];
-    for (const c of band.near(s.lat)) {
-      const d = distanceM(s.lon, s.lat, c.lon, c.lat);
-      if (d > c.limits.atRiskWithinM) continue;
+    for (const { index, d } of inReach(s.lon, s.lat)) {
+      const c = candidates[index];
       const flag: ShelterFlag = d <= c.limits.unusableWithinM ? 'unusable' : 'at_risk';
       const neighbour = districtId !== undefined && c.district_id !== districtId ? { neighbouring_district: c.district_id } : {};
       reasons.push({ hazard: c.hazard, id: c.id, name_zh: c.name_zh, ...neighbour, flag, distance_m: round1(d), within_m: flag === 'unusable' ? c.limits.unusableWithinM : c.limits.atRiskWithinM, detail: c.detail });
@@ -126,12 +125,12 @@ export interface UnusableZone {
 
 export function unusableZones(points: readonly { id: number; lon: number; lat: number }[], candidates: readonly Candidate[]): Map<number, UnusableZone> {
   const out = new Map<number, UnusableZone>();
-  const band = new LatitudeBand(candidates, (c) => c.limits.unusableWithinM);
+  const inReach = reachOf(candidates, (c) => c.limits.unusableWithinM);
   for (const p of points) {
     let best: UnusableZone | undefined;
-    for (const c of band.near(p.lat)) {
-      const d = distanceM(p.lon, p.lat, c.lon, c.lat);
-      if (d <= c.limits.unusableWithinM && (!best || d < best.distance_m)) best = { hazard: c.hazard, id: c.id, distance_m: round1(d), within_m: c.limits.unusableWithinM };
+    for (const { index, d } of inReach(p.lon, p.lat)) {
+      const c = candidates[index];
+      if (!best || d < best.distance_m) best = { hazard: c.hazard, id: c.id, distance_m: round1(d), within_m: c.limits.unusableWithinM };
     }
     if (best) out.set(p.id, best);
   }
@@ -156,50 +155,25 @@ export function flaggedShelter(s: Shelter, flag: ShelterFlag, reasons: ExposureR
 }
 
 /**
- * Candidates by latitude, so that a point (a shelter, a population cell) is measured only
- * against those that can reach it. Every shelter against every hazard was a geodesic each
- * (Vincenty beyond 10 km): with 3,160 shelters and 3,240 hazards a recomputation of the hazard
- * zones took 3 s, holding every shelter's row lock. A candidate further from the point in
- * latitude alone than the longest reach is out of reach (`searchBox`). `near` keeps the
- * candidates' own order, so ties resolve as a scan of all of them did.
+ * The candidates within their own reach of a point (a shelter, a population cell), with their
+ * distances, in the candidates' own order (so ties resolve as a scan of all of them did). A grid
+ * of their positions is searched to the longest reach: every shelter against every hazard was a
+ * geodesic each (Vincenty beyond 10 km), and with 3,160 shelters and 3,240 hazards a
+ * recomputation of the hazard zones took 3 s, holding every shelter's row lock.
  */
-class LatitudeBand<C extends { lat: number }> {
-  private readonly order: number[];
-  private readonly lats: Float64Array;
-  private readonly reachDeg: number;
-
-  constructor(
-    private readonly candidates: readonly C[],
-    reachM: (c: C) => number,
-  ) {
-    this.order = candidates.map((_, i) => i).sort((a, b) => candidates[a].lat - candidates[b].lat);
-    this.lats = Float64Array.from(this.order, (i) => candidates[i].lat);
-    this.reachDeg = searchBox(0, candidates.reduce((m, c) => Math.max(m, reachM(c)), 0)).dLat;
-  }
-
-  /** The candidates within the longest reach of latitude `lat`, in their own order. */
-  near(lat: number): C[] {
-    return this.nearIndices(lat).map((i) => this.candidates[i]);
-  }
-
-  /** Their indices among the candidates, ascending. */
-  nearIndices(lat: number): number[] {
-    const from = this.firstAbove(lat - this.reachDeg, true);
-    const to = this.firstAbove(lat + this.reachDeg, false);
-    return this.order.slice(from, to).sort((a, b) => a - b);
-  }
-
-  /** The index of the first latitude above `v` (or equal to it, `orEqual`). */
-  private firstAbove(v: number, orEqual: boolean): number {
-    let lo = 0;
-    let hi = this.lats.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.lats[mid] < v || (!orEqual && this.lats[mid] === v)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
+function reachOf<C extends { lon: number; lat: number }>(candidates: readonly C[], reachM: (c: C) => number): (lon: number, lat: number) => { index: number; d: number }[] {
+  const grid = new PointGrid(
+    candidates.map((c) => c.lon),
+    candidates.map((c) => c.lat),
+  );
+  const longest = candidates.reduce((m, c) => Math.max(m, reachM(c)), 0);
+  return (lon, lat) => {
+    const found: { index: number; d: number }[] = [];
+    grid.within(lon, lat, longest, (index, d) => {
+      if (d <= reachM(candidates[index])) found.push({ index, d });
+    });
+    return found.sort((x, y) => x.index - y.index);
+  };
 }
 
 // ------------------------------------------------------------------ residents
@@ -243,19 +217,17 @@ export function residentExposure(cells: readonly PopulationCell[], streets: read
   const tallies = new Map<string, Tally>(streets.map((s) => [s.id, blank()]));
   const total = blank();
   const perSource = sources.map(() => 0);
-  const band = new LatitudeBand(sources, (s) => s.radius);
+  const inReach = reachOf(sources, (s) => s.radius);
   for (const c of cells) {
     const near = { red_point: false, orange_point: false, major_hazard_source: false };
     let own = false;
     let neighbours = false;
-    for (const k of band.nearIndices(c.lat)) {
-      const s = sources[k];
-      if (distanceM(c.lon, c.lat, s.lon, s.lat) <= s.radius) {
-        near[s.hazard] = true;
-        perSource[k] += c.residents;
-        if (s.district_id === districtId) own = true;
-        else neighbours = true;
-      }
+    for (const { index } of inReach(c.lon, c.lat)) {
+      const s = sources[index];
+      near[s.hazard] = true;
+      perSource[index] += c.residents;
+      if (s.district_id === districtId) own = true;
+      else neighbours = true;
     }
     const t = c.streetId ? tallies.get(c.streetId) : undefined;
     for (const x of t ? [t, total] : [total]) {
