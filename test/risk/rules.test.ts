@@ -324,7 +324,7 @@ describe('hazard zones are measured only against hazards within reach', () => {
   // Hazards over a city (40 × 40 km), unusable within 30 m to 3 km and at risk within three times
   // that, and shelters among them: some on a hazard, one on a hazard and its twin (equally far from
   // both: the first in the hazards' order wins, as in a scan of all), and some just inside the
-  // furthest reach, due north and south (the edge of the latitude band).
+  // furthest reach, due north and south (the edge of the search).
   const random = mulberry32(20261207);
   const { kx, ky } = metresPerDegree(23.1);
   const hazards = Array.from({ length: 400 }, (_, i) => {
@@ -364,7 +364,7 @@ describe('hazard zones are measured only against hazards within reach', () => {
     expect(new Map([...zones].map(([id, z]) => [id, { id: z.id, distance_m: z.distance_m }]))).toEqual(scanned);
     // the twin lies where the hazard before it does: the earlier one is named
     expect(zones.get(1007)?.id).toBe(8);
-    // the points at the edge of the band are in a zone (its own, or a nearer one's)
+    // the points at the edge of the search are in a zone (its own, or a nearer one's)
     expect(zones.has(5000) && zones.has(5001)).toBe(true);
   });
 
