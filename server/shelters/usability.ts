@@ -42,7 +42,7 @@ interface UsabilityRow {
   geometry: Geometry;
 }
 
-const LOCK = `SELECT id::int8 AS id, district_id, name_zh, name_en, version, usable, unusable_reason, unusable_note, ST_AsGeoJSON(geom, 9)::json AS geometry
+const ROWS = `SELECT id::int8 AS id, district_id, name_zh, name_en, version, usable, unusable_reason, unusable_note, ST_AsGeoJSON(geom, 9)::json AS geometry
                 FROM shelters WHERE deleted_at IS NULL`;
 
 interface Change<Row extends UsabilityRow = UsabilityRow> {
@@ -126,7 +126,7 @@ export async function startScenarioRun(
     ]);
     const scenarioId = Number(run.rows[0].id);
     const notes = new Map(shelters.map((s) => [s.id, s.note]));
-    const locked = await q.query<UsabilityRow>(`${LOCK} AND id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [[...notes.keys()]]);
+    const locked = await q.query<UsabilityRow>(`${ROWS} AND id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [[...notes.keys()]]);
     for (const r of locked.rows) assertScope(who, r.district_id);
     const rows = locked.rows.map((r) => ({ ...r, id: Number(r.id) }));
     const changes = rows.filter((r) => r.usable).map((row) => ({ row, usable: false, reason: 'scenario' as const, note: notes.get(row.id) ?? null, scenarioId }));
@@ -144,7 +144,7 @@ export async function endScenarioRun(db: Db, scenarioId: number, who: Principal)
     if (!r) throw notFound(`no scenario run ${scenarioId}`);
     assertScope(who, r.district_id);
     if (r.ended_at !== null) throw new HttpProblem(409, 'Scenario ended', `scenario run ${scenarioId} already ended at ${r.ended_at}`);
-    const locked = await q.query<UsabilityRow>(`${LOCK} AND unusable_scenario_id = $1 AND unusable_reason = 'scenario' ORDER BY id FOR UPDATE`, [scenarioId]);
+    const locked = await q.query<UsabilityRow>(`${ROWS} AND unusable_scenario_id = $1 AND unusable_reason = 'scenario' ORDER BY id FOR UPDATE`, [scenarioId]);
     const changes = locked.rows.map((row) => ({ row: { ...row, id: Number(row.id) }, usable: true, reason: null, note: null, scenarioId: null }));
     const out = { scenario_id: scenarioId, restored: changes.map((c) => c.row.id), data_version: null as number | null };
     await apply(q, changes, who, out);
@@ -186,7 +186,7 @@ function outcome(changes: readonly Change[]) {
 }
 
 const numbered = <T extends { id: number; lon: number; lat: number }>(rows: T[]) => rows.map((r) => ({ ...r, id: Number(r.id), lon: Number(r.lon), lat: Number(r.lat) }));
-const LOCK_WITH_POSITION = LOCK.replace('AS geometry', 'AS geometry, ST_X(geom) AS lon, ST_Y(geom) AS lat');
+const WITH_POSITION = ROWS.replace('AS geometry', 'AS geometry, ST_X(geom) AS lon, ST_Y(geom) AS lat');
 
 /**
  * `POST /shelters/usability/hazard-zones`: flags usable shelters inside the zone
@@ -203,18 +203,25 @@ export async function recomputeHazardZones(db: Db, who: Principal, districtId: s
  * The same recomputation inside a transaction the caller holds open: a bulk load of data
  * (server/db/load-data.ts) runs it before it commits, so loaded shelters are flagged as an
  * edit or import of the same rows would have flagged them.
+ *
+ * Every shelter is decided first without a lock, and only the shelters whose flag would
+ * change are locked and decided again (`refreshHazardZones`), from their rows and the
+ * hazards as they are once locked. A round usually changes nothing, and locking every
+ * shelter for its length held up every check-in meanwhile (tens of milliseconds at city
+ * scale, half a second when it flags hundreds). Deciding again under the lock keeps what a
+ * write committed in between: an editor's flag, a hazard moved. A write committed after the
+ * first reading decides the shelters near it itself (edits) or announces another round
+ * (plain SQL). `in_hazard_zones` is counted in the first reading.
  */
 export async function recomputeHazardZonesIn(q: Queryable, who: Principal, districtId: string | null = null, options: RiskOptions = DEFAULT_RISK_OPTIONS) {
   const scope = districtId ? ' AND district_id = $1' : '';
-  const locked = await q.query<UsabilityRow & { lon: number; lat: number }>(`${LOCK_WITH_POSITION}${scope} ORDER BY id FOR UPDATE`, districtId ? [districtId] : []);
-  const rows = numbered(locked.rows);
+  const read = await q.query<UsabilityRow & { lon: number; lat: number }>(`${WITH_POSITION}${scope} ORDER BY id`, districtId ? [districtId] : []);
   // a key scoped to districts recomputes only its own
-  const mine = rows.filter((r) => districtRefusal(who, r.district_id) === null);
+  const mine = numbered(read.rows).filter((r) => districtRefusal(who, r.district_id) === null);
   const zones = unusableZones(mine, standingCandidates(await loadActivePublicHazards(q), options));
-  const changes = mine.map((row) => hazardZoneChange(row, zones.get(row.id))).filter((c) => c !== null);
-  const out = { district: districtId, ...outcome(changes), in_hazard_zones: mine.filter((r) => zones.has(r.id)).length, data_version: null as number | null };
-  await apply(q, changes, who, out);
-  return out;
+  const due = mine.filter((row) => hazardZoneChange(row, zones.get(row.id)) !== null).map((r) => r.id);
+  const { flagged, restored, renoted, data_version } = await refreshHazardZones(q, who, { shelterIds: due }, options);
+  return { district: districtId, flagged, restored, renoted, in_hazard_zones: mine.filter((r) => zones.has(r.id)).length, data_version };
 }
 
 /** A shelter a write made unusable: the zone that holds it and the note stored with the flag. */
@@ -273,7 +280,7 @@ export async function refreshHazardZones(
     for (const r of near.rows) ids.add(Number(r.id));
   }
   if (ids.size === 0) return { checked: [], flagged: [], restored: [], renoted: [], made_unusable: [], data_version: null };
-  const locked = await q.query<UsabilityRow & { lon: number; lat: number }>(`${LOCK_WITH_POSITION} AND id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [[...ids]]);
+  const locked = await q.query<UsabilityRow & { lon: number; lat: number }>(`${WITH_POSITION} AND id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [[...ids]]);
   const rows = numbered(locked.rows);
   const hazards = await loadActivePublicHazards(q, { shelterIds: rows.map((r) => r.id), withinM: reach + 1 });
   const zones = unusableZones(rows, standingCandidates(hazards, options));
