@@ -75,10 +75,30 @@ describe('writes made in plain SQL', () => {
     expect(heardFrom(both).map((c) => c.layer).sort()).toEqual(['flood_points', 'shelters']);
 
     // an inspection is no layer's own table: it changes what a risk point shows
-    await db.query('UPDATE risk_inspections SET findings = findings WHERE risk_point_id = $1', [point.id]);
+    await db.query("INSERT INTO risk_inspections (risk_point_id, inspected_on, inspector, actor) VALUES ($1, current_date, '巡查员', 'psql')", [point.id]);
     const inspection = await version();
     await waitFor(() => (heardFrom(inspection).length ? true : undefined), 10_000, 'the change of the inspection');
     expect(heardFrom(inspection).map((c) => [c.layer, c.tables])).toEqual([['risk_points', ['risk_inspections']]]);
+  });
+
+  it('a statement that wrote no row changes nothing: an ETL job finding nothing new does not empty the caches', async () => {
+    const before = await version();
+    const count = heard.length;
+    await db.query("UPDATE flood_points SET status = 'inactive' WHERE district_id = 'no such district'");
+    await db.query('DELETE FROM shelters WHERE id = -1');
+    await db.query("INSERT INTO risk_points (district_id, name_zh, category, level, responsible_unit, synthetic, geom) SELECT district_id, name_zh, category, level, responsible_unit, synthetic, geom FROM risk_points WHERE false");
+    await db.query('UPDATE risk_inspections SET findings = findings WHERE risk_point_id = -1');
+    // the version moves, and the announcement is sent, when a transaction that wrote settles at COMMIT: neither happened
+    expect(await version()).toBe(before);
+    // In one transaction with a write that did write, only that one's table is announced.
+    await db.tx(async (q) => {
+      await q.query("UPDATE flood_points SET name_zh = name_zh WHERE district_id = 'no such district'");
+      await q.query('UPDATE risk_points SET name_zh = name_zh WHERE id = $1', [point.id]);
+    });
+    const v = await version();
+    expect(v).toBe(before + 1);
+    await waitFor(() => (heardFrom(v).length ? true : undefined), 10_000, 'the change of the write');
+    expect(heard.slice(count).map((c) => [c.layer, c.tables, c.dataVersion])).toEqual([['risk_points', ['risk_points'], v]]);
   });
 
   it('a rolled-back write announces nothing, and an edit through the server only its own change', async () => {
