@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
 import { HttpProblem, serverBusy } from '../http/problem.ts';
 import { ClientGoneError, currentScope } from '../http/request-scope.ts';
 import type { TaskName, Tasks } from './tasks.ts';
@@ -81,7 +82,12 @@ const MIN_RECHECK_MS = 50;
  */
 const BUNDLED = import.meta.url.endsWith('.mjs');
 const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
-const ENTRY = process.env.ONEMAP_WORKER_MODULE || new URL(BUNDLED ? './worker.mjs' : './worker.ts', import.meta.url).href;
+const ENTRY =
+  z
+    .string()
+    .regex(/^file:\/\/\/.+\.m?[jt]s$/, 'ONEMAP_WORKER_MODULE: a file URL of a worker module (file:///….mjs)')
+    .optional()
+    .parse(process.env.ONEMAP_WORKER_MODULE || undefined) ?? new URL(BUNDLED ? './worker.mjs' : './worker.ts', import.meta.url).href;
 
 /** Seconds a client should wait before asking again when the pool is saturated. */
 export const POOL_RETRY_AFTER_S = 2;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WorkerPool } from '../../server/work/pool.ts';
 import { packCells } from '../../server/analysis/packed-cells.ts';
 import type { PopulationCell } from '../../server/analysis/model.ts';
@@ -80,5 +80,18 @@ describe.runIf(process.platform === 'linux')('the worker pool budget is CPU time
     await expect(outcome(p.run('siting', exactSiting(8), undefined))).resolves.toBe(503);
     // Counted apart from the costly requests: an operator tells busy cores from heavy requests.
     expect(p.stats()).toMatchObject({ overBudget: 0, starved: 1 });
+  });
+});
+
+describe('ONEMAP_WORKER_MODULE', () => {
+  it('is refused unless it is the file URL of a module', async () => {
+    vi.resetModules();
+    vi.stubEnv('ONEMAP_WORKER_MODULE', 'worker.mjs');
+    try {
+      await expect(import('../../server/work/pool.ts')).rejects.toThrow(/ONEMAP_WORKER_MODULE: a file URL of a worker module/);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
   });
 });
