@@ -58,7 +58,8 @@ export async function testDb(): Promise<Db> {
   // unless TEST_SHARED_DB=0.
   if (process.env.TEST_SHARED_DB !== '0') {
     // The worker's database outlives the file: not dropped when the file ends, but by the run's teardown.
-    const lent = await borrowSharedDb(async () => reopenTestDb((await copyTestDb({ keep: true })).location));
+    // Eight connections: one file after another builds apps on it, each holding one for its LISTEN while open.
+    const lent = await borrowSharedDb(async () => reopenTestDb((await copyTestDb({ keep: true })).location, { max: 8 }));
     if (lent) return lent;
   }
   return (await openTestDb()).db;
@@ -128,8 +129,8 @@ export async function openTestDb(): Promise<TestDb> {
 }
 
 /** Opens a copy made by copyTestDb or openTestDb again (to test persistence across a restart). */
-export async function reopenTestDb(location: string): Promise<Db> {
+export async function reopenTestDb(location: string, { max = 4 }: { max?: number } = {}): Promise<Db> {
   return backend === 'embedded'
     ? openEmbedded({ dataDir: location })
-    : openPostgres({ connectionString: location, max: 4 });
+    : openPostgres({ connectionString: location, max });
 }
