@@ -36,14 +36,13 @@ BEGIN
 END
 $fn$;
 
--- The tables of migration 010.
+-- Every table that has migration 010's trigger.
 DO $do$
 DECLARE
   t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['districts', 'streets', 'communities', 'risk_points', 'flood_points', 'geohazard_sites',
-                           'shelters', 'hazard_sources', 'resources', 'networks', 'population_cells', 'candidate_sites',
-                           'risk_inspections', 'hazard_assessments', 'hazard_substances', 'shelter_checkins'] LOOP
+  FOR t IN SELECT c.relname FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+            WHERE tg.tgname = c.relname || '_data_version' AND NOT tg.tgisinternal ORDER BY 1 LOOP
     EXECUTE format('DROP TRIGGER %I ON %I', t || '_data_version', t);
     EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS written_rows
       FOR EACH STATEMENT EXECUTE FUNCTION data_version_touch(''rows'')', t || '_data_version_ins', t);
