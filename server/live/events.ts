@@ -6,7 +6,12 @@ import { getLayer } from '../../catalog/layers.ts';
 import { canSeeLayer, type Principal } from '../../catalog/access.ts';
 
 export interface LiveOptions {
-  /** Seconds between heartbeat comments, so proxies and clients notice a dead link. */
+  /**
+   * Seconds between heartbeats, so proxies and clients notice a dead link: an `event: heartbeat`
+   * (data `{"interval_s": N}`), not a comment, because a browser's EventSource never shows
+   * comments to the page, and a wall whose link died without a FIN (a switch, a power cut at the
+   * server) must see the silence to say it is no longer live.
+   */
   heartbeatSeconds: number;
   /** Events kept for `Last-Event-ID` resume after a reconnect. */
   replayBuffer: number;
@@ -93,8 +98,9 @@ export function liveEvents(bus: ChangeBus, options: LiveOptions = DEFAULT_LIVE_O
     for (const c of clients) write(c, event);
   });
 
+  const beat = `event: heartbeat\ndata: ${JSON.stringify({ interval_s: options.heartbeatSeconds })}\n\n`;
   const heartbeat = setInterval(() => {
-    for (const c of clients) c.res.write(`: heartbeat ${new Date().toISOString()}\n\n`);
+    for (const c of clients) c.res.write(beat);
   }, options.heartbeatSeconds * 1000);
   heartbeat.unref();
 

@@ -17,9 +17,17 @@ export interface LiveOptions {
   minRetryMs: number;
   /** Longest retry delay, ms: a wall should be back within this after the server is. */
   maxRetryMs: number;
+  /**
+   * Heartbeats that may go missing before a stream that looks open is taken as broken. The server
+   * sends one every `interval_s` (15 s): a link that died without a FIN (a switch, a power cut at
+   * the server) sends no error, and the browser would keep showing the stream as open for hours.
+   */
+  missedHeartbeats: number;
 }
 
-const DEFAULTS: LiveOptions = { url: '/events', minRetryMs: 1000, maxRetryMs: 10_000 };
+const DEFAULTS: LiveOptions = { url: '/events', minRetryMs: 1000, maxRetryMs: 10_000, missedHeartbeats: 3 };
+/** The server's heartbeat interval until it names its own (server/live/events.ts). */
+const HEARTBEAT_MS = 15_000;
 
 /**
  * `GET /events` over EventSource, kept alive without a page reload. The browser
@@ -27,7 +35,8 @@ const DEFAULTS: LiveOptions = { url: '/events', minRetryMs: 1000, maxRetryMs: 10
  * (the server answered with an error while restarting) a new EventSource is
  * opened with `?lastEventId=`, backing off up to `maxRetryMs`. Every reopening
  * after a break asks for a resync, since the server's replay buffer may not
- * reach back far enough (it is empty after a restart).
+ * reach back far enough (it is empty after a restart). A stream silent for
+ * `missedHeartbeats` heartbeats counts as a break too.
  */
 export class LiveConnection {
   private source: EventSource | null = null;
@@ -38,6 +47,10 @@ export class LiveConnection {
   private broken = false;
   private stopped = false;
   private readonly options: LiveOptions;
+  /** When the current stream was opened or last sent anything (an event, a heartbeat). */
+  private heardAt = 0;
+  private heartbeatMs = HEARTBEAT_MS;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly handlers: LiveHandlers,
@@ -50,21 +63,59 @@ export class LiveConnection {
   start(): void {
     this.stopped = false;
     this.connect();
+    clearInterval(this.watchdog);
+    this.watchdog = setInterval(() => this.checkSilence(), 1000);
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.watchdog);
     this.source?.close();
     this.source = null;
+  }
+
+  /**
+   * A stream (open, or still connecting) that has sent nothing for `missedHeartbeats` heartbeats
+   * is given up: closed, shown as reconnecting, and opened again.
+   */
+  private checkSilence(): void {
+    const es = this.source;
+    if (!es || this.stopped || es.readyState === EventSource.CLOSED) return;
+    if (Date.now() - this.heardAt <= this.options.missedHeartbeats * this.heartbeatMs) return;
+    this.broken = true;
+    this.handlers.status('reconnecting');
+    es.close();
+    this.source = null;
+    this.retry();
+  }
+
+  private retry(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), this.retryMs);
+    this.retryMs = Math.min(this.options.maxRetryMs, this.retryMs * 2);
   }
 
   private connect(): void {
     const url = this.lastId === null ? this.options.url : `${this.options.url}?lastEventId=${encodeURIComponent(this.lastId)}`;
     const es = new EventSource(url);
     this.source = es;
+    this.heardAt = Date.now();
     this.handlers.status(this.broken ? 'reconnecting' : 'connecting');
+    const heard = () => {
+      if (this.source === es) this.heardAt = Date.now();
+    };
+    es.addEventListener('heartbeat', (e) => {
+      heard();
+      try {
+        const every = Number((JSON.parse((e as MessageEvent<string>).data) as { interval_s?: unknown }).interval_s);
+        if (every > 0) this.heartbeatMs = every * 1000;
+      } catch {
+        /* a malformed heartbeat still counts as one */
+      }
+    });
     es.addEventListener('open', () => {
+      heard();
       this.retryMs = this.options.minRetryMs;
       this.handlers.status('open');
       if (this.broken) {
@@ -73,6 +124,7 @@ export class LiveConnection {
       }
     });
     es.addEventListener('change', (e) => {
+      heard();
       const msg = e as MessageEvent<string>;
       if (/^\d+(\.\d+)?$/.test(msg.lastEventId)) this.lastId = msg.lastEventId;
       try {
@@ -82,6 +134,7 @@ export class LiveConnection {
       }
     });
     es.addEventListener('database', (e) => {
+      heard();
       try {
         this.handlers.database?.(Boolean((JSON.parse((e as MessageEvent<string>).data) as { up?: unknown }).up));
       } catch {
@@ -91,11 +144,9 @@ export class LiveConnection {
     es.addEventListener('error', () => {
       this.broken = true;
       this.handlers.status('reconnecting');
-      if (es.readyState !== EventSource.CLOSED || this.stopped) return; // the browser is retrying by itself
+      if (es.readyState !== EventSource.CLOSED || this.stopped || this.source !== es) return; // the browser is retrying by itself
       es.close();
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.connect(), this.retryMs);
-      this.retryMs = Math.min(this.options.maxRetryMs, this.retryMs * 2);
+      this.retry();
     });
   }
 }
