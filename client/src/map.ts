@@ -108,7 +108,9 @@ function tileLayer(map: OlMap, info: LayerInfo, theme: Theme, live: LiveView, z:
     new VectorTileLayer({
       source: tileSource(info, revalidateUntil),
       style: layerStyle(info, theme, live),
-      renderMode: 'hybrid',
+      // Points are drawn as vectors in either mode; 'hybrid' would also give each of their tiles a
+      // 512 × 512 canvas (1 MiB) to clear and composite every frame, with nothing on it.
+      renderMode: info.geometry === 'point' ? 'vector' : 'hybrid',
       zIndex: z,
       // Below its first tile zoom a layer is hidden rather than drawn from far too many tiles.
       minZoom: info.minzoom > 0 ? info.minzoom + 0.5 : undefined,
