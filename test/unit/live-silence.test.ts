@@ -35,7 +35,7 @@ let statuses: LiveStatus[];
 let resyncs: number;
 let live: LiveConnection;
 beforeEach(() => {
-  vi.useFakeTimers();
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
   vi.stubGlobal('EventSource', FakeEventSource);
   FakeEventSource.made = [];
   statuses = [];

@@ -47,7 +47,7 @@ export class LiveConnection {
   private broken = false;
   private stopped = false;
   private readonly options: LiveOptions;
-  /** When the current stream was opened or last sent anything (an event, a heartbeat). */
+  /** When the current stream was opened or last sent anything (an event, a heartbeat); the monotonic clock, which no clock setting moves. */
   private heardAt = 0;
   private heartbeatMs = HEARTBEAT_MS;
   private watchdog: ReturnType<typeof setInterval> | undefined;
@@ -82,7 +82,7 @@ export class LiveConnection {
   private checkSilence(): void {
     const es = this.source;
     if (!es || this.stopped || es.readyState === EventSource.CLOSED) return;
-    if (Date.now() - this.heardAt <= this.options.missedHeartbeats * this.heartbeatMs) return;
+    if (performance.now() - this.heardAt <= this.options.missedHeartbeats * this.heartbeatMs) return;
     this.broken = true;
     this.handlers.status('reconnecting');
     es.close();
@@ -100,10 +100,10 @@ export class LiveConnection {
     const url = this.lastId === null ? this.options.url : `${this.options.url}?lastEventId=${encodeURIComponent(this.lastId)}`;
     const es = new EventSource(url);
     this.source = es;
-    this.heardAt = Date.now();
+    this.heardAt = performance.now();
     this.handlers.status(this.broken ? 'reconnecting' : 'connecting');
     const heard = () => {
-      if (this.source === es) this.heardAt = Date.now();
+      if (this.source === es) this.heardAt = performance.now();
     };
     es.addEventListener('heartbeat', (e) => {
       heard();
