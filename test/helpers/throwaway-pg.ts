@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import fs from 'node:fs';
@@ -27,7 +27,7 @@ function asPostgres(cmd: string, args: string[]): string {
   return execFileSync('runuser', ['-u', 'postgres', '--', path.join(BIN, cmd), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
 }
 
-/** A command run as postgres without stopping this worker's event loop while it runs (a copy of a data directory). */
+/** A command run as postgres without stopping this worker's event loop while it runs (initdb, a copy of a data directory). */
 async function asPostgresAsync(cmd: string, args: string[]): Promise<void> {
   await promisify(execFile)('runuser', ['-u', 'postgres', '--', cmd, ...args], { timeout: 60_000 });
 }
@@ -111,6 +111,24 @@ export async function createSeededCluster(templateDbUrl: string): Promise<Throwa
   return cluster;
 }
 
+/** `pg_dump from | psql to`, the two piped, without stopping this worker's event loop while they run. */
+async function dumpInto(from: string, to: string): Promise<void> {
+  const dump = spawn('pg_dump', ['--no-owner', '-d', from], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const restore = spawn('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', to], { stdio: ['pipe', 'ignore', 'pipe'] });
+  // psql failing closes its input; its exit code says why
+  restore.stdin.on('error', () => {});
+  dump.stdout.pipe(restore.stdin);
+  const exited = (child: ChildProcess, name: string) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    return new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}: ${err.trim()}`))));
+    });
+  };
+  await Promise.all([exited(dump, 'pg_dump'), exited(restore, 'psql')]);
+}
+
 /**
  * The data directory of the run's seeded throwaway cluster (stopped), made by the
  * first caller: the directory's creation decides who makes it, the others wait for
@@ -132,7 +150,7 @@ async function seededClusterTemplate(templateDbUrl: string): Promise<string> {
     return data;
   }
   givePostgres(root);
-  asPostgres('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  await asPostgresAsync(path.join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
   const cluster = clusterAt(root, data, await freePort());
   cluster.start();
   try {
@@ -140,8 +158,7 @@ async function seededClusterTemplate(templateDbUrl: string): Promise<string> {
     await admin.connect();
     await admin.query('CREATE DATABASE onemap');
     await admin.end();
-    const dump = execFileSync('pg_dump', ['--no-owner', '-d', templateDbUrl], { maxBuffer: 1 << 30 });
-    execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', cluster.url('onemap')], { input: dump, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+    await dumpInto(templateDbUrl, cluster.url('onemap'));
   } finally {
     cluster.stop();
   }
