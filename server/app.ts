@@ -19,7 +19,7 @@ import { authenticate } from './auth/middleware.ts';
 import { shelterRoutes } from './shelters/routes.ts';
 import { editRoutes } from './edits/routes.ts';
 import { importRoutes } from './imports/routes.ts';
-import { liveEvents } from './live/events.ts';
+import { DEFAULT_LIVE_OPTIONS, liveEvents } from './live/events.ts';
 import { relayChanges } from './live/notify.ts';
 import { keepHazardZones } from './shelters/hazard-zone-keeper.ts';
 import { AppliedVersion, joinClusterBarrier, writeBarrier } from './cluster/write-barrier.ts';
@@ -71,7 +71,7 @@ export function buildApp(options: AppOptions): express.Express {
   configureRasterGate({ concurrency: ctx.config.MAP_RASTER_CONCURRENCY, maxQueue: ctx.config.MAP_RASTER_QUEUE_MAX });
 
   // Committed changes arrive as database notifications and fan out to caches and live maps.
-  const live = liveEvents(ctx.changes);
+  const live = liveEvents(ctx.changes, { ...DEFAULT_LIVE_OPTIONS, heartbeatSeconds: ctx.config.LIVE_HEARTBEAT_S });
   const relay = relayChanges(ctx.db, ctx.changes, ctx.log, ctx.config.FAULT_NOTIFY_DELAY_MS, (up) => live.database(up));
   relay.catch((err) => ctx.log.error(`live updates are off: cannot LISTEN (${(err as Error).message})`));
   app.locals.ready = relay.then(() => undefined);

@@ -120,6 +120,11 @@ export const configSchema = z.object({
   STATEMENT_TIMEOUT_IMPORTS_MS: intIn(0, 3_600_000).default(60_000),
   /** How long an idle keep-alive connection is kept open, ms: longer than the idle timeout of any client or proxy in front (server/http/keep-alive.ts). */
   KEEP_ALIVE_TIMEOUT_MS: intIn(1000, 3_600_000).default(65_000),
+  /**
+   * Seconds between the live stream's heartbeats (`event: heartbeat`). Maps and walls take a stream
+   * silent for three of them as a dead link; a proxy in front must allow this long without a byte.
+   */
+  LIVE_HEARTBEAT_S: intIn(1, 300).default(15),
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are closed, ms. */
   SHUTDOWN_TIMEOUT_MS: intIn(0, 600_000).default(10_000),
   /** Public base URL used in absolute links (OGC, TileJSON); defaults to the request's host. */

@@ -126,7 +126,8 @@ export function liveEvents(bus: ChangeBus, options: LiveOptions = DEFAULT_LIVE_O
       'X-Accel-Buffering': 'no',
     });
     res.flushHeaders();
-    res.write(`retry: 2000\n: connected, data version ${lastVersion}\n\n`);
+    // A heartbeat at once: the client learns the interval from the start, not a beat later.
+    res.write(`retry: 2000\n: connected, data version ${lastVersion}\n\n${beat}`);
     const client: Client = { res, who: principalOf(req) };
     if (since) for (const e of buffer) if (after(e, since)) write(client, e);
     clients.add(client);

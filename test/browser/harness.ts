@@ -66,24 +66,24 @@ export interface OneMapServer {
   log(): string;
 }
 
-/** Builds the client if needed and starts the real server on a fresh copy of the seeded database. */
-export async function startOneMap(): Promise<OneMapServer> {
+/** Builds the client if needed and starts the real server on a fresh copy of the seeded database; `env` adds settings. */
+export async function startOneMap(env: Record<string, string> = {}): Promise<OneMapServer> {
   // A copy of the seeded database, so the server does not generate the demo data again. It is
   // not opened here: the server process is the only one to open it, and the seeded database
   // already holds an editor key for it (test/setup/seed-template.ts). At the start of a run the
   // seeded database may still be in the making: the client builds meanwhile.
-  const [, { env }] = await Promise.all([ensureClientBuilt(), copyTestDb()]);
+  const [, copy] = await Promise.all([ensureClientBuilt(), copyTestDb()]);
   const editorKey = (await seeded()).browserEditorKey;
   // The map runs analyses from its first view (coverage, nearest shelters): its server starts its
   // analysis workers with it, as in production, rather than in the middle of a timed browser step.
-  const serverEnv = { ...TEST_ENV, ...env, LOG_LEVEL: 'info', WORKER_WARM_START: 'true' };
+  const serverEnv = { ...TEST_ENV, ...copy.env, LOG_LEVEL: 'info', WORKER_WARM_START: 'true', ...env };
   let server: RunningServer | null = await startServer(serverEnv, 170_000);
   const url = server.url;
   let earlier = '';
   return {
     url,
     editorKey,
-    databaseUrl: env.DATABASE_URL,
+    databaseUrl: copy.env.DATABASE_URL,
     async stop() {
       await server?.stop();
       server = null;

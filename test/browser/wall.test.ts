@@ -17,6 +17,7 @@ import {
   type OneMapServer,
   type PageWatch,
 } from './harness.ts';
+import { blackHoleProxy } from '../helpers/black-hole-proxy.ts';
 
 // Wall mode in Chromium: unattended, live from /events, surviving a server restart.
 let server: OneMapServer;
@@ -28,7 +29,8 @@ let red: [number, number, number];
 let spot: [number, number];
 
 beforeAll(async () => {
-  server = await startOneMap();
+  // Heartbeats every second: the last test cuts a wall's link without a word and waits for three to go missing.
+  server = await startOneMap({ LIVE_HEARTBEAT_S: '1' });
   browser = await launchBrowser({ width: 1600, height: 900 });
   page = await browser.context.newPage();
   watch = watchPage(page, server.url);
@@ -329,5 +331,39 @@ describe('wall mode', () => {
     expect(sizes.bars).toBeLessThanOrEqual(8);
     // Another 20,000 events leave the heap where it was (a few MB of garbage-collector slack at most).
     expect(sizes.growthBytes).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('notices a link that died without a word: shows it reconnecting and the server unreachable, and is live again once the link is back', async () => {
+    const link = await blackHoleProxy(server.url);
+    const wall = await browser.context.newPage();
+    const status = () => wall.evaluate(() => document.getElementById('live-status')!.dataset.status);
+    try {
+      await openMap(wall, `${link.url}/?mode=wall`);
+      await wall.waitForFunction(() => document.getElementById('live-status')!.dataset.status === 'open', null, { timeout: 10_000 });
+      link.freeze();
+      const cut = Date.now();
+      // Three heartbeats of a second missed, then the watchdog's next look.
+      await wall.waitForFunction(() => document.getElementById('live-status')!.dataset.status === 'reconnecting', null, { timeout: 10_000 });
+      expect(Date.now() - cut).toBeLessThan(6_000);
+      // /ready gets no answer over the dead link either: after its 5 s, the wall says so.
+      await wall.waitForFunction(
+        () => {
+          const notice = document.getElementById('offline-copy')!;
+          return !notice.hidden && notice.textContent!.includes('无法连接服务器');
+        },
+        null,
+        { timeout: 15_000 },
+      );
+      link.thaw();
+      await wall.waitForFunction(
+        () => document.getElementById('live-status')!.dataset.status === 'open' && document.getElementById('offline-copy')!.hidden,
+        null,
+        { timeout: 30_000 },
+      );
+      expect(await status()).toBe('open');
+    } finally {
+      await wall.close();
+      await link.close();
+    }
   });
 });

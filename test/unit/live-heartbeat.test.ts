@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe('live heartbeats', () => {
-  it('are events with their interval, every interval', async () => {
+  it('are events with their interval, one at once and then every interval', async () => {
     const controller = new AbortController();
     const res = await fetch(`${base}/events`, { signal: controller.signal });
     const reader = res.body!.getReader();
@@ -39,7 +39,9 @@ describe('live heartbeats', () => {
       text += new TextDecoder().decode(value);
     }
     controller.abort();
-    const beats = text.split('\n\n').filter((block) => block.includes('event: heartbeat'));
+    const blocks = text.split('\n\n');
+    expect(blocks[1]).toBe('event: heartbeat\ndata: {"interval_s":0.2}');
+    const beats = blocks.filter((block) => block.includes('event: heartbeat'));
     expect(beats.length).toBeGreaterThanOrEqual(2);
     for (const b of beats) expect(b).toBe('event: heartbeat\ndata: {"interval_s":0.2}');
     expect(Date.now() - started).toBeLessThan(2_000);
