@@ -145,6 +145,15 @@ export function liveEvents(bus: ChangeBus, options: LiveOptions = DEFAULT_LIVE_O
     database(up: boolean) {
       for (const c of clients) c.res.write(`event: database\ndata: ${JSON.stringify({ up })}\n\n`);
     },
+    /**
+     * The data version the process starts at (read once it listens): until the first change, the
+     * stream counts from it, not from 0. Otherwise a notice without a version sent before any
+     * change (a resync) went out as event `0.k`, and a client resuming after it was sent the
+     * whole replay buffer again.
+     */
+    startFrom(version: number) {
+      if (lastVersion === 0 && buffer.length === 0) lastVersion = version;
+    },
     /** Ends every stream; with `retryMs`, tells clients how long to wait before reconnecting (shutdown). */
     close(retryMs?: number) {
       clearInterval(heartbeat);

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, backend } from '../setup/db.ts';
 import { listenApp } from '../helpers/listen.ts';
 import { CHANGE_CHANNEL, encodeChange } from '../../server/live/notify.ts';
-import { bumpDataVersion } from '../../server/db/data-version.ts';
+import { bumpDataVersion, currentDataVersion } from '../../server/db/data-version.ts';
 import type { Db, Queryable } from '../../server/db/types.ts';
 import { subscribeSse, waitFor } from '../helpers/sse.ts';
-import type { FeatureChange } from '../../server/changes.ts';
+import { ChangeBus, type FeatureChange } from '../../server/changes.ts';
+import { WHOLE_LAYER } from '../../catalog/ports.ts';
 
 /** Sends a change that already carries its version, inside the test's transaction, as the server's writes do. */
 const notifyChange = (q: Queryable, change: FeatureChange) => q.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, encodeChange(change)]);
@@ -97,6 +98,28 @@ describe('GET /events', () => {
       const got = await waitFor(() => (sub.events.filter((e) => e.id === v).length === rest.length ? sub.events : undefined), 1000, `resume after ${seen}`);
       expect(got.filter((e) => e.id === v).map((e) => e.data.id)).toEqual(rest);
       sub.close();
+    }
+  });
+
+  it('counts from the data version the data is at after a start, not from 0', async () => {
+    const v = Number(await currentDataVersion(db));
+    expect(v).toBeGreaterThan(0);
+    const bus = new ChangeBus();
+    const started = await listenApp(db, { changes: bus });
+    try {
+      const res = await fetch(`${started.base}/events`);
+      const first = new TextDecoder().decode((await res.body!.getReader().read()).value);
+      expect(first).toContain(`: connected, data version ${v}\n`);
+      await res.body?.cancel().catch(() => {});
+      // A notice without a version before any change (a resync) carries the version the data is at.
+      const sub = subscribeSse(`${started.base}/events`);
+      await sub.opened;
+      bus.emit({ layer: 'shelters', id: WHOLE_LAYER, op: 'update', summary: { resync: true } });
+      const resync = await waitFor(() => sub.events.find((e) => e.data.resync === true), 2000, 'the resync notice');
+      expect(resync.eventId).toBe(String(v));
+      sub.close();
+    } finally {
+      await started.close();
     }
   });
 
