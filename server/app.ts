@@ -74,8 +74,10 @@ export function buildApp(options: AppOptions): express.Express {
   const live = liveEvents(ctx.changes, { ...DEFAULT_LIVE_OPTIONS, heartbeatSeconds: ctx.config.LIVE_HEARTBEAT_S });
   const relay = relayChanges(ctx.db, ctx.changes, ctx.log, ctx.config.FAULT_NOTIFY_DELAY_MS, (up) => live.database(up));
   relay.catch((err) => ctx.log.error(`live updates are off: cannot LISTEN (${(err as Error).message})`));
-  // Once listening, the stream counts from the version the data is at (no change is missed in between).
-  app.locals.ready = relay.then(() => currentDataVersion(ctx.db).then((v) => live.startFrom(Number(v)), () => undefined));
+  // The version the data is at once this process listens: no change is missed in between. The live
+  // stream counts from it, and the write barrier starts at it (below).
+  const listeningAt = relay.then(() => currentDataVersion(ctx.db));
+  app.locals.ready = relay.then(() => listeningAt.then((v) => live.startFrom(Number(v)), () => undefined));
   app.locals.live = live;
   // Hazards or shelters written in plain SQL (an ETL job, psql), also while no process ran: shelters' hazard-zone flags follow.
   if (ctx.config.HAZARD_ZONES_FOLLOW_SQL) app.locals.hazardZones = keepHazardZones(ctx.db, ctx.changes, ctx.log, relay);
@@ -98,7 +100,7 @@ export function buildApp(options: AppOptions): express.Express {
   app.use(clientRoutes(ctx));
   applied.follow(ctx.changes);
   joinClusterBarrier(applied);
-  relay.then(async () => applied.advance(await currentDataVersion(ctx.db))).catch(() => applied.off());
+  listeningAt.then((v) => applied.advance(v)).catch(() => applied.off());
 
   app.use(notFoundHandler);
   app.use(errorMiddleware(ctx.log));
