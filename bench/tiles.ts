@@ -148,6 +148,14 @@ async function load(port: number, paths: string[], connections: number, seconds:
   return { rps: r.requests.average, p95: r.latency.p97_5, cpuUs };
 }
 
+/** The same under wrk: its rate, and the server's CPU per answer (wrk's rate is its requests over its duration). */
+async function wrkLoad(port: number, paths: string[], connections: number, seconds: number, server: ChildProcess): Promise<{ rps: number; cpuUs?: number }> {
+  const cpu0 = cpuSeconds(server);
+  const rps = await wrkRate(port, paths, connections, seconds);
+  const cpu1 = cpuSeconds(server);
+  return { rps, cpuUs: cpu0 !== undefined && cpu1 !== undefined && rps > 0 ? ((cpu1 - cpu0) / (rps * seconds)) * 1e6 : undefined };
+}
+
 /**
  * CPU time (user + system, seconds) a server process has used, from /proc (Linux; undefined
  * elsewhere). Per request it tells what the server spends whatever the load generator, which
@@ -272,12 +280,11 @@ async function cached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
       if (r.cpuUs !== undefined) cpu[side].push(r.cpuUs);
     }
   }
-  // The same two servers loaded by wrk, which needs a fraction of autocannon's CPU per request and so
+  // The same servers loaded by wrk, which needs a fraction of autocannon's CPU per request and so
   // leaves the servers more of the two cores: the stricter measure (the issue's own was taken with wrk).
-  // Twice as many pairs of half the length, in alternating order (bare first, then the app first):
-  // the same time in all, and a pair's two halves lie closer together.
-  // The bare server sending every header the app sends runs in each turn too (reference): what the
-  // app costs beyond its headers.
+  // Twice as many turns of half the length, each starting with the next server: the same time in
+  // all, and a turn's parts lie closer together. The bare server sending every header the app sends
+  // is in each turn too (reference): what the app costs beyond its headers.
   const wBare: number[] = [];
   const wApp: number[] = [];
   const wFull: number[] = [];
@@ -294,12 +301,9 @@ async function cached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
     for (let pair = 0; pair < pairs; pair++) {
       for (let k = 0; k < turn.length; k++) {
         const [server, rates, cpuUs] = turn[(pair + k) % turn.length];
-        const cpu0 = cpuSeconds(server.child);
-        const rate = await wrkRate(server.port, paths, 32, seconds);
-        const cpu1 = cpuSeconds(server.child);
-        rates.push(rate);
-        // wrk's rate is its requests over its duration
-        if (cpu0 !== undefined && cpu1 !== undefined) cpuUs.push(((cpu1 - cpu0) / (rate * seconds)) * 1e6);
+        const r = await wrkLoad(server.port, paths, 32, seconds, server.child);
+        rates.push(r.rps);
+        if (r.cpuUs !== undefined) cpuUs.push(r.cpuUs);
       }
     }
   }
