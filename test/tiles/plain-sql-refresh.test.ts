@@ -84,7 +84,7 @@ describe('writes made in plain SQL', () => {
   it('a statement that wrote no row changes nothing: an ETL job finding nothing new does not empty the caches', async () => {
     const before = await version();
     const count = heard.length;
-    await db.query("UPDATE flood_points SET status = 'inactive' WHERE district_id = 'no such district'");
+    await db.query("UPDATE flood_points SET status = 'treated' WHERE district_id = 'no such district'");
     await db.query('DELETE FROM shelters WHERE id = -1');
     await db.query("INSERT INTO risk_points (district_id, name_zh, category, level, responsible_unit, synthetic, geom) SELECT district_id, name_zh, category, level, responsible_unit, synthetic, geom FROM risk_points WHERE false");
     await db.query('UPDATE risk_inspections SET findings = findings WHERE risk_point_id = -1');
