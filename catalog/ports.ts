@@ -17,11 +17,33 @@ export interface QueryResult<R extends object = Row> {
 /** Kinds of work with their own statement timeout (STATEMENT_TIMEOUT_*_MS; the list is WORK_KINDS in server/db/types.ts). */
 export type WorkKind = 'tiles' | 'items' | 'analyses' | 'imports';
 
-export interface QueryOptions {
-  /** Chooses the statement timeout; default: the current request's kind (none outside requests). */
+/**
+ * The request a statement is run for (server/http/request-scope.ts builds it, one per
+ * request): its kind of work (the statement timeout), a signal that fires when its client
+ * has gone (cancels the statement), when it started (the embedded backend's deadline),
+ * what its reads must see of earlier writes (a read replica), and where the data version
+ * its transactions commit with is recorded (the write barrier). Handed to the database
+ * with every statement (`QueryOptions.scope`, or a Db bound to it), not found by the
+ * database from where it was called: nothing follows a request through its awaits.
+ */
+export interface StatementScope {
   kind?: WorkKind;
-  /** Cancels the statement when it fires; default: the current request's disconnect signal. */
   signal?: AbortSignal;
+  /** performance.now() when the request started; unset: no deadline (work that outlives its request). */
+  started?: number;
+  /** Read from the primary, or from a replica that has replayed `minLsn` (server/db/read-consistency.ts). */
+  consistency?: { minLsn: bigint; primary: boolean };
+  /** The highest data version the request's transactions committed with change notifications (0: none). */
+  written?: { version: number };
+}
+
+export interface QueryOptions {
+  /** Chooses the statement timeout; default: the kind of `scope` (none outside requests). */
+  kind?: WorkKind;
+  /** Cancels the statement when it fires; default: the signal of `scope`. */
+  signal?: AbortSignal;
+  /** The request the statement is for; none for start-up and background work. */
+  scope?: StatementScope;
   /**
    * Keep the statement prepared on the connection (PostgreSQL, unless PG_PREPARED_STATEMENTS=false):
    * parsed once per connection instead of on every call. Only for texts from a small fixed set run

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { NextFunction, Request, Response } from 'express';
 import type { ChangeBus } from '../changes.ts';
 import { runWithContext, type WrittenVersion } from '../http/request-context.ts';
+import { scopeOf } from '../http/request-scope.ts';
 
 /**
  * Read-your-writes across every process of one server.
@@ -144,6 +145,8 @@ export function writeBarrier(applied: AppliedVersion, onTimeout: (version: numbe
         .finally(() => end(...args));
       return res;
     };
+    const scope = scopeOf(req);
+    if (scope) scope.written = written;
     runWithContext({ written }, next);
   };
 }

@@ -1,4 +1,5 @@
-import type { Queryable } from './types.ts';
+import type { Queryable, QueryOptions } from './types.ts';
+import type { WrittenVersion } from '../http/request-context.ts';
 import { currentContext } from '../http/request-context.ts';
 
 /**
@@ -41,13 +42,21 @@ interface Journal extends WriteJournal {
   audits: AuditEntry[];
   notes: VersionedNote[];
   listeners: ((version: number) => void)[];
+  /** Where the request this transaction is for records the version it committed (the write barrier waits for it). */
+  written?: WrittenVersion;
 }
 
 const journals = new WeakMap<Queryable, Journal>();
 
-/** Marks `q` as a transaction whose helper settles its journal before COMMIT. */
-export function openJournal(q: Queryable): void {
+/** Where the request of a transaction's options records the version it commits with, if it is a request's. */
+export function writtenOf(opts: QueryOptions | undefined): WrittenVersion | undefined {
+  return opts?.scope ? opts.scope.written : currentContext()?.written;
+}
+
+/** Marks `q` as a transaction whose helper settles its journal before COMMIT; `written`: see writtenOf. */
+export function openJournal(q: Queryable, written: WrittenVersion | undefined): void {
   const j: Journal = {
+    written,
     audits: [],
     notes: [],
     listeners: [],
@@ -95,7 +104,7 @@ export async function settleJournal(q: Queryable): Promise<void> {
   // The request's answer waits until every process has heard these notifications
   // (server/cluster/write-barrier.ts). Taken before COMMIT: a transaction that then
   // fails leaves its request an error, whose answer is not held.
-  const written = currentContext()?.written;
+  const { written } = j;
   if (written && j.notes.length > 0 && version > written.version) written.version = version;
 }
 

@@ -23,7 +23,7 @@ export interface Deadline {
  * call. None outside requests (start-up, background work) or when the limit is 0.
  */
 export function deadlineOf(timeouts: StatementTimeouts, opts?: QueryOptions): Deadline | undefined {
-  const scope = currentScope();
+  const scope = opts?.scope ?? currentScope();
   const kind = opts?.kind ?? scope?.kind;
   const limitMs = statementLimitMs(timeouts, kind);
   if (!kind || limitMs === 0) return undefined;

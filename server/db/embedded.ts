@@ -4,7 +4,7 @@ import type { Db, Queryable, QueryOptions, QueryResult, Row, StatementTimeouts }
 import { throwIfGone, currentScope } from '../http/request-scope.ts';
 import { TYPE_OIDS } from './types.ts';
 import { postgisExtension } from './postgis-bundle.ts';
-import { openJournal, settleJournal } from './data-version.ts';
+import { openJournal, settleJournal, writtenOf } from './data-version.ts';
 import { withoutContext } from '../http/request-context.ts';
 import { deadlineOf, throwIfPast } from './deadline.ts';
 
@@ -66,7 +66,7 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
   const timeouts = options.statementTimeouts ?? {};
   const turn = serialQueue();
   const startable = (opts?: QueryOptions) => {
-    const signal = opts?.signal ?? currentScope()?.signal;
+    const signal = opts?.signal ?? (opts?.scope ?? currentScope())?.signal;
     const deadline = deadlineOf(timeouts, opts);
     return () => {
       throwIfGone(signal);
@@ -105,7 +105,7 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
               await t.exec(sql);
             },
           };
-          openJournal(q);
+          openJournal(q, writtenOf(opts));
           const result = await fn(q);
           await settleJournal(q); // the data version and what carries it, before COMMIT
           return result;

@@ -3,7 +3,7 @@ import type { Db, Queryable, QueryOptions, QueryResult, Row, StatementTimeouts }
 import { statementLimitMs, TYPE_OIDS } from './types.ts';
 import { isConnectionError } from './errors.ts';
 import { ClientGoneError, currentScope } from '../http/request-scope.ts';
-import { openJournal, settleJournal } from './data-version.ts';
+import { openJournal, settleJournal, writtenOf } from './data-version.ts';
 import { withoutContext } from '../http/request-context.ts';
 
 export interface PostgresOptions {
@@ -102,7 +102,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
               await client.query(sql);
             },
           };
-          openJournal(q);
+          openJournal(q, writtenOf(opts));
           const result = await fn(q);
           // the data version and what carries it: last, so its lock is held only until COMMIT
           await settleJournal(q);
@@ -196,7 +196,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
 function requestLimits(options: PostgresOptions) {
   const timeouts = options.statementTimeouts ?? {};
   return (opts?: QueryOptions) => {
-    const scope = currentScope();
+    const scope = opts?.scope ?? currentScope();
     const kind = opts?.kind ?? scope?.kind;
     return { timeoutMs: statementLimitMs(timeouts, kind), signal: opts?.signal ?? scope?.signal };
   };

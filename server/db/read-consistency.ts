@@ -1,4 +1,5 @@
 import { currentContext, runWithContext } from '../http/request-context.ts';
+import type { QueryOptions } from './types.ts';
 
 /**
  * What a request needs from the database it reads, carried through every await
@@ -15,9 +16,9 @@ export interface ReadConsistency {
   primary: boolean;
 }
 
-/** The needs of the request being served, if any (start-up and background work have none). */
-export function currentReadConsistency(): ReadConsistency | undefined {
-  return currentContext()?.consistency;
+/** The needs of the request a statement is run for (start-up and background work have none). */
+export function readConsistencyOf(opts: QueryOptions | undefined): ReadConsistency | undefined {
+  return opts?.scope ? opts.scope.consistency : currentContext()?.consistency;
 }
 
 /** Runs `fn` (and everything it awaits) with these needs. */

@@ -1,7 +1,7 @@
 import type { Db, QueryOptions, ReadSide, ReplicaStatus, Row } from './types.ts';
 import { isConnectionError } from './errors.ts';
 import { parseLsn } from './lsn.ts';
-import { currentReadConsistency } from './read-consistency.ts';
+import { readConsistencyOf, type ReadConsistency } from './read-consistency.ts';
 
 /**
  * A PostgreSQL streaming replica (DATABASE_READ_URL) as the read side of the
@@ -48,7 +48,7 @@ export async function withReadReplica(primary: Db, replica: Db, options: Replica
     async tx(fn, opts) {
       const result = await primary.tx(fn, opts);
       // The request reads its own commit back: from the primary, whatever the replica has replayed.
-      const needs = currentReadConsistency();
+      const needs = readConsistencyOf(opts);
       if (needs) needs.primary = true;
       return result;
     },
@@ -117,7 +117,8 @@ class ReplicaRouter {
   }
 
   async read<R extends object>(sql: string, params?: unknown[], opts?: QueryOptions) {
-    if (await this.replicaMayServe()) {
+    const needs = readConsistencyOf(opts);
+    if (await this.replicaMayServe(needs)) {
       try {
         const result = await this.replica.query<R>(sql, params, opts);
         this.reads.replica++;
@@ -128,7 +129,6 @@ class ReplicaRouter {
         else if (!isRecoveryConflict(err)) throw err;
       }
     }
-    const needs = currentReadConsistency();
     if (needs) needs.primary = true;
     this.reads.primary++;
     return this.primary.query<R>(sql, params, opts);
@@ -173,8 +173,7 @@ class ReplicaRouter {
     }
   }
 
-  private async replicaMayServe(): Promise<boolean> {
-    const needs = currentReadConsistency();
+  private async replicaMayServe(needs: ReadConsistency | undefined): Promise<boolean> {
     if (!this.up || this.floorUnknown || needs?.primary) return false;
     const want = needs && needs.minLsn > this.floor ? needs.minLsn : this.floor;
     if (want <= this.replayed) return true;

@@ -3,7 +3,7 @@
  * interfaces live in the catalogue so tiles/ and data/ can take a `Db` without
  * importing the server.
  */
-export type { Row, QueryResult, WorkKind, QueryOptions, Queryable, BackendKind, Db, ReadSide, ReplicaStatus } from '../../catalog/ports.ts';
+export type { Row, QueryResult, WorkKind, QueryOptions, StatementScope, Queryable, BackendKind, Db, ReadSide, ReplicaStatus } from '../../catalog/ports.ts';
 import type { Db, WorkKind } from '../../catalog/ports.ts';
 
 /** Kinds of work with their own statement timeout (STATEMENT_TIMEOUT_*_MS). */

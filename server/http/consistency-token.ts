@@ -2,7 +2,10 @@ import type { RequestHandler, Response } from 'express';
 import { readerOf, type Db } from '../db/types.ts';
 import { parseLsn } from '../db/lsn.ts';
 import { currentDataVersion } from '../db/data-version.ts';
-import { currentReadConsistency, withReadConsistency } from '../db/read-consistency.ts';
+import { withReadConsistency } from '../db/read-consistency.ts';
+import { scopedDb } from '../db/scoped.ts';
+import type { StatementScope } from '../db/types.ts';
+import { scopeOf } from './request-scope.ts';
 import { badRequest } from './problem.ts';
 
 /**
@@ -29,7 +32,10 @@ export function consistencyToken(db: Db): RequestHandler {
       minLsn = lsn;
     }
     if (db.read && WRITES.has(req.method)) tokenOnSuccess(db, res);
-    withReadConsistency({ minLsn, primary: false }, next);
+    const needs = { minLsn, primary: false };
+    const scope = scopeOf(req);
+    if (scope) scope.consistency = needs;
+    withReadConsistency(needs, next);
   };
 }
 
@@ -82,11 +88,11 @@ export class TokenCoverage {
     private readonly applied: { readonly current: number },
   ) {}
 
-  /** True when the caches may answer the current request; false = read around them. */
-  async cachesCover(): Promise<boolean> {
-    const minLsn = currentReadConsistency()?.minLsn ?? 0n;
+  /** True when the caches may answer the request of `scope`; false = read around them. */
+  async cachesCover(scope: StatementScope | undefined): Promise<boolean> {
+    const minLsn = scope?.consistency?.minLsn ?? 0n;
     if (minLsn <= this.covered) return true;
-    const version = await currentDataVersion(readerOf(this.db));
+    const version = await currentDataVersion(readerOf(scopedDb(this.db, scope)));
     if (version > this.applied.current) return false;
     if (minLsn > this.covered) this.covered = minLsn;
     return true;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
-import type { WorkKind } from '../db/types.ts';
+import type { StatementScope, WorkKind } from '../db/types.ts';
 import { currentContext, runWithContext } from './request-context.ts';
 
 /**
@@ -13,7 +13,7 @@ import { currentContext, runWithContext } from './request-context.ts';
  */
 export { WORK_KINDS, type WorkKind } from '../db/types.ts';
 
-export interface RequestScope {
+export interface RequestScope extends StatementScope {
   kind: WorkKind;
   signal: AbortSignal;
   /**
@@ -22,6 +22,18 @@ export interface RequestScope {
    * deadline (work that outlives its request, see outlivingRequest).
    */
   started?: number;
+}
+
+const SCOPE = Symbol('the scope of this request');
+type Scoped = IncomingMessage & { [SCOPE]?: RequestScope };
+
+/**
+ * The scope of request `req`, made when it entered the app (`requestScope`, or the tile
+ * fast path for a tile it renders): what its statements and computations are handed.
+ * Middleware later in the chain fills in what it owns (`consistency`, `written`).
+ */
+export function scopeOf(req: IncomingMessage): RequestScope | undefined {
+  return (req as Scoped)[SCOPE];
 }
 
 /** The scope of the request being served, if any (start-up and background work have none). */
@@ -58,7 +70,9 @@ export function disconnectSignal(req: IncomingMessage, res: ServerResponse): Abo
  * bounds the whole request, not each part of it.
  */
 export function runInScope<T>(req: IncomingMessage, res: ServerResponse, kind: WorkKind, fn: () => T): T {
-  return runWithContext({ kind, signal: disconnectSignal(req, res), started: currentScope()?.started ?? performance.now() }, fn);
+  const scope: RequestScope = { kind, signal: disconnectSignal(req, res), started: scopeOf(req)?.started ?? currentScope()?.started ?? performance.now() };
+  (req as Scoped)[SCOPE] = scope;
+  return runWithContext(scope, fn);
 }
 
 /** Express middleware: the rest of the chain runs in the request's scope. */

@@ -11,7 +11,7 @@ import { installFastPath, sendCached, type FastPathStats, type MissHandler } fro
 import { ANONYMOUS } from '../../catalog/access.ts';
 import { filtersKey } from '../../tiles/filters.ts';
 import { appHeaders, writeEdgeHead } from '../http/edge.ts';
-import { runInScope } from '../http/request-scope.ts';
+import { runInScope, scopeOf } from '../http/request-scope.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { TileArchiveFallback } from './tile-fallback.ts';
 import type { TokenCoverage } from '../http/consistency-token.ts';
@@ -62,7 +62,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     let answer;
     try {
       // A Consistency-Token naming a write this process has not heard of yet: the cached tile may predate it.
-      const fresh = options.tokenCoverage ? !(await options.tokenCoverage.cachesCover()) : false;
+      const fresh = options.tokenCoverage ? !(await options.tokenCoverage.cachesCover(scopeOf(req))) : false;
       answer = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: appHeaders(res), fresh });
     } catch (err) {
       // The database is away: the archive's copy of an unfiltered tile, if it holds one.

@@ -2,7 +2,6 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { consistencyToken, TokenCoverage } from '../../server/http/consistency-token.ts';
-import { withReadConsistency } from '../../server/db/read-consistency.ts';
 import type { Db } from '../../server/db/types.ts';
 
 /**
@@ -51,12 +50,12 @@ describe('Consistency-Token on writes', () => {
 });
 
 describe('TokenCoverage: may this process’s caches answer a request that sent a token?', () => {
-  const at = (minLsn: bigint, coverage: TokenCoverage) => withReadConsistency({ minLsn, primary: false }, () => coverage.cachesCover());
+  const at = (minLsn: bigint, coverage: TokenCoverage) => coverage.cachesCover({ kind: 'tiles', consistency: { minLsn, primary: false } });
 
   it('yes without a token, with no query', async () => {
     const { db, queries } = stubDb(() => ({ version: 7 }), true);
     const coverage = new TokenCoverage(db, { current: 5 });
-    expect(await coverage.cachesCover()).toBe(true);
+    expect(await coverage.cachesCover(undefined)).toBe(true);
     expect(await at(0n, coverage)).toBe(true);
     expect(queries).toEqual([]);
   });

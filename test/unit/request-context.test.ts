@@ -3,7 +3,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { currentContext } from '../../server/http/request-context.ts';
 import { currentScope, requestScope, sharedByClients } from '../../server/http/request-scope.ts';
-import { currentReadConsistency, withReadConsistency } from '../../server/db/read-consistency.ts';
+import { readConsistencyOf, withReadConsistency } from '../../server/db/read-consistency.ts';
 import { consistencyToken } from '../../server/http/consistency-token.ts';
 import type { Db } from '../../server/db/types.ts';
 
@@ -34,11 +34,11 @@ function app() {
       signal: context.signal instanceof AbortSignal && !context.signal.aborted,
       scopeIsContext: currentScope() === context,
       minLsn: String(context.consistency!.minLsn),
-      primary: currentReadConsistency()!.primary,
+      primary: readConsistencyOf(undefined)!.primary,
       detached,
     });
   });
-  a.get('/collections/x/items', (_req, res) => res.json({ kind: currentScope()!.kind, minLsn: String(currentReadConsistency()!.minLsn) }));
+  a.get('/collections/x/items', (_req, res) => res.json({ kind: currentScope()!.kind, minLsn: String(readConsistencyOf(undefined)!.minLsn) }));
   return a;
 }
 
@@ -68,7 +68,7 @@ describe('one request context', () => {
     const needs = { minLsn: 5n, primary: false };
     await withReadConsistency(needs, async () => {
       await Promise.resolve();
-      expect(currentReadConsistency()).toBe(needs);
+      expect(readConsistencyOf(undefined)).toBe(needs);
       expect(currentScope()).toBeUndefined();
       // nothing to detach from: the same context
       expect(sharedByClients(new AbortController().signal, () => currentContext())).toBe(currentContext());

@@ -1,0 +1,44 @@
+import type { IncomingMessage } from 'node:http';
+import type { Db, QueryOptions, ReadSide, StatementScope } from './types.ts';
+import { scopeOf } from '../http/request-scope.ts';
+
+/**
+ * `db` for the statements of one request: each carries `scope` (its statement
+ * timeout, cancellation, deadline, read consistency and written version; see
+ * `StatementScope`), unless the caller gives a scope of its own. The functions below
+ * the routes take a `Db` and never learn whose statements they run: a route hands
+ * them this instead of the app's database. Without a scope (start-up, background
+ * work), `db` itself.
+ */
+export function scopedDb(db: Db, scope: StatementScope | undefined): Db {
+  if (!scope) return db;
+  const withScope = (opts?: QueryOptions): QueryOptions => (opts?.scope ? opts : { ...opts, scope });
+  const view: Db = {
+    backend: db.backend,
+    query: (sql, params, opts) => db.query(sql, params, withScope(opts)),
+    exec: (sql) => db.exec(sql),
+    tx: (fn, opts) => db.tx(fn, withScope(opts)),
+    listen: (...args) => db.listen(...args),
+    close: () => db.close(),
+  };
+  if (db.poolStats) view.poolStats = () => db.poolStats!();
+  if (db.read) view.read = scopedReadSide(db.read, scope);
+  return view;
+}
+
+function scopedReadSide(read: ReadSide, scope: StatementScope): ReadSide {
+  return { ...scopedDb({ ...read, read: undefined }, scope), status: () => read.status(), markPrimaryPosition: () => read.markPrimaryPosition() };
+}
+
+const VIEWS = new WeakMap<IncomingMessage, Map<Db, Db>>();
+
+/** `db` for the statements of request `req` (scopedDb with the request's scope); one per request and database. */
+export function requestDb(db: Db, req: IncomingMessage): Db {
+  const scope = scopeOf(req);
+  if (!scope) return db;
+  let views = VIEWS.get(req);
+  if (!views) VIEWS.set(req, (views = new Map()));
+  let view = views.get(db);
+  if (!view) views.set(db, (view = scopedDb(db, scope)));
+  return view;
+}
