@@ -114,18 +114,18 @@ async function demoDistricts(db: Db) {
   console.log(`\nDemo districts on the ${db.backend} backend:`);
   const present = (await db.query<{ id: string }>('SELECT id FROM districts ORDER BY id')).rows.map((r) => r.id).filter((id) => DISTRICTS.includes(id));
   // warm the database (first statements of an embedded database compile and cache)
-  await analysisServices(db).coverage.coverage(coverageQuery.parse({ district: present[0] }));
+  await analysisServices(db).coverage.coverage(coverageQuery.parse({ district: present[0] }), undefined);
   let uncached = 0, postgis = 0, cached = 0;
   for (const id of present) {
     const service = analysisServices(db).coverage;
     const q = coverageQuery.parse({ district: id });
     let t = performance.now();
-    const result = await service.coverage(q);
+    const result = await service.coverage(q, undefined);
     const tCold = performance.now() - t;
     const warm: number[] = [];
     for (let r = 0; r < 5; r++) {
       t = performance.now();
-      await service.coverage(q);
+      await service.coverage(q, undefined);
       warm.push(performance.now() - t);
     }
     const tWarm = median(warm);
@@ -162,10 +162,10 @@ async function demoDistricts(db: Db) {
 
   const service = analysisServices(db);
   let t = performance.now();
-  await service.coverage.gaps({ district: 'huadu', f: 'json' } as never);
+  await service.coverage.gaps({ district: 'huadu', f: 'json' } as never, undefined);
   console.log(`  gaps (dissolved polygons) huadu uncached: ${ms(performance.now() - t)}`);
   t = performance.now();
-  await service.siting.siting({ district: 'huadu', k: 10, candidates: 'grid', class: 'emergency', capacity_aware: false, f: 'json' } as never, { canSeeRestricted: false } as never);
+  await service.siting.siting({ district: 'huadu', k: 10, candidates: 'grid', class: 'emergency', capacity_aware: false, f: 'json' } as never, { canSeeRestricted: false } as never, undefined);
   console.log(`  siting k=10 on a 250 m grid, huadu, uncached: ${ms(performance.now() - t)}`);
 }
 

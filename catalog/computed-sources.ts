@@ -1,4 +1,5 @@
 import type { Geometry } from 'geojson';
+import type { StatementScope } from './ports.ts';
 
 /**
  * Computed sources: layers whose features are computed from other layers
@@ -25,8 +26,11 @@ export interface ComputedSource {
   dependsOn: readonly string[];
   /** Where its features can lie: the extent of this table (for TileJSON and collection bounds). */
   extentTable: string;
-  /** The features of the layer: every one, or at least those of `scope`. */
-  features(scope?: ComputedScope): Promise<ComputedFeature[]>;
+  /**
+   * The features of the layer: every one, or at least those `within` asks for;
+   * `scope`: the request they are computed for (none: nobody's, e.g. an export).
+   */
+  features(within: ComputedScope | undefined, scope: StatementScope | undefined): Promise<ComputedFeature[]>;
 }
 
 /** The computed sources of one app (or export run), by layer id. */

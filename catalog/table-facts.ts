@@ -1,5 +1,5 @@
 import type { LayerDef } from './layers.ts';
-import type { Queryable } from './ports.ts';
+import type { Queryable, StatementScope } from './ports.ts';
 
 /**
  * What the schema says about a layer's table beyond the registry, read from the
@@ -16,13 +16,14 @@ export interface TableFacts {
   columns: ReadonlySet<string>;
 }
 
-/** The facts of every table of `layers` (computed layers have none). */
-export async function readTableFacts(db: Queryable, layers: readonly LayerDef[]): Promise<Map<string, TableFacts>> {
+/** The facts of every table of `layers` (computed layers have none); `scope`: the request they are read for. */
+export async function readTableFacts(db: Queryable, layers: readonly LayerDef[], scope?: StatementScope): Promise<Map<string, TableFacts>> {
   const tables = [...new Set(layers.map((l) => l.table).filter((t): t is string => t !== null))];
   const r = await db.query<{ table_name: string; column_name: string }>(
     `SELECT table_name, column_name FROM information_schema.columns
       WHERE table_schema = current_schema() AND table_name = ANY($1::text[])`,
     [tables],
+    { scope },
   );
   const columns = new Map<string, Set<string>>(tables.map((t) => [t, new Set()]));
   for (const row of r.rows) columns.get(row.table_name)!.add(row.column_name);
@@ -34,16 +35,20 @@ export function factsOf(columns: ReadonlySet<string>): TableFacts {
   return { softDelete: columns.has('deleted_at'), versioned: columns.has('version'), synthetic: columns.has('synthetic'), columns };
 }
 
+/** The table facts of an app, read once: `scope` is the request that asks (none: start-up, background work). */
+export type TableFactsOnce = (scope?: StatementScope) => Promise<Map<string, TableFacts>>;
+
 /**
  * The table facts of `layers`, read once when first asked for and kept (a failed
  * read is retried by the next caller): what one app or tool holds instead of
- * reading the schema per request.
+ * reading the schema per request. The read is a statement of the request that
+ * asks first (its time limit, its cancellation), as any of its own.
  */
-export function tableFactsOnce(db: Queryable, layers: readonly LayerDef[]): () => Promise<Map<string, TableFacts>> {
+export function tableFactsOnce(db: Queryable, layers: readonly LayerDef[]): TableFactsOnce {
   let facts: Promise<Map<string, TableFacts>> | undefined;
-  return () => {
+  return (scope) => {
     if (!facts) {
-      facts = readTableFacts(db, layers);
+      facts = readTableFacts(db, layers, scope);
       facts.catch(() => (facts = undefined));
     }
     return facts;

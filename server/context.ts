@@ -6,7 +6,7 @@ import type { TileArchive } from '../tiles/archive/archive-reader.ts';
 import type { ComputedSources } from '../catalog/computed-sources.ts';
 import { analysisServices, type AnalysisServices } from './analysis/service.ts';
 import { computedLayers } from './analysis/computed-layers.ts';
-import { tableFactsOnce, type TableFacts } from '../catalog/table-facts.ts';
+import { tableFactsOnce, type TableFacts, type TableFactsOnce } from '../catalog/table-facts.ts';
 import { LAYERS } from '../catalog/layers.ts';
 
 /** What every route module receives: the database, the parsed config, the logger and the services built on them. */
@@ -21,7 +21,7 @@ export interface AppContext {
   /** The computed layers (coverage_gaps), served like tables by tiles, OGC and static maps. */
   computed: ComputedSources;
   /** What the schema says about every layer's table, read once for the app (the OGC API, static maps). */
-  tableFacts: () => Promise<Map<string, TableFacts>>;
+  tableFacts: TableFactsOnce;
   /** Pre-rendered tiles (TILES_ARCHIVE) answered while the database cannot be reached. */
   tileArchive?: TileArchive;
 }

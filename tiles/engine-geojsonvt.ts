@@ -1,6 +1,6 @@
 import GeoJSONVT from 'geojson-vt';
 import type { Feature, FeatureCollection } from 'geojson';
-import { concernsWholeLayer, type FeatureChange } from '../catalog/ports.ts';
+import { concernsWholeLayer, type FeatureChange, type StatementScope } from '../catalog/ports.ts';
 import { getLayer, type ClusterRule, type LayerDef } from '../catalog/layers.ts';
 import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngine, type TileGeometryOptions, type TileQuery } from './engine.ts';
 import { featurePredicate } from './filters.ts';
@@ -68,30 +68,33 @@ export class GeojsonVtEngine implements TileEngine {
     return s;
   }
 
-  /** The layer's indexes, reflecting every change announced so far. */
-  async ensure(layer: LayerDef): Promise<BuiltLayer> {
+  /**
+   * The layer's indexes, reflecting every change announced so far. A rebuild is shared by
+   * the requests that wait for it and runs in the scope of the one that started it.
+   */
+  async ensure(layer: LayerDef, scope?: StatementScope): Promise<BuiltLayer> {
     const s = this.state(layer.id);
     for (;;) {
       if (s.built && s.dirty.size === 0 && !s.reloadAll) return s.built;
-      s.building ??= this.rebuild(layer, s).finally(() => {
+      s.building ??= this.rebuild(layer, s, scope).finally(() => {
         s.building = null;
       });
       await s.building;
     }
   }
 
-  private async rebuild(layer: LayerDef, s: LayerState): Promise<void> {
+  private async rebuild(layer: LayerDef, s: LayerState, scope: StatementScope | undefined): Promise<void> {
     for (;;) {
       if (!s.features || s.reloadAll) {
         s.reloadAll = false;
         s.dirty.clear();
-        const all = await this.source.loadLayer(layer);
+        const all = await this.source.loadLayer(layer, scope);
         s.features = new Map(all.map((f) => [f.id, f]));
       }
       if (s.dirty.size > 0) {
         const ids = [...s.dirty];
         s.dirty.clear();
-        const fresh = await Promise.all(ids.map((id) => this.source.loadFeature(layer, id)));
+        const fresh = await Promise.all(ids.map((id) => this.source.loadFeature(layer, id, scope)));
         ids.forEach((id, i) => {
           const f = fresh[i];
           if (f) s.features!.set(id, f);
@@ -118,11 +121,11 @@ export class GeojsonVtEngine implements TileEngine {
     return { vt, points: layer.cluster && layer.geometry === 'point' ? buildPointIndex(features) : null };
   }
 
-  async renderLayer({ layer, tile, filters, who }: TileQuery): Promise<Uint8Array> {
+  async renderLayer({ layer, tile, filters, who, scope }: TileQuery): Promise<Uint8Array> {
     if (layer.table && layer.cluster && layer.geometry === 'point' && tile.z < layer.cluster.belowZoom && this.usePyramid && isPyramidSource(this.source)) {
-      return this.clustersFromPyramid(this.source, { ...layer, cluster: layer.cluster }, tile, filters, tagPicker(layer, who));
+      return this.clustersFromPyramid(this.source, { ...layer, cluster: layer.cluster }, tile, filters, tagPicker(layer, who), scope);
     }
-    const built = await this.ensure(layer);
+    const built = await this.ensure(layer, scope);
     if (!built.vt) return EMPTY_LAYER;
     const accept = featurePredicate(layer, filters);
     const tagsOf = tagPicker(layer, who);
@@ -157,11 +160,12 @@ export class GeojsonVtEngine implements TileEngine {
     tile: TileCoord,
     filters: TileQuery['filters'],
     tagsOf: (props: Record<string, unknown>) => Record<string, unknown>,
+    scope: StatementScope | undefined,
   ): Promise<Uint8Array> {
     const n = cellsPerTile(layer.cluster);
     const cx0 = tile.x * n;
     const cy0 = tile.y * n;
-    const rows = await source.pyramidCells(layer, tile.z, n, { cx0: cx0 - 1, cx1: cx0 + n, cy0: cy0 - 1, cy1: cy0 + n }, filters);
+    const rows = await source.pyramidCells(layer, tile.z, n, { cx0: cx0 - 1, cx1: cx0 + n, cy0: cy0 - 1, cy1: cy0 + n }, filters, scope);
     const W = MERCATOR_HALF_WORLD;
     const cells: (CellSums & { order: number; point?: SourceFeature })[] = [];
     for (const r of rows) {

@@ -1,4 +1,4 @@
-import type { Db } from '../catalog/ports.ts';
+import type { Db, QueryOptions } from '../catalog/ports.ts';
 import { LAYERS, RISK_LEVELS, type LayerDef } from '../catalog/layers.ts';
 import { ANONYMOUS } from '../catalog/access.ts';
 import { EMPTY_LAYER, idIsProperty, TILE_DEFAULTS, tileProperties, type TileEngine, type TileGeometryOptions, type TileQuery } from './engine.ts';
@@ -6,7 +6,7 @@ import { filterColumn, FILTER_NAMES, type FilterName } from './filters.ts';
 import { CLUSTER_FIELDS, cellsPerTile, layerHasLevel, pyramidLastZoom } from './cluster.ts';
 import { ident } from '../catalog/sql-names.ts';
 import { propertyExpr, propertySqlType } from './layer-sql.ts';
-import { liveRowsPredicate, tableFactsOnce, type TableFacts } from '../catalog/table-facts.ts';
+import { liveRowsPredicate, tableFactsOnce, type TableFacts, type TableFactsOnce } from '../catalog/table-facts.ts';
 import { MERCATOR_HALF_WORLD } from './tile-coords.ts';
 import { cellSizeSql, levelCountName, pointOfCellSql, pyramidCellsSql, pyramidFiltersSql, type PyramidFilter } from './pyramid-sql.ts';
 
@@ -67,7 +67,7 @@ export class PostgisEngine implements TileEngine {
     options: Partial<TileGeometryOptions> & {
       layers?: readonly LayerDef[];
       /** The app's schema facts (read here when not given). */
-      tableFacts?: () => Promise<Map<string, TableFacts>>;
+      tableFacts?: TableFactsOnce;
     } = {},
   ) {
     const { layers, tableFacts, ...rest } = options;
@@ -77,7 +77,7 @@ export class PostgisEngine implements TileEngine {
   }
 
   private readonly layers: readonly LayerDef[];
-  private readonly tableFacts: () => Promise<Map<string, TableFacts>>;
+  private readonly tableFacts: TableFactsOnce;
 
   /** Reads the schema once and builds every layer's statements; later calls reuse them. */
   start(): Promise<Map<string, LayerStatement>> {
@@ -129,11 +129,12 @@ export class PostgisEngine implements TileEngine {
 
   async renderLayer(query: TileQuery): Promise<Uint8Array> {
     const { text, values } = await this.bind(query);
-    let r = await this.db.query<{ mvt: Uint8Array | null; dense?: boolean }>(text, values, PREPARED);
+    const options: QueryOptions = query.scope ? { ...PREPARED, scope: query.scope } : PREPARED;
+    let r = await this.db.query<{ mvt: Uint8Array | null; dense?: boolean }>(text, values, options);
     if (r.rows[0]?.dense) {
       // Too many points to draw: the tile is clustered (a second, small statement).
       const clusters = await this.bindClusters(query);
-      r = await this.db.query<{ mvt: Uint8Array | null }>(clusters.text, clusters.values, PREPARED);
+      r = await this.db.query<{ mvt: Uint8Array | null }>(clusters.text, clusters.values, options);
     }
     const mvt = r.rows[0]?.mvt;
     return mvt && mvt.length ? mvt : EMPTY_LAYER;

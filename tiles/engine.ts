@@ -1,4 +1,4 @@
-import type { FeatureChange } from '../catalog/ports.ts';
+import type { FeatureChange, StatementScope } from '../catalog/ports.ts';
 import type { LayerDef, LayerProperty } from '../catalog/layers.ts';
 import type { Principal } from '../catalog/access.ts';
 import { visibleProperties } from '../catalog/access.ts';
@@ -29,6 +29,8 @@ export interface TileQuery {
   tile: TileCoord;
   filters: TileFilters;
   who: Principal;
+  /** The request the tile is rendered for: its statements' timeout and cancellation (none: nobody's, e.g. an export). */
+  scope?: StatementScope;
 }
 
 /** Tile geometry settings shared by both engines; every key has a default in TILE_DEFAULTS. */

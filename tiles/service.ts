@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Geometry } from 'geojson';
 import type { ChangeFeed, FeatureChange } from '../catalog/ports.ts';
-import type { Db } from '../catalog/ports.ts';
+import type { Db, StatementScope } from '../catalog/ports.ts';
 import type { Logger } from '../catalog/ports.ts';
 import { getLayer, LAYERS, type LayerDef } from '../catalog/layers.ts';
 import { type Principal } from '../catalog/access.ts';
@@ -16,7 +16,7 @@ import type { TileFilters } from './filters.ts';
 import { expandBBox, geometryWorldBBox, latToWorldY, lonToWorldX, MAX_ZOOM, type TileCoord, type WorldBBox } from './tile-coords.ts';
 import { ComputedSources } from '../catalog/computed-sources.ts';
 import { ident } from '../catalog/sql-names.ts';
-import { liveRowsPredicate, tableFactsOnce, type TableFacts } from '../catalog/table-facts.ts';
+import { liveRowsPredicate, tableFactsOnce, type TableFacts, type TableFactsOnce } from '../catalog/table-facts.ts';
 
 /**
  * The tile service: picks the engine for the backend, answers tile requests
@@ -59,6 +59,11 @@ export interface TileRequest {
    * The tile rendered is still cached.
    */
   fresh?: boolean;
+  /**
+   * The request it is for: the statement timeout and cancellation of the render (a render
+   * shared by identical requests runs in the scope of the first). None: nobody's request.
+   */
+  scope?: StatementScope;
 }
 
 export interface TileServiceContext {
@@ -68,7 +73,7 @@ export interface TileServiceContext {
   /** The computed layers the server registered (none when not given). */
   computed?: ComputedSources;
   /** The schema facts of the layers' tables, read once for the whole app (read here when not given). */
-  tableFacts?: () => Promise<Map<string, TableFacts>>;
+  tableFacts?: TableFactsOnce;
 }
 
 export class TileService {
@@ -81,7 +86,7 @@ export class TileService {
   private readonly maxAge: number;
   private readonly inFlight = new Map<string, Promise<CachedTile>>();
   private readonly bounds = new Map<string, Promise<LonLatBox | null>>();
-  private readonly tableFacts: () => Promise<Map<string, TableFacts>>;
+  private readonly tableFacts: TableFactsOnce;
   private readonly unsubscribe: () => void;
   /** Where tiles and extents are read: the read replica when there is one (server/db/replica.ts). */
   private readonly db: Db;
@@ -133,7 +138,7 @@ export class TileService {
     const parts = await Promise.all(
       req.layers
         .filter((layer) => z >= layer.minzoom && z <= layer.maxzoom)
-        .map((layer) => (layer.table ? this.engine : this.computedEngine).renderLayer({ layer, tile: req.tile, filters: req.filters, who: req.who })),
+        .map((layer) => (layer.table ? this.engine : this.computedEngine).renderLayer({ layer, tile: req.tile, filters: req.filters, who: req.who, scope: req.scope })),
     );
     const body = joinLayers(parts);
     const entry = this.entry(req, body);
@@ -190,21 +195,21 @@ export class TileService {
   }
 
   /** [west, south, east, north] of the live features of `layers`, or null when they are empty. */
-  async extent(layers: readonly LayerDef[]): Promise<LonLatBox | null> {
-    const boxes = (await Promise.all(layers.map((l) => this.layerExtent(l)))).filter((b): b is LonLatBox => !!b);
+  async extent(layers: readonly LayerDef[], scope?: StatementScope): Promise<LonLatBox | null> {
+    const boxes = (await Promise.all(layers.map((l) => this.layerExtent(l, scope)))).filter((b): b is LonLatBox => !!b);
     if (boxes.length === 0) return null;
     return [0, 1, 2, 3].map((i) => (i < 2 ? Math.min : Math.max)(...boxes.map((b) => b[i]))) as LonLatBox;
   }
 
-  private layerExtent(layer: LayerDef): Promise<LonLatBox | null> {
+  private layerExtent(layer: LayerDef, scope: StatementScope | undefined): Promise<LonLatBox | null> {
     let p = this.bounds.get(layer.id);
     const table = layer.table ?? this.computed.get(layer.id)?.extentTable;
     if (!p && table) {
       const sql = (info: Map<string, TableFacts>) =>
         `SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n
            FROM (SELECT ST_Extent(t.geom) AS b FROM ${ident(table)} t WHERE true${liveRowsPredicate(info.get(table))}) x`;
-      p = this.tableFacts()
-        .then((info) => this.db.query<{ w: number | null; s: number; e: number; n: number }>(sql(info)))
+      p = this.tableFacts(scope)
+        .then((info) => this.db.query<{ w: number | null; s: number; e: number; n: number }>(sql(info), [], { scope }))
         .then(({ rows: [r] }) => (r && r.w !== null ? ([r.w, r.s, r.e, r.n] as LonLatBox) : null));
       p.catch(() => this.bounds.delete(layer.id));
       this.bounds.set(layer.id, p);

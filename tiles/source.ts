@@ -1,10 +1,10 @@
 import type { Geometry } from 'geojson';
-import type { Db } from '../catalog/ports.ts';
+import type { Db, StatementScope } from '../catalog/ports.ts';
 import type { LayerDef } from '../catalog/layers.ts';
 import { idIsProperty } from './engine.ts';
 import { ident } from '../catalog/sql-names.ts';
 import { propertyExpr } from './layer-sql.ts';
-import { liveRowsPredicate, tableFactsOnce, type TableFacts } from '../catalog/table-facts.ts';
+import { liveRowsPredicate, tableFactsOnce, type TableFacts, type TableFactsOnce } from '../catalog/table-facts.ts';
 import { LAYERS, RISK_LEVELS } from '../catalog/layers.ts';
 import { ComputedSources } from '../catalog/computed-sources.ts';
 import { filterColumn, type TileFilters } from './filters.ts';
@@ -24,10 +24,10 @@ export interface SourceFeature {
 }
 
 export interface FeatureSource {
-  /** Every live feature of the layer. */
-  loadLayer(layer: LayerDef): Promise<SourceFeature[]>;
+  /** Every live feature of the layer; `scope`: the request it is read for (none: nobody's). */
+  loadLayer(layer: LayerDef, scope?: StatementScope): Promise<SourceFeature[]>;
   /** One feature by id, or null when it no longer exists (deleted). */
-  loadFeature(layer: LayerDef, id: number | string): Promise<SourceFeature | null>;
+  loadFeature(layer: LayerDef, id: number | string, scope?: StatementScope): Promise<SourceFeature | null>;
 }
 
 /**
@@ -61,7 +61,7 @@ export interface PyramidSource {
    * The non-empty cells of zoom `z` (`cellsPerTile` cells per tile side) in
    * [cx0, cx1] × [cy0, cy1], each with its point when it holds one, in one snapshot.
    */
-  pyramidCells(layer: LayerDef, z: number, cellsPerTile: number, box: CellBox, filters: TileFilters): Promise<PyramidCell[]>;
+  pyramidCells(layer: LayerDef, z: number, cellsPerTile: number, box: CellBox, filters: TileFilters, scope?: StatementScope): Promise<PyramidCell[]>;
 }
 
 export function isPyramidSource(source: FeatureSource): source is FeatureSource & PyramidSource {
@@ -81,26 +81,26 @@ export class DbFeatureSource implements FeatureSource {
     /** Where computed layers come from (the server registers them). */
     private readonly computed: ComputedSources = new ComputedSources(),
     /** The app's schema facts (read here when not given). */
-    private readonly tableFacts: () => Promise<Map<string, TableFacts>> = tableFactsOnce(db, layers),
+    private readonly tableFacts: TableFactsOnce = tableFactsOnce(db, layers),
   ) {}
 
-  private async select(layer: LayerDef, where: string, params: unknown[]): Promise<SourceFeature[]> {
+  private async select(layer: LayerDef, where: string, params: unknown[], scope: StatementScope | undefined): Promise<SourceFeature[]> {
     if (!layer.table) {
-      const computed = (await this.computed.get(layer.id)?.features()) ?? [];
+      const computed = (await this.computed.get(layer.id)?.features(undefined, scope)) ?? [];
       // Text ids of computed features are also their `id` property.
       return computed.map((f) => ({ id: String(f.id), properties: { id: String(f.id), ...f.properties }, geometry: f.geometry }));
     }
-    const info = (await this.tableFacts()).get(layer.table);
+    const info = (await this.tableFacts(scope)).get(layer.table);
     const props = layer.properties.map((p) => `${propertyExpr(p)} AS ${ident(p.name)}`);
     // 9 decimals of a degree is 0.1 mm: below one tile unit at every zoom we serve.
     const sql = `SELECT t.id, ${props.join(', ')}, ST_AsGeoJSON(t.geom, 9) AS geojson
                    FROM ${ident(layer.table)} t WHERE true${liveRowsPredicate(info)}${where} ORDER BY t.id`;
-    const rows = await this.db.query<FeatureRow>(sql, params);
+    const rows = await this.db.query<FeatureRow>(sql, params, { scope });
     return rows.rows.map((row) => toFeature(layer, row));
   }
 
-  loadLayer(layer: LayerDef): Promise<SourceFeature[]> {
-    return this.select(layer, '', []);
+  loadLayer(layer: LayerDef, scope?: StatementScope): Promise<SourceFeature[]> {
+    return this.select(layer, '', [], scope);
   }
 
   /**
@@ -110,9 +110,9 @@ export class DbFeatureSource implements FeatureSource {
    * the properties `loadLayer` gives it. The statement of the ST_AsMVT engine's
    * clustered tiles (tiles/engine-postgis.ts), returning rows instead of a tile.
    */
-  async pyramidCells(layer: LayerDef, z: number, cellsPerTile: number, box: CellBox, filters: TileFilters): Promise<PyramidCell[]> {
+  async pyramidCells(layer: LayerDef, z: number, cellsPerTile: number, box: CellBox, filters: TileFilters, scope?: StatementScope): Promise<PyramidCell[]> {
     if (!layer.table || !layer.cluster) throw new Error(`layer ${layer.id} has no count pyramid`);
-    const info = (await this.tableFacts()).get(layer.table);
+    const info = (await this.tableFacts(scope)).get(layer.table);
     const hasLevel = layerHasLevel(layer);
     const levelColumn = filterColumn(layer, 'level');
     const districtColumn = filterColumn(layer, 'district');
@@ -147,7 +147,7 @@ SELECT c.*, t.id, ${props.join(', ')}, ST_AsGeoJSON(t.geom, 9) AS geojson
       box.cy1,
       levelColumn && filters.level ? [...filters.level] : null,
       districtColumn && filters.district ? [...filters.district] : null,
-    ]);
+    ], { scope });
     return rows.rows.map((r) => ({
       cx: Number(r.cx),
       cy: Number(r.cy),
@@ -159,10 +159,10 @@ SELECT c.*, t.id, ${props.join(', ')}, ST_AsGeoJSON(t.geom, 9) AS geojson
     }));
   }
 
-  async loadFeature(layer: LayerDef, id: number | string): Promise<SourceFeature | null> {
-    if (!layer.table) return (await this.loadLayer(layer)).find((f) => f.id === id) ?? null;
+  async loadFeature(layer: LayerDef, id: number | string, scope?: StatementScope): Promise<SourceFeature | null> {
+    if (!layer.table) return (await this.loadLayer(layer, scope)).find((f) => f.id === id) ?? null;
     const cast = layer.idType === 'integer' ? '::int8' : '::text';
-    const [feature] = await this.select(layer, ` AND t.id = $1${cast}`, [String(id)]);
+    const [feature] = await this.select(layer, ` AND t.id = $1${cast}`, [String(id)], scope);
     return feature ?? null;
   }
 }

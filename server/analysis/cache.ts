@@ -1,5 +1,6 @@
 import type { ChangeBus } from '../changes.ts';
-import { ClientGoneError, currentScope } from '../http/request-scope.ts';
+import type { StatementScope } from '../db/types.ts';
+import { ClientGoneError } from '../http/request-scope.ts';
 import { SharedWork } from '../http/shared-work.ts';
 
 /**
@@ -31,9 +32,10 @@ export class AnalysisCache {
     return this.entries.size;
   }
 
-  async get<T>(key: string, compute: () => Promise<T>): Promise<T> {
+  /** The result for `key`, computed by `compute` (in the scope it is handed) unless cached; `scope`: the asking request's. */
+  async get<T>(key: string, scope: StatementScope | undefined, compute: (scope: StatementScope | undefined) => Promise<T>): Promise<T> {
     // nothing is computed for a client that has already left
-    if (currentScope()?.signal?.aborted) throw new ClientGoneError();
+    if (scope?.signal?.aborted) throw new ClientGoneError();
     let entry = this.entries.get(key);
     if (entry) {
       this.hits++;
@@ -41,14 +43,14 @@ export class AnalysisCache {
       this.entries.set(key, entry);
     } else {
       this.misses++;
-      const work: SharedWork<unknown> = new SharedWork(compute, () => this.forget(key, work));
+      const work: SharedWork<unknown> = new SharedWork(scope, compute, () => this.forget(key, work));
       entry = work;
       this.entries.set(key, work);
       // a failed computation is not cached
       work.result.catch(() => this.forget(key, work));
       while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     }
-    return (await entry.wait()) as T;
+    return (await entry.wait(scope?.signal)) as T;
   }
 
   private forget(key: string, entry: SharedWork<unknown>): void {

@@ -8,12 +8,12 @@ import type { AnalysisServices } from './service.ts';
 export function computedLayers(analysis: AnalysisServices): ComputedSources {
   const sources = new ComputedSources();
   // Uncovered populated areas: move when a shelter, the population or a boundary changes.
-  // The gaps of every district (or of those a scope asks for); the analysis caches them per data version.
+  // The gaps of every district (or of those asked for); the analysis caches them per data version.
   sources.register('coverage_gaps', {
     dependsOn: ['shelters', 'population', 'districts'],
     extentTable: 'districts',
-    features: async (scope) =>
-      (await analysis.coverage.gapFeatures(scope ?? {})).features.map((f) => ({ id: f.id!, geometry: f.geometry, properties: { ...f.properties } })),
+    features: async (within, scope) =>
+      (await analysis.coverage.gapFeatures(within ?? {}, scope)).features.map((f) => ({ id: f.id!, geometry: f.geometry, properties: { ...f.properties } })),
   });
   return sources;
 }

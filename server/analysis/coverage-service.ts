@@ -1,4 +1,5 @@
 import type { Feature, FeatureCollection, Polygon } from 'geojson';
+import type { StatementScope } from '../db/types.ts';
 import { cacheKey } from './cache.ts';
 import { coverageTable, shelterLines, type UnitLevel } from './coverage.ts';
 import { dissolveGaps, type CoverageGap } from './gaps.ts';
@@ -40,14 +41,14 @@ export interface GapsWithin {
 export class CoverageService {
   constructor(private readonly models: DistrictModels) {}
 
-  /** GET /analysis/coverage as JSON (routes add links and the GeoJSON form). */
-  async coverage(q: CoverageQuery) {
+  /** GET /analysis/coverage as JSON (routes add links and the GeoJSON form); `scope`: the asking request's. */
+  async coverage(q: CoverageQuery, scope: StatementScope | undefined) {
     const { models } = this;
-    const settings = await models.settings(q);
-    const version = await models.dataVersion();
+    const settings = await models.settings(q, scope);
+    const version = await models.dataVersion(scope);
     const decay: Decay = q.decay ?? models.options.decay;
-    return models.cache.get(cacheKey('coverage', { q, settings, version }), async () => {
-      const { loaded, analysis } = await models.analysis(q.district, settings, decay, version);
+    return models.cache.get(cacheKey('coverage', { q, settings, version }), scope, async (shared) => {
+      const { loaded, analysis } = await models.analysis(q.district, settings, decay, version, shared);
       const { snapshot } = loaded;
       const table = coverageTable(snapshot, analysis, q.unit as UnitLevel, settings.targetM2);
       return {
@@ -70,15 +71,15 @@ export class CoverageService {
     });
   }
 
-  /** GET /analysis/coverage/gaps: uncovered areas, largest first. */
-  async gaps(q: GapsQuery) {
+  /** GET /analysis/coverage/gaps: uncovered areas, largest first; `scope`: the asking request's. */
+  async gaps(q: GapsQuery, scope: StatementScope | undefined) {
     const { models } = this;
-    const settings = await models.settings(q);
-    const version = await models.dataVersion();
-    const all = await models.cache.get(cacheKey('gaps', { district: q.district, settings, version }), async () => {
-      const { loaded, analysis } = await models.analysis(q.district, settings, models.options.decay, version);
+    const settings = await models.settings(q, scope);
+    const version = await models.dataVersion(scope);
+    const all = await models.cache.get(cacheKey('gaps', { district: q.district, settings, version }), scope, async (shared) => {
+      const { loaded, analysis } = await models.analysis(q.district, settings, models.options.decay, version, shared);
       const uncovered = loaded.snapshot.cells.filter((c, i) => !analysis.covered[i] && c.residents > 0).map((c) => c.id);
-      const gaps: CoverageGap[] = await dissolveGaps(models.db, uncovered);
+      const gaps: CoverageGap[] = await dissolveGaps(models.reader(shared), uncovered);
       const { district } = loaded.snapshot;
       return { district: { id: district.id, name_zh: district.name_zh, name_en: district.name_en }, gaps, uncoveredResidents: gaps.reduce((s, g) => s + g.residents, 0) };
     });
@@ -94,13 +95,13 @@ export class CoverageService {
   /**
    * The gaps as GeoJSON polygons with the properties of the `coverage_gaps`
    * layer, for the districts `within` names (default: every district): the same
-   * cached answers as the endpoint.
+   * cached answers as the endpoint. `scope`: the request they are for (none: an export).
    */
-  async gapFeatures(within: GapsWithin = {}, options: CoverageGapOptions = {}): Promise<FeatureCollection<Polygon, CoverageGapProperties>> {
+  async gapFeatures(within: GapsWithin, scope: StatementScope | undefined, options: CoverageGapOptions = {}): Promise<FeatureCollection<Polygon, CoverageGapProperties>> {
     const features: Feature<Polygon, CoverageGapProperties>[] = [];
     const shelters = shelterQueryOf(options);
-    for (const id of await this.districtsWithin(within)) {
-      const result = await this.gaps({ ...shelters, district: id, f: 'json' });
+    for (const id of await this.districtsWithin(within, scope)) {
+      const result = await this.gaps({ ...shelters, district: id, f: 'json' }, scope);
       for (const gap of result.gaps) {
         const { geometry, ...props } = gap;
         features.push({ type: 'Feature', id: `${id}-${gap.rank}`, geometry, properties: { district_id: id, ...props } });
@@ -109,11 +110,12 @@ export class CoverageService {
     return { type: 'FeatureCollection', features };
   }
 
-  private async districtsWithin(within: GapsWithin): Promise<string[]> {
+  private async districtsWithin(within: GapsWithin, scope: StatementScope | undefined): Promise<string[]> {
     if (within.district) return [within.district];
+    const db = this.models.reader(scope);
     const { rows } = within.bbox
-      ? await this.models.db.query<{ id: string }>('SELECT id FROM districts WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY id', [...within.bbox])
-      : await this.models.db.query<{ id: string }>('SELECT id FROM districts ORDER BY id');
+      ? await db.query<{ id: string }>('SELECT id FROM districts WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY id', [...within.bbox])
+      : await db.query<{ id: string }>('SELECT id FROM districts ORDER BY id');
     return rows.map((r) => r.id);
   }
 }

@@ -1,4 +1,5 @@
-import type { Db } from '../db/types.ts';
+import type { Db, StatementScope } from '../db/types.ts';
+import { scopedDb } from '../db/scoped.ts';
 import type { ChangeBus } from '../changes.ts';
 import { AnalysisCache, cacheKey } from './cache.ts';
 import type { CoverageAnalysis } from './coverage.ts';
@@ -53,31 +54,43 @@ export class DistrictModels {
     };
   }
 
-  dataVersion(): Promise<number> {
-    return readDataVersion(this.db);
+  /** Where the statements of `scope` read: the read side, each statement carrying the scope (none: start-up or background work). */
+  reader(scope: StatementScope | undefined): Db {
+    return scopedDb(this.db, scope);
   }
 
-  async district(districtId: string, version?: number): Promise<LoadedDistrict> {
-    const v = version ?? (await this.dataVersion());
-    return this.models.get(cacheKey('snapshot', { districtId, v }), async () => {
-      const snapshot = await loadDistrictSnapshot(this.db, districtId, v);
+  dataVersion(scope: StatementScope | undefined): Promise<number> {
+    return readDataVersion(this.reader(scope));
+  }
+
+  /** The district's snapshot and cell index at data version `version`, loaded once for every request that asks. */
+  async district(districtId: string, version: number, scope: StatementScope | undefined): Promise<LoadedDistrict> {
+    return this.models.get(cacheKey('snapshot', { districtId, v: version }), scope, async (shared) => {
+      const snapshot = await loadDistrictSnapshot(this.reader(shared), districtId, version, shared?.signal);
       return { snapshot, grid: cellGrid(snapshot.cells) };
     });
   }
 
   /** Settings for a request; unknown districts are a 404 before anything is loaded. */
-  async settings(q: ShelterQuery): Promise<ShelterSettings> {
-    const info = await loadDistrictInfo(this.db, q.district);
+  async settings(q: ShelterQuery, scope: StatementScope | undefined): Promise<ShelterSettings> {
+    const info = await loadDistrictInfo(this.reader(scope), q.district);
     return resolveShelterSettings(q, info, this.options);
   }
 
   /** The coverage model of a district (reach, allocation, catchment): coverage, gaps, siting and scenarios start from it. */
-  async analysis(districtId: string, settings: ShelterSettings, decay: Decay, version: number): Promise<{ loaded: LoadedDistrict; analysis: CoverageAnalysis }> {
-    return this.models.get(cacheKey('coverage-analysis', { districtId, settings, decay, version }), async () => {
-      const loaded = await this.district(districtId, version);
+  async analysis(
+    districtId: string,
+    settings: ShelterSettings,
+    decay: Decay,
+    version: number,
+    scope: StatementScope | undefined,
+  ): Promise<{ loaded: LoadedDistrict; analysis: CoverageAnalysis }> {
+    return this.models.get(cacheKey('coverage-analysis', { districtId, settings, decay, version }), scope, async (shared) => {
+      const loaded = await this.district(districtId, version, shared);
       const { cells, shelters } = loaded.snapshot;
-      // CPU-heavy for big radii: on a worker, so the event loop keeps serving (server/work/pool.ts)
-      return { loaded, analysis: await workerPool().run('coverageAnalysis', { cells: packCells(cells), shelters, settings, decay }, undefined) };
+      // CPU-heavy for big radii: on a worker, so the event loop keeps serving (server/work/pool.ts);
+      // dropped only when every request waiting for this model has left
+      return { loaded, analysis: await workerPool().run('coverageAnalysis', { cells: packCells(cells), shelters, settings, decay }, shared?.signal) };
     });
   }
 }

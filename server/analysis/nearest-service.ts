@@ -1,3 +1,4 @@
+import type { StatementScope } from '../db/types.ts';
 import { loadDistrictInfo } from './snapshot.ts';
 import { cacheKey } from './cache.ts';
 import type { NearestBatchBody, NearestQuery } from './params.ts';
@@ -14,18 +15,20 @@ import type { DistrictModels } from './district-models.ts';
 export class NearestService {
   constructor(private readonly models: DistrictModels) {}
 
-  /** The index of every shelter for nearest-shelter lookups, per data version. */
-  async nearestIndex(version?: number): Promise<NearestIndex> {
+  /** The index of every shelter for nearest-shelter lookups at data version `version`, loaded once for every request that asks. */
+  nearestIndex(version: number, scope: StatementScope | undefined): Promise<NearestIndex> {
     const { models } = this;
-    const v = version ?? (await models.dataVersion());
-    return models.models.get(cacheKey('nearest-index', { v }), () => loadNearestIndex(models.db));
+    return models.models.get(cacheKey('nearest-index', { v: version }), scope, (shared) => loadNearestIndex(models.reader(shared)));
   }
 
-  private async nearestSetup(q: { district?: string; include_full: boolean; include_exposed: boolean; include_unusable: boolean; max_distance?: number; speed?: number; n: number }) {
+  private async nearestSetup(
+    q: { district?: string; include_full: boolean; include_exposed: boolean; include_unusable: boolean; max_distance?: number; speed?: number; n: number },
+    scope: StatementScope | undefined,
+  ) {
     const { models } = this;
-    if (q.district) await loadDistrictInfo(models.db, q.district); // 404 for an unknown district
-    const version = await models.dataVersion();
-    const index = await this.nearestIndex(version);
+    if (q.district) await loadDistrictInfo(models.reader(scope), q.district); // 404 for an unknown district
+    const version = await models.dataVersion(scope);
+    const index = await this.nearestIndex(version, scope);
     const speed = q.speed ?? models.options.walkingSpeedMPerMin;
     const lookup = nearestLookup(index, { n: q.n, district: q.district, includeFull: q.include_full, includeExposed: q.include_exposed, includeUnusable: q.include_unusable, maxDistanceM: q.max_distance });
     const parameters = {
@@ -44,9 +47,9 @@ export class NearestService {
     return { index, speed, lookup, parameters };
   }
 
-  /** GET /analysis/nearest-shelters: the n nearest usable shelters with distance, walking time and free capacity. */
-  async nearest(q: NearestQuery, who: Principal) {
-    const { index, speed, lookup, parameters } = await this.nearestSetup(q);
+  /** GET /analysis/nearest-shelters: the n nearest usable shelters with distance, walking time and free capacity; `scope`: the asking request's. */
+  async nearest(q: NearestQuery, who: Principal, scope: StatementScope | undefined) {
+    const { index, speed, lookup, parameters } = await this.nearestSetup(q, scope);
     const found = lookup(q.lon, q.lat);
     const shelters = [];
     for (let r = 0; r < found.count; r++) {
@@ -78,8 +81,8 @@ export class NearestService {
   }
 
   /** POST /analysis/nearest-shelters: the same for many points at once (guidance cards for a whole community). */
-  async nearestBatch(body: NearestBatchBody) {
-    const { index, speed, lookup, parameters } = await this.nearestSetup(body);
+  async nearestBatch(body: NearestBatchBody, scope: StatementScope | undefined) {
+    const { index, speed, lookup, parameters } = await this.nearestSetup(body, scope);
     // Big batches are looked up on a worker (dropped when the client leaves); small ones here.
     const found = body.points.length > NEAREST_BATCH_ON_WORKER
       ? await workerPool().run('nearestBatch', {
@@ -90,7 +93,7 @@ export class NearestService {
           unusableFlag: index.unusableFlag,
           options: { n: body.n, district: body.district, includeFull: body.include_full, includeExposed: body.include_exposed, includeUnusable: body.include_unusable, maxDistanceM: body.max_distance },
           points: body.points,
-        })
+        }, scope?.signal)
       : body.points.map(([lon, lat]) => {
           const f = lookup(lon, lat);
           return { index: f.index.slice(0, f.count), distance: f.distance.slice(0, f.count) };

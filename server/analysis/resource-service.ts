@@ -1,3 +1,4 @@
+import type { StatementScope } from '../db/types.ts';
 import { badRequest } from '../http/problem.ts';
 import { getLayer, LAYERS } from '../../catalog/layers.ts';
 import { canSeeLayer, type Principal } from '../../catalog/access.ts';
@@ -15,8 +16,8 @@ import type { DistrictModels } from './district-models.ts';
 export class ResourceCoverageService {
   constructor(private readonly models: DistrictModels) {}
 
-  /** GET /analysis/resource-coverage: residents within reach of a point layer (e.g. fire stations). */
-  async resourceCoverage(q: ResourceCoverageQuery, who: Principal) {
+  /** GET /analysis/resource-coverage: residents within reach of a point layer (e.g. fire stations); `scope`: the asking request's. */
+  async resourceCoverage(q: ResourceCoverageQuery, who: Principal, scope: StatementScope | undefined) {
     const { models } = this;
     const layer = getLayer(q.layer);
     if (!layer || layer.table === null || layer.geometry !== 'point' || !canSeeLayer(layer, who)) {
@@ -32,13 +33,13 @@ export class ResourceCoverageService {
     const speed = q.speed ?? models.options.vehicleSpeedMPerMin;
     const radius = q.radius ?? q.minutes! * speed;
     if (radius > MAX_RADIUS_M) throw badRequest('minutes', `gives ${radius} m; at most ${MAX_RADIUS_M} m`);
-    const info = await loadDistrictInfo(models.db, q.district);
-    const version = await models.dataVersion();
-    return models.cache.get(cacheKey('resource-coverage', { q, version }), async () => {
-      const loaded = await models.district(q.district, version);
+    const info = await loadDistrictInfo(models.reader(scope), q.district);
+    const version = await models.dataVersion(scope);
+    return models.cache.get(cacheKey('resource-coverage', { q, version }), scope, async (shared) => {
+      const loaded = await models.district(q.district, version, shared);
       const { cells, streets, communities } = loaded.snapshot;
       // table and column names come from the registry, never from the request
-      const r = await models.db.query<{ id: number; lon: number; lat: number; street_id: string | null; community_id: string | null }>(
+      const r = await models.reader(shared).query<{ id: number; lon: number; lat: number; street_id: string | null; community_id: string | null }>(
         `SELECT f.id::int8 AS id, ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat, f.street_id,
            (SELECT m.id FROM communities m WHERE m.district_id = $1 AND ST_Covers(m.geom, f.geom) ORDER BY m.id LIMIT 1) AS community_id
          FROM ${layer.table} f WHERE f.district_id = $1 AND f.deleted_at IS NULL ${q.kind ? 'AND f.kind = $2' : ''} ORDER BY f.id`,

@@ -9,6 +9,8 @@ import { principalOf } from '../http/principal.ts';
 import { cacheKey } from './cache.ts';
 import { loadUnitGeometries } from './snapshot.ts';
 import { readerOf } from '../db/types.ts';
+import { requestDb, scopedDb } from '../db/scoped.ts';
+import { scopeOf } from '../http/request-scope.ts';
 
 const GEOJSON = 'application/geo+json';
 
@@ -47,7 +49,7 @@ export function analysisRoutes(ctx: AppContext): Router {
 
   router.get('/analysis/coverage', async (req, res) => {
     const q = parseQuery(coverageQuery, req.query);
-    const body = await coverage.coverage(q);
+    const body = await coverage.coverage(q, scopeOf(req));
     const links = [
       ...formatLinks(req, '/analysis/coverage', q.f),
       { rel: 'related', title: 'coverage gaps', type: GEOJSON, href: gapsLink(req) },
@@ -56,7 +58,7 @@ export function analysisRoutes(ctx: AppContext): Router {
       res.json({ ...body, links });
       return;
     }
-    const geometries = await loadUnitGeometries(reads, q.district, q.unit);
+    const geometries = await loadUnitGeometries(requestDb(reads, req), q.district, q.unit);
     res.type(GEOJSON).json({
       type: 'FeatureCollection',
       features: body.units.map(({ id, ...properties }) => ({ type: 'Feature', id, geometry: geometries.get(id) ?? null, properties })),
@@ -70,7 +72,7 @@ export function analysisRoutes(ctx: AppContext): Router {
 
   router.get('/analysis/coverage/gaps', async (req, res) => {
     const q = parseQuery(gapsQuery, req.query);
-    const body = await coverage.gaps(q);
+    const body = await coverage.gaps(q, scopeOf(req));
     const links = formatLinks(req, '/analysis/coverage/gaps', q.f);
     if (q.f === 'json') {
       res.json({ ...body, links });
@@ -93,7 +95,7 @@ export function analysisRoutes(ctx: AppContext): Router {
 
   router.get('/analysis/siting', async (req, res) => {
     const q = parseQuery(sitingQuery, req.query);
-    const body = await siting.siting(q, principalOf(req));
+    const body = await siting.siting(q, principalOf(req), scopeOf(req));
     const links = formatLinks(req, '/analysis/siting', q.f);
     if (q.f === 'json') {
       res.json({ ...body, links });
@@ -118,7 +120,7 @@ export function analysisRoutes(ctx: AppContext): Router {
 
   router.get('/analysis/nearest-shelters', async (req, res) => {
     const q = parseQuery(nearestQuery, req.query);
-    const body = await nearest.nearest(q, principalOf(req));
+    const body = await nearest.nearest(q, principalOf(req), scopeOf(req));
     if (q.f === 'json') {
       res.json(body);
       return;
@@ -133,24 +135,25 @@ export function analysisRoutes(ctx: AppContext): Router {
 
   router.post('/analysis/nearest-shelters', async (req, res) => {
     const body = parseInput(nearestBatchBody, req.body ?? {}, 'body');
-    res.json(await nearest.nearestBatch(body));
+    res.json(await nearest.nearestBatch(body, scopeOf(req)));
   });
 
   router.get('/analysis/resource-coverage', async (req, res) => {
     const q = parseQuery(resourceCoverageQuery, req.query);
-    res.json(await resources.resourceCoverage(q, principalOf(req)));
+    res.json(await resources.resourceCoverage(q, principalOf(req), scopeOf(req)));
   });
 
   router.post('/analysis/area-summary', async (req, res) => {
     const q = parseQuery(areaSummaryQuery, req.query);
     const body = parseAreaBody(req.body);
-    const geojson = await checkArea(reads, body, options.areaSummaryMaxKm2, geometryLimits(ctx.config));
+    const scope = scopeOf(req);
+    const geojson = await checkArea(requestDb(reads, req), body, options.areaSummaryMaxKm2, geometryLimits(ctx.config));
     const who = principalOf(req);
-    const version = await models.dataVersion();
+    const version = await models.dataVersion(scope);
     const statuses = q.shelter_status ?? options.shelterStatuses;
     const includeUnusable = q.include_unusable;
-    const summary = await models.cache.get(cacheKey('area-summary', { geojson, version, statuses, includeUnusable, restricted: who.canSeeRestricted }), () =>
-      areaSummary(reads, geojson, who, statuses, includeUnusable),
+    const summary = await models.cache.get(cacheKey('area-summary', { geojson, version, statuses, includeUnusable, restricted: who.canSeeRestricted }), scope, (shared) =>
+      areaSummary(scopedDb(reads, shared), geojson, who, statuses, includeUnusable),
     );
     res.json({ ...summary, parameters: { max_area_km2: options.areaSummaryMaxKm2, data_version: version } });
   });

@@ -1,5 +1,6 @@
 import type { MultiPolygon } from 'geojson';
 import { booleanPointInPolygon } from '@turf/turf';
+import type { StatementScope } from '../db/types.ts';
 import { badRequest } from '../http/problem.ts';
 import { getLayer, LAYERS } from '../../catalog/layers.ts';
 import { canSeeLayer, type Principal } from '../../catalog/access.ts';
@@ -21,10 +22,10 @@ export class SitingService {
   constructor(private readonly models: DistrictModels) {}
 
   /** The district outline and its bounding box (grid candidates are kept inside it). */
-  private districtShape(districtId: string, version: number) {
+  private districtShape(districtId: string, version: number, scope: StatementScope | undefined) {
     const { models } = this;
-    return models.models.get(cacheKey('district-shape', { districtId, version }), async () => {
-      const r = await models.db.query<{ g: string; x0: number; y0: number; x1: number; y1: number }>(
+    return models.models.get(cacheKey('district-shape', { districtId, version }), scope, async (shared) => {
+      const r = await models.reader(shared).query<{ g: string; x0: number; y0: number; x1: number; y1: number }>(
         'SELECT ST_AsGeoJSON(geom) AS g, ST_XMin(geom) AS x0, ST_YMin(geom) AS y0, ST_XMax(geom) AS x1, ST_YMax(geom) AS y1 FROM districts WHERE id = $1',
         [districtId],
       );
@@ -39,14 +40,15 @@ export class SitingService {
     loaded: LoadedDistrict,
     version: number,
     who: Principal,
+    scope: StatementScope | undefined,
   ): Promise<{ list: Candidate[]; spacing: number | null; skipped?: SkippedSite[] }> {
     const { models } = this;
     if (q.candidates === 'sites' || q.candidates === 'candidate_sites') {
-      return { ...(await siteCandidates(models.db, q.district, q.class, models.options.sitingMinSiteAreaM2[q.class])), spacing: null };
+      return { ...(await siteCandidates(models.reader(scope), q.district, q.class, models.options.sitingMinSiteAreaM2[q.class])), spacing: null };
     }
     if (q.candidates === 'cells') return { list: cellCandidates(loaded.snapshot.cells), spacing: null };
     if (q.candidates === 'grid') {
-      const shape = await this.districtShape(q.district, version);
+      const shape = await this.districtShape(q.district, version, scope);
       const [x0, y0, x1, y1] = shape.bbox;
       const { kx, ky } = metresPerDegree((y0 + y1) / 2);
       let spacing = q.spacing ?? models.options.sitingGridSpacingM;
@@ -61,26 +63,26 @@ export class SitingService {
       throw badRequest('candidates', `sites, grid, cells or a point layer: ${layers.join(', ')}`);
     }
     // the table name comes from the registry, never from the request
-    const r = await models.db.query<{ id: number; lon: number; lat: number }>(
+    const r = await models.reader(scope).query<{ id: number; lon: number; lat: number }>(
       `SELECT id::int8 AS id, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM ${layer.table} WHERE district_id = $1 AND deleted_at IS NULL ORDER BY id`,
       [q.district],
     );
     return { list: r.rows.map((row) => ({ lon: Number(row.lon), lat: Number(row.lat), source: layer.id, id: Number(row.id) })), spacing: null };
   }
 
-  /** GET /analysis/siting: greedy maximal covering of k new shelters. */
-  async siting(query: SitingQuery, who: Principal) {
+  /** GET /analysis/siting: greedy maximal covering of k new shelters; `scope`: the asking request's. */
+  async siting(query: SitingQuery, who: Principal, scope: StatementScope | undefined) {
     const { models } = this;
-    const settings = await models.settings(query);
-    const version = await models.dataVersion();
+    const settings = await models.settings(query, scope);
+    const version = await models.dataVersion(scope);
     const radius = settings.radii[query.class];
     // Default candidates: the district's candidate sites when it has any, else the grid.
     const candidatesDefault = query.candidates === undefined;
-    const q = { ...query, candidates: query.candidates ?? ((await districtHasSites(models.db, query.district)) ? 'sites' : 'grid') };
-    return models.cache.get(cacheKey('siting', { q, settings, version, restricted: who.canSeeRestricted }), async () => {
-      const { loaded, analysis } = await models.analysis(q.district, settings, models.options.decay, version);
+    const q = { ...query, candidates: query.candidates ?? ((await districtHasSites(models.reader(scope), query.district)) ? 'sites' : 'grid') };
+    return models.cache.get(cacheKey('siting', { q, settings, version, restricted: who.canSeeRestricted }), scope, async (shared) => {
+      const { loaded, analysis } = await models.analysis(q.district, settings, models.options.decay, version, shared);
       const { cells } = loaded.snapshot;
-      const { list, spacing, skipped } = await this.candidates(q, loaded, version, who);
+      const { list, spacing, skipped } = await this.candidates(q, loaded, version, who, shared);
       const areaM2 = q.area_m2 ?? models.options.sitingNewShelterAreaM2;
       const m2PerPerson = settings.capacityBasis === 'area' ? settings.m2PerPerson : settings.m2ByClass[q.class];
       const capacityFor = (area: number) => Math.floor(area / m2PerPerson + 1e-9);
@@ -93,11 +95,11 @@ export class SitingService {
         q.capacity_aware ? c.residents - analysis.allocation.sheltered[i] : analysis.covered[i] ? 0 : c.residents,
       );
       const baseServed = residents - demand.reduce((s, d) => s + d, 0);
-      // shared by identical concurrent requests through the cache, so not cancelled when one client leaves
+      // shared by identical concurrent requests through the cache: stopped when the last of their clients has left
       const result = await workerPool().run(
         'siting',
         { cells: packCells(cells), candidates: list, radiusM: radius, demand, k: q.k, capacity: q.capacity_aware ? (siteCapacity ?? newCapacity) : null, exactMaxSubsets: models.options.sitingExactMaxSubsets },
-        undefined,
+        shared?.signal,
       );
       let running = baseServed;
       const served = q.capacity_aware ? 'sheltered' : 'covered';

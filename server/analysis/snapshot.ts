@@ -70,11 +70,10 @@ export async function loadDistrictInfo(db: Queryable, districtId: string): Promi
  * down, it is parsed here instead: a snapshot is shared by every request for
  * the district, and refusing it would refuse them all.
  */
-async function cellsFromJson(json: string): Promise<PopulationCell[]> {
+async function cellsFromJson(json: string, signal: AbortSignal | undefined): Promise<PopulationCell[]> {
   let packed;
   try {
-    // shared through the model cache: no one client's disconnect cancels it
-    packed = await workerPool().run('packCellsFromJson', json, undefined);
+    packed = await workerPool().run('packCellsFromJson', json, signal);
   } catch (err) {
     if (!(err instanceof HttpProblem && err.status === 503)) throw err;
     packed = packCellsFromJson(json);
@@ -82,10 +81,15 @@ async function cellsFromJson(json: string): Promise<PopulationCell[]> {
   return unpackCells(packed);
 }
 
-export async function loadDistrictSnapshot(db: Db, districtId: string, dataVersion: number): Promise<DistrictSnapshot> {
+/**
+ * `signal` fires when nobody waits for the snapshot any more: a snapshot is shared
+ * through the model cache, whose signal fires only when the last request waiting
+ * for it has left, never when one client does.
+ */
+export async function loadDistrictSnapshot(db: Db, districtId: string, dataVersion: number, signal?: AbortSignal): Promise<DistrictSnapshot> {
   const district = await loadDistrictInfo(db, districtId);
   const [cells, shelters, units] = await Promise.all([
-    db.query<{ cells: string }>(CELLS_SQL, [districtId]).then((r) => cellsFromJson(r.rows[0].cells)),
+    db.query<{ cells: string }>(CELLS_SQL, [districtId]).then((r) => cellsFromJson(r.rows[0].cells, signal)),
     db.query<Record<string, unknown>>(SHELTERS_SQL, [districtId]),
     db.query<{ level: string; id: string; name_zh: string; name_en: string }>(UNITS_SQL, [districtId]),
   ]);

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Db } from '../db/types.ts';
+import { requestDb } from '../db/scoped.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
 import type { Principal } from '../../catalog/access.ts';
@@ -71,7 +72,9 @@ export function authenticate(db: Db, options: AuthOptions = {}): RequestHandler 
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const digest = m ? keyDigest(m[1]) : '';
     const hit = verified.get(digest);
-    if (hit && hit.until > Date.now() && (await stillValid(db, hit))) {
+    // The key's lookups are the request's statements: its statement timeout, cancelled when its client leaves.
+    const own = requestDb(db, req);
+    if (hit && hit.until > Date.now() && (await stillValid(own, hit))) {
       res.locals.principal = hit.principal;
       res.locals.keyId = hit.keyId;
       return next();
@@ -94,7 +97,7 @@ export function authenticate(db: Db, options: AuthOptions = {}): RequestHandler 
       throttle.failed(address, undefined);
       return next(unauthorized('the Authorization header must be "Bearer <api key>"'));
     }
-    const record = await verifyKey(db, m[1]);
+    const record = await verifyKey(own, m[1]);
     if (!record) {
       throttle.failed(address, keyId);
       return next(unauthorized('the API key is unknown, malformed or revoked'));

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { NextFunction, Request, Response } from 'express';
 import type { ChangeBus } from '../changes.ts';
-import { runWithContext, type WrittenVersion } from '../http/request-context.ts';
+import type { WrittenVersion } from '../db/data-version.ts';
 import { scopeOf } from '../http/request-scope.ts';
 
 /**
@@ -147,6 +147,6 @@ export function writeBarrier(applied: AppliedVersion, onTimeout: (version: numbe
     };
     const scope = scopeOf(req);
     if (scope) scope.written = written;
-    runWithContext({ written }, next);
+    next();
   };
 }

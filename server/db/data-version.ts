@@ -1,6 +1,4 @@
-import type { Queryable, QueryOptions } from './types.ts';
-import type { WrittenVersion } from '../http/request-context.ts';
-import { currentContext } from '../http/request-context.ts';
+import type { Queryable, QueryOptions, StatementScope } from './types.ts';
 
 /**
  * The one data version caches, ETags, live event ids and the write barrier key on.
@@ -48,9 +46,15 @@ interface Journal extends WriteJournal {
 
 const journals = new WeakMap<Queryable, Journal>();
 
+/**
+ * The highest data version a request's transactions committed with change
+ * notifications (0: none), which its answer waits for (server/cluster/write-barrier.ts).
+ */
+export type WrittenVersion = NonNullable<StatementScope['written']>;
+
 /** Where the request of a transaction's options records the version it commits with, if it is a request's. */
 export function writtenOf(opts: QueryOptions | undefined): WrittenVersion | undefined {
-  return opts?.scope ? opts.scope.written : currentContext()?.written;
+  return opts?.scope?.written;
 }
 
 /** Marks `q` as a transaction whose helper settles its journal before COMMIT; `written`: see writtenOf. */

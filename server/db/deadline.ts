@@ -1,5 +1,4 @@
 import { statementLimitMs, type QueryOptions, type StatementTimeouts, type WorkKind } from './types.ts';
-import { currentScope } from '../http/request-scope.ts';
 
 /**
  * The embedded backend's bound on work per request. PGlite runs one statement
@@ -23,7 +22,7 @@ export interface Deadline {
  * call. None outside requests (start-up, background work) or when the limit is 0.
  */
 export function deadlineOf(timeouts: StatementTimeouts, opts?: QueryOptions): Deadline | undefined {
-  const scope = opts?.scope ?? currentScope();
+  const scope = opts?.scope;
   const kind = opts?.kind ?? scope?.kind;
   const limitMs = statementLimitMs(timeouts, kind);
   if (!kind || limitMs === 0) return undefined;

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryOptions, QueryResult, Row, StatementTimeouts } from './types.ts';
-import { throwIfGone, currentScope } from '../http/request-scope.ts';
+import { throwIfGone } from '../http/request-scope.ts';
 import { TYPE_OIDS } from './types.ts';
 import { postgisExtension } from './postgis-bundle.ts';
 import { openJournal, settleJournal, writtenOf } from './data-version.ts';
-import { withoutContext } from '../http/request-context.ts';
 import { deadlineOf, throwIfPast } from './deadline.ts';
 
 export interface EmbeddedOptions {
@@ -66,7 +65,7 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
   const timeouts = options.statementTimeouts ?? {};
   const turn = serialQueue();
   const startable = (opts?: QueryOptions) => {
-    const signal = opts?.signal ?? (opts?.scope ?? currentScope())?.signal;
+    const signal = opts?.signal ?? opts?.scope?.signal;
     const deadline = deadlineOf(timeouts, opts);
     return () => {
       throwIfGone(signal);
@@ -113,11 +112,7 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
       });
     },
     async listen(channel, onPayload) {
-      // PGlite delivers a notification inside the statement that caused it, so in the
-      // writer's request context (PostgreSQL's, on a pooled connection, in the context of
-      // the request that opened it: server/db/postgres.ts). Listeners get none: they serve
-      // every client, not that request.
-      const unsub = await pg.listen(channel, (payload) => withoutContext(() => onPayload(payload)));
+      const unsub = await pg.listen(channel, (payload) => onPayload(payload));
       return async () => unsub();
     },
     async close() {

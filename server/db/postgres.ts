@@ -2,9 +2,8 @@ import pg from 'pg';
 import type { Db, Queryable, QueryOptions, QueryResult, Row, StatementTimeouts } from './types.ts';
 import { statementLimitMs, TYPE_OIDS } from './types.ts';
 import { isConnectionError } from './errors.ts';
-import { ClientGoneError, currentScope } from '../http/request-scope.ts';
+import { ClientGoneError } from '../http/request-scope.ts';
 import { openJournal, settleJournal, writtenOf } from './data-version.ts';
-import { withoutContext } from '../http/request-context.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -123,13 +122,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       let delay = 500;
       const connect = async (): Promise<void> => {
         const c = await pool.connect();
-        // A pooled connection may have been opened inside a request, and its socket's events
-        // would then run in that request's context (its signal, its deadline). Notifications
-        // and the reconnection serve every client: they run in none.
         c.on('notification', (n) => {
-          if (n.channel === channel) withoutContext(() => onPayload(n.payload ?? ''));
+          if (n.channel === channel) onPayload(n.payload ?? '');
         });
-        c.on('error', (err) => withoutContext(() => {
+        c.on('error', (err) => {
           if (client !== c) return; // already released (stopped, or the LISTEN failed)
           client = null;
           c.release(err);
@@ -151,7 +147,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
             );
           };
           setTimeout(retry, delay).unref();
-        }));
+        });
         try {
           await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
         } catch (err) {
@@ -196,7 +192,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
 function requestLimits(options: PostgresOptions) {
   const timeouts = options.statementTimeouts ?? {};
   return (opts?: QueryOptions) => {
-    const scope = opts?.scope ?? currentScope();
+    const scope = opts?.scope;
     const kind = opts?.kind ?? scope?.kind;
     return { timeoutMs: statementLimitMs(timeouts, kind), signal: opts?.signal ?? scope?.signal };
   };

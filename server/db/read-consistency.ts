@@ -1,9 +1,8 @@
-import { currentContext, runWithContext } from '../http/request-context.ts';
 import type { QueryOptions } from './types.ts';
 
 /**
- * What a request needs from the database it reads, carried through every await
- * in the request's context (server/http/request-context.ts): how far the
+ * What a request needs from the database it reads, in its scope
+ * (server/http/request-scope.ts; set by server/http/consistency-token.ts): how far the
  * replica must have replayed the primary's WAL (a Consistency-Token the client
  * sent back), and whether its reads must come from the primary (it committed a
  * write itself, or an earlier read of it already came from the primary: a
@@ -18,10 +17,5 @@ export interface ReadConsistency {
 
 /** The needs of the request a statement is run for (start-up and background work have none). */
 export function readConsistencyOf(opts: QueryOptions | undefined): ReadConsistency | undefined {
-  return opts?.scope ? opts.scope.consistency : currentContext()?.consistency;
-}
-
-/** Runs `fn` (and everything it awaits) with these needs. */
-export function withReadConsistency<T>(needs: ReadConsistency, fn: () => T): T {
-  return runWithContext({ consistency: needs }, fn);
+  return opts?.scope?.consistency;
 }

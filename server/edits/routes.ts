@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
+import { requestDb } from '../db/scoped.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
@@ -74,7 +75,7 @@ export function editRoutes({ db, config }: AppContext): Router {
     const who = principalOf(req);
     const input = parseInput(featureSchema(layer, who, false), req.body, 'body');
     assertGeometryInput(input.geometry, 'geometry', limits);
-    const stored = await createFeature(db, layer, { properties: input.properties, geometry: input.geometry! }, who);
+    const stored = await createFeature(requestDb(db, req), layer, { properties: input.properties, geometry: input.geometry! }, who);
     res
       .status(201)
       .location(`${baseUrl(req, config.PUBLIC_URL)}/ogc/collections/${layer.id}/items/${stored.feature.id}`)
@@ -92,27 +93,27 @@ export function editRoutes({ db, config }: AppContext): Router {
       const ifMatch = parseIfMatch(req.get('if-match'));
       const input = parseInput(featureSchema(layer, who, mode === 'merge'), req.body, 'body');
       if (input.geometry) assertGeometryInput(input.geometry, 'geometry', limits);
-      const stored = await updateFeature(db, layer, id, { properties: input.properties, geometry: input.geometry }, mode, ifMatch, who);
+      const stored = await updateFeature(requestDb(db, req), layer, id, { properties: input.properties, geometry: input.geometry }, mode, ifMatch, who);
       res.set('ETag', featureEtag(stored.version)).type('application/geo+json').send(JSON.stringify(stored.feature));
     });
   }
 
   router.delete(item, requireRole('editor'), async (req, res) => {
     const layer = layerFor(req);
-    await deleteFeature(db, layer, featureIdOf(req), parseIfMatch(req.get('if-match')), principalOf(req));
+    await deleteFeature(requestDb(db, req), layer, featureIdOf(req), parseIfMatch(req.get('if-match')), principalOf(req));
     res.status(204).end();
   });
 
   router.post(`${item}/restore`, requireRole('editor'), async (req, res) => {
     const layer = layerFor(req);
-    const stored = await restoreFeature(db, layer, featureIdOf(req), principalOf(req));
+    const stored = await restoreFeature(requestDb(db, req), layer, featureIdOf(req), principalOf(req));
     res.set('ETag', featureEtag(stored.version)).type('application/geo+json').send(JSON.stringify(stored.feature));
   });
 
   router.get(`${item}/history`, requireRole('viewer'), async (req, res) => {
     const layer = layerFor(req);
     const id = featureIdOf(req);
-    const entries = await featureHistory(db, layer, id, principalOf(req));
+    const entries = await featureHistory(requestDb(db, req), layer, id, principalOf(req));
     if (!entries.length) throw notFound(`no history for ${layer.id} feature ${id}`);
     res.json({ collection: layer.id, id, history: entries });
   });

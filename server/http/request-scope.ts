@@ -1,15 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { StatementScope, WorkKind } from '../db/types.ts';
-import { currentContext, runWithContext } from './request-context.ts';
 
 /**
- * What kind of work a request is, a signal that fires when its client has
- * gone, and when it started. Carried with the request through every await (its context,
- * server/http/request-context.ts), so
- * the database backends pick their statement timeout (on the embedded backend,
- * a deadline counted from `started`) and cancel abandoned statements, and the worker pool drops abandoned tasks, without every call
- * site passing them along.
+ * What kind of work a request is, a signal that fires when its client has gone, and
+ * when it started: its scope, one object made when it enters the app, on which later
+ * middleware records what its reads must see (`consistency`) and what its writes
+ * committed (`written`). The routes hand it to what they call: with every statement
+ * (server/db/scoped.ts), so the database backends pick the statement timeout (on the
+ * embedded backend, a deadline counted from `started`) and cancel abandoned statements,
+ * and with every worker task and gate job (its `signal`), so abandoned work is dropped.
+ * It is handed over, not found from wherever the code runs: carrying a context through
+ * every await (AsyncLocalStorage) makes Node run async hooks for every write and tick of
+ * every request, cached tiles included, 5–10 % of what a cached tile costs.
  */
 export { WORK_KINDS, type WorkKind } from '../db/types.ts';
 
@@ -19,7 +22,7 @@ export interface RequestScope extends StatementScope {
   /**
    * performance.now() when the request's scope began: the embedded backend starts no
    * statement after started + the kind's limit (server/db/deadline.ts). Unset: no
-   * deadline (work that outlives its request, see outlivingRequest).
+   * deadline (work that outlives its request, see outlivingScope).
    */
   started?: number;
 }
@@ -34,12 +37,6 @@ type Scoped = IncomingMessage & { [SCOPE]?: RequestScope };
  */
 export function scopeOf(req: IncomingMessage): RequestScope | undefined {
   return (req as Scoped)[SCOPE];
-}
-
-/** The scope of the request being served, if any (start-up and background work have none). */
-export function currentScope(): RequestScope | undefined {
-  const context = currentContext();
-  return context?.kind && context.signal ? (context as RequestScope) : undefined;
 }
 
 /** The kind of work a path is: it chooses the statement timeout. */
@@ -65,19 +62,20 @@ export function disconnectSignal(req: IncomingMessage, res: ServerResponse): Abo
 }
 
 /**
- * Runs `fn` (and everything it awaits) in the scope of one request; the rest of its context is kept.
- * The request's clock starts here, or keeps running when it is already in a scope: its time limit
- * bounds the whole request, not each part of it.
+ * Makes the scope of request `req` (scopeOf) and returns it. The request's clock starts
+ * here, or keeps running when it already has a scope (a tile the fast path failed to
+ * render goes on into the app): its time limit bounds the whole request, not each part of it.
  */
-export function runInScope<T>(req: IncomingMessage, res: ServerResponse, kind: WorkKind, fn: () => T): T {
-  const scope: RequestScope = { kind, signal: disconnectSignal(req, res), started: scopeOf(req)?.started ?? currentScope()?.started ?? performance.now() };
+export function enterScope(req: IncomingMessage, res: ServerResponse, kind: WorkKind): RequestScope {
+  const scope: RequestScope = { kind, signal: disconnectSignal(req, res), started: scopeOf(req)?.started ?? performance.now() };
   (req as Scoped)[SCOPE] = scope;
-  return runWithContext(scope, fn);
+  return scope;
 }
 
-/** Express middleware: the rest of the chain runs in the request's scope. */
+/** Express middleware: the request's scope, its kind from its path. */
 export const requestScope: RequestHandler = (req, res, next) => {
-  runInScope(req, res, kindOfPath(req.path), next);
+  enterScope(req, res, kindOfPath(req.path));
+  next();
 };
 
 /** Why work was dropped: nobody is waiting for the answer any more. */
@@ -89,42 +87,40 @@ export class ClientGoneError extends Error {
   }
 }
 
-/** Throws when the current request's client has gone, so no further work starts for it. */
-export function throwIfGone(signal: AbortSignal | undefined = currentScope()?.signal): void {
+/** Throws when the client of the request `signal` is from has gone, so no further work starts for it. */
+export function throwIfGone(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason instanceof ClientGoneError ? signal.reason : new ClientGoneError();
 }
 
 const NEVER = new AbortController().signal;
 
 /**
- * Runs `fn` keeping the current kind (statement timeout) and start (the
- * embedded backend's deadline), with `signal` in place of the client's
- * disconnect signal: for a computation shared by several requests through a
- * cache, which one leaving client must not cancel for the others, and which
- * the cache stops (`signal`) when the last of them has left.
+ * `scope` with `signal` in place of its client's disconnect signal (the kind, start,
+ * read consistency and written version stay): for a computation shared by several
+ * requests through a cache, which one leaving client must not cancel for the others,
+ * and which the cache stops (`signal`) when the last of them has left.
  */
-export function sharedByClients<T>(signal: AbortSignal, fn: () => T): T {
-  return currentScope() ? runWithContext({ signal }, fn) : fn();
+export function sharedScope(scope: StatementScope | undefined, signal: AbortSignal): StatementScope | undefined {
+  return scope && { ...scope, signal };
 }
 
 /**
- * Runs `fn` as work that goes on after its request was answered (an asynchronous
+ * `scope` for work that goes on after its request was answered (an asynchronous
  * import job): the kind is kept (PostgreSQL's statement timeout bounds each
  * statement), but neither the client's disconnect signal nor the request's
  * deadline, which would cut the job off half-way once the request's time is up.
  */
-export function outlivingRequest<T>(fn: () => T): T {
-  return currentScope() ? runWithContext({ signal: NEVER, started: undefined }, fn) : fn();
+export function outlivingScope(scope: StatementScope | undefined): StatementScope | undefined {
+  return scope && { ...scope, signal: NEVER, started: undefined };
 }
 
 /**
- * Runs `fn` with the request's clock started again: for the database work of a
+ * `scope` with the request's clock started again: for the database work of a
  * request whose earlier part is bounded otherwise (an import's upload, limited
  * by IMPORT_MAX_MB, and its parsing, by its own budget on a worker), so the time
  * limit of its kind bounds what it asks of the database, as PostgreSQL's
  * statement timeout does, not how slowly the client sent the file.
  */
-export function restartClock<T>(fn: () => T): T {
-  const scope = currentScope();
-  return scope?.started !== undefined ? runWithContext({ started: performance.now() }, fn) : fn();
+export function restartedScope(scope: StatementScope | undefined): StatementScope | undefined {
+  return scope?.started !== undefined ? { ...scope, started: performance.now() } : scope;
 }

@@ -1,9 +1,11 @@
-import { ClientGoneError, currentScope, sharedByClients } from './request-scope.ts';
+import type { StatementScope } from '../db/types.ts';
+import { ClientGoneError, sharedScope } from './request-scope.ts';
 
 /**
  * One computation wanted by several requests at once (identical requests arriving
- * together, an analysis cache entry being computed). It runs under a signal of its
- * own (`sharedByClients`): one leaving client does not stop it for the others. When
+ * together, an analysis cache entry being computed). It runs in the scope of the
+ * request that started it with a signal of its own in place of that client's
+ * (`sharedScope`): one leaving client does not stop it for the others. When
  * the last client waiting for it has left, it is stopped (its worker task
  * terminated, its statements cancelled) and `onAbandoned` runs, so its owner can
  * forget it and a later request starts afresh. A caller outside any request
@@ -17,19 +19,21 @@ export class SharedWork<T> {
   private pinned = false;
   private readonly stop = new AbortController();
 
+  /** `scope`: the request that starts it (none: start-up or background work); `compute` runs in `sharedScope` of it. */
   constructor(
-    compute: () => Promise<T>,
+    scope: StatementScope | undefined,
+    compute: (scope: StatementScope | undefined) => Promise<T>,
     private readonly onAbandoned: () => void = () => {},
   ) {
-    this.result = sharedByClients(this.stop.signal, compute);
+    this.result = compute(sharedScope(scope, this.stop.signal));
     const end = () => {
       this.settled = true;
     };
     this.result.then(end, end);
   }
 
-  /** The result for the current request (`signal`: its client's), which may leave before it is ready. */
-  wait(signal: AbortSignal | undefined = currentScope()?.signal): Promise<T> {
+  /** The result for a request whose client (`signal`; none: nobody's request) may leave before it is ready. */
+  wait(signal: AbortSignal | undefined): Promise<T> {
     if (this.settled) return this.result;
     if (!signal) {
       this.pinned = true;

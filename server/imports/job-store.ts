@@ -1,6 +1,7 @@
-import type { Db, Queryable } from '../db/types.ts';
+import type { Db, Queryable, StatementScope } from '../db/types.ts';
 import type { ImportReport } from './import-job.ts';
-import { outlivingRequest } from '../http/request-scope.ts';
+import { outlivingScope } from '../http/request-scope.ts';
+import { scopedDb } from '../db/scoped.ts';
 
 /**
  * Import jobs' reports in the database (table import_jobs), so that any server
@@ -40,31 +41,29 @@ export class ImportJobs {
   /**
    * Follows a job this process runs until `work` settles. `saved` resolves once
    * the job's first report is written (answer its 202 after it, so a poll on any
-   * process finds the job), `finished` once its final report is.
+   * process finds the job), `finished` once its final report is. `scope`: that of the
+   * request that started the job.
    */
-  track(report: ImportReport, work: Promise<unknown>): { saved: Promise<void>; finished: Promise<void> } {
+  track(report: ImportReport, work: Promise<unknown>, scope: StatementScope | undefined): { saved: Promise<void>; finished: Promise<void> } {
     // The progress and final writes come after the request's time is up, for a long job.
-    return outlivingRequest(() => this.follow(report, work));
-  }
-
-  private follow(report: ImportReport, work: Promise<unknown>): { saved: Promise<void>; finished: Promise<void> } {
+    const db = scopedDb(this.db, outlivingScope(scope));
     this.running.set(report.job, report);
-    const saved = this.write(UPSERT, report);
+    const saved = this.write(db, UPSERT, report);
     // One write at a time per job, in order.
     let chain: Promise<void> = saved.then(() =>
-      this.db.query(`DELETE FROM import_jobs WHERE updated_at < now() - interval '${KEEP_DAYS} days'`, [], { signal: NEVER }).then(
+      db.query(`DELETE FROM import_jobs WHERE updated_at < now() - interval '${KEEP_DAYS} days'`, [], { signal: NEVER }).then(
         () => undefined,
         () => undefined,
       ),
     );
     const timer = setInterval(() => {
-      chain = chain.then(() => this.write(PROGRESS, report));
+      chain = chain.then(() => this.write(db, PROGRESS, report));
     }, this.saveEveryMs);
     timer.unref();
     const finished = new Promise<void>((resolve) => {
       const done = () => {
         clearInterval(timer);
-        chain = chain.then(() => this.write(UPSERT, report)).finally(() => {
+        chain = chain.then(() => this.write(db, UPSERT, report)).finally(() => {
           this.running.delete(report.job);
           resolve();
         });
@@ -79,11 +78,11 @@ export class ImportJobs {
     await q.query(UPSERT, [report.job, JSON.stringify(report)]);
   }
 
-  /** The job's report: live when this process runs it, else as last written. */
-  async get(id: string): Promise<ImportReport | undefined> {
+  /** The job's report: live when this process runs it, else as last written (read in `scope`, the poll's). */
+  async get(id: string, scope: StatementScope | undefined): Promise<ImportReport | undefined> {
     const live = this.running.get(id);
     if (live) return live;
-    const r = await this.db.query<{ report: ImportReport | string; age_ms: number }>(
+    const r = await scopedDb(this.db, scope).query<{ report: ImportReport | string; age_ms: number }>(
       'SELECT report, (extract(epoch FROM now() - updated_at) * 1000)::float8 AS age_ms FROM import_jobs WHERE id = $1',
       [id],
     );
@@ -102,8 +101,8 @@ export class ImportJobs {
     };
   }
 
-  private write(sql: string, report: ImportReport): Promise<void> {
-    return this.db.query(sql, [report.job, JSON.stringify(report)], { signal: NEVER }).then(
+  private write(db: Db, sql: string, report: ImportReport): Promise<void> {
+    return db.query(sql, [report.job, JSON.stringify(report)], { signal: NEVER }).then(
       () => undefined,
       (err: Error) => this.onError(`import job ${report.job}: its report was not saved (${err.message})`),
     );

@@ -12,7 +12,9 @@ import { canSeeLayer } from '../../catalog/access.ts';
 import { IMPORT_CRS } from './crs.ts';
 import { formatOf, type RawRow } from './parse.ts';
 import { workerPool } from '../work/shared.ts';
-import { ClientGoneError, currentScope, outlivingRequest, restartClock } from '../http/request-scope.ts';
+import { ClientGoneError, outlivingScope, restartedScope, scopeOf } from '../http/request-scope.ts';
+import { requestDb, scopedDb } from '../db/scoped.ts';
+import type { StatementScope } from '../db/types.ts';
 import { tokenNow } from '../http/consistency-token.ts';
 
 /** Longest parsing of one import file may take on a worker (the file size is bounded by IMPORT_MAX_MB). */
@@ -67,12 +69,13 @@ export function importRoutes({ db, config, log }: AppContext): Router {
     const who = principalOf(req);
     const report = newJob(layer, format, q.crs, q.dryRun);
 
-    const job = async () => {
+    const job = async (scope: StatementScope | undefined) => {
       let rows: RawRow[];
       try {
         // Parsed on a worker thread (a big file takes seconds); a synchronous import is
-        // dropped when its client disconnects, an asynchronous job runs on.
-        const parsed = await workerPool().run('parseImport', { layerId: layer.id, format, data }, q.async ? undefined : currentScope()?.signal, IMPORT_PARSE_BUDGET_MS);
+        // dropped when its client disconnects, an asynchronous job runs on (its scope's
+        // signal never fires).
+        const parsed = await workerPool().run('parseImport', { layerId: layer.id, format, data }, scope?.signal, IMPORT_PARSE_BUDGET_MS);
         if ('error' in parsed) {
           report.errors.push(parsed.error);
           report.status = 'rejected';
@@ -106,12 +109,14 @@ export function importRoutes({ db, config, log }: AppContext): Router {
         return report;
       }
       // The deadline (embedded backend) counts from here: the upload and the parsing are bounded on their own.
-      return restartClock(() => runImport(db, layer, rows, who, report, geometryLimits(config), (q, finished) => jobs.finishIn(q, finished)));
+      return runImport(scopedDb(db, restartedScope(scope)), layer, rows, who, report, geometryLimits(config), (q, finished) => jobs.finishIn(q, finished));
     };
-    // An asynchronous job runs on after its 202: the request's deadline (embedded backend) does not cut it off.
-    const work = q.async ? outlivingRequest(job) : job();
+    // An asynchronous job runs on after its 202: neither its client leaving nor the request's
+    // deadline (embedded backend) cuts it off.
+    const requestScope = scopeOf(req);
+    const work = job(q.async ? outlivingScope(requestScope) : requestScope);
     // Saved for every process to answer polls: the job before its 202, a synchronous import's outcome before its answer.
-    const saving = jobs.track(report, work);
+    const saving = jobs.track(report, work, requestScope);
 
     if (q.async) {
       work.catch(() => {});
@@ -125,10 +130,10 @@ export function importRoutes({ db, config, log }: AppContext): Router {
 
   router.get('/import/jobs/:id', requireRole('editor'), async (req, res) => {
     // Answered by any process: the one running the job, or from the report it saved.
-    const job = await jobs.get(req.params.id as string);
+    const job = await jobs.get(req.params.id as string, scopeOf(req));
     if (!job) throw notFound(`no import job ${req.params.id}`);
     // The job's rows were committed after its POST was answered: a finished job hands out the token its reader needs.
-    if (job.status === 'imported') await tokenNow(db, res);
+    if (job.status === 'imported') await tokenNow(requestDb(db, req), res);
     res.json(job);
   });
   return router;

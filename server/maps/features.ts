@@ -1,5 +1,5 @@
 import type { Geometry, MultiPolygon, Polygon } from 'geojson';
-import type { Db } from '../db/types.ts';
+import type { Db, StatementScope } from '../db/types.ts';
 import { badRequest } from '../http/problem.ts';
 import { getLayer, type Bilingual, type LayerDef } from '../../catalog/layers.ts';
 import type { ComputedSources } from '../../catalog/computed-sources.ts';
@@ -130,12 +130,19 @@ export function parseLayerFeatures(json: string, geometry: LayerDef['geometry'])
  * districts of the area or, on a bbox map, those the frame touches. They are the
  * analysis's own answers, so they do not count against the feature cap.
  */
-export async function loadComputedFeatures(computed: ComputedSources, layers: readonly LayerDef[], area: MapArea, extent: BBox): Promise<LayerFeatures[]> {
+export async function loadComputedFeatures(
+  computed: ComputedSources,
+  layers: readonly LayerDef[],
+  area: MapArea,
+  extent: BBox,
+  /** The request the map is drawn for (none: nobody's). */
+  scope: StatementScope | undefined,
+): Promise<LayerFeatures[]> {
   const result: LayerFeatures[] = [];
   for (const layer of layers) {
     const source = layer.table ? undefined : computed.get(layer.id);
     if (!source) continue;
-    const features = await source.features(area.districtId ? { district: area.districtId } : { bbox: extent });
+    const features = await source.features(area.districtId ? { district: area.districtId } : { bbox: extent }, scope);
     const by = layer.style.by?.property;
     result.push({
       layer,

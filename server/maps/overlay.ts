@@ -1,5 +1,5 @@
 import type { Polygon } from 'geojson';
-import type { Db } from '../db/types.ts';
+import type { Db, StatementScope } from '../db/types.ts';
 import type { AnalysisServices } from '../analysis/service.ts';
 import { SHELTER_CLASSES, type ShelterClass } from '../analysis/options.ts';
 import type { MapArea } from './area.ts';
@@ -38,11 +38,12 @@ async function districtsOf(db: Db, area: MapArea, extent: BBox): Promise<string[
   return rows.map((r) => r.id);
 }
 
-export async function loadOverlay(db: Db, analysis: AnalysisServices, overlay: Overlay, area: MapArea, extent: BBox): Promise<OverlayShapes> {
+/** `db`: the map's (scopedDb); `scope`: the same request, for the analysis behind the gaps. */
+export async function loadOverlay(db: Db, analysis: AnalysisServices, overlay: Overlay, area: MapArea, extent: BBox, scope: StatementScope | undefined): Promise<OverlayShapes> {
   if (overlay === 'gaps') {
     const gaps: { geometry: Polygon; residents: number }[] = [];
     let synthetic = false;
-    const fc = await analysis.coverage.gapFeatures(area.districtId ? { district: area.districtId } : { bbox: extent });
+    const fc = await analysis.coverage.gapFeatures(area.districtId ? { district: area.districtId } : { bbox: extent }, scope);
     for (const f of fc.features) {
       gaps.push({ geometry: f.geometry, residents: f.properties.residents });
       synthetic ||= f.properties.synthetic;

@@ -53,8 +53,8 @@ export function configureRasterGate(o: Pick<GateOptions, 'concurrency' | 'maxQue
  * pool and its budget. The time waiting at the gate does not count. libvips checks the
  * clock between the regions it renders, so a slow region can overrun the limit by a few seconds.
  */
-export function rasterise(svg: string | Uint8Array, format: ImageFormat, timeoutSeconds = 0): Promise<Buffer> {
-  return gate.run(() => rasteriseNow(svg, format, timeoutSeconds));
+export function rasterise(svg: string | Uint8Array, format: ImageFormat, signal: AbortSignal | undefined, timeoutSeconds = 0): Promise<Buffer> {
+  return gate.run(() => rasteriseNow(svg, format, timeoutSeconds), signal);
 }
 
 async function rasteriseNow(svg: string | Uint8Array, format: ImageFormat, timeoutSeconds: number): Promise<Buffer> {

@@ -1,6 +1,8 @@
 import { Router, type Response } from 'express';
 import type { AppContext } from '../context.ts';
-import { readerOf } from '../db/types.ts';
+import { readerOf, type StatementScope } from '../db/types.ts';
+import { scopedDb } from '../db/scoped.ts';
+import { scopeOf } from '../http/request-scope.ts';
 import { currentDataVersion } from '../db/data-version.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { badRequest, HttpProblem } from '../http/problem.ts';
@@ -54,7 +56,8 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
   // every one of them has left (SharedWork), not when the first one does.
   const inFlight = new Map<string, SharedWork<CachedImage>>();
 
-  async function cached(key: string, make: () => Promise<CachedImage>): Promise<CachedImage> {
+  /** The image for `key`, made by `make` (in the scope it is handed) unless cached or being made; `scope`: the asking request's. */
+  async function cached(key: string, scope: StatementScope | undefined, make: (scope: StatementScope | undefined) => Promise<CachedImage>): Promise<CachedImage> {
     const hit = cache.get(key);
     if (hit) return hit;
     let pending = inFlight.get(key);
@@ -63,8 +66,9 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
         if (inFlight.get(key) === work) inFlight.delete(key);
       };
       const work: SharedWork<CachedImage> = new SharedWork(
-        () =>
-          make().then((image) => {
+        scope,
+        (shared) =>
+          make(shared).then((image) => {
             cache.set(key, image);
             return image;
           }),
@@ -74,15 +78,15 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
       inFlight.set(key, work);
       pending = work;
     }
-    return pending.wait();
+    return pending.wait(scope?.signal);
   }
 
   // The last data version seen: while the database is unavailable, images of that
   // version are still served from the cache (anything not cached answers 503).
   let lastVersion: number | null = null;
-  const dataVersion = async () => {
+  const dataVersion = async (scope: StatementScope | undefined) => {
     try {
-      lastVersion = await currentDataVersion(reads);
+      lastVersion = await currentDataVersion(scopedDb(reads, scope));
     } catch (err) {
       if (lastVersion === null || !isConnectionError(err)) throw err;
     }
@@ -95,10 +99,11 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
     const who = principalOf(req);
     const request = parseStaticMapQuery(req.query as Record<string, unknown>, options);
     const layers = drawableLayers(request.layers, who, ctx.computed);
-    const key = JSON.stringify(['map', await dataVersion(), request]);
-    const image = await cached(key, async () => {
+    const scope = scopeOf(req);
+    const key = JSON.stringify(['map', await dataVersion(scope), request]);
+    const image = await cached(key, scope, async (shared) => {
       const fonts = await mapFonts(ctx.log);
-      const map = await renderStaticMap(reads, request, layers, options, fonts.fontFamily, ctx);
+      const map = await renderStaticMap(scopedDb(reads, shared), request, layers, options, fonts.fontFamily, ctx, shared);
       ctx.log.debug(
         `static map ${req.originalUrl}: ${map.stats.features} features, query ${map.timings.query.toFixed(0)} ms, svg ${map.timings.compose.toFixed(0)} ms, raster ${map.timings.rasterise.toFixed(0)} ms`,
       );
@@ -112,10 +117,10 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
     const request = parseLegendQuery(req.query as Record<string, unknown>);
     const layers = drawableLayers(request.layers, who, ctx.computed);
     const key = JSON.stringify(['legend', request]);
-    const image = await cached(key, async () => {
+    const image = await cached(key, scopeOf(req), async (shared) => {
       const fonts = await mapFonts(ctx.log);
       const sections = layers.map((l) => layerSection(l, request.lang, l.cluster !== undefined));
-      const body = await rasterise(legendSvg(sections, request.lang, request.scale, fonts.fontFamily), request.format);
+      const body = await rasterise(legendSvg(sections, request.lang, request.scale, fonts.fontFamily), request.format, shared?.signal);
       return { body, contentType: CONTENT_TYPES[request.format], etag: etagOf(body), layers: new Set<string>(), extent: null };
     });
     send(res, image, layers.some((l) => l.access === 'restricted'));

@@ -1,7 +1,7 @@
-import type { Db } from '../db/types.ts';
+import type { Db, StatementScope } from '../db/types.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
 import type { ComputedSources } from '../../catalog/computed-sources.ts';
-import type { TableFacts } from '../../catalog/table-facts.ts';
+import type { TableFacts, TableFactsOnce } from '../../catalog/table-facts.ts';
 import type { AnalysisServices } from '../analysis/service.ts';
 import { resolveArea } from './area.ts';
 import { HttpProblem } from '../http/problem.ts';
@@ -42,7 +42,7 @@ export interface MapSources {
   computed: ComputedSources;
   analysis: AnalysisServices;
   /** The tables' facts (soft delete, the `synthetic` and style columns), read once for the app. */
-  tableFacts: () => Promise<Map<string, TableFacts>>;
+  tableFacts: TableFactsOnce;
 }
 
 /** Pixels kept free around an administrative area inside the frame. */
@@ -55,43 +55,52 @@ export async function renderStaticMap(
   options: StaticMapOptions,
   fontFamily: string,
   sources: MapSources,
+  /**
+   * The drawing's scope (none: nobody's, e.g. a benchmark): the analyses behind computed layers and
+   * overlays run in it, and its signal fires when nobody waits for the map any more (its clients left): the drawing stops.
+   */
+  scope?: StatementScope,
 ): Promise<RenderedMap> {
   const t0 = performance.now();
+  const signal = scope?.signal;
   const area = await resolveArea(db, request.area);
   const layout = layoutFor(request.width, request.height);
   const padding = area.outline ? AREA_PADDING : 0;
   const viewport = fitBBox(area.bbox, layout.frame, padding);
   // Unit maps read features inside the unit's outline; bbox maps everything in the frame.
   const featureExtent = area.outline ? area.bbox : viewport.extent;
-  const fromTables = await loadLayerFeatureTexts(db, await sources.tableFacts(), layers.filter((l) => l.table !== null), area, featureExtent, options.maxFeatures);
-  const computed = await loadComputedFeatures(sources.computed, layers.filter((l) => l.table === null), area, viewport.extent);
+  const fromTables = await loadLayerFeatureTexts(db, await sources.tableFacts(scope), layers.filter((l) => l.table !== null), area, featureExtent, options.maxFeatures);
+  const computed = await loadComputedFeatures(sources.computed, layers.filter((l) => l.table === null), area, viewport.extent, scope);
   // In the order asked for: it is the drawing and legend order.
   const drawn = layers.flatMap((l): MapComposition['layers'] => [
     ...fromTables.filter((t) => t.layer === l).map((t) => ({ layerId: l.id, json: t.json })),
     ...computed.filter((c) => c.layer === l).map((c) => ({ layerId: l.id, features: c.features })),
   ]);
   const context = await loadContextUnits(db, area, viewport.extent);
-  const overlays = request.overlay ? [await loadOverlay(db, sources.analysis, request.overlay, area, viewport.extent)] : [];
+  const overlays = request.overlay ? [await loadOverlay(db, sources.analysis, request.overlay, area, viewport.extent, scope)] : [];
   const t1 = performance.now();
 
-  const composed = await composeOnWorker({
-    layout,
-    area,
-    padding,
-    scale: request.scale,
-    lang: request.lang,
-    layers: drawn,
-    context,
-    overlays,
-    fontFamily,
-    timestamp: options.now(),
-    timeZone: options.timeZone,
-    clusterCell: options.clusterCell,
-    clusterMinPoints: options.clusterMinPoints,
-  });
+  const composed = await composeOnWorker(
+    {
+      layout,
+      area,
+      padding,
+      scale: request.scale,
+      lang: request.lang,
+      layers: drawn,
+      context,
+      overlays,
+      fontFamily,
+      timestamp: options.now(),
+      timeZone: options.timeZone,
+      clusterCell: options.clusterCell,
+      clusterMinPoints: options.clusterMinPoints,
+    },
+    signal,
+  );
   const t2 = performance.now();
   // The same budget as a worker's task, in whole seconds (libvips counts seconds).
-  const body = await rasterise(composed.svg, request.format, Math.max(1, Math.ceil(workerPool().options.taskBudgetMs / 1000)));
+  const body = await rasterise(composed.svg, request.format, signal, Math.max(1, Math.ceil(workerPool().options.taskBudgetMs / 1000)));
   const t3 = performance.now();
 
   const layerIds = new Set(layers.map((l) => l.id));
@@ -117,9 +126,9 @@ export async function renderStaticMap(
  * one drawing (routes.ts, SharedWork), whose signal fires only when the last of
  * their clients has left: then the task leaves the queue, or its worker is stopped.
  */
-async function composeOnWorker(composition: MapComposition): Promise<ComposedMapBytes> {
+async function composeOnWorker(composition: MapComposition, signal: AbortSignal | undefined): Promise<ComposedMapBytes> {
   try {
-    return await workerPool().run('composeMap', composition);
+    return await workerPool().run('composeMap', composition, signal);
   } catch (err) {
     if (err instanceof HttpProblem && err.status === 422 && err.title === 'Request too costly') {
       throw new HttpProblem(

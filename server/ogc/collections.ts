@@ -1,5 +1,7 @@
 import type { Request, Response } from 'express';
 import type { AppContext } from '../context.ts';
+import { requestDb } from '../db/scoped.ts';
+import { scopeOf } from '../http/request-scope.ts';
 import { principalOf } from '../http/principal.ts';
 import { LAYERS, getLayer, type LayerDef, type LayerProperty } from '../../catalog/layers.ts';
 import type { Principal } from '../../catalog/access.ts';
@@ -19,16 +21,18 @@ import { selectExtent, type LayerExtent } from './sql.ts';
 const GREGORIAN = 'http://www.opengis.net/def/uom/ISO-8601/0/Gregorian';
 export const QUERYABLES_REL = 'http://www.opengis.net/def/rel/ogc/1.0/queryables';
 
-export async function layerExtent(ctx: AppContext, layer: LayerDef): Promise<LayerExtent> {
-  const facts = await ctx.tableFacts();
+/** The extent of `layer`, read by request `req`. */
+export async function layerExtent(ctx: AppContext, req: Request, layer: LayerDef): Promise<LayerExtent> {
+  const db = requestDb(ctx.db, req);
+  const facts = await ctx.tableFacts(scopeOf(req));
   if (!layer.table) {
     // Computed layers (coverage gaps) lie within the districts; computing them only to
     // describe their extent would make /collections wait for an analysis.
     const districts = getLayer('districts')!;
-    const extent = await selectExtent(ctx.db, districts, facts.get(districts.table!)!);
+    const extent = await selectExtent(db, districts, facts.get(districts.table!)!);
     return { bbox: extent.bbox, interval: null, count: 0 };
   }
-  return selectExtent(ctx.db, layer, facts.get(layer.table)!, temporalProperty(layer));
+  return selectExtent(db, layer, facts.get(layer.table)!, temporalProperty(layer));
 }
 
 export function collectionDocument(layer: LayerDef, extent: LayerExtent, req: Request, ctx: AppContext) {
@@ -115,7 +119,7 @@ export function collectionRoutes(ctx: AppContext) {
       const q = parseQuery([F_PAGE, LANG], req.query as Record<string, unknown>);
       const who = principalOf(req);
       const layers = collectionLayers(who, ctx.computed);
-      const extents = await Promise.all(layers.map((l) => layerExtent(ctx, l)));
+      const extents = await Promise.all(layers.map((l) => layerExtent(ctx, req, l)));
       const ogc = ogcBase(req, ctx.config.PUBLIC_URL);
       if (wantsHtml(req, q.f as string | undefined)) {
         sendPage(res, collectionsPage(ogc, pageLang(req, q.lang as string | undefined), layers.map((l, i) => collectionDocument(l, extents[i], req, ctx))));
@@ -137,7 +141,7 @@ export function collectionRoutes(ctx: AppContext) {
       const who = principalOf(req);
       const layer = collectionLayer(req.params.collectionId, who, ctx.computed);
       const q = parseQuery([F_PAGE, LANG], req.query as Record<string, unknown>);
-      const extent = await layerExtent(ctx, layer);
+      const extent = await layerExtent(ctx, req, layer);
       const doc = collectionDocument(layer, extent, req, ctx);
       if (wantsHtml(req, q.f as string | undefined)) {
         sendPage(res, collectionPage(ogcBase(req, ctx.config.PUBLIC_URL), pageLang(req, q.lang as string | undefined), doc));

@@ -1,5 +1,6 @@
 import type { LayerDef } from '../../catalog/layers.ts';
 import type { ComputedSources } from '../../catalog/computed-sources.ts';
+import type { StatementScope } from '../../catalog/ports.ts';
 import { toWkt } from './wkt.ts';
 
 /**
@@ -14,10 +15,10 @@ export function isServable(layer: LayerDef, computed: ComputedSources): boolean 
   return layer.table !== null || computed.get(layer.id) !== undefined;
 }
 
-/** The computed layer's rows as JSON text: `[{ id, wkt, properties }]`. */
-export async function computedRows(computed: ComputedSources, layer: LayerDef): Promise<string> {
+/** The computed layer's rows as JSON text: `[{ id, wkt, properties }]`, computed for the request of `scope`. */
+export async function computedRows(computed: ComputedSources, layer: LayerDef, scope: StatementScope | undefined): Promise<string> {
   const source = computed.get(layer.id);
   if (!source) throw new Error(`no computed source for layer ${layer.id}`);
-  const features = await source.features();
+  const features = await source.features(undefined, scope);
   return JSON.stringify(features.map((f) => ({ id: f.id, wkt: toWkt(f.geometry), properties: f.properties })));
 }

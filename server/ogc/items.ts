@@ -2,6 +2,8 @@ import { featureEtag } from '../edits/feature-store.ts';
 import type { Request, Response } from 'express';
 import type { Feature } from 'geojson';
 import type { AppContext } from '../context.ts';
+import { requestDb } from '../db/scoped.ts';
+import { scopeOf } from '../http/request-scope.ts';
 import { badRequest, notFound } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
 import { CANONICAL_ID } from '../http/numbers.ts';
@@ -210,9 +212,9 @@ function featuresToGcj02(featuresJson: string, decimals: number): string {
 const NO_TABLE = tableFactsOf(new Set());
 
 export function itemRoutes(ctx: AppContext) {
-  const factsOf = async (layer: LayerDef) =>
-    layer.table ? (await ctx.tableFacts()).get(layer.table)! : NO_TABLE;
-  const rowsOf = (layer: LayerDef) => (layer.table ? undefined : computedRows(ctx.computed, layer));
+  const factsOf = async (layer: LayerDef, req: Request) =>
+    layer.table ? (await ctx.tableFacts(scopeOf(req))).get(layer.table)! : NO_TABLE;
+  const rowsOf = (layer: LayerDef, req: Request) => (layer.table ? undefined : computedRows(ctx.computed, layer, scopeOf(req)));
 
   const counts = new MatchedCounts(ctx.db, ctx.config.OGC_COUNT_EXACT_MAX);
 
@@ -221,21 +223,24 @@ export function itemRoutes(ctx: AppContext) {
       const who = principalOf(req);
       const layer = collectionLayer(req.params.collectionId, who, ctx.computed);
       const r = parseItemsRequest(req, layer, who);
-      const [facts, computed] = await Promise.all([factsOf(layer), rowsOf(layer)]);
+      // The request's statements: its time limit, and cancelled when its client leaves.
+      const scope = scopeOf(req);
+      const db = requestDb(ctx.db, req);
+      const [facts, computed] = await Promise.all([factsOf(layer, req), rowsOf(layer, req)]);
       const page: PageQuery = { layer, facts, computed, filter: r.filter, sort: r.sort, limit: r.limit, offset: r.offset, after: r.cursor?.after };
       const out = outputGeometry(layer, r.crs);
-      const matchedAt = (version: number) => counts.get(layer, facts, r.filter, r.matched, layer.table ? version : 0, computed);
+      const matchedAt = (version: number) => counts.get(layer, facts, r.filter, r.matched, layer.table ? version : 0, scope, computed);
 
       let matched: Matched | undefined;
       let body: Awaited<ReturnType<typeof selectCsvPage>> | FeaturePage;
       if (r.format === 'csv') {
         let version: number;
-        [version, body] = await Promise.all([layer.table ? counts.dataVersion() : 0, selectCsvPage(ctx.db, page, r.properties, out)]);
+        [version, body] = await Promise.all([layer.table ? counts.dataVersion(scope) : 0, selectCsvPage(db, page, r.properties, out)]);
         matched = await matchedAt(version);
       } else {
         // The page statement reads the data version too: with the count cached for it (a walk of
         // next links, any repeated page) a page is one round trip to the database, as its SQL is.
-        body = await selectFeaturePage(ctx.db, page, r.properties, out);
+        body = await selectFeaturePage(db, page, r.properties, out);
         matched = await matchedAt(body.dataVersion);
       }
       const returned = 'rows' in body ? body.rows.length : body.returned;
@@ -323,9 +328,10 @@ export function itemRoutes(ctx: AppContext) {
       const fid = req.params.featureId;
       const missing = () => notFound(`no feature '${fid}' in collection '${layer.id}'`);
       if (layer.idType === 'integer' && !CANONICAL_ID.test(fid)) throw missing();
-      const [facts, computed] = await Promise.all([factsOf(layer), rowsOf(layer)]);
+      const db = requestDb(ctx.db, req);
+      const [facts, computed] = await Promise.all([factsOf(layer, req), rowsOf(layer, req)]);
       const out = outputGeometry(layer, crs);
-      let feature = await selectFeature(ctx.db, layer, facts, fid, properties, out, computed);
+      let feature = await selectFeature(db, layer, facts, fid, properties, out, computed);
       if (feature === undefined) throw missing();
       if (crs.gcj02) {
         const f = JSON.parse(feature) as Feature;
@@ -341,7 +347,7 @@ export function itemRoutes(ctx: AppContext) {
       res.set('Content-Crs', contentCrsHeader(crs));
       // The row version is the ETag that Part 4 edits expect back in If-Match.
       if (facts.versioned && layer.table) {
-        const v = await ctx.db.query<{ version: number }>(`SELECT version FROM ${layer.table} WHERE id = $1`, [Number(fid)]);
+        const v = await db.query<{ version: number }>(`SELECT version FROM ${layer.table} WHERE id = $1`, [Number(fid)]);
         if (v.rows[0]) res.set('ETag', featureEtag(v.rows[0].version));
       }
       if (wantsHtml(req, q.f as string | undefined)) {

@@ -1,4 +1,5 @@
-import type { Db } from '../db/types.ts';
+import type { Db, StatementScope } from '../db/types.ts';
+import { scopedDb } from '../db/scoped.ts';
 import { currentDataVersion } from '../db/data-version.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
 import { queryHash } from './cursor.ts';
@@ -36,23 +37,36 @@ export class MatchedCounts {
     private readonly exactMax: number,
   ) {}
 
-  /** The data version, read once per request (one small row) so edits from every process invalidate. */
-  dataVersion(): Promise<number> {
-    return currentDataVersion(this.db);
+  /** The data version, read once per request (one small row) so edits from every process invalidate; `scope`: the request's. */
+  dataVersion(scope: StatementScope | undefined): Promise<number> {
+    return currentDataVersion(scopedDb(this.db, scope));
   }
 
-  /** numberMatched for `filter` on `layer` at `version`; undefined for mode `none`. */
-  async get(layer: LayerDef, facts: TableFacts, filter: ItemsFilter, mode: MatchedMode, version: number, computed?: string): Promise<Matched | undefined> {
+  /**
+   * numberMatched for `filter` on `layer` at `version`; undefined for mode `none`. A count is
+   * made in the `scope` of the request that first asks for it; requests asking meanwhile
+   * share it, and a failed one (its client left) is made again by the next.
+   */
+  async get(
+    layer: LayerDef,
+    facts: TableFacts,
+    filter: ItemsFilter,
+    mode: MatchedMode,
+    version: number,
+    scope: StatementScope | undefined,
+    computed?: string,
+  ): Promise<Matched | undefined> {
     if (mode === 'none') return undefined;
+    const db = scopedDb(this.db, scope);
     // Computed rows arrive as one parameter: counting them is cheap and they change with the analysis.
-    if (computed !== undefined) return { value: await countMatching(this.db, layer, facts, filter, computed), kind: 'exact' };
+    if (computed !== undefined) return { value: await countMatching(db, layer, facts, filter, computed), kind: 'exact' };
     if (version !== this.version) {
       this.cache.clear();
       this.version = version;
     }
     const key = `${layer.id}:${queryHash(filter, [])}`;
-    const exact = () => this.remember(key, async () => ({ value: await countMatching(this.db, layer, facts, filter), kind: 'exact' as const }));
-    const estimate = () => this.remember(`${key}~`, async () => ({ value: await estimateMatching(this.db, layer, facts, filter), kind: 'estimate' as const }));
+    const exact = () => this.remember(key, async () => ({ value: await countMatching(db, layer, facts, filter), kind: 'exact' as const }));
+    const estimate = () => this.remember(`${key}~`, async () => ({ value: await estimateMatching(db, layer, facts, filter), kind: 'estimate' as const }));
     if (mode === 'exact') return exact();
     if (mode === 'estimate') return estimate();
     const known = this.cache.get(key);

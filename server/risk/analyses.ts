@@ -1,4 +1,4 @@
-import type { Db } from '../db/types.ts';
+import type { Db, StatementScope } from '../db/types.ts';
 import { assertGeometryInput, type GeometryLimits } from '../geo/geometry-input.ts';
 import { badRequest } from '../http/problem.ts';
 import { coverageQuery, parseQuery } from '../analysis/params.ts';
@@ -26,11 +26,11 @@ const searchMargin = (o: RiskOptions) =>
   Math.max(...Object.values(o.shelterDistances).map((d) => d.atRiskWithinM), ...Object.values(o.residentDistances));
 
 /** Coverage of the district as GET /analysis/coverage answers it, with `exclude` shelters left out. */
-async function coverageWithout(analysis: AnalysisServices, district: string, exclude: readonly number[]) {
+async function coverageWithout(analysis: AnalysisServices, district: string, exclude: readonly number[], scope: StatementScope | undefined) {
   const raw: Record<string, string> = { district, unit: 'street' };
   if (exclude.length) raw.exclude_shelters = exclude.join(',');
   const q = parseQuery(coverageQuery, raw);
-  const result = await analysis.coverage.coverage(q);
+  const result = await analysis.coverage.coverage(q, scope);
   return { q, result, query: new URLSearchParams(raw).toString() };
 }
 
@@ -56,9 +56,10 @@ function visibleHazards(hazards: DistrictHazards, who: Principal): { hazards: Di
   return { hazards: { ...hazards, hazardSources: [] }, restricted: ['hazard_sources'] };
 }
 
-export async function exposureReport(db: Db, analysis: AnalysisServices, district: string, who: Principal, options: RiskOptions) {
-  const version = await analysis.models.dataVersion();
-  const { snapshot } = await analysis.models.district(district, version);
+/** `db`: where the hazards are read; `scope`: the request the report is for (the analyses' statements carry it too). */
+export async function exposureReport(db: Db, analysis: AnalysisServices, district: string, who: Principal, options: RiskOptions, scope: StatementScope | undefined) {
+  const version = await analysis.models.dataVersion(scope);
+  const { snapshot } = await analysis.models.district(district, version, scope);
   const { hazards, restricted } = visibleHazards(await loadDistrictHazards(db, district, searchMargin(options)), who);
   // a closed shelter is already out of service: it is counted apart, never as "unusable"
   const inService = snapshot.shelters.filter((s) => s.status !== 'closed');
@@ -66,8 +67,8 @@ export async function exposureReport(db: Db, analysis: AnalysisServices, distric
   const flagged = flagShelters(inService, standingCandidates(hazards, options), district);
   const unusable = flagged.filter((s) => s.flag === 'unusable').map((s) => s.id);
   const residents = residentExposure(snapshot.cells, snapshot.streets, hazards, options, district);
-  const before = await coverageWithout(analysis, district, []);
-  const after = await coverageWithout(analysis, district, unusable);
+  const before = await coverageWithout(analysis, district, [], scope);
+  const after = await coverageWithout(analysis, district, unusable, scope);
   // withheld, not zero: a caller without access cannot know whether anyone lives near one
   const withheld = <T extends { near_major_hazard_sources: number }>(line: T) => (restricted.length ? { ...line, near_major_hazard_sources: null } : line);
   return {
@@ -137,9 +138,10 @@ export async function checkScenarioAreas(db: Db, body: ScenarioBody, options: Ri
   );
 }
 
-export async function scenarioReport(db: Db, analysis: AnalysisServices, body: ScenarioBody, options: RiskOptions) {
-  const version = await analysis.models.dataVersion();
-  const loaded = await analysis.models.district(body.district, version);
+/** `db`: where the hazards are read; `scope`: the request the report is for (the analyses' statements carry it too). */
+export async function scenarioReport(db: Db, analysis: AnalysisServices, body: ScenarioBody, options: RiskOptions, scope: StatementScope | undefined) {
+  const version = await analysis.models.dataVersion(scope);
+  const loaded = await analysis.models.district(body.district, version, scope);
   const { snapshot } = loaded;
   const hazards = await loadDistrictHazards(db, body.district, searchMargin(options));
   // A typhoon level stands for its rainfall and, unless the request says otherwise, its outdoor closures.
@@ -155,12 +157,12 @@ export async function scenarioReport(db: Db, analysis: AnalysisServices, body: S
   const closedIds = effects.closed.map((s) => s.id);
 
   // Coverage twice through the analysis: as it stands, and with the closed shelters left out.
-  const before = await coverageWithout(analysis, body.district, []);
-  const after = await coverageWithout(analysis, body.district, closedIds);
+  const before = await coverageWithout(analysis, body.district, [], scope);
+  const after = await coverageWithout(analysis, body.district, closedIds, scope);
   // Cell by cell, who loses cover: an independent count of before − after.
   const decay = analysis.options.decay;
-  const a0 = await analysis.models.analysis(body.district, await analysis.models.settings(before.q), decay, version);
-  const a1 = await analysis.models.analysis(body.district, await analysis.models.settings(after.q), decay, version);
+  const a0 = await analysis.models.analysis(body.district, await analysis.models.settings(before.q, scope), decay, version, scope);
+  const a1 = await analysis.models.analysis(body.district, await analysis.models.settings(after.q, scope), decay, version, scope);
   let lostCover = 0;
   let gainedCover = 0;
   snapshot.cells.forEach((c, i) => {

@@ -7,6 +7,7 @@ import { requireRole } from '../auth/middleware.ts';
 import { parseQuery } from '../analysis/params.ts';
 import { parseIfMatch } from '../edits/feature-store.ts';
 import { readerOf } from '../db/types.ts';
+import { requestDb } from '../db/scoped.ts';
 import type { Principal } from '../../catalog/access.ts';
 import { checkRiskOptions, LEVEL_RANK, rLevel } from './grading.ts';
 import { blueSampling, dueList } from './supervision.ts';
@@ -55,13 +56,15 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   const { db } = ctx;
   const router = Router();
   // Reads (the one table, due lists, inspections, grades, assessments) go to the replica when there
-  // is one, with the Consistency-Token rule (server/db/replica.ts); writes to the primary.
-  const reads = readerOf(db);
+  // is one, with the Consistency-Token rule (server/db/replica.ts); writes to the primary. Both
+  // carry the request's scope: its statement timeout, cancellation and read consistency.
+  const readsOf = (req: Request) => readerOf(requestDb(db, req));
   const today = () => todayIn(options.timeZone);
 
   // ---------------------------------------------------------------- the one table
 
   router.get('/risk/table', async (req, res) => {
+    const reads = readsOf(req);
     const q = parseQuery(tableQuery, req.query);
     const asOf = asOfOf(q) ?? today();
     const district = q.district ?? null;
@@ -101,6 +104,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   // ---------------------------------------------------------------- inspections
 
   router.get('/risk/inspections/due', async (req, res) => {
+    const reads = readsOf(req);
     const q = parseQuery(dueQuery, req.query);
     const asOf = asOfOf(q) ?? today();
     const window = q.within_days ?? options.dueSoonDays;
@@ -128,6 +132,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   });
 
   router.get('/risk/points/:id/inspections', async (req, res) => {
+    const reads = readsOf(req);
     const { id } = parseInput(pointIdParam, req.params, 'path');
     res.json({ risk_point_id: id, inspections: await listInspections(reads, id, principalOf(req)) });
   });
@@ -137,7 +142,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
     const body = parseInput(inspectionBody, req.body ?? {}, 'body');
     // A day's grace: an inspector east of the server's time zone may already be on tomorrow.
     if (body.date > addDays(today(), 1)) throw new HttpProblem(400, 'Invalid request', `date: ${body.date} is in the future`, [{ name: 'date', reason: 'a date not in the future' }]);
-    const result = await recordInspection(db, id, body, principalOf(req));
+    const result = await recordInspection(requestDb(db, req), id, body, principalOf(req));
     res.status(201).location(`/risk/points/${id}/inspections`).json(result);
   });
 
@@ -146,11 +151,12 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   router.put('/risk/points/:id/level', requireRole('editor'), async (req, res) => {
     const { id } = parseInput(pointIdParam, req.params, 'path');
     const body = parseInput(levelBody, req.body ?? {}, 'body');
-    const result = await setPointLevel(db, id, body, parseIfMatch(req.get('if-match')), principalOf(req), options);
+    const result = await setPointLevel(requestDb(db, req), id, body, parseIfMatch(req.get('if-match')), principalOf(req), options);
     res.set('etag', result.etag).json(result);
   });
 
   router.get('/risk/disagreements', async (req, res) => {
+    const reads = readsOf(req);
     const q = parseQuery(districtQuery, req.query);
     const district = q.district ?? null;
     const points = await loadRiskPoints(reads, district, today(), options);
@@ -181,6 +187,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   });
 
   router.get('/risk/geohazards', async (req, res) => {
+    const reads = readsOf(req);
     const q = parseQuery(districtQuery, req.query);
     if (q.district) await assertDistrictExists(reads, q.district);
     const sites = await loadGradedGeohazards(reads, q.district ?? null, options);
@@ -192,6 +199,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   // ---------------------------------------------------------------- hazardous-chemical enterprises
 
   router.get('/risk/hazard-sources/:id/assessment', async (req, res) => {
+    const reads = readsOf(req);
     requireRestricted(req, 'id');
     const { id } = parseInput(sourceIdParam, req.params, 'path');
     if (!(await hazardSourceExists(reads, id))) throw new HttpProblem(404, 'Not found', `id: no hazard source ${id}`, [{ name: 'id', reason: `no hazard source ${id}` }]);
@@ -203,7 +211,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
   router.put('/risk/hazard-sources/:id/substances', requireRole('editor'), async (req, res) => {
     const { id } = parseInput(sourceIdParam, req.params, 'path');
     const body = parseInput(substancesBody, req.body ?? {}, 'body');
-    res.json(await setHazardSubstances(db, id, body, principalOf(req), options));
+    res.json(await setHazardSubstances(requestDb(db, req), id, body, principalOf(req), options));
   });
 
   return router;

@@ -5,6 +5,8 @@ import { principalOf } from '../http/principal.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { parseQuery } from '../analysis/params.ts';
 import { readerOf } from '../db/types.ts';
+import { requestDb } from '../db/scoped.ts';
+import { scopeOf } from '../http/request-scope.ts';
 import { geometryLimits } from '../geo/geometry-input.ts';
 import { checkRiskOptions } from './grading.ts';
 import { riskOptions, type RiskOptions } from './options.ts';
@@ -25,12 +27,11 @@ export function scenarioRoutes(ctx: AppContext, options: RiskOptions = riskOptio
   const { db } = ctx;
   const router = Router();
   const { analysis } = ctx;
-  // The reports read from the replica when there is one (server/db/replica.ts).
-  const reads = readerOf(db);
 
   router.get('/analysis/exposure', async (req, res) => {
     const q = parseQuery(exposureQuery, req.query);
-    res.json(await exposureReport(reads, analysis, q.district, principalOf(req), options));
+    // Read from the replica when there is one (server/db/replica.ts), in the request's scope.
+    res.json(await exposureReport(readerOf(requestDb(db, req)), analysis, q.district, principalOf(req), options, scopeOf(req)));
   });
 
   router.get('/analysis/scenario/options', (req, res) => {
@@ -41,12 +42,12 @@ export function scenarioRoutes(ctx: AppContext, options: RiskOptions = riskOptio
   router.post('/analysis/scenario', async (req, res) => {
     const body = parseInput(scenarioBody, req.body ?? {}, 'body');
     if (scenarioWrites(body)) await checkRole('editor', req, res);
-    res.json(await runScenario(db, analysis, body, principalOf(req), options, geometryLimits(ctx.config)));
+    res.json(await runScenario(requestDb(db, req), analysis, body, principalOf(req), options, geometryLimits(ctx.config), scopeOf(req)));
   });
 
   router.delete('/analysis/scenario/:id', requireRole('editor'), async (req, res) => {
     const { id } = parseInput(scenarioRunParam, req.params, 'path');
-    res.json(await endScenario(db, id, principalOf(req)));
+    res.json(await endScenario(requestDb(db, req), id, principalOf(req)));
   });
 
   return router;

@@ -1,4 +1,4 @@
-import type { Db } from '../db/types.ts';
+import type { Db, StatementScope } from '../db/types.ts';
 import { readerOf } from '../db/types.ts';
 import type { GeometryLimits } from '../geo/geometry-input.ts';
 import type { AnalysisServices } from '../analysis/service.ts';
@@ -26,10 +26,11 @@ const scenarioNote = (reasons: readonly ExposureReason[]) =>
 /** Whether the scenario writes (and so needs an editor in the district). */
 export const scenarioWrites = (body: ScenarioBody) => body.apply || body.mark_unusable;
 
-export async function runScenario(db: Db, analysis: AnalysisServices, body: ScenarioBody, who: Principal, options: RiskOptions, limits: GeometryLimits) {
+/** `db`: the request's (scopedDb); `scope`: the request, for the analyses the report runs. */
+export async function runScenario(db: Db, analysis: AnalysisServices, body: ScenarioBody, who: Principal, options: RiskOptions, limits: GeometryLimits, scope: StatementScope | undefined) {
   const reads = readerOf(db);
   await checkScenarioAreas(reads, body, options, limits);
-  const report = await scenarioReport(reads, analysis, body, options);
+  const report = await scenarioReport(reads, analysis, body, options, scope);
   if (scenarioWrites(body)) assertDistrictScope(who, body.district, 'district');
   let run: ScenarioMarking | null = null;
   if (body.mark_unusable) {

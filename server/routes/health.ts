@@ -7,6 +7,7 @@ import { canSeeLayer } from '../../catalog/access.ts';
 import { DB_RETRY_AFTER_S } from '../http/errors.ts';
 import { isStatementTimeout } from '../db/errors.ts';
 import { principalOf } from '../http/principal.ts';
+import { requestDb } from '../db/scoped.ts';
 
 /** `/health`: liveness plus what an operator checks first — backend, PostGIS, schema level; `/health/counts`; `/ready`. */
 export function healthRoutes({ db, tileArchive }: AppContext): Router {
@@ -21,8 +22,10 @@ export function healthRoutes({ db, tileArchive }: AppContext): Router {
    * A probe asks this every few seconds, so it reads no feature table: counting them all
    * took ~115 ms and grows with the data. The counts are at /health/counts.
    */
-  router.get('/health', async (_req, res) => {
-    const dbDown = await db.query('SELECT 1').then(
+  router.get('/health', async (req, res) => {
+    // With the request's time limit: a database too busy to answer in time is reported, not waited for.
+    const q = requestDb(db, req);
+    const dbDown = await q.query('SELECT 1').then(
       () => null,
       (err: Error) => err,
     );
@@ -33,9 +36,9 @@ export function healthRoutes({ db, tileArchive }: AppContext): Router {
       return;
     }
     const [postgis, level, version] = await Promise.all([
-      db.query<{ v: string }>('SELECT postgis_lib_version() AS v'),
-      migrationLevel(db),
-      db.query<{ version: number }>('SELECT version FROM data_version'),
+      q.query<{ v: string }>('SELECT postgis_lib_version() AS v'),
+      migrationLevel(q),
+      q.query<{ version: number }>('SELECT version FROM data_version'),
     ]);
     res.json({
       status: 'ok',
@@ -48,7 +51,7 @@ export function healthRoutes({ db, tileArchive }: AppContext): Router {
 
   // Row counts for an operator; a database error goes to the error middleware (503 while it is away).
   router.get('/health/counts', async (req, res) => {
-    const counts = await db.query<Record<string, number>>(countSql);
+    const counts = await requestDb(db, req).query<Record<string, number>>(countSql);
     res.json(visibleCounts(counts.rows[0], principalOf(req)));
   });
 
@@ -68,9 +71,9 @@ export function healthRoutes({ db, tileArchive }: AppContext): Router {
   const replica = () => (db.read ? { replica: db.read.status().up ? 'up' : 'down' } : {});
 
   // Readiness for a load balancer: 503 JSON naming why while the database cannot be used.
-  router.get('/ready', async (_req, res) => {
+  router.get('/ready', async (req, res) => {
     try {
-      await db.query('SELECT 1');
+      await requestDb(db, req).query('SELECT 1');
     } catch (err) {
       res
         .status(503)

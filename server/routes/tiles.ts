@@ -11,7 +11,7 @@ import { installFastPath, sendCached, type FastPathStats, type MissHandler } fro
 import { ANONYMOUS } from '../../catalog/access.ts';
 import { filtersKey } from '../../tiles/filters.ts';
 import { appHeaders, writeEdgeHead } from '../http/edge.ts';
-import { runInScope, scopeOf } from '../http/request-scope.ts';
+import { enterScope, scopeOf } from '../http/request-scope.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { TileArchiveFallback } from './tile-fallback.ts';
 import type { TokenCoverage } from '../http/consistency-token.ts';
@@ -51,7 +51,7 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     const who = principalOf(req);
     const layers = parseLayers(req.params.layers, who, ctx.computed);
     const filters = parseFilters(req.query, layers);
-    const json = tileJson({ layers, who, base: baseUrl(req, ctx.config.PUBLIC_URL), query: filtersKey(filters), bounds: await service.extent(layers) });
+    const json = tileJson({ layers, who, base: baseUrl(req, ctx.config.PUBLIC_URL), query: filtersKey(filters), bounds: await service.extent(layers, scopeOf(req)) });
     res.set('Cache-Control', `${who.canSeeRestricted ? 'private' : 'public'}, max-age=60`);
     res.json(json);
   });
@@ -62,8 +62,9 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     let answer;
     try {
       // A Consistency-Token naming a write this process has not heard of yet: the cached tile may predate it.
-      const fresh = options.tokenCoverage ? !(await options.tokenCoverage.cachesCover(scopeOf(req))) : false;
-      answer = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: appHeaders(res), fresh });
+      const scope = scopeOf(req);
+      const fresh = options.tokenCoverage ? !(await options.tokenCoverage.cachesCover(scope)) : false;
+      answer = await service.tile({ ...parsed, who, key: tileCacheKey(parsed, who), baseHeaders: appHeaders(res), fresh, scope });
     } catch (err) {
       // The database is away: the archive's copy of an unfiltered tile, if it holds one.
       const { layers, tile, filters } = parsed;
@@ -85,14 +86,16 @@ export function tileRoutes(ctx: AppContext, options: TileRouteOptions = {}): exp
     }
     fastPath.rendered++;
     // In the request's scope: tile statement timeout, cancelled when the client leaves. A failure
-    // goes on to Express in the same scope, so the request's clock (the embedded backend's
+    // goes on to Express with that scope, so the request's clock (the embedded backend's
     // deadline) keeps running there instead of starting again for a second rendering.
-    runInScope(req, res, 'tiles', () =>
-      service.tile({ ...parsed, who: ANONYMOUS, key: tileCacheKey(parsed, ANONYMOUS) }).then(
+    const scope = enterScope(req, res, 'tiles');
+    service
+      .tile({ ...parsed, who: ANONYMOUS, key: tileCacheKey(parsed, ANONYMOUS), scope })
+      .then(
         ({ entry, hit }) => sendCached(entry, req, res, hit, service.cache, writeEdgeHead),
         () => fallback(),
-      ),
-    ).catch(() => res.destroy());
+      )
+      .catch(() => res.destroy());
     return true;
   };
 

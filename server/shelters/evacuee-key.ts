@@ -17,16 +17,19 @@ export async function evacueeHashKey(db: Db, configured: string | undefined): Pr
   return stored.rows[0].value;
 }
 
-/** The key of the hash, asked for only when a check-in gives a reference. */
-export type EvacueeKey = () => Promise<string>;
+/**
+ * The key of the hash, asked for only when a check-in gives a reference: of `db`,
+ * the database of that check-in (its statements carry the check-in's scope).
+ */
+export type EvacueeKey = (db: Db) => Promise<string>;
 
 /**
- * evacueeHashKey read (or made) once for an app and then kept; a failure is not kept,
- * so the next check-in with a reference asks again.
+ * evacueeHashKey read (or made) once for an app, by the first check-in that needs it,
+ * and then kept; a failure is not kept, so the next check-in with a reference asks again.
  */
-export function evacueeKeyOnce(db: Db, configured: string | undefined): EvacueeKey {
+export function evacueeKeyOnce(configured: string | undefined): EvacueeKey {
   let key: Promise<string> | undefined;
-  return () => {
+  return (db) => {
     if (!key) {
       key = evacueeHashKey(db, configured);
       key.catch(() => (key = undefined));

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
+import { requestDb } from '../db/scoped.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
@@ -24,20 +25,21 @@ const body = z
 /** `POST /shelters/{id}/checkins` and `/checkouts`: live occupancy of shelters. */
 export function shelterRoutes({ db, config }: AppContext): Router {
   const router = Router();
-  const evacueeKey = evacueeKeyOnce(db, config.EVACUEE_HASH_KEY);
+  const evacueeKey = evacueeKeyOnce(config.EVACUEE_HASH_KEY);
   for (const [path, direction] of [['checkins', 'in'], ['checkouts', 'out']] as const) {
     router.post(`/shelters/:id/${path}`, requireRole('editor'), async (req, res) => {
       const { id } = parseInput(idParam, req.params, 'path');
       const input = parseInput(body, req.body ?? {}, 'body');
-      const result = await changeOccupancy(db, id, { direction, ...input }, principalOf(req), evacueeKey);
+      const result = await changeOccupancy(requestDb(db, req), id, { direction, ...input }, principalOf(req), evacueeKey);
       res.status(200).json({ id: result.id, occupancy: result.occupancy, capacity: result.capacity, free: result.capacity - result.occupancy, status: result.status });
     });
   }
   // Recomputes the hazard-zone flags of every shelter (or one district's): POST after hazards change.
   router.post('/shelters/usability/hazard-zones', requireRole('editor'), async (req, res) => {
     const input = parseInput(hazardZonesBody, req.body ?? {}, 'body');
-    if (input.district) await assertDistrictExists(db, input.district);
-    res.json(await recomputeHazardZones(db, principalOf(req), input.district ?? null));
+    const own = requestDb(db, req);
+    if (input.district) await assertDistrictExists(own, input.district);
+    res.json(await recomputeHazardZones(own, principalOf(req), input.district ?? null));
   });
   return router;
 }

@@ -1,5 +1,5 @@
 import { serverBusy } from '../http/problem.ts';
-import { ClientGoneError, currentScope } from '../http/request-scope.ts';
+import { ClientGoneError } from '../http/request-scope.ts';
 
 /**
  * At most `concurrency` jobs of one kind at a time, at most `maxQueue` waiting; a job
@@ -35,7 +35,7 @@ export class Gate {
     return { concurrency: this.options.concurrency, active: this.active, queued: this.queue.length, ...this.counters };
   }
 
-  async run<T>(job: () => Promise<T>, signal: AbortSignal | undefined = currentScope()?.signal): Promise<T> {
+  async run<T>(job: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     if (signal?.aborted) throw new ClientGoneError();
     if (this.active >= this.options.concurrency) await this.waitForSlot(signal);
     else this.active++;

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { HttpProblem, serverBusy } from '../http/problem.ts';
-import { ClientGoneError, currentScope } from '../http/request-scope.ts';
+import { ClientGoneError } from '../http/request-scope.ts';
 import type { TaskName, Tasks } from './tasks.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 
@@ -116,11 +116,11 @@ export class WorkerPool {
     return { size: this.options.size, loaded: this.slots.filter((s) => s.loaded).length, busy: this.slots.filter((s) => s.job).length, queued: this.queue.length, ...this.counters };
   }
 
-  /** Runs `task(input)` on a worker; aborted by `signal` (default: the current request's disconnect signal). */
+  /** Runs `task(input)` on a worker; aborted by `signal` (its request's client left; none: nobody's request). */
   run<K extends TaskName>(
     task: K,
     input: Parameters<Tasks[K]>[0],
-    signal: AbortSignal | undefined = currentScope()?.signal,
+    signal: AbortSignal | undefined,
     /** A larger budget for work whose size is bounded otherwise (imports: IMPORT_MAX_MB). */
     budgetMs = this.options.taskBudgetMs,
   ): Promise<Awaited<ReturnType<Tasks[K]>>> {

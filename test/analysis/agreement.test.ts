@@ -49,9 +49,9 @@ describe('service, PostGIS and Turf agree on radius coverage', () => {
     for (const district of districts) {
       for (const query of [{ district }, { district, radius: '800' }]) {
         const q = coverageQuery.parse(query);
-        const settings = await models.settings(q);
-        const version = await models.dataVersion();
-        const { loaded, analysis } = await models.analysis(district, settings, 'none', version);
+        const settings = await models.settings(q, undefined);
+        const version = await models.dataVersion(undefined);
+        const { loaded, analysis } = await models.analysis(district, settings, 'none', version, undefined);
         const { cells, shelters } = loaded.snapshot;
         // the shelters coverage counts by default: of the counted statuses, and not stored as unusable (hazard zones flagged at load)
         const usable = shelters.filter((s) => settings.statuses.includes(s.status) && s.usable !== false);
@@ -96,9 +96,9 @@ describe('stable results', () => {
       const run = async () => {
         const service = analysisServices(db); // no shared cache
         return {
-          coverage: await service.coverage.coverage(coverageQuery.parse({ district, unit: 'community', decay: 'gaussian', shelters: 'true' })),
-          gaps: await service.coverage.gaps(gapsQuery.parse({ district })),
-          siting: await service.siting.siting(sitingQuery.parse({ district, k: '5', capacity_aware: 'true' }), ANONYMOUS),
+          coverage: await service.coverage.coverage(coverageQuery.parse({ district, unit: 'community', decay: 'gaussian', shelters: 'true' }), undefined),
+          gaps: await service.coverage.gaps(gapsQuery.parse({ district }), undefined),
+          siting: await service.siting.siting(sitingQuery.parse({ district, k: '5', capacity_aware: 'true' }), ANONYMOUS, undefined),
         };
       };
       const [a, b] = [await run(), await run()];

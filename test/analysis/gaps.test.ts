@@ -76,16 +76,16 @@ describe('GET /analysis/coverage/gaps', () => {
 describe('gapFeatures (the coverage_gaps layer)', () => {
   it('gives the same gaps as the endpoint, for one district or all', async () => {
     const { coverage } = app.locals.analysis as AnalysisServices;
-    const one = await coverage.gapFeatures({ district: 'fixture_grid' });
+    const one = await coverage.gapFeatures({ district: 'fixture_grid' }, undefined);
     expect(one.features.map((f) => [f.id, f.properties.residents])).toEqual([
       ['fixture_grid-1', 1000],
       ['fixture_grid-2', 900],
     ]);
     expect(one.features[0].properties).toMatchObject({ district_id: 'fixture_grid', rank: 1, cells: 4, synthetic: true });
-    const all = await coverage.gapFeatures();
+    const all = await coverage.gapFeatures({}, undefined);
     expect(all.features.filter((f) => f.properties.district_id === 'fixture_grid')).toEqual(one.features);
     // 700 m reaches all of col 2 (600 m, or 671 m diagonally) and col 6 from S2; col 7 (900 m) stays uncovered
-    const wider = await coverage.gapFeatures({ district: 'fixture_grid' }, { radii: { emergency: 700 } });
+    const wider = await coverage.gapFeatures({ district: 'fixture_grid' }, undefined, { radii: { emergency: 700 } });
     expect(wider.features.map((f) => f.properties.residents)).toEqual([200]);
   });
 });

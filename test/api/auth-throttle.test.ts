@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { testDb } from '../setup/db.ts';
 import { createKey } from '../../server/auth/keys.ts';
-import type { Db } from '../../server/db/types.ts';
+import type { Db, QueryOptions } from '../../server/db/types.ts';
 import { appOn } from '../helpers/test-app.ts';
 
 let db: Db;
@@ -17,9 +17,9 @@ beforeAll(async () => {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver);
       if (prop !== 'query' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
-      return (sql: string, params?: unknown[]) => {
+      return (sql: string, params?: unknown[], options?: QueryOptions) => {
         if (/FROM api_keys WHERE id = \$1/.test(sql)) keyLookups++;
-        return v.call(target, sql, params);
+        return v.call(target, sql, params, options);
       };
     },
   });

@@ -9,9 +9,9 @@ import { loadConfig } from '../../server/config.ts';
 import { buildApp } from '../../server/app.ts';
 import { createKey } from '../../server/auth/keys.ts';
 import { silentLogger } from '../../server/log.ts';
-import { runWithContext } from '../../server/http/request-context.ts';
-import { currentScope, outlivingRequest, restartClock } from '../../server/http/request-scope.ts';
-import type { Db, Queryable } from '../../server/db/types.ts';
+import { outlivingScope, restartedScope } from '../../server/http/request-scope.ts';
+import { scopedDb } from '../../server/db/scoped.ts';
+import type { Db, Queryable, QueryOptions, StatementScope } from '../../server/db/types.ts';
 
 /**
  * The embedded backend's bound on work per request: PGlite can neither cancel a
@@ -47,14 +47,14 @@ describe.skipIf(backend !== 'embedded')('embedded backend: a deadline per reques
     });
     db = await openDb(config, () => {});
     ({ key: editor } = await createKey(db, { name: 'deadline editor', role: 'editor' }));
-    const count = () => {
-      const scope = currentScope();
-      if (scope?.started !== undefined) asked.push({ kind: scope.kind, started: scope.started });
+    const count = (opts: QueryOptions | undefined) => {
+      const scope = opts?.scope;
+      if (scope?.kind && scope.started !== undefined) asked.push({ kind: scope.kind, started: scope.started });
     };
     const spied: Db = {
       ...db,
-      query: (...args) => (count(), db.query(...args)),
-      tx: (...args) => (count(), db.tx(...args)),
+      query: (sql, params, opts) => (count(opts), db.query(sql, params, opts)),
+      tx: (fn, opts) => (count(opts), db.tx(fn, opts)),
     };
     app = buildApp({ db: spied, config, log: silentLogger });
   });
@@ -141,21 +141,19 @@ describe.skipIf(backend !== 'embedded')('embedded backend: a deadline per reques
     let ran = 0;
     const held = holdConnection();
     await held.holding;
-    const result = runWithContext({ kind: 'items', signal: new AbortController().signal, started: performance.now() }, async () => {
-      const first = db.query('SELECT 1'); // called in time, its turn comes too late
-      await past(currentScope()!.started! + ITEMS_LIMIT_MS).finally(held.release);
-      const err = await first.catch((e: unknown) => e);
-      // a later statement and a transaction of the same request
-      const insert = await db.query('UPDATE data_version SET version = version + 1').catch((e: unknown) => e);
-      const tx = await db
-        .tx(async (q: Queryable) => {
-          ran++;
-          await q.query('SELECT 1');
-        })
-        .catch((e: unknown) => e);
-      return { err, insert, tx };
-    });
-    const { err, insert, tx } = await result;
+    const scope: StatementScope = { kind: 'items', signal: new AbortController().signal, started: performance.now() };
+    const request = scopedDb(db, scope);
+    const first = request.query('SELECT 1'); // called in time, its turn comes too late
+    await past(scope.started! + ITEMS_LIMIT_MS).finally(held.release);
+    const err = await first.catch((e: unknown) => e);
+    // a later statement and a transaction of the same request
+    const insert = await request.query('UPDATE data_version SET version = version + 1').catch((e: unknown) => e);
+    const tx = await request
+      .tx(async (q: Queryable) => {
+        ran++;
+        await q.query('SELECT 1');
+      })
+      .catch((e: unknown) => e);
     for (const e of [err, insert, tx]) {
       expect(e).toMatchObject({ code: '57014' });
       expect((e as Error).message).toContain(`time limit for items (${ITEMS_LIMIT_MS} ms) had passed before this statement could start`);
@@ -166,25 +164,24 @@ describe.skipIf(backend !== 'embedded')('embedded backend: a deadline per reques
   });
 
   it('lets a transaction that started in time run to its end', async () => {
-    const out = await runWithContext({ kind: 'items', signal: new AbortController().signal, started: performance.now() }, () =>
-      db.tx(async (q) => {
-        await past(currentScope()!.started! + ITEMS_LIMIT_MS);
-        return (await q.query<{ one: number }>('SELECT 1 AS one')).rows[0].one;
-      }),
-    );
+    const scope: StatementScope = { kind: 'items', signal: new AbortController().signal, started: performance.now() };
+    const out = await scopedDb(db, scope).tx(async (q) => {
+      await past(scope.started! + ITEMS_LIMIT_MS);
+      return (await q.query<{ one: number }>('SELECT 1 AS one')).rows[0].one;
+    });
     expect(out).toBe(1);
   });
 
   it('never refuses work outside requests, nor work that outlives its request (an asynchronous import job); an import’s clock starts again after its upload', async () => {
     const long = performance.now() - 60 * ITEMS_LIMIT_MS;
     await expect(db.query<{ one: number }>('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
-    await runWithContext({ kind: 'items', signal: new AbortController().signal, started: long }, async () => {
-      await expect(db.query('SELECT 1')).rejects.toMatchObject({ code: '57014' });
-      await expect(outlivingRequest(() => db.query<{ one: number }>('SELECT 1 AS one'))).resolves.toMatchObject({ rows: [{ one: 1 }] });
-      await expect(outlivingRequest(() => db.tx((q) => q.query('SELECT 1')))).resolves.toMatchObject({ rowCount: 1 });
-      // an import's database work counts from the end of its upload and parsing
-      await expect(restartClock(() => db.query<{ one: number }>('SELECT 1 AS one'))).resolves.toMatchObject({ rows: [{ one: 1 }] });
-      await expect(db.query('SELECT 1')).rejects.toMatchObject({ code: '57014' });
-    });
+    const scope: StatementScope = { kind: 'items', signal: new AbortController().signal, started: long };
+    await expect(scopedDb(db, scope).query('SELECT 1')).rejects.toMatchObject({ code: '57014' });
+    const outliving = scopedDb(db, outlivingScope(scope));
+    await expect(outliving.query<{ one: number }>('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    await expect(outliving.tx((q) => q.query('SELECT 1'))).resolves.toMatchObject({ rowCount: 1 });
+    // an import's database work counts from the end of its upload and parsing
+    await expect(scopedDb(db, restartedScope(scope)).query<{ one: number }>('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    await expect(scopedDb(db, scope).query('SELECT 1')).rejects.toMatchObject({ code: '57014' });
   });
 });

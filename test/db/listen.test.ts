@@ -1,6 +1,5 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { backend, copyTestDb, testDb } from '../setup/db.ts';
-import { currentContext, runWithContext, type RequestContext } from '../../server/http/request-context.ts';
+import { describe, expect, it } from 'vitest';
+import { backend, copyTestDb } from '../setup/db.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 
 // A LISTEN holds a pool connection of its own. It must be released exactly once
@@ -45,28 +44,5 @@ describe.runIf(backend === 'postgres')('a LISTEN connection', () => {
     // Both pool slots are usable: the LISTEN's slot was given back once.
     await Promise.all([db.query('SELECT pg_sleep(0.05)'), db.query('SELECT pg_sleep(0.05)')]);
     await db.close();
-  });
-});
-
-// A change notification is for every client; on the embedded backend it is delivered inside
-// the statement that caused it, on PostgreSQL on a pooled connection that a request may have
-// opened, and must not carry that request's signal or deadline.
-describe('a change notification', () => {
-  it('reaches its listener outside the context of the request whose write caused it, or that opened its connection', async () => {
-    // On PostgreSQL a pool with no connection yet (a copy of its own), so the request below opens one …
-    const db = backend === 'postgres' ? await openPostgres({ connectionString: (await copyTestDb()).location, max: 2, probe: false }) : await testDb();
-    onTestFinished(() => db.close());
-    // … and the LISTEN takes it, the pool's last idle connection.
-    await runWithContext({ kind: 'tiles', signal: new AbortController().signal, started: performance.now() }, () => db.query('SELECT 1'));
-    const seen: (RequestContext | undefined)[] = [];
-    const stop = await db.listen('onemap_test_context', () => seen.push(currentContext()));
-    try {
-      const signal = new AbortController().signal;
-      await runWithContext({ kind: 'items', signal, started: performance.now() }, () => db.query(`SELECT pg_notify('onemap_test_context', 'x')`));
-      await expect.poll(() => seen.length).toBe(1);
-      expect(seen[0]).toBeUndefined();
-    } finally {
-      await stop();
-    }
   });
 });

@@ -6,7 +6,7 @@ import { openDb } from '../../server/db/open.ts';
 import { loadConfig } from '../../server/config.ts';
 import { listenApp } from '../helpers/listen.ts';
 import { createKey } from '../../server/auth/keys.ts';
-import { withReadConsistency } from '../../server/db/read-consistency.ts';
+import { scopedDb } from '../../server/db/scoped.ts';
 import type { Db } from '../../server/db/types.ts';
 import { tileOf } from '../helpers/sse.ts';
 import { decodeTile } from '../tiles/helpers/decode.ts';
@@ -139,11 +139,9 @@ describe.skipIf(backend !== 'postgres')('read replica (a real streaming hot stan
       expect(reads(a.db).primary).toBeGreaterThan(aBefore);
 
       // A request's own commit is read back from the primary.
-      const own = await withReadConsistency({ minLsn: 0n, primary: false }, async () => {
-        const { version } = await b.db.tx(async (q) => (await q.query<{ version: number }>('UPDATE data_version SET version = version + 1 RETURNING version')).rows[0]);
-        return { version, read: (await b.db.read!.query<{ version: number }>('SELECT version FROM data_version')).rows[0].version };
-      });
-      expect(own.read).toBe(own.version);
+      const own = scopedDb(b.db, { kind: 'items', consistency: { minLsn: 0n, primary: false } });
+      const { version } = await own.tx(async (q) => (await q.query<{ version: number }>('UPDATE data_version SET version = version + 1 RETURNING version')).rows[0]);
+      expect((await own.read!.query<{ version: number }>('SELECT version FROM data_version')).rows[0].version).toBe(version);
 
       const bad = await fetch(b.base + item, { headers: { 'Consistency-Token': 'yesterday' } });
       expect(bad.status).toBe(400);

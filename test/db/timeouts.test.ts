@@ -3,13 +3,12 @@ import { backend, openTestDb, testDb } from '../setup/db.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 import { errorMiddleware, toProblem } from '../../server/http/errors.ts';
 import { silentLogger } from '../../server/log.ts';
-import { runWithContext } from '../../server/http/request-context.ts';
-import { sharedByClients } from '../../server/http/request-scope.ts';
-import { withReadConsistency } from '../../server/db/read-consistency.ts';
+import { sharedScope } from '../../server/http/request-scope.ts';
+import { scopedDb } from '../../server/db/scoped.ts';
 import express from 'express';
 import request from 'supertest';
 import pg from 'pg';
-import type { Db } from '../../server/db/types.ts';
+import type { Db, StatementScope } from '../../server/db/types.ts';
 
 /**
  * Statement timeouts per kind of work and cancellation of abandoned statements
@@ -36,19 +35,18 @@ describe('on both backends', () => {
     expect(await version()).toBe(before);
   });
 
-  it('takes the signal from the request’s context, whatever else the context holds; a detached computation runs on', async () => {
+  it('takes the signal from the request’s scope, whatever else the scope holds; a shared computation runs on', async () => {
     const gone = new AbortController();
     gone.abort();
-    const read = () => db.query<{ one: number }>('SELECT 1 AS one');
-    await runWithContext({ kind: 'items', signal: gone.signal }, async () => {
-      // read consistency set after the scope, as the middleware does, keeps the scope
-      await withReadConsistency({ minLsn: 0n, primary: false }, async () => {
-        await expect(read()).rejects.toMatchObject({ code: 'CLIENT_GONE' });
-        await expect(db.tx((q) => q.query('SELECT 1'))).rejects.toMatchObject({ code: 'CLIENT_GONE' });
-        // shared through a cache: runs under the computation's own signal, not this client's
-        await expect(sharedByClients(new AbortController().signal, read)).resolves.toMatchObject({ rows: [{ one: 1 }] });
-      });
-    });
+    // read consistency, as the middleware adds it, beside the signal
+    const scope: StatementScope = { kind: 'items', signal: gone.signal, consistency: { minLsn: 0n, primary: false } };
+    const request = scopedDb(db, scope);
+    await expect(request.query('SELECT 1 AS one')).rejects.toMatchObject({ code: 'CLIENT_GONE' });
+    await expect(request.tx((q) => q.query('SELECT 1'))).rejects.toMatchObject({ code: 'CLIENT_GONE' });
+    await expect(db.query('SELECT 1', [], { scope })).rejects.toMatchObject({ code: 'CLIENT_GONE' });
+    // shared through a cache: runs under the computation's own signal, not this client's
+    const shared = scopedDb(db, sharedScope(scope, new AbortController().signal));
+    await expect(shared.query<{ one: number }>('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
   });
 });
 

@@ -196,7 +196,7 @@ describe('items', () => {
   });
 
   it('serves the computed coverage_gaps layer like a table: filters, sorting, paging, by id', async () => {
-    const gaps = await (app.locals.analysis as AnalysisServices).coverage.gapFeatures();
+    const gaps = await (app.locals.analysis as AnalysisServices).coverage.gapFeatures({}, undefined);
     expect(gaps.features.length).toBeGreaterThan(1);
     const all = await walkPages(app, '/ogc/collections/coverage_gaps/items?limit=7');
     const ids = all.flatMap((p) => p.body.features.map((f: { id: string }) => f.id));

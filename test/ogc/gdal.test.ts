@@ -64,7 +64,7 @@ describe.skipIf(!HAVE_GDAL)('GDAL OAPIF driver as a client', () => {
   });
 
   const idsOf = async (layer: (typeof LAYERS)[number]) =>
-    layer.table ? liveIds(layer.table) : (await analysis.coverage.gapFeatures()).features.map((f) => String(f.id)).sort();
+    layer.table ? liveIds(layer.table) : (await analysis.coverage.gapFeatures({}, undefined)).features.map((f) => String(f.id)).sort();
   const liveIds = async (table: string) => {
     const soft = (await db.query(`SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = 'deleted_at'`, [table])).rows.length > 0;
     const r = await db.query<{ id: number | string }>(`SELECT id FROM ${table} ${soft ? 'WHERE deleted_at IS NULL' : ''} ORDER BY id`);

@@ -1,30 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { AnalysisCache } from '../../server/analysis/cache.ts';
-import { runWithContext } from '../../server/http/request-context.ts';
-import { currentScope } from '../../server/http/request-scope.ts';
+import type { StatementScope } from '../../server/db/types.ts';
 
 /**
  * A computation shared by several requests through the analysis cache runs as long as one
  * of them still waits for it, and is stopped when the last has left.
  */
 
-/** A computation that ends only when told to, and reports whether its signal stopped it. */
+/** A computation that ends only when told to, and reports whether the signal of the scope it was handed stopped it. */
 function computation() {
   let finish!: (v: string) => void;
-  const seen: { signal?: AbortSignal } = {};
-  const run = () =>
+  const seen: { signal?: AbortSignal; kind?: string } = {};
+  const run = (scope: StatementScope | undefined) =>
     new Promise<string>((resolve, reject) => {
-      seen.signal = currentScope()?.signal;
+      seen.signal = scope?.signal;
+      seen.kind = scope?.kind;
       seen.signal?.addEventListener('abort', () => reject(seen.signal!.reason));
       finish = resolve;
     });
   return { run, finish: (v: string) => finish(v), seen };
 }
 
-/** `fn` as a request whose client may leave: `leave()` fires its disconnect signal. */
-function client<T>(fn: () => Promise<T>) {
+/** `fn` as a request (its scope) whose client may leave: `leave()` fires its disconnect signal. */
+function client<T>(fn: (scope: StatementScope) => Promise<T>) {
   const gone = new AbortController();
-  const answer = runWithContext({ kind: 'analyses', signal: gone.signal }, fn).then(
+  const answer = fn({ kind: 'analyses', signal: gone.signal }).then(
     (v) => ({ ok: v }),
     (e: Error) => ({ error: e.name }),
   );
@@ -35,8 +35,8 @@ function client<T>(fn: () => Promise<T>) {
 async function twoClientsOneLeft() {
   const cache = new AnalysisCache(10);
   const c = computation();
-  const a = client(() => cache.get('k', c.run));
-  const b = client(() => cache.get('k', c.run));
+  const a = client((scope) => cache.get('k', scope, c.run));
+  const b = client((scope) => cache.get('k', scope, c.run));
   await Promise.resolve();
   a.leave();
   return { cache, c, a, b };
@@ -46,12 +46,14 @@ describe('analysis cache: shared computations', () => {
   it('goes on while one waiting client is still there, and answers it', async () => {
     const { cache, c, a, b } = await twoClientsOneLeft();
     expect(await a.answer).toEqual({ error: 'AbortError' });
+    // in the scope of the request that started it, with a signal of its own
+    expect(c.seen.kind).toBe('analyses');
     expect(c.seen.signal?.aborted).toBe(false);
     c.finish('done');
     expect(await b.answer).toEqual({ ok: 'done' });
     expect(cache.size).toBe(1);
     // cached: the next client gets it without computing
-    expect(await client(() => cache.get('k', () => Promise.reject(new Error('computed again')))).answer).toEqual({ ok: 'done' });
+    expect(await client((scope) => cache.get('k', scope, () => Promise.reject(new Error('computed again')))).answer).toEqual({ ok: 'done' });
   });
 
   it('stops the computation and forgets it when every waiting client has left', async () => {
@@ -62,7 +64,7 @@ describe('analysis cache: shared computations', () => {
     expect(cache.size).toBe(0);
     // a later client starts afresh
     const again = computation();
-    const d = client(() => cache.get('k', again.run));
+    const d = client((scope) => cache.get('k', scope, again.run));
     await Promise.resolve();
     again.finish('fresh');
     expect(await d.answer).toEqual({ ok: 'fresh' });
@@ -71,8 +73,8 @@ describe('analysis cache: shared computations', () => {
   it('is never stopped while a caller outside any request waits for it', async () => {
     const cache = new AnalysisCache(10);
     const c = computation();
-    const background = cache.get('k', c.run);
-    const a = client(() => cache.get('k', c.run));
+    const background = cache.get('k', undefined, c.run);
+    const a = client((scope) => cache.get('k', scope, c.run));
     await Promise.resolve();
     a.leave();
     expect(await a.answer).toEqual({ error: 'AbortError' });
@@ -85,12 +87,10 @@ describe('analysis cache: shared computations', () => {
     const gone = new AbortController();
     gone.abort();
     let computed = false;
-    const r = runWithContext({ kind: 'analyses', signal: gone.signal }, () =>
-      cache.get('k', async () => {
-        computed = true;
-        return 1;
-      }),
-    );
+    const r = cache.get('k', { kind: 'analyses', signal: gone.signal }, async () => {
+      computed = true;
+      return 1;
+    });
     await expect(r).rejects.toMatchObject({ code: 'CLIENT_GONE' });
     expect(computed).toBe(false);
   });

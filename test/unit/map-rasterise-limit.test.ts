@@ -18,7 +18,7 @@ describe('rasterising is bounded', () => {
       (_, i) => `<circle cx="${(i * 37) % n}" cy="${(i * 91) % n}" r="${200 + (i % 300)}" fill="#${((i * 4099) % 0xffffff).toString(16).padStart(6, '0')}" fill-opacity="0.3"/>`,
     ).join('');
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${n}" height="${n}">${circles}</svg>`;
-    const err = await rasterise(svg, 'png', 1).catch((e: unknown) => e);
+    const err = await rasterise(svg, 'png', undefined, 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpProblem);
     expect(err).toMatchObject({ status: 422, title: 'Request too costly' });
   }, 120_000);
