@@ -121,7 +121,7 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /**
  * Express middleware: a successful write's response is held (its `end`) until
  * every process has applied the data version its own transactions committed
- * with change notifications (`written` in the request's context, set by
+ * with change notifications (`written` in the request's scope, set by
  * `settleJournal`).
  *
  * Only that version: a request that changed nothing (an analysis sent by POST,

@@ -17,8 +17,8 @@ export interface Deadline {
 }
 
 /**
- * The deadline of a statement called now: the current request's start + its
- * kind's limit; with an explicit `kind` outside a request, counted from the
+ * The deadline of a statement called now: the start of the request it is for (its
+ * scope) + its kind's limit; with an explicit `kind` outside a request, counted from the
  * call. None outside requests (start-up, background work) or when the limit is 0.
  */
 export function deadlineOf(timeouts: StatementTimeouts, opts?: QueryOptions): Deadline | undefined {

@@ -188,7 +188,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   };
 }
 
-/** The statement timeout and abort signal of a query: given, or those of the current request. */
+/** The statement timeout and abort signal of a query: given, or those of the request it is for (its scope). */
 function requestLimits(options: PostgresOptions) {
   const timeouts = options.statementTimeouts ?? {};
   return (opts?: QueryOptions) => {

@@ -16,7 +16,7 @@ export function scopedDb(db: Db, scope: StatementScope | undefined): Db {
   const view: Db = {
     backend: db.backend,
     query: (sql, params, opts) => db.query(sql, params, withScope(opts)),
-    exec: (sql) => db.exec(sql),
+    exec: (sql) => db.exec(sql), // scripts (migrations, data loads): nobody's request
     tx: (fn, opts) => db.tx(fn, withScope(opts)),
     listen: (...args) => db.listen(...args),
     close: () => db.close(),
