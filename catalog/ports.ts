@@ -31,8 +31,13 @@ export interface StatementScope {
   signal?: AbortSignal;
   /** performance.now() when the request started; unset: no deadline (work that outlives its request). */
   started?: number;
-  /** Read from the primary, or from a replica that has replayed `minLsn` (server/db/read-consistency.ts). */
-  consistency?: { minLsn: bigint; primary: boolean };
+  /** What its reads must see of earlier writes (server/db/read-consistency.ts). */
+  consistency?: {
+    /** WAL position (server/db/lsn.ts) the replica must have replayed; 0n = none asked. */
+    minLsn: bigint;
+    /** Read from the primary from now on. */
+    primary: boolean;
+  };
   /** The highest data version the request's transactions committed with change notifications (0: none). */
   written?: { version: number };
 }

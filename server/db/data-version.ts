@@ -1,4 +1,4 @@
-import type { Queryable, QueryOptions, StatementScope } from './types.ts';
+import type { Queryable, StatementScope } from './types.ts';
 
 /**
  * The one data version caches, ETags, live event ids and the write barrier key on.
@@ -52,12 +52,10 @@ const journals = new WeakMap<Queryable, Journal>();
  */
 export type WrittenVersion = NonNullable<StatementScope['written']>;
 
-/** Where the request of a transaction's options records the version it commits with, if it is a request's. */
-export function writtenOf(opts: QueryOptions | undefined): WrittenVersion | undefined {
-  return opts?.scope?.written;
-}
-
-/** Marks `q` as a transaction whose helper settles its journal before COMMIT; `written`: see writtenOf. */
+/**
+ * Marks `q` as a transaction whose helper settles its journal before COMMIT; `written`:
+ * where the request it is for records the version it commits with (its scope's), if any.
+ */
 export function openJournal(q: Queryable, written: WrittenVersion | undefined): void {
   const j: Journal = {
     written,

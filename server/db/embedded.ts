@@ -4,7 +4,7 @@ import type { Db, Queryable, QueryOptions, QueryResult, Row, StatementTimeouts }
 import { throwIfGone } from '../http/request-scope.ts';
 import { TYPE_OIDS } from './types.ts';
 import { postgisExtension } from './postgis-bundle.ts';
-import { openJournal, settleJournal, writtenOf } from './data-version.ts';
+import { openJournal, settleJournal } from './data-version.ts';
 import { deadlineOf, throwIfPast } from './deadline.ts';
 
 export interface EmbeddedOptions {
@@ -104,7 +104,7 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
               await t.exec(sql);
             },
           };
-          openJournal(q, writtenOf(opts));
+          openJournal(q, opts?.scope?.written);
           const result = await fn(q);
           await settleJournal(q); // the data version and what carries it, before COMMIT
           return result;

@@ -3,7 +3,7 @@ import type { Db, Queryable, QueryOptions, QueryResult, Row, StatementTimeouts }
 import { statementLimitMs, TYPE_OIDS } from './types.ts';
 import { isConnectionError } from './errors.ts';
 import { ClientGoneError } from '../http/request-scope.ts';
-import { openJournal, settleJournal, writtenOf } from './data-version.ts';
+import { openJournal, settleJournal } from './data-version.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -101,7 +101,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
               await client.query(sql);
             },
           };
-          openJournal(q, writtenOf(opts));
+          openJournal(q, opts?.scope?.written);
           const result = await fn(q);
           // the data version and what carries it: last, so its lock is held only until COMMIT
           await settleJournal(q);

@@ -1,7 +1,7 @@
 import type { Db, QueryOptions, ReadSide, ReplicaStatus, Row } from './types.ts';
 import { isConnectionError } from './errors.ts';
 import { parseLsn } from './lsn.ts';
-import { readConsistencyOf, type ReadConsistency } from './read-consistency.ts';
+import type { ReadConsistency } from './read-consistency.ts';
 
 /**
  * A PostgreSQL streaming replica (DATABASE_READ_URL) as the read side of the
@@ -48,7 +48,7 @@ export async function withReadReplica(primary: Db, replica: Db, options: Replica
     async tx(fn, opts) {
       const result = await primary.tx(fn, opts);
       // The request reads its own commit back: from the primary, whatever the replica has replayed.
-      const needs = readConsistencyOf(opts);
+      const needs = opts?.scope?.consistency;
       if (needs) needs.primary = true;
       return result;
     },
@@ -117,7 +117,7 @@ class ReplicaRouter {
   }
 
   async read<R extends object>(sql: string, params?: unknown[], opts?: QueryOptions) {
-    const needs = readConsistencyOf(opts);
+    const needs = opts?.scope?.consistency;
     if (await this.replicaMayServe(needs)) {
       try {
         const result = await this.replica.query<R>(sql, params, opts);

@@ -30,15 +30,7 @@ function scopedReadSide(read: ReadSide, scope: StatementScope): ReadSide {
   return { ...scopedDb({ ...read, read: undefined }, scope), status: () => read.status(), markPrimaryPosition: () => read.markPrimaryPosition() };
 }
 
-const VIEWS = new WeakMap<IncomingMessage, Map<Db, Db>>();
-
-/** `db` for the statements of request `req` (scopedDb with the request's scope); one per request and database. */
+/** `db` for the statements of request `req`: scopedDb with the request's scope. */
 export function requestDb(db: Db, req: IncomingMessage): Db {
-  const scope = scopeOf(req);
-  if (!scope) return db;
-  let views = VIEWS.get(req);
-  if (!views) VIEWS.set(req, (views = new Map()));
-  let view = views.get(db);
-  if (!view) views.set(db, (view = scopedDb(db, scope)));
-  return view;
+  return scopedDb(db, scopeOf(req));
 }

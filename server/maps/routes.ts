@@ -103,7 +103,7 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
     const key = JSON.stringify(['map', await dataVersion(scope), request]);
     const image = await cached(key, scope, async (shared) => {
       const fonts = await mapFonts(ctx.log);
-      const map = await renderStaticMap(scopedDb(reads, shared), request, layers, options, fonts.fontFamily, ctx, shared);
+      const map = await renderStaticMap(reads, request, layers, options, fonts.fontFamily, ctx, shared);
       ctx.log.debug(
         `static map ${req.originalUrl}: ${map.stats.features} features, query ${map.timings.query.toFixed(0)} ms, svg ${map.timings.compose.toFixed(0)} ms, raster ${map.timings.rasterise.toFixed(0)} ms`,
       );

@@ -1,4 +1,5 @@
 import type { Db, StatementScope } from '../db/types.ts';
+import { scopedDb } from '../db/scoped.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
 import type { ComputedSources } from '../../catalog/computed-sources.ts';
 import type { TableFacts, TableFactsOnce } from '../../catalog/table-facts.ts';
@@ -48,8 +49,9 @@ export interface MapSources {
 /** Pixels kept free around an administrative area inside the frame. */
 const AREA_PADDING = 14;
 
+/** The map of `request`, read from `reads` (the read side) in `scope`. */
 export async function renderStaticMap(
-  db: Db,
+  reads: Db,
   request: StaticMapRequest,
   layers: readonly LayerDef[],
   options: StaticMapOptions,
@@ -62,6 +64,7 @@ export async function renderStaticMap(
   scope?: StatementScope,
 ): Promise<RenderedMap> {
   const t0 = performance.now();
+  const db = scopedDb(reads, scope);
   const signal = scope?.signal;
   const area = await resolveArea(db, request.area);
   const layout = layoutFor(request.width, request.height);

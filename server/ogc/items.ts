@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { Feature } from 'geojson';
 import type { AppContext } from '../context.ts';
 import { requestDb } from '../db/scoped.ts';
+import type { StatementScope } from '../db/types.ts';
 import { scopeOf } from '../http/request-scope.ts';
 import { badRequest, notFound } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
@@ -212,9 +213,9 @@ function featuresToGcj02(featuresJson: string, decimals: number): string {
 const NO_TABLE = tableFactsOf(new Set());
 
 export function itemRoutes(ctx: AppContext) {
-  const factsOf = async (layer: LayerDef, req: Request) =>
-    layer.table ? (await ctx.tableFacts(scopeOf(req))).get(layer.table)! : NO_TABLE;
-  const rowsOf = (layer: LayerDef, req: Request) => (layer.table ? undefined : computedRows(ctx.computed, layer, scopeOf(req)));
+  const factsOf = async (layer: LayerDef, scope: StatementScope | undefined) =>
+    layer.table ? (await ctx.tableFacts(scope)).get(layer.table)! : NO_TABLE;
+  const rowsOf = (layer: LayerDef, scope: StatementScope | undefined) => (layer.table ? undefined : computedRows(ctx.computed, layer, scope));
 
   const counts = new MatchedCounts(ctx.db, ctx.config.OGC_COUNT_EXACT_MAX);
 
@@ -226,7 +227,7 @@ export function itemRoutes(ctx: AppContext) {
       // The request's statements: its time limit, and cancelled when its client leaves.
       const scope = scopeOf(req);
       const db = requestDb(ctx.db, req);
-      const [facts, computed] = await Promise.all([factsOf(layer, req), rowsOf(layer, req)]);
+      const [facts, computed] = await Promise.all([factsOf(layer, scope), rowsOf(layer, scope)]);
       const page: PageQuery = { layer, facts, computed, filter: r.filter, sort: r.sort, limit: r.limit, offset: r.offset, after: r.cursor?.after };
       const out = outputGeometry(layer, r.crs);
       const matchedAt = (version: number) => counts.get(layer, facts, r.filter, r.matched, layer.table ? version : 0, scope, computed);
@@ -328,8 +329,9 @@ export function itemRoutes(ctx: AppContext) {
       const fid = req.params.featureId;
       const missing = () => notFound(`no feature '${fid}' in collection '${layer.id}'`);
       if (layer.idType === 'integer' && !CANONICAL_ID.test(fid)) throw missing();
+      const scope = scopeOf(req);
       const db = requestDb(ctx.db, req);
-      const [facts, computed] = await Promise.all([factsOf(layer, req), rowsOf(layer, req)]);
+      const [facts, computed] = await Promise.all([factsOf(layer, scope), rowsOf(layer, scope)]);
       const out = outputGeometry(layer, crs);
       let feature = await selectFeature(db, layer, facts, fid, properties, out, computed);
       if (feature === undefined) throw missing();
