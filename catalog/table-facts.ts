@@ -1,5 +1,6 @@
 import type { LayerDef } from './layers.ts';
 import type { Queryable, StatementScope } from './ports.ts';
+import { SharedWork } from './shared-work.ts';
 
 /**
  * What the schema says about a layer's table beyond the registry, read from the
@@ -41,17 +42,22 @@ export type TableFactsOnce = (scope?: StatementScope) => Promise<Map<string, Tab
 /**
  * The table facts of `layers`, read once when first asked for and kept (a failed
  * read is retried by the next caller): what one app or tool holds instead of
- * reading the schema per request. The read is a statement of the request that
- * asks first (its time limit, its cancellation), as any of its own.
+ * reading the schema per request. The read is shared by the requests that ask
+ * while it is under way (SharedWork): it runs with the time limit of the first of
+ * them, and one client leaving does not fail it for the others.
  */
 export function tableFactsOnce(db: Queryable, layers: readonly LayerDef[]): TableFactsOnce {
-  let facts: Promise<Map<string, TableFacts>> | undefined;
+  let facts: SharedWork<Map<string, TableFacts>> | undefined;
   return (scope) => {
-    if (!facts) {
-      facts = readTableFacts(db, layers, scope);
-      facts.catch(() => (facts = undefined));
-    }
-    return facts;
+    facts ??= new SharedWork(
+      scope,
+      (shared) => readTableFacts(db, layers, shared),
+      (work) => {
+        if (facts === work) facts = undefined;
+      },
+      true,
+    );
+    return facts.wait(scope?.signal);
   };
 }
 

@@ -7,6 +7,7 @@ import { featurePredicate } from './filters.ts';
 import { cellFeatures, cellsPerTile, clusterTile, layerHasLevel, type CellSums, type PointIndex } from './cluster.ts';
 import { encodeLayer, type TileFeature } from './mvt-encode.ts';
 import { isPyramidSource, type FeatureSource, type PyramidSource, type SourceFeature } from './source.ts';
+import { SharedWork } from '../catalog/shared-work.ts';
 import { latToWorldY, lonToWorldX, MERCATOR_HALF_WORLD, quadCode, type TileCoord } from './tile-coords.ts';
 
 /**
@@ -42,7 +43,7 @@ interface LayerState {
   dirty: Set<number | string>;
   reloadAll: boolean;
   built: BuiltLayer | null;
-  building: Promise<void> | null;
+  building: SharedWork<void> | null;
 }
 
 export class GeojsonVtEngine implements TileEngine {
@@ -70,31 +71,47 @@ export class GeojsonVtEngine implements TileEngine {
 
   /**
    * The layer's indexes, reflecting every change announced so far. A rebuild is shared by
-   * the requests that wait for it and runs in the scope of the one that started it.
+   * the requests that wait for it (SharedWork): it runs in the scope of the one that started
+   * it, goes on while any of them is still there and stops when the last has left.
    */
   async ensure(layer: LayerDef, scope?: StatementScope): Promise<BuiltLayer> {
     const s = this.state(layer.id);
     for (;;) {
       if (s.built && s.dirty.size === 0 && !s.reloadAll) return s.built;
-      s.building ??= this.rebuild(layer, s, scope).finally(() => {
-        s.building = null;
-      });
-      await s.building;
+      s.building ??= new SharedWork(
+        scope,
+        (shared) => this.rebuild(layer, s, shared),
+        (work) => {
+          if (s.building === work) s.building = null;
+        },
+      );
+      await s.building.wait(scope?.signal);
     }
   }
 
+  /**
+   * Re-reads what changed and rebuilds the indexes. A read that fails (a statement timeout,
+   * every waiting client gone) leaves what it was to read marked, so the next tile reads it
+   * instead of serving the layer without the change.
+   */
   private async rebuild(layer: LayerDef, s: LayerState, scope: StatementScope | undefined): Promise<void> {
     for (;;) {
       if (!s.features || s.reloadAll) {
         s.reloadAll = false;
         s.dirty.clear();
-        const all = await this.source.loadLayer(layer, scope);
+        const all = await this.source.loadLayer(layer, scope).catch((e: unknown) => {
+          s.reloadAll = true;
+          throw e;
+        });
         s.features = new Map(all.map((f) => [f.id, f]));
       }
       if (s.dirty.size > 0) {
         const ids = [...s.dirty];
         s.dirty.clear();
-        const fresh = await Promise.all(ids.map((id) => this.source.loadFeature(layer, id, scope)));
+        const fresh = await Promise.all(ids.map((id) => this.source.loadFeature(layer, id, scope))).catch((e: unknown) => {
+          for (const id of ids) s.dirty.add(id);
+          throw e;
+        });
         ids.forEach((id, i) => {
           const f = fresh[i];
           if (f) s.features!.set(id, f);

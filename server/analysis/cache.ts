@@ -1,7 +1,6 @@
 import type { ChangeBus } from '../changes.ts';
 import type { StatementScope } from '../db/types.ts';
-import { ClientGoneError } from '../http/request-scope.ts';
-import { SharedWork } from '../http/shared-work.ts';
+import { ClientGoneError, SharedWork } from '../../catalog/shared-work.ts';
 
 /**
  * Results of analyses, keyed on what they depend on: the kind of analysis, the
@@ -43,11 +42,9 @@ export class AnalysisCache {
       this.entries.set(key, entry);
     } else {
       this.misses++;
-      const work: SharedWork<unknown> = new SharedWork(scope, compute, () => this.forget(key, work));
-      entry = work;
-      this.entries.set(key, work);
-      // a failed computation is not cached
-      work.result.catch(() => this.forget(key, work));
+      // a failed or abandoned computation is not cached
+      entry = new SharedWork<unknown>(scope, compute, (work) => this.forget(key, work), true);
+      this.entries.set(key, entry);
       while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     }
     return (await entry.wait(scope?.signal)) as T;

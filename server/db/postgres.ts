@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Db, Queryable, QueryOptions, QueryResult, Row, StatementTimeouts } from './types.ts';
 import { statementLimitMs, TYPE_OIDS } from './types.ts';
 import { isConnectionError } from './errors.ts';
-import { ClientGoneError } from '../http/request-scope.ts';
+import { ClientGoneError } from '../../catalog/shared-work.ts';
 import { openJournal, settleJournal } from './data-version.ts';
 
 export interface PostgresOptions {

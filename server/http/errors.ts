@@ -3,7 +3,7 @@ import { ZodError } from 'zod';
 import { HttpProblem, problemFromZod } from './problem.ts';
 import type { Logger } from '../log.ts';
 import { isConnectionError, isStatementTimeout, isTransactionConflict } from '../db/errors.ts';
-import { ClientGoneError } from './request-scope.ts';
+import { ClientGoneError } from '../../catalog/shared-work.ts';
 
 /** Seconds a client should wait before retrying when the database is unavailable or too slow. */
 export const DB_RETRY_AFTER_S = 5;

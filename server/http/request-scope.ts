@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { StatementScope, WorkKind } from '../db/types.ts';
+import { ClientGoneError } from '../../catalog/shared-work.ts';
 
 /**
  * What kind of work a request is, a signal that fires when its client has gone, and
@@ -78,31 +79,12 @@ export const requestScope: RequestHandler = (req, res, next) => {
   next();
 };
 
-/** Why work was dropped: nobody is waiting for the answer any more. */
-export class ClientGoneError extends Error {
-  readonly code = 'CLIENT_GONE';
-  constructor() {
-    super('the client disconnected before the answer was ready');
-    this.name = 'AbortError';
-  }
-}
-
 /** Throws when the client of the request `signal` is from has gone, so no further work starts for it. */
 export function throwIfGone(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason instanceof ClientGoneError ? signal.reason : new ClientGoneError();
 }
 
 const NEVER = new AbortController().signal;
-
-/**
- * `scope` with `signal` in place of its client's disconnect signal (the kind, start,
- * read consistency and written version stay): for a computation shared by several
- * requests through a cache, which one leaving client must not cancel for the others,
- * and which the cache stops (`signal`) when the last of them has left.
- */
-export function sharedScope(scope: StatementScope | undefined, signal: AbortSignal): StatementScope | undefined {
-  return scope && { ...scope, signal };
-}
 
 /**
  * `scope` for work that goes on after its request was answered (an asynchronous

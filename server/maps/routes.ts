@@ -7,7 +7,7 @@ import { currentDataVersion } from '../db/data-version.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { badRequest, HttpProblem } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
-import { SharedWork } from '../http/shared-work.ts';
+import { SharedWork } from '../../catalog/shared-work.ts';
 import { getLayer, type LayerDef } from '../../catalog/layers.ts';
 import { canSeeLayer, type Principal } from '../../catalog/access.ts';
 import type { ComputedSources } from '../../catalog/computed-sources.ts';
@@ -62,21 +62,18 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
     if (hit) return hit;
     let pending = inFlight.get(key);
     if (!pending) {
-      const forget = () => {
-        if (inFlight.get(key) === work) inFlight.delete(key);
-      };
-      const work: SharedWork<CachedImage> = new SharedWork(
+      pending = new SharedWork(
         scope,
         (shared) =>
           make(shared).then((image) => {
             cache.set(key, image);
             return image;
           }),
-        forget,
+        (work) => {
+          if (inFlight.get(key) === work) inFlight.delete(key);
+        },
       );
-      work.result.then(forget, forget);
-      inFlight.set(key, work);
-      pending = work;
+      inFlight.set(key, pending);
     }
     return pending.wait(scope?.signal);
   }

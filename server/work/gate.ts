@@ -1,5 +1,5 @@
 import { serverBusy } from '../http/problem.ts';
-import { ClientGoneError } from '../http/request-scope.ts';
+import { ClientGoneError } from '../../catalog/shared-work.ts';
 
 /**
  * At most `concurrency` jobs of one kind at a time, at most `maxQueue` waiting; a job

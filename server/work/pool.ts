@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { HttpProblem, serverBusy } from '../http/problem.ts';
-import { ClientGoneError } from '../http/request-scope.ts';
+import { ClientGoneError } from '../../catalog/shared-work.ts';
 import type { TaskName, Tasks } from './tasks.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 

@@ -3,7 +3,7 @@ import { backend, openTestDb, testDb } from '../setup/db.ts';
 import { openPostgres } from '../../server/db/postgres.ts';
 import { errorMiddleware, toProblem } from '../../server/http/errors.ts';
 import { silentLogger } from '../../server/log.ts';
-import { sharedScope } from '../../server/http/request-scope.ts';
+import { sharedScope } from '../../catalog/shared-work.ts';
 import { scopedDb } from '../../server/db/scoped.ts';
 import express from 'express';
 import request from 'supertest';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Gate } from '../../server/work/gate.ts';
 import { HttpProblem } from '../../server/http/problem.ts';
-import { ClientGoneError } from '../../server/http/request-scope.ts';
+import { ClientGoneError } from '../../catalog/shared-work.ts';
 
 /** A job that runs until `finish` is called; `started` tells whether it began. */
 function holdable() {

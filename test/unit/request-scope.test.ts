@@ -1,7 +1,8 @@
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { requestScope, scopeOf, sharedScope } from '../../server/http/request-scope.ts';
+import { requestScope, scopeOf } from '../../server/http/request-scope.ts';
+import { sharedScope } from '../../catalog/shared-work.ts';
 import { consistencyToken } from '../../server/http/consistency-token.ts';
 import { requestDb, scopedDb } from '../../server/db/scoped.ts';
 import type { Db, QueryOptions } from '../../server/db/types.ts';

@@ -1,5 +1,23 @@
-import type { StatementScope } from '../db/types.ts';
-import { ClientGoneError, sharedScope } from './request-scope.ts';
+import type { StatementScope } from './ports.ts';
+
+/** Why work was dropped: nobody is waiting for the answer any more. */
+export class ClientGoneError extends Error {
+  readonly code = 'CLIENT_GONE';
+  constructor() {
+    super('the client disconnected before the answer was ready');
+    this.name = 'AbortError';
+  }
+}
+
+/**
+ * `scope` with `signal` in place of its client's disconnect signal (the kind, start,
+ * read consistency and written version stay): for a computation shared by several
+ * requests through a cache, which one leaving client must not cancel for the others,
+ * and which the cache stops (`signal`) when the last of them has left.
+ */
+export function sharedScope(scope: StatementScope | undefined, signal: AbortSignal): StatementScope | undefined {
+  return scope && { ...scope, signal };
+}
 
 /**
  * One computation wanted by several requests at once (identical requests arriving
@@ -7,8 +25,8 @@ import { ClientGoneError, sharedScope } from './request-scope.ts';
  * request that started it with a signal of its own in place of that client's
  * (`sharedScope`): one leaving client does not stop it for the others. When
  * the last client waiting for it has left, it is stopped (its worker task
- * terminated, its statements cancelled) and `onAbandoned` runs, so its owner can
- * forget it and a later request starts afresh. A caller outside any request
+ * terminated, its statements cancelled) and its owner lets go of it (`release`), so
+ * a later request starts afresh. A caller outside any request
  * (start-up, background work) cannot leave: it keeps the computation running.
  */
 export class SharedWork<T> {
@@ -19,17 +37,29 @@ export class SharedWork<T> {
   private pinned = false;
   private readonly stop = new AbortController();
 
-  /** `scope`: the request that starts it (none: start-up or background work); `compute` runs in `sharedScope` of it. */
+  /**
+   * `scope`: the request that starts it (none: start-up or background work); `compute` runs
+   * in `sharedScope` of it. `release` lets its owner (a map entry, a slot) let go of it:
+   * it is called when the last waiting client has left, when it fails, and when it
+   * succeeds unless `keepResult` (the owner is a cache of results).
+   */
   constructor(
     scope: StatementScope | undefined,
     compute: (scope: StatementScope | undefined) => Promise<T>,
-    private readonly onAbandoned: () => void = () => {},
+    private readonly release: (work: SharedWork<T>) => void = () => {},
+    keepResult = false,
   ) {
     this.result = compute(sharedScope(scope, this.stop.signal));
-    const end = () => {
-      this.settled = true;
-    };
-    this.result.then(end, end);
+    this.result.then(
+      () => {
+        this.settled = true;
+        if (!keepResult) release(this);
+      },
+      () => {
+        this.settled = true;
+        release(this);
+      },
+    );
   }
 
   /** The result for a request whose client (`signal`; none: nobody's request) may leave before it is ready. */
@@ -54,7 +84,7 @@ export class SharedWork<T> {
         if (!done()) return;
         reject(new ClientGoneError());
         if (this.waiters === 0 && !this.pinned && !this.settled) {
-          this.onAbandoned();
+          this.release(this);
           this.stop.abort(new ClientGoneError());
         }
       };
