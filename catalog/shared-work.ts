@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { StatementScope } from './ports.ts';
 
 /** Why work was dropped: nobody is waiting for the answer any more. */
@@ -49,6 +50,8 @@ export class SharedWork<T> {
     private readonly release: (work: SharedWork<T>) => void = () => {},
     keepResult = false,
   ) {
+    // Every statement of the computation listens to its signal, many at once: no warning past 10.
+    setMaxListeners(0, this.stop.signal);
     this.result = compute(sharedScope(scope, this.stop.signal));
     this.result.then(
       () => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { StatementScope, WorkKind } from '../db/types.ts';
@@ -51,6 +52,10 @@ export function kindOfPath(path: string): WorkKind {
 /** An AbortSignal that fires when the client disconnects before the answer was sent. */
 export function disconnectSignal(req: IncomingMessage, res: ServerResponse): AbortSignal {
   const controller = new AbortController();
+  // Every statement, worker task and shared result the request waits for listens to it, and
+  // a request may wait for many at once (the OGC collection list, one per layer): Node's
+  // warning of more than 10 would name a leak that is not one, and the signal ends with the request.
+  setMaxListeners(0, controller.signal);
   const onClose = () => {
     if (!res.writableFinished) controller.abort(new ClientGoneError());
   };
