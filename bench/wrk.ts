@@ -28,12 +28,16 @@ export async function hasWrk(): Promise<boolean> {
   );
 }
 
-/** Requests/s of wrk, one thread, `connections` connections cycling over `paths` for `seconds`. Throws on non-2xx answers. */
-export async function wrkRate(port: number, paths: readonly string[], connections: number, seconds: number): Promise<number> {
+/**
+ * Requests/s of wrk, one thread, `connections` connections cycling over `paths` for `seconds`.
+ * `cpu`: wrk runs on that CPU only (taskset). Throws on non-2xx answers.
+ */
+export async function wrkRate(port: number, paths: readonly string[], connections: number, seconds: number, cpu?: number): Promise<number> {
   const script = path.join(os.tmpdir(), `onemap-bench-wrk-${process.pid}-${port}.lua`);
   fs.writeFileSync(script, wrkScript(paths));
   try {
-    const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '30s', '-s', script, `http://127.0.0.1:${port}`], { maxBuffer: 1 << 20 });
+    const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '30s', '-s', script, `http://127.0.0.1:${port}`];
+    const { stdout } = await (cpu === undefined ? run('wrk', args, { maxBuffer: 1 << 20 }) : run('taskset', ['-c', String(cpu), 'wrk', ...args], { maxBuffer: 1 << 20 }));
     const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
     const bad = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
     if (!rps) throw new Error(`wrk printed no rate:\n${stdout}`);
@@ -42,4 +46,21 @@ export async function wrkRate(port: number, paths: readonly string[], connection
   } finally {
     fs.rmSync(script, { force: true });
   }
+}
+
+/**
+ * Whether processes can be pinned to CPUs here: `taskset` (util-linux) is installed and the
+ * machine has at least two CPUs, one for the server and one for the load generator.
+ */
+export async function canPin(): Promise<boolean> {
+  if (os.availableParallelism() < 2) return false;
+  return run('taskset', ['-p', String(process.pid)]).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Pins every thread of process `pid` to `cpus` (a taskset list, e.g. "0" or "0-1"). */
+export async function pinProcess(pid: number, cpus: string): Promise<void> {
+  await run('taskset', ['-a', '-p', '-c', cpus, String(pid)]);
 }
