@@ -63,14 +63,20 @@ function client(engine: GeojsonVtEngine) {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** Two requests waiting for the first build of a layer; the client of the first has left. */
+async function twoClientsOneLeft() {
+  const source = new HeldSource({ shelters: [shelter(1, 113.2)] });
+  const engine = new GeojsonVtEngine(source, { resolveLayer: () => layer });
+  const a = client(engine);
+  const b = client(engine);
+  await tick();
+  a.leave();
+  return { source, engine, a, b };
+}
+
 describe('in-process tile engine: a layer rebuild shared by the requests waiting for it', () => {
   it('goes on for the others when the client that started it leaves, and reads the layer once', async () => {
-    const source = new HeldSource({ shelters: [shelter(1, 113.2)] });
-    const engine = new GeojsonVtEngine(source, { resolveLayer: () => layer });
-    const a = client(engine);
-    const b = client(engine);
-    await tick();
-    a.leave();
+    const { source, a, b } = await twoClientsOneLeft();
     expect(await a.answer).toEqual({ error: 'AbortError' });
     expect(source.layerReads[0]?.aborted).toBe(false);
     source.release();
@@ -80,12 +86,7 @@ describe('in-process tile engine: a layer rebuild shared by the requests waiting
   });
 
   it('stops when every waiting client has left, and the next request reads afresh', async () => {
-    const source = new HeldSource({ shelters: [shelter(1, 113.2)] });
-    const engine = new GeojsonVtEngine(source, { resolveLayer: () => layer });
-    const a = client(engine);
-    const b = client(engine);
-    await tick();
-    a.leave();
+    const { source, engine, b } = await twoClientsOneLeft();
     b.leave();
     expect(await b.answer).toEqual({ error: 'AbortError' });
     expect(source.layerReads[0]?.aborted).toBe(true);
