@@ -102,6 +102,8 @@ describe('writes made in plain SQL', () => {
     // TRUNCATE shows no rows to the triggers: it always counts, even of an empty table.
     await db.query('TRUNCATE shelter_checkins');
     expect(await version()).toBe(v + 1);
+    // and it is announced (awaited, so the announcement cannot land in the next case's window)
+    await waitFor(() => (heardFrom(v + 1).length ? true : undefined), 10_000, 'the change of the TRUNCATE');
   });
 
   it('a rolled-back write announces nothing, and an edit through the server only its own change', async () => {
