@@ -17,6 +17,7 @@ import { expandBBox, geometryWorldBBox, latToWorldY, lonToWorldX, MAX_ZOOM, type
 import { ComputedSources } from '../catalog/computed-sources.ts';
 import { ident } from '../catalog/sql-names.ts';
 import { liveRowsPredicate, tableFactsOnce, type TableFacts, type TableFactsOnce } from '../catalog/table-facts.ts';
+import { SharedWork } from '../catalog/shared-work.ts';
 
 /**
  * The tile service: picks the engine for the backend, answers tile requests
@@ -61,7 +62,8 @@ export interface TileRequest {
   fresh?: boolean;
   /**
    * The request it is for: the statement timeout and cancellation of the render (a render
-   * shared by identical requests runs in the scope of the first). None: nobody's request.
+   * shared by identical requests runs in the scope of the first, and stops only when every
+   * one of them has left). None: nobody's request.
    */
   scope?: StatementScope;
 }
@@ -84,8 +86,8 @@ export class TileService {
   readonly cache: TileCache;
   private readonly geometry: TileGeometryOptions;
   private readonly maxAge: number;
-  private readonly inFlight = new Map<string, Promise<CachedTile>>();
-  private readonly bounds = new Map<string, Promise<LonLatBox | null>>();
+  private readonly inFlight = new Map<string, SharedWork<CachedTile>>();
+  private readonly bounds = new Map<string, SharedWork<LonLatBox | null>>();
   private readonly tableFacts: TableFactsOnce;
   private readonly unsubscribe: () => void;
   /** Where tiles and extents are read: the read replica when there is one (server/db/replica.ts). */
@@ -123,13 +125,20 @@ export class TileService {
     if (cached) return { entry: cached, hit: true };
     // Identical requests share one render, but not across an invalidation: a request
     // that arrives after an edit must not get a tile begun before it.
+    // The render goes on while any of them is still there (SharedWork), not only its first client.
     const flight = `${this.cache.epoch}|${req.key}`;
     let pending = this.inFlight.get(flight);
     if (!pending) {
-      pending = this.render(req).finally(() => this.inFlight.delete(flight));
+      pending = new SharedWork(
+        req.scope,
+        (scope) => this.render({ ...req, scope }),
+        (work) => {
+          if (this.inFlight.get(flight) === work) this.inFlight.delete(flight);
+        },
+      );
       this.inFlight.set(flight, pending);
     }
-    return { entry: await pending, hit: false };
+    return { entry: await pending.wait(req.scope?.signal), hit: false };
   }
 
   private async render(req: TileRequest): Promise<CachedTile> {
@@ -201,20 +210,28 @@ export class TileService {
     return [0, 1, 2, 3].map((i) => (i < 2 ? Math.min : Math.max)(...boxes.map((b) => b[i]))) as LonLatBox;
   }
 
+  /** Kept until the layer changes; read once for the requests asking meanwhile (SharedWork), forgotten when that fails. */
   private layerExtent(layer: LayerDef, scope: StatementScope | undefined): Promise<LonLatBox | null> {
-    let p = this.bounds.get(layer.id);
+    let work = this.bounds.get(layer.id);
     const table = layer.table ?? this.computed.get(layer.id)?.extentTable;
-    if (!p && table) {
+    if (!work && table) {
       const sql = (info: Map<string, TableFacts>) =>
         `SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n
            FROM (SELECT ST_Extent(t.geom) AS b FROM ${ident(table)} t WHERE true${liveRowsPredicate(info.get(table))}) x`;
-      p = this.tableFacts(scope)
-        .then((info) => this.db.query<{ w: number | null; s: number; e: number; n: number }>(sql(info), [], { scope }))
-        .then(({ rows: [r] }) => (r && r.w !== null ? ([r.w, r.s, r.e, r.n] as LonLatBox) : null));
-      p.catch(() => this.bounds.delete(layer.id));
-      this.bounds.set(layer.id, p);
+      work = new SharedWork(
+        scope,
+        (shared) =>
+          this.tableFacts(shared)
+            .then((info) => this.db.query<{ w: number | null; s: number; e: number; n: number }>(sql(info), [], { scope: shared }))
+            .then(({ rows: [r] }) => (r && r.w !== null ? ([r.w, r.s, r.e, r.n] as LonLatBox) : null)),
+        (w) => {
+          if (this.bounds.get(layer.id) === w) this.bounds.delete(layer.id);
+        },
+        true,
+      );
+      this.bounds.set(layer.id, work);
     }
-    return p ?? Promise.resolve(null);
+    return work ? work.wait(scope?.signal) : Promise.resolve(null);
   }
 
   async close(): Promise<void> {

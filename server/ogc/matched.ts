@@ -1,6 +1,7 @@
 import type { Db, StatementScope } from '../db/types.ts';
 import { scopedDb } from '../db/scoped.ts';
 import { currentDataVersion } from '../db/data-version.ts';
+import { SharedWork } from '../../catalog/shared-work.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
 import { queryHash } from './cursor.ts';
 import { countMatching, estimateMatching, type ItemsFilter, type TableFacts } from './sql.ts';
@@ -30,7 +31,7 @@ const MAX_ENTRIES = 5000;
 
 export class MatchedCounts {
   private version = -1;
-  private readonly cache = new Map<string, Promise<Matched>>();
+  private readonly cache = new Map<string, SharedWork<Matched>>();
 
   constructor(
     private readonly db: Db,
@@ -45,7 +46,8 @@ export class MatchedCounts {
   /**
    * numberMatched for `filter` on `layer` at `version`; undefined for mode `none`. A count is
    * made in the `scope` of the request that first asks for it; requests asking meanwhile
-   * share it, and a failed one (its client left) is made again by the next.
+   * share it (SharedWork: it stops when the last of them has left), and a failed one is
+   * made again by the next.
    */
   async get(
     layer: LayerDef,
@@ -57,33 +59,39 @@ export class MatchedCounts {
     computed?: string,
   ): Promise<Matched | undefined> {
     if (mode === 'none') return undefined;
-    const db = scopedDb(this.db, scope);
     // Computed rows arrive as one parameter: counting them is cheap and they change with the analysis.
-    if (computed !== undefined) return { value: await countMatching(db, layer, facts, filter, computed), kind: 'exact' };
+    if (computed !== undefined) return { value: await countMatching(scopedDb(this.db, scope), layer, facts, filter, computed), kind: 'exact' };
     if (version !== this.version) {
       this.cache.clear();
       this.version = version;
     }
     const key = `${layer.id}:${queryHash(filter, [])}`;
-    const exact = () => this.remember(key, async () => ({ value: await countMatching(db, layer, facts, filter), kind: 'exact' as const }));
-    const estimate = () => this.remember(`${key}~`, async () => ({ value: await estimateMatching(db, layer, facts, filter), kind: 'estimate' as const }));
+    const exact = () => this.remember(key, scope, async (db) => ({ value: await countMatching(db, layer, facts, filter), kind: 'exact' as const }));
+    const estimate = () => this.remember(`${key}~`, scope, async (db) => ({ value: await estimateMatching(db, layer, facts, filter), kind: 'estimate' as const }));
     if (mode === 'exact') return exact();
     if (mode === 'estimate') return estimate();
     const known = this.cache.get(key);
-    if (known) return known;
+    if (known) return known.wait(scope?.signal);
     const guess = await estimate();
     return guess.value > this.exactMax ? guess : exact();
   }
 
-  private remember(key: string, compute: () => Promise<Matched>): Promise<Matched> {
+  /** The count under `key`, made by `compute` with the database bound to the shared scope unless remembered or under way. */
+  private remember(key: string, scope: StatementScope | undefined, compute: (db: Db) => Promise<Matched>): Promise<Matched> {
     let entry = this.cache.get(key);
     if (!entry) {
       if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-      entry = compute();
-      // A failed count is not remembered; the next request tries again.
-      entry.catch(() => this.cache.delete(key));
+      // A failed or abandoned count is not remembered; the next request tries again.
+      entry = new SharedWork(
+        scope,
+        (shared) => compute(scopedDb(this.db, shared)),
+        (work) => {
+          if (this.cache.get(key) === work) this.cache.delete(key);
+        },
+        true,
+      );
       this.cache.set(key, entry);
     }
-    return entry;
+    return entry.wait(scope?.signal);
   }
 }
