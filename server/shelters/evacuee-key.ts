@@ -1,5 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Db } from '../db/types.ts';
+import type { Db, StatementScope } from '../db/types.ts';
+import { scopedDb } from '../db/scoped.ts';
+import { SharedWork } from '../../catalog/shared-work.ts';
 
 /**
  * The key of the evacuee references' keyed hash: EVACUEE_HASH_KEY when it is set,
@@ -17,24 +19,27 @@ export async function evacueeHashKey(db: Db, configured: string | undefined): Pr
   return stored.rows[0].value;
 }
 
-/**
- * The key of the hash, asked for only when a check-in gives a reference: of `db`,
- * the database of that check-in (its statements carry the check-in's scope).
- */
-export type EvacueeKey = (db: Db) => Promise<string>;
+/** The key of the hash, asked for only when a check-in gives a reference. */
+export type EvacueeKey = () => Promise<string>;
 
 /**
- * evacueeHashKey read (or made) once for an app, by the first check-in that needs it,
- * and then kept; a failure is not kept, so the next check-in with a reference asks again.
+ * evacueeHashKey of `db` read (or made) once for an app and then kept, for the check-in of
+ * `scope`: in the scope of the first check-in that needs it, shared by those asking
+ * meanwhile (SharedWork: it stops when the last of them has left). A failure is not kept,
+ * so the next check-in with a reference asks again.
  */
-export function evacueeKeyOnce(configured: string | undefined): EvacueeKey {
-  let key: Promise<string> | undefined;
-  return (db) => {
-    if (!key) {
-      key = evacueeHashKey(db, configured);
-      key.catch(() => (key = undefined));
-    }
-    return key;
+export function evacueeKeyOnce(db: Db, configured: string | undefined): (scope: StatementScope | undefined) => Promise<string> {
+  let key: SharedWork<string> | undefined;
+  return (scope) => {
+    key ??= new SharedWork(
+      scope,
+      (shared) => evacueeHashKey(scopedDb(db, shared), configured),
+      (work) => {
+        if (key === work) key = undefined;
+      },
+      true,
+    );
+    return key.wait(scope?.signal);
   };
 }
 

@@ -31,7 +31,7 @@ export interface ShelterOccupancy {
  */
 export async function changeOccupancy(db: Db, shelterId: number, change: OccupancyChange, who: Principal, evacueeKey: EvacueeKey): Promise<ShelterOccupancy> {
   // Before the transaction: the first one made is stored on the same single connection (PGlite).
-  const evacueeHash = change.evacuee ? hashEvacuee(await evacueeKey(db), change.evacuee) : null;
+  const evacueeHash = change.evacuee ? hashEvacuee(await evacueeKey(), change.evacuee) : null;
   return db.tx(async (q) => {
     const delta = change.direction === 'in' ? change.people : -change.people;
     const updated = await q.query<ShelterOccupancy>(

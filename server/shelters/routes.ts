@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { requestDb } from '../db/scoped.ts';
+import { scopeOf } from '../http/request-scope.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
@@ -25,12 +26,12 @@ const body = z
 /** `POST /shelters/{id}/checkins` and `/checkouts`: live occupancy of shelters. */
 export function shelterRoutes({ db, config }: AppContext): Router {
   const router = Router();
-  const evacueeKey = evacueeKeyOnce(config.EVACUEE_HASH_KEY);
+  const evacueeKey = evacueeKeyOnce(db, config.EVACUEE_HASH_KEY);
   for (const [path, direction] of [['checkins', 'in'], ['checkouts', 'out']] as const) {
     router.post(`/shelters/:id/${path}`, requireRole('editor'), async (req, res) => {
       const { id } = parseInput(idParam, req.params, 'path');
       const input = parseInput(body, req.body ?? {}, 'body');
-      const result = await changeOccupancy(requestDb(db, req), id, { direction, ...input }, principalOf(req), evacueeKey);
+      const result = await changeOccupancy(requestDb(db, req), id, { direction, ...input }, principalOf(req), () => evacueeKey(scopeOf(req)));
       res.status(200).json({ id: result.id, occupancy: result.occupancy, capacity: result.capacity, free: result.capacity - result.occupancy, status: result.status });
     });
   }
