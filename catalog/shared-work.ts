@@ -99,3 +99,23 @@ export class SharedWork<T> {
     });
   }
 }
+
+/**
+ * A value computed once, when first asked for, and then kept: for the request of `scope`.
+ * The computation runs in the scope of the first asker and is shared by those asking
+ * meanwhile (SharedWork); one that fails, or that every asker left, is made again by the next.
+ */
+export function sharedOnce<T>(compute: (scope: StatementScope | undefined) => Promise<T>): (scope: StatementScope | undefined) => Promise<T> {
+  let work: SharedWork<T> | undefined;
+  return (scope) => {
+    work ??= new SharedWork(
+      scope,
+      compute,
+      (w) => {
+        if (work === w) work = undefined;
+      },
+      true,
+    );
+    return work.wait(scope?.signal);
+  };
+}

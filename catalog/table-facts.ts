@@ -1,6 +1,6 @@
 import type { LayerDef } from './layers.ts';
 import type { Queryable, StatementScope } from './ports.ts';
-import { SharedWork } from './shared-work.ts';
+import { sharedOnce } from './shared-work.ts';
 
 /**
  * What the schema says about a layer's table beyond the registry, read from the
@@ -47,18 +47,7 @@ export type TableFactsOnce = (scope?: StatementScope) => Promise<Map<string, Tab
  * them, and one client leaving does not fail it for the others.
  */
 export function tableFactsOnce(db: Queryable, layers: readonly LayerDef[]): TableFactsOnce {
-  let facts: SharedWork<Map<string, TableFacts>> | undefined;
-  return (scope) => {
-    facts ??= new SharedWork(
-      scope,
-      (shared) => readTableFacts(db, layers, shared),
-      (work) => {
-        if (facts === work) facts = undefined;
-      },
-      true,
-    );
-    return facts.wait(scope?.signal);
-  };
+  return sharedOnce((scope) => readTableFacts(db, layers, scope));
 }
 
 /** `AND <alias>.deleted_at IS NULL` for a soft-delete table, nothing otherwise. */

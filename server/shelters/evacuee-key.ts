@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Db, StatementScope } from '../db/types.ts';
 import { scopedDb } from '../db/scoped.ts';
-import { SharedWork } from '../../catalog/shared-work.ts';
+import { sharedOnce } from '../../catalog/shared-work.ts';
 
 /**
  * The key of the evacuee references' keyed hash: EVACUEE_HASH_KEY when it is set,
@@ -29,18 +29,7 @@ export type EvacueeKey = () => Promise<string>;
  * so the next check-in with a reference asks again.
  */
 export function evacueeKeyOnce(db: Db, configured: string | undefined): (scope: StatementScope | undefined) => Promise<string> {
-  let key: SharedWork<string> | undefined;
-  return (scope) => {
-    key ??= new SharedWork(
-      scope,
-      (shared) => evacueeHashKey(scopedDb(db, shared), configured),
-      (work) => {
-        if (key === work) key = undefined;
-      },
-      true,
-    );
-    return key.wait(scope?.signal);
-  };
+  return sharedOnce((scope) => evacueeHashKey(scopedDb(db, scope), configured));
 }
 
 /** An evacuee reference (ID card, wristband) as stored: its HMAC-SHA256 under `key`. */
