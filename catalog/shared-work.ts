@@ -119,3 +119,30 @@ export function sharedOnce<T>(compute: (scope: StatementScope | undefined) => Pr
     return work.wait(scope?.signal);
   };
 }
+
+/**
+ * The shared work under `key` in `map` (computations under way, or kept results), started
+ * as `compute` in `scope` when there is none. It leaves the map when it is abandoned or
+ * fails, and when it succeeds unless `keepResult`: a later request then starts afresh.
+ */
+export function sharedIn<T>(
+  map: Map<string, SharedWork<T>>,
+  key: string,
+  scope: StatementScope | undefined,
+  compute: (scope: StatementScope | undefined) => Promise<T>,
+  keepResult = false,
+): SharedWork<T> {
+  let work = map.get(key);
+  if (!work) {
+    work = new SharedWork(
+      scope,
+      compute,
+      (w) => {
+        if (map.get(key) === w) map.delete(key);
+      },
+      keepResult,
+    );
+    map.set(key, work);
+  }
+  return work;
+}

@@ -17,7 +17,7 @@ import { expandBBox, geometryWorldBBox, latToWorldY, lonToWorldX, MAX_ZOOM, type
 import { ComputedSources } from '../catalog/computed-sources.ts';
 import { ident } from '../catalog/sql-names.ts';
 import { liveRowsPredicate, tableFactsOnce, type TableFacts, type TableFactsOnce } from '../catalog/table-facts.ts';
-import { SharedWork } from '../catalog/shared-work.ts';
+import { sharedIn, type SharedWork } from '../catalog/shared-work.ts';
 
 /**
  * The tile service: picks the engine for the backend, answers tile requests
@@ -126,18 +126,7 @@ export class TileService {
     // Identical requests share one render, but not across an invalidation: a request
     // that arrives after an edit must not get a tile begun before it.
     // The render goes on while any of them is still there (SharedWork), not only its first client.
-    const flight = `${this.cache.epoch}|${req.key}`;
-    let pending = this.inFlight.get(flight);
-    if (!pending) {
-      pending = new SharedWork(
-        req.scope,
-        (scope) => this.render({ ...req, scope }),
-        (work) => {
-          if (this.inFlight.get(flight) === work) this.inFlight.delete(flight);
-        },
-      );
-      this.inFlight.set(flight, pending);
-    }
+    const pending = sharedIn(this.inFlight, `${this.cache.epoch}|${req.key}`, req.scope, (scope) => this.render({ ...req, scope }));
     return { entry: await pending.wait(req.scope?.signal), hit: false };
   }
 
@@ -212,26 +201,16 @@ export class TileService {
 
   /** Kept until the layer changes; read once for the requests asking meanwhile (SharedWork), forgotten when that fails. */
   private layerExtent(layer: LayerDef, scope: StatementScope | undefined): Promise<LonLatBox | null> {
-    let work = this.bounds.get(layer.id);
     const table = layer.table ?? this.computed.get(layer.id)?.extentTable;
-    if (!work && table) {
-      const sql = (info: Map<string, TableFacts>) =>
-        `SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n
-           FROM (SELECT ST_Extent(t.geom) AS b FROM ${ident(table)} t WHERE true${liveRowsPredicate(info.get(table))}) x`;
-      work = new SharedWork(
-        scope,
-        (shared) =>
-          this.tableFacts(shared)
-            .then((info) => this.db.query<{ w: number | null; s: number; e: number; n: number }>(sql(info), [], { scope: shared }))
-            .then(({ rows: [r] }) => (r && r.w !== null ? ([r.w, r.s, r.e, r.n] as LonLatBox) : null)),
-        (w) => {
-          if (this.bounds.get(layer.id) === w) this.bounds.delete(layer.id);
-        },
-        true,
-      );
-      this.bounds.set(layer.id, work);
-    }
-    return work ? work.wait(scope?.signal) : Promise.resolve(null);
+    if (!table) return Promise.resolve(null);
+    const sql = (info: Map<string, TableFacts>) =>
+      `SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n
+         FROM (SELECT ST_Extent(t.geom) AS b FROM ${ident(table)} t WHERE true${liveRowsPredicate(info.get(table))}) x`;
+    const read = (shared: StatementScope | undefined) =>
+      this.tableFacts(shared)
+        .then((info) => this.db.query<{ w: number | null; s: number; e: number; n: number }>(sql(info), [], { scope: shared }))
+        .then(({ rows: [r] }) => (r && r.w !== null ? ([r.w, r.s, r.e, r.n] as LonLatBox) : null));
+    return sharedIn(this.bounds, layer.id, scope, read, true).wait(scope?.signal);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ChangeBus } from '../changes.ts';
 import type { StatementScope } from '../db/types.ts';
-import { ClientGoneError, SharedWork } from '../../catalog/shared-work.ts';
+import { ClientGoneError, sharedIn, type SharedWork } from '../../catalog/shared-work.ts';
 
 /**
  * Results of analyses, keyed on what they depend on: the kind of analysis, the
@@ -43,15 +43,10 @@ export class AnalysisCache {
     } else {
       this.misses++;
       // a failed or abandoned computation is not cached
-      entry = new SharedWork<unknown>(scope, compute, (work) => this.forget(key, work), true);
-      this.entries.set(key, entry);
+      entry = sharedIn(this.entries, key, scope, compute, true);
       while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     }
     return (await entry.wait(scope?.signal)) as T;
-  }
-
-  private forget(key: string, entry: SharedWork<unknown>): void {
-    if (this.entries.get(key) === entry) this.entries.delete(key);
   }
 }
 

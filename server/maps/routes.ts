@@ -7,7 +7,7 @@ import { currentDataVersion } from '../db/data-version.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { badRequest, HttpProblem } from '../http/problem.ts';
 import { principalOf } from '../http/principal.ts';
-import { SharedWork } from '../../catalog/shared-work.ts';
+import { sharedIn, type SharedWork } from '../../catalog/shared-work.ts';
 import { getLayer, type LayerDef } from '../../catalog/layers.ts';
 import { canSeeLayer, type Principal } from '../../catalog/access.ts';
 import type { ComputedSources } from '../../catalog/computed-sources.ts';
@@ -60,22 +60,12 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
   async function cached(key: string, scope: StatementScope | undefined, make: (scope: StatementScope | undefined) => Promise<CachedImage>): Promise<CachedImage> {
     const hit = cache.get(key);
     if (hit) return hit;
-    let pending = inFlight.get(key);
-    if (!pending) {
-      pending = new SharedWork(
-        scope,
-        (shared) =>
-          make(shared).then((image) => {
-            cache.set(key, image);
-            return image;
-          }),
-        (work) => {
-          if (inFlight.get(key) === work) inFlight.delete(key);
-        },
-      );
-      inFlight.set(key, pending);
-    }
-    return pending.wait(scope?.signal);
+    const made = (shared: StatementScope | undefined) =>
+      make(shared).then((image) => {
+        cache.set(key, image);
+        return image;
+      });
+    return sharedIn(inFlight, key, scope, made).wait(scope?.signal);
   }
 
   // The last data version seen: while the database is unavailable, images of that

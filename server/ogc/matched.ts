@@ -1,7 +1,7 @@
 import type { Db, StatementScope } from '../db/types.ts';
 import { scopedDb } from '../db/scoped.ts';
 import { currentDataVersion } from '../db/data-version.ts';
-import { SharedWork } from '../../catalog/shared-work.ts';
+import { sharedIn, type SharedWork } from '../../catalog/shared-work.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
 import { queryHash } from './cursor.ts';
 import { countMatching, estimateMatching, type ItemsFilter, type TableFacts } from './sql.ts';
@@ -78,20 +78,8 @@ export class MatchedCounts {
 
   /** The count under `key`, made by `compute` with the database bound to the shared scope unless remembered or under way. */
   private remember(key: string, scope: StatementScope | undefined, compute: (db: Db) => Promise<Matched>): Promise<Matched> {
-    let entry = this.cache.get(key);
-    if (!entry) {
-      if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-      // A failed or abandoned count is not remembered; the next request tries again.
-      entry = new SharedWork(
-        scope,
-        (shared) => compute(scopedDb(this.db, shared)),
-        (work) => {
-          if (this.cache.get(key) === work) this.cache.delete(key);
-        },
-        true,
-      );
-      this.cache.set(key, entry);
-    }
-    return entry.wait(scope?.signal);
+    if (!this.cache.has(key) && this.cache.size >= MAX_ENTRIES) this.cache.clear();
+    // A failed or abandoned count is not remembered; the next request tries again.
+    return sharedIn(this.cache, key, scope, (shared) => compute(scopedDb(this.db, shared)), true).wait(scope?.signal);
   }
 }
