@@ -29,9 +29,17 @@ export function sharedScope(scope: StatementScope | undefined, signal: AbortSign
  * terminated, its statements cancelled) and its owner lets go of it (`release`), so
  * a later request starts afresh. A caller outside any request
  * (start-up, background work) cannot leave: it keeps the computation running.
+ *
+ * Its time limit is that of the latest request waiting for it, not of the first: on
+ * the embedded backend no statement starts after its scope's start + the kind's limit
+ * (server/db/deadline.ts), and a request that joined late must not get the first
+ * one's timeout while its own time is not up. A caller without a deadline (outside
+ * any request, or work that outlives its request) lifts it.
  */
 export class SharedWork<T> {
   readonly result: Promise<T>;
+  /** The scope the computation runs in: its `started` moves on as later requests join. */
+  private readonly scope: StatementScope | undefined;
   private settled = false;
   /** Requests waiting for the result whose clients are still there. */
   private waiters = 0;
@@ -52,7 +60,8 @@ export class SharedWork<T> {
   ) {
     // Every statement of the computation listens to its signal, many at once: no warning past 10.
     setMaxListeners(0, this.stop.signal);
-    this.result = compute(sharedScope(scope, this.stop.signal));
+    this.scope = sharedScope(scope, this.stop.signal);
+    this.result = compute(this.scope);
     this.result.then(
       () => {
         this.settled = true;
@@ -65,14 +74,16 @@ export class SharedWork<T> {
     );
   }
 
-  /** The result for a request whose client (`signal`; none: nobody's request) may leave before it is ready. */
-  wait(signal: AbortSignal | undefined): Promise<T> {
+  /** The result for request `scope`, whose client (its `signal`; none: nobody's request) may leave before it is ready. */
+  wait(scope: StatementScope | undefined): Promise<T> {
     if (this.settled) return this.result;
+    const signal = scope?.signal;
+    if (signal?.aborted) return Promise.reject(new ClientGoneError());
+    this.joinDeadline(scope);
     if (!signal) {
       this.pinned = true;
       return this.result;
     }
-    if (signal.aborted) return Promise.reject(new ClientGoneError());
     this.waiters++;
     return new Promise<T>((resolve, reject) => {
       let waiting = true;
@@ -98,6 +109,15 @@ export class SharedWork<T> {
       );
     });
   }
+
+  /** The computation now also works for `scope`: its deadline becomes the later of the two, or none. */
+  private joinDeadline(scope: StatementScope | undefined): void {
+    const shared = this.scope;
+    if (shared?.started === undefined) return;
+    const started = scope?.started;
+    if (started === undefined) shared.started = undefined;
+    else if (started > shared.started) shared.started = started;
+  }
 }
 
 /**
@@ -116,7 +136,7 @@ export function sharedOnce<T>(compute: (scope: StatementScope | undefined) => Pr
       },
       true,
     );
-    return work.wait(scope?.signal);
+    return work.wait(scope);
   };
 }
 

@@ -85,7 +85,7 @@ export class GeojsonVtEngine implements TileEngine {
           if (s.building === work) s.building = null;
         },
       );
-      await s.building.wait(scope?.signal);
+      await s.building.wait(scope);
     }
   }
 

@@ -127,7 +127,7 @@ export class TileService {
     // that arrives after an edit must not get a tile begun before it.
     // The render goes on while any of them is still there (SharedWork), not only its first client.
     const pending = sharedIn(this.inFlight, `${this.cache.epoch}|${req.key}`, req.scope, (scope) => this.render({ ...req, scope }));
-    return { entry: await pending.wait(req.scope?.signal), hit: false };
+    return { entry: await pending.wait(req.scope), hit: false };
   }
 
   private async render(req: TileRequest): Promise<CachedTile> {
@@ -210,7 +210,7 @@ export class TileService {
       this.tableFacts(shared)
         .then((info) => this.db.query<{ w: number | null; s: number; e: number; n: number }>(sql(info), [], { scope: shared }))
         .then(({ rows: [r] }) => (r && r.w !== null ? ([r.w, r.s, r.e, r.n] as LonLatBox) : null));
-    return sharedIn(this.bounds, layer.id, scope, read, true).wait(scope?.signal);
+    return sharedIn(this.bounds, layer.id, scope, read, true).wait(scope);
   }
 
   async close(): Promise<void> {

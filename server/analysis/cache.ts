@@ -46,7 +46,7 @@ export class AnalysisCache {
       entry = sharedIn(this.entries, key, scope, compute, true);
       while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     }
-    return (await entry.wait(scope?.signal)) as T;
+    return (await entry.wait(scope)) as T;
   }
 }
 

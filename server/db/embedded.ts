@@ -66,10 +66,13 @@ export async function openEmbedded(options: EmbeddedOptions = {}): Promise<Db> {
   const turn = serialQueue();
   const startable = (opts?: QueryOptions) => {
     const signal = opts?.signal ?? opts?.scope?.signal;
-    const deadline = deadlineOf(timeouts, opts);
+    // A request's deadline is read when the statement's turn comes: a computation shared
+    // by several requests (catalog/shared-work.ts) moves it on as later ones join. One
+    // outside any request counts from the call.
+    const called = opts?.scope ? undefined : deadlineOf(timeouts, opts);
     return () => {
       throwIfGone(signal);
-      throwIfPast(deadline);
+      throwIfPast(opts?.scope ? deadlineOf(timeouts, opts) : called);
     };
   };
   const query = async <R extends object>(sql: string, params?: unknown[], opts?: QueryOptions) => {

@@ -65,7 +65,7 @@ export function mapRoutes(ctx: AppContext, partialOptions: Partial<StaticMapOpti
         cache.set(key, image);
         return image;
       });
-    return sharedIn(inFlight, key, scope, made).wait(scope?.signal);
+    return sharedIn(inFlight, key, scope, made).wait(scope);
   }
 
   // The last data version seen: while the database is unavailable, images of that

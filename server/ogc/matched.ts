@@ -71,7 +71,7 @@ export class MatchedCounts {
     if (mode === 'exact') return exact();
     if (mode === 'estimate') return estimate();
     const known = this.cache.get(key);
-    if (known) return known.wait(scope?.signal);
+    if (known) return known.wait(scope);
     const guess = await estimate();
     return guess.value > this.exactMax ? guess : exact();
   }
@@ -80,6 +80,6 @@ export class MatchedCounts {
   private remember(key: string, scope: StatementScope | undefined, compute: (db: Db) => Promise<Matched>): Promise<Matched> {
     if (!this.cache.has(key) && this.cache.size >= MAX_ENTRIES) this.cache.clear();
     // A failed or abandoned count is not remembered; the next request tries again.
-    return sharedIn(this.cache, key, scope, (shared) => compute(scopedDb(this.db, shared)), true).wait(scope?.signal);
+    return sharedIn(this.cache, key, scope, (shared) => compute(scopedDb(this.db, shared)), true).wait(scope);
   }
 }

@@ -12,6 +12,7 @@ import { silentLogger } from '../../server/log.ts';
 import { outlivingScope, restartedScope } from '../../server/http/request-scope.ts';
 import { scopedDb } from '../../server/db/scoped.ts';
 import type { Db, Queryable, QueryOptions, StatementScope } from '../../server/db/types.ts';
+import { SharedWork } from '../../catalog/shared-work.ts';
 
 /**
  * The embedded backend's bound on work per request: PGlite can neither cancel a
@@ -170,6 +171,30 @@ describe.skipIf(backend !== 'embedded')('embedded backend: a deadline per reques
       return (await q.query<{ one: number }>('SELECT 1 AS one')).rows[0].one;
     });
     expect(out).toBe(1);
+  });
+
+  it('runs a computation shared by several requests until the time limit of the latest of them, not the first; a caller without a limit lifts it', async () => {
+    const scopeStarted = (started: number | undefined): StatementScope => ({ kind: 'items', signal: new AbortController().signal, started });
+    const one = (scope: StatementScope | undefined) => scopedDb(db, scope).query<{ one: number }>('SELECT 1 AS one');
+    const long = performance.now() - 60 * ITEMS_LIMIT_MS;
+    // Started by a request whose time is up: alone, its statement is refused.
+    const alone = new SharedWork(scopeStarted(long), one);
+    await expect(alone.wait(scopeStarted(long))).rejects.toMatchObject({ code: '57014' });
+    // The same, while its statement waits for the connection a request with time left joins.
+    for (const joiner of [scopeStarted(performance.now()), undefined, scopeStarted(undefined)]) {
+      const held = holdConnection();
+      await held.holding;
+      const first = scopeStarted(long);
+      const work = new SharedWork(first, one);
+      const answers = [work.wait(first), work.wait(joiner)];
+      held.release();
+      await held.done;
+      for (const answer of answers) await expect(answer).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    }
+    // A request that joins earlier than the one that started it does not shorten the limit.
+    const now = scopeStarted(performance.now());
+    const early = new SharedWork(now, one);
+    await expect(early.wait(scopeStarted(long))).resolves.toMatchObject({ rows: [{ one: 1 }] });
   });
 
   it('never refuses work outside requests, nor work that outlives its request (an asynchronous import job); an import’s clock starts again after its upload', async () => {
