@@ -140,6 +140,13 @@ describe('Host allow-list: no links to a foreign Host in cacheable answers', () 
     }
   });
 
+  it('a foreign Host is refused between allowed ones, and an allowed one answered between foreign ones', async () => {
+    for (const host of ['localhost:8080', 'evil.invalid', 'evil.invalid', 'localhost:8080', 'localhost.evil.invalid', '127.0.0.1', 'evil.invalid:80']) {
+      const r = await request(app).get('/tiles/risk_points.json').set('host', host);
+      expect(r.status, host).toBe(host.includes('evil') ? 421 : 200);
+    }
+  });
+
   it('the localhost names are allowed by default and give links on themselves', async () => {
     const r = await request(app).get('/tiles/risk_points.json').set('host', 'localhost:8080').expect(200);
     expect(r.body.tiles[0]).toMatch(/^http:\/\/localhost:8080\/tiles\//);
