@@ -148,6 +148,31 @@ async function load(port: number, paths: string[], connections: number, seconds:
   return { rps: r.requests.average, p95: r.latency.p97_5, cpuUs };
 }
 
+type Side = 'bare' | 'app' | 'full';
+
+/**
+ * `turns` measurements of each server, each turn starting with the next one: on this kind of machine
+ * the speed drifts from one minute to the next, and a fixed order would always give the same side the
+ * later stretch.
+ */
+async function inTurns<R>(turns: number, servers: Record<Side, { port: number; child: ChildProcess }>, measure: (server: { port: number; child: ChildProcess }) => Promise<R>): Promise<Record<Side, R[]>> {
+  const sides = ['bare', 'app', 'full'] as const;
+  const out: Record<Side, R[]> = { bare: [], app: [], full: [] };
+  for (let t = 0; t < turns; t++) {
+    for (let k = 0; k < sides.length; k++) {
+      const side = sides[(t + k) % sides.length];
+      out[side].push(await measure(servers[side]));
+    }
+  }
+  return out;
+}
+
+/** The servers' CPU per answer of each measurement where it could be read. */
+function cpuOf(measured: Record<Side, { cpuUs?: number }[]>): Record<Side, number[]> {
+  const of = (rs: { cpuUs?: number }[]) => rs.flatMap((r) => (r.cpuUs === undefined ? [] : [r.cpuUs]));
+  return { bare: of(measured.bare), app: of(measured.app), full: of(measured.full) };
+}
+
 /** The same under wrk: its rate, and the server's CPU per answer (wrk's rate is its requests over its duration). */
 async function wrkLoad(port: number, paths: string[], connections: number, seconds: number, server: ChildProcess, wrkCpu?: number): Promise<{ rps: number; cpuUs?: number }> {
   const cpu0 = cpuSeconds(server);
@@ -265,61 +290,27 @@ async function cached(dbUrl: string, tiles: TileCoord[]): Promise<void> {
   const fullFile = path.join(os.tmpdir(), `onemap-bench-tiles-full-${process.pid}.json`);
   fs.writeFileSync(fullFile, JSON.stringify({ tiles: bodies, headers: allHeaders }));
   const full = await startServer({ MODE: 'bare', BODY_FILE: fullFile });
-  const rBare: number[] = [];
-  const rApp: number[] = [];
-  const rFull: number[] = [];
-  const cpu: Record<'bare' | 'app' | 'full', number[]> = { bare: [], app: [], full: [] };
-  // Each round starts with another server: on this kind of machine the speed drifts from one
-  // minute to the next, and a fixed order would always give the same side the later stretch.
-  const sides = [['bare', bare, rBare], ['app', app, rApp], ['full', full, rFull]] as const;
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < sides.length; k++) {
-      const [side, server, rates] = sides[(round + k) % sides.length];
-      const r = await load(server.port, paths, 32, SECONDS, server.child);
-      rates.push(r.rps);
-      if (r.cpuUs !== undefined) cpu[side].push(r.cpuUs);
-    }
-  }
+  const servers = { bare, app, full };
+  const rounds = await inTurns(ROUNDS, servers, (server) => load(server.port, paths, 32, SECONDS, server.child));
+  const [rBare, rApp, rFull] = [rounds.bare, rounds.app, rounds.full].map((rs) => rs.map((r) => r.rps));
+  const cpu = cpuOf(rounds);
   // The same servers loaded by wrk, which needs a fraction of autocannon's CPU per request and so
   // leaves the servers more of the two cores: the stricter measure (the issue's own was taken with wrk).
   // Twice as many turns of half the length, each starting with the next server: the same time in
   // all, and a turn's parts lie closer together. The bare server sending every header the app sends
   // is in each turn too (reference): what the app costs beyond its headers.
-  const wBare: number[] = [];
-  const wApp: number[] = [];
-  const wFull: number[] = [];
-  const wCpu: Record<'bare' | 'app' | 'full', number[]> = { bare: [], app: [], full: [] };
   const withWrk = await hasWrk();
-  if (withWrk) {
-    const pairs = QUICK ? 1 : ROUNDS * 2;
-    const seconds = QUICK ? SECONDS : Math.max(1, Math.round(SECONDS / 2));
-    const turn = [
-      [bare, wBare, wCpu.bare],
-      [app, wApp, wCpu.app],
-      [full, wFull, wCpu.full],
-    ] as const;
-    for (let pair = 0; pair < pairs; pair++) {
-      for (let k = 0; k < turn.length; k++) {
-        const [server, rates, cpuUs] = turn[(pair + k) % turn.length];
-        const r = await wrkLoad(server.port, paths, 32, seconds, server.child);
-        rates.push(r.rps);
-        if (r.cpuUs !== undefined) cpuUs.push(r.cpuUs);
-      }
-    }
-  }
+  const seconds = QUICK ? SECONDS : Math.max(1, Math.round(SECONDS / 2));
+  const turns = withWrk ? await inTurns(QUICK ? 1 : ROUNDS * 2, servers, (server) => wrkLoad(server.port, paths, 32, seconds, server.child)) : { bare: [], app: [], full: [] };
+  const [wBare, wApp, wFull] = [turns.bare, turns.app, turns.full].map((rs) => rs.map((r) => r.rps));
+  const wCpu = cpuOf(turns);
   // The servers' own capacity (reference, not the goal): each server on CPU 0 and wrk on CPU 1, so
   // neither takes the other's core and the rate is what one core of server answers. Sharing the
   // two cores, as above, a slower server leaves wrk more CPU, which narrows the gap between them.
-  const pinned: Record<'bare' | 'app' | 'full', number[]> = { bare: [], app: [], full: [] };
+  let pinned: Record<Side, number[]> = { bare: [], app: [], full: [] };
   if (withWrk && (await canPin())) {
     for (const s of [bare, app, full]) await pinProcess(s.child.pid!, '0');
-    const order = [['bare', bare], ['app', app], ['full', full]] as const;
-    for (let t = 0; t < (QUICK ? 1 : ROUNDS); t++) {
-      for (let k = 0; k < order.length; k++) {
-        const [side, server] = order[(t + k) % order.length];
-        pinned[side].push((await wrkLoad(server.port, paths, 32, 2, server.child, 1)).rps);
-      }
-    }
+    pinned = await inTurns(QUICK ? 1 : ROUNDS, servers, async (server) => (await wrkLoad(server.port, paths, 32, 2, server.child, 1)).rps);
   }
   await stopServer(bare.child);
   await stopServer(full.child);
