@@ -122,7 +122,7 @@ export function buildApp(options: AppOptions): express.Express {
   );
   app.locals.metrics = metrics;
   // Request id and metrics first, so every answer (refusals by later hooks too) has an id and is counted.
-  const edge: EdgeHook[] = [requestIdHook, metrics.hook, securityHeaders({ crossOrigin: config.CORS_ORIGINS !== undefined })];
+  const edge: EdgeHook[] = [requestIdHook, metrics.hook, securityHeaders({ crossOrigin: config.CORS_ORIGINS !== undefined, trustProxy: config.TRUST_PROXY })];
   if (config.CORS_ORIGINS) edge.push(corsHook(config.CORS_ORIGINS));
   const hosts = allowedHostsHook(config);
   if (hosts) edge.push(hosts);

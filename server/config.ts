@@ -158,7 +158,7 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_MIN: perMinute.default(6000),
   /** Requests per minute with one API key, from any address; 0 = no limit. */
   RATE_LIMIT_KEY_PER_MIN: perMinute.default(20000),
-  /** Reverse proxies in front of the server whose X-Forwarded-For is trusted for the client address; 0 = none. */
+  /** Reverse proxies in front of the server whose X-Forwarded-For (client address) and X-Forwarded-Proto (HTTPS) are trusted; 0 = none. */
   TRUST_PROXY: z.string().regex(/^(10|\d)$/, 'an integer 0-10 (proxy hops)').transform(Number).default(0),
   /** Bearer token that may read GET /metrics from anywhere; unset = loopback clients only. */
   METRICS_TOKEN: secret,

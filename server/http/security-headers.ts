@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import { DefaultHeaders, useDefaultHeaders, type EdgeHook } from './edge.ts';
+import { isSecureRequest } from './secure-request.ts';
 
 /**
  * Security headers (helmet) on every answer: API, errors, static maps and the
@@ -17,6 +18,10 @@ import { DefaultHeaders, useDefaultHeaders, type EdgeHook } from './edge.ts';
  * read by browsers only on documents, and seven headers on every cached tile
  * are a measurable part of what it costs to send.
  *
+ * Strict-Transport-Security goes only with answers sent over HTTPS (our own TLS,
+ * or a trusted proxy's X-Forwarded-Proto): RFC 6797 §7.2 says a host MUST NOT send
+ * it over plain HTTP, where a browser ignores it anyway (§8.1).
+ *
  * The CSP here suits JSON, images and the small `?f=html` pages (inline style
  * only); the map page sets its own, wider CSP (server/routes/client.ts).
  */
@@ -25,7 +30,9 @@ export const API_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src '
 /** The headers of helmet's set that also protect answers that are not documents. */
 export const RESOURCE_HEADERS = ['content-security-policy', 'x-content-type-options', 'cross-origin-resource-policy', 'referrer-policy', 'strict-transport-security'] as const;
 
-export function securityHeaders(options: { crossOrigin: boolean }): EdgeHook {
+const HSTS = 'strict-transport-security';
+
+export function securityHeaders(options: { crossOrigin: boolean; trustProxy: number }): EdgeHook {
   const middleware = helmet({
     contentSecurityPolicy: false,
     // Browsers of other origins may only embed our answers when CORS is on.
@@ -38,10 +45,18 @@ export function securityHeaders(options: { crossOrigin: boolean }): EdgeHook {
   };
   middleware({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
   const resource = Object.fromEntries(RESOURCE_HEADERS.map((name) => [name, document[name]]));
-  const defaults = new DefaultHeaders({ document, resource });
+  const secure = new DefaultHeaders({ document, resource });
+  const plain = new DefaultHeaders({ document: without(document, HSTS), resource: without(resource, HSTS) });
+  const { trustProxy } = options;
 
-  return (_req, res) => {
-    useDefaultHeaders(res, defaults);
+  return (req, res) => {
+    useDefaultHeaders(res, isSecureRequest(req, trustProxy) ? secure : plain);
     return false;
   };
+}
+
+function without(headers: Record<string, string>, name: string): Record<string, string> {
+  const rest = { ...headers };
+  delete rest[name];
+  return rest;
 }

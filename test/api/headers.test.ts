@@ -23,7 +23,8 @@ const expectSecurityHeaders = (r: request.Response) => {
   expect(r.headers['x-content-type-options']).toBe('nosniff');
   expect(r.headers['content-security-policy']).toBeTruthy();
   expect(r.headers['referrer-policy']).toBeTruthy();
-  expect(r.headers['strict-transport-security']).toMatch(/max-age=/);
+  // These tests speak plain HTTP: HSTS only goes over HTTPS (below).
+  expect(r.headers['strict-transport-security']).toBeUndefined();
   expect(r.headers['cross-origin-resource-policy']).toBe('same-origin');
   const documentOnly = [r.headers['x-frame-options'], r.headers['cross-origin-opener-policy'], r.headers['x-dns-prefetch-control']];
   if (/^text\/html/.test(r.headers['content-type'] ?? '')) expect(documentOnly).toEqual(['SAMEORIGIN', 'same-origin', 'off']);
@@ -60,6 +61,40 @@ describe('security headers (helmet) on every response', () => {
     // 200 when the client is built, else a 503 problem; either way helmet's headers and, when served, the page CSP.
     expect(r.headers['x-content-type-options']).toBe('nosniff');
     if (r.status === 200) expect(r.headers['content-security-policy']).toMatch(/script-src 'self'/);
+  });
+});
+
+describe('Strict-Transport-Security only over HTTPS (RFC 6797 §7.2)', () => {
+  let proxied: Express;
+  beforeAll(() => {
+    proxied = appOn(db, { TRUST_PROXY: '1' });
+  });
+  const https = (r: request.Test) => r.set('x-forwarded-proto', 'https');
+
+  it("behind a trusted proxy, X-Forwarded-Proto: https brings it to JSON, errors and the map page; http and no header do not", async () => {
+    for (const url of ['/health', '/no/such/route', '/']) {
+      expect((await https(request(proxied).get(url))).headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+      expect((await request(proxied).get(url).set('x-forwarded-proto', 'http')).headers['strict-transport-security']).toBeUndefined();
+      expect((await request(proxied).get(url)).headers['strict-transport-security']).toBeUndefined();
+    }
+    // The first value of a list, as Express reads req.protocol.
+    expect((await request(proxied).get('/health').set('x-forwarded-proto', 'HTTPS, http')).headers['strict-transport-security']).toMatch(/max-age=/);
+  });
+
+  it('a cached tile replayed by the fast path carries it per request, not as the first caller got it', async () => {
+    const tile = '/tiles/risk_points/9/426/222.mvt';
+    await request(proxied).get(tile);
+    const secure = await https(request(proxied).get(tile));
+    expect(secure.headers['x-tile-cache']).toBe('hit');
+    expect(secure.headers['strict-transport-security']).toMatch(/max-age=/);
+    const plain = await request(proxied).get(tile);
+    expect(plain.headers['x-tile-cache']).toBe('hit');
+    expect(plain.headers['strict-transport-security']).toBeUndefined();
+    expect(plain.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('without trusted proxies (TRUST_PROXY=0) the header from the client is ignored', async () => {
+    expect((await https(request(app).get('/health'))).headers['strict-transport-security']).toBeUndefined();
   });
 });
 

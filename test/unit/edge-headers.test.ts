@@ -42,7 +42,7 @@ beforeAll(async () => {
   cache.set({ key: `a:${TILE}`, status: 200, body: BODY, etag: '"abc"', layers: ['risk_points'], tile: { z: 10, x: 834, y: 444 }, headers, notModifiedHeaders, replayable: true }, cache.epoch);
   const stats = { answered: 0 };
   installFastPath(app as unknown as Parameters<typeof installFastPath>[0], cache, stats, undefined, writeEdgeHead);
-  installEdge(app, [requestIdHook, metrics.hook, securityHeaders({ crossOrigin: true }), corsHook([ORIGIN]), addressRateLimit(4, 0)!]);
+  installEdge(app, [requestIdHook, metrics.hook, securityHeaders({ crossOrigin: true, trustProxy: 1 }), corsHook([ORIGIN]), addressRateLimit(4, 0)!]);
   server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
@@ -53,7 +53,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; lines: [string, string][] }> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path, headers: { origin: ORIGIN, ...headers }, agent: false }, (res) => {
+      .get({ host: '127.0.0.1', port, path, headers: { origin: ORIGIN, 'x-forwarded-proto': 'https', ...headers }, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -73,13 +73,14 @@ function once(lines: [string, string][], name: string): string {
   return values[0];
 }
 
-function expectEdgeHeaders(lines: [string, string][], remaining: string): void {
+function expectEdgeHeaders(lines: [string, string][], remaining: string, secure = true): void {
   expect(once(lines, 'x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   expect(once(lines, 'x-content-type-options')).toBe('nosniff');
   // A tile, JSON or a problem is no document: helmet's document-only headers stay off it.
   expect(lines.some(([n]) => n === 'x-frame-options' || n === 'cross-origin-opener-policy')).toBe(false);
   expect(once(lines, 'cross-origin-resource-policy')).toBe('cross-origin');
-  expect(once(lines, 'strict-transport-security')).toMatch(/max-age=/);
+  if (secure) expect(once(lines, 'strict-transport-security')).toMatch(/max-age=/);
+  else expect(lines.some(([n]) => n === 'strict-transport-security')).toBe(false);
   expect(once(lines, 'access-control-allow-origin')).toBe(ORIGIN);
   expect(once(lines, 'access-control-expose-headers')).toMatch(/ETag/);
   expect(once(lines, 'ratelimit-policy')).toBe('"addr";q=4;w=60');
@@ -97,7 +98,9 @@ describe('edge headers on every answer, each once', () => {
     expect(once(hit.lines, 'vary')).toBe(VARY);
     expect(once(hit.lines, 'etag')).toBe('"abc"');
     expect(once(hit.lines, 'content-length')).toBe(String(BODY.length));
-    const second = await get(TILE);
+    // Over plain HTTP (no X-Forwarded-Proto: https from the trusted proxy): the same entry, no HSTS.
+    const second = await get(TILE, { 'x-forwarded-proto': 'http' });
+    expectEdgeHeaders(second.lines, '2', false);
     expect(once(second.lines, 'x-request-id')).not.toBe(once(hit.lines, 'x-request-id'));
 
     const notModified = await get(TILE, { 'if-none-match': '"abc"' });
