@@ -6,6 +6,8 @@ import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
 import type { Db } from '../../server/db/types.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestIdHook, requestIdOf } from '../../server/http/request-id.ts';
 
 let db: Db;
 let app: Express;
@@ -27,13 +29,14 @@ async function linesOf(id: string): Promise<Record<string, unknown>[]> {
   return [];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** A fresh id: 16 random bytes in hexadecimal. */
+const FRESH = /^[0-9a-f]{32}$/;
 
 describe('request ids and structured logs', () => {
   it('every answer carries a fresh X-Request-Id, and one JSON log line names it', async () => {
     const a = await request(app).get('/layers').expect(200);
     const b = await request(app).get('/layers').expect(200);
-    expect(a.headers['x-request-id']).toMatch(UUID);
+    expect(a.headers['x-request-id']).toMatch(FRESH);
     expect(b.headers['x-request-id']).not.toBe(a.headers['x-request-id']);
     const [line] = await linesOf(a.headers['x-request-id']);
     expect(line).toMatchObject({ level: 'info', msg: 'request', method: 'GET', url: '/layers', route: '/layers', status: 200 });
@@ -41,24 +44,36 @@ describe('request ids and structured logs', () => {
     expect(typeof line.time).toBe('string');
   });
 
+  it('fresh ids stay distinct past the refill of their pool of random bytes (256 ids)', () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const req = { headers: {} } as IncomingMessage;
+      requestIdHook(req, {} as ServerResponse);
+      const id = requestIdOf(req)!;
+      expect(id).toMatch(FRESH);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(1000);
+  });
+
   it('keeps a sane id from a proxy and replaces anything else', async () => {
     const kept = await request(app).get('/layers').set('x-request-id', 'edge-7f3a.b:42_x').expect(200);
     expect(kept.headers['x-request-id']).toBe('edge-7f3a.b:42_x');
     for (const bad of ['has space', 'x'.repeat(129), 'semi;colon', '"quoted"', '']) {
       const r = await request(app).get('/layers').set('x-request-id', bad).expect(200);
-      expect(r.headers['x-request-id']).toMatch(UUID);
+      expect(r.headers['x-request-id']).toMatch(FRESH);
     }
   });
 
   it('covers refusals and cached tiles answered before Express; tile lines are debug', async () => {
     const bad = await request(app).get('/ogc/collections/shelters/items?limit=abc').expect(400);
-    expect(bad.headers['x-request-id']).toMatch(UUID);
+    expect(bad.headers['x-request-id']).toMatch(FRESH);
     expect((await linesOf(bad.headers['x-request-id']))[0]).toMatchObject({ level: 'info', status: 400 });
 
     const tile = '/tiles/shelters,streets/8/208/111.mvt'; // a layer list of its own: the first request misses
     await request(app).get(tile);
     const cached = await request(app).get(tile);
-    expect(cached.headers['x-request-id']).toMatch(UUID);
+    expect(cached.headers['x-request-id']).toMatch(FRESH);
     expect((await linesOf(cached.headers['x-request-id']))[0]).toMatchObject({ level: 'debug', route: '/tiles/:layers/:z/:x/:y.mvt' });
   });
 
