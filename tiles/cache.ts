@@ -2,7 +2,11 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { tileRange, tileWorldBBox, bboxIntersects, type TileCoord, type WorldBBox } from './tile-coords.ts';
 
 /**
- * In-memory LRU of finished tile responses, bounded in bytes. Entries remember
+ * In-memory cache of finished tile responses, bounded in bytes and evicting the
+ * least recently used, approximately: a hit only marks its entry (one store),
+ * and eviction gives a marked entry a second chance, moving it to the back
+ * unmarked (CLOCK, as PostgreSQL's buffer manager does). Moving the entry on
+ * every hit (`Map` delete + set) cost a cached tile two more hash lookups of its key. Entries remember
  * their layers and tile so an edit drops exactly the tiles over the changed
  * feature (see `invalidate`) instead of the whole cache. Every entry also holds
  * its ready-made response headers so a cache hit is one `writeHead` + `end`.
@@ -32,6 +36,8 @@ export interface CachedTile {
    * middleware added request-dependent headers (Vary, Set-Cookie) to the response.
    */
   replayable: boolean;
+  /** Asked for since eviction last passed it (TileCache's second chance). */
+  recent?: boolean;
 }
 
 /** One encoded form of a cached tile: its bytes and the headers that go with them. */
@@ -77,7 +83,7 @@ export class TileCache {
     return this.maxBytes > 0;
   }
 
-  /** The entry for `key`, marked most recently used. */
+  /** The entry for `key`, marked recently used. */
   get(key: string): CachedTile | undefined {
     const entry = this.entries.get(key);
     if (!entry) {
@@ -85,8 +91,7 @@ export class TileCache {
       return undefined;
     }
     this.counters.hits++;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.recent = true;
     return entry;
   }
 
@@ -95,6 +100,7 @@ export class TileCache {
     const size = sizeOf(entry);
     if (!this.enabled || startedEpoch !== this.epoch || size > this.maxBytes) return false;
     if (this.entries.has(entry.key)) this.remove(entry.key);
+    entry.recent = false;
     this.entries.set(entry.key, entry);
     this.sizes.set(entry.key, size);
     this.index(entry).add(entry.key);
@@ -111,10 +117,21 @@ export class TileCache {
     this.evict();
   }
 
+  /**
+   * Drops the oldest entries not asked for since they were last passed, until the
+   * cache fits; each marked entry on the way goes to the back unmarked. Ends: every
+   * pass over an entry clears its mark.
+   */
   private evict(): void {
     while (this.bytes > this.maxBytes) {
-      const oldest = this.entries.keys().next().value as string;
-      this.remove(oldest);
+      const [key, oldest] = this.entries.entries().next().value as [string, CachedTile];
+      if (oldest.recent) {
+        oldest.recent = false;
+        this.entries.delete(key);
+        this.entries.set(key, oldest);
+        continue;
+      }
+      this.remove(key);
       this.counters.evictions++;
     }
   }
