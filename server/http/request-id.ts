@@ -15,6 +15,8 @@ import { setRequestHeader, type EdgeHook } from './edge.ts';
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ID = Symbol('onemap.requestId');
 
+type WithId = IncomingMessage & { [ID]?: string };
+
 /**
  * Random bytes for 256 ids in hexadecimal, made in one call when used up; an id
  * is a slice of it (no copy), where one native call per id cost as much again.
