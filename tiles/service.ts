@@ -6,7 +6,7 @@ import type { Db, StatementScope } from '../catalog/ports.ts';
 import type { Logger } from '../catalog/ports.ts';
 import { getLayer, LAYERS, type LayerDef } from '../catalog/layers.ts';
 import { type Principal } from '../catalog/access.ts';
-import { MVT_CONTENT_TYPE, TILE_DEFAULTS, type TileEngine, type TileGeometryOptions } from './engine.ts';
+import { MVT_CONTENT_TYPE, TILE_CSP, TILE_DEFAULTS, type TileEngine, type TileGeometryOptions } from './engine.ts';
 import { GeojsonVtEngine } from './engine-geojsonvt.ts';
 import { PostgisEngine } from './engine-postgis.ts';
 import { DbFeatureSource } from './source.ts';
@@ -151,7 +151,7 @@ export class TileService {
     // Vary: a shared cache must not hand a public tile to a caller with an API key (more
     // fields), nor one answered with CORS headers for one origin to another (server/http/cors.ts),
     // nor a compressed tile to a client that did not ask for one.
-    const common = { ...base, ETag: etag, 'Cache-Control': cacheControl, Vary: 'Authorization, Origin, Accept-Encoding' };
+    const common = { ...base, ETag: etag, 'Cache-Control': cacheControl, Vary: 'Authorization, Origin, Accept-Encoding', 'Content-Security-Policy': TILE_CSP };
     const status = body.length ? 200 : 204;
     // 204 carries no Content-Length or Content-Type (RFC 9110 §8.6).
     const headers: OutgoingHttpHeaders =

@@ -23,7 +23,8 @@ import { isSecureRequest } from './secure-request.ts';
  * it over plain HTTP, where a browser ignores it anyway (§8.1).
  *
  * The CSP here suits JSON, images and the small `?f=html` pages (inline style
- * only); the map page sets its own, wider CSP (server/routes/client.ts).
+ * only); the map page sets its own, wider CSP (server/routes/client.ts), tiles
+ * their own, stricter one (tiles/engine.ts TILE_CSP).
  */
 export const API_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
 

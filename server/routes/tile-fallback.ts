@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import type { TileArchive } from '../../tiles/archive/archive-reader.ts';
 import { pickLayers } from '../../tiles/archive/layer-split.ts';
-import { MVT_CONTENT_TYPE } from '../../tiles/engine.ts';
+import { MVT_CONTENT_TYPE, TILE_CSP } from '../../tiles/engine.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
 import type { TileCoord } from '../../tiles/tile-coords.ts';
 
@@ -37,6 +37,7 @@ export class TileArchiveFallback {
     const body = stored ? pickLayers(stored, layers.map((l) => l.id)) : null;
     res.set({
       'Cache-Control': 'no-store',
+      'Content-Security-Policy': TILE_CSP,
       'X-Tiles-Source': 'archive',
       ...(this.exportedAt ? { 'X-Tiles-Archive-Date': this.exportedAt } : {}),
     });
