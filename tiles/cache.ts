@@ -6,10 +6,11 @@ import { tileRange, tileWorldBBox, bboxIntersects, type TileCoord, type WorldBBo
  * least recently used, approximately: a hit only marks its entry (one store),
  * and eviction gives a marked entry a second chance, moving it to the back
  * unmarked (CLOCK, as PostgreSQL's buffer manager does). Moving the entry on
- * every hit (`Map` delete + set) cost a cached tile two more hash lookups of its key. Entries remember
- * their layers and tile so an edit drops exactly the tiles over the changed
- * feature (see `invalidate`) instead of the whole cache. Every entry also holds
- * its ready-made response headers so a cache hit is one `writeHead` + `end`.
+ * every hit (`Map` delete + set) cost a cached tile two more hash lookups of
+ * its key. Entries remember their layers and tile so an edit drops exactly the
+ * tiles over the changed feature (see `invalidate`) instead of the whole cache.
+ * Every entry also holds its ready-made response headers so a cache hit is one
+ * `writeHead` + `end`.
  */
 export interface CachedTile {
   key: string;
