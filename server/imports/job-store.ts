@@ -28,6 +28,17 @@ const UPSERT = `INSERT INTO import_jobs (id, report, updated_at) VALUES ($1, $2:
 // Progress never overwrites a finished report (the import's transaction may have written it meanwhile).
 const PROGRESS = `UPDATE import_jobs SET report = $2::jsonb, updated_at = now() WHERE id = $1 AND report->>'status' = 'running'`;
 
+const CLAIM = `INSERT INTO import_jobs (id, report, updated_at, idempotency_key, requested_by, fingerprint) VALUES ($1, $2::jsonb, now(), $3, $4, $5)
+  ON CONFLICT (requested_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`;
+
+/** An import request's Idempotency-Key (server/imports/idempotency.ts), whose, and what the request was. */
+export interface ImportKey {
+  key: string;
+  /** The caller: the API key (its audit name). */
+  by: string;
+  fingerprint: string;
+}
+
 export class ImportJobs {
   /** Jobs this process runs, until their final report is written. */
   private readonly running = new Map<string, ImportReport>();
@@ -71,6 +82,28 @@ export class ImportJobs {
       work.then(done, done);
     });
     return { saved, finished };
+  }
+
+  /**
+   * Takes `key` for the job of `report` (written as its first report) and returns
+   * undefined; or, when an earlier job holds the key, returns that job's id and
+   * what its request was.
+   */
+  async claim(report: ImportReport, key: ImportKey, scope: StatementScope | undefined): Promise<{ id: string; fingerprint: string } | undefined> {
+    const db = scopedDb(this.db, scope);
+    // Twice at most: the holder may be deleted (expired) between the two statements.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const claimed = await db.query(CLAIM, [report.job, JSON.stringify(report), key.key, key.by, key.fingerprint]);
+      if (claimed.rows.length) return undefined;
+      const held = await db.query<{ id: string; fingerprint: string }>('SELECT id, fingerprint FROM import_jobs WHERE requested_by = $1 AND idempotency_key = $2', [key.by, key.key]);
+      if (held.rows[0]) return held.rows[0];
+    }
+    throw new Error('the Idempotency-Key could be neither taken nor read');
+  }
+
+  /** Lets the key of job `id` go (it failed with nothing written: the same request may run again); its report stays. */
+  async freeKey(id: string, scope: StatementScope | undefined): Promise<void> {
+    await scopedDb(this.db, scope).query('UPDATE import_jobs SET idempotency_key = NULL WHERE id = $1', [id]);
   }
 
   /** The final report, written by the transaction that imports the rows. */

@@ -21,7 +21,8 @@ import { tokenNow } from '../http/consistency-token.ts';
 /** Longest parsing of one import file may take on a worker (the file size is bounded by IMPORT_MAX_MB). */
 const IMPORT_PARSE_BUDGET_MS = 60_000;
 import { newJob, runImport, type ImportReport } from './import-job.ts';
-import { ImportJobs } from './job-store.ts';
+import { ImportJobs, type ImportKey } from './job-store.ts';
+import { idempotencyKeyOf, importFingerprint, keyInFlight, keyReused } from './idempotency.ts';
 import { geometryLimits } from '../geo/geometry-input.ts';
 import { illFormedAt, WELL_FORMED } from '../http/unicode.ts';
 import { isUtf8 } from 'node:buffer';
@@ -52,7 +53,8 @@ function sendReport(res: express.Response, report: ImportReport): void {
 
 /**
  * `POST /import/{layer}` (GeoJSON, CSV or XLSX; `crs=wgs84|cgcs2000|gcj02|bd09`;
- * `dryRun=true`; `async=true` → 202 and a job to poll) and `GET /import/jobs/{id}`.
+ * `dryRun=true`; `async=true` → 202 and a job to poll; `Idempotency-Key` to send it again safely,
+ * server/imports/idempotency.ts) and `GET /import/jobs/{id}`.
  */
 export function importRoutes({ db, config, log }: AppContext): Router {
   const router = Router();
@@ -68,7 +70,24 @@ export function importRoutes({ db, config, log }: AppContext): Router {
     const data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (format !== 'xlsx' && !isUtf8(data)) throw badRequest('body', WELL_FORMED);
     const who = principalOf(req);
+    const key = idempotencyKeyOf(req);
     const report = newJob(layer, format, q.crs, q.dryRun);
+    const requestScope = scopeOf(req);
+    if (key) {
+      // The same request sent again (its answer was lost): the first one's outcome, not a second import.
+      const earlier = await earlierImport(jobs, report, { key, by: who.actor, fingerprint: importFingerprint({ layer: layer.id, format, ...q }, data) }, requestScope);
+      if (earlier) {
+        res.set('Idempotent-Replayed', 'true');
+        if (q.async) {
+          res.status(202).location(`${baseUrl(req, config.PUBLIC_URL)}/import/jobs/${earlier.job}`).json(earlier);
+          return;
+        }
+        if (earlier.status === 'running') throw keyInFlight();
+        if (earlier.status === 'imported') await tokenNow(requestDb(db, req), res);
+        sendReport(res, earlier);
+        return;
+      }
+    }
 
     const job = async (scope: StatementScope | undefined) => {
       let rows: RawRow[];
@@ -114,7 +133,6 @@ export function importRoutes({ db, config, log }: AppContext): Router {
     };
     // An asynchronous job runs on after its 202: neither its client leaving nor the request's
     // deadline (embedded backend) cuts it off.
-    const requestScope = scopeOf(req);
     const work = job(q.async ? outlivingScope(requestScope) : requestScope);
     // Saved for every process to answer polls: the job before its 202, a synchronous import's outcome before its answer.
     const saving = jobs.track(report, work, requestScope);
@@ -138,4 +156,22 @@ export function importRoutes({ db, config, log }: AppContext): Router {
     res.json(job);
   });
   return router;
+}
+
+/**
+ * Takes the Idempotency-Key for the job of `report` and returns undefined, or returns the
+ * report of the earlier import that holds it. A key sent with another request is a 422; a
+ * key whose import failed with nothing written (its client left, the database was away, its
+ * process stopped) is let go, so the request runs again.
+ */
+async function earlierImport(jobs: ImportJobs, report: ImportReport, key: ImportKey, scope: StatementScope | undefined): Promise<ImportReport | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const held = await jobs.claim(report, key, scope);
+    if (!held) return undefined;
+    if (held.fingerprint !== key.fingerprint) throw keyReused();
+    const earlier = await jobs.get(held.id, scope);
+    if (earlier && earlier.status !== 'failed') return earlier;
+    await jobs.freeKey(held.id, scope);
+  }
+  throw keyInFlight();
 }
