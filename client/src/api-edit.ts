@@ -151,11 +151,30 @@ export const IMPORT_TYPES: Record<string, string> = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 };
 
-/** Starts an import as a job (`async=true`); its progress is read from the job endpoint. */
-export async function startImport(layer: string, file: Blob, type: string, crs: string, dryRun: boolean): Promise<ImportJob> {
+/**
+ * Starts an import as a job (`async=true`); its progress is read from the job endpoint.
+ * With `idempotencyKey` the server imports the file once however often it is sent with
+ * that key (docs/import.md), so a request whose connection failed before an answer is
+ * sent once more.
+ */
+export async function startImport(layer: string, file: Blob, type: string, crs: string, dryRun: boolean, idempotencyKey?: string): Promise<ImportJob> {
   const q = new URLSearchParams({ crs, dryRun: String(dryRun), async: 'true' });
-  const res = await send(`/import/${encodeURIComponent(layer)}?${q}`, { method: 'POST', headers: { 'Content-Type': type }, body: file });
+  const url = `/import/${encodeURIComponent(layer)}?${q}`;
+  const init: RequestInit = { method: 'POST', headers: { 'Content-Type': type, ...(idempotencyKey ? { 'Idempotency-Key': `"${idempotencyKey}"` } : {}) }, body: file };
+  let res: Response;
+  try {
+    res = await send(url, init);
+  } catch (err) {
+    // fetch rejects with a TypeError when no answer came (the link dropped); an answer is an ApiError.
+    if (!idempotencyKey || !(err instanceof TypeError)) throw err;
+    res = await send(url, init);
+  }
   return res.json();
+}
+
+/** A fresh Idempotency-Key: 16 random bytes in hexadecimal (crypto.randomUUID needs HTTPS; a wall on plain HTTP has none). */
+export function newImportKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export async function importJob(job: string): Promise<ImportJob> {

@@ -1,6 +1,6 @@
 import { fromLonLat } from 'ol/proj.js';
 import type { LayerInfo } from '../api.ts';
-import { IMPORT_TYPES, featureSchema, importJob, startImport, type ImportFlaggedShelter, type ImportJob } from '../api-edit.ts';
+import { IMPORT_TYPES, featureSchema, importJob, newImportKey, startImport, type ImportFlaggedShelter, type ImportJob } from '../api-edit.ts';
 import type { OneMapApp } from '../app.ts';
 import { escapeHtml } from '../dom.ts';
 import { formatCount, formatNumber, onLang, pick, t, type Word } from '../i18n.ts';
@@ -39,6 +39,12 @@ export class ImportPanel {
   private checked = false;
   private error = '';
   private running = false;
+  /**
+   * The Idempotency-Key of the import of this file, layer and coordinate system: kept
+   * until an answer comes, so the import sent again after a lost answer is not imported
+   * twice; new for other choices and after an answer.
+   */
+  private importKey = newImportKey();
 
   constructor(
     private readonly app: OneMapApp,
@@ -52,6 +58,7 @@ export class ImportPanel {
       if (input.dataset.import === 'crs') this.crs = input.value;
       if (input.dataset.import === 'file') this.file = input.files?.[0] ?? null;
       if (input.dataset.import) {
+        this.importKey = newImportKey();
         this.checked = false;
         this.job = null;
         this.error = '';
@@ -87,7 +94,8 @@ export class ImportPanel {
     this.running = true;
     this.error = '';
     try {
-      let job = await startImport(this.layer, this.file, type, this.crs, dryRun);
+      let job = await startImport(this.layer, this.file, type, this.crs, dryRun, dryRun ? undefined : this.importKey);
+      if (!dryRun) this.importKey = newImportKey();
       this.job = job;
       this.renderStatus();
       while (job.status === 'running') {
