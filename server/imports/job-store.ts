@@ -31,7 +31,7 @@ const PROGRESS = `UPDATE import_jobs SET report = $2::jsonb, updated_at = now() 
 const CLAIM = `INSERT INTO import_jobs (id, report, updated_at, idempotency_key, requested_by, fingerprint) VALUES ($1, $2::jsonb, now(), $3, $4, $5)
   ON CONFLICT (requested_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`;
 
-/** An import request's Idempotency-Key (server/imports/idempotency.ts), whose, and what the request was. */
+/** An import request's Idempotency-Key (server/http/idempotency-key.ts), whose, and what the request was. */
 export interface ImportKey {
   key: string;
   /** The caller: the API key (its audit name). */

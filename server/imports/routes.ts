@@ -22,7 +22,7 @@ import { tokenNow } from '../http/consistency-token.ts';
 const IMPORT_PARSE_BUDGET_MS = 60_000;
 import { newJob, runImport, type ImportReport } from './import-job.ts';
 import { ImportJobs, type ImportKey } from './job-store.ts';
-import { idempotencyKeyOf, importFingerprint, keyInFlight, keyReused } from './idempotency.ts';
+import { idempotencyKeyOf, keyInFlight, keyReused, requestFingerprint } from '../http/idempotency-key.ts';
 import { geometryLimits } from '../geo/geometry-input.ts';
 import { illFormedAt, WELL_FORMED } from '../http/unicode.ts';
 import { isUtf8 } from 'node:buffer';
@@ -54,7 +54,7 @@ function sendReport(res: express.Response, report: ImportReport): void {
 /**
  * `POST /import/{layer}` (GeoJSON, CSV or XLSX; `crs=wgs84|cgcs2000|gcj02|bd09`;
  * `dryRun=true`; `async=true` → 202 and a job to poll; `Idempotency-Key` to send it again safely,
- * server/imports/idempotency.ts) and `GET /import/jobs/{id}`.
+ * server/http/idempotency-key.ts) and `GET /import/jobs/{id}`.
  */
 export function importRoutes({ db, config, log }: AppContext): Router {
   const router = Router();
@@ -75,7 +75,7 @@ export function importRoutes({ db, config, log }: AppContext): Router {
     const requestScope = scopeOf(req);
     if (key) {
       // The same request sent again (its answer was lost): the first one's outcome, not a second import.
-      const earlier = await earlierImport(jobs, report, { key, by: who.actor, fingerprint: importFingerprint({ layer: layer.id, format, ...q }, data) }, requestScope);
+      const earlier = await earlierImport(jobs, report, { key, by: who.actor, fingerprint: requestFingerprint(['import', layer.id, format, q.crs, q.dryRun, q.async], data) }, requestScope);
       if (earlier) {
         res.set('Idempotent-Replayed', 'true');
         if (q.async) {
@@ -168,7 +168,7 @@ async function earlierImport(jobs: ImportJobs, report: ImportReport, key: Import
   for (let attempt = 0; attempt < 3; attempt++) {
     const held = await jobs.claim(report, key, scope);
     if (!held) return undefined;
-    if (held.fingerprint !== key.fingerprint) throw keyReused();
+    if (held.fingerprint !== key.fingerprint) throw keyReused('another import (another file, layer or options)');
     const earlier = await jobs.get(held.id, scope);
     if (earlier && earlier.status !== 'failed') return earlier;
     await jobs.freeKey(held.id, scope);

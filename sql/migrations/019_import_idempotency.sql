@@ -1,4 +1,4 @@
--- Idempotency-Key on imports (server/imports/idempotency.ts). A client that lost the answer
+-- Idempotency-Key on imports (server/http/idempotency-key.ts, server/imports/routes.ts). A client that lost the answer
 -- to an import (a dropped link, a proxy's timeout) sends the same request again with the
 -- same key and gets the first request's outcome, instead of importing the rows twice. The
 -- key belongs to the API key that sent it (requested_by) and lives as long as the job's

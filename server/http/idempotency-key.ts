@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { badRequest, HttpProblem } from './problem.ts';
+
+/**
+ * `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) on the requests that
+ * create something: imports (server/imports/routes.ts) and new features
+ * (server/edits/routes.ts). A client that lost the answer (a dropped link, a proxy's
+ * timeout) sends the same request again with the same key and gets the first request's
+ * outcome, instead of creating the rows a second time. Keys belong to the API key that
+ * sent them and are kept 7 days.
+ *
+ * The value is a Structured Field String (`"…"`, as the draft has it) or, as many
+ * clients send it, a bare token; 1–255 characters either way.
+ */
+const SF_STRING = /^"((?:[\x20\x21\x23-\x5B\x5D-\x7E]|\\["\\])*)"$/;
+const TOKEN = /^[A-Za-z0-9._:~+/=-]+$/;
+const ALLOWED = 'a string of 1–255 printable ASCII characters ("…", or a bare token of letters, digits and ._:~+/=-)';
+
+/** The request's Idempotency-Key, undefined without one; a malformed one is a 400 naming the header. */
+export function idempotencyKeyOf(req: IncomingMessage): string | undefined {
+  const raw = req.headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') throw badRequest('Idempotency-Key', `one value, ${ALLOWED}`);
+  const value = raw.trim();
+  const quoted = SF_STRING.exec(value);
+  const key = quoted ? quoted[1].replace(/\\(["\\])/g, '$1') : TOKEN.test(value) ? value : undefined;
+  if (key === undefined || key.length === 0 || key.length > 255) throw badRequest('Idempotency-Key', ALLOWED);
+  return key;
+}
+
+/** What makes two requests the same: their parts (route, options) and their body's bytes. */
+export function requestFingerprint(parts: unknown, body: Buffer | string): string {
+  return createHash('sha256').update(JSON.stringify(parts)).update('\n').update(body).digest('hex');
+}
+
+/** The key was used for another request: `what` says which (another file, layer or options…). */
+export function keyReused(what: string): HttpProblem {
+  return new HttpProblem(422, 'Idempotency-Key reused', `this Idempotency-Key was sent with ${what}; send a new key for a new request`, [
+    { name: 'Idempotency-Key', reason: 'a key not used for another request by this API key' },
+  ]);
+}
+
+/** The request with this key is still being answered. */
+export function keyInFlight(): HttpProblem {
+  const p = new HttpProblem(
+    409,
+    'Request in progress',
+    'the request first sent with this Idempotency-Key is still running; ask again shortly for its outcome',
+    [{ name: 'Idempotency-Key', reason: 'a key whose first request has finished' }],
+  );
+  p.retryAfter = 2;
+  return p;
+}
