@@ -71,9 +71,27 @@ export async function readFeature(layer: string, id: number | string): Promise<E
 const json = { 'Content-Type': 'application/json' };
 const point = (lon: number, lat: number) => ({ type: 'Point', coordinates: [lon, lat] });
 
-export async function createFeature(layer: string, lon: number, lat: number, properties: Record<string, unknown>): Promise<EditableFeature> {
-  const res = await send(items(layer), { method: 'POST', headers: json, body: JSON.stringify({ type: 'Feature', geometry: point(lon, lat), properties }) });
+/** Creates a point; `idempotencyKey` makes the request safe to send again (see `sendCreating`). */
+export async function createFeature(layer: string, lon: number, lat: number, properties: Record<string, unknown>, idempotencyKey?: string): Promise<EditableFeature> {
+  const res = await sendCreating(items(layer), { method: 'POST', headers: json, body: JSON.stringify({ type: 'Feature', geometry: point(lon, lat), properties }) }, idempotencyKey);
   return toEditable(await res.json(), res.headers.get('etag') ?? '');
+}
+
+/**
+ * Sends a request that creates something. With `idempotencyKey` the server creates it once
+ * however often the request comes with that key (docs/import.md, docs/api.md), so a request
+ * whose connection failed before an answer is sent once more.
+ */
+async function sendCreating(url: string, init: RequestInit, idempotencyKey: string | undefined): Promise<Response> {
+  if (!idempotencyKey) return send(url, init);
+  const keyed = { ...init, headers: { ...(init.headers as Record<string, string>), 'Idempotency-Key': `"${idempotencyKey}"` } };
+  try {
+    return await send(url, keyed);
+  } catch (err) {
+    // fetch rejects with a TypeError when no answer came (the link dropped); an answer is an ApiError.
+    if (!(err instanceof TypeError)) throw err;
+    return send(url, keyed);
+  }
 }
 
 /** PATCH (merge) of the changed fields and, when moved, the point, guarded by the ETag read. */
@@ -153,27 +171,16 @@ export const IMPORT_TYPES: Record<string, string> = {
 
 /**
  * Starts an import as a job (`async=true`); its progress is read from the job endpoint.
- * With `idempotencyKey` the server imports the file once however often it is sent with
- * that key (docs/import.md), so a request whose connection failed before an answer is
- * sent once more.
+ * `idempotencyKey` makes the request safe to send again (see `sendCreating`).
  */
 export async function startImport(layer: string, file: Blob, type: string, crs: string, dryRun: boolean, idempotencyKey?: string): Promise<ImportJob> {
   const q = new URLSearchParams({ crs, dryRun: String(dryRun), async: 'true' });
-  const url = `/import/${encodeURIComponent(layer)}?${q}`;
-  const init: RequestInit = { method: 'POST', headers: { 'Content-Type': type, ...(idempotencyKey ? { 'Idempotency-Key': `"${idempotencyKey}"` } : {}) }, body: file };
-  let res: Response;
-  try {
-    res = await send(url, init);
-  } catch (err) {
-    // fetch rejects with a TypeError when no answer came (the link dropped); an answer is an ApiError.
-    if (!idempotencyKey || !(err instanceof TypeError)) throw err;
-    res = await send(url, init);
-  }
+  const res = await sendCreating(`/import/${encodeURIComponent(layer)}?${q}`, { method: 'POST', headers: { 'Content-Type': type }, body: file }, idempotencyKey);
   return res.json();
 }
 
-/** A fresh Idempotency-Key: 16 random bytes in hexadecimal (crypto.randomUUID needs HTTPS; a wall on plain HTTP has none). */
-export function newImportKey(): string {
+/** A fresh Idempotency-Key: 16 random bytes in hexadecimal (crypto.randomUUID needs HTTPS; a planner on plain HTTP has none). */
+export function newIdempotencyKey(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 

@@ -168,11 +168,31 @@ describe('editing points with a key', () => {
     await page.selectOption('.edit-form [data-field="level"]', 'orange');
     await page.selectOption('.edit-form [data-field="category"]', 'gas');
     await page.fill('.edit-form [data-field="responsible_unit"]', '花都区应急管理局');
-    await page.click('.edit-form button[type="submit"]');
-    await page.waitForFunction(() => document.querySelector('.edit-form h3')?.textContent?.includes('#'), null, { timeout: 15_000 }).catch(async (err) => {
-      await page.screenshot({ path: '/tmp/onemap-edit-add.png' });
-      throw err;
+    // The first send reaches the server, which creates the point, but its answer is lost (the
+    // link drops): the page sends it again with the same Idempotency-Key and gets that point.
+    const creations: string[] = [];
+    const ITEMS = /\/ogc\/collections\/risk_points\/items$/;
+    await page.route(ITEMS, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      creations.push(route.request().headers()['idempotency-key'] ?? '');
+      if (creations.length > 1) return route.continue();
+      await route.fetch();
+      return route.abort('connectionreset');
     });
+    try {
+      await page.click('.edit-form button[type="submit"]');
+      await page.waitForFunction(() => document.querySelector('.edit-form h3')?.textContent?.includes('#'), null, { timeout: 15_000 }).catch(async (err) => {
+        await page.screenshot({ path: '/tmp/onemap-edit-add.png' });
+        throw err;
+      });
+    } finally {
+      await page.unroute(ITEMS);
+    }
+    expect(creations).toHaveLength(2);
+    expect(creations[0]).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(creations[1]).toBe(creations[0]);
+    const matched = await (await fetch(`${server.url}/ogc/collections/risk_points/items?q=${encodeURIComponent('浏览器新增风险点')}&limit=1`)).json();
+    expect(matched.numberMatched).toBe(1);
     const id = Number(/#(\d+)/.exec((await page.textContent('.edit-form h3'))!)![1]);
     const created = await item('risk_points', id);
     expect(created.body.properties).toMatchObject({ name_zh: '浏览器新增风险点', level: 'orange', district_id: 'huadu' });

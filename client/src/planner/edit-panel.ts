@@ -8,6 +8,7 @@ import type { MapBrowserEvent } from 'ol';
 import { ApiError, type LayerInfo } from '../api.ts';
 import {
   createFeature,
+  newIdempotencyKey,
   deleteFeature,
   featureSchema,
   invalidParams,
@@ -35,6 +36,11 @@ interface EditState {
   /** The stored version when a save found the feature changed by someone else. */
   conflict: EditableFeature | null;
   busy: boolean;
+  /**
+   * The Idempotency-Key of a new feature's creation: kept while no answer came, so a save
+   * sent again after a lost answer does not create a second feature; new after an answer.
+   */
+  createKey: string;
 }
 
 /**
@@ -107,7 +113,7 @@ export class EditPanel {
     const values: Record<string, unknown> = {};
     for (const [name, field] of Object.entries(schema.properties)) if (!field.readOnly) values[name] = feature?.properties[name] ?? null;
     if (!feature && 'district_id' in values && this.app.state.district) values.district_id = this.app.state.district;
-    return { layer, schema, feature, values, at: feature ? [feature.lon, feature.lat] : null, moved: false, errors: {}, message: '', conflict: null, busy: false };
+    return { layer, schema, feature, values, at: feature ? [feature.lon, feature.lat] : null, moved: false, errors: {}, message: '', conflict: null, busy: false, createKey: newIdempotencyKey() };
   }
 
   private async add(layerId: string): Promise<void> {
@@ -210,12 +216,13 @@ export class EditPanel {
     try {
       const stored = s.feature
         ? await updateFeature(s.layer.id, s.feature.id, s.feature.etag, this.changes(s), s.moved ? s.at : null)
-        : await createFeature(s.layer.id, s.at[0], s.at[1], this.changes(s));
+        : await createFeature(s.layer.id, s.at[0], s.at[1], this.changes(s), s.createKey);
       this.state = this.newState(s.layer, s.schema, stored);
       this.state.message = `${t('savedAs')} ${stored.etag}`;
       this.placeMarker();
     } catch (err) {
       s.busy = false;
+      if (err instanceof ApiError) s.createKey = newIdempotencyKey(); // an answer came: the next save is a new request
       if (err instanceof ApiError && err.status === 412 && s.feature) {
         s.conflict = await readFeature(s.layer.id, s.feature.id).catch(() => null);
         s.message = t('conflict');

@@ -1,6 +1,6 @@
 import { fromLonLat } from 'ol/proj.js';
 import type { LayerInfo } from '../api.ts';
-import { IMPORT_TYPES, featureSchema, importJob, newImportKey, startImport, type ImportFlaggedShelter, type ImportJob } from '../api-edit.ts';
+import { IMPORT_TYPES, featureSchema, importJob, newIdempotencyKey, startImport, type ImportFlaggedShelter, type ImportJob } from '../api-edit.ts';
 import type { OneMapApp } from '../app.ts';
 import { escapeHtml } from '../dom.ts';
 import { formatCount, formatNumber, onLang, pick, t, type Word } from '../i18n.ts';
@@ -44,7 +44,7 @@ export class ImportPanel {
    * until an answer comes, so the import sent again after a lost answer is not imported
    * twice; new for other choices and after an answer.
    */
-  private importKey = newImportKey();
+  private importKey = newIdempotencyKey();
 
   constructor(
     private readonly app: OneMapApp,
@@ -58,7 +58,7 @@ export class ImportPanel {
       if (input.dataset.import === 'crs') this.crs = input.value;
       if (input.dataset.import === 'file') this.file = input.files?.[0] ?? null;
       if (input.dataset.import) {
-        this.importKey = newImportKey();
+        this.importKey = newIdempotencyKey();
         this.checked = false;
         this.job = null;
         this.error = '';
@@ -95,7 +95,7 @@ export class ImportPanel {
     this.error = '';
     try {
       let job = await startImport(this.layer, this.file, type, this.crs, dryRun, dryRun ? undefined : this.importKey);
-      if (!dryRun) this.importKey = newImportKey();
+      if (!dryRun) this.importKey = newIdempotencyKey();
       this.job = job;
       this.renderStatus();
       while (job.status === 'running') {
