@@ -78,9 +78,9 @@ export async function createFeature(layer: string, lon: number, lat: number, pro
 }
 
 /**
- * Sends a request that creates something. With `idempotencyKey` the server creates it once
- * however often the request comes with that key (docs/import.md, docs/api.md), so a request
- * whose connection failed before an answer is sent once more.
+ * Sends a request that adds something (a feature, an import, people in a shelter). With
+ * `idempotencyKey` the server does it once however often the request comes with that key
+ * (docs/api.md), so a request whose connection failed before an answer is sent once more.
  */
 async function sendCreating(url: string, init: RequestInit, idempotencyKey: string | undefined): Promise<Response> {
   if (!idempotencyKey) return send(url, init);
@@ -130,12 +130,10 @@ export interface Occupancy {
   status: string;
 }
 
+/** Counts people in or out of a shelter: sent once more if the link drops before an answer, and counted once (its own Idempotency-Key). */
 export async function checkIn(shelter: number | string, people: number, out: boolean): Promise<Occupancy> {
-  const res = await send(`/shelters/${encodeURIComponent(String(shelter))}/${out ? 'checkouts' : 'checkins'}`, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({ people }),
-  });
+  const url = `/shelters/${encodeURIComponent(String(shelter))}/${out ? 'checkouts' : 'checkins'}`;
+  const res = await sendCreating(url, { method: 'POST', headers: json, body: JSON.stringify({ people }) }, newIdempotencyKey());
   return res.json();
 }
 

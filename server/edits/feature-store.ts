@@ -1,7 +1,7 @@
 import type { Feature, Geometry } from 'geojson';
 import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
-import { keyReused } from '../http/idempotency-key.ts';
+import { keyedWrite, type WriteKey } from '../db/write-keys.ts';
 import { journalOf } from '../db/data-version.ts';
 import { recordChange } from '../live/notify.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
@@ -167,38 +167,21 @@ function geometrySql(table: string, param: string): string {
   return MULTI_TABLE_GEOMETRY[table] ? `ST_Multi(${g})` : g;
 }
 
-/** A creation's Idempotency-Key (server/http/idempotency-key.ts): the key, whose, and what the request was. */
-export interface CreationKey {
-  key: string;
-  /** The caller: the API key (its audit name). */
-  by: string;
-  fingerprint: string;
-}
-
 /**
- * Creates a feature. With `key`, the key is taken in the same transaction: a key taken
- * before by the same request answers the feature it created (`replayed`), with nothing
- * written; one taken by another request is a 422.
+ * Creates a feature. With `key` (an Idempotency-Key), the same request sent again gets the
+ * feature created the first time, as it was then (`replayed`), and nothing is written.
  */
 export async function createFeature(
   db: Db,
   layer: LayerDef,
   input: { properties: Record<string, unknown>; geometry: Geometry },
   who: Principal,
-  key?: CreationKey,
+  key?: WriteKey,
 ): Promise<StoredFeature & { replayed?: true }> {
   const table = assertEditable(layer);
   const districtId = String(input.properties.district_id);
   assertDistrictScope(who, districtId);
-  return db.tx(async (q) => {
-    if (key) {
-      const earlier = await takeCreationKey(q, layer, key);
-      if (earlier !== undefined) {
-        const row = await lockRow(q, layer, table, earlier);
-        if (!row) throw notFound(`no ${layer.id} feature ${earlier}`);
-        return { ...toStored(layer, row, who), replayed: true };
-      }
-    }
+  return db.tx((q) => keyedWrite(q, key, async () => {
     await checkGeometry(q, input.geometry, districtId);
     const entries = Object.entries(input.properties).filter(([, v]) => v !== undefined);
     const cols = entries.map(([k]) => k);
@@ -212,35 +195,10 @@ export async function createFeature(
       params,
     );
     const id = (inserted.rows[0] as { id: number }).id;
-    if (key) await q.query('UPDATE feature_creation_keys SET feature_id = $3 WHERE requested_by = $1 AND idempotency_key = $2', [key.by, key.key, id]);
     const after = await lockRow(q, layer, table, id);
     await record(q, layer, who, 'insert', id, undefined, after);
     return toStored(layer, after!, who);
-  });
-}
-
-const KEY_DAYS = 7;
-
-/**
- * Takes `key` in the creating transaction and returns undefined, or returns the id of
- * the feature created by the request that took it before (a request racing the first
- * one waits here until that one commits or rolls back).
- */
-async function takeCreationKey(q: Queryable, layer: LayerDef, key: CreationKey): Promise<number | undefined> {
-  await q.query(`DELETE FROM feature_creation_keys WHERE created_at < now() - interval '${KEY_DAYS} days'`);
-  const taken = await q.query(
-    `INSERT INTO feature_creation_keys (requested_by, idempotency_key, fingerprint, layer) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (requested_by, idempotency_key) DO NOTHING RETURNING feature_id`,
-    [key.by, key.key, key.fingerprint, layer.id],
-  );
-  if (taken.rows.length) return undefined;
-  const held = await q.query<{ fingerprint: string; feature_id: string | number }>(
-    'SELECT fingerprint, feature_id FROM feature_creation_keys WHERE requested_by = $1 AND idempotency_key = $2',
-    [key.by, key.key],
-  );
-  const earlier = held.rows[0];
-  if (!earlier || earlier.fingerprint !== key.fingerprint) throw keyReused('another request (another layer, place or properties)');
-  return Number(earlier.feature_id);
+  }));
 }
 
 export async function updateFeature(

@@ -78,7 +78,7 @@ export function editRoutes({ db, config }: AppContext): Router {
     assertGeometryInput(input.geometry, 'geometry', limits);
     // Sent again after a lost answer, with the same Idempotency-Key: the feature created the first time.
     const key = idempotencyKeyOf(req);
-    const creation = key ? { key, by: who.actor, fingerprint: requestFingerprint(['create', layer.id], JSON.stringify(req.body)) } : undefined;
+    const creation = key ? { key, by: who.actor, fingerprint: requestFingerprint(['create', layer.id], JSON.stringify(req.body)), what: 'another new feature (another layer, place or properties)' } : undefined;
     const stored = await createFeature(requestDb(db, req), layer, { properties: input.properties, geometry: input.geometry! }, who, creation);
     if (stored.replayed) res.set('Idempotent-Replayed', 'true');
     res

@@ -5,6 +5,7 @@ import { recordChange } from '../live/notify.ts';
 import type { Principal } from '../../catalog/access.ts';
 import { districtScopeProblem } from '../auth/district-scope.ts';
 import { hashEvacuee, type EvacueeKey } from './evacuee-key.ts';
+import { keyedWrite, type WriteKey } from '../db/write-keys.ts';
 
 export interface OccupancyChange {
   direction: 'in' | 'out';
@@ -29,10 +30,18 @@ export interface ShelterOccupancy {
  * Status follows: standby → open on the first arrival, open → full at capacity,
  * full → open when someone leaves; closed shelters accept nobody.
  */
-export async function changeOccupancy(db: Db, shelterId: number, change: OccupancyChange, who: Principal, evacueeKey: EvacueeKey): Promise<ShelterOccupancy> {
+export async function changeOccupancy(
+  db: Db,
+  shelterId: number,
+  change: OccupancyChange,
+  who: Principal,
+  evacueeKey: EvacueeKey,
+  /** An Idempotency-Key: the same request sent again gets the first answer, and nobody is counted twice. */
+  key?: WriteKey,
+): Promise<ShelterOccupancy & { replayed?: true }> {
   // Before the transaction: the first one made is stored on the same single connection (PGlite).
   const evacueeHash = change.evacuee ? hashEvacuee(await evacueeKey(), change.evacuee) : null;
-  return db.tx(async (q) => {
+  return db.tx((q) => keyedWrite(q, key, async () => {
     const delta = change.direction === 'in' ? change.people : -change.people;
     const updated = await q.query<ShelterOccupancy>(
       `UPDATE shelters
@@ -58,7 +67,7 @@ export async function changeOccupancy(db: Db, shelterId: number, change: Occupan
     journalOf(q).audit({ actor: who.actor, layer: 'shelters', feature_id: String(shelterId), operation: change.direction === 'in' ? 'checkin' : 'checkout', before: { occupancy: row.occupancy - delta }, after: summary });
     recordChange(q, { layer: 'shelters', id: shelterId, op: 'update', kind: 'occupancy', summary });
     return row;
-  });
+  }));
 }
 
 /** Why a check-in/out was refused: 404 no such shelter, 403 other district, 409 closed/full/empty. */

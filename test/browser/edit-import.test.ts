@@ -266,8 +266,25 @@ describe('shelter check-ins', () => {
     await other.waitForFunction(() => document.body.dataset.live === 'open', null, { timeout: 10_000 });
     await openPopup('shelters', SHELTER.lon, SHELTER.lat);
     await page.fill('.popup [data-checkin-people]', '7');
-    await page.click('.popup [data-extra="checkin"]');
-    await page.waitForSelector('.popup [data-checkin-result][data-occupancy="7"]');
+    // The check-in reaches the server, its answer is lost; the page sends it again with the
+    // same Idempotency-Key, and the 7 people are counted once.
+    const sends: string[] = [];
+    const CHECKINS = /\/shelters\/\d+\/checkins$/;
+    await page.route(CHECKINS, async (route) => {
+      sends.push(route.request().headers()['idempotency-key'] ?? '');
+      if (sends.length > 1) return route.continue();
+      await route.fetch();
+      return route.abort('connectionreset');
+    });
+    try {
+      await page.click('.popup [data-extra="checkin"]');
+      await page.waitForSelector('.popup [data-checkin-result][data-occupancy="7"]');
+    } finally {
+      await page.unroute(CHECKINS);
+    }
+    expect(sends).toHaveLength(2);
+    expect(sends[1]).toBe(sends[0]);
+    expect((await item('shelters', id)).body.properties.occupancy).toBe(7);
     await page.fill('.popup [data-checkin-people]', '3');
     await page.click('.popup [data-extra="checkout"]');
     await page.waitForSelector('.popup [data-checkin-result][data-occupancy="4"]');

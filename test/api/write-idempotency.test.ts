@@ -5,8 +5,9 @@ import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 
 /**
- * Idempotency-Key on POST …/items: a planner whose answer was lost sends the new feature
- * again with the same key and gets the feature created the first time; one is created.
+ * Idempotency-Key on the writes that add something: a new feature (POST …/items) and a
+ * shelter check-in or check-out. A client whose answer was lost sends the request again
+ * with the same key and gets the first answer; nothing is written twice.
  */
 let db: Db;
 let app: Express;
@@ -77,5 +78,46 @@ describe('POST /ogc/collections/{id}/items with Idempotency-Key', () => {
       expect(JSON.parse(r.text).param).toBe('Idempotency-Key');
     }
     expect(await named('坏键新增')).toBe(0);
+  });
+});
+
+describe('POST /shelters/{id}/checkins and /checkouts with Idempotency-Key', () => {
+  let shelter: number;
+  beforeAll(async () => {
+    const r = await db.query<{ id: number }>("SELECT id FROM shelters WHERE district_id = 'huadu' AND status = 'open' AND deleted_at IS NULL AND capacity - occupancy > 100 ORDER BY id LIMIT 1");
+    shelter = Number(r.rows[0].id);
+  });
+  const occupancy = async () => (await db.query<{ n: number }>('SELECT occupancy AS n FROM shelters WHERE id = $1', [shelter])).rows[0].n;
+  const records = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM shelter_checkins WHERE shelter_id = $1', [shelter])).rows[0].n;
+  const move = (path: 'checkins' | 'checkouts', people: number, key?: string) => {
+    const r = request(app).post(`/shelters/${shelter}/${path}`).set('authorization', desk);
+    return (key === undefined ? r : r.set('idempotency-key', key)).send({ people });
+  };
+
+  it('a check-in sent again with its key counts the people once and answers as the first time', async () => {
+    const [before, logged] = [await occupancy(), await records()];
+    const first = await move('checkins', 7, '"bus-14-arrived"').expect(200);
+    expect(first.body.occupancy).toBe(before + 7);
+    const again = await move('checkins', 7, '"bus-14-arrived"').expect(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await occupancy()).toBe(before + 7);
+    expect(await records()).toBe(logged + 1);
+  });
+
+  it('two sends at once count once; the key with another count or direction is a 422 naming it', async () => {
+    const before = await occupancy();
+    const [a, b] = await Promise.all([move('checkins', 3, 'bus-15'), move('checkins', 3, 'bus-15')]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(b.body).toEqual(a.body);
+    expect(await occupancy()).toBe(before + 3);
+    for (const r of [await move('checkins', 4, 'bus-15').expect(422), await move('checkouts', 3, 'bus-15').expect(422)]) {
+      expect(JSON.parse(r.text).param).toBe('Idempotency-Key');
+    }
+    expect(await occupancy()).toBe(before + 3);
+    // A refusal takes no key: more people out than are in is a 409, and the key then serves a valid checkout.
+    await move('checkouts', 100_000, 'leaving').expect(409);
+    await move('checkouts', 3, 'leaving').expect(200);
+    expect(await occupancy()).toBe(before);
   });
 });
