@@ -82,6 +82,22 @@ async function placeOnMap(lon: number, lat: number): Promise<void> {
   );
 }
 
+/**
+ * The first POST to `url` reaches the server, but its answer is lost (the link drops);
+ * later ones pass. Gives the Idempotency-Key of each send, and the way back.
+ */
+async function loseFirstAnswer(url: RegExp): Promise<{ keys: string[]; restore: () => Promise<void> }> {
+  const keys: string[] = [];
+  await page.route(url, async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    keys.push(route.request().headers()['idempotency-key'] ?? '');
+    if (keys.length > 1) return route.continue();
+    await route.fetch();
+    return route.abort('connectionreset');
+  });
+  return { keys, restore: () => page.unroute(url) };
+}
+
 describe('editing points with a key', () => {
   it('builds the form from the layer schema and shows each field error of the server beside its field, changing nothing', async () => {
     const id = await shelterId();
@@ -168,17 +184,9 @@ describe('editing points with a key', () => {
     await page.selectOption('.edit-form [data-field="level"]', 'orange');
     await page.selectOption('.edit-form [data-field="category"]', 'gas');
     await page.fill('.edit-form [data-field="responsible_unit"]', '花都区应急管理局');
-    // The first send reaches the server, which creates the point, but its answer is lost (the
-    // link drops): the page sends it again with the same Idempotency-Key and gets that point.
-    const creations: string[] = [];
-    const ITEMS = /\/ogc\/collections\/risk_points\/items$/;
-    await page.route(ITEMS, async (route) => {
-      if (route.request().method() !== 'POST') return route.continue();
-      creations.push(route.request().headers()['idempotency-key'] ?? '');
-      if (creations.length > 1) return route.continue();
-      await route.fetch();
-      return route.abort('connectionreset');
-    });
+    // The first send reaches the server, which creates the point, but its answer is lost: the
+    // page sends it again with the same Idempotency-Key and gets that point.
+    const creations = await loseFirstAnswer(/\/ogc\/collections\/risk_points\/items$/);
     try {
       await page.click('.edit-form button[type="submit"]');
       await page.waitForFunction(() => document.querySelector('.edit-form h3')?.textContent?.includes('#'), null, { timeout: 15_000 }).catch(async (err) => {
@@ -186,11 +194,11 @@ describe('editing points with a key', () => {
         throw err;
       });
     } finally {
-      await page.unroute(ITEMS);
+      await creations.restore();
     }
-    expect(creations).toHaveLength(2);
-    expect(creations[0]).toMatch(/^"[0-9a-f]{32}"$/);
-    expect(creations[1]).toBe(creations[0]);
+    expect(creations.keys).toHaveLength(2);
+    expect(creations.keys[0]).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(creations.keys[1]).toBe(creations.keys[0]);
     const matched = await (await fetch(`${server.url}/ogc/collections/risk_points/items?q=${encodeURIComponent('浏览器新增风险点')}&limit=1`)).json();
     expect(matched.numberMatched).toBe(1);
     const id = Number(/#(\d+)/.exec((await page.textContent('.edit-form h3'))!)![1]);
@@ -268,22 +276,15 @@ describe('shelter check-ins', () => {
     await page.fill('.popup [data-checkin-people]', '7');
     // The check-in reaches the server, its answer is lost; the page sends it again with the
     // same Idempotency-Key, and the 7 people are counted once.
-    const sends: string[] = [];
-    const CHECKINS = /\/shelters\/\d+\/checkins$/;
-    await page.route(CHECKINS, async (route) => {
-      sends.push(route.request().headers()['idempotency-key'] ?? '');
-      if (sends.length > 1) return route.continue();
-      await route.fetch();
-      return route.abort('connectionreset');
-    });
+    const checkins = await loseFirstAnswer(/\/shelters\/\d+\/checkins$/);
     try {
       await page.click('.popup [data-extra="checkin"]');
       await page.waitForSelector('.popup [data-checkin-result][data-occupancy="7"]');
     } finally {
-      await page.unroute(CHECKINS);
+      await checkins.restore();
     }
-    expect(sends).toHaveLength(2);
-    expect(sends[1]).toBe(sends[0]);
+    expect(checkins.keys).toHaveLength(2);
+    expect(checkins.keys[1]).toBe(checkins.keys[0]);
     expect((await item('shelters', id)).body.properties.occupancy).toBe(7);
     await page.fill('.popup [data-checkin-people]', '3');
     await page.click('.popup [data-extra="checkout"]');
@@ -377,30 +378,23 @@ describe('importing a file', () => {
     await matchScreenshot('planner-import-huadu', await page.screenshot({ clip: (await page.locator('#side').boundingBox())! }));
   });
 
-  it('an import whose connection drops before an answer is sent again by the page with the same Idempotency-Key, and lands once', async () => {
+  it('an import whose answer is lost is sent again by the page with the same Idempotency-Key, and lands once', async () => {
     const before = await count();
-    const commits: string[] = [];
-    const IMPORT = /\/import\/risk_points\?/;
-    await page.route(IMPORT, async (route) => {
-      const req = route.request();
-      if (req.method() !== 'POST' || new URL(req.url()).searchParams.get('dryRun') === 'true') return route.continue();
-      commits.push(req.headers()['idempotency-key'] ?? '');
-      // The first commit never gets an answer (the link dropped); the page sends it once more.
-      if (commits.length === 1) return route.abort('connectionreset');
-      return route.continue();
-    });
+    await page.setInputFiles('input[data-import="file"]', `${FIXTURES}import-risk-points.csv`);
+    await page.click('[data-import-action="check"]');
+    await page.waitForSelector('[data-import-outcome="valid"]');
+    // The commit reaches the server, which starts the import, but its 202 is lost: the page
+    // sends it again with the same key and follows the same job.
+    const commits = await loseFirstAnswer(/\/import\/risk_points\?/);
     try {
-      await page.setInputFiles('input[data-import="file"]', `${FIXTURES}import-risk-points.csv`);
-      await page.click('[data-import-action="check"]');
-      await page.waitForSelector('[data-import-outcome="valid"]');
       await page.click('[data-import-action="commit"]');
       await page.waitForSelector('[data-import-outcome="imported"]', { timeout: 60_000 });
     } finally {
-      await page.unroute(IMPORT);
+      await commits.restore();
     }
-    expect(commits).toHaveLength(2);
-    expect(commits[0]).toMatch(/^"[0-9a-f]{32}"$/);
-    expect(commits[1]).toBe(commits[0]);
+    expect(commits.keys).toHaveLength(2);
+    expect(commits.keys[0]).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(commits.keys[1]).toBe(commits.keys[0]);
     expect(await count()).toBe(before + 3);
   });
 });
