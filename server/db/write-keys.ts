@@ -1,5 +1,5 @@
 import type { Queryable } from './types.ts';
-import { keyReused } from '../http/idempotency-key.ts';
+import { keyReused, type RequestKey } from '../http/idempotency-key.ts';
 
 /**
  * Idempotency-Key (server/http/idempotency-key.ts) for writes done in one transaction:
@@ -8,16 +8,6 @@ import { keyReused } from '../http/idempotency-key.ts';
  * transaction rolls back) takes no key; a write racing the first one with the same key
  * waits on the key's unique entry until the first commits, then gets its answer.
  */
-export interface WriteKey {
-  key: string;
-  /** The caller: the API key (its audit name). */
-  by: string;
-  /** What the request was (server/http/idempotency-key.ts `requestFingerprint`). */
-  fingerprint: string;
-  /** Which request the key may have come with, for the 422 when it was another. */
-  what: string;
-}
-
 const KEEP_DAYS = 7;
 
 /**
@@ -25,7 +15,7 @@ const KEEP_DAYS = 7;
  * (plain JSON) is kept with the key; later, the kept answer is given back, marked
  * `replayed`, and `write` does not run. Without a key, `write` runs.
  */
-export async function keyedWrite<T extends object>(q: Queryable, key: WriteKey | undefined, write: () => Promise<T>): Promise<T & { replayed?: true }> {
+export async function keyedWrite<T extends object>(q: Queryable, key: RequestKey | undefined, write: () => Promise<T>): Promise<T & { replayed?: true }> {
   if (!key) return write();
   await q.query(`DELETE FROM write_keys WHERE created_at < now() - interval '${KEEP_DAYS} days'`);
   const taken = await q.query(

@@ -1,7 +1,8 @@
 import type { Feature, Geometry } from 'geojson';
 import type { Db, Queryable } from '../db/types.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
-import { keyedWrite, type WriteKey } from '../db/write-keys.ts';
+import { keyedWrite } from '../db/write-keys.ts';
+import type { RequestKey } from '../http/idempotency-key.ts';
 import { journalOf } from '../db/data-version.ts';
 import { recordChange } from '../live/notify.ts';
 import type { LayerDef } from '../../catalog/layers.ts';
@@ -176,7 +177,7 @@ export async function createFeature(
   layer: LayerDef,
   input: { properties: Record<string, unknown>; geometry: Geometry },
   who: Principal,
-  key?: WriteKey,
+  key?: RequestKey,
 ): Promise<StoredFeature & { replayed?: true }> {
   const table = assertEditable(layer);
   const districtId = String(input.properties.district_id);

@@ -7,7 +7,7 @@ import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
 import { baseUrl } from '../http/base-url.ts';
 import { notFound } from '../http/problem.ts';
-import { idempotencyKeyOf, requestFingerprint } from '../http/idempotency-key.ts';
+import { requestKeyOf } from '../http/idempotency-key.ts';
 import { CANONICAL_ID } from '../http/numbers.ts';
 import { getLayer, type LayerDef } from '../../catalog/layers.ts';
 import { canSeeLayer, visibleProperties } from '../../catalog/access.ts';
@@ -77,9 +77,8 @@ export function editRoutes({ db, config }: AppContext): Router {
     const input = parseInput(featureSchema(layer, who, false), req.body, 'body');
     assertGeometryInput(input.geometry, 'geometry', limits);
     // Sent again after a lost answer, with the same Idempotency-Key: the feature created the first time.
-    const key = idempotencyKeyOf(req);
-    const creation = key ? { key, by: who.actor, fingerprint: requestFingerprint(['create', layer.id], JSON.stringify(req.body)), what: 'another new feature (another layer, place or properties)' } : undefined;
-    const stored = await createFeature(requestDb(db, req), layer, { properties: input.properties, geometry: input.geometry! }, who, creation);
+    const key = requestKeyOf(req, who, ['create', layer.id], JSON.stringify(req.body), 'another new feature (another layer, place or properties)');
+    const stored = await createFeature(requestDb(db, req), layer, { properties: input.properties, geometry: input.geometry! }, who, key);
     if (stored.replayed) res.set('Idempotent-Replayed', 'true');
     res
       .status(201)

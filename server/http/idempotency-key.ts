@@ -4,8 +4,8 @@ import { badRequest, HttpProblem } from './problem.ts';
 
 /**
  * `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) on the requests that
- * create something: imports (server/imports/routes.ts) and new features
- * (server/edits/routes.ts). A client that lost the answer (a dropped link, a proxy's
+ * add something: imports (server/imports/routes.ts), new features (server/edits/routes.ts)
+ * and shelter check-ins and check-outs (server/shelters/routes.ts). A client that lost the answer (a dropped link, a proxy's
  * timeout) sends the same request again with the same key and gets the first request's
  * outcome, instead of creating the rows a second time. Keys belong to the API key that
  * sent them and are kept 7 days.
@@ -16,6 +16,26 @@ import { badRequest, HttpProblem } from './problem.ts';
 const SF_STRING = /^"((?:[\x20\x21\x23-\x5B\x5D-\x7E]|\\["\\])*)"$/;
 const TOKEN = /^[A-Za-z0-9._:~+/=-]+$/;
 const ALLOWED = 'a string of 1–255 printable ASCII characters ("…", or a bare token of letters, digits and ._:~+/=-)';
+
+/** A request's Idempotency-Key with what the server needs to honour it. */
+export interface RequestKey {
+  key: string;
+  /** The caller: the API key (its audit name); keys are its own. */
+  by: string;
+  /** What the request was (`requestFingerprint`): the same key with another request is refused. */
+  fingerprint: string;
+  /** Which request the key came with, in words, for that refusal. */
+  what: string;
+}
+
+/**
+ * The request's key (undefined without an Idempotency-Key header): `parts` and `body`
+ * say what the request is, `what` says it in words.
+ */
+export function requestKeyOf(req: IncomingMessage, who: { actor: string }, parts: unknown, body: Buffer | string, what: string): RequestKey | undefined {
+  const key = idempotencyKeyOf(req);
+  return key === undefined ? undefined : { key, by: who.actor, fingerprint: requestFingerprint(parts, body), what };
+}
 
 /** The request's Idempotency-Key, undefined without one; a malformed one is a 400 naming the header. */
 export function idempotencyKeyOf(req: IncomingMessage): string | undefined {

@@ -1,5 +1,6 @@
 import type { Db, Queryable, StatementScope } from '../db/types.ts';
 import type { ImportReport } from './import-job.ts';
+import type { RequestKey } from '../http/idempotency-key.ts';
 import { outlivingScope } from '../http/request-scope.ts';
 import { scopedDb } from '../db/scoped.ts';
 
@@ -30,14 +31,6 @@ const PROGRESS = `UPDATE import_jobs SET report = $2::jsonb, updated_at = now() 
 
 const CLAIM = `INSERT INTO import_jobs (id, report, updated_at, idempotency_key, requested_by, fingerprint) VALUES ($1, $2::jsonb, now(), $3, $4, $5)
   ON CONFLICT (requested_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`;
-
-/** An import request's Idempotency-Key (server/http/idempotency-key.ts), whose, and what the request was. */
-export interface ImportKey {
-  key: string;
-  /** The caller: the API key (its audit name). */
-  by: string;
-  fingerprint: string;
-}
 
 export class ImportJobs {
   /** Jobs this process runs, until their final report is written. */
@@ -89,7 +82,7 @@ export class ImportJobs {
    * undefined; or, when an earlier job holds the key, returns that job's id and
    * what its request was.
    */
-  async claim(report: ImportReport, key: ImportKey, scope: StatementScope | undefined): Promise<{ id: string; fingerprint: string } | undefined> {
+  async claim(report: ImportReport, key: RequestKey, scope: StatementScope | undefined): Promise<{ id: string; fingerprint: string } | undefined> {
     const db = scopedDb(this.db, scope);
     // Twice at most: the holder may be deleted (expired) between the two statements.
     for (let attempt = 0; attempt < 2; attempt++) {

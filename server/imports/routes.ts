@@ -21,8 +21,8 @@ import { tokenNow } from '../http/consistency-token.ts';
 /** Longest parsing of one import file may take on a worker (the file size is bounded by IMPORT_MAX_MB). */
 const IMPORT_PARSE_BUDGET_MS = 60_000;
 import { newJob, runImport, type ImportReport } from './import-job.ts';
-import { ImportJobs, type ImportKey } from './job-store.ts';
-import { idempotencyKeyOf, keyInFlight, keyReused, requestFingerprint } from '../http/idempotency-key.ts';
+import { ImportJobs } from './job-store.ts';
+import { keyInFlight, keyReused, requestKeyOf, type RequestKey } from '../http/idempotency-key.ts';
 import { geometryLimits } from '../geo/geometry-input.ts';
 import { illFormedAt, WELL_FORMED } from '../http/unicode.ts';
 import { isUtf8 } from 'node:buffer';
@@ -70,12 +70,12 @@ export function importRoutes({ db, config, log }: AppContext): Router {
     const data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (format !== 'xlsx' && !isUtf8(data)) throw badRequest('body', WELL_FORMED);
     const who = principalOf(req);
-    const key = idempotencyKeyOf(req);
+    const key = requestKeyOf(req, who, ['import', layer.id, format, q.crs, q.dryRun, q.async], data, 'another import (another file, layer or options)');
     const report = newJob(layer, format, q.crs, q.dryRun);
     const requestScope = scopeOf(req);
     if (key) {
       // The same request sent again (its answer was lost): the first one's outcome, not a second import.
-      const earlier = await earlierImport(jobs, report, { key, by: who.actor, fingerprint: requestFingerprint(['import', layer.id, format, q.crs, q.dryRun, q.async], data) }, requestScope);
+      const earlier = await earlierImport(jobs, report, key, requestScope);
       if (earlier) {
         res.set('Idempotent-Replayed', 'true');
         if (q.async) {
@@ -164,11 +164,11 @@ export function importRoutes({ db, config, log }: AppContext): Router {
  * key whose import failed with nothing written (its client left, the database was away, its
  * process stopped) is let go, so the request runs again.
  */
-async function earlierImport(jobs: ImportJobs, report: ImportReport, key: ImportKey, scope: StatementScope | undefined): Promise<ImportReport | undefined> {
+async function earlierImport(jobs: ImportJobs, report: ImportReport, key: RequestKey, scope: StatementScope | undefined): Promise<ImportReport | undefined> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const held = await jobs.claim(report, key, scope);
     if (!held) return undefined;
-    if (held.fingerprint !== key.fingerprint) throw keyReused('another import (another file, layer or options)');
+    if (held.fingerprint !== key.fingerprint) throw keyReused(key.what);
     const earlier = await jobs.get(held.id, scope);
     if (earlier && earlier.status !== 'failed') return earlier;
     await jobs.freeKey(held.id, scope);

@@ -5,7 +5,8 @@ import { recordChange } from '../live/notify.ts';
 import type { Principal } from '../../catalog/access.ts';
 import { districtScopeProblem } from '../auth/district-scope.ts';
 import { hashEvacuee, type EvacueeKey } from './evacuee-key.ts';
-import { keyedWrite, type WriteKey } from '../db/write-keys.ts';
+import { keyedWrite } from '../db/write-keys.ts';
+import type { RequestKey } from '../http/idempotency-key.ts';
 
 export interface OccupancyChange {
   direction: 'in' | 'out';
@@ -37,7 +38,7 @@ export async function changeOccupancy(
   who: Principal,
   evacueeKey: EvacueeKey,
   /** An Idempotency-Key: the same request sent again gets the first answer, and nobody is counted twice. */
-  key?: WriteKey,
+  key?: RequestKey,
 ): Promise<ShelterOccupancy & { replayed?: true }> {
   // Before the transaction: the first one made is stored on the same single connection (PGlite).
   const evacueeHash = change.evacuee ? hashEvacuee(await evacueeKey(), change.evacuee) : null;

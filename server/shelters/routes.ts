@@ -6,7 +6,7 @@ import { scopeOf } from '../http/request-scope.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { parseInput } from '../http/validate.ts';
 import { principalOf } from '../http/principal.ts';
-import { idempotencyKeyOf, requestFingerprint } from '../http/idempotency-key.ts';
+import { requestKeyOf } from '../http/idempotency-key.ts';
 import { changeOccupancy } from './occupancy.ts';
 import { evacueeKeyOnce } from './evacuee-key.ts';
 import { recomputeHazardZones } from './usability.ts';
@@ -34,9 +34,8 @@ export function shelterRoutes({ db, config }: AppContext): Router {
       const input = parseInput(body, req.body ?? {}, 'body');
       const who = principalOf(req);
       // Sent again after a lost answer, with the same Idempotency-Key: the first answer, nobody counted twice.
-      const key = idempotencyKeyOf(req);
-      const once = key ? { key, by: who.actor, fingerprint: requestFingerprint([path, id], JSON.stringify(req.body ?? {})), what: 'another check-in or check-out (another shelter or number of people)' } : undefined;
-      const result = await changeOccupancy(requestDb(db, req), id, { direction, ...input }, who, () => evacueeKey(scopeOf(req)), once);
+      const key = requestKeyOf(req, who, [path, id], JSON.stringify(req.body ?? {}), 'another check-in or check-out (another shelter or number of people)');
+      const result = await changeOccupancy(requestDb(db, req), id, { direction, ...input }, who, () => evacueeKey(scopeOf(req)), key);
       if (result.replayed) res.set('Idempotent-Replayed', 'true');
       res.status(200).json({ id: result.id, occupancy: result.occupancy, capacity: result.capacity, free: result.capacity - result.occupancy, status: result.status });
     });
