@@ -34,12 +34,18 @@ export interface WriteJournal {
   notify(note: VersionedNote): void;
   /** Called with the transaction's data version before COMMIT (to put it in an answer). */
   onVersion(fn: (version: number) => void): void;
+  /**
+   * Runs `fn` in the transaction as its last work before COMMIT, after the `onVersion`
+   * callbacks (to store an answer that carries the version: server/db/write-keys.ts).
+   */
+  lastly(fn: () => Promise<unknown>): void;
 }
 
 interface Journal extends WriteJournal {
   audits: AuditEntry[];
   notes: VersionedNote[];
   listeners: ((version: number) => void)[];
+  last: (() => Promise<unknown>)[];
   /** Where the request this transaction is for records the version it committed (the write barrier waits for it). */
   written?: WrittenVersion;
 }
@@ -62,9 +68,11 @@ export function openJournal(q: Queryable, written: WrittenVersion | undefined): 
     audits: [],
     notes: [],
     listeners: [],
+    last: [],
     audit: (e) => void j.audits.push(e),
     notify: (n) => void j.notes.push(n),
     onVersion: (fn) => void j.listeners.push(fn),
+    lastly: (fn) => void j.last.push(fn),
   };
   journals.set(q, j);
 }
@@ -86,13 +94,21 @@ export function stampVersion<T extends { data_version: number | null }>(q: Query
 }
 
 /**
- * The transaction helpers' last statement before COMMIT: when the journal holds
- * anything, moves the version and writes what carries it, in one round trip.
+ * The transaction helpers' last statements before COMMIT: when the journal holds
+ * anything, moves the version and writes what carries it, in one round trip; then
+ * what was asked to run last (`lastly`).
  */
 export async function settleJournal(q: Queryable): Promise<void> {
   const j = journals.get(q);
   journals.delete(q);
-  if (!j || (j.audits.length === 0 && j.notes.length === 0 && j.listeners.length === 0)) return;
+  if (!j) return;
+  await moveVersion(q, j);
+  for (const fn of j.last) await fn();
+}
+
+/** Moves the data version and writes what carries it, when the journal holds anything that does. */
+async function moveVersion(q: Queryable, j: Journal): Promise<void> {
+  if (j.audits.length === 0 && j.notes.length === 0 && j.listeners.length === 0) return;
   const channels = new Set(j.notes.map((n) => n.channel));
   // one channel, so the notes keep their order (every change travels on one today)
   if (channels.size > 1) throw new Error(`one notification channel per transaction, not ${[...channels].join(', ')}`);

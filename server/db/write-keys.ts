@@ -1,4 +1,5 @@
 import type { Queryable } from './types.ts';
+import { journalOf } from './data-version.ts';
 import { keyReused, type RequestKey } from '../http/idempotency-key.ts';
 
 /**
@@ -31,6 +32,7 @@ export async function keyedWrite<T extends object>(q: Queryable, key: RequestKey
     return { ...answer, replayed: true };
   }
   const answer = await write();
-  await q.query('UPDATE write_keys SET answer = $3::jsonb WHERE requested_by = $1 AND idempotency_key = $2', [key.by, key.key, JSON.stringify(answer)]);
+  // Kept last before COMMIT: by then the answer carries the data version it commits with, if it has one.
+  journalOf(q).lastly(() => q.query('UPDATE write_keys SET answer = $3::jsonb WHERE requested_by = $1 AND idempotency_key = $2', [key.by, key.key, JSON.stringify(answer)]));
   return answer;
 }

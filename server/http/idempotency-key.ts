@@ -4,8 +4,9 @@ import { badRequest, HttpProblem } from './problem.ts';
 
 /**
  * `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) on the requests that
- * add something: imports (server/imports/routes.ts), new features (server/edits/routes.ts)
- * and shelter check-ins and check-outs (server/shelters/routes.ts). A client that lost the answer (a dropped link, a proxy's
+ * add something: imports (server/imports/routes.ts), new features (server/edits/routes.ts),
+ * shelter check-ins and check-outs (server/shelters/routes.ts) and inspections
+ * (server/risk/routes.ts). A client that lost the answer (a dropped link, a proxy's
  * timeout) sends the same request again with the same key and gets the first request's
  * outcome, instead of creating the rows a second time. Keys belong to the API key that
  * sent them and are kept 7 days.

@@ -28,6 +28,7 @@ import { hazardSourceExists, loadGradedGeohazards, loadHazardSourceLines } from 
 import { listInspections, readAssessment, recordInspection, setHazardSubstances, setPointLevel } from './store.ts';
 import { COUNT_COLUMNS, countRows, HAZARD_SOURCE_COLUMNS, POINT_COLUMNS, toCsv, toXlsx, type HazardSourceLine } from './table.ts';
 import { addDays, todayIn } from './schedule.ts';
+import { requestKeyOf } from '../http/idempotency-key.ts';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -142,7 +143,11 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
     const body = parseInput(inspectionBody, req.body ?? {}, 'body');
     // A day's grace: an inspector east of the server's time zone may already be on tomorrow.
     if (body.date > addDays(today(), 1)) throw new HttpProblem(400, 'Invalid request', `date: ${body.date} is in the future`, [{ name: 'date', reason: 'a date not in the future' }]);
-    const result = await recordInspection(requestDb(db, req), id, body, principalOf(req));
+    const who = principalOf(req);
+    // Sent again after a lost answer, with the same Idempotency-Key: the first answer, recorded once.
+    const key = requestKeyOf(req, who, ['inspection', id], JSON.stringify(req.body ?? {}), 'another inspection (another point, date or findings)');
+    const { replayed, ...result } = await recordInspection(requestDb(db, req), id, body, who, key);
+    if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(201).location(`/risk/points/${id}/inspections`).json(result);
   });
 

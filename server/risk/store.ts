@@ -10,6 +10,8 @@ import type { RiskLevel } from '../../catalog/layers.ts';
 import type { Principal } from '../../catalog/access.ts';
 import { alphaFor, hazardGrade, lecGrade, type HazardGrade, type LecInput } from './grading.ts';
 import type { RiskOptions } from './options.ts';
+import { keyedWrite } from '../db/write-keys.ts';
+import type { RequestKey } from '../http/idempotency-key.ts';
 
 /**
  * Writes of risk supervision, each in ONE transaction with the same steps as
@@ -71,8 +73,9 @@ async function lockPoint(q: Queryable, id: number): Promise<LockedPoint> {
 }
 
 /** Records one inspection; the point's last_inspection moves forward (never back) and its version with it. */
-export async function recordInspection(db: Db, pointId: number, input: InspectionInput, who: Principal) {
-  return db.tx(async (q) => {
+/** Records an inspection. With `key` (an Idempotency-Key), the same request sent again gets the first answer, and nothing is recorded twice. */
+export async function recordInspection(db: Db, pointId: number, input: InspectionInput, who: Principal, key?: RequestKey) {
+  return db.tx((q) => keyedWrite(q, key, async () => {
     const point = await lockPoint(q, pointId);
     assertDistrictScope(who, point.district_id);
     const ins = await q.query<{ id: number; recorded_at: string }>(
@@ -102,7 +105,7 @@ export async function recordInspection(db: Db, pointId: number, input: Inspectio
       summary: { level: point.level, name_zh: point.name_zh, last_inspection: lastInspection },
     });
     return stampVersion(q, { inspection, point: { id: pointId, level: point.level, last_inspection: lastInspection, version }, data_version: 0 });
-  });
+  }));
 }
 
 /** Inspections of one point, newest first; `recorded_by` as `who` may see it (a pseudonym unless editor or admin). */

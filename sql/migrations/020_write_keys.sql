@@ -1,5 +1,5 @@
 -- Idempotency-Key on the writes that add something in one transaction: a new feature
--- (POST /ogc/collections/{id}/items) and a shelter check-in or check-out
+-- (POST /ogc/collections/{id}/items), a shelter check-in or check-out and an inspection
 -- (server/db/write-keys.ts). The key is taken, and the first answer kept, in the
 -- transaction of the write itself, so the three land together or not at all: the same
 -- request sent again with the same key gets that answer instead of writing again, and a

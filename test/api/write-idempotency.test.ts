@@ -5,8 +5,8 @@ import { testApp } from '../helpers/test-app.ts';
 import type { Db } from '../../server/db/types.ts';
 
 /**
- * Idempotency-Key on the writes that add something: a new feature (POST …/items) and a
- * shelter check-in or check-out. A client whose answer was lost sends the request again
+ * Idempotency-Key on the writes that add something: a new feature (POST …/items), a
+ * shelter check-in or check-out, and an inspection. A client whose answer was lost sends the request again
  * with the same key and gets the first answer; nothing is written twice.
  */
 let db: Db;
@@ -119,5 +119,23 @@ describe('POST /shelters/{id}/checkins and /checkouts with Idempotency-Key', () 
     await move('checkouts', 100_000, 'leaving').expect(409);
     await move('checkouts', 3, 'leaving').expect(200);
     expect(await occupancy()).toBe(before);
+  });
+});
+
+describe('POST /risk/points/{id}/inspections with Idempotency-Key', () => {
+  it('recorded once; the answer sent again is the first one, its data version included', async () => {
+    const point = Number((await db.query<{ id: number }>("SELECT id FROM risk_points WHERE district_id = 'huadu' AND deleted_at IS NULL ORDER BY id LIMIT 1")).rows[0].id);
+    const records = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM risk_inspections WHERE risk_point_id = $1', [point])).rows[0].n;
+    const before = await records();
+    const inspect = (date: string) =>
+      request(app).post(`/risk/points/${point}/inspections`).set('authorization', desk).set('idempotency-key', '"round-2026-12-07"').send({ date, inspector: '巡查员李' });
+    const first = await inspect('2026-12-06').expect(201);
+    expect(first.body.data_version).toBeGreaterThan(0);
+    const again = await inspect('2026-12-06').expect(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await records()).toBe(before + 1);
+    expect(JSON.parse((await inspect('2026-12-05').expect(422)).text).param).toBe('Idempotency-Key');
+    expect(await records()).toBe(before + 1);
   });
 });
