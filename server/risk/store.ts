@@ -72,8 +72,11 @@ async function lockPoint(q: Queryable, id: number): Promise<LockedPoint> {
   return row;
 }
 
-/** Records one inspection; the point's last_inspection moves forward (never back) and its version with it. */
-/** Records an inspection. With `key` (an Idempotency-Key), the same request sent again gets the first answer, and nothing is recorded twice. */
+/**
+ * Records one inspection; the point's last_inspection moves forward (never back) and its
+ * version with it. With `key` (an Idempotency-Key), the same request sent again gets the
+ * first answer, and nothing is recorded twice.
+ */
 export async function recordInspection(db: Db, pointId: number, input: InspectionInput, who: Principal, key?: RequestKey) {
   return db.tx((q) => keyedWrite(q, key, async () => {
     const point = await lockPoint(q, pointId);

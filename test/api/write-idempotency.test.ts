@@ -6,8 +6,8 @@ import type { Db } from '../../server/db/types.ts';
 
 /**
  * Idempotency-Key on the writes that add something: a new feature (POST …/items), a
- * shelter check-in or check-out, and an inspection. A client whose answer was lost sends the request again
- * with the same key and gets the first answer; nothing is written twice.
+ * shelter check-in or check-out, and an inspection. A client whose answer was lost sends
+ * the request again with the same key and gets the first answer; nothing is written twice.
  */
 let db: Db;
 let app: Express;
