@@ -77,7 +77,7 @@ export function editRoutes({ db, config }: AppContext): Router {
     const input = parseInput(featureSchema(layer, who, false), req.body, 'body');
     assertGeometryInput(input.geometry, 'geometry', limits);
     // Sent again after a lost answer, with the same Idempotency-Key: the feature created the first time.
-    const key = requestKeyOf(req, who, ['create', layer.id], JSON.stringify(req.body), 'another new feature (another layer, place or properties)');
+    const key = await requestKeyOf(req, who, ['create', layer.id], JSON.stringify(req.body), 'another new feature (another layer, place or properties)');
     const stored = await createFeature(requestDb(db, req), layer, { properties: input.properties, geometry: input.geometry! }, who, key);
     if (stored.replayed) res.set('Idempotent-Replayed', 'true');
     res

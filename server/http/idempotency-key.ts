@@ -33,13 +33,13 @@ export interface RequestKey {
  * The request's key (undefined without an Idempotency-Key header): `parts` and `body`
  * say what the request is, `what` says it in words.
  */
-export function requestKeyOf(req: IncomingMessage, who: { actor: string }, parts: unknown, body: Buffer | string, what: string): RequestKey | undefined {
+export async function requestKeyOf(req: IncomingMessage, who: { actor: string }, parts: unknown, body: Buffer | string, what: string): Promise<RequestKey | undefined> {
   const key = idempotencyKeyOf(req);
-  return key === undefined ? undefined : { key, by: who.actor, fingerprint: requestFingerprint(parts, body), what };
+  return key === undefined ? undefined : { key, by: who.actor, fingerprint: await requestFingerprint(parts, body), what };
 }
 
 /** The request's Idempotency-Key, undefined without one; a malformed one is a 400 naming the header. */
-export function idempotencyKeyOf(req: IncomingMessage): string | undefined {
+function idempotencyKeyOf(req: IncomingMessage): string | undefined {
   const raw = req.headers['idempotency-key'];
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string') throw badRequest('Idempotency-Key', `one value, ${ALLOWED}`);
@@ -50,9 +50,22 @@ export function idempotencyKeyOf(req: IncomingMessage): string | undefined {
   return key;
 }
 
-/** What makes two requests the same: their parts (route, options) and their body's bytes. */
-export function requestFingerprint(parts: unknown, body: Buffer | string): string {
-  return createHash('sha256').update(JSON.stringify(parts)).update('\n').update(body).digest('hex');
+/** Bytes hashed between two turns of the event loop (about half a millisecond). */
+const SLICE = 1 << 20;
+
+/**
+ * What makes two requests the same: their parts (route, options) and their body's bytes.
+ * An import's file may be hundreds of megabytes (IMPORT_MAX_MB), a tenth of a second and
+ * more of hashing: it is hashed a slice at a time, letting other requests through between.
+ */
+export async function requestFingerprint(parts: unknown, body: Buffer | string): Promise<string> {
+  const hash = createHash('sha256').update(JSON.stringify(parts)).update('\n');
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  for (let at = 0; at < bytes.length; at += SLICE) {
+    if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    hash.update(bytes.subarray(at, at + SLICE));
+  }
+  return hash.digest('hex');
 }
 
 /** The key was used for another request: `what` says which (another file, layer or options…). */

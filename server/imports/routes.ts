@@ -70,7 +70,7 @@ export function importRoutes({ db, config, log }: AppContext): Router {
     const data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (format !== 'xlsx' && !isUtf8(data)) throw badRequest('body', WELL_FORMED);
     const who = principalOf(req);
-    const key = requestKeyOf(req, who, ['import', layer.id, format, q.crs, q.dryRun, q.async], data, 'another import (another file, layer or options)');
+    const key = await requestKeyOf(req, who, ['import', layer.id, format, q.crs, q.dryRun, q.async], data, 'another import (another file, layer or options)');
     const report = newJob(layer, format, q.crs, q.dryRun);
     const requestScope = scopeOf(req);
     if (key) {

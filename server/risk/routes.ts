@@ -145,7 +145,7 @@ export function riskRoutes(ctx: AppContext, options: RiskOptions = riskOptions()
     if (body.date > addDays(today(), 1)) throw new HttpProblem(400, 'Invalid request', `date: ${body.date} is in the future`, [{ name: 'date', reason: 'a date not in the future' }]);
     const who = principalOf(req);
     // Sent again after a lost answer, with the same Idempotency-Key: the first answer, recorded once.
-    const key = requestKeyOf(req, who, ['inspection', id], JSON.stringify(req.body ?? {}), 'another inspection (another point, date or findings)');
+    const key = await requestKeyOf(req, who, ['inspection', id], JSON.stringify(req.body ?? {}), 'another inspection (another point, date or findings)');
     const { replayed, ...result } = await recordInspection(requestDb(db, req), id, body, who, key);
     if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(201).location(`/risk/points/${id}/inspections`).json(result);

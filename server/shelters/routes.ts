@@ -34,7 +34,7 @@ export function shelterRoutes({ db, config }: AppContext): Router {
       const input = parseInput(body, req.body ?? {}, 'body');
       const who = principalOf(req);
       // Sent again after a lost answer, with the same Idempotency-Key: the first answer, nobody counted twice.
-      const key = requestKeyOf(req, who, [path, id], JSON.stringify(req.body ?? {}), 'another check-in or check-out (another shelter or number of people)');
+      const key = await requestKeyOf(req, who, [path, id], JSON.stringify(req.body ?? {}), 'another check-in or check-out (another shelter or number of people)');
       const result = await changeOccupancy(requestDb(db, req), id, { direction, ...input }, who, () => evacueeKey(scopeOf(req)), key);
       if (result.replayed) res.set('Idempotent-Replayed', 'true');
       res.status(200).json({ id: result.id, occupancy: result.occupancy, capacity: result.capacity, free: result.capacity - result.occupancy, status: result.status });
